@@ -1,0 +1,45 @@
+// The one event shape shared by internal hooks (signaling/recorder -> API) and
+// outbound webhooks (API -> marketplace). See DESIGN.md "Lifecycle events".
+import { randomUUID } from 'node:crypto';
+
+export const EVENT_TYPES = [
+  'participant.joined',
+  'participant.left',
+  'participant.reconnecting',
+  // Any lesson status move without a more specific type below (data: { from, to }).
+  'session.status_changed',
+  'session.started',
+  'session.ended',
+  'session.no_show',
+  'session.warning',
+  'recording.started',
+  'recording.ready',
+  'recording.failed',
+  'feedback.submitted',
+  'resource.uploaded',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface DuetEvent<D extends Record<string, unknown> = Record<string, unknown>> {
+  /** Stable id: receivers dedupe on it, senders retry with the same id. */
+  id: string;
+  type: EventType;
+  /** ISO 8601 timestamp of when the fact happened (not when it was delivered). */
+  created_at: string;
+  session_id: string;
+  data: D;
+}
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+export function newEvent<D extends Record<string, unknown>>(
+  type: EventType,
+  sessionId: string,
+  data: D,
+  at: Date = new Date(),
+): DuetEvent<D> {
+  return { id: `evt_${randomUUID()}`, type, created_at: at.toISOString(), session_id: sessionId, data };
+}

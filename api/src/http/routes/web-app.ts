@@ -1,0 +1,40 @@
+// Serves the built web app (Vite output in WEB_DIST_DIR): the room page for /session/:id and its
+// hashed assets. Checked per request, so building the app later needs no API restart.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { errorBody } from '../error-handling.ts';
+import { SessionParams } from '../schemas.ts';
+
+export async function webAppRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const dist = opts.ctx.config.webDistDir;
+  const indexHtml = join(dist, 'index.html');
+  const notBuilt = (reply: FastifyReply) =>
+    reply
+      .code(503)
+      .send(errorBody('web_app_not_built', `the web app is not built (no ${indexHtml}); build the web workspace first`));
+
+  await app.register(fastifyStatic, {
+    root: join(dist, 'assets'),
+    serve: false, // routes below, so a missing build answers 503 rather than 404
+    suppressWarning: true,
+    // Vite names assets by content hash, so they never change under one URL.
+    immutable: true,
+    maxAge: '365d',
+    index: false,
+  });
+
+  app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {
+    if (!existsSync(indexHtml)) return notBuilt(reply);
+    return reply.sendFile(req.params['*']);
+  });
+
+  app.get<{ Params: SessionParams }>('/session/:id', { schema: { params: SessionParams } }, async (_req, reply) => {
+    if (!existsSync(indexHtml)) return notBuilt(reply);
+    // The page must be revalidated so a new build's asset names are picked up.
+    reply.header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer');
+    return reply.sendFile('index.html', dist, { cacheControl: false });
+  });
+}

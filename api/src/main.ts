@@ -1,0 +1,34 @@
+// `node api/src/main.ts`: the API alone, configured from the environment.
+import { ConfigError, loadApiConfig } from './config.ts';
+import { createApiServer } from './server.ts';
+
+let config;
+try {
+  config = loadApiConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
+
+const server = createApiServer(config);
+const { url } = await server.start();
+server.app.log.info({ url, database: config.database.kind }, 'duet api listening');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down');
+    // A stuck shutdown must not keep a process supervisor waiting forever.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,34 @@
+// The lifecycle event log and the webhook outbox rows that go with each event.
+import type { Queryable } from '../db/connect.ts';
+import type { DuetEvent, EventType } from '../events/event.ts';
+
+export async function insertEvent(q: Queryable, event: DuetEvent): Promise<void> {
+  await q`
+    insert into events (id, type, session_id, created_at, data)
+    values (${event.id}, ${event.type}, ${event.session_id}, ${new Date(event.created_at)}, ${q.json(event.data as never)})`;
+}
+
+export async function insertDeliveries(q: Queryable, eventId: string, endpointUrls: readonly string[]): Promise<void> {
+  if (endpointUrls.length === 0) return;
+  const rows = endpointUrls.map((url) => ({ event_id: eventId, endpoint_url: url }));
+  await q`insert into webhook_deliveries ${q(rows, 'event_id', 'endpoint_url')}`;
+}
+
+interface EventRow {
+  id: string;
+  type: EventType;
+  session_id: string;
+  created_at: Date;
+  data: Record<string, unknown>;
+}
+
+export function toEvent(r: EventRow): DuetEvent {
+  return { id: r.id, type: r.type, created_at: r.created_at.toISOString(), session_id: r.session_id, data: r.data };
+}
+
+export async function listSessionEvents(q: Queryable, sessionId: string): Promise<DuetEvent[]> {
+  const rows = await q<EventRow[]>`
+    select id, type, session_id, created_at, data from events
+     where session_id = ${sessionId} order by created_at, recorded_at, id`;
+  return rows.map(toEvent);
+}

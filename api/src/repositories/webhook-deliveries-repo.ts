@@ -1,0 +1,99 @@
+// Outbox deliveries. A claim is a short transaction that leases due rows (FOR UPDATE SKIP LOCKED,
+// so several API processes never send the same row at once) by pushing next_attempt_at past the
+// HTTP timeout; the request itself runs outside any transaction. A crash mid-request leaves the
+// lease to expire, and the row is sent again: receivers dedupe by event id.
+import type { Queryable } from '../db/connect.ts';
+import type { DuetEvent, EventType } from '../events/event.ts';
+import { toEvent } from './events-repo.ts';
+
+export interface ClaimedDelivery {
+  id: string;
+  endpointUrl: string;
+  attempts: number;
+  event: DuetEvent;
+}
+
+export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  const rows = await q<
+    {
+      id: string;
+      endpoint_url: string;
+      attempts: number;
+      event_id: string;
+      type: EventType;
+      session_id: string;
+      created_at: Date;
+      data: Record<string, unknown>;
+    }[]
+  >`
+    with due as (
+      select id from webhook_deliveries
+       where status = 'pending' and next_attempt_at <= now()
+       order by next_attempt_at, id
+       limit ${limit}
+       for update skip locked
+    ), leased as (
+      update webhook_deliveries d
+         set next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+        from due where d.id = due.id
+      returning d.id, d.endpoint_url, d.attempts, d.event_id
+    )
+    select l.id, l.endpoint_url, l.attempts, l.event_id, e.type, e.session_id, e.created_at, e.data
+      from leased l join events e on e.id = l.event_id
+     order by e.created_at, l.id`;
+  return rows.map((r) => ({
+    id: r.id,
+    endpointUrl: r.endpoint_url,
+    attempts: r.attempts,
+    event: toEvent({ id: r.event_id, type: r.type, session_id: r.session_id, created_at: r.created_at, data: r.data }),
+  }));
+}
+
+export async function markDelivered(q: Queryable, id: string, statusCode: number): Promise<void> {
+  await q`
+    update webhook_deliveries
+       set status = 'delivered', attempts = attempts + 1, delivered_at = now(), last_status_code = ${statusCode},
+           last_error = null, updated_at = now()
+     where id = ${id}`;
+}
+
+/** Records a failed attempt: retried after `retryInMs`, or given up (`failed`) when null. */
+export async function markAttemptFailed(
+  q: Queryable,
+  id: string,
+  error: string,
+  statusCode: number | null,
+  retryInMs: number | null,
+): Promise<void> {
+  await q`
+    update webhook_deliveries
+       set attempts = attempts + 1,
+           last_error = ${error.slice(0, 1000)},
+           last_status_code = ${statusCode},
+           status = ${retryInMs === null ? 'failed' : 'pending'},
+           next_attempt_at = now() + make_interval(secs => ${(retryInMs ?? 0) / 1000}),
+           updated_at = now()
+     where id = ${id}`;
+}
+
+/** Gives a lease back without counting an attempt (the server is shutting down). */
+export async function releaseDelivery(q: Queryable, id: string): Promise<void> {
+  await q`update webhook_deliveries set next_attempt_at = now(), updated_at = now() where id = ${id}`;
+}
+
+export interface DeliveryRow {
+  event_id: string;
+  endpoint_url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  delivered_at: Date | null;
+}
+
+export async function listDeliveries(q: Queryable, eventId?: string): Promise<DeliveryRow[]> {
+  return q<DeliveryRow[]>`
+    select event_id, endpoint_url, status, attempts, last_error, last_status_code, delivered_at
+      from webhook_deliveries ${eventId === undefined ? q`` : q`where event_id = ${eventId}`}
+     order by id`;
+}

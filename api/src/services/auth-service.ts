@@ -1,0 +1,46 @@
+// Who is calling: the marketplace (API key), a participant (join token for this lesson) or the
+// media node (internal secret). Secrets are compared as SHA-256 digests in constant time, so
+// neither their length nor a matching prefix leaks through timing.
+import { timingSafeEqual } from 'node:crypto';
+import { sha256, type ApiConfig } from '../config.ts';
+import { ApiError } from '../errors.ts';
+import { JoinTokenError, verifyJoinToken, type JoinClaims } from '../tokens/join-token.ts';
+
+export type Caller = { kind: 'service' } | { kind: 'participant'; claims: JoinClaims };
+
+function sameDigest(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function isApiKey(config: ApiConfig, bearer: string | undefined): boolean {
+  return bearer !== undefined && sameDigest(sha256(bearer), config.apiKeySha256);
+}
+
+export function requireApiKey(config: ApiConfig, bearer: string | undefined): Caller {
+  if (bearer === undefined) throw new ApiError(401, 'api_key_missing', 'Authorization: Bearer <API key> is required');
+  if (!isApiKey(config, bearer)) throw new ApiError(401, 'api_key_invalid', 'the API key is not valid');
+  return { kind: 'service' };
+}
+
+export function requireInternalSecret(config: ApiConfig, bearer: string | undefined): void {
+  if (bearer === undefined || !sameDigest(sha256(bearer), sha256(config.internalHookSecret))) {
+    throw new ApiError(401, 'unauthorized', 'the internal secret is missing or not valid');
+  }
+}
+
+export async function requireJoinToken(config: ApiConfig, bearer: string | undefined, sessionId: string): Promise<JoinClaims> {
+  try {
+    return await verifyJoinToken(config.joinTokenSecret, bearer, sessionId);
+  } catch (err) {
+    if (err instanceof JoinTokenError) {
+      throw new ApiError(err.code === 'token_wrong_session' ? 403 : 401, err.code, err.message);
+    }
+    throw err;
+  }
+}
+
+/** The API key or a join token for `sessionId`. */
+export async function requireKeyOrToken(config: ApiConfig, bearer: string | undefined, sessionId: string): Promise<Caller> {
+  if (isApiKey(config, bearer)) return { kind: 'service' };
+  return { kind: 'participant', claims: await requireJoinToken(config, bearer, sessionId) };
+}

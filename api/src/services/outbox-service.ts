@@ -1,0 +1,15 @@
+// Writes a lifecycle event and one webhook delivery per configured endpoint, in the caller's
+// transaction: the event exists if and only if the fact it reports was committed.
+import type { AppContext } from '../context.ts';
+import type { Queryable } from '../db/connect.ts';
+import type { DuetEvent } from '../events/event.ts';
+import { insertDeliveries, insertEvent } from '../repositories/events-repo.ts';
+
+export async function recordEvent(ctx: AppContext, tx: Queryable, event: DuetEvent): Promise<void> {
+  await insertEvent(tx, event);
+  await insertDeliveries(
+    tx,
+    event.id,
+    ctx.config.webhookEndpoints.map((e) => e.url),
+  );
+}

@@ -1,0 +1,72 @@
+// `npm start`: every role on one machine with embedded defaults — the API (PGlite under ./data,
+// local object storage) and one media node (signaling + mediasoup) — then a demo lesson whose two
+// join links are printed. Each role also runs alone: api/src/main.ts, signaling/src/main.ts.
+import { resolve } from 'node:path';
+import { createApiServer, loadApiConfig } from '@duet/api';
+import { createSignalingServer, loadSignalingConfig } from '@duet/signaling';
+import { loadOrCreateSecrets } from './secrets.ts';
+import { createDemoLesson } from './demo-lesson.ts';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.env.DUET_DATA_DIR || resolve(REPO_ROOT, 'data'));
+  const { secrets, file: secretsFile } = loadOrCreateSecrets(dataDir, process.env);
+  const host = process.env.DUET_HOST || '127.0.0.1';
+  const apiPort = process.env.API_PORT || '8080';
+  const signalingPort = process.env.SIGNALING_PORT || '8090';
+  const env: NodeJS.ProcessEnv = {
+    DUET_DATA_DIR: dataDir,
+    API_HOST: host,
+    API_PORT: apiPort,
+    SIGNALING_HOST: host,
+    SIGNALING_PORT: signalingPort,
+    API_INTERNAL_URL: `http://${host}:${apiPort}`,
+    SIGNALING_PUBLIC_URL: `ws://${host}:${signalingPort}/ws`,
+    WEB_DIST_DIR: resolve(REPO_ROOT, 'web/dist'),
+    ...process.env,
+    ...secrets,
+  };
+
+  const signaling = await createSignalingServer(loadSignalingConfig(env));
+  const api = createApiServer(loadApiConfig(env));
+  const shutdown = async () => {
+    await signaling.close().catch(() => undefined);
+    await api.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+
+  const { wsUrl } = await signaling.start();
+  const { url: apiUrl } = await api.start();
+
+  const lines = [
+    '',
+    'Duet is running (Ctrl-C to stop).',
+    `  API and web room : ${apiUrl}`,
+    `  Media node       : ${wsUrl}`,
+    `  Data             : ${dataDir}`,
+    `  API key          : in ${secretsFile}`,
+  ];
+  if (process.env.DUET_DEMO_LESSON !== '0') {
+    const demo = await createDemoLesson(apiUrl, secrets.DUET_API_KEY, { recording: process.env.DUET_DEMO_RECORDING === '1' });
+    lines.push(
+      '',
+      `Demo lesson "${demo.title}" (${demo.id}), open now until ${new Date(demo.scheduledEnd).toLocaleTimeString()}.`,
+      'Open each link in its own browser tab:',
+      `  Tutor   : ${demo.tutorUrl}`,
+      `  Student : ${demo.studentUrl}`,
+    );
+    // One machine-readable line for scripts and tests.
+    lines.push('', `DUET_READY ${JSON.stringify({ apiUrl, wsUrl, lessonId: demo.id, tutorUrl: demo.tutorUrl, studentUrl: demo.studentUrl })}`);
+  } else {
+    lines.push('', `DUET_READY ${JSON.stringify({ apiUrl, wsUrl })}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`duet: failed to start: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+export { loadOrCreateSecrets, type PlatformSecrets } from './secrets.ts';
+export { createDemoLesson, type DemoLesson } from './demo-lesson.ts';

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: install what is missing (cached), typecheck, build the web room, then run every
+# test suite — unit, API on PGlite and a real PostgreSQL, signaling, SFU and end-to-end with
+# Chromium — inside a network namespace that has only loopback.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+cd "$ROOT"
+T0=$(date +%s)
+bash scripts/bootstrap.sh
+. .duet/env.sh
+echo "[test] typecheck" >&2
+tsc -p tsconfig.json
+bash scripts/build-web.sh
+echo "[test] vitest (in a lo-only network namespace)" >&2
+bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run "$@"
+echo "[test] done in $(( $(date +%s) - T0 )) s" >&2

@@ -1,0 +1,1 @@
+int ms_shim_openssl_dummy;

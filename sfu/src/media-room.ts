@@ -1,0 +1,241 @@
+// One lesson's media: a router on one worker, and per participant its transports, producers
+// and consumers. The public surface speaks plain ids and JSON parameters only, so mediasoup
+// objects never leak into the signaling protocol.
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { MEDIA_CODECS } from './codecs.ts';
+import type { PooledWorker, WorkerPool } from './worker-pool.ts';
+
+export type Direction = 'send' | 'recv';
+export type MediaKind = 'audio' | 'video';
+export type MediaSource = 'camera' | 'microphone' | 'screen';
+type Json = Record<string, unknown>;
+
+export interface TransportParams {
+  transportId: string;
+  iceParameters: Json;
+  iceCandidates: Json[];
+  dtlsParameters: Json;
+}
+
+export interface ProducerSummary {
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+}
+
+export interface ConsumerParams {
+  consumerId: string;
+  producerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  rtpParameters: Json;
+}
+
+/** A request the SFU refused (unknown id, wrong owner, bad parameters): safe to show the client. */
+export class MediaError extends Error {}
+
+interface PeerMedia {
+  transports: Map<string, types.WebRtcTransport>;
+  producers: Map<string, types.Producer>;
+  consumers: Map<string, types.Consumer>;
+}
+
+export interface MediaRoomEvents {
+  producerAdded: [ProducerSummary];
+  producerClosed: [ProducerSummary];
+  /** The router is gone (worker died or room closed). */
+  closed: [{ reason: 'worker_died' | 'closed' }];
+}
+
+export class MediaRoom extends EventEmitter<MediaRoomEvents> {
+  private readonly peers = new Map<string, PeerMedia>();
+  private readonly router: types.Router;
+  private readonly host: PooledWorker;
+  private isClosed = false;
+
+  private constructor(router: types.Router, host: PooledWorker) {
+    super();
+    this.router = router;
+    this.host = host;
+    router.observer.once('close', () => {
+      if (this.isClosed) return;
+      this.isClosed = true;
+      this.host.routers--;
+      this.emit('closed', { reason: 'worker_died' });
+    });
+  }
+
+  static async create(pool: WorkerPool, lessonId: string): Promise<MediaRoom> {
+    const host = pool.leastLoaded();
+    const router = await host.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { lessonId } });
+    host.routers++;
+    return new MediaRoom(router, host);
+  }
+
+  get rtpCapabilities(): Json {
+    return this.router.rtpCapabilities as unknown as Json;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  private peer(peerId: string): PeerMedia {
+    let p = this.peers.get(peerId);
+    if (!p) {
+      p = { transports: new Map(), producers: new Map(), consumers: new Map() };
+      this.peers.set(peerId, p);
+    }
+    return p;
+  }
+
+  private transportOf(peerId: string, transportId: string): types.WebRtcTransport {
+    const t = this.peers.get(peerId)?.transports.get(transportId);
+    if (!t) throw new MediaError(`unknown transport ${transportId}`);
+    return t;
+  }
+
+  async createTransport(peerId: string, direction: Direction): Promise<TransportParams> {
+    this.assertOpen();
+    const peer = this.peer(peerId);
+    if (peer.transports.size >= 4) throw new MediaError('too many transports for this participant');
+    const transport = await this.router.createWebRtcTransport({
+      webRtcServer: this.host.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { peerId, direction },
+    });
+    peer.transports.set(transport.id, transport);
+    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    return {
+      transportId: transport.id,
+      iceParameters: transport.iceParameters as unknown as Json,
+      iceCandidates: transport.iceCandidates as unknown as Json[],
+      dtlsParameters: transport.dtlsParameters as unknown as Json,
+    };
+  }
+
+  async connectTransport(peerId: string, transportId: string, dtlsParameters: Json): Promise<void> {
+    const transport = this.transportOf(peerId, transportId);
+    await this.wrap(() => transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters }));
+  }
+
+  async produce(peerId: string, transportId: string, kind: MediaKind, rtpParameters: Json, source: MediaSource): Promise<string> {
+    const transport = this.transportOf(peerId, transportId);
+    const peer = this.peer(peerId);
+    for (const p of peer.producers.values()) {
+      if ((p.appData as { source?: string }).source === source) throw new MediaError(`already producing ${source}`);
+    }
+    const producer = await this.wrap(() =>
+      transport.produce({ kind, rtpParameters: rtpParameters as unknown as types.RtpParameters, appData: { source } }),
+    );
+    const summary: ProducerSummary = { producerId: producer.id, peerId, kind, source };
+    peer.producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      peer.producers.delete(producer.id);
+      this.emit('producerClosed', summary);
+    });
+    this.emit('producerAdded', summary);
+    return producer.id;
+  }
+
+  async consume(peerId: string, producerId: string, rtpCapabilities: Json): Promise<ConsumerParams> {
+    this.assertOpen();
+    const owner = this.producerById(producerId);
+    if (!owner || owner.peerId === peerId) throw new MediaError(`unknown producer ${producerId}`);
+    const caps = rtpCapabilities as unknown as types.RtpCapabilities;
+    if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) throw new MediaError('cannot consume: incompatible codecs');
+    const peer = this.peer(peerId);
+    const recv = [...peer.transports.values()].find((t) => (t.appData as { direction?: string }).direction === 'recv');
+    if (!recv) throw new MediaError('create a recv transport before consuming');
+    // Paused until the client has wired its track, so the first keyframe is not lost.
+    const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused: true }));
+    peer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    return {
+      consumerId: consumer.id,
+      producerId,
+      kind: consumer.kind,
+      source: owner.source,
+      rtpParameters: consumer.rtpParameters as unknown as Json,
+    };
+  }
+
+  async resumeConsumer(peerId: string, consumerId: string): Promise<void> {
+    const consumer = this.peers.get(peerId)?.consumers.get(consumerId);
+    if (!consumer) throw new MediaError(`unknown consumer ${consumerId}`);
+    await consumer.resume();
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  }
+
+  async closeProducer(peerId: string, producerId: string): Promise<void> {
+    const producer = this.peers.get(peerId)?.producers.get(producerId);
+    if (!producer) throw new MediaError(`unknown producer ${producerId}`);
+    producer.close();
+  }
+
+  /** Producers of everybody except `peerId` (what a newcomer should consume). */
+  producersFor(peerId: string): ProducerSummary[] {
+    return this.allProducers().filter((p) => p.peerId !== peerId);
+  }
+
+  allProducers(): ProducerSummary[] {
+    const out: ProducerSummary[] = [];
+    for (const [peerId, peer] of this.peers) {
+      for (const p of peer.producers.values()) {
+        out.push({ producerId: p.id, peerId, kind: p.kind, source: (p.appData as { source: MediaSource }).source });
+      }
+    }
+    return out;
+  }
+
+  private producerById(producerId: string): ProducerSummary | undefined {
+    return this.allProducers().find((p) => p.producerId === producerId);
+  }
+
+  removePeer(peerId: string): void {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    for (const t of peer.transports.values()) t.close(); // closes its producers and consumers too
+    this.peers.delete(peerId);
+  }
+
+  stats(): { peers: number; transports: number; producers: number; consumers: number; workerPid: number } {
+    let transports = 0;
+    let producers = 0;
+    let consumers = 0;
+    for (const p of this.peers.values()) {
+      transports += p.transports.size;
+      producers += p.producers.size;
+      consumers += p.consumers.size;
+    }
+    return { peers: this.peers.size, transports, producers, consumers, workerPid: this.host.worker.pid };
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.host.routers--;
+    this.router.close();
+    this.emit('closed', { reason: 'closed' });
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new MediaError('the media room is closed');
+  }
+
+  /** mediasoup throws TypeError/Error for bad client parameters: surface those as MediaError. */
+  private async wrap<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof MediaError) throw err;
+      throw new MediaError((err as Error).message);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// Signaling (media node) settings from the environment, with clear errors for bad values.
+import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
+
+export interface SignalingConfig {
+  host: string;
+  port: number;
+  /** Base URL of the API's internal endpoints (lesson facts, lifecycle hooks). */
+  apiInternalUrl: string;
+  joinTokenSecret: string;
+  internalHookSecret: string;
+  /** When false every lesson runs through the SFU (operators behind strict NATs, tests). */
+  p2pEnabled: boolean;
+  media: MediaConfig;
+  heartbeatMs: number;
+  helloTimeoutMs: number;
+}
+
+export class SignalingConfigError extends Error {}
+
+function required(env: NodeJS.ProcessEnv, name: string, minLength: number): string {
+  const v = env[name];
+  if (!v) throw new SignalingConfigError(`${name} is required`);
+  if (v.length < minLength) throw new SignalingConfigError(`${name} must be at least ${minLength} characters`);
+  return v;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(v.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(v.toLowerCase())) return false;
+  throw new SignalingConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new SignalingConfigError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
+  return n;
+}
+
+export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
+  const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
+  try {
+    new URL(apiInternalUrl);
+  } catch {
+    throw new SignalingConfigError(`API_INTERNAL_URL must be a URL, got "${apiInternalUrl}"`);
+  }
+  return {
+    host: env.SIGNALING_HOST || '127.0.0.1',
+    port: int(env, 'SIGNALING_PORT', 8090, 0, 65535),
+    apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
+    joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET', 32),
+    internalHookSecret: required(env, 'INTERNAL_HOOK_SECRET', 32),
+    p2pEnabled: bool(env, 'P2P_ENABLED', true),
+    media: loadMediaConfig(env),
+    heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),
+    helloTimeoutMs: int(env, 'SIGNALING_HELLO_TIMEOUT_MS', 10_000, 500, 120_000),
+  };
+}

@@ -1,0 +1,2 @@
+export { loadSignalingConfig, SignalingConfigError, type SignalingConfig } from './config.ts';
+export { createSignalingServer, type SignalingServer, type Logger } from './server.ts';

@@ -1,0 +1,6 @@
+// Protocol constants, kept free of schema code so the web bundle can import them cheaply.
+export const PROTOCOL_VERSION = 1;
+export const SUBPROTOCOL_MSGPACK = 'duet.v1.msgpack';
+export const SUBPROTOCOL_JSON = 'duet.v1.json';
+/** Largest frame either side accepts (SDP offers with three tracks stay well below this). */
+export const MAX_FRAME_BYTES = 64 * 1024;

@@ -1,0 +1,19 @@
+// Error codes carried by error replies, stable for clients.
+export const ERROR_CODES = [
+  'bad_frame', // not decodable / not an object
+  'invalid_message', // fails the schema
+  'not_authenticated', // anything before a successful hello
+  'already_authenticated',
+  'unsupported_version',
+  'token_missing',
+  'token_expired',
+  'token_invalid',
+  'lesson_unavailable', // lesson unknown, ended or not joinable
+  'rate_limited',
+  'frame_too_large',
+  'wrong_mode', // e.g. an sfu.* request while the room is in p2p mode
+  'no_peer',
+  'media_error', // the SFU rejected the parameters
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];

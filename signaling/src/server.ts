@@ -1,0 +1,137 @@
+// The media node process: HTTP (health, internal room view) + the signaling WebSocket at /ws,
+// hosting the mediasoup worker pool. Lifecycle facts go to the API as signed hooks.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WorkerPool } from '@duet/sfu';
+import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
+import { framingFor } from './protocol/codec.ts';
+import type { SignalingConfig } from './config.ts';
+import { ApiClient } from './api-client.ts';
+import { HookSender } from './hooks/hook-sender.ts';
+import { RoomRegistry } from './room/registry.ts';
+import { Connection, type ConnectionStats } from './transport/connection.ts';
+import { createHandler } from './transport/handlers.ts';
+
+/** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
+const WS_MAX_PAYLOAD = 256 * 1024;
+
+export type Logger = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+
+const defaultLogger: Logger = (level, msg, extra) =>
+  process.stdout.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n');
+
+export interface SignalingServer {
+  start(): Promise<{ url: string; wsUrl: string }>;
+  close(): Promise<void>;
+  stats(): { connections: number; rooms: number; badFrames: number; pendingHooks: number };
+  hooks: HookSender;
+  pool: WorkerPool;
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = createHash('sha256').update(given ?? '').digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && given !== undefined;
+}
+
+export async function createSignalingServer(config: SignalingConfig, log: Logger = defaultLogger): Promise<SignalingServer> {
+  const pool = await WorkerPool.create(config.media);
+  pool.on('workerDied', ({ slot, pid, error }) => log('error', 'mediasoup worker died, replacing it', { slot, pid, error: error.message }));
+  pool.on('workerReplaced', ({ slot, pid }) => log('info', 'mediasoup worker replaced', { slot, pid }));
+
+  const hooks = new HookSender({
+    url: `${config.apiInternalUrl}/internal/hooks`,
+    secret: config.internalHookSecret,
+    log: (level, msg, extra) => log(level, msg, extra),
+  });
+  const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
+    pool,
+    p2pEnabled: config.p2pEnabled,
+    emitHook: (event) => hooks.send(event),
+  });
+  const stats: ConnectionStats = { badFrames: 0 };
+  const connections = new Map<WebSocket, Connection>();
+  const handler = createHandler(registry, config.joinTokenSecret);
+
+  const http = createServer((req, res) => void route(req, res));
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', 'http://node');
+    if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true, workers: pool.workers().length });
+    const m = /^\/internal\/rooms\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && m) {
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      const room = registry.get(decodeURIComponent(m[1]!));
+      if (!room) return json(404, { error: { code: 'not_found', message: 'no live room for this lesson on this node' } });
+      return json(200, await room.snapshot());
+    }
+    json(404, { error: { code: 'not_found', message: 'not found' } });
+  }
+
+  const wss = new WebSocketServer({
+    server: http,
+    path: '/ws',
+    maxPayload: WS_MAX_PAYLOAD,
+    // Prefer msgpack; accept JSON for tools; a client offering neither still gets msgpack.
+    handleProtocols: (offered) => (offered.has(SUBPROTOCOL_MSGPACK) ? SUBPROTOCOL_MSGPACK : offered.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
+  });
+  wss.on('connection', (ws: WebSocket) => {
+    const conn = new Connection(ws, framingFor(ws.protocol), handler, stats, (msg, extra) => log('error', msg, extra));
+    connections.set(ws, conn);
+    const helloTimer = setTimeout(() => !conn.claims && conn.close(4000, 'no hello received in time'), config.helloTimeoutMs);
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data, isBinary) => conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary));
+    ws.on('error', (err) => log('warn', 'websocket error', { error: err.message }));
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      connections.delete(ws);
+      if (conn.room && conn.claims) conn.room.leave(conn.claims.role, conn, 'disconnected');
+    });
+  });
+  wss.on('error', (err) => log('error', 'websocket server error', { error: err.message }));
+
+  // Heartbeat: a socket that missed a whole interval of pings is dead (half-open TCP).
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      const conn = connections.get(ws);
+      if (conn && !conn.alive) {
+        ws.terminate();
+        continue;
+      }
+      if (conn) conn.alive = false;
+      ws.ping();
+    }
+  }, config.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    hooks,
+    pool,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => resolve());
+      });
+      const addr = http.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.port;
+      const url = `http://${config.host}:${port}`;
+      log('info', 'signaling listening', { url, p2p: config.p2pEnabled, workers: pool.workers().length });
+      return { url, wsUrl: `ws://${config.host}:${port}/ws` };
+    },
+    async close() {
+      clearInterval(heartbeat);
+      registry.closeAll();
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      await new Promise<void>((r) => http.close(() => r()));
+      await Promise.race([hooks.idle(), new Promise((r) => setTimeout(r, 3000))]);
+      hooks.stop();
+      pool.close();
+    },
+    stats: () => ({ connections: connections.size, rooms: registry.all().length, badFrames: stats.badFrames, pendingHooks: hooks.pending() }),
+  };
+}

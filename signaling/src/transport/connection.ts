@@ -1,0 +1,111 @@
+// One participant's WebSocket: framing, caps, authentication state, request/response plumbing.
+// Everything a client sends passes decode -> size/rate caps -> schema -> handler; any failure
+// becomes an error reply, never an exception that escapes to the process.
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { JoinClaims } from '@duet/api/tokens';
+import { decode, encode, type Framing } from '../protocol/codec.ts';
+import { MAX_FRAME_BYTES } from '../protocol/constants.ts';
+import type { ClientMessage, ErrorBody, ErrorCode, Notification, ServerMessage } from '../protocol/index.ts';
+import type { Room, RoomConnection } from '../room/room.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { validateClientMessage } from './validate.ts';
+
+export class RequestError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface ConnectionStats {
+  badFrames: number;
+}
+
+/** A handler's result: the response data, and what to do once the response is sent. */
+export interface Reply {
+  data: unknown;
+  after?: () => void;
+}
+export type Handler = (conn: Connection, message: ClientMessage) => Promise<Reply>;
+
+export class Connection implements RoomConnection {
+  readonly id = randomUUID();
+  claims: JoinClaims | undefined;
+  room: Room | undefined;
+  alive = true;
+  private authenticating = false;
+  private readonly ws: WebSocket;
+  private readonly framing: Framing;
+  private readonly limiter = new RateLimiter(40, 80);
+  private rejectedByRate = 0;
+  private readonly stats: ConnectionStats;
+  private readonly handler: Handler;
+  private readonly log: (msg: string, extra?: Record<string, unknown>) => void;
+
+  constructor(ws: WebSocket, framing: Framing, handler: Handler, stats: ConnectionStats, log: Connection['log']) {
+    this.ws = ws;
+    this.framing = framing;
+    this.handler = handler;
+    this.stats = stats;
+    this.log = log;
+  }
+
+  notify(message: Notification): void {
+    this.send(message);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  onFrame(data: Buffer, isBinary: boolean): void {
+    if (!this.limiter.take()) {
+      // A client that keeps flooding after being told is cut off.
+      if (++this.rejectedByRate > 200) return this.close(1008, 'rate limit exceeded');
+      return this.fail(undefined, 'rate_limited', 'too many messages, slow down');
+    }
+    if (data.byteLength > MAX_FRAME_BYTES) return this.fail(undefined, 'frame_too_large', `frames are limited to ${MAX_FRAME_BYTES} bytes`);
+    let value: unknown;
+    try {
+      value = decode(this.framing, isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'));
+    } catch {
+      return this.fail(undefined, 'bad_frame', this.framing === 'json' ? 'frame is not valid JSON' : 'frame is not valid msgpack');
+    }
+    const v = validateClientMessage(value);
+    if (!v.ok) return this.fail(v.id, 'invalid_message', v.reason);
+    void this.dispatch(v.message);
+  }
+
+  private async dispatch(message: ClientMessage): Promise<void> {
+    if (message.t === 'hello') {
+      if (this.claims || this.authenticating) return this.fail(message.id, 'already_authenticated', 'hello was already sent on this connection');
+      this.authenticating = true;
+    } else if (!this.claims) {
+      return this.fail(message.id, 'not_authenticated', 'the first message must be hello with a join token');
+    }
+    try {
+      const reply = await this.handler(this, message);
+      this.send({ t: 'response', id: message.id, ok: true, req: message.t, data: reply.data } as ServerMessage);
+      reply.after?.();
+    } catch (err) {
+      if (message.t === 'hello') this.authenticating = false;
+      if (err instanceof RequestError) return this.fail(message.id, err.code, err.message);
+      this.log('request failed', { type: message.t, error: (err as Error).message });
+      this.fail(message.id, 'internal_error', 'the request failed on the server');
+    }
+  }
+
+  /** Sends a response for `id`, or an `error` notification when the frame carried no usable id. */
+  fail(id: number | undefined, code: ErrorCode, message: string): void {
+    if (code === 'bad_frame' || code === 'invalid_message' || code === 'frame_too_large') this.stats.badFrames++;
+    const error: ErrorBody = { code, message };
+    this.send(id === undefined ? { t: 'error', error } : { t: 'response', id, ok: false, error });
+  }
+
+  private send(message: ServerMessage): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encode(this.framing, message));
+  }
+}

@@ -1,0 +1,70 @@
+// Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
+import { JoinTokenError, verifyJoinToken } from '@duet/api/tokens';
+import type { ClientMessage } from '../protocol/index.ts';
+import { LessonUnavailableError, type RoomRegistry } from '../room/registry.ts';
+import { RoomError, type Room } from '../room/room.ts';
+import { LessonLookupError } from '../api-client.ts';
+import { RequestError, type Connection, type Handler, type Reply } from './connection.ts';
+
+const EMPTY = {};
+
+export function createHandler(registry: RoomRegistry, joinTokenSecret: string): Handler {
+  async function hello(conn: Connection, token: string): Promise<Reply> {
+    let claims;
+    try {
+      claims = await verifyJoinToken(joinTokenSecret, token);
+    } catch (err) {
+      if (err instanceof JoinTokenError) throw new RequestError(err.code === 'token_wrong_session' ? 'token_invalid' : err.code, err.message);
+      throw err;
+    }
+    let room: Room;
+    try {
+      room = await registry.open(claims.sessionId);
+    } catch (err) {
+      if (err instanceof LessonUnavailableError) throw new RequestError('lesson_unavailable', err.message);
+      if (err instanceof LessonLookupError) throw new RequestError('lesson_unavailable', 'the lesson service is unavailable, try again shortly');
+      throw err;
+    }
+    const { data, after } = room.join(claims, conn);
+    conn.claims = claims;
+    conn.room = room;
+    return { data, after };
+  }
+
+  return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
+    if (msg.t === 'hello') return hello(conn, msg.token);
+    const room = conn.room!;
+    const role = conn.claims!.role;
+    try {
+      switch (msg.t) {
+        case 'ping':
+          return { data: { now: Date.now() } };
+        case 'leave':
+          return { data: EMPTY, after: () => { room.leave(role, conn, 'left'); conn.close(1000, 'left'); } };
+        case 'media.state':
+          room.setMediaState(role, msg.audio, msg.video);
+          return { data: EMPTY };
+        case 'p2p.signal':
+          room.relay(role, msg.signal);
+          return { data: EMPTY };
+        case 'sfu.capabilities':
+          return { data: await room.capabilities(role) };
+        case 'sfu.createTransport':
+          return { data: await room.createTransport(role, msg.direction) };
+        case 'sfu.connectTransport':
+          await room.connectTransport(role, msg.transportId, msg.dtlsParameters);
+          return { data: EMPTY };
+        case 'sfu.produce':
+          return { data: { producerId: await room.produce(role, msg.transportId, msg.kind, msg.rtpParameters, msg.source) } };
+        case 'sfu.consume':
+          return { data: await room.consume(role, msg.producerId, msg.rtpCapabilities) };
+        case 'sfu.resumeConsumer':
+          await room.resumeConsumer(role, msg.consumerId);
+          return { data: EMPTY };
+      }
+    } catch (err) {
+      if (err instanceof RoomError) throw new RequestError(err.code, err.message);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,171 @@
+// The signaling server against the real API and a real mediasoup worker: authentication, bad
+// input, presence, P2P relay, SFU mode and the lifecycle hooks that drive lesson status.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import { startNodeStack, type NodeStack } from './support/stack.ts';
+import { TestClient } from './support/ws-client.ts';
+
+let stack: NodeStack;
+const clients: TestClient[] = [];
+
+async function client(framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> {
+  const c = await TestClient.open(stack.wsUrl, framing);
+  clients.push(c);
+  return c;
+}
+
+async function getJson(path: string): Promise<any> {
+  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.env.DUET_API_KEY}` } });
+  return res.json();
+}
+
+beforeAll(async () => {
+  stack = await startNodeStack();
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await stack?.stop();
+});
+
+describe('authentication and bad input', () => {
+  it('accepts nothing before hello, and rejects bad tokens with precise codes', async () => {
+    const c = await client();
+    expect(await c.request('ping')).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
+    expect(await c.request('hello', { v: 1, token: 'not-a-jwt' })).toMatchObject({ ok: false, error: { code: 'token_invalid' } });
+
+    const { tutorToken } = await stack.lesson();
+    const [h, p, s] = tutorToken.split('.');
+    const tampered = `${h}.${p}.${s!.slice(0, -3)}${s!.endsWith('AAA') ? 'BBB' : 'AAA'}`;
+    expect(await c.request('hello', { v: 1, token: tampered })).toMatchObject({ ok: false, error: { code: 'token_invalid' } });
+
+    const expired = await new SignJWT({ sid: 'x', role: 'tutor', name: 'T' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u')
+      .setAudience('duet-join')
+      .setIssuer('duet-api')
+      .setJti('j')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(stack.env.JOIN_TOKEN_SECRET));
+    expect(await c.request('hello', { v: 1, token: expired })).toMatchObject({ ok: false, error: { code: 'token_expired' } });
+
+    const noneAlg = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
+    expect(await c.request('hello', { v: 1, token: noneAlg })).toMatchObject({ ok: false, error: { code: 'token_invalid' } });
+    expect(await c.request('hello', { v: 2, token: tutorToken })).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+  });
+
+  it('answers malformed frames with errors and keeps serving', async () => {
+    const c = await client();
+    c.sendRaw('{not json');
+    expect(await c.next('error')).toMatchObject({ error: { code: 'bad_frame' } });
+    c.sendRaw(JSON.stringify({ t: 'sfu.produce', id: 9, kind: 'smell' }));
+    expect(await c.until(() => c.responses.get(9))).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+    c.sendRaw(JSON.stringify({ t: 'ping', id: 10, pad: 'x'.repeat(70_000) }));
+    await c.until(() => c.notifications.find((n) => n.t === 'error' && n.error.code === 'frame_too_large'));
+
+    const m = await client('msgpack');
+    m.sendRaw(Buffer.from([0xc1, 0xff, 0x00]));
+    expect(await m.next('error')).toMatchObject({ error: { code: 'bad_frame' } });
+    m.sendRaw('text frame on the msgpack subprotocol');
+    await m.until(() => m.notifications.filter((n) => n.t === 'error').length >= 2);
+
+    // A burst of random garbage (bounded) neither crashes nor wedges the server.
+    const g = await client('msgpack');
+    for (let i = 0; i < 300; i++) g.sendRaw(Buffer.from(Array.from({ length: 1 + (i % 64) }, () => Math.floor(Math.random() * 256))));
+    expect(await g.request('ping')).toBeTruthy();
+    expect(stack.signaling.stats().badFrames).toBeGreaterThan(0);
+    expect((await fetch(`${stack.httpUrl}/healthz`)).status).toBe(200);
+    expect(c.closed).toBeUndefined();
+  });
+
+  it('refuses a lesson that does not exist or has ended', async () => {
+    const c = await client();
+    const forged = await new SignJWT({ sid: '00000000-0000-4000-8000-000000000000', role: 'tutor', name: 'T' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u')
+      .setAudience('duet-join')
+      .setIssuer('duet-api')
+      .setJti('j2')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(stack.env.JOIN_TOKEN_SECRET));
+    expect(await c.request('hello', { v: 1, token: forged })).toMatchObject({ ok: false, error: { code: 'lesson_unavailable' } });
+  });
+});
+
+describe('a P2P lesson over signaling', () => {
+  it('relays presence and SDP, reports hooks, and the API follows the lesson to completed', async () => {
+    const lesson = await stack.lesson();
+    const tutor = await client('msgpack');
+    const hello = await tutor.request('hello', { v: 1, token: lesson.tutorToken });
+    expect(hello).toMatchObject({ ok: true, data: { you: { role: 'tutor' }, peer: null, mode: 'waiting', lesson: { sessionId: lesson.id, recording: false } } });
+
+    const student = await client('json');
+    expect(await student.request('hello', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: true, data: { peer: { role: 'tutor' } } });
+    expect(await tutor.next('peer.joined')).toMatchObject({ peer: { role: 'student', name: 'Sam Student' } });
+    expect(await tutor.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: true });
+    expect(await student.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: false });
+
+    expect(await tutor.request('p2p.signal', { signal: { kind: 'offer', sdp: 'v=0 test offer' } })).toMatchObject({ ok: true });
+    expect(await student.next('p2p.signal')).toEqual({ t: 'p2p.signal', signal: { kind: 'offer', sdp: 'v=0 test offer' } });
+    expect(await tutor.request('sfu.capabilities')).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
+
+    await student.request('media.state', { audio: false, video: true });
+    expect(await tutor.next('peer.mediaState')).toEqual({ t: 'peer.mediaState', role: 'student', audio: false, video: true });
+
+    await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('live');
+
+    expect(await student.request('leave')).toMatchObject({ ok: true });
+    expect(await tutor.next('peer.left')).toEqual({ t: 'peer.left', role: 'student', reason: 'left' });
+    expect(await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'waiting'))).toBeTruthy();
+    tutor.close(); // a dropped socket counts as leaving
+    await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('completed');
+    const attendance = await getJson(`/v1/sessions/${lesson.id}/attendance`);
+    expect(attendance.participants.map((p: any) => p.intervals.length)).toEqual([1, 1]);
+  });
+
+  it('a second connection of the same person replaces the first', async () => {
+    const lesson = await stack.lesson();
+    const first = await client();
+    await first.request('hello', { v: 1, token: lesson.tutorToken });
+    const second = await client();
+    expect(await second.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: true });
+    expect(await first.next('session.ended')).toEqual({ t: 'session.ended', reason: 'replaced' });
+    await first.until(() => first.closed);
+    expect(first.closed!.code).toBe(4001);
+    expect(await second.request('ping')).toMatchObject({ ok: true });
+  });
+});
+
+describe('SFU mode', () => {
+  it('recorded lessons use the SFU from the first publish, with loopback candidates', async () => {
+    const lesson = await stack.lesson({ recording: true });
+    const tutor = await client('msgpack');
+    expect(await tutor.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: true, data: { mode: 'sfu' } });
+    const caps = await tutor.request('sfu.capabilities');
+    expect(caps).toMatchObject({ ok: true, data: { producers: [] } });
+    const codecs = ((caps as any).data.routerRtpCapabilities.codecs as { mimeType: string }[]).map((c) => c.mimeType);
+    expect(codecs).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8', 'video/H264']));
+    const t = (await tutor.request('sfu.createTransport', { direction: 'send' })) as any;
+    expect(t.ok).toBe(true);
+    expect(t.data.iceCandidates.every((c: { address: string }) => c.address === '127.0.0.1')).toBe(true);
+    expect(await tutor.request('p2p.signal', { signal: { kind: 'offer', sdp: 'x' } })).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
+    expect(await tutor.request('sfu.connectTransport', { transportId: 'nope', dtlsParameters: {} })).toMatchObject({ ok: false, error: { code: 'media_error' } });
+    expect(await tutor.request('sfu.produce', { transportId: t.data.transportId, kind: 'audio', rtpParameters: { bogus: true }, source: 'microphone' })).toMatchObject({
+      ok: false,
+      error: { code: 'media_error' },
+    });
+  });
+});
+
+describe('P2P disabled by configuration', () => {
+  it('puts every lesson on the SFU', async () => {
+    const sfuOnly = await startNodeStack({ P2P_ENABLED: 'false' });
+    try {
+      const lesson = await sfuOnly.lesson();
+      const c = await TestClient.open(sfuOnly.wsUrl, 'json');
+      clients.push(c);
+      expect(await c.request('hello', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: true, data: { mode: 'sfu', lesson: { recording: false } } });
+    } finally {
+      await sfuOnly.stop();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+// The real API (in-memory PGlite) and a real media node, in this process, on free loopback ports.
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
+import { createDemoLesson, type DemoLesson } from '@duet/deploy';
+import { createSignalingServer, loadSignalingConfig, type SignalingServer } from '../../src/index.ts';
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export interface NodeStack {
+  api: ApiServer;
+  signaling: SignalingServer;
+  apiUrl: string;
+  wsUrl: string;
+  httpUrl: string;
+  env: Record<string, string>;
+  lesson(opts?: { recording?: boolean; minutes?: number }): Promise<DemoLesson & { tutorToken: string; studentToken: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startNodeStack(extra: Record<string, string> = {}): Promise<NodeStack> {
+  const [apiPort, sigPort] = [await freePort(), await freePort()];
+  const env: Record<string, string> = {
+    DATABASE_URL: 'pglite:memory',
+    API_PORT: String(apiPort),
+    SIGNALING_PORT: String(sigPort),
+    API_INTERNAL_URL: `http://127.0.0.1:${apiPort}`,
+    SIGNALING_PUBLIC_URL: `ws://127.0.0.1:${sigPort}/ws`,
+    DUET_API_KEY: `duet_${randomBytes(16).toString('hex')}`,
+    JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
+    INTERNAL_HOOK_SECRET: randomBytes(32).toString('hex'),
+    MEDIASOUP_WORKERS: '1',
+    MEDIA_PORT_BASE: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+  const fullEnv = { ...process.env, ...env };
+  const signaling = await createSignalingServer(loadSignalingConfig(fullEnv), () => undefined);
+  const api = createApiServer(loadApiConfig(fullEnv));
+  const { wsUrl, url: httpUrl } = await signaling.start();
+  const { url: apiUrl } = await api.start();
+  return {
+    api,
+    signaling,
+    apiUrl,
+    wsUrl,
+    httpUrl,
+    env,
+    async lesson(opts = {}) {
+      const demo = await createDemoLesson(apiUrl, env.DUET_API_KEY!, opts);
+      const token = (u: string) => new URLSearchParams(new URL(u).hash.slice(1)).get('token')!;
+      return { ...demo, tutorToken: token(demo.tutorUrl), studentToken: token(demo.studentUrl) };
+    },
+    async stop() {
+      await signaling.close();
+      await api.close();
+    },
+  };
+}

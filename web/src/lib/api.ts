@@ -1,0 +1,46 @@
+// Calls to the Duet API from the room page.
+export interface JoinInfo {
+  signaling_url: string;
+  ice_servers: RTCIceServer[];
+  session: {
+    id: string;
+    title: string;
+    status: string;
+    scheduled_start: string;
+    scheduled_end: string;
+    recording: boolean;
+  };
+  you: { role: 'tutor' | 'student'; user_id: string; name: string };
+  peer: { role: 'tutor' | 'student'; user_id: string; name: string; avatar_url: string | null };
+}
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export async function joinLesson(sessionId: string, token: string): Promise<JoinInfo> {
+  let res: Response;
+  try {
+    res = await fetch(`/v1/sessions/${encodeURIComponent(sessionId)}/join`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'The lesson service cannot be reached. Check your connection and retry.');
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } & Record<string, unknown> };
+  if (!res.ok) {
+    const e = body.error ?? {};
+    throw new ApiError(res.status, e.code ?? 'unknown', e.message ?? `The lesson service answered ${res.status}.`, e);
+  }
+  return body as unknown as JoinInfo;
+}

@@ -1,0 +1,21 @@
+import { render } from 'preact';
+import { App } from './app.tsx';
+import { readRoomLocation } from './lib/location.ts';
+import { RoomController } from './room-controller.ts';
+import './styles.css';
+
+const { sessionId, token } = readRoomLocation();
+const controller = new RoomController(sessionId, token);
+
+// Read-only hook for operators' diagnostics and the end-to-end tests.
+(window as unknown as { __duet: unknown }).__duet = {
+  state: () => {
+    const s = controller.state.get();
+    return { phase: s.phase, mode: s.mode, media: s.media, peer: s.peer, error: s.error };
+  },
+  mediaKind: () => controller.mediaKind,
+  stats: () => controller.stats(),
+};
+
+render(<App controller={controller} />, document.getElementById('app')!);
+void controller.load();

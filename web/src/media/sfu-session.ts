@@ -1,0 +1,132 @@
+// SFU media through our mediasoup node: one send and one receive transport, a producer per local
+// track, a consumer per remote producer. Consumers start paused server-side and are resumed once
+// the track is wired, so the first keyframe is not lost.
+import { Device } from 'mediasoup-client';
+import type { types } from 'mediasoup-client';
+import type { ProducerAnnouncement, TransportInfo } from '@duet/signaling/protocol';
+import type { SignalingClient } from '../lib/signaling-client.ts';
+import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
+import { summarize } from './stats.ts';
+
+export class SfuSession implements MediaSession {
+  readonly kind = 'sfu';
+  private readonly sig: SignalingClient;
+  private readonly local: MediaStream;
+  private readonly iceServers: RTCIceServer[];
+  private readonly handlers: RemoteMediaHandlers;
+  private readonly device = new Device();
+  private sendTransport: types.Transport | undefined;
+  private recvTransport: types.Transport | undefined;
+  private readonly producers = new Map<string, types.Producer>();
+  private readonly consumers = new Map<string, types.Consumer>(); // by producer id
+  private readonly unsubscribe: () => void;
+  private recvReady: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers) {
+    this.sig = sig;
+    this.local = local;
+    this.iceServers = iceServers;
+    this.handlers = handlers;
+    this.unsubscribe = sig.onNotification((n) => {
+      if (n.t === 'sfu.newProducer') void this.consume(n).catch((err) => console.warn('consume failed', err));
+      if (n.t === 'sfu.producerClosed') this.dropConsumer(n.producerId);
+    });
+  }
+
+  async start(): Promise<void> {
+    const { routerRtpCapabilities, producers } = await this.sig.request('sfu.capabilities', {});
+    await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
+    this.recvReady = this.createRecvTransport();
+    await this.recvReady;
+    await Promise.all(producers.map((p) => this.consume(p)));
+    await this.createSendTransport();
+    for (const track of this.local.getTracks()) {
+      const producer = await this.sendTransport!.produce({ track, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
+      this.producers.set(producer.id, producer);
+    }
+  }
+
+  private transportOptions(info: TransportInfo): types.TransportOptions {
+    return {
+      id: info.transportId,
+      iceParameters: info.iceParameters as unknown as types.IceParameters,
+      iceCandidates: info.iceCandidates as unknown as types.IceCandidate[],
+      dtlsParameters: info.dtlsParameters as unknown as types.DtlsParameters,
+      iceServers: this.iceServers,
+    };
+  }
+
+  private wireConnect(transport: types.Transport): void {
+    transport.on('connect', ({ dtlsParameters }, ok, fail) => {
+      this.sig.request('sfu.connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => ok(), fail);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);
+    });
+  }
+
+  private async createSendTransport(): Promise<void> {
+    const info = await this.sig.request('sfu.createTransport', { direction: 'send' });
+    const transport = this.device.createSendTransport(this.transportOptions(info));
+    this.wireConnect(transport);
+    transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
+      this.sig
+        .request('sfu.produce', { transportId: transport.id, kind, rtpParameters: rtpParameters as unknown as Record<string, unknown>, source: (appData as { source: 'camera' | 'microphone' | 'screen' }).source })
+        .then(({ producerId }) => ok({ id: producerId }), fail);
+    });
+    this.sendTransport = transport;
+  }
+
+  private async createRecvTransport(): Promise<void> {
+    const info = await this.sig.request('sfu.createTransport', { direction: 'recv' });
+    const transport = this.device.createRecvTransport(this.transportOptions(info));
+    this.wireConnect(transport);
+    this.recvTransport = transport;
+  }
+
+  private async consume(p: ProducerAnnouncement): Promise<void> {
+    await this.recvReady;
+    if (this.closed || this.consumers.has(p.producerId)) return;
+    const info = await this.sig.request('sfu.consume', { producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as unknown as Record<string, unknown> });
+    const consumer = await this.recvTransport!.consume({
+      id: info.consumerId,
+      producerId: info.producerId,
+      kind: info.kind,
+      rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
+    });
+    this.consumers.set(p.producerId, consumer);
+    this.handlers.onTrack(consumer.track, info.source);
+    await this.sig.request('sfu.resumeConsumer', { consumerId: info.consumerId });
+  }
+
+  private dropConsumer(producerId: string): void {
+    const consumer = this.consumers.get(producerId);
+    if (!consumer) return;
+    this.consumers.delete(producerId);
+    consumer.close();
+    this.handlers.onTrackEnded(consumer.track);
+  }
+
+  setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void {
+    for (const producer of this.producers.values()) {
+      if (producer.kind !== kind) continue;
+      if (enabled) producer.resume();
+      else producer.pause();
+    }
+    for (const t of this.local.getTracks()) if (t.kind === kind) t.enabled = enabled;
+  }
+
+  async stats() {
+    const reports: RTCStatsReport[] = [];
+    if (this.recvTransport) reports.push(await this.recvTransport.getStats());
+    return summarize(reports);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+  }
+}
