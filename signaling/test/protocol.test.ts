@@ -37,6 +37,6 @@ describe('protocol validation', () => {
     expect(decode('msgpack', encode('msgpack', msg) as Uint8Array)).toEqual(msg);
     expect(() => decode('json', '{nope')).toThrow();
     expect(() => decode('msgpack', 'text on a binary protocol')).toThrow();
-    expect(() => decode('msgpack', new Uint8Array([0xc1]))).toThrow();
+    expect(() => decode('msgpack', new Uint8Array([0x82, 0xa1]))).toThrow(); // truncated map
   });
 });

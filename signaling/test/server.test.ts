@@ -68,13 +68,25 @@ describe('authentication and bad input', () => {
     m.sendRaw('text frame on the msgpack subprotocol');
     await m.until(() => m.notifications.filter((n) => n.t === 'error').length >= 2);
 
-    // A burst of random garbage (bounded) neither crashes nor wedges the server.
+    // A burst of random garbage (bounded) neither crashes nor wedges the server: past the
+    // per-connection rate cap it is answered with rate_limited, and the socket recovers.
     const g = await client('msgpack');
-    for (let i = 0; i < 300; i++) g.sendRaw(Buffer.from(Array.from({ length: 1 + (i % 64) }, () => Math.floor(Math.random() * 256))));
-    expect(await g.request('ping')).toBeTruthy();
+    for (let i = 0; i < 200; i++) g.sendRaw(Buffer.from(Array.from({ length: 1 + (i % 64) }, () => Math.floor(Math.random() * 256))));
+    await g.until(() => g.notifications.filter((n) => n.t === 'error').length >= 200);
+    expect(g.notifications.some((n) => n.t === 'error' && n.error.code === 'rate_limited')).toBe(true);
+    await new Promise((r) => setTimeout(r, 1_000));
+    // Served again (not rate limited): it has not said hello, so it is told exactly that.
+    expect(await g.request('ping')).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
     expect(stack.signaling.stats().badFrames).toBeGreaterThan(0);
     expect((await fetch(`${stack.httpUrl}/healthz`)).status).toBe(200);
     expect(c.closed).toBeUndefined();
+  });
+
+  it('cuts off a client that keeps flooding', async () => {
+    const f = await client('json');
+    for (let i = 0; i < 400 && f.ws.readyState === f.ws.OPEN; i++) f.sendRaw(JSON.stringify({ t: 'ping', id: i }));
+    await f.until(() => f.closed);
+    expect(f.closed!.code).toBe(1008);
   });
 
   it('refuses a lesson that does not exist or has ended', async () => {

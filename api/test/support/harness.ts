@@ -1,0 +1,189 @@
+// Test helpers: a database of either kind, a running API on it, and a small HTTP client.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { loadApiConfig } from '../../src/config.ts';
+import { createApiServer, type ApiServer, type ApiServerOptions } from '../../src/server.ts';
+import type { DuetEvent } from '../../src/events/event.ts';
+import { sign } from '../../src/events/signature.ts';
+
+export type DbKind = 'pglite' | 'postgres';
+/** For describe.each: every suite runs against embedded PGlite and a real PostgreSQL server. */
+export const DB_KINDS: [DbKind][] = [['pglite'], ['postgres']];
+
+export const API_KEY = 'test-api-key-0123456789abcdef';
+export const JOIN_SECRET = 'test-join-token-secret-0123456789abcdef';
+export const HOOK_SECRET = 'test-internal-hook-secret-0123456789abcdef';
+
+export interface TestDatabase {
+  /** DATABASE_URL for the API. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database: a new database on the shared PostgreSQL server, or PGlite (in memory, or in
+ * a temp dir when it must survive an API restart).
+ */
+export async function createTestDatabase(kind: DbKind, opts: { persistent?: boolean } = {}): Promise<TestDatabase> {
+  if (kind === 'pglite') {
+    if (!opts.persistent) return { url: 'pglite:memory', drop: async () => {} };
+    const dir = await mkdtemp(join(tmpdir(), 'duet-pglite-'));
+    return { url: `pglite:${dir}`, drop: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const adminUrl = inject('postgresAdminUrl');
+  const name = `duet_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      try {
+        await a.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+export function testEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    DUET_API_KEY: API_KEY,
+    JOIN_TOKEN_SECRET: JOIN_SECRET,
+    INTERNAL_HOOK_SECRET: HOOK_SECRET,
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
+}
+
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface TestApi {
+  server: ApiServer;
+  url: string;
+  request<T = any>(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<Res<T>>;
+  close(): Promise<void>;
+}
+
+export async function startApi(
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+  options: ApiServerOptions = {},
+): Promise<TestApi> {
+  const server = createApiServer(loadApiConfig(testEnv(databaseUrl, extraEnv)), options);
+  const { url } = await server.start();
+  return {
+    server,
+    url,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+      let body: string | undefined = opts.rawBody;
+      if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON (e.g. HTML)
+      }
+      return { status: res.status, body: parsed as any, headers: res.headers };
+    },
+    close: () => server.close(),
+  };
+}
+
+/** A started API on a fresh database of `kind`; `close` also drops the database. */
+export async function startApiOn(
+  kind: DbKind,
+  extraEnv: Record<string, string> = {},
+  options: ApiServerOptions = {},
+): Promise<TestApi> {
+  const db = await createTestDatabase(kind);
+  const api = await startApi(db.url, extraEnv, options);
+  return {
+    ...api,
+    async close() {
+      await api.close();
+      await db.drop();
+    },
+  };
+}
+
+const iso = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString();
+export const MINUTE = 60_000;
+
+export function lessonBody(overrides: Record<string, unknown> = {}) {
+  const n = randomBytes(4).toString('hex');
+  return {
+    title: 'Algebra, lesson 3',
+    scheduled_start: iso(5 * MINUTE),
+    scheduled_end: iso(65 * MINUTE),
+    recording: false,
+    tutor: { id: `tutor-${n}`, name: 'Ada Tutor', avatar_url: 'https://example.test/ada.png' },
+    student: { id: `student-${n}`, name: 'Sam Student' },
+    ...overrides,
+  };
+}
+
+export async function createLesson(api: TestApi, overrides: Record<string, unknown> = {}) {
+  const res = await api.request('POST', '/v1/sessions', { token: API_KEY, body: lessonBody(overrides) });
+  if (res.status !== 201) throw new Error(`create lesson: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+export async function mintToken(api: TestApi, sessionId: string, role: 'tutor' | 'student'): Promise<string> {
+  const res = await api.request('POST', `/v1/sessions/${sessionId}/tokens`, { token: API_KEY, body: { role } });
+  if (res.status !== 201) throw new Error(`mint token: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token;
+}
+
+export async function sendHook(
+  api: TestApi,
+  event: DuetEvent,
+  opts: { secret?: string; nowSeconds?: number; signature?: string } = {},
+): Promise<Res> {
+  const raw = JSON.stringify(event);
+  const signature = opts.signature ?? sign(opts.secret ?? HOOK_SECRET, raw, opts.nowSeconds);
+  return api.request('POST', '/internal/hooks', {
+    rawBody: raw,
+    headers: { 'content-type': 'application/json', 'duet-signature': signature },
+  });
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
