@@ -4,6 +4,14 @@ import { defineConfig } from 'vitest/config';
 // project so unit suites proceed in parallel.
 export default defineConfig({
   test: {
-    projects: ['api/vitest.config.ts', 'signaling/vitest.config.ts', 'sfu/vitest.config.ts', 'web/vitest.config.ts', 'web/vitest.e2e.config.ts'],
+    projects: [
+      'api/vitest.config.ts',
+      'signaling/vitest.config.ts',
+      'sfu/vitest.config.ts',
+      'recorder/vitest.config.ts',
+      'deploy/vitest.config.ts',
+      'web/vitest.config.ts',
+      'web/vitest.e2e.config.ts',
+    ],
   },
 });

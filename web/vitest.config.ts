@@ -6,5 +6,7 @@ export default defineConfig({
     root: import.meta.dirname,
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     exclude: ['test/e2e/**'],
+    environment: 'happy-dom',
   },
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
 });

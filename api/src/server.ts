@@ -63,6 +63,8 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   const deliveries = createWebhookDeliveryLoop(ctx);
 
   installErrorHandling(app);
+  // JSON only: any other body type is answered 415 instead of failing validation as a string.
+  app.removeContentTypeParser('text/plain');
   registerHealthRoutes(app);
   registerSessionRoutes(app, ctx);
   app.register(internalRoutes, { ctx });

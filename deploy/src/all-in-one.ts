@@ -58,11 +58,9 @@ async function main(): Promise<void> {
       `  Tutor   : ${demo.tutorUrl}`,
       `  Student : ${demo.studentUrl}`,
     );
-    // One machine-readable line for scripts and tests.
-    lines.push('', `DUET_READY ${JSON.stringify({ apiUrl, wsUrl, lessonId: demo.id, tutorUrl: demo.tutorUrl, studentUrl: demo.studentUrl })}`);
-  } else {
-    lines.push('', `DUET_READY ${JSON.stringify({ apiUrl, wsUrl })}`);
   }
+  // A machine-readable line for scripts and tests that start the platform.
+  if (process.env.DUET_PRINT_READY === '1') lines.push('', `DUET_READY ${JSON.stringify({ apiUrl, wsUrl })}`);
   process.stdout.write(lines.join('\n') + '\n\n');
 }
 

@@ -90,8 +90,14 @@ async function main(): Promise<void> {
   const sock = createSocket('udp4');
   try {
     worker = await withTimeout(mediasoup.createWorker({ logLevel: 'warn' }), 'createWorker');
+    let rejectOnDeath: (err: Error) => void = () => {};
+    const death = new Promise<never>((_, reject) => {
+      rejectOnDeath = reject;
+    });
+    death.catch(() => {}); // only observed through Promise.race below
     worker.on('died', (err: Error) => {
       workerDied = err;
+      rejectOnDeath(new Error(`worker died: ${err.message}`));
     });
     step(`worker pid ${worker.pid}`);
 
@@ -163,10 +169,10 @@ async function main(): Promise<void> {
 
     const { usernameFragment, password } = transport.iceParameters;
     sock.send(stunBindingRequest(`${usernameFragment}:smoke`, password), udp.port, udp.ip);
-    await withTimeout(stunResponse, 'STUN Binding success response');
+    await withTimeout(Promise.race([stunResponse, death]), 'STUN Binding success response');
     step('ICE ok (authenticated STUN Binding request answered)');
 
-    const record = await withTimeout(dtlsRecord, 'DTLS ClientHello from the worker', 5000);
+    const record = await withTimeout(Promise.race([dtlsRecord, death]), 'DTLS ClientHello from the worker', 5000);
     // Give a crashing worker a moment to die, then prove it is alive.
     await new Promise((r) => setTimeout(r, 300));
     if (workerDied) throw new Error(`worker died during DTLS: ${workerDied.message}`);

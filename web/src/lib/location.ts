@@ -5,7 +5,11 @@ export interface RoomLocation {
   token: string | null;
 }
 
-export function readRoomLocation(loc: Location = window.location, storage: Storage = window.sessionStorage): RoomLocation {
+export function readRoomLocation(
+  loc: Pick<Location, 'pathname' | 'search' | 'hash'> = window.location,
+  storage: Pick<Storage, 'getItem' | 'setItem'> = window.sessionStorage,
+  hist: Pick<History, 'replaceState'> = window.history,
+): RoomLocation {
   const m = /^\/session\/([^/]+)\/?$/.exec(loc.pathname);
   const sessionId = m ? decodeURIComponent(m[1]!) : null;
   if (!sessionId) return { sessionId: null, token: null };
@@ -13,7 +17,7 @@ export function readRoomLocation(loc: Location = window.location, storage: Stora
   const fromHash = new URLSearchParams(loc.hash.replace(/^#/, '')).get('token');
   if (fromHash) {
     storage.setItem(key, fromHash);
-    history.replaceState(null, '', loc.pathname + loc.search);
+    hist.replaceState(null, '', loc.pathname + loc.search);
   }
   return { sessionId, token: fromHash ?? storage.getItem(key) };
 }

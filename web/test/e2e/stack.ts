@@ -84,6 +84,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
       MEDIA_PORT_BASE: '0',
       MEDIASOUP_WORKERS: '1',
       DUET_DEMO_LESSON: '0',
+      DUET_PRINT_READY: '1',
       DUET_API_KEY: apiKey,
       JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
       INTERNAL_HOOK_SECRET: internalSecret,

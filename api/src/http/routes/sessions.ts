@@ -11,7 +11,7 @@ import {
 } from '../../services/sessions-service.ts';
 import { bearerOf } from '../bearer.ts';
 import { CreateSessionBody, MintTokenBody, SessionParams } from '../schemas.ts';
-import { participantJson, sessionJson } from '../session-json.ts';
+import { sessionJson } from '../session-json.ts';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
@@ -67,7 +67,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
       ice_servers: grant.iceServers,
       session: sessionJson(grant.session, config, ctx.now()),
       you: { role: grant.you.role, user_id: grant.you.userId, name: grant.you.name, avatar_url: grant.you.avatarUrl },
-      peer: { role: grant.peer.role, ...participantJson(grant.peer), user_id: grant.peer.userId },
+      peer: { role: grant.peer.role, user_id: grant.peer.userId, name: grant.peer.name, avatar_url: grant.peer.avatarUrl },
     };
   });
 
