@@ -16,6 +16,8 @@ import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
 export interface ApiServerOptions {
   /** Clock for lesson windows (tests); defaults to the wall clock. */
   now?: () => Date;
+  /** Where log lines go (default stdout); tests capture them to check that no secret is logged. */
+  logStream?: { write(line: string): void };
 }
 
 export interface ApiServer {
@@ -40,7 +42,11 @@ export const LOG_REDACT_PATHS = [
 
 export function createApiServer(config: ApiConfig, options: ApiServerOptions = {}): ApiServer {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } },
+    logger: {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: 256 * 1024,
     // Reject rather than silently coerce or drop: "true" is not a boolean, unknown fields are errors.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },

@@ -22,7 +22,7 @@ async function freePort(): Promise<number> {
 describe('start command', () => {
   it('starts the platform offline and prints working tutor and student links', async () => {
     const [apiPort, sigPort] = [await freePort(), await freePort()];
-    const env = { ...process.env, DUET_DATA_DIR: dataDir, API_PORT: String(apiPort), SIGNALING_PORT: String(sigPort), MEDIASOUP_WORKERS: '1', MEDIA_PORT_BASE: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DUET_DATA_DIR: dataDir, API_PORT: String(apiPort), SIGNALING_PORT: String(sigPort), MEDIASOUP_WORKERS: '1', MEDIA_PORT_BASE: '0' };
     for (const k of ['DUET_API_KEY', 'JOIN_TOKEN_SECRET', 'INTERNAL_HOOK_SECRET', 'DATABASE_URL']) delete env[k];
     const child = spawn('bash', [join(ROOT, 'scripts/start.sh')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -49,11 +49,12 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
   }));
 }
 
+/** last_error is kept: it tells why earlier attempts of a now delivered row failed. */
 export async function markDelivered(q: Queryable, id: string, statusCode: number): Promise<void> {
   await q`
     update webhook_deliveries
        set status = 'delivered', attempts = attempts + 1, delivered_at = now(), last_status_code = ${statusCode},
-           last_error = null, updated_at = now()
+           updated_at = now()
      where id = ${id}`;
 }
 
