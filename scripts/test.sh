@@ -12,5 +12,14 @@ echo "[test] typecheck" >&2
 tsc -p tsconfig.json
 bash scripts/build-web.sh
 echo "[test] vitest (in a lo-only network namespace)" >&2
-bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run "$@"
+REPORT="$ROOT/.duet/vitest-report.json"
+rm -f "$REPORT"
+status=0
+bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run \
+  --reporter=default --reporter=json --outputFile.json="$REPORT" "$@" || status=$?
+# A plain closing line any CI can read.
+if [ -f "$REPORT" ]; then
+  node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$REPORT"
+fi
 echo "[test] done in $(( $(date +%s) - T0 )) s" >&2
+exit $status

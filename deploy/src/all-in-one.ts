@@ -1,7 +1,8 @@
 // `npm start`: every role on one machine with embedded defaults — the API (PGlite under ./data,
 // local object storage) and one media node (signaling + mediasoup) — then a demo lesson whose two
 // join links are printed. Each role also runs alone: api/src/main.ts, signaling/src/main.ts.
-import { resolve } from 'node:path';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createApiServer, loadApiConfig } from '@duet/api';
 import { createSignalingServer, loadSignalingConfig } from '@duet/signaling';
 import { loadOrCreateSecrets } from './secrets.ts';
@@ -28,8 +29,18 @@ async function main(): Promise<void> {
     ...secrets,
   };
 
-  const signaling = await createSignalingServer(loadSignalingConfig(env));
-  const api = createApiServer(loadApiConfig(env));
+  // Structured logs of both roles go to one file, so the console shows just the links
+  // (DUET_LOG_STDOUT=1 sends them to stdout instead).
+  const logFile = join(dataDir, 'logs', 'duet.log');
+  let logStream: { write(line: string): void } = process.stdout;
+  if (process.env.DUET_LOG_STDOUT !== '1') {
+    mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    logStream = createWriteStream(logFile, { flags: 'a' });
+  }
+  const signaling = await createSignalingServer(loadSignalingConfig(env), (level, msg, extra) =>
+    logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n'),
+  );
+  const api = createApiServer(loadApiConfig(env), { logStream });
   const shutdown = async () => {
     await signaling.close().catch(() => undefined);
     await api.close().catch(() => undefined);
@@ -48,6 +59,7 @@ async function main(): Promise<void> {
     `  Media node       : ${wsUrl}`,
     `  Data             : ${dataDir}`,
     `  API key          : in ${secretsFile}`,
+    `  Logs             : ${process.env.DUET_LOG_STDOUT === '1' ? 'stdout' : logFile}`,
   ];
   if (process.env.DUET_DEMO_LESSON !== '0') {
     const demo = await createDemoLesson(apiUrl, secrets.DUET_API_KEY, { recording: process.env.DUET_DEMO_RECORDING === '1' });

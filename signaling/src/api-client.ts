@@ -5,6 +5,8 @@ export interface LessonFacts {
   recording: boolean;
   scheduledStart: string;
   scheduledEnd: string;
+  joinOpensAt: Date;
+  joinClosesAt: Date;
 }
 
 export class LessonLookupError extends Error {
@@ -43,6 +45,8 @@ export class ApiClient {
       recording: body.recording === true,
       scheduledStart: String(body.scheduled_start),
       scheduledEnd: String(body.scheduled_end),
+      joinOpensAt: new Date(String(body.join_opens_at)),
+      joinClosesAt: new Date(String(body.join_closes_at)),
     };
   }
 }

@@ -101,6 +101,30 @@ describe('authentication and bad input', () => {
       .sign(new TextEncoder().encode(stack.env.JOIN_TOKEN_SECRET));
     expect(await c.request('hello', { v: 1, token: forged })).toMatchObject({ ok: false, error: { code: 'lesson_unavailable' } });
   });
+
+  it('keeps the room closed before the join window opens, even with a valid token', async () => {
+    const headers = { authorization: `Bearer ${stack.env.DUET_API_KEY}`, 'content-type': 'application/json' };
+    const start = new Date(Date.now() + 2 * 3600_000);
+    const created = await fetch(`${stack.apiUrl}/v1/sessions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        title: 'Later',
+        scheduled_start: start.toISOString(),
+        scheduled_end: new Date(start.getTime() + 3600_000).toISOString(),
+        tutor: { id: 't-later', name: 'T' },
+        student: { id: 's-later', name: 'S' },
+      }),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const { token } = await fetch(`${stack.apiUrl}/v1/sessions/${created.id}/tokens`, { method: 'POST', headers, body: '{"role":"student"}' }).then(
+      (r) => r.json() as Promise<{ token: string }>,
+    );
+    const c = await client();
+    const res = await c.request('hello', { v: 1, token });
+    expect(res).toMatchObject({ ok: false, error: { code: 'lesson_unavailable', message: expect.stringContaining('opens at') } });
+    const room = await fetch(`${stack.httpUrl}/internal/rooms/${created.id}`, { headers: { authorization: `Bearer ${stack.env.INTERNAL_HOOK_SECRET}` } });
+    expect(room.status).toBe(404); // the refused hello left no room behind
+  });
 });
 
 describe('a P2P lesson over signaling', () => {
@@ -132,6 +156,10 @@ describe('a P2P lesson over signaling', () => {
     await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('completed');
     const attendance = await getJson(`/v1/sessions/${lesson.id}/attendance`);
     expect(attendance.participants.map((p: any) => p.intervals.length)).toEqual([1, 1]);
+
+    // A completed lesson cannot be re-entered with its old token.
+    const late = await client();
+    expect(await late.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: false, error: { code: 'lesson_unavailable', message: expect.stringContaining('completed') } });
   });
 
   it('a second connection of the same person replaces the first', async () => {

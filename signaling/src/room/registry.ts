@@ -1,11 +1,16 @@
 // Live rooms of this media node, by lesson id. A room is created on the first hello (after the
 // API confirms the lesson can still be held) and dropped when its last participant leaves.
-import { ApiClient, LessonLookupError } from '../api-client.ts';
+import { ApiClient, LessonLookupError, type LessonFacts } from '../api-client.ts';
 import { Room, type RoomDeps } from './room.ts';
 
 const CLOSED_STATUSES = new Set(['completed', 'cancelled', 'no_show', 'archived']);
 
 export class LessonUnavailableError extends Error {}
+
+function assertJoinWindow(lesson: LessonFacts, now: Date): void {
+  if (now < lesson.joinOpensAt) throw new LessonUnavailableError(`the lesson room opens at ${lesson.joinOpensAt.toISOString()}`);
+  if (now >= lesson.joinClosesAt) throw new LessonUnavailableError('the lesson has ended');
+}
 
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
@@ -26,18 +31,22 @@ export class RoomRegistry {
     return [...this.rooms.values()];
   }
 
-  async open(sessionId: string): Promise<Room> {
+  /** The room for a lesson, if the lesson exists and its join window is open now. */
+  async open(sessionId: string, now = new Date()): Promise<Room> {
     const existing = this.rooms.get(sessionId);
-    if (existing) return existing;
+    if (existing) {
+      assertJoinWindow(existing.lesson, now);
+      return existing;
+    }
     let pending = this.opening.get(sessionId);
     if (!pending) {
-      pending = this.create(sessionId).finally(() => this.opening.delete(sessionId));
+      pending = this.create(sessionId, now).finally(() => this.opening.delete(sessionId));
       this.opening.set(sessionId, pending);
     }
     return pending;
   }
 
-  private async create(sessionId: string): Promise<Room> {
+  private async create(sessionId: string, now: Date): Promise<Room> {
     let lesson;
     try {
       lesson = await this.api.lesson(sessionId);
@@ -46,6 +55,7 @@ export class RoomRegistry {
       throw err;
     }
     if (CLOSED_STATUSES.has(lesson.status)) throw new LessonUnavailableError(`this lesson is ${lesson.status.replace('_', '-')}`);
+    assertJoinWindow(lesson, now); // before the room exists, so a refused hello leaves nothing behind
     const room = new Room(lesson, {
       ...this.deps,
       onEmpty: (r) => {

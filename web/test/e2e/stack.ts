@@ -85,6 +85,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
       MEDIASOUP_WORKERS: '1',
       DUET_DEMO_LESSON: '0',
       DUET_PRINT_READY: '1',
+      DUET_LOG_STDOUT: '1',
       DUET_API_KEY: apiKey,
       JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
       INTERNAL_HOOK_SECRET: internalSecret,

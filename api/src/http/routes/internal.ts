@@ -9,6 +9,7 @@ import { SIGNATURE_HEADER, verify } from '../../events/signature.ts';
 import { requireInternalSecret } from '../../services/auth-service.ts';
 import { applyHook, isHandledHookType } from '../../services/hooks-service.ts';
 import { getSession } from '../../services/sessions-service.ts';
+import { joinOpensAt } from '../../domain/join-window.ts';
 import { bearerOf } from '../bearer.ts';
 import { HookEvent, SessionParams } from '../schemas.ts';
 
@@ -33,6 +34,9 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       recording: s.recording,
       scheduled_start: s.scheduledStart.toISOString(),
       scheduled_end: s.scheduledEnd.toISOString(),
+      // The media node enforces the same window as POST /join, so a token alone never opens a room early.
+      join_opens_at: joinOpensAt(s, config.joinEarlyMinutes).toISOString(),
+      join_closes_at: s.scheduledEnd.toISOString(),
     };
   });
 
