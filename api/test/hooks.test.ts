@@ -75,6 +75,8 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
         recording: true,
         scheduled_start: lesson.scheduled_start,
         scheduled_end: lesson.scheduled_end,
+        join_opens_at: lesson.join_opens_at,
+        join_closes_at: lesson.scheduled_end,
       });
       for (const token of [undefined, API_KEY, JOIN_SECRET, `${HOOK_SECRET}x`]) {
         const res = await api.request('GET', `/internal/sessions/${lesson.id}`, { token });
