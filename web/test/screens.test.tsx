@@ -50,3 +50,19 @@ describe('screens', () => {
     expect(screen.getByRole('heading').textContent).toBe('You left the lesson');
   });
 });
+
+describe('useStore', () => {
+  it('shows a change made between the first render and the subscription', async () => {
+    const { Store, useStore } = await import('../src/lib/store.ts');
+    const { render: preactRender } = await import('preact');
+    const store = new Store({ n: 0 });
+    function View() {
+      return <span>{useStore(store).n}</span>;
+    }
+    const root = document.createElement('div');
+    preactRender(<View />, root); // like main.tsx: effects run later, not inside act()
+    store.set({ n: 1 }); // like RoomController.load() failing at once
+    await new Promise((r) => setTimeout(r, 50));
+    expect(root.textContent).toBe('1');
+  });
+});

@@ -1,17 +1,10 @@
 // The real API (in-memory PGlite) and a real media node, in this process, on free loopback ports.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
 import { createDemoLesson, type DemoLesson } from '@duet/deploy';
 import { createSignalingServer, loadSignalingConfig, type SignalingServer } from '../../src/index.ts';
+import { freePort } from '@duet/deploy/testing';
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 export interface NodeStack {
   api: ApiServer;

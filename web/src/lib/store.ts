@@ -22,6 +22,10 @@ export class Store<T> {
 
 export function useStore<T>(store: Store<T>): T {
   const [value, setValue] = useState(store.get());
-  useEffect(() => store.subscribe(setValue), [store]);
+  useEffect(() => {
+    const unsubscribe = store.subscribe(setValue);
+    setValue(store.get()); // catch up on changes made between render and subscription
+    return unsubscribe;
+  }, [store]);
   return value;
 }

@@ -106,4 +106,25 @@ describe('a lesson end to end', () => {
     expect(room.mode).toBe('sfu');
     await leaveAndCheck(lesson.id, [tutor, student]);
   }, 120_000);
+
+  it('explains a bad link instead of opening the room', async () => {
+    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Bad links' });
+    const [base = '', fragment = ''] = lesson.tutorUrl.split('#');
+    const token = new URLSearchParams(fragment).get('token')!;
+    const cases: [string, string, string][] = [
+      [`${base}#token=${token.slice(0, -4)}AAAA`, 'token_invalid', 'Invalid link'],
+      [base, 'missing_link', 'Lesson not found'],
+      [`${stack.apiUrl}/session/00000000-0000-4000-8000-000000000000#token=${token}`, 'token_wrong_session', 'Not your lesson'],
+    ];
+    for (const [url, code, title] of cases) {
+      const page = await openParticipant(browser, url);
+      const error = page.getByTestId('error');
+      await error.waitFor({ timeout: 10_000 }).catch(async (e) => {
+        throw new Error(`${url}: ${await page.locator("body").innerText()} ${e}`);
+      });
+      expect(await error.getAttribute('data-code'), url).toBe(code);
+      expect(await page.getByRole('heading').textContent()).toBe(title);
+      await page.context().close();
+    }
+  });
 });

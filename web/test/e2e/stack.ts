@@ -7,6 +7,7 @@ import { tmpdir, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { verify } from '@duet/api/events';
+import { freePort } from '@duet/deploy/testing';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -37,13 +38,6 @@ export function assertLoopbackOnly(): void {
   }
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function startReceiver(secret: string, sink: ReceivedWebhook[]): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
