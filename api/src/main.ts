@@ -12,6 +12,8 @@ try {
 }
 
 const server = createApiServer(config);
+// An unexpected rejection is logged rather than allowed to take the API (and in-flight requests) down.
+process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason }, 'unhandled rejection'));
 const { url } = await server.start();
 server.app.log.info({ url, database: config.database.kind }, 'duet api listening');
 

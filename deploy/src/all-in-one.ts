@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiServer, loadApiConfig } from '@duet/api';
-import { createSignalingServer, loadSignalingConfig } from '@duet/signaling';
+import { createSignalingServer, guardProcess, loadSignalingConfig } from '@duet/signaling';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { createDemoLesson } from './demo-lesson.ts';
 
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
     logStream = createWriteStream(logFile, { flags: 'a' });
   }
+  guardProcess((msg, extra) => logStream.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), service: 'duet', msg, ...extra }) + '\n'));
   const signaling = await createSignalingServer(loadSignalingConfig(env), (level, msg, extra) =>
     logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n'),
   );

@@ -1,5 +1,5 @@
 // Runs one media node (signaling + SFU) from environment variables.
-import { createSignalingServer, loadSignalingConfig } from './index.ts';
+import { createSignalingServer, guardProcess, loadSignalingConfig } from './index.ts';
 
 let config;
 try {
@@ -8,6 +8,7 @@ try {
   console.error(`signaling: invalid configuration: ${(err as Error).message}`);
   process.exit(2);
 }
+guardProcess((msg, extra) => console.error(JSON.stringify({ level: 'error', service: 'signaling', msg, ...extra })));
 const server = await createSignalingServer(config);
 await server.start();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

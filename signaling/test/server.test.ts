@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
 import { TestClient } from './support/ws-client.ts';
+import { freePort } from '@duet/deploy/testing';
+import { createSignalingServer, loadSignalingConfig } from '../src/index.ts';
 
 let stack: NodeStack;
 const clients: TestClient[] = [];
@@ -124,6 +126,23 @@ describe('authentication and bad input', () => {
     expect(res).toMatchObject({ ok: false, error: { code: 'lesson_unavailable', message: expect.stringContaining('opens at') } });
     const room = await fetch(`${stack.httpUrl}/internal/rooms/${created.id}`, { headers: { authorization: `Bearer ${stack.env.INTERNAL_HOOK_SECRET}` } });
     expect(room.status).toBe(404); // the refused hello left no room behind
+  });
+});
+
+describe('when the API is down', () => {
+  it('answers hello with service_unavailable (retryable) and keeps running', async () => {
+    const env = { ...process.env, ...stack.env, API_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`, SIGNALING_PORT: '0' };
+    const lonely = await createSignalingServer(loadSignalingConfig(env), () => undefined);
+    const { wsUrl } = await lonely.start();
+    try {
+      const { tutorToken } = await stack.lesson();
+      const c = await TestClient.open(wsUrl, 'json');
+      clients.push(c);
+      expect(await c.request('hello', { v: 1, token: tutorToken })).toMatchObject({ ok: false, error: { code: 'service_unavailable' } });
+      expect(await c.request('ping')).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
+    } finally {
+      await lonely.close();
+    }
   });
 });
 

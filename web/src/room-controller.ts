@@ -46,6 +46,7 @@ const ERROR_COPY: Record<string, Omit<ScreenError, 'code'>> = {
   lesson_unavailable: { title: 'Lesson unavailable', message: 'This lesson can no longer be joined.', retry: false },
   camera_denied: { title: 'Camera or microphone blocked', message: 'Allow camera and microphone access for this site (the camera icon in the address bar), then retry.', retry: true },
   network: { title: 'Connection failed', message: 'The lesson service cannot be reached. Check your connection and retry.', retry: true },
+  service_unavailable: { title: 'Video service unavailable', message: 'The video service is not reachable right now. Retry in a moment.', retry: true },
   video_unavailable: { title: 'Video service unavailable', message: 'The video service is not reachable right now. Retry in a moment.', retry: true },
   replaced: { title: 'Opened elsewhere', message: 'You joined this lesson from another tab or device.', retry: true },
   connection_lost: { title: 'Connection lost', message: 'The connection to the lesson was lost.', retry: true },

@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'token_expired',
   'token_invalid',
   'lesson_unavailable', // lesson unknown, ended or not joinable
+  'service_unavailable', // the lesson service cannot be asked right now: retry
   'rate_limited',
   'frame_too_large',
   'wrong_mode', // e.g. an sfu.* request while the room is in p2p mode

@@ -22,7 +22,7 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       room = await registry.open(claims.sessionId);
     } catch (err) {
       if (err instanceof LessonUnavailableError) throw new RequestError('lesson_unavailable', err.message);
-      if (err instanceof LessonLookupError) throw new RequestError('lesson_unavailable', 'the lesson service is unavailable, try again shortly');
+      if (err instanceof LessonLookupError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }
     const { data, after } = room.join(claims, conn);
