@@ -172,12 +172,6 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
   }
 
-  async closeProducer(peerId: string, producerId: string): Promise<void> {
-    const producer = this.peers.get(peerId)?.producers.get(producerId);
-    if (!producer) throw new MediaError(`unknown producer ${producerId}`);
-    producer.close();
-  }
-
   /** Producers of everybody except `peerId` (what a newcomer should consume). */
   producersFor(peerId: string): ProducerSummary[] {
     return this.allProducers().filter((p) => p.peerId !== peerId);

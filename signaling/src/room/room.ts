@@ -52,14 +52,6 @@ export class Room {
     return this.lesson.recording || !this.deps.p2pEnabled;
   }
 
-  get currentMode(): RoomMode {
-    return this.mode;
-  }
-
-  get isEmpty(): boolean {
-    return this.seats.size === 0;
-  }
-
   /**
    * Seats the participant (replacing an older connection of the same person) and returns the
    * hello response plus what to do once that response is on the wire.
