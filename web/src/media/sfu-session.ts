@@ -20,7 +20,11 @@ export class SfuSession implements MediaSession {
   private readonly producers = new Map<string, types.Producer>();
   private readonly consumers = new Map<string, types.Consumer>(); // by producer id
   private readonly unsubscribe: () => void;
-  private recvReady: Promise<void> | undefined;
+  // Resolves once the device is loaded and the receive transport exists. Created up front so a
+  // producer announced while we are still loading waits for it instead of being dropped.
+  private readonly recvReady: Promise<void>;
+  private markRecvReady!: () => void;
+  private readonly consuming = new Set<string>(); // producer ids with a consume in flight or done
   private closed = false;
 
   constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers) {
@@ -28,6 +32,7 @@ export class SfuSession implements MediaSession {
     this.local = local;
     this.iceServers = iceServers;
     this.handlers = handlers;
+    this.recvReady = new Promise((resolve) => (this.markRecvReady = resolve));
     this.unsubscribe = sig.onNotification((n) => {
       if (n.t === 'sfu.newProducer') void this.consume(n).catch((err) => console.warn('consume failed', err));
       if (n.t === 'sfu.producerClosed') this.dropConsumer(n.producerId);
@@ -37,8 +42,8 @@ export class SfuSession implements MediaSession {
   async start(): Promise<void> {
     const { routerRtpCapabilities, producers } = await this.sig.request('sfu.capabilities', {});
     await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
-    this.recvReady = this.createRecvTransport();
-    await this.recvReady;
+    await this.createRecvTransport();
+    this.markRecvReady();
     await Promise.all(producers.map((p) => this.consume(p)));
     await this.createSendTransport();
     for (const track of this.local.getTracks()) {
@@ -86,22 +91,34 @@ export class SfuSession implements MediaSession {
   }
 
   private async consume(p: ProducerAnnouncement): Promise<void> {
-    await this.recvReady;
-    if (this.closed || this.consumers.has(p.producerId)) return;
-    const info = await this.sig.request('sfu.consume', { producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as unknown as Record<string, unknown> });
-    const consumer = await this.recvTransport!.consume({
-      id: info.consumerId,
-      producerId: info.producerId,
-      kind: info.kind,
-      rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
-    });
-    this.consumers.set(p.producerId, consumer);
-    this.handlers.onTrack(consumer.track, info.source);
-    await this.sig.request('sfu.resumeConsumer', { consumerId: info.consumerId });
+    if (this.consuming.has(p.producerId)) return;
+    this.consuming.add(p.producerId);
+    try {
+      await this.recvReady;
+      if (this.closed) return;
+      const info = await this.sig.request('sfu.consume', { producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as unknown as Record<string, unknown> });
+      const consumer = await this.recvTransport!.consume({
+        id: info.consumerId,
+        producerId: info.producerId,
+        kind: info.kind,
+        rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
+      });
+      if (!this.consuming.has(p.producerId)) {
+        consumer.close(); // the producer closed while we were consuming it
+        return;
+      }
+      this.consumers.set(p.producerId, consumer);
+      this.handlers.onTrack(consumer.track, info.source);
+      await this.sig.request('sfu.resumeConsumer', { consumerId: info.consumerId });
+    } catch (err) {
+      this.consuming.delete(p.producerId);
+      throw err;
+    }
   }
 
   private dropConsumer(producerId: string): void {
     const consumer = this.consumers.get(producerId);
+    this.consuming.delete(producerId);
     if (!consumer) return;
     this.consumers.delete(producerId);
     consumer.close();

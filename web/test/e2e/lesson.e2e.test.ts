@@ -38,7 +38,9 @@ async function joinBoth(tutorUrl: string, studentUrl: string): Promise<[Page, Pa
 async function receivingMedia(page: Page): Promise<PageStats> {
   return waitFor('decoded video and received audio', async () => {
     const s = await pageStats(page);
-    return s && s.videoFramesDecoded > 0 && s.audioPacketsReceived > 0 && s.selectedPair ? s : null;
+    if (s && s.videoFramesDecoded > 0 && s.audioPacketsReceived > 0 && s.selectedPair) return s;
+    // Thrown so a timeout reports what the page actually had.
+    throw new Error(`stats ${JSON.stringify(s)}`);
   }, 30_000);
 }
 
