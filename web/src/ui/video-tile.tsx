@@ -20,7 +20,7 @@ export function VideoTile(props: {
     if (!el) return;
     if (props.videoRef) props.videoRef.current = el;
     if (el.srcObject !== props.stream) el.srcObject = props.stream;
-    if (props.stream) void el.play().catch(() => undefined);
+    if (props.stream) void el.play?.()?.catch(() => undefined);
   }, [props.stream]);
   useEffect(() => {
     if (ref.current && props.speakerId !== undefined) void routeToSpeaker(ref.current, props.speakerId);
