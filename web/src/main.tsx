@@ -22,6 +22,11 @@ if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
   },
   mediaKind: () => room.mediaKind,
   stats: () => room.stats(),
+  localTracks: () => {
+    const local = room.state.get().local;
+    const id = (t: MediaStreamTrack | undefined) => t?.getSettings().deviceId ?? null;
+    return { audio: id(local?.getAudioTracks()[0]), video: id(local?.getVideoTracks()[0]) };
+  },
   analytics: () => page.analytics.sent.map((e) => ({ type: e.type, data: e.data })),
 };
 

@@ -6,7 +6,6 @@ import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
 import type { MediaSession, RemoteMediaHandlers } from './media/media-session.ts';
 import { P2PSession } from './media/p2p-session.ts';
-import { SfuSession } from './media/sfu-session.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 
 export type Phase = 'loading' | 'prejoin' | 'connecting' | 'room' | 'left' | 'error';
@@ -86,13 +85,14 @@ export class RoomController {
     }
   }
 
-  async enter(): Promise<void> {
+  /** `preset`: the tracks the pre-join device check already opened (no second prompt). */
+  async enter(preset?: MediaStream): Promise<void> {
     const join = this.state.get().join;
     if (!join || !this.token) return;
     this.state.set({ phase: 'connecting' });
     let local: MediaStream;
     try {
-      local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+      local = preset ?? (await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }));
     } catch {
       return this.fail(screenError('camera_denied'));
     }
@@ -108,7 +108,7 @@ export class RoomController {
     try {
       const hello = await sig.connect(join.signaling_url, this.token);
       this.state.set({ phase: 'room', mode: hello.mode, peer: hello.peer });
-      if (hello.mode === 'sfu') await this.startMedia(new SfuSession(sig, local, join.ice_servers, this.remoteHandlers()));
+      if (hello.mode === 'sfu') await this.startMedia(await this.sfuSession(sig, local, join.ice_servers));
     } catch (err) {
       this.closeMedia();
       sig.close();
@@ -178,6 +178,12 @@ export class RoomController {
       default:
         break;
     }
+  }
+
+  /** mediasoup-client is loaded only when a lesson uses the SFU (its own chunk, see the bundle test). */
+  private async sfuSession(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[]): Promise<MediaSession> {
+    const { SfuSession } = await import('./media/sfu-session.ts');
+    return new SfuSession(sig, local, iceServers, this.remoteHandlers());
   }
 
   private async startMedia(session: MediaSession): Promise<void> {

@@ -1,7 +1,6 @@
 // Pre-join: lesson info, camera preview, live microphone meter, speaker test, network check,
 // device pickers and tips. Join needs a working microphone, and a camera unless the person
 // explicitly chooses to join without one.
-import { useEffect } from 'preact/hooks';
 import { supportsSpeakerSelection, type DeviceProblem } from '../lib/devices.ts';
 import type { Lesson } from '../lib/lesson-api.ts';
 import { RTT_WARN_MS } from '../lib/network-check.ts';
@@ -54,7 +53,6 @@ function Check(props: { ok: boolean | null; label: string; detail: string; testI
 export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tutor' | 'student' | null; name: string | null; check: DeviceCheck; onJoin: (withCamera: boolean) => void }) {
   const { lesson, check } = props;
   const s = useStore(check.state);
-  useEffect(() => () => undefined, []);
   const camOk = !!s.camera.track;
   const micOk = !!s.mic.track;
   const net = s.network;
@@ -63,6 +61,17 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
   return (
     <Screen config={props.config} wide testId="prejoin" label="Get ready to join">
       <div class="prejoin">
+        <div class="prejoin-head">
+          <p class="eyebrow">{lessonTitle(lesson)}</p>
+          <h1>Get ready to join</h1>
+          <LessonSummary lesson={lesson} role={props.role} />
+          {lesson.recording ? (
+            <p class="recorded-note">
+              <span class="rec-dot" aria-hidden="true" /> This lesson will be recorded.
+            </p>
+          ) : null}
+        </div>
+
         <section class="prejoin-preview" aria-label="Camera preview">
           <div class="preview-frame">
             {s.preview ? (
@@ -77,23 +86,39 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
               <Icon name="mic" size={18} />
               <MicMeter check={check} />
             </div>
+            {props.name ? <span class="name-tag preview-name">{props.name}</span> : null}
           </div>
-          <p class="muted small">{props.name ? `You are joining as ${props.name}.` : null} Speak to see the meter move.</p>
-        </section>
-
-        <section class="prejoin-side">
-          <p class="eyebrow">{lessonTitle(lesson)}</p>
-          <h1>Get ready to join</h1>
-          <LessonSummary lesson={lesson} role={props.role} />
-          {lesson.recording ? (
-            <p class="recorded-note">
-              <span class="rec-dot" aria-hidden="true" /> This lesson will be recorded.
+          <div class="join-row">
+            <button class="btn primary big" disabled={!canJoin} onClick={() => props.onJoin(true)} data-testid="join">
+              Join lesson
+            </button>
+            {canJoinAudioOnly ? (
+              <button class="btn big" onClick={() => props.onJoin(false)} data-testid="join-no-camera">
+                <Icon name="camOff" /> Join without camera
+              </button>
+            ) : null}
+          </div>
+          {!s.started ? (
+            <p class="muted small" role="status">
+              Checking your camera and microphone…
             </p>
           ) : null}
+          {s.started && !micOk ? (
+            <p class="warn-text" role="alert">
+              <Icon name="warn" size={18} /> A working microphone is needed to join. {s.mic.problem ? PROBLEM_TEXT[s.mic.problem] : ''}
+            </p>
+          ) : null}
+          <ul class="tips" aria-label="Tips">
+            {TIPS.map((t) => (
+              <li key={t}>{t}</li>
+            ))}
+          </ul>
+        </section>
 
-          <ul class="checks" aria-label="Device check">
+        <section class="prejoin-checks" aria-label="Device check">
+          <ul class="checks">
             <Check ok={s.started ? camOk : null} label="Camera" detail={camOk ? 'working' : s.camera.problem ? PROBLEM_TEXT[s.camera.problem] : 'checking…'} testId="check-camera" />
-            <Check ok={s.started ? micOk : null} label="Microphone" detail={micOk ? 'working' : s.mic.problem ? PROBLEM_TEXT[s.mic.problem] : 'checking…'} testId="check-mic" />
+            <Check ok={s.started ? micOk : null} label="Microphone" detail={micOk ? 'working — speak to see the meter move' : s.mic.problem ? PROBLEM_TEXT[s.mic.problem] : 'checking…'} testId="check-mic" />
             <Check
               ok={s.speakerTest === 'played' ? true : s.speakerTest === 'failed' ? false : null}
               label="Speaker"
@@ -124,29 +149,6 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
             <DevicePicker label="Microphone" devices={s.devices.mics} value={deviceIdOf(s.mic.track)} onChange={(id) => void check.selectMic(id)} testId="pick-mic" />
             {supportsSpeakerSelection() ? <DevicePicker label="Speaker" devices={s.devices.speakers} value={s.speakerId} onChange={(id) => check.selectSpeaker(id)} testId="pick-speaker" /> : null}
           </details>
-
-          <div class="join-row">
-            <button class="btn primary big" disabled={!canJoin} onClick={() => props.onJoin(true)} data-testid="join">
-              Join lesson
-            </button>
-            {canJoinAudioOnly ? (
-              <button class="btn big" onClick={() => props.onJoin(false)} data-testid="join-no-camera">
-                <Icon name="camOff" /> Join without camera
-              </button>
-            ) : null}
-          </div>
-          {!s.started ? <p class="muted small" role="status">Checking your camera and microphone…</p> : null}
-          {s.started && !micOk ? (
-            <p class="warn-text" role="alert">
-              <Icon name="warn" size={18} /> A working microphone is needed to join. {s.mic.problem ? PROBLEM_TEXT[s.mic.problem] : ''}
-            </p>
-          ) : null}
-
-          <ul class="tips" aria-label="Tips">
-            {TIPS.map((t) => (
-              <li key={t}>{t}</li>
-            ))}
-          </ul>
         </section>
       </div>
     </Screen>
