@@ -16,6 +16,7 @@ export const ParticipantInput = Type.Object(
 export const CreateSessionBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
+    course_title: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
     scheduled_start: Type.String({ format: 'date-time' }),
     scheduled_end: Type.String({ format: 'date-time' }),
     recording: Type.Optional(Type.Boolean()),
@@ -43,3 +44,34 @@ export const HookEvent = Type.Object({
   session_id: Type.String({ minLength: 1, maxLength: 100 }),
   data: Type.Record(Type.String(), Type.Unknown()),
 });
+
+export const Uuid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+});
+const RoleLiteral = Type.Union([Type.Literal('tutor'), Type.Literal('student')]);
+
+/** POST /internal/sessions/:id/chat (checked with TypeBox's Value: this scope keeps raw bodies). */
+export const ChatMessageBody = Type.Object(
+  {
+    id: Uuid,
+    role: RoleLiteral,
+    user_id: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    text: Type.String({ minLength: 1, maxLength: 2000 }),
+    sent_at: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
+  },
+  { additionalProperties: false },
+);
+export type ChatMessageBody = Static<typeof ChatMessageBody>;
+
+/** Query integers arrive as strings (type coercion is off): digits, parsed by the route. */
+export const LimitQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) },
+  { additionalProperties: false },
+);
+export type LimitQuery = Static<typeof LimitQuery>;
+
+export function parseLimit(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  return Math.max(1, Math.min(Number(raw), max));
+}

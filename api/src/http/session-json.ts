@@ -1,6 +1,6 @@
 // The lesson as the public API shows it.
 import type { ApiConfig } from '../config.ts';
-import { joinOpensAt, judgeJoin } from '../domain/join-window.ts';
+import { joinClosesAt, joinOpensAt, judgeJoin } from '../domain/join-window.ts';
 import type { Participant, Session } from '../domain/session.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -19,7 +19,7 @@ export function sessionJson(session: Session, config: ApiConfig, now: Date) {
     scheduled_start: session.scheduledStart.toISOString(),
     scheduled_end: session.scheduledEnd.toISOString(),
     join_opens_at: joinOpensAt(session, config.joinEarlyMinutes).toISOString(),
-    join_closes_at: session.scheduledEnd.toISOString(),
+    join_closes_at: joinClosesAt(session).toISOString(),
     can_join: judgeJoin(session, config.joinEarlyMinutes, now).ok,
     started_at: iso(session.startedAt),
     ended_at: iso(session.endedAt),

@@ -10,6 +10,7 @@ import type { Caller } from './auth-service.ts';
 
 export interface CreateSessionInput {
   title: string;
+  courseTitle: string | null;
   scheduledStart: Date;
   scheduledEnd: Date;
   recording: boolean;

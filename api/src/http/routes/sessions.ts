@@ -29,6 +29,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
       const b = req.body;
       const session = await createSession(ctx, {
         title: b.title,
+        courseTitle: b.course_title ?? null,
         scheduledStart: new Date(b.scheduled_start),
         scheduledEnd: new Date(b.scheduled_end),
         recording: b.recording ?? false,
