@@ -233,3 +233,11 @@ export async function lockDueLessons(q: Queryable, now: Date, limit: number): Pr
   }
   return out;
 }
+
+/** Moves a lesson off a node that is no longer configured (only before anyone joined). */
+export async function reassignMediaNode(q: Queryable, id: string, from: string, to: string): Promise<string> {
+  const rows = await q<{ media_node: string }[]>`
+    update sessions set media_node = case when media_node = ${from} then ${to} else media_node end
+     where id = ${id} returning media_node`;
+  return rows[0]!.media_node;
+}
