@@ -48,7 +48,9 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
     pool,
     p2pEnabled: config.p2pEnabled,
+    timings: config.timings,
     emitHook: (event) => hooks.send(event),
+    log,
   });
   const stats: ConnectionStats = { badFrames: 0 };
   const connections = new Map<WebSocket, Connection>();
