@@ -156,23 +156,23 @@ describe('a P2P lesson over signaling', () => {
     const student = await client('json');
     expect(await student.request('hello', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: true, data: { peer: { role: 'tutor' } } });
     expect(await tutor.next('peer.joined')).toMatchObject({ peer: { role: 'student', name: 'Sam Student' } });
-    expect(await tutor.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: true });
-    expect(await student.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: false });
+    expect(await tutor.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: true, reason: 'both_present' });
+    expect(await student.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: false, reason: 'both_present' });
 
     expect(await tutor.request('p2p.signal', { signal: { kind: 'offer', sdp: 'v=0 test offer' } })).toMatchObject({ ok: true });
     expect(await student.next('p2p.signal')).toEqual({ t: 'p2p.signal', signal: { kind: 'offer', sdp: 'v=0 test offer' } });
     expect(await tutor.request('sfu.capabilities')).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
 
     await student.request('media.state', { audio: false, video: true });
-    expect(await tutor.next('peer.mediaState')).toEqual({ t: 'peer.mediaState', role: 'student', audio: false, video: true });
+    expect(await tutor.next('peer.mediaState')).toEqual({ t: 'peer.mediaState', role: 'student', audio: false, video: true, screen: false });
 
     await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('live');
 
     expect(await student.request('leave')).toMatchObject({ ok: true });
     expect(await tutor.next('peer.left')).toEqual({ t: 'peer.left', role: 'student', reason: 'left' });
     expect(await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'waiting'))).toBeTruthy();
-    tutor.close(); // a dropped socket counts as leaving
-    await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('completed');
+    tutor.close(); // a dropped socket counts as leaving once the reconnect grace is over
+    await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 10_000 }).toBe('completed');
     const attendance = await getJson(`/v1/sessions/${lesson.id}/attendance`);
     expect(attendance.participants.map((p: any) => p.intervals.length)).toEqual([1, 1]);
 

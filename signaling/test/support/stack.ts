@@ -31,6 +31,7 @@ export async function startNodeStack(extra: Record<string, string> = {}): Promis
     MEDIASOUP_WORKERS: '1',
     MEDIA_PORT_BASE: '0',
     LOG_LEVEL: 'warn',
+    RECONNECT_GRACE_MS: '1500',
     ...extra,
   };
   const fullEnv = { ...process.env, ...env };
