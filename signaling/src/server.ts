@@ -43,6 +43,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
   const hooks = new HookSender({
     url: `${config.apiInternalUrl}/internal/hooks`,
     secret: config.internalHookSecret,
+    spoolDir: config.hookSpoolDir,
     log: (level, msg, extra) => log(level, msg, extra),
   });
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {

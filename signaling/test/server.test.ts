@@ -1,5 +1,6 @@
 // The signaling server against the real API and a real mediasoup worker: authentication, bad
 // input, presence, P2P relay, SFU mode and the lifecycle hooks that drive lesson status.
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
@@ -131,7 +132,7 @@ describe('authentication and bad input', () => {
 
 describe('when the API is down', () => {
   it('answers hello with service_unavailable (retryable) and keeps running', async () => {
-    const env = { ...process.env, ...stack.env, API_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`, SIGNALING_PORT: '0' };
+    const env = { ...process.env, ...stack.env, API_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`, SIGNALING_PORT: '0', HOOK_SPOOL_DIR: `${stack.spoolDir}-lonely` };
     const lonely = await createSignalingServer(loadSignalingConfig(env), () => undefined);
     const { wsUrl } = await lonely.start();
     try {
@@ -142,6 +143,7 @@ describe('when the API is down', () => {
       expect(await c.request('ping')).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
     } finally {
       await lonely.close();
+      rmSync(`${stack.spoolDir}-lonely`, { recursive: true, force: true });
     }
   });
 });
