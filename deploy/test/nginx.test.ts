@@ -162,7 +162,12 @@ describe('nginx config', () => {
     expect(internal.status).toBe(404);
     expect(mediaHits.some((h) => h.startsWith('/internal'))).toBe(false);
 
-    const ws = new WebSocket(`wss://127.0.0.1:${httpsPort}/ws`, ['duet.v1.json'], { ca: cert, servername: 'lessons.example.com', headers: { host: 'lessons.example.com' } });
+    const ws = new WebSocket(`wss://127.0.0.1:${httpsPort}/ws`, ['duet.v1.json'], {
+      ca: cert,
+      headers: { host: 'lessons.example.com' },
+      // TLS option passed through to tls.connect: verify the certificate for the site's name.
+      ...({ servername: 'lessons.example.com' } as object),
+    });
     const echoed = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('{"type":"hello"}'));
       ws.once('message', (data) => resolve(data.toString()));
