@@ -18,7 +18,23 @@ if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
   view: () => page.state.get().view,
   state: () => {
     const s = room.state.get();
-    return { phase: s.phase, mode: s.mode, media: s.media, peer: s.peer, error: s.error };
+    return {
+      phase: s.phase,
+      mode: s.mode,
+      media: s.media,
+      peer: s.peer,
+      error: s.error,
+      modeReason: s.modeReason,
+      peerPresence: s.peerPresence,
+      reconnecting: s.reconnecting,
+      speaker: s.speaker,
+      warning: s.warning,
+      ended: s.ended,
+      lesson: s.lesson,
+      chat: s.chat,
+      screenOn: s.screenOn,
+      remoteScreen: s.remoteScreen ? s.remoteScreen.getVideoTracks().length : 0,
+    };
   },
   mediaKind: () => room.mediaKind,
   stats: () => room.stats(),
@@ -28,6 +44,8 @@ if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
     return { audio: id(local?.getAudioTracks()[0]), video: id(local?.getVideoTracks()[0]) };
   },
   analytics: () => page.analytics.sent.map((e) => ({ type: e.type, data: e.data })),
+  controller: room,
+  test: room.test,
 };
 
 render(<App page={page} />, document.getElementById('app')!);

@@ -15,13 +15,19 @@ export function VideoTile(props: {
   videoRef?: { current: HTMLVideoElement | null };
 }) {
   const ref = useRef<HTMLVideoElement>(null);
+  // Re-bind when the stream's tracks change (a device switch keeps the same stream object).
+  const trackKey = props.stream?.getTracks().map((t) => t.id).join(',') ?? '';
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
     if (props.videoRef) props.videoRef.current = el;
     if (el.srcObject !== props.stream) el.srcObject = props.stream;
+    else if (props.stream) {
+      el.srcObject = null;
+      el.srcObject = props.stream;
+    }
     if (props.stream) void el.play?.()?.catch(() => undefined);
-  }, [props.stream]);
+  }, [props.stream, trackKey]);
   useEffect(() => {
     if (ref.current && props.speakerId !== undefined) void routeToSpeaker(ref.current, props.speakerId);
   }, [props.speakerId]);
