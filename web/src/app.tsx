@@ -94,7 +94,7 @@ function Post(props: { page: LessonPage }) {
     void post?.start();
     return () => post?.stop();
   }, []);
-  const endReason = page.room.state.get().ended ?? null;
+  const endReason = page.room.state.get().ended ?? s.lesson?.end_reason ?? null;
   return (
     <PostSessionView
       config={page.config}

@@ -77,7 +77,7 @@ describe('room states', () => {
   });
 
   it('screen share takes the main area and the camera moves to a small tile', () => {
-    show(roomState({ remoteScreen: fakeStream(['video']) }));
+    show(roomState({ remoteScreen: fakeStream(['video']), peer: { role: 'tutor', userId: 't1', name: 'Tara Tutor', avatarUrl: null, audio: true, video: true, screen: true, presence: 'present' } }));
     expect(screen.getByTestId('remote-screen-tile').className).toContain('main');
     expect(screen.getByTestId('remote-tile').className).toContain('pinned');
   });
@@ -109,9 +109,9 @@ describe('controls', () => {
     expect(mic.getAttribute('aria-pressed')).toBe('true');
     fireEvent.click(mic);
     expect(a.toggleMic).toHaveBeenCalledOnce();
-    fireEvent.click(screen.getByRole('button', { name: 'Turn camera off' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Stop video' }));
     expect(a.toggleCam).toHaveBeenCalledOnce();
-    for (const name of ['Chat and notes', 'Settings: camera, microphone and speaker', 'Leave the lesson']) expect(screen.getByRole('button', { name })).toBeTruthy();
+    for (const name of ['Chat and notes', 'Settings for camera, microphone and speaker', 'Leave the lesson']) expect(screen.getByRole('button', { name })).toBeTruthy();
   });
 
   it('joined without a camera: the camera control says so and is disabled', () => {
@@ -123,7 +123,7 @@ describe('controls', () => {
   it('chat: open the panel, send a message, see history and unread counts', () => {
     const chat = [{ id: 'm1', role: 'tutor' as const, userId: 't1', name: 'Tara Tutor', text: 'Hello Sam', sentAt: '2026-11-23T10:01:00Z' }];
     const { a } = show(roomState({ chat }));
-    expect(screen.getByRole('button', { name: 'Chat and notes, 1 unread' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Chat and notes (1 unread)' })).toBeTruthy();
     fireEvent.click(screen.getByTestId('toggle-chat'));
     expect(screen.getByTestId('chat-list').textContent).toContain('Hello Sam');
     fireEvent.input(screen.getByLabelText('Message'), { target: { value: 'Hi!' } });

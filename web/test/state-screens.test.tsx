@@ -67,11 +67,11 @@ describe('early and no-show screens', () => {
   });
 
   it('no-show says who was missing without blaming the person who came', () => {
-    const { unmount } = render(<NoShow config={config} lesson={lesson({ status: 'no_show', tutor_no_show: false, student_no_show: true })} role="tutor" />);
+    const { unmount } = render(<NoShow config={config} lesson={lesson({ status: 'no_show', no_show: { tutor: false, student: true } })} role="tutor" />);
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('This lesson didn’t take place');
     expect(screen.getByText(/Sam Student did not join in time/)).toBeTruthy();
     unmount();
-    render(<NoShow config={config} lesson={lesson({ status: 'no_show', tutor_no_show: true, student_no_show: true })} role="student" />);
+    render(<NoShow config={config} lesson={lesson({ status: 'no_show', no_show: { tutor: true, student: true } })} role="student" />);
     expect(screen.getByText(/Nobody joined this lesson in time/)).toBeTruthy();
   });
 });

@@ -25,8 +25,9 @@ export interface Lesson {
   ended_at: string | null;
   tutor: LessonPerson;
   student: LessonPerson;
-  tutor_no_show?: boolean;
-  student_no_show?: boolean;
+  no_show?: { tutor: boolean; student: boolean };
+  end_reason?: string | null;
+  duration_seconds?: number | null;
 }
 
 export interface AttendanceEntry {

@@ -120,6 +120,7 @@ export function firstJoin(attendance: AttendanceEntry[] | null, role: string | n
 
 /** The lesson's length: started→ended when known, otherwise my time in the room. */
 export function lessonDurationSeconds(lesson: Lesson | null, attendance: AttendanceEntry[] | null, role: string | null): number | null {
+  if (lesson?.ended_at && typeof lesson.duration_seconds === 'number') return lesson.duration_seconds;
   if (lesson?.started_at && lesson.ended_at) return (new Date(lesson.ended_at).getTime() - new Date(lesson.started_at).getTime()) / 1000;
   const mine = attendance?.find((a) => a.role === role);
   return mine ? mine.duration_seconds : null;

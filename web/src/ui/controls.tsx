@@ -3,18 +3,19 @@
 import type { IconName } from './icons.tsx';
 import { Icon } from './icons.tsx';
 
-function Control(props: { icon: IconName; label: string; caption: string; onClick: () => void; pressed?: boolean; off?: boolean; danger?: boolean; disabled?: boolean; testId: string; badge?: number; expanded?: boolean; controls?: string }) {
+/** The caption is the accessible name (so what is seen is what a screen reader says); `extra`
+ *  adds context for screen readers only. */
+function Control(props: { icon: IconName; caption: string; extra?: string; onClick: () => void; pressed?: boolean; off?: boolean; danger?: boolean; disabled?: boolean; testId: string; badge?: number; expanded?: boolean; controls?: string; title?: string }) {
   return (
     <button
       class={`control ${props.off ? 'off' : ''} ${props.danger ? 'danger' : ''} ${props.pressed ? 'active' : ''}`}
-      aria-label={props.label}
       aria-pressed={props.pressed === undefined ? undefined : props.pressed}
       aria-expanded={props.expanded}
       aria-controls={props.controls}
       disabled={props.disabled}
       onClick={props.onClick}
       data-testid={props.testId}
-      title={props.label}
+      title={props.title ?? `${props.caption} ${props.extra ?? ''}`.trim()}
     >
       <span class="control-icon">
         <Icon name={props.icon} />
@@ -24,9 +25,8 @@ function Control(props: { icon: IconName; label: string; caption: string; onClic
           </span>
         ) : null}
       </span>
-      <span class="control-caption" aria-hidden="true">
-        {props.caption}
-      </span>
+      <span class="control-caption">{props.caption}</span>
+      {props.extra ? <span class="sr-only"> {props.extra}</span> : null}
     </button>
   );
 }
@@ -53,22 +53,22 @@ export interface ControlsProps {
 export function Controls(p: ControlsProps) {
   return (
     <nav class="controls" aria-label="Lesson controls">
-      <Control icon={p.micOn ? 'mic' : 'micOff'} label={p.micOn ? 'Mute microphone' : 'Unmute microphone'} caption={p.micOn ? 'Mute' : 'Unmute'} off={!p.micOn} pressed={!p.micOn} onClick={p.onMic} testId="toggle-mic" />
+      <Control icon={p.micOn ? 'mic' : 'micOff'} caption={p.micOn ? 'Mute' : 'Unmute'} extra="microphone" off={!p.micOn} pressed={!p.micOn} onClick={p.onMic} testId="toggle-mic" />
       <Control
         icon={p.camOn && p.hasCamera ? 'cam' : 'camOff'}
-        label={!p.hasCamera ? 'No camera in this lesson' : p.camOn ? 'Turn camera off' : 'Turn camera on'}
         caption={!p.hasCamera ? 'No camera' : p.camOn ? 'Stop video' : 'Start video'}
+        extra={!p.hasCamera ? 'in this lesson' : undefined}
         off={!p.camOn || !p.hasCamera}
         pressed={!p.camOn}
         disabled={!p.hasCamera}
         onClick={p.onCam}
         testId="toggle-cam"
       />
-      {p.canShare ? <Control icon="screen" label={p.screenOn ? 'Stop sharing your screen' : 'Share your screen'} caption={p.screenOn ? 'Stop share' : 'Share'} pressed={p.screenOn} onClick={p.onScreen} testId="toggle-screen" /> : null}
-      <Control icon="chat" label={p.unread ? `Chat and notes, ${p.unread} unread` : 'Chat and notes'} caption="Chat" pressed={p.panel !== null} expanded={p.panel !== null} controls="side-panel" onClick={p.onChat} testId="toggle-chat" badge={p.panel === 'chat' ? 0 : p.unread} />
-      <Control icon="settings" label="Settings: camera, microphone and speaker" caption="Settings" onClick={p.onSettings} testId="open-settings" />
-      {p.canPip ? <Control icon="pip" label="Picture in picture" caption="Mini" onClick={p.onPip} testId="pip" /> : null}
-      <Control icon="leave" label={p.role === 'tutor' ? 'Leave or end the lesson' : 'Leave the lesson'} caption={p.role === 'tutor' ? 'Leave / End' : 'Leave'} danger onClick={p.onLeave} testId="leave" />
+      {p.canShare ? <Control icon="screen" caption={p.screenOn ? 'Stop sharing' : 'Share screen'} pressed={p.screenOn} onClick={p.onScreen} testId="toggle-screen" /> : null}
+      <Control icon="chat" caption="Chat" extra={p.unread ? `and notes (${p.unread} unread)` : 'and notes'} pressed={p.panel !== null} expanded={p.panel !== null} controls="side-panel" onClick={p.onChat} testId="toggle-chat" badge={p.panel === 'chat' ? 0 : p.unread} />
+      <Control icon="settings" caption="Settings" extra="for camera, microphone and speaker" onClick={p.onSettings} testId="open-settings" />
+      {p.canPip ? <Control icon="pip" caption="Pop out" extra="video (picture in picture)" onClick={p.onPip} testId="pip" /> : null}
+      <Control icon="leave" caption={p.role === 'tutor' ? 'Leave or end' : 'Leave'} extra="the lesson" danger onClick={p.onLeave} testId="leave" />
     </nav>
   );
 }

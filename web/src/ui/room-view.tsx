@@ -59,7 +59,8 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
   const unread = Math.max(0, (s.chat?.length ?? 0) - x.chatSeen);
   const endsAt = s.lesson?.endsAt ? new Date(new Date(s.lesson.endsAt).getTime() - (s.lesson.clockOffsetMs ?? 0)) : props.lesson ? new Date(props.lesson.ends_at ?? props.lesson.scheduled_end) : null;
   const warning = s.warning?.minutesLeft ?? null;
-  const remoteScreen = hasLiveVideo(s.remoteScreen) ? s.remoteScreen : null;
+  // In P2P a stopped share leaves a live but silent track: the peer's media state says whether it is on.
+  const remoteScreen = hasLiveVideo(s.remoteScreen) && (s.peer?.screen ?? true) && presence === 'present' ? s.remoteScreen : null;
   const peerCamOn = presence === 'present' && (s.peer?.video ?? true) && hasLiveVideo(s.remote);
   const hasCamera = !!s.local?.getVideoTracks().length;
 

@@ -78,7 +78,8 @@ function ChatTab(props: { chat: ChatLine[]; myRole: string | null; onSend: (text
   return (
     <div class="chat">
       {props.chat.length ? (
-        <ol class="chat-list" role="log" aria-live="polite" aria-label="Chat messages" ref={list} data-testid="chat-list">
+        <div class="chat-log" role="log" aria-live="polite" aria-label="Chat messages">
+        <ol class="chat-list" ref={list} data-testid="chat-list">
           {props.chat.map((m) => {
             const mine = m.role === props.myRole;
             return (
@@ -97,6 +98,7 @@ function ChatTab(props: { chat: ChatLine[]; myRole: string | null; onSend: (text
             );
           })}
         </ol>
+        </div>
       ) : (
         <p class="empty muted" data-testid="chat-empty">
           No messages yet. Messages stay here if your connection drops.

@@ -57,8 +57,8 @@ export function Early(props: { config: PageConfig; lesson: Lesson; opensAt: Date
 export function NoShow(props: { config: PageConfig; lesson: Lesson; role: 'tutor' | 'student' | null }) {
   const { lesson, role } = props;
   const other = otherPerson(lesson, role);
-  const meAbsent = role === 'tutor' ? lesson.tutor_no_show : lesson.student_no_show;
-  const otherAbsent = role === 'tutor' ? lesson.student_no_show : lesson.tutor_no_show;
+  const meAbsent = role === 'tutor' ? lesson.no_show?.tutor : lesson.no_show?.student;
+  const otherAbsent = role === 'tutor' ? lesson.no_show?.student : lesson.no_show?.tutor;
   let message = 'Nobody joined this lesson in time, so it was closed. No one is penalised.';
   if (otherAbsent && !meAbsent) message = `${other.name} did not join in time, so the lesson was closed. Thank you for waiting.`;
   else if (meAbsent && !otherAbsent) message = `You did not join in time, so the lesson was closed. ${other.name} was there.`;

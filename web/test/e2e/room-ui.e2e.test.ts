@@ -92,7 +92,11 @@ describe('the lesson room in Chromium', () => {
     await join(tutor);
     // Alone: the waiting state.
     await tutor.getByTestId('waiting').waitFor();
-    expect(await tutor.getByTestId('status').getAttribute('data-status')).toBe('waiting');
+    await waitFor('status waiting', async () => {
+      const st = await tutor.getByTestId('status').getAttribute('data-status');
+      if (st === 'waiting') return true;
+      throw new Error(`status ${st}, state ${JSON.stringify(await tutor.evaluate(() => (window as any).__duet.state()))}`);
+    }, 10_000);
     await join(student);
     for (const page of [tutor, student]) {
       await waitFor('in progress with media', async () => (await page.getByTestId('status').getAttribute('data-status')) === 'in_progress', 30_000);
@@ -117,7 +121,7 @@ describe('the lesson room in Chromium', () => {
     await student.getByTestId('toggle-chat').click();
     await student.getByTestId('chat-input').fill('Could we go over exercise 4 again?');
     await student.getByTestId('chat-send').click();
-    await waitFor('tutor sees unread chat', async () => (await tutor.getByTestId('toggle-chat').getAttribute('aria-label'))?.includes('1 unread'));
+    await waitFor('tutor sees unread chat', async () => (await tutor.getByTestId('toggle-chat').textContent())?.includes('1 unread'));
     await tutor.getByTestId('toggle-chat').click();
     await tutor.getByText('Could we go over exercise 4 again?').waitFor();
     await tutor.getByTestId('chat-input').fill('Sure — sharing my screen now.');
@@ -140,7 +144,10 @@ describe('the lesson room in Chromium', () => {
 
     // Settings: switch the microphone while in the call; the other side keeps hearing us.
     await student.getByTestId('open-settings').click();
-    const mics = await student.getByTestId('settings-mic').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const mics = await waitFor('microphones listed', async () => {
+      const values = await student.getByTestId('settings-mic').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      return values.length > 1 ? values : null;
+    });
     const before = await student.evaluate(() => (window as any).__duet.localTracks());
     const other = mics.find((m) => m !== before.audio && m !== 'default' && m !== 'communications');
     expect(other, `another microphone among ${mics.join(', ')}`).toBeTruthy();
