@@ -12,12 +12,15 @@ import { internalRoutes } from './http/routes/internal.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
+import { createLessonJobs, runLessonJobsOnce, type LessonJobResult } from './jobs/lesson-jobs.ts';
 
 export interface ApiServerOptions {
   /** Clock for lesson windows (tests); defaults to the wall clock. */
   now?: () => Date;
   /** Where log lines go (default stdout); tests capture them to check that no secret is logged. */
   logStream?: { write(line: string): void };
+  /** Run the lesson jobs on a timer (default true; tests drive them with runLessonJobs()). */
+  lessonJobs?: boolean;
 }
 
 export interface ApiServer {
@@ -26,6 +29,8 @@ export interface ApiServer {
   close(): Promise<void>;
   /** The database connection (after start): for tests and operator tooling. */
   readonly sql: Sql;
+  /** One pass of the no-show / auto-end job now (it also runs every LESSON_JOBS_INTERVAL_MS). */
+  runLessonJobs(): Promise<LessonJobResult>;
 }
 
 /** Never log credentials: bearer tokens, API keys, hook signatures, cookies. */
@@ -67,6 +72,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     eventsCommitted: () => deliveries.kick(),
   };
   const deliveries = createWebhookDeliveryLoop(ctx);
+  const lessonJobs = createLessonJobs(ctx);
 
   installErrorHandling(app);
   // JSON only: any other body type is answered 415 instead of failing validation as a string.
@@ -81,6 +87,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
 
   async function close(): Promise<void> {
     closing ??= (async () => {
+      await lessonJobs.stop();
       await deliveries.stop();
       await app.close();
       const d = db;
@@ -107,6 +114,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
         const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
         listeningUrl = `http://${host}:${addr.port}`;
         deliveries.start();
+        if (options.lessonJobs !== false) lessonJobs.start();
         return { url: listeningUrl };
       } catch (err) {
         await close().catch(() => {});
@@ -114,5 +122,6 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       }
     },
     close,
+    runLessonJobs: () => runLessonJobsOnce(ctx),
   };
 }

@@ -92,7 +92,8 @@ export async function startApi(
   extraEnv: Record<string, string> = {},
   options: ApiServerOptions = {},
 ): Promise<TestApi> {
-  const server = createApiServer(loadApiConfig(testEnv(databaseUrl, extraEnv)), options);
+  // Lesson jobs are driven explicitly in tests (server.runLessonJobs) unless a test turns them on.
+  const server = createApiServer(loadApiConfig(testEnv(databaseUrl, extraEnv)), { lessonJobs: false, ...options });
   const { url } = await server.start();
   return {
     server,
