@@ -10,6 +10,7 @@ import { installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
+import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
 import { createLessonJobs, runLessonJobsOnce, type LessonJobResult } from './jobs/lesson-jobs.ts';
@@ -79,6 +80,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   app.removeContentTypeParser('text/plain');
   registerHealthRoutes(app);
   registerSessionRoutes(app, ctx);
+  registerLessonContentRoutes(app, ctx);
   app.register(internalRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 
