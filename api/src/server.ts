@@ -12,6 +12,7 @@ import { internalRoutes } from './http/routes/internal.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
+import { registerSecurity } from './http/security.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
 import { createLessonJobs, runLessonJobsOnce, type LessonJobResult } from './jobs/lesson-jobs.ts';
 
@@ -44,13 +45,35 @@ export const LOG_REDACT_PATHS = [
   'headers["duet-signature"]',
   'token',
   '*.token',
+  'secret',
+  '*.secret',
+  'credential',
+  '*.credential',
+  'password',
+  '*.password',
+  'sig',
+  '*.sig',
 ];
+
+/** Signed download URLs carry their credential in the query: log the URL with `sig` masked. */
+export function scrubUrl(url: string): string {
+  return url.replace(/([?&](?:sig|token|signature)=)[^&#]*/gi, '$1[redacted]');
+}
 
 export function createApiServer(config: ApiConfig, options: ApiServerOptions = {}): ApiServer {
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method: string; url: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: req.method,
+          url: scrubUrl(req.url),
+          hostname: req.hostname,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: 256 * 1024,
@@ -78,9 +101,13 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   installErrorHandling(app);
   // JSON only: any other body type is answered 415 instead of failing validation as a string.
   app.removeContentTypeParser('text/plain');
-  registerHealthRoutes(app);
-  registerSessionRoutes(app, ctx);
-  registerLessonContentRoutes(app, ctx);
+  // Plugins first, routes after them (the rate limiter and helmet attach to routes as they are added).
+  registerSecurity(app, config);
+  app.register(async (scope) => {
+    registerHealthRoutes(scope);
+    registerSessionRoutes(scope, ctx);
+    registerLessonContentRoutes(scope, ctx);
+  });
   app.register(internalRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 
