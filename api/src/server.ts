@@ -6,7 +6,7 @@ import type { ApiConfig } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openDatabase, type Database, type Sql } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
-import { installErrorHandling } from './http/error-handling.ts';
+import { errorBody, installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
@@ -80,6 +80,13 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     // Reject rather than silently coerce or drop: "true" is not a boolean, unknown fields are errors.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     trustProxy: false,
+    // Errors raised by the router itself (a path parameter that is too long, a bad URL encoding)
+    // leave in the same `{error: {code, message}}` shape as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      const code = status === 414 ? 'uri_too_long' : 'bad_request';
+      void (reply as unknown as { code(n: number): { send(b: unknown): unknown } }).code(status).send(errorBody(code, err.message));
+    },
   });
 
   let db: Database | null = null;

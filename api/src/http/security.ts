@@ -31,7 +31,7 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
   });
   app.register(cors, {
     // Only the web origin (WEB_ORIGIN) may call the API from a browser; no origin = same-origin only.
-    origin: config.webOrigin ?? false,
+    origin: config.webOrigin ? [config.webOrigin] : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type', 'range'],
     exposedHeaders: ['content-range', 'accept-ranges', 'content-length', 'retry-after'],
