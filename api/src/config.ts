@@ -4,6 +4,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; /** null = in memory (tests) */ dataDir: string | null }
@@ -37,6 +38,8 @@ export interface ApiConfig {
   /** Base for join URLs; null = derived from the address the server actually listens on. */
   publicUrl: string | null;
   database: DatabaseConfig;
+  /** Object storage for resources and recordings (OBJECTS_DIR, or S3_* when S3_BUCKET is set). */
+  storage: StorageConfig;
   apiKeySha256: Buffer;
   joinTokenSecret: string;
   internalHookSecret: string;
@@ -172,6 +175,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     database = { kind: 'pglite', dataDir: null };
   }
 
+  const storage = parseStorageConfig(env as NodeJS.ProcessEnv, resolve(str('DUET_DATA_DIR') ?? './data'));
+  problems.push(...storage.problems);
+
   const apiKey = secret('DUET_API_KEY', 24);
   const joinTokenSecret = secret('JOIN_TOKEN_SECRET', 32);
   const internalHookSecret = secret('INTERNAL_HOOK_SECRET', 32);
@@ -268,6 +274,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     port,
     publicUrl,
     database,
+    storage: storage.config,
     apiKeySha256: sha256(apiKey),
     joinTokenSecret,
     internalHookSecret,

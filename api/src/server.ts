@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.ts';
 import type { AppContext } from './context.ts';
+import { createObjectStore, type ObjectStore } from './storage/index.ts';
 import { openDatabase, type Database, type Sql } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { errorBody, installErrorHandling } from './http/error-handling.ts';
@@ -11,6 +12,7 @@ import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
+import { resourceRoutes } from './http/routes/resources.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
@@ -21,6 +23,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Where log lines go (default stdout); tests capture them to check that no secret is logged. */
   logStream?: { write(line: string): void };
+  /** Object storage to use instead of the one STORAGE config describes (tests). */
+  objects?: ObjectStore;
   /** Run the lesson jobs on a timer (default true; tests drive them with runLessonJobs()). */
   lessonJobs?: boolean;
 }
@@ -91,8 +95,10 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
 
   let db: Database | null = null;
   let listeningUrl: string | null = null;
+  const objects = options.objects ?? createObjectStore(config.storage);
   const ctx: AppContext = {
     config,
+    objects,
     get sql(): Sql {
       if (!db) throw new Error('the API server is not started');
       return db.sql;
@@ -115,6 +121,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerSessionRoutes(scope, ctx);
     registerLessonContentRoutes(scope, ctx);
   });
+  app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 

@@ -57,9 +57,13 @@ export async function createTestDatabase(kind: DbKind, opts: { persistent?: bool
   };
 }
 
+// Local object storage for tests goes to a temp dir, never into the repo's ./data.
+const OBJECTS_DIR = join(tmpdir(), `duet-test-objects-${process.pid}-${randomBytes(4).toString('hex')}`);
+
 export function testEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl,
+    OBJECTS_DIR,
     API_HOST: '127.0.0.1',
     API_PORT: '0',
     DUET_API_KEY: API_KEY,
