@@ -13,6 +13,7 @@ import { internalRoutes } from './http/routes/internal.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { resourceRoutes } from './http/routes/resources.ts';
+import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
@@ -120,6 +121,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerHealthRoutes(scope);
     registerSessionRoutes(scope, ctx);
     registerLessonContentRoutes(scope, ctx);
+    registerWebhookRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });

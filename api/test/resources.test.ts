@@ -36,7 +36,7 @@ describe.each(MATRIX)('resources (%s database, %s storage)', (kind, storage) => 
 
   async function upload(sessionId: string, token: string | undefined, file: Buffer, filename: string, type: string, field = 'file') {
     const form = new FormData();
-    form.append(field, new Blob([file], { type }), filename);
+    form.append(field, new Blob([new Uint8Array(file)], { type }), filename);
     const res = await fetch(`${api.url}/v1/sessions/${sessionId}/resources`, {
       method: 'POST',
       headers: token ? { authorization: `Bearer ${token}` } : {},
