@@ -91,6 +91,28 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** A small JSON HTTP client for an API at `url` (also used against an API running as a child process). */
+export function httpClient(url: string): TestApi['request'] {
+  return async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (e.g. HTML)
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+}
+
 export async function startApi(
   databaseUrl: string,
   extraEnv: Record<string, string> = {},
@@ -102,24 +124,7 @@ export async function startApi(
   return {
     server,
     url,
-    async request(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-      let body: string | undefined = opts.rawBody;
-      if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await fetch(url + path, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON (e.g. HTML)
-      }
-      return { status: res.status, body: parsed as any, headers: res.headers };
-    },
+    request: httpClient(url),
     close: () => server.close(),
   };
 }
@@ -157,20 +162,20 @@ export function lessonBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function createLesson(api: TestApi, overrides: Record<string, unknown> = {}) {
+export async function createLesson(api: Pick<TestApi, 'request'>, overrides: Record<string, unknown> = {}) {
   const res = await api.request('POST', '/v1/sessions', { token: API_KEY, body: lessonBody(overrides) });
   if (res.status !== 201) throw new Error(`create lesson: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
-export async function mintToken(api: TestApi, sessionId: string, role: 'tutor' | 'student'): Promise<string> {
+export async function mintToken(api: Pick<TestApi, 'request'>, sessionId: string, role: 'tutor' | 'student'): Promise<string> {
   const res = await api.request('POST', `/v1/sessions/${sessionId}/tokens`, { token: API_KEY, body: { role } });
   if (res.status !== 201) throw new Error(`mint token: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token;
 }
 
 export async function sendHook(
-  api: TestApi,
+  api: Pick<TestApi, 'request'>,
   event: DuetEvent,
   opts: { secret?: string; nowSeconds?: number; signature?: string } = {},
 ): Promise<Res> {
