@@ -30,6 +30,7 @@ afterAll(async () => {
 });
 
 type DuetState = {
+  speaker: string | null;
   peer: { screen: boolean } | null;
   phase: string;
   mode: string | null;
@@ -190,6 +191,10 @@ describe('screen share', () => {
     it(`${mode}: the tutor's screen reaches the student as a third track`, async () => {
       const { tutor, student } = await openBoth(recording);
       await waitFor(`${mode} media`, async () => (await mediaKind(student)) === mode && (await pageStats(student))!.videoFramesDecoded > 0);
+      // The fake microphone beeps, so somebody is the active speaker (SFU: AudioLevelObserver;
+      // P2P: audio levels from stats), and both sides hear who.
+      const speaker = await waitFor('active speaker', async () => (await state(student)).speaker, 20_000);
+      expect(['tutor', 'student']).toContain(speaker);
       // A 320x200 canvas stands in for the screen (distinct from the 640x480 camera).
       await tutor.evaluate(() => {
         const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 200 });
