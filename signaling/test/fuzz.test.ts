@@ -22,7 +22,8 @@ beforeAll(async () => {
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   // The per-connection rate cap is tested elsewhere; here frames must reach the parser.
-  stack = await startNodeStack({ SIGNALING_RATE_PER_SEC: '1000000', SIGNALING_RATE_BURST: '1000000' });
+  // Unauthenticated lanes must not be closed by the hello timeout halfway through either.
+  stack = await startNodeStack({ SIGNALING_RATE_PER_SEC: '1000000', SIGNALING_RATE_BURST: '1000000', SIGNALING_HELLO_TIMEOUT_MS: '120000' });
 });
 afterAll(async () => {
   process.off('uncaughtException', onCrash);
@@ -118,7 +119,8 @@ interface Lane {
 }
 
 it(`survives ${TOTAL} random and mutated frames (seed ${SEED})`, async () => {
-  const lesson = await stack.lesson();
+  // One lesson per authenticated lane, so lanes never take each other's seat.
+  const lessons = await Promise.all(Array.from({ length: CONNECTIONS }, () => stack.lesson()));
   const start = Date.now();
   const before = stack.signaling.stats();
   let sent = 0;
@@ -130,7 +132,7 @@ it(`survives ${TOTAL} random and mutated frames (seed ${SEED})`, async () => {
     const client = await TestClient.open(stack.wsUrl, framing);
     // Half the lanes fuzz after authenticating (as the student: a fuzzed lesson.end is refused).
     if (i % 4 >= 2) {
-      const res = await client.request('hello', { v: 1, token: lesson.studentToken });
+      const res = await client.request('hello', { v: 1, token: lessons[i]!.studentToken });
       expect(res.ok, JSON.stringify(res)).toBe(true);
     }
     return { client };
