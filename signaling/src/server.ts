@@ -10,6 +10,7 @@ import type { SignalingConfig } from './config.ts';
 import { ApiClient } from './api-client.ts';
 import { HookSender } from './hooks/hook-sender.ts';
 import { RoomRegistry } from './room/registry.ts';
+import { recorderClientFromEnv } from './recording/index.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { createHandler } from './transport/handlers.ts';
 
@@ -49,6 +50,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     pool,
     p2pEnabled: config.p2pEnabled,
     emitHook: (event) => hooks.send(event),
+    recorder: recorderClientFromEnv(process.env, config.internalHookSecret, log),
   });
   const stats: ConnectionStats = { badFrames: 0 };
   const connections = new Map<WebSocket, Connection>();

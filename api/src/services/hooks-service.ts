@@ -13,6 +13,7 @@ import { recordHookReceipt } from '../repositories/hook-receipts-repo.ts';
 import { listIntervals, presentRoles } from '../repositories/attendance-repo.ts';
 import { recordJoin, recordLeave, summarize } from './attendance-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
+import { RECORDING_HOOK_HANDLERS } from './recording-hooks.ts';
 
 type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
 
@@ -20,6 +21,7 @@ type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: Due
 const HANDLERS: Partial<Record<EventType, HookHandler>> = {
   'participant.joined': onParticipantJoined,
   'participant.left': onParticipantLeft,
+  ...RECORDING_HOOK_HANDLERS,
 };
 
 export function isHandledHookType(type: string): boolean {

@@ -6,6 +6,7 @@ import type { JoinClaims } from '@duet/api/tokens';
 import { MediaError, MediaRoom, type WorkerPool } from '@duet/sfu';
 import type { LessonInfo, MediaKindName, MediaSourceName, Notification, P2PSignal, PeerInfo, ResponseData, Role, RoomMode } from '../protocol/index.ts';
 import type { LessonFacts } from '../api-client.ts';
+import { LessonRecorder, type RecorderClient } from '../recording/index.ts';
 
 export interface RoomConnection {
   readonly id: string;
@@ -30,6 +31,8 @@ export interface RoomDeps {
   p2pEnabled: boolean;
   emitHook(event: DuetEvent): void;
   onEmpty(room: Room): void;
+  /** Set when a recorder runs next to this node (RECORDER_URL). */
+  recorder?: RecorderClient | undefined;
 }
 
 const other = (role: Role): Role => (role === 'tutor' ? 'student' : 'tutor');
@@ -40,11 +43,13 @@ export class Room {
   private readonly deps: RoomDeps;
   private media: Promise<MediaRoom> | undefined;
   private mode: RoomMode;
+  private readonly recording: LessonRecorder | undefined;
 
   constructor(lesson: LessonFacts, deps: RoomDeps) {
     this.lesson = lesson;
     this.deps = deps;
     this.mode = this.sfuOnly ? 'sfu' : 'waiting';
+    if (lesson.recording && deps.recorder) this.recording = new LessonRecorder(lesson.id, deps.recorder);
   }
 
   /** Recorded lessons and nodes with P2P disabled use the SFU from the first publish. */
@@ -86,6 +91,7 @@ export class Room {
     this.hook('participant.left', { role, user_id: seat.userId, reason });
     this.seats.get(other(role))?.conn.notify({ t: 'peer.left', role, reason });
     if (this.seats.size === 0) {
+      this.recording?.detach();
       void this.media?.then((m) => m.close()).catch(() => undefined);
       this.media = undefined;
       this.deps.onEmpty(this);
@@ -182,6 +188,7 @@ export class Room {
         media.on('producerClosed', (p) => {
           this.seats.get(other(p.peerId as Role))?.conn.notify({ t: 'sfu.producerClosed', producerId: p.producerId });
         });
+        this.recording?.attach(media);
         return media;
       });
       this.media.catch(() => (this.media = undefined));
