@@ -239,13 +239,6 @@ export class Recording {
     return true;
   }
 
-  /** Test/ops hook: kill the FFmpeg of a track as if it crashed. */
-  crashTrackForTest(trackId: string): boolean {
-    const lt = this.live.get(trackId);
-    lt?.proc.crashForTest();
-    return lt !== undefined;
-  }
-
   /** The media node's room emptied: finalize unless it comes back within the idle window. */
   detach(): void {
     if (this.idleTimer || this.state !== 'recording') return;

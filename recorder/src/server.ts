@@ -108,9 +108,6 @@ export function createRecorderHttp(recorder: Recorder, log: Log): Server {
     if (parts.length === 5 && parts[3] === 'tracks' && req.method === 'DELETE') {
       return json(res, 200, { removed: await rec.removeTrack(parts[4]!) });
     }
-    if (parts.length === 6 && parts[3] === 'tracks' && parts[5] === 'crash' && req.method === 'POST' && process.env.RECORDER_TEST_HOOKS === '1') {
-      return json(res, 200, { crashed: rec.crashTrackForTest(parts[4]!) });
-    }
     if (parts.length === 4 && parts[3] === 'detach' && req.method === 'POST') {
       rec.detach();
       return json(res, 200, rec.status());

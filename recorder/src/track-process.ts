@@ -185,9 +185,4 @@ export class TrackProcess extends EventEmitter<TrackProcessEvents> {
       await this.exited;
     }
   }
-
-  /** Test hook: the FFmpeg of the current run dies as if it crashed. */
-  crashForTest(): void {
-    this.child?.kill('SIGKILL');
-  }
 }
