@@ -1,2 +1,3 @@
 // Helpers shared by the test suites of every part (not used by the running platform).
 export { freePort } from './free-port.ts';
+export { startS3Server, type S3TestServer } from './s3-server.ts';
