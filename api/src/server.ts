@@ -10,6 +10,8 @@ import { installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
+import { registerRecordingRoutes } from './http/routes/recordings.ts';
+import { createObjectStore, loadStorageConfig, type ObjectStore } from './storage/index.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
 
@@ -18,6 +20,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Where log lines go (default stdout); tests capture them to check that no secret is logged. */
   logStream?: { write(line: string): void };
+  /** Object storage for recordings (default: from OBJECTS_DIR / S3_* in the process environment). */
+  store?: ObjectStore;
 }
 
 export interface ApiServer {
@@ -73,6 +77,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   app.removeContentTypeParser('text/plain');
   registerHealthRoutes(app);
   registerSessionRoutes(app, ctx);
+  registerRecordingRoutes(app, ctx, options.store ?? createObjectStore(loadStorageConfig(process.env)));
   app.register(internalRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 

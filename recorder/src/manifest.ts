@@ -29,8 +29,8 @@ export interface RunEntry {
   startMs?: number;
   pid?: number;
   endedAt?: number;
-  /** How the run ended: stopped on purpose, FFmpeg crashed, or the recorder itself died. */
-  end?: 'stopped' | 'crashed' | 'interrupted';
+  /** How the run ended: stopped on purpose, FFmpeg crashed, no packets for 10 s, or the recorder itself died. */
+  end?: 'stopped' | 'crashed' | 'idle' | 'interrupted';
   segments: SegmentEntry[];
 }
 

@@ -239,9 +239,10 @@ export class Recording {
     return true;
   }
 
-  /** The media node's room emptied: finalize unless it comes back within the idle window. */
+  /** The media node's room emptied: its tracks end now; finalize unless it comes back within the idle window. */
   detach(): void {
     if (this.idleTimer || this.state !== 'recording') return;
+    for (const trackId of [...this.live.keys()]) void this.removeTrack(trackId);
     this.idleTimer = setTimeout(() => void this.stop('idle'), this.deps.config.idleStopMs);
     this.idleTimer.unref();
   }

@@ -36,7 +36,8 @@ export interface TrackProcessEvents {
   /** FFmpeg saw the first packet: `startMs` is its wall-clock time. */
   mediaStarted: [{ run: number; startMs: number }];
   segmentClosed: [{ run: number; segment: ClosedSegment }];
-  runEnded: [{ run: number; end: 'stopped' | 'crashed'; code: number | null; signal: string | null }];
+  /** `idle`: FFmpeg's RTP input gives up after 10 s without packets (paused producer); restarted at once. */
+  runEnded: [{ run: number; end: 'stopped' | 'crashed' | 'idle'; code: number | null; signal: string | null }];
 }
 
 const START_RE = /Duration: N\/A, start: (\d+\.\d+)/;
@@ -123,12 +124,13 @@ export class TrackProcess extends EventEmitter<TrackProcessEvents> {
       child.once('exit', (code, signal) => {
         clearInterval(startPoll);
         if (this.listTimer) clearInterval(this.listTimer);
-        const end = this.stopping ? 'stopped' : 'crashed';
-        void this.scanList(run, this.runDir).finally(() => {
-          if (end === 'crashed') opts.log('warn', 'ffmpeg exited unexpectedly; restarting the track', { run, code, signal, stderr: stderrTail() });
+        const tail = stderrTail();
+        const end = this.stopping ? 'stopped' : code === 0 && /Connection timed out/.test(tail) ? 'idle' : 'crashed';
+        void this.scanList(run, runDir).finally(() => {
+          if (end === 'crashed') opts.log('warn', 'ffmpeg exited unexpectedly; restarting the track', { run, code, signal, stderr: tail });
           this.emit('runEnded', { run, end, code, signal: signal ?? null });
           resolve();
-          if (end === 'crashed') this.restartAfterCrash();
+          if (end !== 'stopped') this.restart(end === 'idle');
         });
       });
     });
@@ -146,9 +148,9 @@ export class TrackProcess extends EventEmitter<TrackProcessEvents> {
     }
   }
 
-  private restartAfterCrash(): void {
+  private restart(idle: boolean): void {
     if (this.stopping) return;
-    const delay = Math.min(5000, 200 * 2 ** Math.min(this.crashes++, 5));
+    const delay = idle ? 0 : Math.min(5000, 200 * 2 ** Math.min(this.crashes++, 5));
     setTimeout(() => {
       if (this.stopping) return;
       this.start().then(
@@ -177,9 +179,13 @@ export class TrackProcess extends EventEmitter<TrackProcessEvents> {
     this.stopping = true;
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
+      // FFmpeg's first SIGINT ends it at the next packet; a second one also interrupts a read
+      // that is waiting for packets. Either way it writes the segment's trailer and lists it.
       child.kill('SIGINT');
+      const again = setTimeout(() => child.kill('SIGINT'), 300);
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await this.exited;
+      clearTimeout(again);
       clearTimeout(killer);
     } else {
       await this.exited;

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { freePort } from '@duet/deploy/testing';
 import { loadRecorderConfig } from '../../src/config.ts';
 import { createRecorderService, type RecorderService } from '../../src/service.ts';
-import { createLocalStore, type ObjectStore } from '../../src/store.ts';
+import { LocalObjectStore, type ObjectStore } from '../../src/store.ts';
 import { HOOK_SECRET } from '../../../api/test/support/harness.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -31,11 +31,11 @@ export function recorderEnv(workDir: string, apiUrl: string, extra: Record<strin
   };
 }
 
-function client(url: string) {
+function client(url: string, secret = HOOK_SECRET) {
   return async <T = any>(method: string, path: string, body?: unknown) => {
     const res = await fetch(url + path, {
       method,
-      headers: { authorization: `Bearer ${HOOK_SECRET}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -51,8 +51,8 @@ export async function startRecorderInProcess(env: Record<string, string>, store:
 }
 
 /** The recorder as its own process (src/main.ts), so a test can kill -9 it. */
-export async function startRecorderProcess(env: Record<string, string>): Promise<RecorderHandle & { child: ChildProcess }> {
-  const port = await freePort();
+export async function startRecorderProcess(env: Record<string, string>, fixedPort?: number): Promise<RecorderHandle & { child: ChildProcess }> {
+  const port = fixedPort ?? (await freePort());
   const logs: string[] = [];
   const child = spawn(process.execPath, [join(REPO_ROOT, 'recorder/src/main.ts')], {
     env: { ...process.env, ...env, RECORDER_PORT: String(port) },
@@ -84,7 +84,7 @@ export async function startRecorderProcess(env: Record<string, string>): Promise
     url,
     logs,
     child,
-    call: client(url),
+    call: client(url, env.INTERNAL_HOOK_SECRET),
     close: () =>
       new Promise<void>((r) => {
         if (child.exitCode !== null || child.signalCode !== null) return r();
@@ -99,6 +99,6 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-export { createLocalStore };
+export const createLocalStore = (dir: string): ObjectStore => new LocalObjectStore(dir);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
