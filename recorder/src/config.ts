@@ -17,6 +17,8 @@ export interface RecorderConfig {
   ffprobePath: string;
   /** Address FFmpeg listens on for RTP (mediasoup sends there). */
   rtpAddress: string;
+  /** Keep local segments and FFmpeg logs after a recording is ready (debugging). */
+  keepLocal: boolean;
 }
 
 export class RecorderConfigError extends Error {}
@@ -51,5 +53,6 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     ffmpegPath: env.FFMPEG_PATH || 'ffmpeg',
     ffprobePath: env.FFPROBE_PATH || 'ffprobe',
     rtpAddress: '127.0.0.1',
+    keepLocal: env.RECORDER_KEEP_LOCAL === '1',
   };
 }

@@ -60,6 +60,8 @@ export class Recording {
   private idleTimer: NodeJS.Timeout | undefined;
   private finalizing: Promise<void> | undefined;
   private stopped = false;
+  /** FFmpeg runs being closed; finalize waits for them. */
+  private readonly stopping = new Set<Promise<void>>();
 
   private constructor(manifest: Manifest, dir: string, deps: RecordingDeps) {
     this.manifest = manifest;
@@ -226,12 +228,15 @@ export class Recording {
     return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
   }
 
-  /** The producer is gone (mute, camera off, left): its FFmpeg closes its last segment. */
+  /** The producer is gone (camera off, left, replaced): its FFmpeg closes its last segment. */
   async removeTrack(trackId: string): Promise<boolean> {
     const lt = this.live.get(trackId);
     if (!lt) return false;
     this.live.delete(trackId);
-    await lt.proc.stop();
+    const stopping = lt.proc.stop();
+    this.stopping.add(stopping);
+    await stopping;
+    this.stopping.delete(stopping);
     releasePortPair(lt.port);
     const entry = this.track(trackId);
     if (entry) entry.removedAt = Date.now();
@@ -259,7 +264,7 @@ export class Recording {
       this.stopped = true;
       this.deps.log('info', 'recording stopping', { recordingId: this.id, reason });
       const tracks = [...this.live.keys()];
-      await Promise.all(tracks.map((t) => this.removeTrack(t)));
+      await Promise.all([...tracks.map((t) => this.removeTrack(t)), ...this.stopping]);
       this.manifest.stoppedAt = Date.now();
       this.manifest.state = 'finalizing';
       await this.save();
@@ -440,6 +445,7 @@ export class Recording {
 
   /** After `ready` every byte is in storage: the local copies go, the manifest stays. */
   private async cleanupLocal(): Promise<void> {
+    if (this.deps.config.keepLocal) return;
     const allUploaded = this.manifest.tracks.every((t) => t.runs.every((r) => r.segments.every((s) => s.uploaded)));
     if (!allUploaded) return;
     await rm(join(this.dir, 'tracks'), { recursive: true, force: true });

@@ -106,7 +106,10 @@ export function createRecorderHttp(recorder: Recorder, log: Log): Server {
       return json(res, 201, await rec.addTrack(spec));
     }
     if (parts.length === 5 && parts[3] === 'tracks' && req.method === 'DELETE') {
-      return json(res, 200, { removed: await rec.removeTrack(parts[4]!) });
+      // FFmpeg may need up to 10 s to close a track whose packets stopped: answer at once.
+      const known = rec.status().tracks.some((t) => t.trackId === parts[4]);
+      void rec.removeTrack(parts[4]!).catch((err: Error) => log('error', 'removing a track failed', { recordingId: rec.id, error: err.message }));
+      return json(res, 202, { removed: known });
     }
     if (parts.length === 4 && parts[3] === 'detach' && req.method === 'POST') {
       rec.detach();

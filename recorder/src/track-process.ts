@@ -179,13 +179,12 @@ export class TrackProcess extends EventEmitter<TrackProcessEvents> {
     this.stopping = true;
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
-      // FFmpeg's first SIGINT ends it at the next packet; a second one also interrupts a read
-      // that is waiting for packets. Either way it writes the segment's trailer and lists it.
+      // SIGINT ends FFmpeg cleanly (trailer written, segment listed) at its next packet, or when
+      // its RTP input times out after 10 s without packets. A second SIGINT would interrupt the
+      // trailer write and lose the open segment, so it gets one, and SIGKILL only as a last resort.
       child.kill('SIGINT');
-      const again = setTimeout(() => child.kill('SIGINT'), 300);
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await this.exited;
-      clearTimeout(again);
       clearTimeout(killer);
     } else {
       await this.exited;
