@@ -44,12 +44,15 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
   const hooks = new HookSender({
     url: `${config.apiInternalUrl}/internal/hooks`,
     secret: config.internalHookSecret,
+    spoolDir: config.hookSpoolDir,
     log: (level, msg, extra) => log(level, msg, extra),
   });
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
     pool,
     p2pEnabled: config.p2pEnabled,
+    timings: config.timings,
     emitHook: (event) => hooks.send(event),
+    log,
     recorder: recorderClientFromEnv(process.env, config.internalHookSecret, log),
   });
   const stats: ConnectionStats = { badFrames: 0 };

@@ -1,12 +1,11 @@
 // Lesson recordings for readers: the list (with a short-lived signed URL for each ready file) and
 // the bytes, streamed from object storage with HTTP Range support.
-import { createHmac } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { Caller } from './auth-service.ts';
 import { getSessionFor } from './sessions-service.ts';
 import { listRecordings, findRecording, type RecordingRow } from '../repositories/recordings-repo.ts';
-import { checkSignedPath, signPath } from './signed-urls.ts';
+import { requireSignedPath, signedUrl } from './signed-urls.ts';
 import { ObjectNotFoundError, RangeNotSatisfiableError, type ObjectRead, type ObjectStore } from '../storage/index.ts';
 
 export interface RecordingJson {
@@ -24,16 +23,6 @@ export interface RecordingJson {
   url_expires_at: string | null;
 }
 
-// Until every API carries its own signing key in config, derive one from the join-token secret.
-function signingKey(ctx: AppContext): Buffer {
-  const c = ctx.config as unknown as { urlSigningKey?: Buffer; joinTokenSecret: string };
-  return c.urlSigningKey ?? createHmac('sha256', c.joinTokenSecret).update('duet signed urls v1').digest();
-}
-
-function ttlSeconds(ctx: AppContext): number {
-  return (ctx.config as unknown as { signedUrlTtlSeconds?: number }).signedUrlTtlSeconds ?? 900;
-}
-
 export function recordingFilePath(sessionId: string, recordingId: string): string {
   return `/v1/sessions/${encodeURIComponent(sessionId)}/recordings/${encodeURIComponent(recordingId)}/file`;
 }
@@ -42,9 +31,9 @@ function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
   let url: string | null = null;
   let expiresAt: string | null = null;
   if (r.status === 'ready') {
-    const exp = Math.floor(ctx.now().getTime() / 1000) + ttlSeconds(ctx);
-    url = ctx.publicUrl() + signPath(signingKey(ctx), recordingFilePath(r.session_id, r.id), exp);
-    expiresAt = new Date(exp * 1000).toISOString();
+    const signed = signedUrl(ctx, recordingFilePath(r.session_id, r.id));
+    url = signed.url;
+    expiresAt = signed.expiresAt.toISOString();
   }
   return {
     id: r.id,
@@ -69,14 +58,7 @@ export async function listRecordingsFor(ctx: AppContext, sessionId: string, call
 
 /** Who may read the file: a valid signed URL for exactly this path, or a caller already authenticated. */
 export function checkRecordingUrl(ctx: AppContext, sessionId: string, recordingId: string, query: { exp?: unknown; sig?: unknown }): void {
-  const check = checkSignedPath(signingKey(ctx), recordingFilePath(sessionId, recordingId), query, Math.floor(ctx.now().getTime() / 1000));
-  if (check.ok) return;
-  const messages = {
-    url_signature_missing: 'this URL needs exp and sig query parameters (ask the API for a fresh link)',
-    url_signature_invalid: 'the URL signature is not valid',
-    url_expired: 'the link has expired; ask the API for a fresh one',
-  } as const;
-  throw new ApiError(403, check.code, messages[check.code]);
+  requireSignedPath(ctx, recordingFilePath(sessionId, recordingId), query);
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range); null = whole file; throws 416 when it cannot be served. */

@@ -45,6 +45,8 @@ export class LessonRecorder {
     if (this.media) {
       this.media.off('producerAdded', this.listeners.added);
       this.media.off('producerClosed', this.listeners.closed);
+      // The old router is gone (worker rebuilt): its producers' tracks end; the new ones start.
+      for (const id of [...this.taps.keys()]) this.enqueue(() => this.removeProducer(id));
     }
     this.media = media;
     media.on('producerAdded', this.listeners.added);
