@@ -8,6 +8,7 @@ cd "$ROOT"
 T0=$(date +%s)
 bash scripts/bootstrap.sh
 . .duet/env.sh
+bash scripts/install-test-tools.sh
 echo "[test] typecheck" >&2
 tsc -p tsconfig.json
 bash scripts/build-web.sh

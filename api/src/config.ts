@@ -1,7 +1,7 @@
 // API configuration from environment variables. Every problem is collected and reported at once, so
 // an operator fixes a bad deployment in one round. The API key itself is never kept: only its
 // SHA-256, which requests are compared against in constant time.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +20,17 @@ export interface WebhookEndpoint {
   secret: string;
 }
 
+export interface MediaNode {
+  id: string;
+  signalingUrl: string;
+}
+
+export interface TurnConfig {
+  urls: string[];
+  secret: string;
+  ttlSeconds: number;
+}
+
 export interface ApiConfig {
   host: string;
   port: number;
@@ -32,7 +43,27 @@ export interface ApiConfig {
   joinEarlyMinutes: number;
   joinTokenTtlSeconds: number;
   signalingPublicUrl: string;
+  /** Media nodes lessons are placed on (MEDIA_NODES, or one node "default" at SIGNALING_PUBLIC_URL). */
+  mediaNodes: MediaNode[];
   iceServers: IceServer[];
+  stunUrls: string[];
+  /** coturn REST credentials (TURN_URLS + TURN_SECRET); null = no TURN. */
+  turn: TurnConfig | null;
+  /** HMAC key for signed download URLs (derived from JOIN_TOKEN_SECRET unless URL_SIGNING_SECRET). */
+  urlSigningKey: Buffer;
+  signedUrlTtlSeconds: number;
+  maxExtensionMinutes: number;
+  /** How often the no-show / auto-end job looks for due lessons. */
+  lessonJobsIntervalMs: number;
+  /** Each join token joins once (409 token_already_used on reuse). */
+  joinTokenSingleUse: boolean;
+  /** CORS: the web origin allowed to call the API from a browser; null = same origin only. */
+  webOrigin: string | null;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  resourceMaxBytes: number;
+  resourceContentTypes: string[];
+  webhookMaxAgeSeconds: number;
   webhookEndpoints: WebhookEndpoint[];
   webhookPollMs: number;
   webhookTimeoutMs: number;
@@ -52,6 +83,21 @@ export class ConfigError extends Error {
 }
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const DEFAULT_RESOURCE_CONTENT_TYPES = [
+  'application/pdf',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'text/plain',
+  'text/markdown',
+  'audio/mpeg',
+  'video/mp4',
+  'application/zip',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function sha256(value: string): Buffer {
@@ -163,6 +209,57 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webhookEndpoints.push({ url: u, secret: o.secret });
   });
 
+  const signalingPublicUrl = url('SIGNALING_PUBLIC_URL', str('SIGNALING_PUBLIC_URL') ?? 'ws://127.0.0.1:8090/ws', [
+    'ws:',
+    'wss:',
+  ]);
+  const mediaNodes: MediaNode[] = [];
+  json('MEDIA_NODES').forEach((n, i) => {
+    const o = n as Record<string, unknown> | null;
+    if (!o || typeof o !== 'object' || typeof o.id !== 'string' || !/^[\w.-]{1,64}$/.test(o.id) || typeof o.signaling_url !== 'string') {
+      problems.push(`MEDIA_NODES[${i}] must be {id: [A-Za-z0-9_.-]{1,64}, signaling_url: "ws(s)://…"}`);
+      return;
+    }
+    if (mediaNodes.some((m) => m.id === o.id)) problems.push(`MEDIA_NODES[${i}].id is listed twice`);
+    mediaNodes.push({ id: o.id, signalingUrl: url(`MEDIA_NODES[${i}].signaling_url`, o.signaling_url, ['ws:', 'wss:']) });
+  });
+  if (mediaNodes.length === 0) mediaNodes.push({ id: 'default', signalingUrl: signalingPublicUrl });
+
+  const list = (name: string, pattern: RegExp, what: string): string[] => {
+    const raw = str(name);
+    if (raw === undefined) return [];
+    const items = raw.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const x of items) if (!pattern.test(x)) problems.push(`${name}: "${x}" is not ${what}`);
+    return items;
+  };
+  const stunUrls = list('STUN_URLS', /^stuns?:[^\s]+$/, 'a stun: or stuns: URL');
+  const turnUrls = list('TURN_URLS', /^turns?:[^\s]+$/, 'a turn: or turns: URL');
+  const turnSecret = str('TURN_SECRET');
+  if (turnUrls.length > 0 && turnSecret === undefined) problems.push('TURN_URLS needs TURN_SECRET (coturn static-auth-secret)');
+  if (turnSecret !== undefined && turnSecret.length < 16) problems.push('TURN_SECRET must be at least 16 characters');
+  const turnTtl = int('TURN_TTL_SECONDS', 3600, 60, 7 * 86400);
+
+  const urlSigningSecret = str('URL_SIGNING_SECRET');
+  if (urlSigningSecret !== undefined && urlSigningSecret.length < 32) problems.push('URL_SIGNING_SECRET must be at least 32 characters');
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+  const webOriginRaw = str('WEB_ORIGIN');
+  const webOrigin = webOriginRaw === undefined ? null : url('WEB_ORIGIN', webOriginRaw, ['http:', 'https:']).replace(/\/+$/, '');
+  const contentTypes = (str('RESOURCE_CONTENT_TYPES') ?? DEFAULT_RESOURCE_CONTENT_TYPES.join(','))
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
+  for (const t of contentTypes) {
+    if (!/^[a-z0-9.+-]+\/[a-z0-9.+*-]+$/.test(t)) problems.push(`RESOURCE_CONTENT_TYPES: "${t}" is not a media type`);
+  }
+
   const logLevel = str('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -177,11 +274,22 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     joinEarlyMinutes: int('JOIN_EARLY_MINUTES', 15, 0, 24 * 60),
     // Short-lived by design: the marketplace mints a token when the user clicks "join".
     joinTokenTtlSeconds: int('JOIN_TOKEN_TTL_SECONDS', 4 * 3600, 60, 24 * 3600),
-    signalingPublicUrl: url('SIGNALING_PUBLIC_URL', str('SIGNALING_PUBLIC_URL') ?? 'ws://127.0.0.1:8090/ws', [
-      'ws:',
-      'wss:',
-    ]),
+    signalingPublicUrl,
+    mediaNodes,
     iceServers,
+    stunUrls,
+    turn: turnUrls.length > 0 && turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : null,
+    urlSigningKey: createHmac('sha256', urlSigningSecret ?? joinTokenSecret).update('duet signed urls v1').digest(),
+    signedUrlTtlSeconds: int('SIGNED_URL_TTL_SECONDS', 900, 10, 7 * 86400),
+    maxExtensionMinutes: int('LESSON_MAX_EXTENSION_MINUTES', 30, 0, 240),
+    lessonJobsIntervalMs: int('LESSON_JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
+    joinTokenSingleUse: bool('JOIN_TOKEN_SINGLE_USE', false),
+    webOrigin,
+    rateLimitMax: int('RATE_LIMIT_MAX', 120, 1, 1_000_000),
+    rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 100, 3_600_000),
+    resourceMaxBytes: int('RESOURCE_MAX_BYTES', 50 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),
+    resourceContentTypes: contentTypes,
+    webhookMaxAgeSeconds: int('WEBHOOK_MAX_AGE_SECONDS', 3 * 86400, 60, 30 * 86400),
     webhookEndpoints,
     webhookPollMs: int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),

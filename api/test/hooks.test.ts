@@ -77,6 +77,9 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
         scheduled_end: lesson.scheduled_end,
         join_opens_at: lesson.join_opens_at,
         join_closes_at: lesson.scheduled_end,
+        ends_at: lesson.scheduled_end,
+        extension_seconds: 0,
+        media_node: null,
       });
       for (const token of [undefined, API_KEY, JOIN_SECRET, `${HOOK_SECRET}x`]) {
         const res = await api.request('GET', `/internal/sessions/${lesson.id}`, { token });
@@ -174,6 +177,9 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
             role: 'tutor',
             user_id: lesson.tutor.id,
             name: 'Ada Tutor',
+            first_joined_at: at(0).toISOString(),
+            last_left_at: at(660).toISOString(),
+            no_show: false,
             intervals: [{ joined_at: at(0).toISOString(), left_at: at(660).toISOString() }],
             duration_seconds: 660,
           },
@@ -181,6 +187,9 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
             role: 'student',
             user_id: lesson.student.id,
             name: 'Sam Student',
+            first_joined_at: at(60).toISOString(),
+            last_left_at: at(600).toISOString(),
+            no_show: false,
             intervals: [
               { joined_at: at(60).toISOString(), left_at: at(120).toISOString() },
               { joined_at: at(150).toISOString(), left_at: at(600).toISOString() },
@@ -199,7 +208,7 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
 
       // Every move is an event in the log, stamped with the time of the fact.
       const events = await api.server.sql<{ type: string; created_at: Date; data: any }[]>`
-        select type, created_at, data from events where session_id = ${lesson.id} order by created_at`;
+        select type, created_at, data from events where session_id = ${lesson.id} and type like 'session.%' order by created_at`;
       expect(events.map((e) => [e.type, e.created_at.toISOString(), e.data.from, e.data.to])).toEqual([
         ['session.status_changed', at(0).toISOString(), 'scheduled', 'waiting'],
         ['session.started', at(60).toISOString(), 'waiting', 'live'],
@@ -238,7 +247,7 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
       expect((await sendHook(api, tutor)).status).toBe(200);
       expect((await sendHook(api, student)).status).toBe(200);
       expect(await status(lesson.id)).toBe('cancelled');
-      const [{ n }] = (await api.server.sql`select count(*)::int as n from events where session_id = ${lesson.id}`) as any;
+      const [{ n }] = (await api.server.sql`select count(*)::int as n from events where session_id = ${lesson.id} and type like 'session.%'`) as any;
       expect(n).toBe(0);
     });
 
@@ -265,6 +274,120 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
       expect(rows.map((r) => r.role)).toEqual(['tutor']);
       expect((await sendHook(api, student)).body).toEqual({ ok: true }); // not a duplicate
       expect(await status(lesson.id)).toBe('live');
+    });
+  });
+});
+
+describe.each(DB_KINDS)('reconnects, node-driven ends and warnings (%s)', (kind) => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startApiOn(kind);
+  });
+  afterAll(() => api?.close());
+
+  const get = async (id: string) => (await api.request('GET', `/v1/sessions/${id}`, { token: API_KEY })).body;
+  async function liveLesson(t0: number) {
+    const lesson = await createLesson(api);
+    const tutor = { role: 'tutor', user_id: lesson.tutor.id };
+    const student = { role: 'student', user_id: lesson.student.id };
+    const at = (s: number) => new Date(t0 + s * 1000);
+    const send = async (type: string, who: Record<string, unknown>, s: number) => {
+      const res = await sendHook(api, hook(type, lesson.id, who, at(s)));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res;
+    };
+    await send('participant.joined', tutor, 0);
+    await send('participant.joined', student, 10);
+    expect((await get(lesson.id)).status).toBe('live');
+    return { lesson, tutor, student, at, send };
+  }
+  const events = async (id: string) =>
+    api.server.sql<{ id: string; type: string; data: any }[]>`
+      select id, type, data from events where session_id = ${id} order by created_at, recorded_at`;
+
+  it('goes live -> reconnecting on a drop and back to live when the seat resumes; attendance splits at the drop', async () => {
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    const { lesson, student, at, send } = await liveLesson(t0);
+    await send('participant.reconnecting', student, 100);
+    expect((await get(lesson.id)).status).toBe('reconnecting');
+    await send('participant.joined', { ...student, resumed: true }, 130);
+    expect((await get(lesson.id)).status).toBe('live');
+    const att = (await api.request('GET', `/v1/sessions/${lesson.id}/attendance`, { token: API_KEY })).body;
+    expect(att.participants[1].intervals).toEqual([
+      { joined_at: at(10).toISOString(), left_at: at(100).toISOString() },
+      { joined_at: at(130).toISOString(), left_at: null },
+    ]);
+    const moves = (await events(lesson.id)).filter((e) => e.type === 'session.status_changed').map((e) => [e.data.from, e.data.to, e.data.reason]);
+    expect(moves).toEqual([
+      ['scheduled', 'waiting', 'first_join'],
+      ['live', 'reconnecting', 'participant_dropped'],
+      ['reconnecting', 'live', 'resumed'],
+    ]);
+    // Participant facts go out as webhooks too, under the hook's own id.
+    expect((await events(lesson.id)).filter((e) => e.type.startsWith('participant.')).map((e) => e.type)).toEqual([
+      'participant.joined',
+      'participant.joined',
+      'participant.reconnecting',
+      'participant.joined',
+    ]);
+  });
+
+  it('completes when the reconnect grace is over (the dropped seat leaves)', async () => {
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    const { lesson, student, at, send } = await liveLesson(t0);
+    await send('participant.reconnecting', student, 100);
+    await send('participant.left', { ...student, reason: 'reconnect_timeout' }, 130);
+    const done = await get(lesson.id);
+    expect(done).toMatchObject({ status: 'completed', ended_at: at(130).toISOString() });
+    const att = (await api.request('GET', `/v1/sessions/${lesson.id}/attendance`, { token: API_KEY })).body;
+    // The grace period is not counted as presence.
+    expect(att.participants[1]).toMatchObject({ duration_seconds: 90 });
+    const ended = (await events(lesson.id)).find((e) => e.type === 'session.ended')!;
+    expect(ended.data).toMatchObject({ from: 'reconnecting', to: 'completed', reason: 'reconnect_grace_over' });
+  });
+
+  it.each(['ended_by_tutor', 'time_up'])('completes on session.ended (%s) from the media node', async (reason) => {
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - 3600_000;
+    const { lesson, at, send } = await liveLesson(t0);
+    await send('session.ended', { reason }, 300);
+    expect(await get(lesson.id)).toMatchObject({ status: 'completed', ended_at: at(300).toISOString() });
+    const ended = (await events(lesson.id)).find((e) => e.type === 'session.ended')!;
+    expect(ended.data).toMatchObject({ reason, attendance: [{ duration_seconds: 300 }, { duration_seconds: 290 }] });
+    // Attendance counts no further than the end even though no "left" has arrived.
+    const att = (await api.request('GET', `/v1/sessions/${lesson.id}/attendance`, { token: API_KEY })).body;
+    expect(att.participants.map((p: any) => p.duration_seconds)).toEqual([300, 290]);
+    const bad = await sendHook(api, hook('session.ended', lesson.id, { reason: 'bored' }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_event_data');
+  });
+
+  it('forwards session.warning as a webhook event with the lesson end', async () => {
+    const lesson = await createLesson(api);
+    const w = hook('session.warning', lesson.id, { minutes_left: 5 });
+    expect((await sendHook(api, w)).status).toBe(200);
+    const [e] = (await events(lesson.id)).filter((x) => x.type === 'session.warning');
+    expect(e).toEqual({ id: w.id, type: 'session.warning', data: { minutes_left: 5, ends_at: lesson.scheduled_end } });
+    const bad = await sendHook(api, hook('session.warning', lesson.id, { minutes_left: 7 }));
+    expect(bad.body.error.code).toBe('invalid_event_data');
+  });
+
+  it('pairs hooks that arrive out of order and backfills a lost "joined" from the leave', async () => {
+    const lesson = await createLesson(api);
+    const tutor = { role: 'tutor', user_id: lesson.tutor.id };
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    const at = (s: number) => new Date(t0 + s * 1000);
+    // "left" first, its "joined" arrives late.
+    await sendHook(api, hook('participant.left', lesson.id, tutor, at(50)));
+    await sendHook(api, hook('participant.joined', lesson.id, tutor, at(10)));
+    // A leave whose join was lost, carrying when the seat was taken.
+    await sendHook(api, hook('participant.left', lesson.id, { ...tutor, joined_at: at(100).toISOString() }, at(160)));
+    const att = (await api.request('GET', `/v1/sessions/${lesson.id}/attendance`, { token: API_KEY })).body;
+    expect(att.participants[0]).toMatchObject({
+      intervals: [
+        { joined_at: at(10).toISOString(), left_at: at(50).toISOString() },
+        { joined_at: at(100).toISOString(), left_at: at(160).toISOString() },
+      ],
+      duration_seconds: 100,
     });
   });
 });

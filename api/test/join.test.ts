@@ -1,10 +1,12 @@
 // POST /v1/sessions/:id/join: the token, the seat, the lesson's status and the join window.
+import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintJoinToken } from '../src/tokens/join-token.ts';
 import {
   API_KEY,
   DB_KINDS,
+  HOOK_SECRET,
   JOIN_SECRET,
   MINUTE,
   createLesson,
@@ -39,8 +41,23 @@ describe.each(DB_KINDS)('joining a lesson (%s)', (kind) => {
     expect(tutor.status).toBe(200);
     expect(tutor.body).toEqual({
       signaling_url: 'wss://media-1.example.test/ws',
+      media_node: 'default',
       ice_servers: ICE,
-      session: { ...lesson, can_join: true, join_opens_at: new Date(Date.parse(lesson.scheduled_start) - 10 * MINUTE).toISOString() },
+      session: {
+        ...lesson,
+        media_node: 'default',
+        can_join: true,
+        join_opens_at: new Date(Date.parse(lesson.scheduled_start) - 10 * MINUTE).toISOString(),
+      },
+      timer: {
+        scheduled_start: lesson.scheduled_start,
+        scheduled_end: lesson.scheduled_end,
+        ends_at: lesson.scheduled_end,
+        extension_seconds: 0,
+        max_extension_seconds: 30 * 60,
+        warnings_minutes_before_end: [5, 1],
+        server_time: expect.any(String),
+      },
       you: { role: 'tutor', user_id: lesson.tutor.id, name: 'Ada Tutor', avatar_url: 'https://example.test/ada.png' },
       peer: { role: 'student', user_id: lesson.student.id, name: 'Sam Student', avatar_url: null },
     });
@@ -148,5 +165,91 @@ describe.each(DB_KINDS)('joining a lesson (%s)', (kind) => {
     const res = await join(lesson.id, await mintToken(api, lesson.id, 'tutor'));
     expect(res.status).toBe(200);
     expect(res.body.session.status).toBe('live');
+  });
+});
+
+describe.each(DB_KINDS)('join: media nodes, TURN credentials and token reuse (%s)', (kind) => {
+  let api: TestApi;
+  const TURN_SECRET = 'coturn-static-auth-secret-0123';
+  beforeAll(async () => {
+    api = await startApiOn(kind, {
+      MEDIA_NODES: JSON.stringify([
+        { id: 'node-a', signaling_url: 'wss://a.example.test/ws' },
+        { id: 'node-b', signaling_url: 'wss://b.example.test/ws' },
+      ]),
+      STUN_URLS: 'stun:stun.example.test:3478',
+      TURN_URLS: 'turn:turn.example.test:3478?transport=udp,turns:turn.example.test:5349',
+      TURN_SECRET,
+      TURN_TTL_SECONDS: '600',
+    });
+  });
+  afterAll(() => api?.close());
+  const join = (id: string, token?: string) => api.request('POST', `/v1/sessions/${id}/join`, { token });
+
+  it('places each lesson on the least loaded node and keeps it there for both participants', async () => {
+    const first = await createLesson(api);
+    const a = await join(first.id, await mintToken(api, first.id, 'tutor'));
+    const second = await createLesson(api);
+    const b = await join(second.id, await mintToken(api, second.id, 'student'));
+    expect(a.body.media_node).not.toBe(b.body.media_node);
+    expect(new Set([a.body.signaling_url, b.body.signaling_url])).toEqual(new Set(['wss://a.example.test/ws', 'wss://b.example.test/ws']));
+    // Sticky: the other participant and later joins go to the same node.
+    for (let i = 0; i < 3; i++) {
+      const again = await join(first.id, await mintToken(api, first.id, i % 2 ? 'tutor' : 'student'));
+      expect(again.body).toMatchObject({ media_node: a.body.media_node, signaling_url: a.body.signaling_url });
+    }
+    const read = await api.request('GET', `/v1/sessions/${first.id}`, { token: API_KEY });
+    expect(read.body.media_node).toBe(a.body.media_node);
+    const internal = await api.request('GET', `/internal/sessions/${first.id}`, { token: HOOK_SECRET });
+    expect(internal.body.media_node).toBe(a.body.media_node);
+  });
+
+  it('hands out STUN and time-limited TURN credentials per the coturn REST scheme', async () => {
+    const lesson = await createLesson(api);
+    const before = Math.floor(Date.now() / 1000);
+    const res = await join(lesson.id, await mintToken(api, lesson.id, 'student'));
+    const [stun, turn] = res.body.ice_servers;
+    expect(stun).toEqual({ urls: ['stun:stun.example.test:3478'] });
+    expect(turn.urls).toEqual(['turn:turn.example.test:3478?transport=udp', 'turns:turn.example.test:5349']);
+    const [exp, user] = turn.username.split(':');
+    expect(user).toBe(lesson.student.id);
+    expect(Number(exp)).toBeGreaterThanOrEqual(before + 600);
+    expect(Number(exp)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 600);
+    expect(turn.credential).toBe(createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));
+  });
+
+  it('refuses an older link once a newer one joined the same seat (reloads with the current one work)', async () => {
+    const lesson = await createLesson(api);
+    const older = await mintToken(api, lesson.id, 'tutor');
+    expect((await join(lesson.id, older)).status).toBe(200);
+    expect((await join(lesson.id, older)).status).toBe(200); // a page reload
+    await new Promise((r) => setTimeout(r, 1100)); // iat has one-second resolution
+    const newer = await mintToken(api, lesson.id, 'tutor');
+    expect((await join(lesson.id, newer)).status).toBe(200);
+    const res = await join(lesson.id, older);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('token_superseded');
+    // The other seat is not affected.
+    expect((await join(lesson.id, await mintToken(api, lesson.id, 'student'))).status).toBe(200);
+  });
+});
+
+describe.each(DB_KINDS)('join with JOIN_TOKEN_SINGLE_USE (%s)', (kind) => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startApiOn(kind, { JOIN_TOKEN_SINGLE_USE: 'true' });
+  });
+  afterAll(() => api?.close());
+
+  it('lets each token join exactly once, even when replayed concurrently', async () => {
+    const lesson = await createLesson(api);
+    const token = await mintToken(api, lesson.id, 'student');
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => api.request('POST', `/v1/sessions/${lesson.id}/join`, { token })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409]);
+    for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toBe('token_already_used');
+    const rows = await api.server.sql`select uses from join_redemptions where session_id = ${lesson.id}`;
+    expect(rows).toHaveLength(1);
   });
 });

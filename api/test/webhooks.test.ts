@@ -127,9 +127,17 @@ describe.each(DB_KINDS)('outbound webhooks (%s)', (kind) => {
     ]);
     expect(rows[0]!.delivered_at).toBeInstanceOf(Date);
 
-    // Every lifecycle event of the lesson went out: first join, start, end.
+    // Every lifecycle event of the lesson went out: the participants' moves, first join, start, end.
     const types = receiver.received.filter((r) => r.path === '/ok' && r.event.session_id === lesson.id).map((r) => r.event.type);
-    expect(types.sort()).toEqual(['session.ended', 'session.started', 'session.status_changed']);
+    expect(types.sort()).toEqual([
+      'participant.joined',
+      'participant.joined',
+      'participant.left',
+      'participant.left',
+      'session.ended',
+      'session.started',
+      'session.status_changed',
+    ]);
   });
 });
 
@@ -145,12 +153,12 @@ describe.each(DB_KINDS)('webhook outbox across a restart (%s)', (kind) => {
       const first = await startApi(db.url, { ...env, WEBHOOK_ENDPOINTS: JSON.stringify([endpoint, removed]) });
       const lesson = await createLesson(first);
       await runLesson(first, lesson);
-      await eventually(() => (receiver.received.filter((r) => r.path === '/hooks').length >= 6 ? true : undefined));
+      await eventually(() => (receiver.received.filter((r) => r.path === '/hooks').length >= 7 ? true : undefined));
       // Not delivered yet: each row was tried, failed and waits for its next attempt.
       const pending = await first.server.sql`
         select status, attempts from webhook_deliveries where endpoint_url = ${endpoint.url}`;
       await first.close();
-      expect(pending.length).toBe(3);
+      expect(pending.length).toBe(7);
       for (const p of pending) {
         expect(p.status).toBe('pending');
         expect(p.attempts).toBeGreaterThanOrEqual(1);
@@ -165,15 +173,15 @@ describe.each(DB_KINDS)('webhook outbox across a restart (%s)', (kind) => {
           return r.every((x) => x.status !== 'pending') ? r : undefined;
         });
         const delivered = rows.filter((r) => r.endpoint_url === endpoint.url);
-        expect(delivered.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered']);
+        expect(delivered.map((r) => r.status)).toEqual(Array(7).fill('delivered'));
         // An endpoint removed from the configuration is given up on, with the reason.
         const gone = rows.filter((r) => r.endpoint_url === removed.url);
         expect(gone.map((r) => [r.status, r.last_error])).toEqual(
-          Array(3).fill(['failed', 'endpoint is no longer configured']),
+          Array(7).fill(['failed', 'endpoint is no longer configured']),
         );
         const sent = receiver.received.filter((r) => r.path === '/hooks');
         expect(new Set(sent.map((r) => r.event.type))).toEqual(
-          new Set(['session.status_changed', 'session.started', 'session.ended']),
+          new Set(['participant.joined', 'participant.left', 'session.status_changed', 'session.started', 'session.ended']),
         );
       } finally {
         await second.close();

@@ -1,5 +1,5 @@
 export { loadMediaConfig, MediaConfigError, type MediaConfig } from './config.ts';
-export { WorkerPool, type PooledWorker } from './worker-pool.ts';
+export { WorkerPool, type PooledWorker, type WorkerLoad, type LoadSource } from './worker-pool.ts';
 export { MediaRoom, MediaError } from './media-room.ts';
 export type { TransportParams, ConsumerParams, ProducerSummary, MediaKind, MediaSource, Direction } from './media-room.ts';
 export { MEDIA_CODECS } from './codecs.ts';

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { MEDIA_CODECS } from './codecs.ts';
 import type { PooledWorker, WorkerPool } from './worker-pool.ts';
+import { ActiveSpeaker } from './active-speaker.ts';
 
 export type Direction = 'send' | 'recv';
 export type MediaKind = 'audio' | 'video';
@@ -47,6 +48,8 @@ export interface MediaRoomEvents {
   producerClosed: [ProducerSummary];
   /** The router is gone (worker died or room closed). */
   closed: [{ reason: 'worker_died' | 'closed' }];
+  /** The loudest participant changed (null: silence). From an AudioLevelObserver. */
+  activeSpeaker: [{ peerId: string | null }];
 }
 
 export class MediaRoom extends EventEmitter<MediaRoomEvents> {
@@ -54,24 +57,35 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   private readonly router: types.Router;
   private readonly host: PooledWorker;
   private isClosed = false;
+  private speaker: ActiveSpeaker | undefined;
 
   private constructor(router: types.Router, host: PooledWorker) {
     super();
     this.router = router;
     this.host = host;
+    host.rooms.add(this);
     router.observer.once('close', () => {
       if (this.isClosed) return;
       this.isClosed = true;
       this.host.routers--;
+      this.host.rooms.delete(this);
       this.emit('closed', { reason: 'worker_died' });
     });
   }
 
+  /** A router for the lesson on the least-loaded worker (waits briefly for a replacement worker). */
   static async create(pool: WorkerPool, lessonId: string): Promise<MediaRoom> {
-    const host = pool.leastLoaded();
+    const host = await pool.acquire();
     const router = await host.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { lessonId } });
     host.routers++;
-    return new MediaRoom(router, host);
+    const room = new MediaRoom(router, host);
+    room.speaker = await ActiveSpeaker.create(router, (peerId) => room.emit('activeSpeaker', { peerId }));
+    return room;
+  }
+
+  /** Which worker hosts this room (operators, tests). */
+  get workerPid(): number {
+    return this.host.worker.pid;
   }
 
   get rtpCapabilities(): Json {
@@ -131,10 +145,11 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
       if ((p.appData as { source?: string }).source === source) throw new MediaError(`already producing ${source}`);
     }
     const producer = await this.wrap(() =>
-      transport.produce({ kind, rtpParameters: rtpParameters as unknown as types.RtpParameters, appData: { source } }),
+      transport.produce({ kind, rtpParameters: rtpParameters as unknown as types.RtpParameters, appData: { source, peerId } }),
     );
     const summary: ProducerSummary = { producerId: producer.id, peerId, kind, source };
     peer.producers.set(producer.id, producer);
+    if (kind === 'audio') await this.speaker?.add(producer);
     producer.observer.once('close', () => {
       peer.producers.delete(producer.id);
       this.emit('producerClosed', summary);
@@ -170,6 +185,30 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     if (!consumer) throw new MediaError(`unknown consumer ${consumerId}`);
     await consumer.resume();
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  }
+
+  /** New ICE credentials for a transport after the client's network changed (resume). */
+  async restartIce(peerId: string, transportId: string): Promise<Json> {
+    const transport = this.transportOf(peerId, transportId);
+    return (await this.wrap(() => transport.restartIce())) as unknown as Json;
+  }
+
+  closeProducer(peerId: string, producerId: string): void {
+    const producer = this.peers.get(peerId)?.producers.get(producerId);
+    if (!producer) throw new MediaError(`unknown producer ${producerId}`);
+    producer.close();
+  }
+
+  /** Sum of the current send+receive bitrates of this room's transports (bits/s). */
+  async bitrateBps(): Promise<number> {
+    let total = 0;
+    for (const peer of this.peers.values()) {
+      for (const t of peer.transports.values()) {
+        const stats = await t.getStats().catch(() => []);
+        for (const s of stats) total += (s.recvBitrate ?? 0) + (s.sendBitrate ?? 0);
+      }
+    }
+    return total;
   }
 
   /** Producers of everybody except `peerId` (what a newcomer should consume). */
@@ -214,6 +253,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     if (this.isClosed) return;
     this.isClosed = true;
     this.host.routers--;
+    this.host.rooms.delete(this);
     this.router.close();
     this.emit('closed', { reason: 'closed' });
   }

@@ -6,11 +6,35 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { MediaConfig } from './config.ts';
 
+/** What a worker's rooms report for placement and the operator's load view. */
+export interface LoadSource {
+  stats(): { transports: number; producers: number; consumers: number };
+  bitrateBps(): Promise<number>;
+}
+
 export interface PooledWorker {
   slot: number;
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
   routers: number;
+  rooms: Set<LoadSource>;
+  /** CPU share of one core (0..100+) over the last sampling interval. */
+  cpuPercent: number;
+  /** Send+receive bitrate of its transports at the last sample (bits/s). */
+  bitrateBps: number;
+  lastCpuMs: number;
+  lastSampleAt: number;
+}
+
+export interface WorkerLoad {
+  slot: number;
+  pid: number;
+  routers: number;
+  transports: number;
+  producers: number;
+  consumers: number;
+  bitrateBps: number;
+  cpuPercent: number;
 }
 
 export interface WorkerPoolEvents {
@@ -22,6 +46,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   private readonly slots: (PooledWorker | undefined)[];
   private closed = false;
   private readonly config: MediaConfig;
+  private sampler: ReturnType<typeof setInterval> | undefined;
 
   private constructor(config: MediaConfig) {
     super();
@@ -37,6 +62,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       pool.close();
       throw err;
     }
+    pool.sampler = setInterval(() => void pool.sample().catch(() => undefined), 5_000);
+    pool.sampler.unref();
     return pool;
   }
 
@@ -61,7 +88,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       worker.close();
       throw new Error(`cannot listen for media on ${config.listenIp}:${port ?? '(ephemeral)'}: ${(err as Error).message}`);
     }
-    const pooled: PooledWorker = { slot, worker, webRtcServer, routers: 0 };
+    const pooled: PooledWorker = { slot, worker, webRtcServer, routers: 0, rooms: new Set(), cpuPercent: 0, bitrateBps: 0, lastCpuMs: 0, lastSampleAt: Date.now() };
     worker.on('died', (error) => this.onDied(pooled, error));
     return pooled;
   }
@@ -83,12 +110,61 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     retry(0);
   }
 
-  /** The live worker with the fewest routers (lessons). */
+  /**
+   * The live worker with the least load: consumers (each one is forwarding work), lessons, and
+   * the CPU it used over the last sample, so a worker busy with a heavy lesson is avoided.
+   */
   leastLoaded(): PooledWorker {
     let best: PooledWorker | undefined;
-    for (const w of this.slots) if (w && (!best || w.routers < best.routers)) best = w;
+    let bestScore = Infinity;
+    for (const w of this.slots) {
+      if (!w) continue;
+      const score = placementScore(w);
+      if (score < bestScore) [best, bestScore] = [w, score];
+    }
     if (!best) throw new Error('no mediasoup worker is available');
     return best;
+  }
+
+  /** Like leastLoaded, but waits (bounded) for a replacement when every worker just died. */
+  async acquire(timeoutMs = 10_000): Promise<PooledWorker> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.workers().length > 0) return this.leastLoaded();
+      if (this.closed || Date.now() > deadline) throw new Error('no mediasoup worker is available');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 250);
+        this.once('workerReplaced', () => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  /** Samples CPU (from the worker's rusage) and bitrate; called periodically and on demand. */
+  async sample(): Promise<WorkerLoad[]> {
+    const out: WorkerLoad[] = [];
+    for (const w of this.workers()) {
+      const now = Date.now();
+      try {
+        const ru = await w.worker.getResourceUsage();
+        const cpuMs = ru.ru_utime + ru.ru_stime;
+        const elapsed = now - w.lastSampleAt;
+        if (w.lastCpuMs > 0 && elapsed > 0) w.cpuPercent = Math.round(((cpuMs - w.lastCpuMs) / elapsed) * 1000) / 10;
+        w.lastCpuMs = cpuMs;
+        w.lastSampleAt = now;
+      } catch {
+        // a worker dying mid-sample is reported by the pool's own events
+      }
+      let bitrate = 0;
+      for (const room of w.rooms) bitrate += await room.bitrateBps().catch(() => 0);
+      w.bitrateBps = bitrate;
+      out.push(loadOf(w));
+    }
+    return out;
+  }
+
+  /** The last sampled load of each live worker. */
+  load(): WorkerLoad[] {
+    return this.workers().map(loadOf);
   }
 
   workers(): readonly PooledWorker[] {
@@ -97,6 +173,25 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.sampler);
     for (const w of this.slots) w?.worker.close();
   }
+}
+
+function loadOf(w: PooledWorker): WorkerLoad {
+  let transports = 0;
+  let producers = 0;
+  let consumers = 0;
+  for (const room of w.rooms) {
+    const s = room.stats();
+    transports += s.transports;
+    producers += s.producers;
+    consumers += s.consumers;
+  }
+  return { slot: w.slot, pid: w.worker.pid, routers: w.routers, transports, producers, consumers, bitrateBps: w.bitrateBps, cpuPercent: w.cpuPercent };
+}
+
+function placementScore(w: PooledWorker): number {
+  const { routers, consumers } = loadOf(w);
+  return routers * 4 + consumers + w.cpuPercent / 5;
 }

@@ -1,10 +1,15 @@
-// What signaling asks the API: the facts of one lesson. Authenticated with the internal secret.
+// What signaling asks the API: the facts of one lesson, and its chat. Authenticated with the
+// internal secret.
+import type { ChatMessage, Role } from './protocol/index.ts';
+
 export interface LessonFacts {
   id: string;
   status: string;
   recording: boolean;
   scheduledStart: string;
   scheduledEnd: string;
+  /** Scheduled end plus any extension (falls back to scheduledEnd for an API without ends_at). */
+  endsAt: string;
   joinOpensAt: Date;
   joinClosesAt: Date;
 }
@@ -17,6 +22,26 @@ export class LessonLookupError extends Error {
   }
 }
 
+export interface NewChatMessage {
+  id: string;
+  role: Role;
+  userId: string;
+  name: string;
+  text: string;
+  sentAt: string;
+}
+
+function chatFromApi(m: Record<string, unknown>): ChatMessage {
+  return {
+    id: String(m.id),
+    role: m.role === 'tutor' ? 'tutor' : 'student',
+    userId: String(m.user_id),
+    name: String(m.name ?? ''),
+    text: String(m.text ?? ''),
+    sentAt: String(m.sent_at),
+  };
+}
+
 export class ApiClient {
   private readonly baseUrl: string;
   private readonly secret: string;
@@ -26,27 +51,58 @@ export class ApiClient {
     this.secret = secret;
   }
 
-  async lesson(sessionId: string): Promise<LessonFacts> {
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}`, {
-        headers: { authorization: `Bearer ${this.secret}` },
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(5_000),
       });
     } catch (err) {
       throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
     }
-    if (res.status === 404) throw new LessonLookupError(404, 'lesson not found');
+    if (res.status === 404) throw new LessonLookupError(404, 'not found');
     if (!res.ok) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
-    const body = (await res.json()) as Record<string, unknown>;
+    return (await res.json()) as Record<string, unknown>;
+  }
+
+  async lesson(sessionId: string): Promise<LessonFacts> {
+    const body = await this.call('GET', `/internal/sessions/${encodeURIComponent(sessionId)}`).catch((err: LessonLookupError) => {
+      if (err.status === 404) throw new LessonLookupError(404, 'lesson not found');
+      throw err;
+    });
+    const scheduledEnd = String(body.scheduled_end);
     return {
       id: String(body.id),
       status: String(body.status),
       recording: body.recording === true,
       scheduledStart: String(body.scheduled_start),
-      scheduledEnd: String(body.scheduled_end),
+      scheduledEnd,
+      endsAt: typeof body.ends_at === 'string' && !Number.isNaN(Date.parse(body.ends_at)) ? body.ends_at : scheduledEnd,
       joinOpensAt: new Date(String(body.join_opens_at)),
       joinClosesAt: new Date(String(body.join_closes_at)),
     };
+  }
+
+  /** Stores a chat message (idempotent by its sender-chosen id) and returns it as stored. */
+  async postChat(sessionId: string, m: NewChatMessage): Promise<ChatMessage> {
+    const body = await this.call('POST', `/internal/sessions/${encodeURIComponent(sessionId)}/chat`, {
+      id: m.id,
+      role: m.role,
+      user_id: m.userId,
+      name: m.name,
+      text: m.text,
+      sent_at: m.sentAt,
+    });
+    const stored = (body.message ?? body) as Record<string, unknown>;
+    return chatFromApi(stored);
+  }
+
+  /** The lesson's chat, oldest first. */
+  async chatHistory(sessionId: string, limit = 200): Promise<ChatMessage[]> {
+    const body = await this.call('GET', `/internal/sessions/${encodeURIComponent(sessionId)}/chat?limit=${limit}`);
+    return Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]).map(chatFromApi) : [];
   }
 }

@@ -1,5 +1,7 @@
 // Signaling (media node) settings from the environment, with clear errors for bad values.
+import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
+import { DEFAULT_TIMINGS, type RoomTimings } from './room/room.ts';
 
 export interface SignalingConfig {
   host: string;
@@ -13,6 +15,9 @@ export interface SignalingConfig {
   media: MediaConfig;
   heartbeatMs: number;
   helloTimeoutMs: number;
+  timings: RoomTimings;
+  /** Where hooks wait on disk until the API acknowledges them. */
+  hookSpoolDir: string;
 }
 
 export class SignalingConfigError extends Error {}
@@ -40,6 +45,14 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return n;
 }
 
+function minutesList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const list = v.split(',').map((x) => Number(x.trim()));
+  if (list.some((n) => !(n > 0 && n <= 240))) throw new SignalingConfigError(`${name} must be a comma list of minutes in (0, 240], got "${v}"`);
+  return [...new Set(list)].sort((a, b) => b - a);
+}
+
 export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
@@ -57,5 +70,13 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     media: loadMediaConfig(env),
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),
     helloTimeoutMs: int(env, 'SIGNALING_HELLO_TIMEOUT_MS', 10_000, 500, 120_000),
+    timings: {
+      graceMs: int(env, 'RECONNECT_GRACE_MS', DEFAULT_TIMINGS.graceMs, 500, 15 * 60_000),
+      p2pConnectTimeoutMs: int(env, 'P2P_ICE_TIMEOUT_MS', DEFAULT_TIMINGS.p2pConnectTimeoutMs, 500, 120_000),
+      switchTimeoutMs: int(env, 'P2P_SWITCH_TIMEOUT_MS', DEFAULT_TIMINGS.switchTimeoutMs, 500, 120_000),
+      warningMinutes: minutesList(env, 'LESSON_WARNING_MINUTES', DEFAULT_TIMINGS.warningMinutes),
+      scheduleRefreshMs: int(env, 'LESSON_SCHEDULE_REFRESH_MS', DEFAULT_TIMINGS.scheduleRefreshMs, 1_000, 3_600_000),
+    },
+    hookSpoolDir: env.HOOK_SPOOL_DIR || join(env.DUET_DATA_DIR || 'data', 'hook-spool'),
   };
 }

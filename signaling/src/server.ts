@@ -43,12 +43,15 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
   const hooks = new HookSender({
     url: `${config.apiInternalUrl}/internal/hooks`,
     secret: config.internalHookSecret,
+    spoolDir: config.hookSpoolDir,
     log: (level, msg, extra) => log(level, msg, extra),
   });
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
     pool,
     p2pEnabled: config.p2pEnabled,
+    timings: config.timings,
     emitHook: (event) => hooks.send(event),
+    log,
   });
   const stats: ConnectionStats = { badFrames: 0 };
   const connections = new Map<WebSocket, Connection>();

@@ -1,5 +1,6 @@
 // The signaling server against the real API and a real mediasoup worker: authentication, bad
 // input, presence, P2P relay, SFU mode and the lifecycle hooks that drive lesson status.
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
@@ -131,7 +132,7 @@ describe('authentication and bad input', () => {
 
 describe('when the API is down', () => {
   it('answers hello with service_unavailable (retryable) and keeps running', async () => {
-    const env = { ...process.env, ...stack.env, API_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`, SIGNALING_PORT: '0' };
+    const env = { ...process.env, ...stack.env, API_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`, SIGNALING_PORT: '0', HOOK_SPOOL_DIR: `${stack.spoolDir}-lonely` };
     const lonely = await createSignalingServer(loadSignalingConfig(env), () => undefined);
     const { wsUrl } = await lonely.start();
     try {
@@ -142,6 +143,7 @@ describe('when the API is down', () => {
       expect(await c.request('ping')).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
     } finally {
       await lonely.close();
+      rmSync(`${stack.spoolDir}-lonely`, { recursive: true, force: true });
     }
   });
 });
@@ -156,23 +158,23 @@ describe('a P2P lesson over signaling', () => {
     const student = await client('json');
     expect(await student.request('hello', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: true, data: { peer: { role: 'tutor' } } });
     expect(await tutor.next('peer.joined')).toMatchObject({ peer: { role: 'student', name: 'Sam Student' } });
-    expect(await tutor.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: true });
-    expect(await student.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: false });
+    expect(await tutor.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: true, reason: 'both_present' });
+    expect(await student.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: false, reason: 'both_present' });
 
     expect(await tutor.request('p2p.signal', { signal: { kind: 'offer', sdp: 'v=0 test offer' } })).toMatchObject({ ok: true });
     expect(await student.next('p2p.signal')).toEqual({ t: 'p2p.signal', signal: { kind: 'offer', sdp: 'v=0 test offer' } });
     expect(await tutor.request('sfu.capabilities')).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
 
     await student.request('media.state', { audio: false, video: true });
-    expect(await tutor.next('peer.mediaState')).toEqual({ t: 'peer.mediaState', role: 'student', audio: false, video: true });
+    expect(await tutor.next('peer.mediaState')).toEqual({ t: 'peer.mediaState', role: 'student', audio: false, video: true, screen: false });
 
     await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('live');
 
     expect(await student.request('leave')).toMatchObject({ ok: true });
     expect(await tutor.next('peer.left')).toEqual({ t: 'peer.left', role: 'student', reason: 'left' });
     expect(await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'waiting'))).toBeTruthy();
-    tutor.close(); // a dropped socket counts as leaving
-    await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('completed');
+    tutor.close(); // a dropped socket counts as leaving once the reconnect grace is over
+    await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 10_000 }).toBe('completed');
     const attendance = await getJson(`/v1/sessions/${lesson.id}/attendance`);
     expect(attendance.participants.map((p: any) => p.intervals.length)).toEqual([1, 1]);
 

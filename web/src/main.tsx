@@ -11,10 +11,28 @@ const controller = new RoomController(sessionId, token);
 (window as unknown as { __duet: unknown }).__duet = {
   state: () => {
     const s = controller.state.get();
-    return { phase: s.phase, mode: s.mode, media: s.media, peer: s.peer, error: s.error };
+    return {
+      phase: s.phase,
+      mode: s.mode,
+      media: s.media,
+      peer: s.peer,
+      error: s.error,
+      modeReason: s.modeReason,
+      peerPresence: s.peerPresence,
+      reconnecting: s.reconnecting,
+      speaker: s.speaker,
+      warning: s.warning,
+      ended: s.ended,
+      lesson: s.lesson,
+      chat: s.chat,
+      screenOn: s.screenOn,
+      remoteScreen: s.remoteScreen ? s.remoteScreen.getVideoTracks().length : 0,
+    };
   },
   mediaKind: () => controller.mediaKind,
   stats: () => controller.stats(),
+  controller,
+  test: controller.test,
 };
 
 render(<App controller={controller} />, document.getElementById('app')!);

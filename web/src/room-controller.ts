@@ -1,10 +1,10 @@
 // The room's brain: join through the API, open signaling, pick the media path the server asks
 // for, and expose everything the screens render as one observable state.
-import type { Notification, PeerInfo, RoomMode } from '@duet/signaling/protocol';
+import type { ChatMessage, EndReason, HelloData, ModeReason, Notification, PeerInfo, Presence, Role, RoomMode } from '@duet/signaling/protocol';
 import { ApiError, joinLesson, type JoinInfo } from './lib/api.ts';
 import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
-import type { MediaSession, RemoteMediaHandlers } from './media/media-session.ts';
+import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media/media-session.ts';
 import { P2PSession } from './media/p2p-session.ts';
 import { SfuSession } from './media/sfu-session.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
@@ -29,6 +29,31 @@ export interface RoomState {
   micOn: boolean;
   camOn: boolean;
   media: 'connecting' | 'connected' | 'failed' | 'closed' | null;
+  // ---- added for issue 5 (additive; the screens may read any of these) ----
+  /** Why the room is in its mode (e.g. 'p2p_failed' after a switch to the server path). */
+  modeReason: ModeReason | null;
+  /** The other person's presence: 'reconnecting' while their seat is kept for them. */
+  peerPresence: Presence;
+  /** This side lost the signaling connection and is resuming. */
+  reconnecting: boolean;
+  /** The lesson's schedule: endsAt moves when the tutor extends; clockOffsetMs = server - local. */
+  lesson: { endsAt: string; scheduledStart: string; scheduledEnd: string; clockOffsetMs: number } | null;
+  /** The latest end warning (5 or 1 minutes left), with when it arrived (local ms). */
+  warning: { minutesLeft: number; endsAt: string; at: number } | null;
+  /** Why the lesson ended, once it has. */
+  ended: EndReason | null;
+  chat: ChatMessage[];
+  /** Chat messages sent but not yet confirmed stored (retried on resume). */
+  chatPending: { id: string; text: string; failed: boolean }[];
+  /** The active speaker (null: nobody). */
+  speaker: Role | null;
+  /** My role in the lesson. */
+  role: Role | null;
+  /** Sharing my screen. */
+  screenOn: boolean;
+  /** My screen share preview (local) and the other side's screen share. */
+  localScreen: MediaStream | null;
+  remoteScreen: MediaStream | null;
 }
 
 const ERROR_COPY: Record<string, Omit<ScreenError, 'code'>> = {
@@ -49,6 +74,7 @@ const ERROR_COPY: Record<string, Omit<ScreenError, 'code'>> = {
   service_unavailable: { title: 'Video service unavailable', message: 'The video service is not reachable right now. Retry in a moment.', retry: true },
   video_unavailable: { title: 'Video service unavailable', message: 'The video service is not reachable right now. Retry in a moment.', retry: true },
   replaced: { title: 'Opened elsewhere', message: 'You joined this lesson from another tab or device.', retry: true },
+  screen_denied: { title: 'Screen sharing blocked', message: 'Allow screen sharing for this site to share your screen.', retry: false },
   connection_lost: { title: 'Connection lost', message: 'The connection to the lesson was lost.', retry: true },
 };
 
@@ -58,12 +84,41 @@ function screenError(code: string, fallback?: string): ScreenError {
 }
 
 export class RoomController {
-  readonly state = new Store<RoomState>({ phase: 'loading', join: null, error: null, mode: null, peer: null, local: null, remote: null, micOn: true, camOn: true, media: null });
+  readonly state = new Store<RoomState>({
+    phase: 'loading',
+    join: null,
+    error: null,
+    mode: null,
+    peer: null,
+    local: null,
+    remote: null,
+    micOn: true,
+    camOn: true,
+    media: null,
+    modeReason: null,
+    peerPresence: 'absent',
+    reconnecting: false,
+    lesson: null,
+    warning: null,
+    ended: null,
+    chat: [],
+    chatPending: [],
+    speaker: null,
+    role: null,
+    screenOn: false,
+    localScreen: null,
+    remoteScreen: null,
+  });
   private readonly sessionId: string | null;
   private readonly token: string | null;
   private sig: SignalingClient | undefined;
   private session: MediaSession | undefined;
+  /** Make before break: the P2P session kept alive while the SFU one comes up. */
+  private draining: P2PSession | undefined;
   private leaving = false;
+  private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
+  /** Test switches (e2e): see window.__duet.test. */
+  readonly testSwitches = { blockP2P: false };
 
   constructor(sessionId: string | null, token: string | null) {
     this.sessionId = sessionId;
@@ -96,19 +151,27 @@ export class RoomController {
     } catch {
       return this.fail(screenError('camera_denied'));
     }
-    this.state.set({ local, remote: new MediaStream() });
+    this.state.set({ local, remote: new MediaStream(), remoteScreen: null });
     const sig = new SignalingClient();
     this.sig = sig;
     sig.onNotification((n) => this.onNotification(n));
-    sig.onClose((code) => {
+    sig.onReconnecting(() => this.state.set({ reconnecting: true }));
+    sig.onResumed((hello) => void this.onResumed(hello));
+    sig.onClose((code, reason) => {
       if (this.leaving) return;
       this.closeMedia();
-      this.fail(screenError(code === 4001 ? 'replaced' : 'connection_lost'));
+      if (code === 4001) return this.fail(screenError('replaced'));
+      if (code === 4002 || reason === 'lesson_unavailable') {
+        this.leaving = true;
+        return this.state.set({ phase: 'left', reconnecting: false, ended: this.state.get().ended ?? 'ended' });
+      }
+      this.fail(screenError('connection_lost'));
     });
     try {
       const hello = await sig.connect(join.signaling_url, this.token);
-      this.state.set({ phase: 'room', mode: hello.mode, peer: hello.peer });
-      if (hello.mode === 'sfu') await this.startMedia(new SfuSession(sig, local, join.ice_servers, this.remoteHandlers()));
+      this.applyHello(hello);
+      this.state.set({ phase: 'room' });
+      if (hello.mode === 'sfu') await this.startMedia(this.newSfuSession());
     } catch (err) {
       this.closeMedia();
       sig.close();
@@ -129,6 +192,67 @@ export class RoomController {
     this.applyTrackState();
   }
 
+  /** Starts or stops sharing the screen (a third track in either mode). */
+  async toggleScreen(track?: MediaStreamTrack): Promise<void> {
+    if (this.state.get().screenOn) return this.stopScreen();
+    let screen = track;
+    if (!screen) {
+      try {
+        const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+        screen = stream.getVideoTracks()[0];
+      } catch {
+        return; // the person cancelled the picker
+      }
+    }
+    if (!screen) return;
+    screen.addEventListener('ended', () => void this.stopScreen());
+    this.state.set({ screenOn: true, localScreen: new MediaStream([screen]) });
+    await this.session?.setScreen(screen).catch((err) => console.warn('screen share failed', err));
+    this.applyTrackState();
+  }
+
+  private async stopScreen(): Promise<void> {
+    const { localScreen, screenOn } = this.state.get();
+    if (!screenOn) return;
+    for (const t of localScreen?.getTracks() ?? []) t.stop();
+    this.state.set({ screenOn: false, localScreen: null });
+    await this.session?.setScreen(null).catch(() => undefined);
+    this.applyTrackState();
+  }
+
+  /** Tutor only: ends the lesson for both. */
+  async endLesson(): Promise<void> {
+    await this.sig?.request('lesson.end', {});
+  }
+
+  /** Sends a chat message; it shows as pending until the server confirms it is stored. */
+  async sendChat(text: string): Promise<void> {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    const id = crypto.randomUUID();
+    this.state.set({ chatPending: [...this.state.get().chatPending, { id, text: trimmed, failed: false }] });
+    await this.deliverChat(id, trimmed);
+  }
+
+  private async deliverChat(id: string, text: string): Promise<void> {
+    try {
+      const { message } = await this.sig!.request('chat.send', { messageId: id, text });
+      this.addChat(message);
+    } catch {
+      this.state.set({ chatPending: this.state.get().chatPending.map((p) => (p.id === id ? { ...p, failed: true } : p)) });
+    }
+  }
+
+  /** Small app messages to the other side (whiteboard cursors, quiz answers...). */
+  async sendAppData(topic: string, data: unknown): Promise<void> {
+    await this.sig?.request('app.data', { topic, data });
+  }
+
+  onAppData(fn: (from: Role, topic: string, data: unknown) => void): () => void {
+    this.appDataListeners.add(fn);
+    return () => this.appDataListeners.delete(fn);
+  }
+
   async leave(): Promise<void> {
     this.leaving = true;
     await this.sig?.request('leave', {}).catch(() => undefined);
@@ -145,39 +269,173 @@ export class RoomController {
     return this.session?.kind ?? null;
   }
 
+  /** Test switches for the end-to-end tests (also handy for operators reproducing trouble). */
+  readonly test = {
+    dropSignaling: () => this.sig?.simulateDrop(),
+    failP2P: () => (this.session instanceof P2PSession ? this.session.simulateFailure() : undefined),
+    blockP2P: () => (this.testSwitches.blockP2P = true),
+    shareScreen: (track: MediaStreamTrack) => this.toggleScreen(track),
+  };
+
   // ---- internals -------------------------------------------------------------
+
+  private applyHello(hello: HelloData): void {
+    const offset = Date.parse(hello.lesson.serverNow) - Date.now();
+    const chat = [...this.state.get().chat];
+    for (const m of hello.chat) if (!chat.some((c) => c.id === m.id)) chat.push(m);
+    this.state.set({
+      mode: hello.mode,
+      peer: hello.peer,
+      peerPresence: hello.peer?.presence ?? 'absent',
+      role: hello.you.role,
+      speaker: hello.speaker,
+      chat,
+      lesson: { endsAt: hello.lesson.endsAt, scheduledStart: hello.lesson.scheduledStart, scheduledEnd: hello.lesson.scheduledEnd, clockOffsetMs: offset },
+    });
+  }
+
+  private async onResumed(hello: HelloData): Promise<void> {
+    const before = this.state.get().mode;
+    this.applyHello(hello);
+    this.state.set({ reconnecting: false });
+    this.applyTrackState();
+    if (!hello.resumed || hello.mode !== before || !this.session) {
+      // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
+      this.closeMedia(true);
+      if (hello.mode === 'sfu') await this.startMedia(this.newSfuSession());
+    } else {
+      await this.session.resumed().catch((err) => console.warn('media resume failed', err));
+    }
+    for (const p of this.state.get().chatPending) if (p.failed) void this.deliverChat(p.id, p.text);
+  }
 
   private onNotification(n: Notification): void {
     switch (n.t) {
       case 'peer.joined':
-        this.state.set({ peer: n.peer });
+        this.state.set({ peer: n.peer, peerPresence: 'present' });
         break;
+      case 'peer.presence': {
+        const peer = this.state.get().peer;
+        this.state.set({ peerPresence: n.presence, peer: peer ? { ...peer, presence: n.presence } : peer });
+        break;
+      }
       case 'peer.left':
-        this.state.set({ peer: null });
+        this.state.set({ peer: null, peerPresence: 'absent', remoteScreen: null });
         if (this.session?.kind === 'p2p') this.closeMedia(true);
         break;
       case 'peer.mediaState': {
         const peer = this.state.get().peer;
-        if (peer) this.state.set({ peer: { ...peer, audio: n.audio, video: n.video } });
+        if (peer) this.state.set({ peer: { ...peer, audio: n.audio, video: n.video, screen: n.screen } });
         break;
       }
       case 'mode':
-        this.state.set({ mode: n.mode });
-        if (n.mode === 'p2p') {
-          this.closeMedia(true);
-          const { local, join } = this.state.get();
-          if (local && join && this.sig) void this.startMedia(new P2PSession(this.sig, local, join.ice_servers, n.initiator, this.remoteHandlers()));
-        } else if (n.mode === 'waiting') this.closeMedia(true);
+        this.onMode(n.mode, n.initiator, n.reason);
+        break;
+      case 'p2p.close':
+        this.draining?.close();
+        this.draining = undefined;
+        break;
+      case 'speaker':
+        this.state.set({ speaker: n.role });
+        break;
+      case 'chat.message':
+        this.addChat(n.message);
+        break;
+      case 'app.data':
+        for (const fn of this.appDataListeners) fn(n.from, n.topic, n.data);
+        break;
+      case 'lesson.schedule': {
+        const lesson = this.state.get().lesson;
+        if (lesson) this.state.set({ lesson: { ...lesson, endsAt: n.endsAt, clockOffsetMs: Date.parse(n.serverNow) - Date.now() } });
+        break;
+      }
+      case 'lesson.warning':
+        this.state.set({ warning: { minutesLeft: n.minutesLeft, endsAt: n.endsAt, at: Date.now() } });
         break;
       case 'session.ended':
         this.leaving = true;
         this.closeMedia();
+        this.state.set({ ended: n.reason });
         if (n.reason === 'replaced') this.fail(screenError('replaced'));
         else this.state.set({ phase: 'left' });
         break;
       default:
         break;
     }
+  }
+
+  private onMode(mode: RoomMode, initiator: boolean, reason: ModeReason): void {
+    this.state.set({ mode, modeReason: reason });
+    const { local, join } = this.state.get();
+    if (mode === 'p2p') {
+      this.closeMedia(true);
+      if (local && join && this.sig) {
+        const session = new P2PSession(this.sig, local, join.ice_servers, initiator, this.remoteHandlers(), {
+          blockCandidates: this.testSwitches.blockP2P,
+          screen: this.currentScreenTrack(),
+          onSpeaking: (speaking) => void this.sig?.request('media.speaking', { speaking }).catch(() => undefined),
+        });
+        void this.startMedia(session);
+      }
+    } else if (mode === 'sfu') {
+      if (this.session instanceof P2PSession) void this.switchToSfu(this.session);
+      else {
+        // First SFU session, or the router was rebuilt (media_restarted): set it up (again).
+        this.closeMedia(true);
+        void this.startMedia(this.newSfuSession());
+      }
+    } else {
+      this.closeMedia(true);
+    }
+  }
+
+  /**
+   * P2P -> SFU, make before break: the SFU session comes up while P2P still carries the media;
+   * its tracks replace the P2P ones only once SFU media is arriving; then the server is told,
+   * and the P2P connection closes when both sides are there (p2p.close).
+   */
+  private async switchToSfu(p2p: P2PSession): Promise<void> {
+    const { local, join } = this.state.get();
+    if (!local || !join || !this.sig) return;
+    this.draining = p2p;
+    const staged: [MediaStreamTrack, TrackSource][] = [];
+    let live = false;
+    const direct = this.remoteHandlers();
+    const sfu = new SfuSession(this.sig, local, join.ice_servers, {
+      onTrack: (track, source) => (live ? direct.onTrack(track, source) : staged.push([track, source])),
+      onTrackEnded: (track, source) => direct.onTrackEnded(track, source),
+      onConnectionState: (state) => live && direct.onConnectionState?.(state),
+    }, this.currentScreenTrack());
+    this.session = sfu;
+    try {
+      await sfu.start();
+      this.applyTrackState();
+      await sfu.waitReceiving(10_000);
+    } catch (err) {
+      console.error('SFU media failed to start', err);
+    }
+    if (this.session !== sfu) return;
+    live = true;
+    for (const [track, source] of staged) direct.onTrack(track, source);
+    this.state.set({ media: 'connected' });
+    await this.sig.request('sfu.ready', {}).catch(() => undefined);
+  }
+
+  private newSfuSession(): SfuSession {
+    const { local, join } = this.state.get();
+    return new SfuSession(this.sig!, local!, join!.ice_servers, this.remoteHandlers(), this.currentScreenTrack());
+  }
+
+  private currentScreenTrack(): MediaStreamTrack | null {
+    return this.state.get().localScreen?.getVideoTracks()[0] ?? null;
+  }
+
+  private addChat(message: ChatMessage): void {
+    const { chat, chatPending } = this.state.get();
+    this.state.set({
+      chat: chat.some((m) => m.id === message.id) ? chat : [...chat, message],
+      chatPending: chatPending.filter((p) => p.id !== message.id),
+    });
   }
 
   private async startMedia(session: MediaSession): Promise<void> {
@@ -188,22 +446,30 @@ export class RoomController {
       this.applyTrackState();
     } catch (err) {
       console.error('media failed to start', err);
-      this.state.set({ media: 'failed' });
+      if (this.session === session) this.state.set({ media: 'failed' });
     }
   }
 
   private remoteHandlers(): RemoteMediaHandlers {
     return {
-      onTrack: (track) => {
+      onTrack: (track, source) => {
+        if (source === 'screen') {
+          this.state.set({ remoteScreen: new MediaStream([track]) });
+          return;
+        }
         const remote = this.state.get().remote ?? new MediaStream();
         for (const t of remote.getTracks()) if (t.kind === track.kind) remote.removeTrack(t);
         remote.addTrack(track);
         // A new stream object makes the <video> element pick up the change.
         this.state.set({ remote: new MediaStream(remote.getTracks()) });
       },
-      onTrackEnded: (track) => {
+      onTrackEnded: (track, source) => {
+        if (source === 'screen' || this.state.get().remoteScreen?.getTracks().includes(track)) {
+          if (this.state.get().remoteScreen?.getTracks().includes(track)) this.state.set({ remoteScreen: null });
+          return;
+        }
         const remote = this.state.get().remote;
-        if (!remote) return;
+        if (!remote || !remote.getTracks().includes(track)) return;
         this.state.set({ remote: new MediaStream(remote.getTracks().filter((t) => t !== track)) });
       },
       onConnectionState: (media) => this.state.set({ media }),
@@ -211,21 +477,24 @@ export class RoomController {
   }
 
   private applyTrackState(): void {
-    const { micOn, camOn } = this.state.get();
+    const { micOn, camOn, screenOn } = this.state.get();
     this.session?.setTrackEnabled('audio', micOn);
     this.session?.setTrackEnabled('video', camOn);
     for (const t of this.state.get().local?.getTracks() ?? []) t.enabled = t.kind === 'audio' ? micOn : camOn;
-    void this.sig?.request('media.state', { audio: micOn, video: camOn }).catch(() => undefined);
+    void this.sig?.request('media.state', { audio: micOn, video: camOn, screen: screenOn }).catch(() => undefined);
   }
 
-  /** Closes the media path; with keepLocal the camera stays on for the next path. */
+  /** Closes the media path; with keepLocal the camera (and a screen share) stay on for the next path. */
   private closeMedia(keepLocal = false): void {
+    this.draining?.close();
+    this.draining = undefined;
     this.session?.close();
     this.session = undefined;
-    this.state.set({ remote: new MediaStream(), media: null });
+    this.state.set({ remote: new MediaStream(), remoteScreen: null, media: null });
     if (!keepLocal) {
       for (const t of this.state.get().local?.getTracks() ?? []) t.stop();
-      this.state.set({ local: null });
+      for (const t of this.state.get().localScreen?.getTracks() ?? []) t.stop();
+      this.state.set({ local: null, localScreen: null, screenOn: false });
     }
   }
 

@@ -1,7 +1,7 @@
 // When a participant may enter the room: from JOIN_EARLY_MINUTES before the scheduled start until
 // the scheduled end, and only while the lesson is not over.
 import { JOINABLE_STATUSES } from './lesson-status.ts';
-import type { Session } from './session.ts';
+import { endsAt, type Session } from './session.ts';
 
 export type JoinVerdict =
   | { ok: true }
@@ -9,6 +9,11 @@ export type JoinVerdict =
 
 export function joinOpensAt(session: Session, earlyMinutes: number): Date {
   return new Date(session.scheduledStart.getTime() - earlyMinutes * 60_000);
+}
+
+/** The room closes at the end, including any extension the tutor granted. */
+export function joinClosesAt(session: Session): Date {
+  return endsAt(session);
 }
 
 export function judgeJoin(session: Session, earlyMinutes: number, now: Date): JoinVerdict {
@@ -34,7 +39,7 @@ export function judgeJoin(session: Session, earlyMinutes: number, now: Date): Jo
       details: { opens_at: opensAt.toISOString() },
     };
   }
-  if (now >= session.scheduledEnd) {
+  if (now >= joinClosesAt(session)) {
     return { ok: false, status: 409, code: 'lesson_ended', message: 'the lesson has ended' };
   }
   return { ok: true };

@@ -12,6 +12,7 @@ export interface Participant {
 export interface Session {
   id: string;
   title: string;
+  courseTitle: string | null;
   status: LessonStatus;
   recording: boolean;
   scheduledStart: Date;
@@ -20,6 +21,15 @@ export interface Session {
   endedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  cancelReason: string | null;
+  cancelledAt: Date | null;
+  archivedAt: Date | null;
+  /** Extra time the tutor granted; the lesson ends at scheduledEnd + this. */
+  extensionSeconds: number;
+  mediaNode: string | null;
+  tutorNoShow: boolean;
+  studentNoShow: boolean;
+  endReason: string | null;
   tutor: Participant;
   student: Participant;
 }
@@ -32,4 +42,14 @@ export function seat(session: Session, role: Role): Participant {
 
 export function otherRole(role: Role): Role {
   return role === 'tutor' ? 'student' : 'tutor';
+}
+
+/** When the lesson ends: the scheduled end plus any extension the tutor granted. */
+export function endsAt(session: Session): Date {
+  return new Date(session.scheduledEnd.getTime() + session.extensionSeconds * 1000);
+}
+
+/** The no-show grace after the scheduled start: min(25 % of the planned duration, 15 minutes). */
+export function noShowGraceMs(session: Session): number {
+  return Math.min((session.scheduledEnd.getTime() - session.scheduledStart.getTime()) * 0.25, 15 * 60_000);
 }

@@ -1,6 +1,7 @@
 // Request schemas (TypeBox = JSON Schema, validated by Fastify's Ajv). Unknown fields are rejected
 // so a typo such as "recordng" fails loudly instead of being ignored.
 import { Type, type Static } from '@sinclair/typebox';
+import { ApiError } from '../errors.ts';
 
 const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000 });
 
@@ -16,6 +17,7 @@ export const ParticipantInput = Type.Object(
 export const CreateSessionBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
+    course_title: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
     scheduled_start: Type.String({ format: 'date-time' }),
     scheduled_end: Type.String({ format: 'date-time' }),
     recording: Type.Optional(Type.Boolean()),
@@ -43,3 +45,85 @@ export const HookEvent = Type.Object({
   session_id: Type.String({ minLength: 1, maxLength: 100 }),
   data: Type.Record(Type.String(), Type.Unknown()),
 });
+
+export const Uuid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+});
+const RoleLiteral = Type.Union([Type.Literal('tutor'), Type.Literal('student')]);
+
+/** POST /internal/sessions/:id/chat (checked with TypeBox's Value: this scope keeps raw bodies). */
+export const ChatMessageBody = Type.Object(
+  {
+    id: Uuid,
+    role: RoleLiteral,
+    user_id: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    text: Type.String({ minLength: 1, maxLength: 2000 }),
+    sent_at: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
+  },
+  { additionalProperties: false },
+);
+export type ChatMessageBody = Static<typeof ChatMessageBody>;
+
+/** Query integers arrive as strings (type coercion is off): digits, parsed by the route. */
+export const LimitQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) },
+  { additionalProperties: false },
+);
+export type LimitQuery = Static<typeof LimitQuery>;
+
+export function parseLimit(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  return Math.max(1, Math.min(Number(raw), max));
+}
+
+export const ListSessionsQuery = Type.Object(
+  {
+    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    role: Type.Optional(RoleLiteral),
+    /** Comma-separated statuses. */
+    status: Type.Optional(
+      Type.String({
+        pattern: '^(scheduled|waiting|live|reconnecting|completed|cancelled|no_show|archived)(,(scheduled|waiting|live|reconnecting|completed|cancelled|no_show|archived))*$',
+      }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  },
+  { additionalProperties: false },
+);
+export type ListSessionsQuery = Static<typeof ListSessionsQuery>;
+
+export const UpdateSessionBody = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    course_title: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
+    recording: Type.Optional(Type.Boolean()),
+    scheduled_start: Type.Optional(Type.String({ format: 'date-time' })),
+    scheduled_end: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateSessionBody = Static<typeof UpdateSessionBody>;
+
+export const CancelBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 1000 }) },
+  { additionalProperties: false },
+);
+export type CancelBody = Static<typeof CancelBody>;
+
+export const ExtendBody = Type.Object(
+  { minutes: Type.Integer({ minimum: 1, maximum: 240 }) },
+  { additionalProperties: false },
+);
+export type ExtendBody = Static<typeof ExtendBody>;
+
+/** Routes that take no fields (POST /join: the web room sends `{}`, other callers nothing). */
+export function assertNoFields(body: unknown): void {
+  if (body === undefined || body === null) return;
+  if (typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length > 0) {
+    throw new ApiError(400, 'validation_failed', 'this request takes no body fields (send nothing or {})');
+  }
+}

@@ -1,7 +1,7 @@
 // The lesson as the public API shows it.
 import type { ApiConfig } from '../config.ts';
-import { joinOpensAt, judgeJoin } from '../domain/join-window.ts';
-import type { Participant, Session } from '../domain/session.ts';
+import { joinClosesAt, joinOpensAt, judgeJoin } from '../domain/join-window.ts';
+import { endsAt, type Participant, type Session } from '../domain/session.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -14,18 +14,36 @@ export function sessionJson(session: Session, config: ApiConfig, now: Date) {
   return {
     id: session.id,
     title: session.title,
+    course_title: session.courseTitle,
     status: session.status,
     recording: session.recording,
     scheduled_start: session.scheduledStart.toISOString(),
     scheduled_end: session.scheduledEnd.toISOString(),
     join_opens_at: joinOpensAt(session, config.joinEarlyMinutes).toISOString(),
-    join_closes_at: session.scheduledEnd.toISOString(),
+    join_closes_at: joinClosesAt(session).toISOString(),
     can_join: judgeJoin(session, config.joinEarlyMinutes, now).ok,
+    ends_at: endsAt(session).toISOString(),
+    extension_seconds: session.extensionSeconds,
     started_at: iso(session.startedAt),
     ended_at: iso(session.endedAt),
+    planned_duration_seconds: Math.round((session.scheduledEnd.getTime() - session.scheduledStart.getTime()) / 1000),
+    duration_seconds: durationSeconds(session, now),
+    end_reason: session.endReason,
+    no_show: { tutor: session.tutorNoShow, student: session.studentNoShow },
+    cancel_reason: session.cancelReason,
+    cancelled_at: iso(session.cancelledAt),
+    archived_at: iso(session.archivedAt),
+    media_node: session.mediaNode,
     created_at: session.createdAt.toISOString(),
     updated_at: session.updatedAt.toISOString(),
     tutor: participantJson(session.tutor),
     student: participantJson(session.student),
   };
+}
+
+/** From the start (both present) to the end; running while live; null if it never started. */
+function durationSeconds(session: Session, now: Date): number | null {
+  if (!session.startedAt) return null;
+  const end = session.endedAt ?? now;
+  return Math.max(0, Math.floor((end.getTime() - session.startedAt.getTime()) / 1000));
 }

@@ -45,3 +45,50 @@ export async function listIntervals(q: Queryable, sessionId: string): Promise<In
     select id, role, user_id, joined_at, left_at from attendance_intervals
      where session_id = ${sessionId} order by joined_at, id`;
 }
+
+export interface FactRow {
+  event_id: string;
+  kind: 'join' | 'drop' | 'leave';
+  at: Date;
+  joined_at: Date | null;
+}
+
+export async function insertFact(
+  q: Queryable,
+  f: { eventId: string; sessionId: string; role: Role; userId: string; kind: FactRow['kind']; at: Date; joinedAt: Date | null },
+): Promise<void> {
+  await q`
+    insert into attendance_facts (event_id, session_id, role, user_id, kind, at, joined_at)
+    values (${f.eventId}, ${f.sessionId}, ${f.role}, ${f.userId}, ${f.kind}, ${f.at}, ${f.joinedAt})
+    on conflict (event_id) do nothing`;
+}
+
+export async function listFacts(q: Queryable, sessionId: string, role: Role): Promise<FactRow[]> {
+  return q<FactRow[]>`
+    select event_id, kind, at, joined_at from attendance_facts
+     where session_id = ${sessionId} and role = ${role} order by at, event_id`;
+}
+
+/** Replaces one seat's intervals with `rows` (they are derived from the facts). */
+export async function replaceIntervals(
+  q: Queryable,
+  sessionId: string,
+  role: Role,
+  userId: string,
+  rows: { joinedAt: Date; leftAt: Date | null; joinEventId: string | null; leaveEventId: string | null }[],
+): Promise<void> {
+  await q`delete from attendance_intervals where session_id = ${sessionId} and role = ${role}`;
+  if (rows.length === 0) return;
+  await q`
+    insert into attendance_intervals ${q(
+      rows.map((r) => ({
+        session_id: sessionId,
+        role,
+        user_id: userId,
+        joined_at: r.joinedAt,
+        left_at: r.leftAt,
+        join_event_id: r.joinEventId,
+        leave_event_id: r.leaveEventId,
+      })),
+    )}`;
+}

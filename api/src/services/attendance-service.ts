@@ -4,45 +4,43 @@ import type { Queryable } from '../db/connect.ts';
 import { presentSeconds } from '../domain/attendance.ts';
 import type { Session } from '../domain/session.ts';
 import { ROLES, type Role } from '../tokens/join-token.ts';
-import {
-  closeInterval,
-  findOpenInterval,
-  listIntervals,
-  openInterval,
-  type IntervalRow,
-} from '../repositories/attendance-repo.ts';
+import { deriveIntervals, type FactKind } from '../domain/attendance-facts.ts';
+import { endsAt } from '../domain/session.ts';
+import { insertFact, listFacts, listIntervals, replaceIntervals, type IntervalRow } from '../repositories/attendance-repo.ts';
 
-/** Opens an interval; false when the seat already has an open one (a repeated "joined"). */
-export async function recordJoin(
+/**
+ * Records one presence fact and re-derives the seat's intervals from all its facts (so hooks may
+ * arrive in any order). Returns whether the seat is present afterwards.
+ */
+export async function recordPresence(
   tx: Queryable,
   session: Session,
-  role: Role,
-  userId: string,
-  at: Date,
-  eventId: string,
-): Promise<boolean> {
-  if (await findOpenInterval(tx, session.id, role)) return false;
-  await openInterval(tx, { sessionId: session.id, role, userId, joinedAt: at, eventId });
-  return true;
-}
-
-/** Closes the open interval; false when there is none (a "left" without a "joined"). */
-export async function recordLeave(tx: Queryable, session: Session, role: Role, at: Date, eventId: string): Promise<boolean> {
-  const open = await findOpenInterval(tx, session.id, role);
-  if (!open) return false;
-  await closeInterval(tx, open.id, at, eventId);
-  return true;
+  fact: { role: Role; userId: string; kind: FactKind; at: Date; eventId: string; joinedAt?: Date | null },
+): Promise<{ present: boolean }> {
+  await insertFact(tx, { ...fact, sessionId: session.id, joinedAt: fact.joinedAt ?? null });
+  const facts = await listFacts(tx, session.id, fact.role);
+  const intervals = deriveIntervals(
+    facts.map((f) => ({ eventId: f.event_id, kind: f.kind, at: f.at, joinedAt: f.joined_at })),
+  );
+  await replaceIntervals(tx, session.id, fact.role, fact.userId, intervals);
+  return { present: intervals.some((i) => i.leftAt === null) };
 }
 
 export interface AttendanceEntry {
   role: Role;
   user_id: string;
   name: string;
+  first_joined_at: string | null;
+  last_left_at: string | null;
+  no_show: boolean;
   intervals: { joined_at: string; left_at: string | null }[];
   duration_seconds: number;
 }
 
-export function summarize(session: Session, rows: readonly IntervalRow[], now: Date): AttendanceEntry[] {
+export function summarize(session: Session, rows: readonly IntervalRow[], at: Date): AttendanceEntry[] {
+  // An interval still open when the lesson ended (its "left" never came) counts until the end.
+  const over = session.endedAt ?? (session.status === 'archived' ? endsAt(session) : null);
+  const now = over && over < at ? over : at;
   return ROLES.map((role) => {
     const seat = role === 'tutor' ? session.tutor : session.student;
     const mine = rows.filter((r) => r.role === role);
@@ -50,6 +48,9 @@ export function summarize(session: Session, rows: readonly IntervalRow[], now: D
       role,
       user_id: seat.userId,
       name: seat.name,
+      first_joined_at: mine[0]?.joined_at.toISOString() ?? null,
+      last_left_at: mine.length > 0 && mine.every((r) => r.left_at) ? mine[mine.length - 1]!.left_at!.toISOString() : null,
+      no_show: role === 'tutor' ? session.tutorNoShow : session.studentNoShow,
       intervals: mine.map((r) => ({ joined_at: r.joined_at.toISOString(), left_at: r.left_at?.toISOString() ?? null })),
       duration_seconds: presentSeconds(
         mine.map((r) => ({ joinedAt: r.joined_at, leftAt: r.left_at })),

@@ -6,21 +6,31 @@ import type { Queryable } from '../db/connect.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { DuetEvent, EventType } from '../events/event.ts';
 import type { Session } from '../domain/session.ts';
-import { seat } from '../domain/session.ts';
+import { endsAt, seat } from '../domain/session.ts';
 import { ROLES, type Role } from '../tokens/join-token.ts';
 import { findSession } from '../repositories/sessions-repo.ts';
 import { recordHookReceipt } from '../repositories/hook-receipts-repo.ts';
 import { listIntervals, presentRoles } from '../repositories/attendance-repo.ts';
-import { recordJoin, recordLeave, summarize } from './attendance-service.ts';
+import { recordPresence, summarize } from './attendance-service.ts';
+import { recordEvent } from './outbox-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
 
 type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
 
-/** Hook types the API understands; later issues add recorder and reconnect handlers here. */
+/** Hook types the API understands (recorder hooks are added next to these). */
 const HANDLERS: Partial<Record<EventType, HookHandler>> = {
   'participant.joined': onParticipantJoined,
   'participant.left': onParticipantLeft,
+  'participant.reconnecting': onParticipantReconnecting,
+  'session.ended': onSessionEnded,
+  'session.warning': onSessionWarning,
 };
+
+/** Lets other parts of the API (e.g. recordings) add handlers for their hook types. */
+export function registerHookHandler(type: EventType, handler: HookHandler): void {
+  HANDLERS[type] = handler;
+}
+export type { HookHandler };
 
 export function isHandledHookType(type: string): boolean {
   return Object.hasOwn(HANDLERS, type);
@@ -51,38 +61,94 @@ function participantOf(session: Session, event: DuetEvent): { role: Role; userId
   return { role: role as Role, userId };
 }
 
+function optionalDate(event: DuetEvent, field: string): Date | null {
+  const v = event.data[field];
+  if (v === undefined || v === null) return null;
+  const d = typeof v === 'string' ? new Date(v) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) throw new ApiError(400, 'invalid_event_data', `${event.type} data.${field} must be an ISO 8601 date-time`);
+  return d;
+}
+
+/** The marketplace hears about participants too: the hook itself goes out as a webhook (same id). */
+async function forward(ctx: AppContext, tx: Queryable, event: DuetEvent): Promise<void> {
+  await recordEvent(ctx, tx, event);
+}
+
+/** live/reconnecting → completed, with each participant's time in the event. */
+export async function completeLesson(
+  ctx: AppContext,
+  tx: Queryable,
+  session: Session,
+  at: Date,
+  reason: string,
+): Promise<Session> {
+  const attendance = summarize({ ...session, endedAt: at }, await listIntervals(tx, session.id), at).map((p) => ({
+    role: p.role,
+    user_id: p.user_id,
+    duration_seconds: p.duration_seconds,
+  }));
+  const { session: done } = await changeLessonStatus(ctx, tx, session, 'completed', { at, reason, data: { attendance } });
+  return done;
+}
+
 async function onParticipantJoined(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
   const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
-  if (!(await recordJoin(tx, session, role, userId, at, event.id))) {
-    ctx.log.warn({ sessionId: session.id, role, eventId: event.id }, 'participant.joined while already present; ignored');
-    return;
-  }
+  await recordPresence(tx, session, { role, userId, kind: 'join', at, eventId: event.id });
+  await forward(ctx, tx, event);
   let current = session;
   if (current.status === 'scheduled') {
     ({ session: current } = await changeLessonStatus(ctx, tx, current, 'waiting', { at, reason: 'first_join' }));
   }
   const present = await presentRoles(tx, session.id);
   if (present.length === ROLES.length && (current.status === 'waiting' || current.status === 'reconnecting')) {
-    await changeLessonStatus(ctx, tx, current, 'live', { at, reason: 'both_present' });
+    const reason = current.status === 'reconnecting' ? (event.data.resumed === true ? 'resumed' : 'rejoined') : 'both_present';
+    await changeLessonStatus(ctx, tx, current, 'live', { at, reason });
   }
 }
 
 async function onParticipantLeft(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
-  const { role } = participantOf(session, event);
+  const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
-  if (!(await recordLeave(tx, session, role, at, event.id))) {
-    ctx.log.warn({ sessionId: session.id, role, eventId: event.id }, 'participant.left without an open interval; ignored');
-    return;
-  }
-  // One person leaving a live lesson keeps it live; when the last one leaves, it is over.
+  const joinedAt = optionalDate(event, 'joined_at');
+  await recordPresence(tx, session, { role, userId, kind: 'leave', at, eventId: event.id, joinedAt });
+  await forward(ctx, tx, event);
   const present = await presentRoles(tx, session.id);
-  if (present.length === 0 && (session.status === 'live' || session.status === 'reconnecting')) {
-    const attendance = summarize(session, await listIntervals(tx, session.id), at).map((p) => ({
-      role: p.role,
-      user_id: p.user_id,
-      duration_seconds: p.duration_seconds,
-    }));
-    await changeLessonStatus(ctx, tx, session, 'completed', { at, reason: 'both_left', data: { attendance } });
+  // One person leaving a live lesson keeps it live; when the last one leaves, it is over. A seat
+  // given up while the lesson waits for a reconnect ends it (the reconnect grace is over).
+  if (session.status === 'live' && present.length === 0) {
+    await completeLesson(ctx, tx, session, at, 'both_left');
+  } else if (session.status === 'reconnecting') {
+    await completeLesson(ctx, tx, session, at, present.length === 0 ? 'both_left' : 'reconnect_grace_over');
   }
+}
+
+async function onParticipantReconnecting(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+  const { role, userId } = participantOf(session, event);
+  const at = new Date(event.created_at);
+  await recordPresence(tx, session, { role, userId, kind: 'drop', at, eventId: event.id });
+  await forward(ctx, tx, event);
+  if (session.status === 'live') {
+    await changeLessonStatus(ctx, tx, session, 'reconnecting', { at, reason: 'participant_dropped', data: { role } });
+  }
+}
+
+const END_REASONS = ['ended_by_tutor', 'time_up'];
+
+async function onSessionEnded(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+  const reason = event.data.reason;
+  if (typeof reason !== 'string' || !END_REASONS.includes(reason)) {
+    throw new ApiError(400, 'invalid_event_data', `session.ended needs data.reason: ${END_REASONS.join(' | ')}`);
+  }
+  if (session.status === 'live' || session.status === 'reconnecting') {
+    await completeLesson(ctx, tx, session, new Date(event.created_at), reason);
+  } else {
+    ctx.log.info({ sessionId: session.id, status: session.status, reason }, 'session.ended from the media node changes nothing');
+  }
+}
+
+async function onSessionWarning(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+  const m = event.data.minutes_left;
+  if (m !== 5 && m !== 1) throw new ApiError(400, 'invalid_event_data', 'session.warning needs data.minutes_left: 5 | 1');
+  await forward(ctx, tx, { ...event, data: { minutes_left: m, ends_at: endsAt(session).toISOString() } });
 }

@@ -7,7 +7,7 @@ import { ApiError } from '../errors.ts';
 import { newEvent, type DuetEvent } from '../events/event.ts';
 import { findTransition, IllegalTransitionError, type LessonStatus } from '../domain/lesson-status.ts';
 import type { Session } from '../domain/session.ts';
-import { updateSessionStatus } from '../repositories/sessions-repo.ts';
+import { updateSessionStatus, type StatusStamps } from '../repositories/sessions-repo.ts';
 import { recordEvent } from './outbox-service.ts';
 
 export interface StatusChange {
@@ -16,6 +16,8 @@ export interface StatusChange {
   /** Why, for the event consumer: 'first_join', 'both_present', 'both_left', … */
   reason: string;
   data?: Record<string, unknown>;
+  /** Extra columns set with the move (cancel reason, no-show flags, …). */
+  stamps?: StatusStamps;
 }
 
 export async function changeLessonStatus(
@@ -29,9 +31,13 @@ export async function changeLessonStatus(
   const transition = findTransition(from, to);
   if (!transition) throw new IllegalTransitionError(from, to);
 
-  const stamps = {
+  const stamps: StatusStamps = {
+    ...change.stamps,
     startedAt: to === 'live' && from === 'waiting' ? change.at : undefined,
-    endedAt: to === 'completed' ? change.at : undefined,
+    endedAt: to === 'completed' || to === 'no_show' ? change.at : undefined,
+    cancelledAt: to === 'cancelled' ? change.at : undefined,
+    archivedAt: to === 'archived' ? change.at : undefined,
+    endReason: to === 'completed' || to === 'no_show' ? change.reason : undefined,
   };
   if (!(await updateSessionStatus(tx, session.id, from, to, stamps))) {
     throw new ApiError(409, 'status_conflict', `the lesson is no longer ${from}`);
@@ -41,6 +47,12 @@ export async function changeLessonStatus(
     status: to,
     startedAt: session.startedAt ?? stamps.startedAt ?? null,
     endedAt: session.endedAt ?? stamps.endedAt ?? null,
+    cancelledAt: session.cancelledAt ?? stamps.cancelledAt ?? null,
+    cancelReason: session.cancelReason ?? stamps.cancelReason ?? null,
+    archivedAt: session.archivedAt ?? stamps.archivedAt ?? null,
+    endReason: session.endReason ?? stamps.endReason ?? null,
+    tutorNoShow: session.tutorNoShow || (stamps.tutorNoShow ?? false),
+    studentNoShow: session.studentNoShow || (stamps.studentNoShow ?? false),
     updatedAt: ctx.now(),
   };
   const event = newEvent(

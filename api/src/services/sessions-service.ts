@@ -2,14 +2,32 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
+import type { IceServer, MediaNode } from '../config.ts';
 import { judgeJoin } from '../domain/join-window.ts';
-import { MAX_LESSON_DURATION_MS, otherRole, seat, type Participant, type Session } from '../domain/session.ts';
+import { canTransition, JOINABLE_STATUSES, type LessonStatus } from '../domain/lesson-status.ts';
+import { endsAt, MAX_LESSON_DURATION_MS, otherRole, seat, type Participant, type Session } from '../domain/session.ts';
+import { newEvent } from '../events/event.ts';
 import { mintJoinToken, type JoinClaims, type Role } from '../tokens/join-token.ts';
-import { findSession, insertSession } from '../repositories/sessions-repo.ts';
+import { newerRedeemed, redeem } from '../repositories/join-redemptions-repo.ts';
+import {
+  assignMediaNode,
+  findSession,
+  insertSession,
+  listSessions,
+  openLessonsPerNode,
+  reassignMediaNode,
+  setExtension,
+  updateDetails,
+  updateSchedule,
+} from '../repositories/sessions-repo.ts';
 import type { Caller } from './auth-service.ts';
+import { iceServersFor } from './ice-servers.ts';
+import { changeLessonStatus } from './lesson-status-service.ts';
+import { recordEvent } from './outbox-service.ts';
 
 export interface CreateSessionInput {
   title: string;
+  courseTitle: string | null;
   scheduledStart: Date;
   scheduledEnd: Date;
   recording: boolean;
@@ -19,14 +37,17 @@ export interface CreateSessionInput {
 
 const invalid = (message: string) => new ApiError(400, 'validation_failed', message);
 
-export async function createSession(ctx: AppContext, input: CreateSessionInput): Promise<Session> {
-  const { scheduledStart: start, scheduledEnd: end } = input;
+function checkSchedule(ctx: AppContext, start: Date, end: Date): void {
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
     throw invalid('scheduled_start and scheduled_end must be valid ISO 8601 date-times');
   }
   if (end <= start) throw invalid('scheduled_end must be after scheduled_start');
   if (end.getTime() - start.getTime() > MAX_LESSON_DURATION_MS) throw invalid('a lesson lasts at most 8 hours');
   if (end <= ctx.now()) throw invalid('scheduled_end must be in the future');
+}
+
+export async function createSession(ctx: AppContext, input: CreateSessionInput): Promise<Session> {
+  checkSchedule(ctx, input.scheduledStart, input.scheduledEnd);
   if (input.tutor.userId === input.student.userId) throw invalid('tutor.id and student.id must differ');
 
   const id = randomUUID();
@@ -71,12 +92,34 @@ export async function issueJoinToken(
   return { token, expiresAt, joinUrl };
 }
 
+export interface TimerFacts {
+  scheduledStart: Date;
+  scheduledEnd: Date;
+  endsAt: Date;
+  extensionSeconds: number;
+  maxExtensionSeconds: number;
+  serverTime: Date;
+}
+
 export interface JoinGrant {
   session: Session;
   you: Participant;
   peer: Participant;
+  mediaNode: string;
   signalingUrl: string;
-  iceServers: AppContext['config']['iceServers'];
+  iceServers: IceServer[];
+  timer: TimerFacts;
+}
+
+export function timerFacts(ctx: AppContext, session: Session): TimerFacts {
+  return {
+    scheduledStart: session.scheduledStart,
+    scheduledEnd: session.scheduledEnd,
+    endsAt: endsAt(session),
+    extensionSeconds: session.extensionSeconds,
+    maxExtensionSeconds: ctx.config.maxExtensionMinutes * 60,
+    serverTime: ctx.now(),
+  };
 }
 
 export async function joinSession(ctx: AppContext, id: string, claims: JoinClaims): Promise<JoinGrant> {
@@ -84,12 +127,196 @@ export async function joinSession(ctx: AppContext, id: string, claims: JoinClaim
   assertParticipant(session, claims);
   const verdict = judgeJoin(session, ctx.config.joinEarlyMinutes, ctx.now());
   if (!verdict.ok) throw new ApiError(verdict.status, verdict.code, verdict.message, verdict.details);
+  await redeemToken(ctx, session, claims);
+  const node = await placeLesson(ctx, session);
   return {
-    session,
+    session: { ...session, mediaNode: node.id },
     you: seat(session, claims.role),
     peer: seat(session, otherRole(claims.role)),
-    // One media node for now; placement across registered nodes comes with the node registry.
-    signalingUrl: ctx.config.signalingPublicUrl,
-    iceServers: ctx.config.iceServers,
+    mediaNode: node.id,
+    signalingUrl: node.signalingUrl,
+    iceServers: iceServersFor(ctx.config, claims.userId, ctx.now()),
+    timer: timerFacts(ctx, session),
   };
+}
+
+/**
+ * Single use where it matters: the newest token redeemed for a seat wins (an older token, e.g. a
+ * leaked link, is refused once a newer one joined), and with JOIN_TOKEN_SINGLE_USE each token joins
+ * once. A page reload with the current token still works by default.
+ */
+async function redeemToken(ctx: AppContext, session: Session, claims: JoinClaims): Promise<void> {
+  const base = { jti: claims.jti, sessionId: session.id, role: claims.role, userId: claims.userId, issuedAt: claims.issuedAt };
+  await ctx.sql.begin(async (tx) => {
+    if (await newerRedeemed(tx, session.id, claims.role, claims.issuedAt)) {
+      throw new ApiError(409, 'token_superseded', 'a newer join link for this seat was used; ask for a fresh link');
+    }
+    const uses = await redeem(tx, base);
+    if (ctx.config.joinTokenSingleUse && uses > 1) {
+      throw new ApiError(409, 'token_already_used', 'this join link was already used; ask for a fresh link');
+    }
+  });
+}
+
+/** Sticky placement: the lesson keeps the node chosen at its first join (the least loaded one). */
+async function placeLesson(ctx: AppContext, session: Session): Promise<MediaNode> {
+  const nodes = ctx.config.mediaNodes;
+  const known = nodes.find((n) => n.id === session.mediaNode);
+  if (known) return known;
+  if (session.mediaNode !== null && session.status !== 'scheduled') {
+    // The room lives on a node that was removed from the configuration: moving it would split the two people.
+    throw new ApiError(503, 'media_node_unavailable', `the lesson's media node ${session.mediaNode} is not configured`);
+  }
+  const load = await openLessonsPerNode(ctx.sql);
+  const pick = [...nodes].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0]!;
+  const chosen =
+    session.mediaNode === null
+      ? await assignMediaNode(ctx.sql, session.id, pick.id)
+      : await reassignMediaNode(ctx.sql, session.id, session.mediaNode, pick.id);
+  const node = nodes.find((n) => n.id === chosen);
+  if (!node) throw new ApiError(503, 'media_node_unavailable', `the lesson's media node ${chosen} is not configured`);
+  return node;
+}
+
+// ---- listing and changes by the marketplace -------------------------------------------------
+
+export interface ListInput {
+  userId?: string;
+  role?: Role;
+  statuses?: LessonStatus[];
+  from?: Date;
+  to?: Date;
+  cursor?: string;
+  limit: number;
+}
+
+function encodeCursor(s: Session): string {
+  return Buffer.from(JSON.stringify([s.scheduledStart.toISOString(), s.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { start: Date; id: string } {
+  try {
+    const [start, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const d = new Date(start as string);
+    if (typeof start === 'string' && typeof id === 'string' && !Number.isNaN(d.getTime())) return { start: d, id };
+  } catch {
+    // answered below
+  }
+  throw new ApiError(400, 'invalid_cursor', 'cursor is not a value returned as next_cursor');
+}
+
+export async function listLessons(ctx: AppContext, input: ListInput): Promise<{ sessions: Session[]; nextCursor: string | null }> {
+  if (input.from && input.to && input.to <= input.from) throw invalid('to must be after from');
+  const rows = await listSessions(ctx.sql, {
+    userId: input.userId,
+    role: input.role,
+    statuses: input.statuses,
+    from: input.from,
+    to: input.to,
+    after: input.cursor ? decodeCursor(input.cursor) : undefined,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  return { sessions: page, nextCursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]!) : null };
+}
+
+export interface UpdateInput {
+  title?: string;
+  courseTitle?: string | null;
+  recording?: boolean;
+  scheduledStart?: Date;
+  scheduledEnd?: Date;
+}
+
+/** Details and schedule can change only while the lesson is still scheduled (nobody has joined). */
+export async function updateLesson(ctx: AppContext, id: string, input: UpdateInput): Promise<Session> {
+  await ctx.sql.begin(async (tx) => {
+    const session = await findSession(tx, id, { forUpdate: true });
+    if (!session) throw notFound();
+    if (session.status !== 'scheduled') {
+      throw new ApiError(409, 'lesson_not_scheduled', `a ${session.status} lesson cannot be changed; only scheduled lessons can`);
+    }
+    const start = input.scheduledStart ?? session.scheduledStart;
+    const end = input.scheduledEnd ?? session.scheduledEnd;
+    if (input.scheduledStart || input.scheduledEnd) {
+      checkSchedule(ctx, start, end);
+      await updateSchedule(tx, id, start, end);
+    }
+    await updateDetails(tx, id, { title: input.title, courseTitle: input.courseTitle, recording: input.recording });
+  });
+  ctx.log.info({ sessionId: id }, 'lesson updated');
+  return getSession(ctx, id);
+}
+
+export async function cancelLesson(ctx: AppContext, id: string, reason: string): Promise<Session> {
+  const session = await ctx.sql.begin(async (tx) => {
+    const s = await findSession(tx, id, { forUpdate: true });
+    if (!s) throw notFound();
+    if (s.status !== 'scheduled') {
+      throw new ApiError(409, 'lesson_not_cancellable', `a ${s.status} lesson cannot be cancelled; only scheduled lessons can`);
+    }
+    const { session: done } = await changeLessonStatus(ctx, tx, s, 'cancelled', {
+      at: ctx.now(),
+      reason: 'cancelled',
+      data: { cancel_reason: reason },
+      stamps: { cancelReason: reason },
+    });
+    return done;
+  });
+  ctx.eventsCommitted();
+  return session;
+}
+
+export async function archiveLesson(ctx: AppContext, id: string): Promise<Session> {
+  const session = await ctx.sql.begin(async (tx) => {
+    const s = await findSession(tx, id, { forUpdate: true });
+    if (!s) throw notFound();
+    if (!canTransition(s.status, 'archived')) {
+      throw new ApiError(409, 'lesson_not_archivable', `a ${s.status} lesson cannot be archived; only completed, cancelled or no-show lessons can`);
+    }
+    const { session: done } = await changeLessonStatus(ctx, tx, s, 'archived', { at: ctx.now(), reason: 'archived' });
+    return done;
+  });
+  ctx.eventsCommitted();
+  return session;
+}
+
+/** The tutor (or the marketplace) adds time; the total stays within LESSON_MAX_EXTENSION_MINUTES. */
+export async function extendLesson(ctx: AppContext, id: string, minutes: number, caller: Caller): Promise<Session> {
+  const session = await ctx.sql.begin(async (tx) => {
+    const s = await findSession(tx, id, { forUpdate: true });
+    if (!s) throw notFound();
+    if (caller.kind === 'participant') {
+      assertParticipant(s, caller.claims);
+      if (caller.claims.role !== 'tutor') throw new ApiError(403, 'tutor_only', 'only the tutor can extend the lesson');
+    }
+    if (!JOINABLE_STATUSES.includes(s.status)) {
+      throw new ApiError(409, 'lesson_not_extendable', `a ${s.status} lesson cannot be extended`);
+    }
+    if (ctx.now() >= endsAt(s)) throw new ApiError(409, 'lesson_ended', 'the lesson has already reached its end');
+    const max = ctx.config.maxExtensionMinutes * 60;
+    const total = s.extensionSeconds + minutes * 60;
+    if (total > max) {
+      throw new ApiError(409, 'extension_limit', `a lesson can be extended by at most ${ctx.config.maxExtensionMinutes} minutes in total`, {
+        max_extension_seconds: max,
+        extension_seconds: s.extensionSeconds,
+      });
+    }
+    await setExtension(tx, id, total);
+    const extended = { ...s, extensionSeconds: total };
+    await recordEvent(
+      ctx,
+      tx,
+      newEvent('session.extended', id, {
+        minutes,
+        extension_seconds: total,
+        ends_at: endsAt(extended).toISOString(),
+        by: caller.kind === 'participant' ? { role: caller.claims.role, user_id: caller.claims.userId } : { role: 'service' },
+      }, ctx.now()),
+    );
+    return extended;
+  });
+  ctx.eventsCommitted();
+  ctx.log.info({ sessionId: id, minutes }, 'lesson extended');
+  return getSession(ctx, session.id);
 }

@@ -17,6 +17,7 @@ export interface JoinClaims {
   avatarUrl: string | null;
   jti: string;
   expiresAt: Date;
+  issuedAt: Date;
 }
 
 export class JoinTokenError extends Error {
@@ -38,7 +39,8 @@ export async function mintJoinToken(
   ttlSeconds: number,
 ): Promise<{ token: string; jti: string; expiresAt: Date }> {
   const jti = randomUUID();
-  const expiresAt = new Date((Math.floor(Date.now() / 1000) + ttlSeconds) * 1000);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const expiresAt = new Date((nowSeconds + ttlSeconds) * 1000);
   const token = await new SignJWT({
     sid: claims.sessionId,
     role: claims.role,
@@ -50,7 +52,7 @@ export async function mintJoinToken(
     .setAudience(JOIN_TOKEN_AUDIENCE)
     .setIssuer(JOIN_TOKEN_ISSUER)
     .setJti(jti)
-    .setIssuedAt()
+    .setIssuedAt(nowSeconds)
     .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
     .sign(keyOf(secret));
   return { token, jti, expiresAt };
@@ -86,5 +88,6 @@ export async function verifyJoinToken(secret: string, token: string | undefined,
     avatarUrl: typeof avatar === 'string' ? avatar : null,
     jti: payload.jti!,
     expiresAt: new Date(payload.exp! * 1000),
+    issuedAt: new Date((typeof payload.iat === 'number' ? payload.iat : 0) * 1000),
   };
 }

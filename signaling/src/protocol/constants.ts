@@ -4,3 +4,6 @@ export const SUBPROTOCOL_MSGPACK = 'duet.v1.msgpack';
 export const SUBPROTOCOL_JSON = 'duet.v1.json';
 /** Largest frame either side accepts (SDP offers with three tracks stay well below this). */
 export const MAX_FRAME_BYTES = 64 * 1024;
+/** Largest app data payload (its JSON text), so app messages stay small. */
+export const MAX_APP_DATA_BYTES = 4096;
+export const MAX_CHAT_TEXT = 2000;

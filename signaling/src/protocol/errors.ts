@@ -14,6 +14,9 @@ export const ERROR_CODES = [
   'frame_too_large',
   'wrong_mode', // e.g. an sfu.* request while the room is in p2p mode
   'no_peer',
+  'forbidden', // e.g. a student asking to end the lesson
+  'payload_too_large', // app data or chat beyond its own cap (the frame itself was fine)
+  'lesson_ended', // the room has ended; nothing more can happen in it
   'media_error', // the SFU rejected the parameters
   'internal_error',
 ] as const;

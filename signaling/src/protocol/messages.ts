@@ -4,7 +4,7 @@
 // opaque JSON objects here: the SFU validates them; no mediasoup object ever crosses.
 import { Type, type Static } from '@sinclair/typebox';
 
-import { PROTOCOL_VERSION } from './constants.ts';
+import { MAX_CHAT_TEXT, PROTOCOL_VERSION } from './constants.ts';
 import type { ErrorCode } from './errors.ts';
 
 const Id = Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 });
@@ -12,10 +12,13 @@ const Opaque = Type.Record(Type.String(), Type.Unknown());
 const MediaSource = Type.Union([Type.Literal('camera'), Type.Literal('microphone'), Type.Literal('screen')]);
 const MediaKind = Type.Union([Type.Literal('audio'), Type.Literal('video')]);
 const ShortId = Type.String({ minLength: 1, maxLength: 128 });
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+/** Which local track is which, by transceiver mid (P2P) so the other side can tell camera from screen. */
+const TrackSources = Type.Record(Type.String({ maxLength: 16 }), MediaSource, { maxProperties: 8 });
 
 export const P2PSignalSchema = Type.Union([
-  Type.Object({ kind: Type.Literal('offer'), sdp: Type.String({ maxLength: 48_000 }) }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('answer'), sdp: Type.String({ maxLength: 48_000 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('offer'), sdp: Type.String({ maxLength: 48_000 }), sources: Type.Optional(TrackSources) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('answer'), sdp: Type.String({ maxLength: 48_000 }), sources: Type.Optional(TrackSources) }, { additionalProperties: false }),
   Type.Object(
     {
       kind: Type.Literal('candidate'),
@@ -36,19 +39,40 @@ export const P2PSignalSchema = Type.Union([
 const req = <T extends string, P extends Record<string, any>>(t: T, props: P) =>
   Type.Object({ t: Type.Literal(t), id: Id, ...props }, { additionalProperties: false });
 
+
 /** Every message a client may send. The first one on a socket must be `hello`. */
 export const ClientMessageSchema = Type.Union([
-  req('hello', { v: Type.Literal(PROTOCOL_VERSION), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+  // `resume`: the resumeToken of an earlier hello on this seat, after a network drop; the seat
+  // (and in SFU mode the server-side transports) are kept for the grace period.
+  req('hello', {
+    v: Type.Literal(PROTOCOL_VERSION),
+    token: Type.String({ minLength: 1, maxLength: 4096 }),
+    resume: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  }),
   req('ping', {}),
   req('leave', {}),
-  req('media.state', { audio: Type.Boolean(), video: Type.Boolean() }),
+  req('media.state', { audio: Type.Boolean(), video: Type.Boolean(), screen: Type.Optional(Type.Boolean()) }),
+  // P2P only: this side hears itself speaking (from its own audio level); the server elects the
+  // active speaker (the SFU uses an AudioLevelObserver instead).
+  req('media.speaking', { speaking: Type.Boolean() }),
   req('p2p.signal', { signal: P2PSignalSchema }),
+  // P2P health as this side sees it. `failed` means ICE failed and (for the offerer) one ICE
+  // restart did not fix it: the server then switches the room to the SFU.
+  req('p2p.status', { state: Type.Union([Type.Literal('connected'), Type.Literal('restarting'), Type.Literal('failed')]) }),
   req('sfu.capabilities', {}),
   req('sfu.createTransport', { direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) }),
   req('sfu.connectTransport', { transportId: ShortId, dtlsParameters: Opaque }),
+  req('sfu.restartIce', { transportId: ShortId }),
   req('sfu.produce', { transportId: ShortId, kind: MediaKind, rtpParameters: Opaque, source: MediaSource }),
+  req('sfu.closeProducer', { producerId: ShortId }),
   req('sfu.consume', { producerId: ShortId, rtpCapabilities: Opaque }),
   req('sfu.resumeConsumer', { consumerId: ShortId }),
+  // SFU mode: both sides have the SFU media flowing, so a P2P connection can be closed.
+  req('sfu.ready', {}),
+  req('chat.send', { messageId: Uuid, text: Type.String({ minLength: 1, maxLength: MAX_CHAT_TEXT }) }),
+  req('app.data', { topic: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }), data: Type.Unknown() }),
+  // Tutor only.
+  req('lesson.end', {}),
 ]);
 
 export type ClientMessage = Static<typeof ClientMessageSchema>;
@@ -59,6 +83,10 @@ export type MediaSourceName = Static<typeof MediaSource>;
 export type MediaKindName = Static<typeof MediaKind>;
 export type Role = 'tutor' | 'student';
 export type RoomMode = 'waiting' | 'p2p' | 'sfu';
+/** Why the room is in its mode now. */
+export type ModeReason = 'alone' | 'both_present' | 'peer_left' | 'recorded' | 'p2p_disabled' | 'p2p_failed' | 'p2p_timeout' | 'media_restarted' | 'peer_resumed';
+export type Presence = 'present' | 'reconnecting' | 'absent';
+export type EndReason = 'ended_by_tutor' | 'time_up' | 'replaced' | 'ended';
 
 export interface PeerInfo {
   role: Role;
@@ -67,6 +95,8 @@ export interface PeerInfo {
   avatarUrl: string | null;
   audio: boolean;
   video: boolean;
+  screen: boolean;
+  presence: Presence;
 }
 
 export interface LessonInfo {
@@ -74,6 +104,21 @@ export interface LessonInfo {
   recording: boolean;
   scheduledStart: string;
   scheduledEnd: string;
+  /** When the room ends itself: scheduled end plus any extension the tutor granted. */
+  endsAt: string;
+  /** The server's clock at the time of this message, so clients can correct for skew. */
+  serverNow: string;
+  /** Warnings are sent this many minutes before endsAt. */
+  warningMinutes: number[];
+}
+
+export interface ChatMessage {
+  id: string;
+  role: Role;
+  userId: string;
+  name: string;
+  text: string;
+  sentAt: string;
 }
 
 export interface TransportInfo {
@@ -98,19 +143,44 @@ export interface ProducerAnnouncement {
   role: Role;
 }
 
+export interface HelloData {
+  you: PeerInfo;
+  peer: PeerInfo | null;
+  lesson: LessonInfo;
+  mode: RoomMode;
+  /** Present it as `resume` in the next hello after a drop to get this seat (and its media) back. */
+  resumeToken: string;
+  /** True when this hello took back a seat kept during the grace period. */
+  resumed: boolean;
+  /** How long a dropped participant keeps its seat. */
+  graceMs: number;
+  /** Chat history, oldest first (empty when the lesson service cannot be reached). */
+  chat: ChatMessage[];
+  /** The current active speaker, if any. */
+  speaker: Role | null;
+}
+
 /** The `data` of a successful response, per request type. */
 export interface ResponseData {
-  hello: { you: PeerInfo; peer: PeerInfo | null; lesson: LessonInfo; mode: RoomMode };
+  hello: HelloData;
   ping: { now: number };
   leave: Record<string, never>;
   'media.state': Record<string, never>;
+  'media.speaking': Record<string, never>;
   'p2p.signal': Record<string, never>;
+  'p2p.status': { mode: RoomMode };
   'sfu.capabilities': { routerRtpCapabilities: Record<string, unknown>; producers: ProducerAnnouncement[] };
   'sfu.createTransport': TransportInfo;
   'sfu.connectTransport': Record<string, never>;
+  'sfu.restartIce': { iceParameters: Record<string, unknown> };
   'sfu.produce': { producerId: string };
+  'sfu.closeProducer': Record<string, never>;
   'sfu.consume': ConsumerInfo;
   'sfu.resumeConsumer': Record<string, never>;
+  'sfu.ready': Record<string, never>;
+  'chat.send': { message: ChatMessage };
+  'app.data': Record<string, never>;
+  'lesson.end': Record<string, never>;
 }
 
 export interface ErrorBody {
@@ -125,13 +195,30 @@ export type Response =
 /** Server-initiated messages. */
 export type Notification =
   | { t: 'error'; error: ErrorBody } // for frames that carry no usable request id
-  | { t: 'peer.joined'; peer: PeerInfo }
-  | { t: 'peer.left'; role: Role; reason: 'left' | 'disconnected' }
-  | { t: 'peer.mediaState'; role: Role; audio: boolean; video: boolean }
-  | { t: 'mode'; mode: RoomMode; initiator: boolean }
+  | { t: 'peer.joined'; peer: PeerInfo; resumed: boolean }
+  | { t: 'peer.left'; role: Role; reason: 'left' | 'disconnected' | 'grace_expired' }
+  /** The other side dropped (seat kept for `graceMs`), or came back (`present`). */
+  | { t: 'peer.presence'; role: Role; presence: 'reconnecting' | 'present'; graceMs?: number }
+  | { t: 'peer.mediaState'; role: Role; audio: boolean; video: boolean; screen: boolean }
+  /**
+   * The media path. `initiator`: in p2p, this side offers. Switching p2p -> sfu is make before
+   * break: keep the P2P connection until the SFU media flows (then send `sfu.ready`), and close
+   * it on `p2p.close`. `media_restarted`: the SFU router was rebuilt; set the SFU session up again.
+   */
+  | { t: 'mode'; mode: RoomMode; initiator: boolean; reason: ModeReason }
+  /** Both sides have SFU media: the P2P connection can go. */
+  | { t: 'p2p.close' }
+  /** P2P in trouble on the other side: the offerer should restart ICE now. */
+  | { t: 'p2p.restartIce' }
   | { t: 'p2p.signal'; signal: P2PSignal }
   | ({ t: 'sfu.newProducer' } & ProducerAnnouncement)
   | { t: 'sfu.producerClosed'; producerId: string }
-  | { t: 'session.ended'; reason: 'ended' | 'replaced' };
+  | { t: 'speaker'; role: Role | null }
+  | { t: 'chat.message'; message: ChatMessage }
+  | { t: 'app.data'; from: Role; topic: string; data: unknown }
+  /** The end moved (the tutor extended the lesson). */
+  | { t: 'lesson.schedule'; endsAt: string; serverNow: string }
+  | { t: 'lesson.warning'; minutesLeft: number; endsAt: string; serverNow: string }
+  | { t: 'session.ended'; reason: EndReason };
 
 export type ServerMessage = Response | Notification;

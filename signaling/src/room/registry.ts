@@ -2,6 +2,7 @@
 // API confirms the lesson can still be held) and dropped when its last participant leaves.
 import { ApiClient, LessonLookupError, type LessonFacts } from '../api-client.ts';
 import { Room, type RoomDeps } from './room.ts';
+import type { ChatMessage } from '../protocol/index.ts';
 
 const CLOSED_STATUSES = new Set(['completed', 'cancelled', 'no_show', 'archived']);
 
@@ -14,11 +15,13 @@ function assertJoinWindow(lesson: LessonFacts, now: Date): void {
 
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
+  /** Lessons this node ended (tutor or clock), refused at once even before the API has caught up. */
+  private readonly ended = new Set<string>();
   private readonly opening = new Map<string, Promise<Room>>();
   private readonly api: ApiClient;
-  private readonly deps: Omit<RoomDeps, 'onEmpty'>;
+  private readonly deps: Omit<RoomDeps, 'onEmpty' | 'api'>;
 
-  constructor(api: ApiClient, deps: Omit<RoomDeps, 'onEmpty'>) {
+  constructor(api: ApiClient, deps: Omit<RoomDeps, 'onEmpty' | 'api'>) {
     this.api = api;
     this.deps = deps;
   }
@@ -33,9 +36,12 @@ export class RoomRegistry {
 
   /** The room for a lesson, if the lesson exists and its join window is open now. */
   async open(sessionId: string, now = new Date()): Promise<Room> {
+    if (this.ended.has(sessionId)) throw new LessonUnavailableError('the lesson has ended');
     const existing = this.rooms.get(sessionId);
     if (existing) {
-      assertJoinWindow(existing.lesson, now);
+      // The join window closes at the scheduled end, but an extended lesson is still running.
+      if (existing.hasEnded) throw new LessonUnavailableError('the lesson has ended');
+      if (now < existing.lesson.joinOpensAt) assertJoinWindow(existing.lesson, now);
       return existing;
     }
     let pending = this.opening.get(sessionId);
@@ -56,9 +62,12 @@ export class RoomRegistry {
     }
     if (CLOSED_STATUSES.has(lesson.status)) throw new LessonUnavailableError(`this lesson is ${lesson.status.replace('_', '-')}`);
     assertJoinWindow(lesson, now); // before the room exists, so a refused hello leaves nothing behind
+    if (now.getTime() >= Date.parse(lesson.endsAt)) throw new LessonUnavailableError('the lesson has ended');
     const room = new Room(lesson, {
       ...this.deps,
+      api: this.api,
       onEmpty: (r) => {
+        if (r.hasEnded) this.ended.add(r.lesson.id);
         if (this.rooms.get(r.lesson.id) === r) this.rooms.delete(r.lesson.id);
       },
     });
@@ -66,8 +75,18 @@ export class RoomRegistry {
     return room;
   }
 
+  /** Chat history for a (re)joining participant; empty when the lesson service cannot say. */
+  async chatHistory(sessionId: string): Promise<ChatMessage[]> {
+    try {
+      return await this.api.chatHistory(sessionId);
+    } catch (err) {
+      this.deps.log?.('warn', 'chat history unavailable', { sessionId, error: (err as Error).message });
+      return [];
+    }
+  }
+
   closeAll(): void {
-    for (const room of this.rooms.values()) room.close();
+    for (const room of [...this.rooms.values()]) room.close();
     this.rooms.clear();
   }
 }

@@ -9,7 +9,7 @@ import { RequestError, type Connection, type Handler, type Reply } from './conne
 const EMPTY = {};
 
 export function createHandler(registry: RoomRegistry, joinTokenSecret: string): Handler {
-  async function hello(conn: Connection, token: string): Promise<Reply> {
+  async function hello(conn: Connection, token: string, resume: string | undefined): Promise<Reply> {
     let claims;
     try {
       claims = await verifyJoinToken(joinTokenSecret, token);
@@ -25,14 +25,22 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       if (err instanceof LessonLookupError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }
-    const { data, after } = room.join(claims, conn);
+    const chat = await registry.chatHistory(claims.sessionId);
+    let joined;
+    try {
+      joined = room.join(claims, conn, resume, chat);
+    } catch (err) {
+      if (err instanceof RoomError) throw new RequestError(err.code === 'lesson_ended' ? 'lesson_unavailable' : err.code, err.message);
+      throw err;
+    }
+    const { data, after } = joined;
     conn.claims = claims;
     conn.room = room;
     return { data, after };
   }
 
   return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
-    if (msg.t === 'hello') return hello(conn, msg.token);
+    if (msg.t === 'hello') return hello(conn, msg.token, msg.resume);
     const room = conn.room!;
     const role = conn.claims!.role;
     try {
@@ -42,8 +50,29 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
         case 'leave':
           return { data: EMPTY, after: () => { room.leave(role, conn, 'left'); conn.close(1000, 'left'); } };
         case 'media.state':
-          room.setMediaState(role, msg.audio, msg.video);
+          room.setMediaState(role, msg.audio, msg.video, msg.screen);
           return { data: EMPTY };
+        case 'media.speaking':
+          room.setSpeaking(role, msg.speaking);
+          return { data: EMPTY };
+        case 'p2p.status':
+          return { data: { mode: room.p2pStatus(role, msg.state) } };
+        case 'sfu.restartIce':
+          return { data: await room.restartIce(role, msg.transportId) };
+        case 'sfu.closeProducer':
+          await room.closeProducer(role, msg.producerId);
+          return { data: EMPTY };
+        case 'sfu.ready':
+          room.sfuReady(role);
+          return { data: EMPTY };
+        case 'chat.send':
+          return { data: { message: await room.chat(role, msg.messageId, msg.text) } };
+        case 'app.data':
+          room.appData(role, msg.topic, msg.data);
+          return { data: EMPTY };
+        case 'lesson.end':
+          if (role !== 'tutor') throw new RoomError('forbidden', 'only the tutor can end the lesson');
+          return { data: EMPTY, after: () => room.endByTutor(role) };
         case 'p2p.signal':
           room.relay(role, msg.signal);
           return { data: EMPTY };

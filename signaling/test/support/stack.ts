@@ -4,6 +4,10 @@ import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
 import { createDemoLesson, type DemoLesson } from '@duet/deploy';
 import { createSignalingServer, loadSignalingConfig, type SignalingServer } from '../../src/index.ts';
 import { freePort } from '@duet/deploy/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiProxy, type ApiProxy } from './api-proxy.ts';
 
 
 export interface NodeStack {
@@ -13,17 +17,23 @@ export interface NodeStack {
   wsUrl: string;
   httpUrl: string;
   env: Record<string, string>;
+  proxy: ApiProxy;
+  spoolDir: string;
   lesson(opts?: { recording?: boolean; minutes?: number }): Promise<DemoLesson & { tutorToken: string; studentToken: string }>;
   stop(): Promise<void>;
 }
 
 export async function startNodeStack(extra: Record<string, string> = {}): Promise<NodeStack> {
   const [apiPort, sigPort] = [await freePort(), await freePort()];
+  // The node reaches the API through a recording proxy (hooks seen, outages on demand).
+  const proxy = await startApiProxy(() => `http://127.0.0.1:${apiPort}`);
+  const spoolDir = mkdtempSync(join(tmpdir(), 'duet-hook-spool-'));
   const env: Record<string, string> = {
     DATABASE_URL: 'pglite:memory',
     API_PORT: String(apiPort),
     SIGNALING_PORT: String(sigPort),
-    API_INTERNAL_URL: `http://127.0.0.1:${apiPort}`,
+    API_INTERNAL_URL: proxy.url,
+    HOOK_SPOOL_DIR: spoolDir,
     SIGNALING_PUBLIC_URL: `ws://127.0.0.1:${sigPort}/ws`,
     DUET_API_KEY: `duet_${randomBytes(16).toString('hex')}`,
     JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
@@ -31,6 +41,7 @@ export async function startNodeStack(extra: Record<string, string> = {}): Promis
     MEDIASOUP_WORKERS: '1',
     MEDIA_PORT_BASE: '0',
     LOG_LEVEL: 'warn',
+    RECONNECT_GRACE_MS: '1500',
     ...extra,
   };
   const fullEnv = { ...process.env, ...env };
@@ -45,6 +56,8 @@ export async function startNodeStack(extra: Record<string, string> = {}): Promis
     wsUrl,
     httpUrl,
     env,
+    proxy,
+    spoolDir,
     async lesson(opts = {}) {
       const demo = await createDemoLesson(apiUrl, env.DUET_API_KEY!, opts);
       const token = (u: string) => new URLSearchParams(new URL(u).hash.slice(1)).get('token')!;
@@ -53,6 +66,8 @@ export async function startNodeStack(extra: Record<string, string> = {}): Promis
     async stop() {
       await signaling.close();
       await api.close();
+      await proxy.close();
+      rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,9 @@
 // The room's WebSocket to its media node: msgpack frames, request/response by id, notifications,
-// and an app-level ping so a dead socket is noticed even when the browser hides TCP trouble.
+// an app-level ping so a dead socket is noticed even when the browser hides TCP trouble, and
+// resume: when the socket drops, it reconnects with the join token plus the seat's resume token
+// for as long as the server keeps the seat, and reports reconnecting / resumed / lost.
 import { decode, encode, SUBPROTOCOL_MSGPACK, PROTOCOL_VERSION } from '@duet/signaling/protocol';
-import type { ClientMessage, ClientMessageType, ErrorBody, Notification, ResponseData, ServerMessage } from '@duet/signaling/protocol';
+import type { ClientMessage, ClientMessageType, ErrorBody, HelloData, Notification, ResponseData, ServerMessage } from '@duet/signaling/protocol';
 
 type Payload<T extends ClientMessageType> = Omit<Extract<ClientMessage, { t: T }>, 't' | 'id'>;
 
@@ -13,41 +15,123 @@ export class SignalingError extends Error {
   }
 }
 
+/** Close codes after which resuming makes no sense. */
+const FINAL_CLOSE_CODES = new Set([1000, 1008, 4001, 4002]);
+/** Errors to a resume hello that mean the seat or the lesson is gone. */
+const FINAL_HELLO_ERRORS = new Set(['lesson_unavailable', 'token_invalid', 'token_expired', 'token_missing', 'unsupported_version']);
+const PING_MS = 5_000;
+const PING_TIMEOUT_MS = 8_000;
+
 export class SignalingClient {
   private ws: WebSocket | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (d: unknown) => void; reject: (e: Error) => void }>();
   private readonly listeners = new Set<(n: Notification) => void>();
-  private closeListeners = new Set<(code: number, reason: string) => void>();
+  private readonly closeListeners = new Set<(code: number, reason: string) => void>();
+  private readonly reconnectingListeners = new Set<() => void>();
+  private readonly resumedListeners = new Set<(hello: HelloData) => void>();
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private url = '';
+  private token = '';
+  private resumeToken: string | undefined;
+  private graceMs = 30_000;
+  private intentional = false;
+  private reconnecting = false;
 
   onNotification(fn: (n: Notification) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
+  /** The connection is gone for good (left, replaced, ended, or the resume window passed). */
   onClose(fn: (code: number, reason: string) => void): void {
     this.closeListeners.add(fn);
   }
 
-  async connect(url: string, token: string): Promise<ResponseData['hello']> {
-    const ws = new WebSocket(url, [SUBPROTOCOL_MSGPACK]);
+  onReconnecting(fn: () => void): void {
+    this.reconnectingListeners.add(fn);
+  }
+
+  onResumed(fn: (hello: HelloData) => void): void {
+    this.resumedListeners.add(fn);
+  }
+
+  get isReconnecting(): boolean {
+    return this.reconnecting;
+  }
+
+  async connect(url: string, token: string): Promise<HelloData> {
+    this.url = url;
+    this.token = token;
+    return this.open();
+  }
+
+  private async open(): Promise<HelloData> {
+    const ws = new WebSocket(this.url, [SUBPROTOCOL_MSGPACK]);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
       ws.onopen = () => resolve();
       ws.onerror = () => reject(new Error('could not reach the video service'));
+      ws.onclose = () => reject(new Error('could not reach the video service'));
     });
     ws.onmessage = (ev) => this.onFrame(ev.data as ArrayBuffer);
-    ws.onclose = (ev) => {
-      clearInterval(this.pingTimer);
-      for (const p of this.pending.values()) p.reject(new Error('connection closed'));
-      this.pending.clear();
-      for (const fn of this.closeListeners) fn(ev.code, ev.reason);
-    };
-    const hello = await this.request('hello', { v: PROTOCOL_VERSION, token });
-    this.pingTimer = setInterval(() => void this.request('ping', {}).catch(() => undefined), 10_000);
+    ws.onclose = (ev) => this.onSocketClosed(ws, ev.code, ev.reason);
+    const hello = await this.request('hello', { v: PROTOCOL_VERSION, token: this.token, ...(this.resumeToken ? { resume: this.resumeToken } : {}) });
+    this.resumeToken = hello.resumeToken;
+    this.graceMs = hello.graceMs;
+    this.startPing(ws);
     return hello;
+  }
+
+  private startPing(ws: WebSocket): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      // A ping that gets no answer in time means the path is dead even if the socket looks open.
+      const timeout = setTimeout(() => ws === this.ws && ws.close(4900, 'ping timeout'), PING_TIMEOUT_MS);
+      this.request('ping', {}).then(() => clearTimeout(timeout), () => clearTimeout(timeout));
+    }, PING_MS);
+  }
+
+  private onSocketClosed(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return;
+    clearInterval(this.pingTimer);
+    for (const p of this.pending.values()) p.reject(new Error('connection closed'));
+    this.pending.clear();
+    if (this.intentional) return;
+    if (FINAL_CLOSE_CODES.has(code) || !this.resumeToken) return this.emitClose(code, reason);
+    void this.resume();
+  }
+
+  /** Reconnects with backoff while the server still keeps the seat. */
+  private async resume(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    for (const fn of this.reconnectingListeners) fn();
+    const deadline = Date.now() + this.graceMs + 5_000;
+    let delay = 250;
+    while (!this.intentional && Date.now() < deadline) {
+      try {
+        const hello = await this.open();
+        this.reconnecting = false;
+        for (const fn of this.resumedListeners) fn(hello);
+        return;
+      } catch (err) {
+        if (err instanceof SignalingError && FINAL_HELLO_ERRORS.has(err.code)) {
+          this.reconnecting = false;
+          this.ws?.close(1000);
+          return this.emitClose(4002, err.code);
+        }
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(2_000, delay * 2);
+    }
+    this.reconnecting = false;
+    if (!this.intentional) this.emitClose(4900, 'connection_lost');
+  }
+
+  private emitClose(code: number, reason: string): void {
+    for (const fn of this.closeListeners) fn(code, reason);
   }
 
   request<T extends ClientMessageType>(t: T, payload: Payload<T>): Promise<ResponseData[T]> {
@@ -61,8 +145,14 @@ export class SignalingClient {
   }
 
   close(): void {
+    this.intentional = true;
     clearInterval(this.pingTimer);
     this.ws?.close(1000);
+  }
+
+  /** Test switch: the network under this socket drops (the client will resume). */
+  simulateDrop(): void {
+    this.ws?.close(4901, 'simulated network drop');
   }
 
   private onFrame(data: ArrayBuffer): void {

@@ -5,7 +5,7 @@ export type TrackSource = 'camera' | 'microphone' | 'screen';
 
 export interface RemoteMediaHandlers {
   onTrack(track: MediaStreamTrack, source: TrackSource): void;
-  onTrackEnded(track: MediaStreamTrack): void;
+  onTrackEnded(track: MediaStreamTrack, source?: TrackSource): void;
   onConnectionState?(state: 'connecting' | 'connected' | 'failed' | 'closed'): void;
 }
 
@@ -13,6 +13,10 @@ export interface MediaSession {
   readonly kind: 'p2p' | 'sfu';
   start(): Promise<void>;
   setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void;
+  /** Starts (track) or stops (null) sending a screen share as a third track. */
+  setScreen(track: MediaStreamTrack | null): Promise<void>;
+  /** The signaling connection came back after a drop: get the media path going again. */
+  resumed(): Promise<void>;
   stats(): Promise<MediaStatsSummary>;
   close(): void;
 }

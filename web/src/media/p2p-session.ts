@@ -1,9 +1,23 @@
 // Peer-to-peer media: one RTCPeerConnection, SDP and ICE relayed through signaling.
 // The tutor offers and the student answers (decided by the server), so there is no glare.
-import type { P2PSignal } from '@duet/signaling/protocol';
+// Three fixed transceivers (microphone, camera, screen) are negotiated once; a screen share then
+// starts and stops with replaceTrack, without renegotiation. ICE trouble: the offerer restarts
+// ICE once; if that does not help the server is told, and it moves the room to the SFU.
+import type { MediaSourceName, P2PSignal } from '@duet/signaling/protocol';
 import type { SignalingClient } from '../lib/signaling-client.ts';
-import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
+import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media-session.ts';
+import { SpeakingDetector } from './speaking-detector.ts';
 import { summarize } from './stats.ts';
+
+/** How long ICE may stay 'disconnected' before it counts as broken. */
+const DISCONNECTED_GRACE_MS = 3_000;
+
+export interface P2POptions {
+  /** Test switch: exchange no ICE candidates, so P2P can never connect. */
+  blockCandidates?: boolean;
+  screen?: MediaStreamTrack | null;
+  onSpeaking?: (speaking: boolean) => void;
+}
 
 export class P2PSession implements MediaSession {
   readonly kind = 'p2p';
@@ -12,45 +26,74 @@ export class P2PSession implements MediaSession {
   private readonly local: MediaStream;
   private readonly initiator: boolean;
   private readonly handlers: RemoteMediaHandlers;
+  private readonly opts: P2POptions;
   private readonly queuedCandidates: RTCIceCandidateInit[] = [];
   private readonly unsubscribe: () => void;
+  /** mid -> source, the same on both sides (the offerer's order). */
+  private sources: Record<string, MediaSourceName> = {};
+  private screenTrack: MediaStreamTrack | null;
+  private restartAttempted = false;
+  private reportedConnected = false;
+  private disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  private speaking: SpeakingDetector | undefined;
+  private closed = false;
 
-  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], initiator: boolean, handlers: RemoteMediaHandlers) {
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], initiator: boolean, handlers: RemoteMediaHandlers, opts: P2POptions = {}) {
     this.sig = sig;
     this.local = local;
     this.initiator = initiator;
     this.handlers = handlers;
+    this.opts = opts;
+    this.screenTrack = opts.screen ?? null;
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
     this.pc.onicecandidate = (ev) => {
-      if (!ev.candidate) return;
+      if (!ev.candidate || this.opts.blockCandidates) return;
       const c = ev.candidate.toJSON();
       void this.send({ kind: 'candidate', candidate: { candidate: c.candidate ?? '', sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null, usernameFragment: c.usernameFragment ?? null } });
     };
     this.pc.ontrack = (ev) => {
-      handlers.onTrack(ev.track, ev.track.kind === 'audio' ? 'microphone' : 'camera');
-      ev.track.addEventListener('ended', () => handlers.onTrackEnded(ev.track));
+      const source: TrackSource = this.sources[ev.transceiver.mid ?? ''] ?? (ev.track.kind === 'audio' ? 'microphone' : 'camera');
+      handlers.onTrack(ev.track, source);
+      ev.track.addEventListener('ended', () => handlers.onTrackEnded(ev.track, source));
     };
     this.pc.onconnectionstatechange = () => {
       const s = this.pc.connectionState;
       if (s === 'connected' || s === 'failed' || s === 'closed') handlers.onConnectionState?.(s);
       else if (s === 'connecting' || s === 'new') handlers.onConnectionState?.('connecting');
     };
+    this.pc.oniceconnectionstatechange = () => this.onIceState();
     this.unsubscribe = sig.onNotification((n) => {
       if (n.t === 'p2p.signal') void this.onSignal(n.signal).catch((err) => console.warn('p2p signal failed', err));
+      if (n.t === 'p2p.restartIce' && this.initiator) void this.restartIce().catch((err) => console.warn('ice restart failed', err));
     });
+    if (opts.onSpeaking) {
+      const onSpeaking = opts.onSpeaking;
+      this.speaking = new SpeakingDetector(() => this.pc.getStats(), onSpeaking);
+    }
   }
 
   async start(): Promise<void> {
-    for (const track of this.local.getTracks()) this.pc.addTrack(track, this.local);
-    if (!this.initiator) return;
+    if (!this.initiator) return; // transceivers come with the offer
+    const audio = this.local.getAudioTracks()[0];
+    const camera = this.local.getVideoTracks()[0];
+    const add = (trackOrKind: MediaStreamTrack | 'audio' | 'video', source: MediaSourceName) => {
+      const t = this.pc.addTransceiver(trackOrKind, { direction: 'sendrecv', streams: [this.local] });
+      return { t, source };
+    };
+    const transceivers = [add(audio ?? 'audio', 'microphone'), add(camera ?? 'video', 'camera'), add('video', 'screen')];
+    if (this.screenTrack) await transceivers[2]!.t.sender.replaceTrack(this.screenTrack);
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
-    await this.send({ kind: 'offer', sdp: offer.sdp ?? '' });
+    this.sources = Object.fromEntries(transceivers.map(({ t, source }) => [t.mid ?? '', source]));
+    await this.send({ kind: 'offer', sdp: offer.sdp ?? '', sources: this.sources });
   }
 
   private async onSignal(signal: P2PSignal): Promise<void> {
+    if (this.closed) return;
     if (signal.kind === 'offer') {
+      if (signal.sources) this.sources = { ...signal.sources };
       await this.pc.setRemoteDescription({ type: 'offer', sdp: signal.sdp });
+      await this.attachLocalTracks();
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
       await this.pc.setLocalDescription(answer);
@@ -59,22 +102,92 @@ export class P2PSession implements MediaSession {
       await this.pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
       await this.flushCandidates();
     } else {
+      if (this.opts.blockCandidates) return;
       const init: RTCIceCandidateInit = { candidate: signal.candidate.candidate, sdpMid: signal.candidate.sdpMid ?? null, sdpMLineIndex: signal.candidate.sdpMLineIndex ?? null };
-      if (this.pc.remoteDescription) await this.pc.addIceCandidate(init);
+      if (signal.candidate.usernameFragment) init.usernameFragment = signal.candidate.usernameFragment;
+      if (this.pc.remoteDescription) await this.pc.addIceCandidate(init).catch((err) => console.warn('bad candidate', err));
       else this.queuedCandidates.push(init);
     }
   }
 
+  /** Answerer: put our tracks on the offerer's transceivers, by source. */
+  private async attachLocalTracks(): Promise<void> {
+    for (const t of this.pc.getTransceivers()) {
+      const source = this.sources[t.mid ?? ''];
+      if (!source || t.direction === 'sendrecv') continue;
+      const track = source === 'microphone' ? this.local.getAudioTracks()[0] : source === 'camera' ? this.local.getVideoTracks()[0] : this.screenTrack;
+      await t.sender.replaceTrack(track ?? null);
+      t.sender.setStreams(this.local);
+      t.direction = 'sendrecv';
+    }
+  }
+
   private async flushCandidates(): Promise<void> {
-    for (const c of this.queuedCandidates.splice(0)) await this.pc.addIceCandidate(c);
+    for (const c of this.queuedCandidates.splice(0)) await this.pc.addIceCandidate(c).catch((err) => console.warn('bad candidate', err));
   }
 
   private send(signal: P2PSignal): Promise<unknown> {
     return this.sig.request('p2p.signal', { signal }).catch((err) => console.warn('p2p relay failed', err));
   }
 
+  private status(state: 'connected' | 'restarting' | 'failed'): void {
+    void this.sig.request('p2p.status', { state }).catch(() => undefined);
+  }
+
+  private onIceState(): void {
+    if (this.closed) return;
+    const s = this.pc.iceConnectionState;
+    clearTimeout(this.disconnectedTimer);
+    if (s === 'connected' || s === 'completed') {
+      this.restartAttempted = false;
+      if (!this.reportedConnected) {
+        this.reportedConnected = true;
+        this.status('connected');
+      }
+    } else if (s === 'disconnected') {
+      this.disconnectedTimer = setTimeout(() => this.recover(), DISCONNECTED_GRACE_MS);
+    } else if (s === 'failed') {
+      this.recover();
+    }
+  }
+
+  /** ICE broke: one restart (the offerer does it); if that fails too, the server switches to the SFU. */
+  private recover(): void {
+    this.reportedConnected = false;
+    if (this.restartAttempted) return this.status('failed');
+    this.restartAttempted = true;
+    this.status('restarting');
+    if (this.initiator) void this.restartIce().catch(() => this.status('failed'));
+  }
+
+  /** Renegotiation with fresh ICE credentials (also after a signaling resume). */
+  async restartIce(): Promise<void> {
+    if (this.closed || !this.initiator) return;
+    this.pc.restartIce();
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    await this.pc.setLocalDescription(offer);
+    await this.send({ kind: 'offer', sdp: offer.sdp ?? '', sources: this.sources });
+  }
+
+  async resumed(): Promise<void> {
+    // The server asks the offerer to restart ICE (p2p.restartIce) once both are back.
+  }
+
+  /** Test switch: behave as if ICE failed and the restart did not help. */
+  simulateFailure(): void {
+    this.restartAttempted = true;
+    this.recover();
+  }
+
+  async setScreen(track: MediaStreamTrack | null): Promise<void> {
+    this.screenTrack = track;
+    const t = this.pc.getTransceivers().find((x) => this.sources[x.mid ?? ''] === 'screen');
+    if (t) await t.sender.replaceTrack(track);
+  }
+
   setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void {
     for (const t of this.local.getTracks()) if (t.kind === kind) t.enabled = enabled;
+    if (kind === 'audio' && !enabled && this.opts.onSpeaking) this.speaking?.reset(this.opts.onSpeaking);
   }
 
   async stats() {
@@ -82,6 +195,9 @@ export class P2PSession implements MediaSession {
   }
 
   close(): void {
+    this.closed = true;
+    clearTimeout(this.disconnectedTimer);
+    this.speaking?.stop();
     this.unsubscribe();
     this.pc.close();
   }

@@ -18,6 +18,8 @@ export class SfuSession implements MediaSession {
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<string, types.Producer>();
+  private screenProducer: types.Producer | undefined;
+  private screenTrack: MediaStreamTrack | null;
   private readonly consumers = new Map<string, types.Consumer>(); // by producer id
   private readonly unsubscribe: () => void;
   // Resolves once the device is loaded and the receive transport exists. Created up front so a
@@ -27,8 +29,9 @@ export class SfuSession implements MediaSession {
   private readonly consuming = new Set<string>(); // producer ids with a consume in flight or done
   private closed = false;
 
-  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers) {
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null) {
     this.sig = sig;
+    this.screenTrack = screen;
     this.local = local;
     this.iceServers = iceServers;
     this.handlers = handlers;
@@ -50,6 +53,43 @@ export class SfuSession implements MediaSession {
       const producer = await this.sendTransport!.produce({ track, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
       this.producers.set(producer.id, producer);
     }
+    if (this.screenTrack) await this.setScreen(this.screenTrack);
+  }
+
+  /** The screen share is a third producer (source 'screen'), added and closed on demand. */
+  async setScreen(track: MediaStreamTrack | null): Promise<void> {
+    this.screenTrack = track;
+    if (!this.sendTransport || this.closed) return; // start() picks it up
+    const old = this.screenProducer;
+    this.screenProducer = undefined;
+    if (old) {
+      old.close();
+      await this.sig.request('sfu.closeProducer', { producerId: old.id }).catch(() => undefined);
+    }
+    if (track) this.screenProducer = await this.sendTransport.produce({ track, appData: { source: 'screen' } });
+  }
+
+  /** After a signaling resume the server kept our transports: new ICE credentials for both. */
+  async resumed(): Promise<void> {
+    for (const transport of [this.sendTransport, this.recvTransport]) {
+      if (!transport || transport.closed) continue;
+      const { iceParameters } = await this.sig.request('sfu.restartIce', { transportId: transport.id });
+      await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
+    }
+  }
+
+  /**
+   * Resolves once the other side's media arrives through the SFU (decoded video, or audio
+   * packets when they send no video) — the "make" of make before break — or after timeoutMs.
+   */
+  async waitReceiving(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !this.closed) {
+      const s = await this.stats().catch(() => undefined);
+      if (s && (s.videoFramesDecoded > 0 || (s.audioPacketsReceived > 0 && ![...this.consumers.values()].some((c) => c.kind === 'video')))) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
   }
 
   private transportOptions(info: TransportInfo): types.TransportOptions {
@@ -102,6 +142,7 @@ export class SfuSession implements MediaSession {
         producerId: info.producerId,
         kind: info.kind,
         rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
+        appData: { source: info.source },
       });
       if (!this.consuming.has(p.producerId)) {
         consumer.close(); // the producer closed while we were consuming it
@@ -122,7 +163,7 @@ export class SfuSession implements MediaSession {
     if (!consumer) return;
     this.consumers.delete(producerId);
     consumer.close();
-    this.handlers.onTrackEnded(consumer.track);
+    this.handlers.onTrackEnded(consumer.track, (consumer.appData as { source?: 'camera' | 'microphone' | 'screen' }).source);
   }
 
   setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void {

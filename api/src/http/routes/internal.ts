@@ -9,9 +9,27 @@ import { SIGNATURE_HEADER, verify } from '../../events/signature.ts';
 import { requireInternalSecret } from '../../services/auth-service.ts';
 import { applyHook, isHandledHookType } from '../../services/hooks-service.ts';
 import { getSession } from '../../services/sessions-service.ts';
-import { joinOpensAt } from '../../domain/join-window.ts';
+import { joinClosesAt, joinOpensAt } from '../../domain/join-window.ts';
+import { endsAt } from '../../domain/session.ts';
+import { chatHistory, storeChatMessage } from '../../services/chat-service.ts';
 import { bearerOf } from '../bearer.ts';
-import { HookEvent, SessionParams } from '../schemas.ts';
+import { ChatMessageBody, HookEvent, LimitQuery, SessionParams, parseLimit } from '../schemas.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
+
+/** This scope reads JSON bodies as strings (for hook signatures); other bodies are parsed here. */
+function parseJsonBody<T extends TSchema>(body: unknown, schema: T, what: string): Static<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof body === 'string' ? body : '');
+  } catch {
+    throw new ApiError(400, 'invalid_json', `the ${what} is not valid JSON`);
+  }
+  if (!Value.Check(schema, parsed)) {
+    const first = Value.Errors(schema, parsed).First();
+    throw new ApiError(400, 'validation_failed', `invalid ${what}${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`);
+  }
+  return parsed;
+}
 
 const HOOK_BODY_LIMIT = 64 * 1024;
 
@@ -36,9 +54,31 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       scheduled_end: s.scheduledEnd.toISOString(),
       // The media node enforces the same window as POST /join, so a token alone never opens a room early.
       join_opens_at: joinOpensAt(s, config.joinEarlyMinutes).toISOString(),
-      join_closes_at: s.scheduledEnd.toISOString(),
+      join_closes_at: joinClosesAt(s).toISOString(),
+      // The scheduled end plus the tutor's extension: the room's timer and auto-end use it.
+      ends_at: endsAt(s).toISOString(),
+      extension_seconds: s.extensionSeconds,
+      media_node: s.mediaNode,
     };
   });
+
+  app.post<{ Params: SessionParams }>('/internal/sessions/:id/chat', { schema: { params: SessionParams } }, async (req, reply) => {
+    requireInternalSecret(config, bearerOf(req));
+    const body = parseJsonBody(req.body, ChatMessageBody, 'chat message');
+    const session = await getSession(ctx, req.params.id);
+    const { message, created } = await storeChatMessage(ctx, session, body);
+    return reply.code(created ? 201 : 200).send({ message });
+  });
+
+  app.get<{ Params: SessionParams; Querystring: LimitQuery }>(
+    '/internal/sessions/:id/chat',
+    { schema: { params: SessionParams, querystring: LimitQuery } },
+    async (req) => {
+      requireInternalSecret(config, bearerOf(req));
+      const session = await getSession(ctx, req.params.id);
+      return chatHistory(ctx, session, parseLimit(req.query.limit, 200, 1000));
+    },
+  );
 
   app.post('/internal/hooks', async (req) => {
     const raw = typeof req.body === 'string' ? req.body : '';

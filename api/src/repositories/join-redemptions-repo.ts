@@ -1,0 +1,23 @@
+// Redeemed join tokens (by jti).
+import type { Queryable } from '../db/connect.ts';
+import type { Role } from '../tokens/join-token.ts';
+
+/** Records a use of `jti`; returns how many times it has been used, this one included. */
+export async function redeem(
+  q: Queryable,
+  r: { jti: string; sessionId: string; role: Role; userId: string; issuedAt: Date },
+): Promise<number> {
+  const rows = await q<{ uses: number }[]>`
+    insert into join_redemptions (jti, session_id, role, user_id, issued_at)
+    values (${r.jti}, ${r.sessionId}, ${r.role}, ${r.userId}, ${r.issuedAt})
+    on conflict (jti) do update set uses = join_redemptions.uses + 1, last_used_at = now()
+    returning uses`;
+  return rows[0]!.uses;
+}
+
+/** Whether a token issued after `issuedAt` has already joined this seat. */
+export async function newerRedeemed(q: Queryable, sessionId: string, role: Role, issuedAt: Date): Promise<boolean> {
+  const rows = await q`
+    select 1 from join_redemptions where session_id = ${sessionId} and role = ${role} and issued_at > ${issuedAt} limit 1`;
+  return rows.length > 0;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# scripts/install-test-tools.sh - tools only the test suite needs, installed once into
+# ${DUET_CACHE_DIR:-~/.cache/duet} (pinned, keyed by their pins) and reused offline afterwards.
+# Run by scripts/test.sh before the suite enters the network namespace that has no network.
+#
+#   - moto (a real S3-protocol server, from PyPI), pinned by scripts/s3-test-server.requirements.txt
+#
+# Prints where each tool is; `.duet/test-tools.env` records them for the tests.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+CACHE="${DUET_CACHE_DIR:-$HOME/.cache/duet}"
+log() { printf '[test-tools] %s\n' "$*" >&2; }
+mkdir -p "$ROOT/.duet" "$CACHE"
+
+# --- S3-protocol server (moto) ---
+REQ="$ROOT/scripts/s3-test-server.requirements.txt"
+KEY="$(sha256sum "$REQ" | cut -c1-12)"
+MOTO_DIR="$CACHE/s3-test-server-$KEY"
+if [ ! -x "$MOTO_DIR/venv/bin/moto_server" ] || [ ! -f "$MOTO_DIR/ok" ]; then
+  command -v python3 >/dev/null || { log "ERROR: python3 is required for the S3 test server (Debian: python3 python3-venv)"; exit 1; }
+  log "installing the S3 test server (moto, pinned) into $MOTO_DIR"
+  rm -rf "$MOTO_DIR"
+  python3 -m venv "$MOTO_DIR/venv"
+  "$MOTO_DIR/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQ"
+  touch "$MOTO_DIR/ok"
+else
+  log "S3 test server: cached ($MOTO_DIR)"
+fi
+
+{
+  echo "DUET_S3_SERVER_BIN=$MOTO_DIR/venv/bin/moto_server"
+} > "$ROOT/.duet/test-tools.env"

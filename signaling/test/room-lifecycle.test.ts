@@ -1,0 +1,285 @@
+// Room lifecycle over the real protocol, against the real API and a real mediasoup worker:
+// presence and resume within the grace, grace expiry, P2P -> SFU fallback (timeout and failure,
+// make before break), the lesson clock (warnings, auto-end), the tutor ending early, chat, app
+// data, active speaker, and hooks that survive an API outage and a node restart.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newEvent } from '@duet/api/events';
+import { startNodeStack, type NodeStack } from './support/stack.ts';
+import { TestClient } from './support/ws-client.ts';
+import { HookSender } from '../src/hooks/hook-sender.ts';
+
+let stack: NodeStack;
+const clients: TestClient[] = [];
+
+async function client(framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> {
+  const c = await TestClient.open(stack.wsUrl, framing);
+  clients.push(c);
+  return c;
+}
+
+async function getJson(path: string): Promise<any> {
+  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.env.DUET_API_KEY}` } });
+  return res.json();
+}
+
+async function hello(c: TestClient, token: string, resume?: string): Promise<any> {
+  const res = await c.request('hello', { v: 1, token, ...(resume ? { resume } : {}) });
+  expect(res, JSON.stringify(res)).toMatchObject({ ok: true });
+  return (res as any).data;
+}
+
+/** Both seated; returns the clients and the tutor's/student's hello data. */
+async function seatBoth(opts: { recording?: boolean; minutes?: number } = {}) {
+  const lesson = await stack.lesson(opts);
+  const tutor = await client('msgpack');
+  const th = await hello(tutor, lesson.tutorToken);
+  const student = await client('json');
+  const sh = await hello(student, lesson.studentToken);
+  return { lesson, tutor, student, th, sh };
+}
+
+/** Hooks the node sent for a lesson, one entry per event id (retries fold in; last answer wins). */
+function hooksOf(sessionId: string) {
+  const byId = new Map<string, (typeof stack.proxy.hooks)[number]>();
+  for (const h of stack.proxy.hooks) if (h.session_id === sessionId) byId.set(h.id, { ...(byId.get(h.id) ?? h), status: h.status });
+  return [...byId.values()];
+}
+
+beforeAll(async () => {
+  stack = await startNodeStack({
+    RECONNECT_GRACE_MS: '1500',
+    P2P_ICE_TIMEOUT_MS: '2000',
+    P2P_SWITCH_TIMEOUT_MS: '3000',
+    LESSON_WARNING_MINUTES: '0.15,0.05',
+  });
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await stack?.stop();
+});
+
+describe('presence and resume', () => {
+  it('a dropped participant keeps its seat, the other side sees reconnecting then back, and P2P restarts ICE', async () => {
+    const { lesson, tutor, student, sh } = await seatBoth();
+    expect(sh.resumeToken).toEqual(expect.any(String));
+    expect(sh.lesson).toMatchObject({ endsAt: expect.any(String), serverNow: expect.any(String), warningMinutes: [0.15, 0.05] });
+    await tutor.next('mode');
+    await tutor.request('p2p.status', { state: 'connected' });
+    await student.request('p2p.status', { state: 'connected' });
+
+    student.ws.terminate(); // the network drops: no close handshake
+    expect(await tutor.until(() => tutor.notifications.find((n) => n.t === 'peer.presence'))).toMatchObject({ role: 'student', presence: 'reconnecting', graceMs: 1500 });
+
+    const back = await client('json');
+    const again = await hello(back, lesson.studentToken, sh.resumeToken);
+    expect(again).toMatchObject({ resumed: true, mode: 'p2p', resumeToken: sh.resumeToken, peer: { role: 'tutor', presence: 'present' } });
+    await tutor.until(() => tutor.notifications.find((n) => n.t === 'peer.presence' && n.presence === 'present'));
+    // Same client, P2P: the offerer is asked to restart ICE (no fresh negotiation).
+    await tutor.next('p2p.restartIce');
+    expect(tutor.notifications.filter((n) => n.t === 'peer.left')).toHaveLength(0);
+
+    await expect
+      .poll(() => hooksOf(lesson.id).map((h) => `${h.type}:${h.data.role}${h.data.resumed ? ':resumed' : ''}`), { timeout: 10_000 })
+      .toEqual(['participant.joined:tutor', 'participant.joined:student', 'participant.reconnecting:student', 'participant.joined:student:resumed']);
+  });
+
+  it('after the grace the seat goes: peer.left(grace_expired), back to waiting', async () => {
+    const { lesson, tutor, student } = await seatBoth();
+    await tutor.next('mode');
+    student.ws.terminate();
+    const left = await tutor.until(() => tutor.notifications.find((n) => n.t === 'peer.left'), 8_000);
+    expect(left).toEqual({ t: 'peer.left', role: 'student', reason: 'grace_expired' });
+    await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'waiting'));
+    await expect.poll(() => hooksOf(lesson.id).map((h) => h.type), { timeout: 10_000 }).toContain('participant.left');
+    expect(hooksOf(lesson.id).find((h) => h.type === 'participant.left')!.data).toMatchObject({ role: 'student', reason: 'grace_expired' });
+  });
+
+  it('a resume in SFU mode keeps the transports, and ICE can be restarted on them', async () => {
+    const { lesson, student, sh } = await seatBoth({ recording: true });
+    expect(sh.mode).toBe('sfu');
+    await student.request('sfu.capabilities');
+    const t = (await student.request('sfu.createTransport', { direction: 'recv' })) as any;
+    student.ws.terminate();
+    const back = await client('msgpack');
+    expect(await hello(back, lesson.studentToken, sh.resumeToken)).toMatchObject({ resumed: true, mode: 'sfu' });
+    const restarted = (await back.request('sfu.restartIce', { transportId: t.data.transportId })) as any;
+    expect(restarted).toMatchObject({ ok: true, data: { iceParameters: { usernameFragment: expect.any(String), password: expect.any(String) } } });
+    expect(restarted.data.iceParameters.usernameFragment).not.toBe(t.data.iceParameters.usernameFragment);
+  });
+
+  it('a resume without the matching token (another tab) starts media fresh', async () => {
+    const { lesson, student } = await seatBoth({ recording: true });
+    await student.request('sfu.capabilities');
+    const t = (await student.request('sfu.createTransport', { direction: 'recv' })) as any;
+    student.ws.terminate();
+    const other = await client('json');
+    expect(await hello(other, lesson.studentToken, 'not-the-token')).toMatchObject({ resumed: true });
+    expect(await other.request('sfu.restartIce', { transportId: t.data.transportId })).toMatchObject({ ok: false, error: { code: 'media_error' } });
+  });
+});
+
+describe('P2P -> SFU fallback', () => {
+  it('switches when P2P ICE does not connect in time, keeping P2P until both have SFU media', async () => {
+    const { tutor, student } = await seatBoth();
+    await tutor.next('mode');
+    const t0 = Date.now();
+    const sfu = await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'sfu'), 8_000);
+    expect(sfu).toEqual({ t: 'mode', mode: 'sfu', initiator: false, reason: 'p2p_timeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_500);
+    await student.until(() => student.notifications.find((n) => n.t === 'mode' && n.mode === 'sfu'));
+    // Make before break: P2P signalling still flows, and p2p.close waits for both sides.
+    expect(await tutor.request('p2p.signal', { signal: { kind: 'offer', sdp: 'v=0' } })).toMatchObject({ ok: true });
+    expect(await tutor.request('sfu.capabilities')).toMatchObject({ ok: true });
+    await tutor.request('sfu.ready');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(tutor.notifications.some((n) => n.t === 'p2p.close')).toBe(false);
+    await student.request('sfu.ready');
+    await tutor.next('p2p.close');
+    await student.next('p2p.close');
+    expect(await tutor.request('p2p.signal', { signal: { kind: 'offer', sdp: 'v=0' } })).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
+  });
+
+  it('switches when a side reports P2P failed after its ICE restart, and stays on the SFU after a rejoin', async () => {
+    const { lesson, tutor, student } = await seatBoth();
+    await tutor.next('mode');
+    await tutor.request('p2p.status', { state: 'connected' });
+    await student.request('p2p.status', { state: 'connected' });
+    expect(await student.request('p2p.status', { state: 'restarting' })).toMatchObject({ ok: true, data: { mode: 'p2p' } });
+    await tutor.next('p2p.restartIce'); // the offerer is asked to restart
+    expect(await student.request('p2p.status', { state: 'failed' })).toMatchObject({ ok: true, data: { mode: 'sfu' } });
+    expect(await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'sfu'))).toMatchObject({ reason: 'p2p_failed' });
+    // Without sfu.ready from both, the switch still completes after P2P_SWITCH_TIMEOUT_MS.
+    await tutor.until(() => tutor.notifications.find((n) => n.t === 'p2p.close'), 6_000);
+    expect(await client().then(async (c) => (await c.request('hello', { v: 1, token: lesson.studentToken })) as any)).toMatchObject({ ok: true, data: { mode: 'sfu' } });
+  });
+});
+
+describe('the lesson clock', () => {
+  it('warns both sides before the end, ends the room itself at the end, and refuses rejoining', async () => {
+    // A 15-second lesson; this node warns at 0.15 and 0.05 minutes (9 s and 3 s) before the end.
+    const { lesson, tutor, student, th } = await seatBoth({ minutes: 0.25 });
+    const endsAt = Date.parse(th.lesson.endsAt);
+    expect(endsAt).toBe(Date.parse(lesson.scheduledEnd));
+    const w1 = await student.until(() => student.notifications.find((n) => n.t === 'lesson.warning'), 15_000);
+    expect(w1).toMatchObject({ minutesLeft: 0.15, endsAt: th.lesson.endsAt });
+    expect(Date.now()).toBeGreaterThanOrEqual(endsAt - 9_000 - 500);
+    await tutor.until(() => tutor.notifications.find((n) => n.t === 'lesson.warning' && n.minutesLeft === 0.05), 10_000);
+    const ended = await tutor.until(() => tutor.notifications.find((n) => n.t === 'session.ended'), 10_000);
+    expect(ended).toEqual({ t: 'session.ended', reason: 'time_up' });
+    expect(Date.now()).toBeGreaterThanOrEqual(endsAt - 250);
+    await student.until(() => student.closed);
+    expect(student.closed!.code).toBe(4002);
+    await expect.poll(() => hooksOf(lesson.id).map((h) => h.type), { timeout: 5_000 }).toEqual(expect.arrayContaining(['session.warning', 'session.ended']));
+    expect(hooksOf(lesson.id).find((h) => h.type === 'session.ended')!.data).toEqual({ reason: 'time_up' });
+    const late = await client();
+    expect(await late.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: false, error: { code: 'lesson_unavailable' } });
+  }, 40_000);
+
+  it('only the tutor can end the lesson early; both are told and the API hears ended_by_tutor', async () => {
+    const { lesson, tutor, student } = await seatBoth();
+    expect(await student.request('lesson.end')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await tutor.request('lesson.end')).toMatchObject({ ok: true });
+    expect(await student.next('session.ended')).toEqual({ t: 'session.ended', reason: 'ended_by_tutor' });
+    await tutor.until(() => tutor.closed);
+    await expect.poll(() => hooksOf(lesson.id).find((h) => h.type === 'session.ended')?.data, { timeout: 5_000 }).toEqual({ reason: 'ended_by_tutor' });
+    await expect.poll(() => hooksOf(lesson.id).filter((h) => h.type === 'participant.left').length, { timeout: 15_000 }).toBe(2);
+    // ended first, then each attendance interval closes
+    const types = hooksOf(lesson.id).map((h) => h.type);
+    expect(types.indexOf('session.ended')).toBeLessThan(types.lastIndexOf('participant.left'));
+  });
+});
+
+describe('chat, app data and active speaker', () => {
+  it('relays small app data to the other side only, with a size cap', async () => {
+    const { tutor, student } = await seatBoth();
+    expect(await tutor.request('app.data', { topic: 'whiteboard.cursor', data: { x: 1, y: 2 } })).toMatchObject({ ok: true });
+    expect(await student.next('app.data')).toEqual({ t: 'app.data', from: 'tutor', topic: 'whiteboard.cursor', data: { x: 1, y: 2 } });
+    expect(tutor.notifications.some((n) => n.t === 'app.data')).toBe(false);
+    expect(await tutor.request('app.data', { topic: 'big', data: 'x'.repeat(5000) })).toMatchObject({ ok: false, error: { code: 'payload_too_large' } });
+    expect(await tutor.request('app.data', { topic: 'bad topic!', data: 1 })).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+  });
+
+  it('elects the active speaker from P2P speaking reports and tells both', async () => {
+    const { tutor, student } = await seatBoth();
+    await student.request('media.speaking', { speaking: true });
+    expect(await tutor.next('speaker')).toEqual({ t: 'speaker', role: 'student' });
+    await student.request('media.speaking', { speaking: false });
+    await student.until(() => student.notifications.filter((n) => n.t === 'speaker').length >= 2);
+    expect(student.notifications.filter((n) => n.t === 'speaker').at(-1)).toEqual({ t: 'speaker', role: null });
+  });
+
+  it('stores chat through the API, delivers it to both, and sends the history on (re)join', async () => {
+    const { lesson, tutor, student } = await seatBoth();
+    const id = randomUUID();
+    const sent = (await tutor.request('chat.send', { messageId: id, text: 'Hello Sam' })) as any;
+    expect(sent, JSON.stringify(sent)).toMatchObject({ ok: true, data: { message: { id, role: 'tutor', text: 'Hello Sam', name: 'Tara Tutor' } } });
+    expect(await student.next('chat.message')).toMatchObject({ message: { id, text: 'Hello Sam' } });
+    // Idempotent by id: a retry after a lost response stores nothing new.
+    expect(await tutor.request('chat.send', { messageId: id, text: 'Hello Sam' })).toMatchObject({ ok: true });
+    const again = await client();
+    const h = await hello(again, lesson.studentToken);
+    expect(h.chat.map((m: any) => m.id)).toEqual([id]);
+    expect(await tutor.request('chat.send', { messageId: 'nope', text: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+  });
+});
+
+describe('hooks across an API outage', () => {
+  it('are spooled to disk while the API is down and delivered in order, once, when it is back', async () => {
+    const lesson = await stack.lesson();
+    stack.proxy.setDown(true);
+    try {
+      // hello needs the API (lesson facts), so the room opens first through a quick up-down.
+      stack.proxy.setDown(false);
+      const tutor = await client();
+      await hello(tutor, lesson.tutorToken);
+      const student = await client();
+      await hello(student, lesson.studentToken);
+      await expect.poll(() => hooksOf(lesson.id).length, { timeout: 5_000 }).toBe(2);
+      stack.proxy.setDown(true);
+      await student.request('leave');
+      await tutor.request('leave');
+      await new Promise((r) => setTimeout(r, 1_000));
+      const spooled = readdirSync(join(stack.spoolDir, lesson.id.replace(/[^A-Za-z0-9_-]/g, '_')));
+      expect(spooled.filter((f) => f.endsWith('.json'))).toHaveLength(2);
+      expect(stack.signaling.stats().pendingHooks).toBeGreaterThanOrEqual(2);
+    } finally {
+      stack.proxy.setDown(false);
+    }
+    stack.signaling.hooks.kick();
+    await expect.poll(() => hooksOf(lesson.id).map((h) => `${h.type}:${h.data.role}`), { timeout: 15_000 }).toEqual([
+      'participant.joined:tutor',
+      'participant.joined:student',
+      'participant.left:student',
+      'participant.left:tutor',
+    ]);
+    expect(hooksOf(lesson.id).every((h) => h.status === 200)).toBe(true);
+    await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('completed');
+    expect(readdirSync(join(stack.spoolDir, lesson.id.replace(/[^A-Za-z0-9_-]/g, '_'))).filter((f) => f.endsWith('.json'))).toHaveLength(0);
+  });
+
+  it('a restarted node replays what was left in its spool, with the same event ids', async () => {
+    const lesson = await stack.lesson();
+    const spoolDir = join(stack.spoolDir, 'restart-test');
+    const events = [
+      newEvent('participant.joined', lesson.id, { role: 'tutor', user_id: 'demo-tutor' }),
+      newEvent('participant.left', lesson.id, { role: 'tutor', user_id: 'demo-tutor', reason: 'left' }),
+    ];
+    stack.proxy.setDown(true);
+    const first = new HookSender({ url: `${stack.proxy.url}/internal/hooks`, secret: stack.env.INTERNAL_HOOK_SECRET!, spoolDir });
+    for (const e of events) first.send(e);
+    await new Promise((r) => setTimeout(r, 500));
+    first.stop(); // the node dies with both hooks undelivered
+    stack.proxy.setDown(false);
+    expect(hooksOf(lesson.id)).toHaveLength(0);
+    const second = new HookSender({ url: `${stack.proxy.url}/internal/hooks`, secret: stack.env.INTERNAL_HOOK_SECRET!, spoolDir });
+    await second.idle();
+    expect(hooksOf(lesson.id).map((h) => h.id)).toEqual(events.map((e) => e.id));
+    expect(second.pending()).toBe(0);
+    const attendance = await getJson(`/v1/sessions/${lesson.id}/attendance`);
+    expect(attendance.participants.find((p: any) => p.role === 'tutor').intervals).toHaveLength(1);
+    second.stop();
+  });
+});
