@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
-import { freePort } from '@duet/deploy/testing';
+import { freePort, startS3Server, type S3TestServer } from '@duet/deploy/testing';
 import { startPostgresServer, type PostgresServer } from '../../api/test/support/postgres-server.ts';
 import { REPO_ROOT, run } from './support/exec.ts';
 
@@ -71,14 +71,14 @@ describe('duet lessons and tokens', () => {
     // The token really opens this lesson's join for the student.
     const join = await fetch(`${apiUrl}/v1/sessions/${lessonId}/join`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(join.status).toBe(200);
-    expect(((await join.json()) as { role?: string; participant?: { role: string } }).participant?.role ?? 'student').toBe('student');
+    expect(((await join.json()) as { you: { role: string; user_id: string } }).you).toMatchObject({ role: 'student', user_id: 's-1' });
   });
 
   it('explains bad input and API errors, never printing the key', async () => {
     const wrongKey = `duet_wrong_${randomBytes(16).toString('hex')}`;
     const unauthorized = await duet(['lessons', 'list'], { DUET_API_KEY: wrongKey });
     expect(unauthorized.code).toBe(1);
-    expect(unauthorized.stderr).toMatch(/401 unauthorized.*check DUET_API_KEY/);
+    expect(unauthorized.stderr).toMatch(/401 api_key_invalid.*check DUET_API_KEY/);
     expect(unauthorized.stdout + unauthorized.stderr).not.toContain(wrongKey);
 
     const missing = await duet(['lessons', 'show', '00000000-0000-4000-8000-000000000000']);
@@ -190,6 +190,22 @@ describe('duet doctor', () => {
     expect(r.stdout).toMatch(/\d+ checks failed$/m);
     expect(r.stdout + r.stderr).not.toContain(pgPassword);
     expect(r.stdout + r.stderr).not.toContain('CHANGE_ME_join_token_secret');
+  });
+
+  it('checks S3 storage with a real write, read, list and delete, and reports bad credentials', async () => {
+    let s3: S3TestServer | undefined;
+    try {
+      s3 = await startS3Server();
+      const ok = await duet(['doctor', '--role', 'recorder', '--json'], { ...(await healthy()), ...s3.env });
+      const storage = (JSON.parse(ok.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === 'storage')!;
+      expect(storage.status, storage.detail).toBe('ok');
+      expect(storage.detail).toContain(`S3 bucket ${s3.bucket}`);
+      const missingBucket = await duet(['doctor', '--role', 'recorder'], { ...(await healthy()), ...s3.env, S3_BUCKET: 'no-such-bucket-here' });
+      expect(missingBucket.code).toBe(1);
+      expect(missingBucket.stdout).toMatch(/^FAIL\s+storage\s+S3 bucket no-such-bucket-here .*not writable/m);
+    } finally {
+      await s3?.stop();
+    }
   });
 
   it('checks only what a role needs', async () => {

@@ -4,7 +4,9 @@
 // database answers, object storage accepts a write. Secrets are checked for presence and
 // length, never printed.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createObjectStore, loadStorageConfig, StorageConfigError, type StorageConfig } from '@duet/api/storage';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
@@ -242,21 +244,37 @@ export interface StorageProbe {
   (env: Env): Promise<CheckResult>;
 }
 
-/** Local object directory: create, write, read back, delete a probe file. */
-export async function checkLocalObjects(env: Env): Promise<CheckResult> {
-  const dir = resolve(env.OBJECTS_DIR || join(env.DUET_DATA_DIR || './data', 'objects'));
+/** Object storage as the API and recorder use it (@duet/api/storage): write, read back, list,
+ * delete a probe object under doctor/. */
+export async function checkObjectStore(env: Env): Promise<CheckResult> {
+  const name = 'storage';
+  let config: StorageConfig;
   try {
-    mkdirSync(dir, { recursive: true });
-    const tmp = mkdtempSync(join(dir, '.duet-doctor-'));
-    const file = join(tmp, 'probe');
-    writeFileSync(file, 'duet doctor');
-    const ok = readFileSync(file, 'utf8') === 'duet doctor' && statSync(file).size === 11;
-    rmSync(tmp, { recursive: true, force: true });
-    if (!ok) return { name: 'storage', status: 'fail', detail: `${dir}: read back differs from what was written` };
+    config = loadStorageConfig(env as NodeJS.ProcessEnv);
   } catch (err) {
-    return { name: 'storage', status: 'fail', detail: `${dir} is not writable: ${(err as Error).message}` };
+    return { name, status: 'fail', detail: err instanceof StorageConfigError ? err.problems.join('; ') : (err as Error).message };
   }
-  return { name: 'storage', status: 'ok', detail: `local objects in ${dir} (write, read, delete ok)` };
+  const where = config.kind === 's3' ? `S3 bucket ${config.bucket}${config.endpoint ? ` at ${config.endpoint}` : ''}` : `local objects in ${config.dir}`;
+  const key = `doctor/${randomUUID()}.txt`;
+  const body = `duet doctor ${new Date().toISOString()}`;
+  try {
+    const store = createObjectStore(config);
+    await store.put(key, body, { contentType: 'text/plain' });
+    try {
+      const got = await store.get(key);
+      const chunks: Buffer[] = [];
+      for await (const c of got.body) chunks.push(Buffer.from(c as Buffer));
+      if (Buffer.concat(chunks).toString('utf8') !== body) return { name, status: 'fail', detail: `${where}: read back differs from what was written` };
+      if (!(await store.list('doctor/')).some((o) => o.key === key)) return { name, status: 'fail', detail: `${where}: the probe object is missing from list()` };
+    } finally {
+      await store.delete(key);
+    }
+    if ((await store.head(key)) !== null) return { name, status: 'fail', detail: `${where}: delete did not remove the probe object` };
+  } catch (err) {
+    const e = err as Error & { Code?: string; code?: string };
+    return { name, status: 'fail', detail: `${where} is not writable: ${e.Code ?? e.code ?? e.name}: ${e.message}` };
+  }
+  return { name, status: 'ok', detail: `${where}: write, read, list, delete ok` };
 }
 
 export async function checkApi(env: Env): Promise<CheckResult> {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiClient, CliError } from './api-client.ts';
-import { checkLocalObjects, runDoctor, type CheckResult, type Role, type StorageProbe } from './doctor.ts';
+import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
 
 export const USAGE = `duet — operate a Duet installation
 
@@ -28,7 +28,6 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   out(line: string): void;
   err(line: string): void;
-  storageProbe?: StorageProbe;
 }
 
 type Values = Record<string, string | boolean | undefined>;
@@ -80,7 +79,7 @@ async function doctor(values: Values, io: CliIO): Promise<number> {
   const roles = String(values.role ?? 'api,media,recorder').split(',').map((r) => r.trim()) as Role[];
   const bad = roles.filter((r) => !['api', 'media', 'recorder'].includes(r));
   if (bad.length > 0 || roles.length === 0) throw new CliError(`--role takes api, media and/or recorder (got ${bad.join(', ') || 'nothing'})`, 2);
-  const results = await runDoctor(io.env, roles, io.storageProbe ?? checkLocalObjects);
+  const results = await runDoctor(io.env, roles, checkObjectStore);
   if (values.json) io.out(JSON.stringify({ ok: results.every((r) => r.status !== 'fail'), checks: results }, null, 2));
   else {
     const width = Math.max(...results.map((r) => r.name.length));
@@ -126,8 +125,9 @@ async function lessons(sub: string | undefined, rest: string[], values: Values, 
         .filter(([, v]) => v === null || typeof v !== 'object')
         .map(([k, v]) => `${k.padEnd(18)} ${v ?? '-'}`);
       lines.push('', 'attendance:');
-      if (attendance.participants.length === 0) lines.push('  nobody joined yet');
+      if (attendance.participants.every((p) => p.intervals.length === 0)) lines.push('  nobody joined yet');
       for (const p of attendance.participants) {
+        if (p.intervals.length === 0) continue;
         lines.push(`  ${p.role} ${p.user_id}: ${p.duration_seconds} s in ${p.intervals.length} interval(s)`);
         for (const i of p.intervals) lines.push(`    ${i.joined_at} -> ${i.left_at ?? 'now'}`);
       }
