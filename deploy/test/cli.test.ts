@@ -208,6 +208,20 @@ describe('duet doctor', () => {
     }
   });
 
+  it('reads the services\' EnvironmentFile, JSON values included', async () => {
+    const envFile = join(dir, 'media.env');
+    const { MEDIASOUP_WORKER_BIN: _worker, ...rest } = await healthy();
+    writeFileSync(envFile, ['# as in deploy/env/media.env.example', ...Object.entries(rest).map(([k, v]) => `${k}=${v}`), 'WEBHOOK_ENDPOINTS=[{"url":"https://m.example/hooks","secret":"0123456789abcdef"}]', ''].join('\n'));
+    const r = await duet(['doctor', '--role', 'media', '--env-file', envFile, '--json'], { MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN!, DUET_API_KEY: '' });
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    expect(report.checks.find((c) => c.name === 'secrets')!.status).toBe('ok');
+    expect(report.checks.find((c) => c.name === 'port media')!.detail).toContain(`127.0.0.1:${rest.MEDIA_PORT_BASE}`);
+    expect(report.ok).toBe(true);
+    const missing = await duet(['doctor', '--env-file', join(dir, 'nope.env')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read --env-file');
+  });
+
   it('checks only what a role needs', async () => {
     const r = await duet(['doctor', '--role', 'api', '--json'], { ...(await healthy()), MEDIASOUP_WORKER_BIN: '/bin/false' });
     const names = (JSON.parse(r.stdout) as { checks: { name: string }[] }).checks.map((c) => c.name);

@@ -2,14 +2,15 @@
 // (DUET_API_URL, DUET_API_KEY or --api-key-file) and checks hosts with `doctor`.
 // Exit codes: 0 ok, 1 a check or request failed, 2 bad usage.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, parseEnv } from 'node:util';
 import { ApiClient, CliError } from './api-client.ts';
 import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
 
 export const USAGE = `duet — operate a Duet installation
 
 Usage:
-  duet doctor [--role api,media,recorder]     check this host (worker, FFmpeg, ports, address, database, storage)
+  duet doctor [--role api,media,recorder] [--env-file /etc/duet/media.env ...]
+                                              check this host (worker, FFmpeg, ports, address, database, storage)
   duet lessons list [--status live,waiting] [--user <id>] [--from <iso>] [--to <iso>] [--limit N] [--all]
   duet lessons show <lesson id>               the lesson, its participants and attendance
   duet lessons create --title <t> --tutor <id>:<name> --student <id>:<name>
@@ -30,7 +31,7 @@ export interface CliIO {
   err(line: string): void;
 }
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 function client(values: Values, env: CliIO['env']): ApiClient {
   const baseUrl = (values['api-url'] as string | undefined) ?? env.DUET_API_URL ?? 'http://127.0.0.1:8080';
@@ -75,11 +76,27 @@ const positiveInt = (flag: string, v: unknown, max: number): number => {
   return n;
 };
 
+/** The environment a service would get: ours, overlaid with its EnvironmentFile(s). */
+function envWithFiles(files: string[], env: CliIO['env']): CliIO['env'] {
+  const out = { ...env };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read --env-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+    }
+    Object.assign(out, parseEnv(text));
+  }
+  return out;
+}
+
 async function doctor(values: Values, io: CliIO): Promise<number> {
   const roles = String(values.role ?? 'api,media,recorder').split(',').map((r) => r.trim()) as Role[];
   const bad = roles.filter((r) => !['api', 'media', 'recorder'].includes(r));
   if (bad.length > 0 || roles.length === 0) throw new CliError(`--role takes api, media and/or recorder (got ${bad.join(', ') || 'nothing'})`, 2);
-  const results = await runDoctor(io.env, roles, checkObjectStore);
+  const env = envWithFiles((values['env-file'] as unknown as string[] | undefined) ?? [], io.env);
+  const results = await runDoctor(env, roles, checkObjectStore);
   if (values.json) io.out(JSON.stringify({ ok: results.every((r) => r.status !== 'fail'), checks: results }, null, 2));
   else {
     const width = Math.max(...results.map((r) => r.name.length));
@@ -199,6 +216,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         role: { type: 'string' },
+        'env-file': { type: 'string', multiple: true },
         status: { type: 'string' },
         user: { type: 'string' },
         from: { type: 'string' },
