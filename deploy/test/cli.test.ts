@@ -135,6 +135,7 @@ describe('duet doctor', () => {
     MEDIASOUP_WORKERS: '1',
     SIGNALING_PORT: String(await freePort()),
     API_PORT: String(await freePort()),
+    RECORDER_PORT: String(await freePort()),
     API_INTERNAL_URL: apiUrl,
     DATABASE_URL: pg.url,
     OBJECTS_DIR: join(dir, 'objects'),
@@ -144,8 +145,8 @@ describe('duet doctor', () => {
     const r = await duet(['doctor', '--json'], await healthy());
     const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
     const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
-    expect(Object.keys(byName).sort()).toEqual(['announced address', 'api', 'database', 'ffmpeg', 'port API', 'port media', 'port signaling', 'secrets', 'storage', 'worker'].sort());
-    for (const name of ['worker', 'ffmpeg', 'port API', 'port media', 'port signaling', 'database', 'storage', 'api', 'secrets']) {
+    expect(Object.keys(byName).sort()).toEqual(['announced address', 'api', 'database', 'ffmpeg', 'port API', 'port media', 'port recorder', 'port signaling', 'secrets', 'storage', 'worker'].sort());
+    for (const name of ['worker', 'ffmpeg', 'port API', 'port media', 'port recorder', 'port signaling', 'database', 'storage', 'api', 'secrets']) {
       expect(byName[name]!.status, `${name}: ${byName[name]!.detail}`).toBe('ok');
     }
     expect(byName.worker!.detail).toMatch(/mediasoup 3\.\d+\.\d+ worker starts/);
@@ -212,14 +213,14 @@ describe('duet doctor', () => {
     const envFile = join(dir, 'media.env');
     const { MEDIASOUP_WORKER_BIN: _worker, ...rest } = await healthy();
     writeFileSync(envFile, ['# as in deploy/env/media.env.example', ...Object.entries(rest).map(([k, v]) => `${k}=${v}`), 'WEBHOOK_ENDPOINTS=[{"url":"https://m.example/hooks","secret":"0123456789abcdef"}]', ''].join('\n'));
-    const r = await duet(['doctor', '--role', 'media', '--env-file', envFile, '--json'], { MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN!, DUET_API_KEY: '' });
+    const r = await duet(['doctor', '--role', 'media', '--env-from', envFile, '--json'], { MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN!, DUET_API_KEY: '' });
     const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
     expect(report.checks.find((c) => c.name === 'secrets')!.status).toBe('ok');
     expect(report.checks.find((c) => c.name === 'port media')!.detail).toContain(`127.0.0.1:${rest.MEDIA_PORT_BASE}`);
     expect(report.ok).toBe(true);
-    const missing = await duet(['doctor', '--env-file', join(dir, 'nope.env')]);
+    const missing = await duet(['doctor', '--env-from', join(dir, 'nope.env')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('cannot read --env-file');
+    expect(missing.stderr).toContain('cannot read --env-from');
   });
 
   it('checks only what a role needs', async () => {

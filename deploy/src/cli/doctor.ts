@@ -81,7 +81,11 @@ export async function checkFfmpeg(env: Env): Promise<CheckResult> {
   const missing = ['webm', 'matroska'].filter((m) => !new RegExp(`\\s${m}\\s`).test(muxers.out));
   const version = /ffmpeg version (\S+)/.exec(v.out)?.[1] ?? 'unknown version';
   if (missing.length > 0) return { name: 'ffmpeg', status: 'fail', detail: `ffmpeg ${version} lacks muxers: ${missing.join(', ')}` };
-  return { name: 'ffmpeg', status: 'ok', detail: `ffmpeg ${version} with webm and matroska muxers` };
+  // The recorder probes finished files for their duration.
+  const probe = env.FFPROBE_PATH || 'ffprobe';
+  const p = await exec(probe, ['-hide_banner', '-version']);
+  if (p.code !== 0) return { name: 'ffmpeg', status: 'fail', detail: `${probe} does not run (${p.out.trim().split('\n')[0] || `exit ${p.code}`})` };
+  return { name: 'ffmpeg', status: 'ok', detail: `ffmpeg ${version} with webm and matroska muxers, and ffprobe` };
 }
 
 function tcpFree(host: string, port: number): Promise<boolean> {
@@ -116,6 +120,7 @@ export async function checkPorts(env: Env, roles: Role[]): Promise<CheckResult[]
   const tcp: { what: string; host: string; port: number }[] = [];
   if (roles.includes('api')) tcp.push({ what: 'API', host: env.API_HOST || '127.0.0.1', port: Number(env.API_PORT || 8080) });
   if (roles.includes('media')) tcp.push({ what: 'signaling', host: env.SIGNALING_HOST || '127.0.0.1', port: Number(env.SIGNALING_PORT || 8090) });
+  if (roles.includes('recorder')) tcp.push({ what: 'recorder', host: env.RECORDER_HOST || '127.0.0.1', port: Number(env.RECORDER_PORT || 8095) });
   for (const { what, host, port } of tcp) {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       out.push({ name: `port ${what}`, status: 'fail', detail: `invalid port "${port}"` });

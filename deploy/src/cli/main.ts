@@ -9,7 +9,7 @@ import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doct
 export const USAGE = `duet — operate a Duet installation
 
 Usage:
-  duet doctor [--role api,media,recorder] [--env-file /etc/duet/media.env ...]
+  duet doctor [--role api,media,recorder] [--env-from /etc/duet/media.env ...]
                                               check this host (worker, FFmpeg, ports, address, database, storage)
   duet lessons list [--status live,waiting] [--user <id>] [--from <iso>] [--to <iso>] [--limit N] [--all]
   duet lessons show <lesson id>               the lesson, its participants and attendance
@@ -76,7 +76,8 @@ const positiveInt = (flag: string, v: unknown, max: number): number => {
   return n;
 };
 
-/** The environment a service would get: ours, overlaid with its EnvironmentFile(s). */
+/** The environment a service would get: ours, overlaid with its EnvironmentFile(s). (Not named
+ * --env-file: Node itself claims that flag anywhere on its command line.) */
 function envWithFiles(files: string[], env: CliIO['env']): CliIO['env'] {
   const out = { ...env };
   for (const file of files) {
@@ -84,7 +85,7 @@ function envWithFiles(files: string[], env: CliIO['env']): CliIO['env'] {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CliError(`cannot read --env-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+      throw new CliError(`cannot read --env-from ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
     }
     Object.assign(out, parseEnv(text));
   }
@@ -95,7 +96,7 @@ async function doctor(values: Values, io: CliIO): Promise<number> {
   const roles = String(values.role ?? 'api,media,recorder').split(',').map((r) => r.trim()) as Role[];
   const bad = roles.filter((r) => !['api', 'media', 'recorder'].includes(r));
   if (bad.length > 0 || roles.length === 0) throw new CliError(`--role takes api, media and/or recorder (got ${bad.join(', ') || 'nothing'})`, 2);
-  const env = envWithFiles((values['env-file'] as unknown as string[] | undefined) ?? [], io.env);
+  const env = envWithFiles((values['env-from'] as unknown as string[] | undefined) ?? [], io.env);
   const results = await runDoctor(env, roles, checkObjectStore);
   if (values.json) io.out(JSON.stringify({ ok: results.every((r) => r.status !== 'fail'), checks: results }, null, 2));
   else {
@@ -216,7 +217,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         role: { type: 'string' },
-        'env-file': { type: 'string', multiple: true },
+        'env-from': { type: 'string', multiple: true },
         status: { type: 'string' },
         user: { type: 'string' },
         from: { type: 'string' },
