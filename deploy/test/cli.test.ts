@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
@@ -18,17 +19,41 @@ const HOOK_SECRET = randomBytes(32).toString('hex');
 let api: ApiServer;
 let apiUrl: string;
 let dir: string;
+// The marketplace's webhook receiver: refuses everything until told otherwise.
+let receiverStatus = 500;
+const received: string[] = [];
+const receiver = createHttpServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString()));
+  req.on('end', () => {
+    received.push(body);
+    res.writeHead(receiverStatus).end();
+  });
+});
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'duet-cli-'));
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
   api = createApiServer(
-    loadApiConfig({ DATABASE_URL: 'pglite:memory', API_PORT: '0', DUET_API_KEY: API_KEY, JOIN_TOKEN_SECRET: JOIN_SECRET, INTERNAL_HOOK_SECRET: HOOK_SECRET, LOG_LEVEL: 'silent' }),
+    loadApiConfig({
+      DATABASE_URL: 'pglite:memory',
+      API_PORT: '0',
+      DUET_API_KEY: API_KEY,
+      JOIN_TOKEN_SECRET: JOIN_SECRET,
+      INTERNAL_HOOK_SECRET: HOOK_SECRET,
+      LOG_LEVEL: 'silent',
+      WEBHOOK_ENDPOINTS: JSON.stringify([{ url: hookUrl, secret: randomBytes(16).toString('hex') }]),
+      WEBHOOK_POLL_MS: '50',
+      WEBHOOK_MAX_ATTEMPTS: '1',
+    }),
   );
   apiUrl = (await api.start()).url;
 });
 
 afterAll(async () => {
   await api?.close();
+  receiver.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -109,6 +134,49 @@ describe('duet lessons and tokens', () => {
     const down = await duet(['lessons', 'list'], { DUET_API_URL: `http://127.0.0.1:${await freePort()}` });
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach the API .*ECONNREFUSED/);
+  });
+});
+
+describe('duet webhooks', () => {
+  it('lists a failed delivery and re-queues it until the marketplace acknowledges it', async () => {
+    const created = JSON.parse((await duet(['lessons', 'create', '--title', 'Webhook lesson', '--tutor', 't-2:T', '--student', 's-2:S', '--in', '60', '--json'])).stdout);
+    const cancel = await fetch(`${apiUrl}/v1/sessions/${created.id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'tutor ill' }),
+    });
+    expect(cancel.status).toBe(200);
+    // One attempt allowed: the receiver's 500 makes the delivery fail for good.
+    let failed: { id: string; status: string; event_type: string; last_status_code: number }[] = [];
+    for (let i = 0; i < 100 && failed.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await duet(['webhooks', 'deliveries', '--status', 'failed', '--lesson', created.id, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      failed = JSON.parse(r.stdout).deliveries;
+    }
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]).toMatchObject({ status: 'failed', last_status_code: 500 });
+    const human = await duet(['webhooks', 'deliveries', '--lesson', created.id]);
+    expect(human.stdout.split('\n')[0]).toMatch(/^ID\s+EVENT_TYPE\s+SESSION_ID\s+STATUS/);
+    expect(human.stdout).toContain(failed[0]!.event_type);
+
+    receiverStatus = 200;
+    const retry = await duet(['webhooks', 'retry', failed[0]!.id]);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.stdout).toContain(`delivery ${failed[0]!.id} re-queued`);
+    let delivered = false;
+    for (let i = 0; i < 100 && !delivered; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const list = JSON.parse((await duet(['webhooks', 'deliveries', '--status', 'delivered', '--lesson', created.id, '--json'])).stdout);
+      delivered = list.deliveries.some((d: { id: string }) => d.id === failed[0]!.id);
+    }
+    expect(delivered).toBe(true);
+    // Retrying a delivered one is refused with the API's reason; bad input never reaches the API.
+    const again = await duet(['webhooks', 'retry', failed[0]!.id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/409 delivery_not_failed/);
+    expect((await duet(['webhooks', 'retry', 'abc'])).code).toBe(2);
+    expect((await duet(['webhooks', 'deliveries', '--status', 'lost'])).code).toBe(2);
   });
 });
 

@@ -16,7 +16,8 @@ Usage:
   duet lessons create --title <t> --tutor <id>:<name> --student <id>:<name>
                       [--start <iso>|--in <minutes>] [--minutes 60] [--recording]
   duet tokens mint <lesson id> --role tutor|student     prints a join link
-  duet webhooks deliveries [--status pending,failed,delivered] [--lesson <id>] [--limit N]
+  duet webhooks deliveries [--status pending|failed|delivered] [--lesson <id>] [--limit N] [--all]
+  duet webhooks retry <delivery id>           re-queue a delivery that was given up on
 
 Options:
   --api-url <url>       API base URL (env DUET_API_URL, default http://127.0.0.1:8080)
@@ -190,17 +191,35 @@ async function tokens(sub: string | undefined, rest: string[], values: Values, i
   return 0;
 }
 
-async function webhooks(sub: string | undefined, values: Values, io: CliIO): Promise<number> {
-  if (sub !== 'deliveries') throw new CliError(`unknown command: duet webhooks ${sub ?? ''}\n\n${USAGE}`, 2);
+async function webhooks(sub: string | undefined, rest: string[], values: Values, io: CliIO): Promise<number> {
   const api = client(values, io.env);
+  if (sub === 'retry') {
+    const id = rest[0];
+    if (!id || !/^\d{1,18}$/.test(id)) throw new CliError('usage: duet webhooks retry <delivery id (a number)>', 2);
+    const res = await api.request<{ delivery: Record<string, unknown> }>('POST', `/v1/webhooks/deliveries/${id}/retry`);
+    if (values.json) io.out(JSON.stringify(res, null, 2));
+    else io.out(`delivery ${id} re-queued (${res.delivery.status}, next attempt ${res.delivery.next_attempt_at ?? 'now'})`);
+    return 0;
+  }
+  if (sub !== 'deliveries') throw new CliError(`unknown command: duet webhooks ${sub ?? ''}\n\n${USAGE}`, 2);
   const q = new URLSearchParams();
-  if (values.status) q.set('status', String(values.status));
+  if (values.status !== undefined) {
+    if (!['pending', 'delivered', 'failed'].includes(String(values.status))) throw new CliError('--status must be pending, delivered or failed', 2);
+    q.set('status', String(values.status));
+  }
   if (values.lesson) q.set('session_id', String(values.lesson));
-  q.set('limit', String(values.limit === undefined ? 50 : positiveInt('limit', values.limit, 200)));
-  const res = await api.request<{ deliveries: Record<string, unknown>[] }>('GET', `/v1/webhooks/deliveries?${q}`);
-  if (values.json) io.out(JSON.stringify(res, null, 2));
-  else if (res.deliveries.length === 0) io.out('no deliveries');
-  else table(res.deliveries, ['event_id', 'type', 'session_id', 'status', 'attempts', 'last_status', 'next_attempt_at', 'url']).forEach((l) => io.out(l));
+  q.set('limit', String(values.limit === undefined ? 50 : positiveInt('limit', values.limit, 1000)));
+  const all: Record<string, unknown>[] = [];
+  // --all follows the keyset cursor, bounded so a huge log cannot run forever.
+  for (let page = 0; page < (values.all ? 1000 : 1); page++) {
+    const res = await api.request<{ deliveries: Record<string, unknown>[]; next_before: string | null }>('GET', `/v1/webhooks/deliveries?${q}`);
+    all.push(...res.deliveries);
+    if (!res.next_before) break;
+    q.set('before', res.next_before);
+  }
+  if (values.json) io.out(JSON.stringify({ deliveries: all }, null, 2));
+  else if (all.length === 0) io.out('no deliveries');
+  else table(all, ['id', 'event_type', 'session_id', 'status', 'attempts', 'last_status_code', 'next_attempt_at', 'endpoint_url', 'last_error']).forEach((l) => io.out(l));
   return 0;
 }
 
@@ -253,7 +272,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       case 'tokens':
         return await tokens(sub, rest, values, io);
       case 'webhooks':
-        return await webhooks(sub, values, io);
+        return await webhooks(sub, rest, values, io);
       default:
         throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`, 2);
     }
