@@ -4,12 +4,13 @@
 // lesson costs, minus ICE/DTLS/SRTP (equal for both variants of the benchmark).
 import { createSocket, type Socket } from 'node:dgram';
 import type { types } from 'mediasoup';
-import { AUDIO_PT, VIDEO_PT, newReceived, newStream, nextPacket, onPacket, type ReceivedStats, type StreamState } from './rtp.ts';
+import { AUDIO_PT, VIDEO_PT, newReceived, onPacket, type ReceivedStats } from './rtp.ts';
 
+/** Where a publisher sends (the PlainTransport's port) and what (its SSRCs); the sending itself
+ * happens on the generator thread. */
 export interface Publisher {
-  socket: Socket;
   port: number;
-  streams: StreamState[];
+  streams: { kind: 'audio' | 'video'; ssrc: number }[];
 }
 
 export interface LessonLoad {
@@ -37,8 +38,8 @@ export async function setupLesson(router: types.Router, index: number, sampleEve
     const transport = await router.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: true });
     transports.push(transport);
     const base = (index * 4 + p * 2) * 16 + 1000;
-    const audio = newStream('audio', base);
-    const video = newStream('video', base + 1);
+    const audio = { kind: 'audio' as const, ssrc: base };
+    const video = { kind: 'video' as const, ssrc: base + 1 };
     const a = await transport.produce({
       kind: 'audio',
       rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: audio.ssrc }] },
@@ -48,9 +49,7 @@ export async function setupLesson(router: types.Router, index: number, sampleEve
       rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: VIDEO_PT, clockRate: 90000 }], encodings: [{ ssrc: video.ssrc }] },
     });
     producers.push([a, v]);
-    const socket = await bind();
-    sockets.push(socket);
-    publishers.push({ socket, port: transport.tuple.localPort, streams: [audio, video] });
+    publishers.push({ port: transport.tuple.localPort, streams: [audio, video] });
   }
   // Receive-side capabilities: the media codecs only (no RTX, no header extensions).
   const caps: types.RtpCapabilities = {
@@ -77,25 +76,4 @@ export async function setupLesson(router: types.Router, index: number, sampleEve
       for (const s of sockets) s.close();
     },
   };
-}
-
-/** Sends what every stream owes since the last call. Returns packets sent. */
-export function pump(lessons: LessonLoad[], dtSeconds: number): number {
-  const now = process.hrtime.bigint();
-  let n = 0;
-  for (const lesson of lessons) {
-    for (const pub of lesson.publishers) {
-      for (const s of pub.streams) {
-        s.credit += s.packetsPerSecond * dtSeconds;
-        // After a scheduling stall (shared CPU) catch up, but never more than 1 s worth at once.
-        s.credit = Math.min(s.credit, s.packetsPerSecond);
-        while (s.credit >= 1) {
-          pub.socket.send(nextPacket(s, now), pub.port, '127.0.0.1');
-          s.credit -= 1;
-          n++;
-        }
-      }
-    }
-  }
-  return n;
 }

@@ -17,7 +17,8 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { MediaRoom, WorkerPool, loadMediaConfig } from '@duet/sfu';
 import { cpuSeconds } from './cpu.ts';
-import { pump, setupLesson, type LessonLoad } from './lesson-load.ts';
+import { Worker } from 'node:worker_threads';
+import { setupLesson, type LessonLoad } from './lesson-load.ts';
 import { lossOf } from './rtp.ts';
 
 const { values: args } = parseArgs({
@@ -27,7 +28,8 @@ const { values: args } = parseArgs({
     'warmup-ms': { type: 'string', default: '1500' },
     'measure-ms': { type: 'string', default: '4000' },
     'max-loss': { type: 'string', default: '0.01' },
-    'max-p95-ms': { type: 'string', default: '50' },
+    'max-p95-ms': { type: 'string', default: '100' },
+    'max-p50-ms': { type: 'string', default: '20' },
     out: { type: 'string', default: resolve(import.meta.dirname, '../results/capacity.json') },
   },
 });
@@ -37,8 +39,18 @@ const WARMUP_MS = Number(args['warmup-ms']);
 const MEASURE_MS = Number(args['measure-ms']);
 const MAX_LOSS = Number(args['max-loss']);
 const MAX_P95 = Number(args['max-p95-ms']);
+const MAX_P50 = Number(args['max-p50-ms']);
 const SAMPLE_EVERY = 7; // latency sample rate (every 7th packet per receiver)
-const TICK_MS = 5;
+
+// The sender runs on its own thread; the main thread receives and measures.
+const generator = new Worker(new URL('./generator-thread.ts', import.meta.url));
+generator.unref();
+function ask<T>(msg: unknown): Promise<T> {
+  return new Promise((resolveAsk) => {
+    generator.once('message', (reply: T) => resolveAsk(reply));
+    generator.postMessage(msg);
+  });
+}
 
 interface Variant {
   name: 'duet' | 'bare';
@@ -104,25 +116,23 @@ const pct = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted
 const baselineP95: Record<string, number> = {};
 
 async function measure(v: Variant, level: number): Promise<LevelResult> {
-  while (v.lessons.length < level) v.lessons.push(await setupLesson(await v.newRouter(v.lessons.length), v.lessons.length, SAMPLE_EVERY));
+  while (v.lessons.length < level) {
+    const lesson = await setupLesson(await v.newRouter(v.lessons.length), v.lessons.length, SAMPLE_EVERY);
+    v.lessons.push(lesson);
+    await ask({ cmd: 'add', variant: v.name, lesson: lesson.publishers });
+  }
   const active = v.lessons.slice(0, level);
-  let last = process.hrtime.bigint();
-  let sent = 0;
-  const timer = setInterval(() => {
-    const now = process.hrtime.bigint();
-    sent += pump(active, Number(now - last) / 1e9);
-    last = now;
-  }, TICK_MS);
+  await ask({ cmd: 'run', variant: v.name, lessons: level });
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   for (const l of active) for (const r of l.received) (r.packets = 0), (r.latenciesMs = []), r.highestSeq.clear();
-  sent = 0;
+  await ask({ cmd: 'sent' });
   const cpu0 = cpuSeconds(v.workerPid);
   const t0 = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   const cpu1 = cpuSeconds(v.workerPid);
+  const { sent: sentInWindow } = await ask<{ sent: number }>({ cmd: 'sent' });
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  const sentInWindow = sent;
-  clearInterval(timer);
+  await ask({ cmd: 'run', variant: v.name, lessons: 0 });
   await new Promise((r) => setTimeout(r, 200)); // let in-flight packets land
   let expected = 0;
   let received = 0;
@@ -153,7 +163,10 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
   else {
     baselineP95[v.name] ??= result.latency_ms.p95;
     const bound = Math.max(MAX_P95, 3 * baselineP95[v.name]!);
-    if (!(result.latency_ms.p95 <= bound)) Object.assign(result, { healthy: false, reason: `p95 latency ${result.latency_ms.p95} ms > ${bound} ms` });
+    // Median latency shows queueing in the SFU; the p95 bound is looser because on a shared
+    // machine its tail is mostly other processes' scheduling.
+    if (!(result.latency_ms.p50 <= MAX_P50)) Object.assign(result, { healthy: false, reason: `median latency ${result.latency_ms.p50} ms > ${MAX_P50} ms` });
+    else if (!(result.latency_ms.p95 <= bound)) Object.assign(result, { healthy: false, reason: `p95 latency ${result.latency_ms.p95} ms > ${bound} ms` });
   }
   return result;
 }
@@ -183,6 +196,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await generator.terminate();
     for (const v of variants) {
       for (const l of v.lessons) l.close();
       v.close();
@@ -210,7 +224,7 @@ async function main(): Promise<void> {
     ratios: { vs_bare_mediasoup: lpc(bare) > 0 ? Number((lpc(duet) / lpc(bare)).toFixed(3)) : null },
     baseline:
       'the same synthetic RTP load (per lesson: 2 publishers x (VP8 ~950 kbit/s + Opus ~40 kbit/s), each forwarded to the other participant) through a bare mediasoup worker + router, measured alternately with Duet in the same run; lessons_per_core = lessons / worker CPU cores at the highest level with loss <= ' +
-      `${MAX_LOSS * 100}% and p95 latency <= max(${MAX_P95} ms, 3x the lightest level's p95)`,
+      `${MAX_LOSS * 100}%, median latency <= ${MAX_P50} ms and p95 latency <= max(${MAX_P95} ms, 3x the lightest level's p95)`,
     limits: {
       stopped_because: stopReason,
       seconds: Math.round((Date.now() - started) / 1000),
