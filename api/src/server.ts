@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.ts';
 import { installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
+import { nodeRoutes } from './http/routes/nodes.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
@@ -74,6 +75,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   registerHealthRoutes(app);
   registerSessionRoutes(app, ctx);
   app.register(internalRoutes, { ctx });
+  app.register(nodeRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 
   let started = false;

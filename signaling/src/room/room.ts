@@ -366,6 +366,12 @@ export class Room {
     };
   }
 
+  /** This node is going away: both are told to reconnect through the API (to another node), then closed. */
+  relocate(reason: 'node_drained' | 'node_shutdown'): void {
+    this.broadcast({ t: 'reconnect', reason });
+    this.close();
+  }
+
   /** The node is shutting down: participants are disconnected (their clients reconnect). */
   close(): void {
     this.closed = true;
