@@ -17,6 +17,8 @@ export interface SignalingConfig {
   heartbeatMs: number;
   helloTimeoutMs: number;
   timings: RoomTimings;
+  /** Per-connection message rate cap (token bucket). */
+  rate: { perSecond: number; burst: number };
   /** Where hooks wait on disk until the API acknowledges them. */
   hookSpoolDir: string;
   /** Registration with the API as one of many nodes (NODE_ID...); null = not registered. */
@@ -84,6 +86,7 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
       warningMinutes: minutesList(env, 'LESSON_WARNING_MINUTES', DEFAULT_TIMINGS.warningMinutes),
       scheduleRefreshMs: int(env, 'LESSON_SCHEDULE_REFRESH_MS', DEFAULT_TIMINGS.scheduleRefreshMs, 1_000, 3_600_000),
     },
+    rate: { perSecond: int(env, 'SIGNALING_RATE_PER_SEC', 40, 1, 1_000_000), burst: int(env, 'SIGNALING_RATE_BURST', 80, 1, 1_000_000) },
     hookSpoolDir: env.HOOK_SPOOL_DIR || join(env.DUET_DATA_DIR || 'data', 'hook-spool'),
     node: loadNodeConfig(env, { host, port, mediaAddress: media.announcedAddress, workers: media.numWorkers }),
     shutdown: loadShutdownConfig(env),
