@@ -10,6 +10,7 @@ import { migrate } from './db/migrate.ts';
 import { errorBody, installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
+import { nodeRoutes } from './http/routes/nodes.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { resourceRoutes } from './http/routes/resources.ts';
@@ -127,6 +128,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
+  app.register(nodeRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 
   let started = false;
