@@ -50,7 +50,8 @@ export class SfuSession implements MediaSession {
     await Promise.all(producers.map((p) => this.consume(p)));
     await this.createSendTransport();
     for (const track of this.local.getTracks()) {
-      const producer = await this.sendTransport!.produce({ track, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
+      // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
+      const producer = await this.sendTransport!.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
       this.producers.set(producer.id, producer);
     }
     if (this.screenTrack) await this.setScreen(this.screenTrack);
@@ -70,7 +71,7 @@ export class SfuSession implements MediaSession {
       old.close();
       await this.sig.request('sfu.closeProducer', { producerId: old.id }).catch(() => undefined);
     }
-    if (track) this.screenProducer = await this.sendTransport.produce({ track, appData: { source: 'screen' } });
+    if (track) this.screenProducer = await this.sendTransport.produce({ track, stopTracks: false, appData: { source: 'screen' } });
   }
 
   /** After a signaling resume the server kept our transports: new ICE credentials for both. */
