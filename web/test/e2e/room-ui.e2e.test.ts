@@ -12,15 +12,19 @@ import { describeViolations, screenshots, seriousA11yViolations } from './ui-che
 
 let stack: Stack;
 let browser: Browser;
+let market: Marketplace;
 
 beforeAll(async () => {
   assertLoopbackOnly();
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  market = await startMarketplacePage();
+  // The marketplace's origin may frame the room page (CSP frame-ancestors on /session/:id).
+  [stack, browser] = await Promise.all([startStack({ FRAME_ANCESTORS: market.origin }), launchBrowser()]);
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  market?.close();
 });
 
 async function api(path: string, init: RequestInit = {}): Promise<any> {
@@ -54,15 +58,26 @@ async function join(page: Page): Promise<void> {
 
 const withQuery = (url: string, query: string) => url.replace('#', `?${query}#`);
 
+interface Marketplace {
+  origin: string;
+  /** The page embedding `roomUrl`. */
+  urlFor(roomUrl: string): string;
+  close(): void;
+}
+
 /** A marketplace page on another origin that embeds the room with the documented allow list. */
-async function startMarketplacePage(roomUrl: string): Promise<{ url: string; close(): void }> {
-  const html = `<!doctype html><html lang="en"><head><title>Tutorly — your lesson</title></head><body style="margin:0">
-<iframe id="duet" title="Lesson room" src="${roomUrl.replace(/"/g, '&quot;')}" allow="camera; microphone; display-capture; autoplay; fullscreen; picture-in-picture; speaker-selection" style="border:0;width:100vw;height:100vh"></iframe>
+async function startMarketplacePage(): Promise<Marketplace> {
+  const server = createServer((req, res) => {
+    const roomUrl = new URL(req.url ?? '/', 'http://x').searchParams.get('room') ?? '';
+    const html = `<!doctype html><html lang="en"><head><title>Tutorly — your lesson</title></head><body style="margin:0">
+<iframe id="duet" title="Lesson room" src="${roomUrl.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}" allow="camera; microphone; display-capture; autoplay; fullscreen; picture-in-picture; speaker-selection" style="border:0;width:100vw;height:100vh"></iframe>
 <script>window.received=[];addEventListener('message',(e)=>{if(e.data&&e.data.source==='duet')window.received.push(e.data)});</script></body></html>`;
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   // localhost vs 127.0.0.1: a different origin from the API's.
-  return { url: `http://localhost:${(server.address() as { port: number }).port}/lesson`, close: () => server.close() };
+  const origin = `http://localhost:${(server.address() as { port: number }).port}`;
+  return { origin, urlFor: (roomUrl) => `${origin}/lesson?room=${encodeURIComponent(roomUrl)}`, close: () => server.close() };
 }
 
 describe('the lesson room in Chromium', () => {
@@ -252,9 +267,8 @@ describe('the lesson room in Chromium', () => {
   it('works embedded in the marketplace page (iframe on another origin), themed by the link', async () => {
     const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Embedded lesson' });
     const theme = `accent=%230b7285&brand=Tutorly&logo=${encodeURIComponent('https://cdn.tutorly.example/logo.svg')}`;
-    const market = await startMarketplacePage(withQuery(lesson.studentUrl, theme));
-    try {
-      const page = await open(market.url);
+    {
+      const page = await open(market.urlFor(withQuery(lesson.studentUrl, theme)));
       const frame = page.frameLocator('iframe#duet');
       await frame.getByTestId('prejoin').waitFor({ timeout: 20_000 }).catch(async (e) => {
         throw new Error(`${e}\npage: ${await page.content()}\nframe: ${await frame.locator('body').innerText().catch((x) => String(x))}`);
@@ -277,8 +291,6 @@ describe('the lesson room in Chromium', () => {
       await waitFor('session_joined posted to the parent', async () => (await page.evaluate(() => (window as any).received as { type: string }[])).some((e) => e.type === 'session_joined'));
       await tutor.context().close();
       await page.context().close();
-    } finally {
-      market.close();
     }
   }, 120_000);
 
