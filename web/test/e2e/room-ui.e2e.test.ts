@@ -155,6 +155,21 @@ describe('the lesson room in Chromium', () => {
     await tutor.getByTestId('chat-input').press('Enter');
     await student.getByText('Sure — sharing my screen now.').waitFor();
 
+    // A network drop: the other side shows the reconnecting banner (recorded by an observer in
+    // the page, since a resume on loopback takes well under a second), then the room goes on.
+    await tutor.evaluate(() => {
+      const w = window as any;
+      w.bannersSeen = [];
+      new MutationObserver(() => {
+        for (const id of ['banner-peer-reconnecting', 'banner-reconnecting']) if (document.querySelector(`[data-testid="${id}"]`) && !w.bannersSeen.includes(id)) w.bannersSeen.push(id);
+      }).observe(document.body, { subtree: true, childList: true });
+    });
+    await student.evaluate(() => (window as any).__duet.test.dropSignaling());
+    await waitFor('tutor saw the reconnecting banner', async () => (await tutor.evaluate(() => (window as any).bannersSeen as string[])).includes('banner-peer-reconnecting'), 20_000);
+    for (const page of [tutor, student]) await waitFor('back in progress', async () => (await page.getByTestId('status').getAttribute('data-status')) === 'in_progress', 30_000);
+    // Chat history survived the reconnect.
+    expect(await student.getByTestId('chat-list').textContent()).toContain('Sure — sharing my screen now.');
+
     // Screen share appears for the other side, in the main area.
     await tutor.getByTestId('toggle-screen').click();
     await student.getByTestId('remote-screen-tile').waitFor({ timeout: 20_000 });
