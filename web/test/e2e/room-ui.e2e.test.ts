@@ -238,9 +238,9 @@ describe('the lesson room in Chromium', () => {
     await student.context().close();
   }, 240_000);
 
-  it('time warning at 5 minutes; the tutor ends the lesson for both after confirming', async () => {
+  it('time warning at 5 minutes; the tutor ends the lesson for both; recording processing → player; tutor upload → student download', async () => {
     // Ends 5 min 20 s from now: the 5-minute warning fires ~20 s after the room opens.
-    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Short lesson', minutes: 5 + 20 / 60 });
+    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Short lesson', minutes: 5 + 20 / 60, recording: true });
     const tutor = await open(lesson.tutorUrl);
     const student = await open(lesson.studentUrl);
     await join(tutor);
@@ -262,6 +262,14 @@ describe('the lesson room in Chromium', () => {
     }
     expect(await student.getByTestId('post-session').textContent()).toContain('The tutor ended the lesson.');
     await waitFor('lesson completed', async () => (await api(`/v1/sessions/${lesson.id}`)).status === 'completed');
+
+    // Recorded lesson: a player with the duration appears once the recording is ready ("Recording
+    // processing…" until then is covered by the component tests), and its signed URL plays.
+    const player = student.getByTestId('recording-player');
+    await player.waitFor({ timeout: 120_000 });
+    expect(await student.getByTestId('recording-duration').textContent()).toMatch(/^\d+:\d\d$/);
+    await waitFor('recording metadata loads through its signed URL', async () => player.evaluate((v: HTMLVideoElement) => v.readyState >= 1 && v.duration > 0), 20_000);
+    await screenshots(student, 'post-session-recording');
 
     // The tutor uploads materials after the lesson; the student downloads them.
     await tutor.getByTestId('upload-input').setInputFiles({ name: 'homework.txt', mimeType: 'text/plain', buffer: Buffer.from('Exercises 4–7 for Thursday\n') });
