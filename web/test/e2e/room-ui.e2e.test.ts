@@ -178,10 +178,11 @@ describe('the lesson room in Chromium', () => {
     // Screenshots of the room (with chat open, screen shared) and accessibility of both sides.
     await expectAccessible(tutor, 'room (tutor)');
     await expectAccessible(student, 'room (student)');
+    await screenshots(student, 'room-chat');
+    await student.getByTestId('close-panel').click();
     await screenshots(student, 'room-screen-share');
     await tutor.getByTestId('toggle-screen').click();
     await student.getByTestId('remote-screen-tile').waitFor({ state: 'detached', timeout: 20_000 });
-    await student.getByTestId('close-panel').click();
     await screenshots(student, 'room');
 
     // Settings: switch the microphone while in the call; the other side keeps hearing us.
@@ -289,6 +290,10 @@ describe('the lesson room in Chromium', () => {
 
   it('works embedded in the marketplace page (iframe on another origin), themed by the link', async () => {
     const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Embedded lesson' });
+    // The API must let the marketplace frame the room page (CSP frame-ancestors, FRAME_ANCESTORS).
+    const csp = (await fetch(lesson.studentUrl.split('#')[0]!)).headers.get('content-security-policy') ?? '';
+    const ancestors = /frame-ancestors ([^;]*)/.exec(csp)?.[1]?.trim() ?? '*';
+    expect(ancestors.split(/\s+/).some((a) => a === '*' || a === market.origin), `CSP frame-ancestors of /session/:id is "${ancestors}"; the API must add FRAME_ANCESTORS (${market.origin}) to it`).toBe(true);
     const theme = `accent=%230b7285&brand=Tutorly&logo=${encodeURIComponent('https://cdn.tutorly.example/logo.svg')}`;
     {
       const page = await open(market.urlFor(withQuery(lesson.studentUrl, theme)));
