@@ -146,7 +146,8 @@ export class RoomController {
   async enter(preset?: MediaStream): Promise<void> {
     const join = this.state.get().join;
     if (!join || !this.token) return;
-    this.state.set({ phase: 'connecting' });
+    this.leaving = false; // a rejoin after leaving
+    this.state.set({ phase: 'connecting', ended: null });
     let local: MediaStream;
     try {
       local = preset ?? (await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }));

@@ -200,6 +200,16 @@ describe('the lesson room in Chromium', () => {
     const packets = (await pageStats(tutor))!.audioPacketsReceived;
     await waitFor('tutor still receives audio after the switch', async () => (await pageStats(tutor))!.audioPacketsReceived > packets + 20);
 
+    // The student leaves while the lesson runs, then rejoins from the post-session screen.
+    await student.getByTestId('leave').click();
+    await student.getByTestId('confirm-leave').click();
+    await student.getByTestId('post-session').waitFor({ timeout: 20_000 });
+    await student.getByRole('heading', { name: 'You left the lesson' }).waitFor();
+    await tutor.getByTestId('waiting').waitFor({ timeout: 20_000 });
+    await student.getByTestId('rejoin').click();
+    await join(student);
+    for (const page of [tutor, student]) await waitFor('in progress again', async () => (await page.getByTestId('status').getAttribute('data-status')) === 'in_progress', 30_000);
+
     // Leave → post-session with stats → rating stored in the API.
     for (const page of [student, tutor]) {
       await page.getByTestId('leave').click();
