@@ -147,6 +147,8 @@ describe('loadApiConfig', () => {
     [{ RESOURCE_CONTENT_TYPES: 'pdf' }, /RESOURCE_CONTENT_TYPES: "pdf" is not a media type/],
     [{ WEBHOOK_ENDPOINTS: '[{"url":"https://x","secret":"0123456789abcdef","types":["session.exploded"]}]' }, /types must be a non-empty list/],
     [{ URL_SIGNING_SECRET: 'short' }, /URL_SIGNING_SECRET must be at least 32/],
+    [{ FRAME_ANCESTORS: 'https://school.example/lessons' }, /FRAME_ANCESTORS: "https:\/\/school.example\/lessons" is not an http\(s\) origin/],
+    [{ FRAME_ANCESTORS: '*' }, /FRAME_ANCESTORS: "\*" is not an http\(s\) origin/],
     [{ S3_BUCKET: 'b', S3_ENDPOINT: 'ftp://x' }, /S3_ENDPOINT must be an http\(s\) URL/],
   ])('reports %j clearly', (override, message) => {
     const problems = problemsOf({ ...base, ...override });
