@@ -128,7 +128,7 @@ async function lessons(sub: string | undefined, rest: string[], values: Values, 
       if (!res.next_cursor) break;
       q.set('cursor', res.next_cursor);
     }
-    print({ sessions: all }, () => (all.length === 0 ? ['no lessons'] : table(all, ['id', 'status', 'scheduled_start', 'scheduled_end', 'recording', 'title'])));
+    print({ sessions: all }, () => (all.length === 0 ? ['no lessons'] : table(all, ['id', 'status', 'scheduled_start', 'scheduled_end', 'media_node', 'recording', 'title'])));
     return 0;
   }
   if (sub === 'show') {
