@@ -223,10 +223,19 @@ async function webhooks(sub: string | undefined, rest: string[], values: Values,
   return 0;
 }
 
-export async function runCli(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
+/** Commands and their subcommands (doctor has none). */
+export const COMMANDS: Record<string, string[]> = {
+  doctor: [],
+  lessons: ['list', 'show', 'create'],
+  tokens: ['mint'],
+  webhooks: ['deliveries', 'retry'],
+  help: [],
+};
+
+/** Parses a command line without running it; throws CliError (exit 2) on unknown options. */
+export function parseCli(argv: string[]): { values: Values; positionals: string[] } {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -254,7 +263,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       },
     });
   } catch (err) {
-    io.err(`duet: ${(err as Error).message}\n\n${USAGE}`);
+    throw new CliError(`${(err as Error).message}\n\n${USAGE}`, 2);
+  }
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCli(argv);
+  } catch (err) {
+    io.err(`duet: ${(err as Error).message}`);
     return 2;
   }
   const { values, positionals } = parsed;
