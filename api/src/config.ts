@@ -4,6 +4,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadNodeRegistryConfig, type NodeRegistryConfig } from './nodes/node-config.ts';
 import { EVENT_TYPES, isEventType } from './events/event.ts';
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
 
@@ -78,6 +79,8 @@ export interface ApiConfig {
   webhookMaxAttempts: number;
   webDistDir: string;
   logLevel: string;
+  /** Registered media nodes: heartbeats, placement policy, drain (api/src/nodes). */
+  nodes: NodeRegistryConfig;
 }
 
 export class ConfigError extends Error {
@@ -316,6 +319,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 30, 1, 1000),
     webDistDir: resolve(str('WEB_DIST_DIR') ?? resolve(REPO_ROOT, 'web/dist')),
     logLevel,
+    nodes: loadNodeRegistryConfig(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
