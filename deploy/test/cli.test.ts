@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
@@ -177,6 +178,65 @@ describe('duet webhooks', () => {
     expect(again.stderr).toMatch(/409 delivery_not_failed/);
     expect((await duet(['webhooks', 'retry', 'abc'])).code).toBe(2);
     expect((await duet(['webhooks', 'deliveries', '--status', 'lost'])).code).toBe(2);
+  });
+});
+
+describe('duet nodes', () => {
+  it('lists a real media node that registered itself, drains and undrains it', async () => {
+    const port = await freePort();
+    let output = '';
+    const node = spawn(process.execPath, [join(REPO_ROOT, 'signaling/src/main.ts')], {
+      env: {
+        ...process.env,
+        NODE_ID: 'media-cli',
+        API_INTERNAL_URL: apiUrl,
+        JOIN_TOKEN_SECRET: JOIN_SECRET,
+        INTERNAL_HOOK_SECRET: HOOK_SECRET,
+        SIGNALING_HOST: '127.0.0.1',
+        SIGNALING_PORT: String(port),
+        MEDIA_PORT_BASE: '0',
+        MEDIASOUP_WORKERS: '1',
+        NODE_HEARTBEAT_MS: '200',
+        SHUTDOWN_DRAIN_DEADLINE_MS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    node.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    node.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      let listed: { id: string; state: string; health: string; signaling_url: string }[] = [];
+      for (let i = 0; i < 150 && !listed.some((n) => n.id === 'media-cli'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        listed = JSON.parse((await duet(['nodes', 'list', '--json'])).stdout).nodes;
+      }
+      expect(listed.find((n) => n.id === 'media-cli'), output).toMatchObject({ state: 'active', signaling_url: `ws://127.0.0.1:${port}/ws` });
+      const table = await duet(['nodes', 'list']);
+      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+HEALTH\s+LESSONS/);
+      expect(table.stdout).toMatch(/media-cli\s+active/);
+
+      const drain = await duet(['nodes', 'drain', 'media-cli', '--deadline', '600', '--reason', 'kernel upgrade']);
+      expect(drain.code, drain.stderr).toBe(0);
+      expect(drain.stdout).toMatch(/node media-cli is draining: no new lessons; 0 running, moved elsewhere at \d{4}-/);
+      const shown = JSON.parse((await duet(['nodes', 'show', 'media-cli', '--json'])).stdout);
+      expect(shown).toMatchObject({ state: 'draining', drain_reason: 'kernel upgrade' });
+      expect(Date.parse(shown.drain_deadline) - Date.now()).toBeGreaterThan(500_000);
+
+      const undrain = await duet(['nodes', 'undrain', 'media-cli']);
+      expect(undrain.stdout).toContain('node media-cli is active');
+      expect((await duet(['nodes', 'show', 'media-cli'])).stdout).toMatch(/^state\s+active$/m);
+
+      expect((await duet(['nodes', 'show', 'no-such-node'])).code).toBe(1);
+      expect((await duet(['nodes', 'drain', 'bad id!'])).code).toBe(2);
+      expect((await duet(['nodes', 'drain', 'media-cli', '--deadline', 'soon'])).code).toBe(2);
+    } finally {
+      node.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => (node.kill('SIGKILL'), r(undefined)), 20_000);
+        node.once('exit', () => (clearTimeout(t), r(undefined)));
+      });
+    }
+    // SIGTERM: the node left the registry by itself.
+    expect(JSON.parse((await duet(['nodes', 'list', '--json'])).stdout).nodes.map((n: { id: string }) => n.id)).not.toContain('media-cli');
   });
 });
 
