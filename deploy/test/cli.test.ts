@@ -265,6 +265,8 @@ describe('duet doctor', () => {
     API_PORT: String(await freePort()),
     RECORDER_PORT: String(await freePort()),
     API_INTERNAL_URL: apiUrl,
+    NODE_ID: 'media-1',
+    NODE_PUBLIC_URL: 'wss://media-1.example.com/ws',
     DATABASE_URL: pg.url,
     OBJECTS_DIR: join(dir, 'objects'),
   });
@@ -273,8 +275,8 @@ describe('duet doctor', () => {
     const r = await duet(['doctor', '--json'], await healthy());
     const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
     const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
-    expect(Object.keys(byName).sort()).toEqual(['announced address', 'api', 'database', 'ffmpeg', 'port API', 'port media', 'port recorder', 'port signaling', 'secrets', 'storage', 'worker'].sort());
-    for (const name of ['worker', 'ffmpeg', 'port API', 'port media', 'port recorder', 'port signaling', 'database', 'storage', 'api', 'secrets']) {
+    expect(Object.keys(byName).sort()).toEqual(['announced address', 'api', 'database', 'ffmpeg', 'node identity', 'port API', 'port media', 'port recorder', 'port signaling', 'secrets', 'storage', 'worker'].sort());
+    for (const name of ['worker', 'ffmpeg', 'node identity', 'port API', 'port media', 'port recorder', 'port signaling', 'database', 'storage', 'api', 'secrets']) {
       expect(byName[name]!.status, `${name}: ${byName[name]!.detail}`).toBe('ok');
     }
     expect(byName.worker!.detail).toMatch(/mediasoup 3\.\d+\.\d+ worker starts/);
@@ -304,6 +306,7 @@ describe('duet doctor', () => {
       OBJECTS_DIR: join(notADir, 'objects'), // a file where a directory should be
       FFMPEG_PATH: '/nonexistent/ffmpeg',
       API_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
+      NODE_PUBLIC_URL: 'https://media-1.example.com/ws',
     };
     const r = await duet(['doctor'], env);
     expect(r.code).toBe(1);
@@ -316,6 +319,7 @@ describe('duet doctor', () => {
     expect(line('database')).toMatch(/^FAIL .*password authentication failed/);
     expect(line('storage')).toMatch(/^FAIL .*not writable/);
     expect(line('api')).toMatch(/^FAIL .*unreachable/);
+    expect(line('node identity')).toMatch(/^FAIL .*NODE_PUBLIC_URL must be a ws:\/\/ or wss:\/\/ URL/);
     expect(r.stdout).toMatch(/\d+ checks failed$/m);
     expect(r.stdout + r.stderr).not.toContain(pgPassword);
     expect(r.stdout + r.stderr).not.toContain('CHANGE_ME_join_token_secret');
