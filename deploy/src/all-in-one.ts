@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const signaling = await createSignalingServer(loadSignalingConfig(env), (level, msg, extra) =>
     logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n'),
   );
-  const api = createApiServer(loadApiConfig(env), { logStream, store });
+  const api = createApiServer(loadApiConfig(env), { logStream, objects: store });
   const shutdown = async () => {
     await signaling.close().catch(() => undefined);
     await recorder?.close().catch(() => undefined);

@@ -13,6 +13,8 @@ import { RoomRegistry } from './room/registry.ts';
 import { recorderClientFromEnv } from './recording/index.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { createHandler } from './transport/handlers.ts';
+import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
+import { handleNodeHttp } from './node/node-http.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
@@ -25,9 +27,11 @@ const defaultLogger: Logger = (level, msg, extra) =>
 export interface SignalingServer {
   start(): Promise<{ url: string; wsUrl: string }>;
   close(): Promise<void>;
-  stats(): { connections: number; rooms: number; badFrames: number; pendingHooks: number };
+  stats(): { connections: number; rooms: number; frames: number; badFrames: number; rateLimited: number; pendingHooks: number };
   hooks: HookSender;
   pool: WorkerPool;
+  /** Registration, drain and graceful shutdown as one node of many (src/node). */
+  node: MediaNodeRuntime;
 }
 
 function sameSecret(given: string | undefined, expected: string): boolean {
@@ -55,9 +59,10 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     log,
     recorder: recorderClientFromEnv(process.env, config.internalHookSecret, log),
   });
-  const stats: ConnectionStats = { badFrames: 0 };
+  const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret);
+  const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log });
 
   const http = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -66,6 +71,18 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     };
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true, workers: pool.workers().length });
+    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length })) return;
+    if (req.method === 'GET' && url.pathname === '/internal/load') {
+      // Placement figures for the API (which node gets the next lesson): per worker and totals.
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      const workers = await pool.sample();
+      const sum = (k: 'routers' | 'consumers' | 'producers' | 'transports' | 'bitrateBps' | 'cpuPercent') => workers.reduce((n, w) => n + w[k], 0);
+      return json(200, {
+        workers,
+        totals: { rooms: registry.all().length, connections: connections.size, routers: sum('routers'), transports: sum('transports'), producers: sum('producers'), consumers: sum('consumers'), bitrateBps: sum('bitrateBps'), cpuPercent: sum('cpuPercent') },
+      });
+    }
     const m = /^\/internal\/rooms\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
@@ -85,7 +102,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     handleProtocols: (offered) => (offered.has(SUBPROTOCOL_MSGPACK) ? SUBPROTOCOL_MSGPACK : offered.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
   });
   wss.on('connection', (ws: WebSocket) => {
-    const conn = new Connection(ws, framingFor(ws.protocol), handler, stats, (msg, extra) => log('error', msg, extra));
+    const conn = new Connection(ws, framingFor(ws.protocol), handler, stats, (msg, extra) => log('error', msg, extra), config.rate);
     connections.set(ws, conn);
     const helloTimer = setTimeout(() => !conn.claims && conn.close(4000, 'no hello received in time'), config.helloTimeoutMs);
     ws.on('pong', () => (conn.alive = true));
@@ -116,6 +133,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
   return {
     hooks,
     pool,
+    node,
     async start() {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -125,9 +143,11 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
       const url = `http://${config.host}:${port}`;
       log('info', 'signaling listening', { url, p2p: config.p2pEnabled, workers: pool.workers().length });
+      node.start();
       return { url, wsUrl: `ws://${config.host}:${port}/ws` };
     },
     async close() {
+      await node.stop();
       clearInterval(heartbeat);
       registry.closeAll();
       for (const ws of wss.clients) ws.terminate();
@@ -137,6 +157,6 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
       hooks.stop();
       pool.close();
     },
-    stats: () => ({ connections: connections.size, rooms: registry.all().length, badFrames: stats.badFrames, pendingHooks: hooks.pending() }),
+    stats: () => ({ connections: connections.size, rooms: registry.all().length, frames: stats.frames, badFrames: stats.badFrames, rateLimited: stats.rateLimited, pendingHooks: hooks.pending() }),
   };
 }

@@ -371,6 +371,20 @@ export class Room {
     };
   }
 
+  /** This node is going away: both are told to reconnect through the API (to another node), then closed. */
+  relocate(reason: 'node_drained' | 'node_shutdown'): void {
+    this.closed = true;
+    this.broadcast({ t: 'reconnect', reason });
+    for (const seat of [...this.seats.values()]) {
+      clearTimeout(seat.grace);
+      // A drop, not a leave: they come back on another node (attendance shows the gap until then).
+      if (seat.conn) this.hook('participant.reconnecting', { role: seat.role, user_id: seat.userId, reason });
+      seat.conn?.close(1001, 'lesson moved to another media node');
+    }
+    this.seats.clear();
+    this.dispose();
+  }
+
   /** The node is shutting down: participants are disconnected (their clients reconnect). */
   close(): void {
     this.closed = true;

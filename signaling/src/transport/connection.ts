@@ -20,7 +20,16 @@ export class RequestError extends Error {
 }
 
 export interface ConnectionStats {
+  /** Frames received (all sockets). */
+  frames: number;
+  /** Frames answered with bad_frame / invalid_message / frame_too_large. */
   badFrames: number;
+  rateLimited: number;
+}
+
+export interface RateCap {
+  perSecond: number;
+  burst: number;
 }
 
 /** A handler's result: the response data, and what to do once the response is sent. */
@@ -38,13 +47,14 @@ export class Connection implements RoomConnection {
   private authenticating = false;
   private readonly ws: WebSocket;
   private readonly framing: Framing;
-  private readonly limiter = new RateLimiter(40, 80);
+  private readonly limiter: RateLimiter;
   private rejectedByRate = 0;
   private readonly stats: ConnectionStats;
   private readonly handler: Handler;
   private readonly log: (msg: string, extra?: Record<string, unknown>) => void;
 
-  constructor(ws: WebSocket, framing: Framing, handler: Handler, stats: ConnectionStats, log: Connection['log']) {
+  constructor(ws: WebSocket, framing: Framing, handler: Handler, stats: ConnectionStats, log: Connection['log'], rate: RateCap = { perSecond: 40, burst: 80 }) {
+    this.limiter = new RateLimiter(rate.perSecond, rate.burst);
     this.ws = ws;
     this.framing = framing;
     this.handler = handler;
@@ -61,7 +71,9 @@ export class Connection implements RoomConnection {
   }
 
   onFrame(data: Buffer, isBinary: boolean): void {
+    this.stats.frames++;
     if (!this.limiter.take()) {
+      this.stats.rateLimited++;
       // A client that keeps flooding after being told is cut off.
       if (++this.rejectedByRate > 200) return this.close(1008, 'rate limit exceeded');
       return this.fail(undefined, 'rate_limited', 'too many messages, slow down');

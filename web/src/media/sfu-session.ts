@@ -50,10 +50,15 @@ export class SfuSession implements MediaSession {
     await Promise.all(producers.map((p) => this.consume(p)));
     await this.createSendTransport();
     for (const track of this.local.getTracks()) {
-      const producer = await this.sendTransport!.produce({ track, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
+      // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
+      const producer = await this.sendTransport!.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
       this.producers.set(producer.id, producer);
     }
     if (this.screenTrack) await this.setScreen(this.screenTrack);
+  }
+
+  async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
+    for (const producer of this.producers.values()) if (producer.track === old) await producer.replaceTrack({ track: next });
   }
 
   /** The screen share is a third producer (source 'screen'), added and closed on demand. */
@@ -66,7 +71,7 @@ export class SfuSession implements MediaSession {
       old.close();
       await this.sig.request('sfu.closeProducer', { producerId: old.id }).catch(() => undefined);
     }
-    if (track) this.screenProducer = await this.sendTransport.produce({ track, appData: { source: 'screen' } });
+    if (track) this.screenProducer = await this.sendTransport.produce({ track, stopTracks: false, appData: { source: 'screen' } });
   }
 
   /** After a signaling resume the server kept our transports: new ICE credentials for both. */

@@ -25,6 +25,7 @@ export async function openParticipant(browser: Browser, url: string): Promise<Pa
   const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  if (process.env.DUET_E2E_CONSOLE) page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));
   await page.goto(url);
   return page;
 }

@@ -1,0 +1,163 @@
+// Time to first remote frame: from the moment the second person clicks "join" (the first is
+// already in the room) until BOTH see a frame of the other on screen. Three contenders in the
+// same run, same Chromium, interleaved rounds: a raw RTCPeerConnection pair (no Duet, no
+// signaling server: the floor), Duet P2P, and Duet through the SFU. Prints medians and ratios
+// and writes deploy/bench/results/ttff.json.
+//
+//   bash scripts/in-lo-netns.sh node deploy/bench/ttff/run.ts [rounds]
+//
+// Runs on demand (not in the suite); bounded to a few rounds (default 5; ~1-2 minutes).
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { createDemoLesson } from '@duet/deploy';
+import { assertLoopbackOnly, startStack, type Stack } from '../../../web/test/e2e/stack.ts';
+import { launchBrowser, openParticipant } from '../../../web/test/e2e/browser.ts';
+
+const ROUNDS = Math.max(1, Math.min(15, Number(process.argv[2] ?? 5)));
+const RESULTS = resolve(import.meta.dirname, '../results/ttff.json');
+
+/** Resolves (in the page) with the wall-clock time of the first frame the remote video presents. */
+async function armFirstFrame(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __firstFrameAt?: number };
+    w.__firstFrameAt = undefined;
+    const arm = () => {
+      const v = document.querySelector('[data-testid="remote-video"]') as (HTMLVideoElement & { requestVideoFrameCallback(cb: () => void): number }) | null;
+      if (!v) return void setTimeout(arm, 5);
+      v.requestVideoFrameCallback(() => (w.__firstFrameAt ??= performance.timeOrigin + performance.now()));
+      // A stream swap can orphan the callback: re-arm until a frame was seen.
+      setTimeout(() => w.__firstFrameAt === undefined && arm(), 50);
+    };
+    arm();
+  });
+}
+
+async function firstFrameAt(page: Page, timeoutMs = 30_000): Promise<number> {
+  const handle = await page.waitForFunction(() => (window as unknown as { __firstFrameAt?: number }).__firstFrameAt, undefined, { timeout: timeoutMs, polling: 10 });
+  return (await handle.jsonValue()) as number;
+}
+
+async function now(page: Page): Promise<number> {
+  return page.evaluate(() => performance.timeOrigin + performance.now());
+}
+
+async function duetRound(stack: Stack, browser: Browser, recording: boolean): Promise<number> {
+  const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'ttff', recording });
+  const [tutor, student] = await Promise.all([openParticipant(browser, lesson.tutorUrl), openParticipant(browser, lesson.studentUrl)]);
+  try {
+    await tutor.getByTestId('join').click();
+    await tutor.getByTestId('room').waitFor({ timeout: 20_000 });
+    await student.getByTestId('join').waitFor();
+    // The tutor's <video> is in the DOM; the student's appears with the room.
+    await armFirstFrame(tutor);
+    const t0 = await now(student);
+    await student.getByTestId('join').click();
+    await student.getByTestId('room').waitFor({ timeout: 20_000 });
+    await armFirstFrame(student);
+    const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student)]);
+    return Math.max(a, b) - t0;
+  } finally {
+    await tutor.getByTestId('leave').click().catch(() => undefined);
+    await student.getByTestId('leave').click().catch(() => undefined);
+    await tutor.context().close();
+    await student.context().close();
+  }
+}
+
+/** Two RTCPeerConnections in one page, SDP handed over directly: no server at all. */
+async function rawRound(browser: Browser, origin: string): Promise<number> {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${origin}/healthz`); // any page on a secure (loopback) origin
+    return await page.evaluate(async () => {
+      const video = () => {
+        const v = document.createElement('video');
+        v.muted = true;
+        v.autoplay = true;
+        v.playsInline = true;
+        document.body.append(v);
+        return v as HTMLVideoElement & { requestVideoFrameCallback(cb: () => void): number };
+      };
+      const firstFrame = (v: ReturnType<typeof video>) => new Promise<number>((r) => v.requestVideoFrameCallback(() => r(performance.now())));
+      const media = { audio: true, video: { width: 640, height: 480 } };
+      // "Tutor" is already in: its camera is open before the clock starts, as in Duet.
+      const aStream = await navigator.mediaDevices.getUserMedia(media);
+      const t0 = performance.now();
+      const bStream = await navigator.mediaDevices.getUserMedia(media);
+      const a = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      const b = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      a.onicecandidate = (e) => e.candidate && void b.addIceCandidate(e.candidate);
+      b.onicecandidate = (e) => e.candidate && void a.addIceCandidate(e.candidate);
+      const va = video();
+      const vb = video();
+      a.ontrack = (e) => e.track.kind === 'video' && (va.srcObject = new MediaStream([e.track]));
+      b.ontrack = (e) => e.track.kind === 'video' && (vb.srcObject = new MediaStream([e.track]));
+      const frames = Promise.all([firstFrame(va), firstFrame(vb)]);
+      for (const t of aStream.getTracks()) a.addTrack(t, aStream);
+      for (const t of bStream.getTracks()) b.addTrack(t, bStream);
+      const offer = await a.createOffer();
+      await a.setLocalDescription(offer);
+      await b.setRemoteDescription(offer);
+      const answer = await b.createAnswer();
+      await b.setLocalDescription(answer);
+      await a.setRemoteDescription(answer);
+      const [fa, fb] = await frames;
+      a.close();
+      b.close();
+      for (const t of [...aStream.getTracks(), ...bStream.getTracks()]) t.stop();
+      return Math.max(fa, fb) - t0;
+    });
+  } finally {
+    await context.close();
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return Math.round(s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2);
+};
+
+async function main(): Promise<void> {
+  assertLoopbackOnly();
+  const started = Date.now();
+  const [p2pStack, sfuStack, browser] = await Promise.all([startStack(), startStack({ P2P_ENABLED: 'false' }), launchBrowser()]);
+  const raw: number[] = [];
+  const p2p: number[] = [];
+  const sfu: number[] = [];
+  try {
+    // One warm-up of each (first page load, codec init), not counted.
+    await rawRound(browser, p2pStack.apiUrl);
+    await duetRound(p2pStack, browser, false);
+    await duetRound(sfuStack, browser, false);
+    for (let i = 0; i < ROUNDS; i++) {
+      raw.push(await rawRound(browser, p2pStack.apiUrl));
+      p2p.push(await duetRound(p2pStack, browser, false));
+      sfu.push(await duetRound(sfuStack, browser, false));
+      console.log(`round ${i + 1}/${ROUNDS}: raw ${Math.round(raw.at(-1)!)} ms, p2p ${Math.round(p2p.at(-1)!)} ms, sfu ${Math.round(sfu.at(-1)!)} ms`);
+    }
+  } finally {
+    await browser.close();
+    await Promise.all([p2pStack.stop(), sfuStack.stop()]);
+  }
+  const metrics = { raw_ms: median(raw), p2p_ms: median(p2p), sfu_ms: median(sfu), rounds: ROUNDS };
+  const ratios = { p2p_vs_raw: Math.round((metrics.p2p_ms / metrics.raw_ms) * 100) / 100, sfu_vs_raw: Math.round((metrics.sfu_ms / metrics.raw_ms) * 100) / 100 };
+  const result = {
+    name: 'ttff',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    metrics,
+    ratios,
+    samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), sfu_ms: sfu.map(Math.round) },
+    baseline: 'a raw RTCPeerConnection pair in one page of the same Chromium (no signaling server); time from the second join to the first remote frame on screen at both ends',
+  };
+  mkdirSync(resolve(RESULTS, '..'), { recursive: true });
+  writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
+  console.log(`ttff medians: raw ${metrics.raw_ms} ms, Duet P2P ${metrics.p2p_ms} ms (${ratios.p2p_vs_raw}x), Duet SFU ${metrics.sfu_ms} ms (${ratios.sfu_vs_raw}x) — ${Math.round((Date.now() - started) / 1000)} s; wrote ${RESULTS}`);
+}
+
+await main();
