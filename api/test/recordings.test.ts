@@ -23,7 +23,7 @@ describe.each(DB_KINDS)('recordings (%s)', (kind) => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'duet-recordings-'));
     store = new LocalObjectStore(dir);
-    api = await startApiOn(kind, {}, { store });
+    api = await startApiOn(kind, {}, { objects: store });
   });
   afterAll(async () => {
     await api?.close();
