@@ -62,7 +62,8 @@ async function tracksFlowing(workDir: string, lessonId: string, minRuns = 1): Pr
 async function leave(pages: Page[]): Promise<void> {
   for (const page of pages) {
     await page.getByTestId('leave').click();
-    await page.getByTestId('left').waitFor();
+    await page.getByTestId('confirm-leave').click();
+    await page.getByTestId('post-session').waitFor();
   }
 }
 
