@@ -32,7 +32,9 @@ function placedRuns(m: Manifest): { runs: PlacedRun[]; t0: number; durationS: nu
   const all: { track: TrackEntry; run: RunEntry & { startMs: number } }[] = [];
   for (const track of m.tracks) {
     for (const run of track.runs) {
-      if (run.startMs !== undefined && run.segments.length > 0) all.push({ track, run: run as RunEntry & { startMs: number } });
+      // Segments FFmpeg closed without media, or found unreadable before finalize, are left out.
+      const segments = run.segments.filter((s) => !s.invalid && s.endS > s.startS);
+      if (run.startMs !== undefined && segments.length > 0) all.push({ track, run: { ...run, segments } as RunEntry & { startMs: number } });
     }
   }
   if (all.length === 0) return { runs: [], t0: 0, durationS: 0 };

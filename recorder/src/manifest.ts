@@ -19,6 +19,8 @@ export interface SegmentEntry {
   size: number;
   key: string;
   uploaded: boolean;
+  /** ffprobe could not read it (left out of the final file; the recording is partial). */
+  invalid?: boolean;
 }
 
 export interface RunEntry {

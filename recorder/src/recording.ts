@@ -412,6 +412,8 @@ export class Recording {
       f.error = (err as Error).message;
       log('error', 'finalize failed', { step: f.step, attempt: f.attempts, error: f.error });
       if (f.step === 'compose' && f.attempts < 3) {
+        // A segment FFmpeg could not finish (disk full, killed mid-write) must not sink the rest.
+        await this.dropUnreadableSegments().catch((e: Error) => log('warn', 'segment check failed', { error: e.message }));
         await this.save();
         await new Promise((r) => setTimeout(r, 1000));
         return this.runFinalize();
@@ -426,6 +428,22 @@ export class Recording {
     this.emitHook(newEvent('recording.failed', this.lessonId, { recording_id: this.id, reason, detail: detail.slice(0, 500), partial: this.manifest.partial }));
     this.deps.log('error', 'recording failed', { recordingId: this.id, reason, detail: detail.slice(0, 300) });
     await this.save();
+  }
+
+  private async dropUnreadableSegments(): Promise<void> {
+    for (const t of this.manifest.tracks) {
+      for (const r of t.runs) {
+        for (const s of r.segments) {
+          if (s.invalid) continue;
+          const ok = await probeDuration(this.deps.config.ffprobePath, join(this.dir, r.dir, s.file)).then(() => true, () => false);
+          if (!ok) {
+            s.invalid = true;
+            this.markPartial('unreadable_segment');
+            this.deps.log('warn', 'finalize: leaving out an unreadable segment', { recordingId: this.id, key: s.key });
+          }
+        }
+      }
+    }
   }
 
   /** Segments deleted locally (or recorded on another machine) are fetched back from storage. */

@@ -62,7 +62,8 @@ async function tracksFlowing(workDir: string, lessonId: string, minRuns = 1): Pr
 async function leave(pages: Page[]): Promise<void> {
   for (const page of pages) {
     await page.getByTestId('leave').click();
-    await page.getByTestId('left').waitFor();
+    await page.getByTestId('confirm-leave').click();
+    await page.getByTestId('post-session').waitFor();
   }
 }
 
@@ -134,6 +135,49 @@ describe('recorded lesson', () => {
       const hook = await waitFor('recording.ready webhook', async () => stack.webhooks.find((w) => w.body.type === 'recording.ready' && w.body.session_id === lesson.id));
       expect(hook.signatureValid).toBe(true);
       expect(hook.body.data).toMatchObject({ recording_id: rec.id, partial: false, size_bytes: rec.size_bytes });
+    } finally {
+      await stack.stop();
+      await dataDir.remove();
+    }
+  }, 300_000);
+
+  it('keeps recording when a participant reconnects: new producers become new tracks of the same recording', async () => {
+    const dataDir = await tempDir('duet-rec-stack-');
+    const stack = await startStack({ DUET_DATA_DIR: dataDir.path, RECORDER_SEGMENT_SECONDS: '4', RECORDER_IDLE_STOP_MS: '1500' });
+    try {
+      const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Reconnect e2e', recording: true });
+      const tutor = await joinLesson(browsers[0]!, lesson.tutorUrl);
+      let student = await joinLesson(browsers[1]!, lesson.studentUrl);
+      const workDir = join(dataDir.path, 'recorder');
+      await tracksFlowing(workDir, lesson.id);
+      await sleep(3_000);
+      // The student's tab goes away and comes back (a reconnect within the grace period).
+      await student.context().close();
+      await sleep(1_000);
+      student = await joinLesson(browsers[1]!, lesson.studentUrl);
+      const m = await waitFor('the student camera recorded again', async () => {
+        const x = (await manifests(workDir)).find((r) => r.lessonId === lesson.id);
+        const cams = x?.tracks.filter((t: any) => t.role === 'student' && t.source === 'camera' && t.runs.some((r: any) => r.startMs)) ?? [];
+        return cams.length >= 2 ? x : null;
+      }, 60_000);
+      expect((await manifests(workDir)).filter((r) => r.lessonId === lesson.id)).toHaveLength(1);
+      await sleep(4_000);
+      await leave([tutor, student]);
+      await Promise.all([tutor, student].map((p) => p.context().close()));
+
+      const rec = await readyRecording(stack, lesson.id);
+      expect(rec.status).toBe('ready');
+      expect(rec.id).toBe(m.recordingId);
+      const file = join(tmp.path, 'lesson-reconnect.mp4');
+      await download(rec.url, file);
+      const final = (await manifests(workDir)).find((r) => r.recordingId === rec.id) ?? m;
+      const t0 = Math.min(...final.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs).filter(Boolean)));
+      const cams = final.tracks.filter((t: any) => t.role === 'student' && t.source === 'camera');
+      const lastRun = cams.at(-1).runs.find((r: any) => r.startMs && r.segments.length > 0);
+      const after = (lastRun.startMs - t0) / 1000 + lastRun.segments.at(-1).endS / 2;
+      const { left, right } = await tiles(file, after);
+      expect(isColour(left, 'red'), `tutor tile at ${after}s: ${left}`).toBe(true);
+      expect(isColour(right, 'blue'), `student tile after the reconnect at ${after}s: ${right}`).toBe(true);
     } finally {
       await stack.stop();
       await dataDir.remove();

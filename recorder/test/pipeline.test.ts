@@ -18,7 +18,7 @@ describe('recorder pipeline (synthetic RTP)', () => {
   });
   afterAll(async () => {
     await api?.close();
-    for (const d of dirs) await d.remove();
+    if (!process.env.KEEP_TEST_DIRS) for (const d of dirs) await d.remove();
   });
 
   async function setup() {
@@ -56,7 +56,16 @@ describe('recorder pipeline (synthetic RTP)', () => {
         const uploaded = (m.tracks ?? []).flatMap((t: any) => t.runs.flatMap((r: any) => r.segments.filter((s: any) => s.uploaded)));
         return uploaded.length >= 4 ? true : undefined;
       }, 20_000);
-      await sleep(6_000);
+      // A screen share appears midway and ends before the lesson does.
+      const screen = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'tutor-screen', role: 'tutor', source: 'screen', kind: 'video', codec: VP8 });
+      expect(screen.status).toBe(201);
+      const share = sendVideo(screen.body.port, 'green', { size: '640x360' });
+      // Once FFmpeg has the share's first packet (the encoder may take a while to start here).
+      await eventually(() => (rec.service.recorder.get(rid)!.manifest.tracks.find((t) => t.trackId === 'tutor-screen')?.runs[0]?.startMs ? true : undefined), 30_000);
+      await sleep(5_000);
+      await share.stop();
+      expect((await rec.call('DELETE', `/v1/recordings/${rid}/tracks/tutor-screen`)).status).toBe(202);
+      await sleep(3_000);
     } finally {
       for (const s of senders) await s.stop();
     }
@@ -65,7 +74,9 @@ describe('recorder pipeline (synthetic RTP)', () => {
     const ready = await eventually(async () => {
       const m = JSON.parse(await readFile(join(objectsDir, `recordings/sessions/${lesson.id}/${rid}/manifest.json`), 'utf8').catch(() => '{}'));
       return m.state === 'ready' || m.state === 'failed' ? m : undefined;
-    }, 120_000);
+    }, 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${rec.logs.join('\n')}`);
+    });
     expect(ready.state, JSON.stringify(ready.finalize)).toBe('ready');
     expect(ready.partial).toBe(false);
     const file = join(objectsDir, ready.finalize.outputKey);
@@ -79,6 +90,15 @@ describe('recorder pipeline (synthetic RTP)', () => {
     expect(isColour(await regionColour(file, p.duration / 2, { x: 160, y: 120, w: 320, h: 240 }), 'red')).toBe(true);
     expect(isColour(await regionColour(file, p.duration / 2, { x: 800, y: 120, w: 320, h: 240 }), 'blue')).toBe(true);
     expect(await audioLevel(file, 1, p.duration - 1)).toBeGreaterThan(-30);
+    // The screen share sits below the cameras while it lasted, black before and after.
+    expect(p.streams.find((s) => s.codec_type === 'video'), JSON.stringify(ready.tracks.at(-1))).toMatchObject({ width: 1280, height: 1200 });
+    const t0 = Math.min(...ready.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs)));
+    const share = ready.tracks.find((t: any) => t.trackId === 'tutor-screen').runs[0];
+    const shareStart = (share.startMs - t0) / 1000;
+    const screenRect = { x: 320, y: 480 + 180, w: 640, h: 360 };
+    expect(isColour(await regionColour(file, shareStart + share.segments.at(-1).endS / 2, screenRect), 'green')).toBe(true);
+    expect(isColour(await regionColour(file, Math.max(0.5, shareStart - 2), screenRect), 'black')).toBe(true);
+    expect(isColour(await regionColour(file, p.duration - 0.5, screenRect), 'black')).toBe(true);
     await rec.close();
   }, 180_000);
 });

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../../../web/test/e2e/browser.ts';
+import { CHROMIUM_ARGS, waitFor } from '../../../web/test/e2e/browser.ts';
 
 const run = promisify(execFile);
 
@@ -29,6 +29,8 @@ export async function joinLesson(browser: Browser, url: string): Promise<Page> {
   const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
   const page = await context.newPage();
   await page.goto(url);
+  await page.getByTestId('prejoin').waitFor({ timeout: 30_000 });
+  await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled(), 30_000);
   await page.getByTestId('join').click();
   await page.getByTestId('room').waitFor({ timeout: 30_000 });
   return page;

@@ -1,7 +1,7 @@
 // Lesson recordings: the list (participants or the API key) and the file itself, streamed with
 // HTTP Range so players can seek. The file URL works with its signature alone (for <video src>)
 // or with the same Bearer credentials as the list.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
 import { requireKeyOrToken } from '../../services/auth-service.ts';
@@ -23,7 +23,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
     return listRecordingsFor(ctx, req.params.id, caller);
   });
 
-  const serveFile = async (req: { params: FileParams; query: FileQuery; headers: Record<string, string | string[] | undefined> }, reply: import('fastify').FastifyReply, head: boolean) => {
+  const serveFile = async (req: { params: FileParams; query: FileQuery; headers: Record<string, string | string[] | undefined> }, reply: FastifyReply) => {
     const { id, recordingId } = req.params;
     const bearer = bearerOf(req as never);
     if (req.query.sig !== undefined || bearer === undefined) checkRecordingUrl(ctx, id, recordingId, req.query);
@@ -46,13 +46,9 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
       .header('cache-control', 'private, max-age=300')
       .header('content-disposition', `inline; filename="lesson-${id}-recording.mp4"`);
     if (read.range) reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`);
-    if (head) {
-      read.body.destroy();
-      return reply.send();
-    }
-    return reply.send(read.body);
+    return reply.send(read.body); // for HEAD, Fastify keeps these headers and drops the body
   };
   const opts = { schema: { params: FileParams, querystring: FileQuery } };
   // Fastify answers HEAD from this GET route (headers only).
-  app.get<{ Params: FileParams; Querystring: FileQuery }>('/v1/sessions/:id/recordings/:recordingId/file', opts, (req, reply) => serveFile(req, reply, req.method === 'HEAD'));
+  app.get<{ Params: FileParams; Querystring: FileQuery }>('/v1/sessions/:id/recordings/:recordingId/file', opts, (req, reply) => serveFile(req, reply));
 }
