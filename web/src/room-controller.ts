@@ -168,7 +168,9 @@ export class RoomController {
       this.fail(screenError('connection_lost'));
     });
     try {
+      performance.mark('duet:media-ready');
       const hello = await sig.connect(join.signaling_url, this.token);
+      performance.mark('duet:hello');
       this.applyHello(hello);
       this.state.set({ phase: 'room' });
       if (hello.mode === 'sfu') await this.startMedia(this.newSfuSession());
@@ -365,6 +367,7 @@ export class RoomController {
   }
 
   private onMode(mode: RoomMode, initiator: boolean, reason: ModeReason): void {
+    performance.mark(`duet:mode-${mode}`);
     this.state.set({ mode, modeReason: reason });
     const { local, join } = this.state.get();
     if (mode === 'p2p') {
@@ -453,6 +456,7 @@ export class RoomController {
   private remoteHandlers(): RemoteMediaHandlers {
     return {
       onTrack: (track, source) => {
+        performance.mark(`duet:track-${source}`);
         if (source === 'screen') {
           this.state.set({ remoteScreen: new MediaStream([track]) });
           return;
@@ -472,7 +476,10 @@ export class RoomController {
         if (!remote || !remote.getTracks().includes(track)) return;
         this.state.set({ remote: new MediaStream(remote.getTracks().filter((t) => t !== track)) });
       },
-      onConnectionState: (media) => this.state.set({ media }),
+      onConnectionState: (media) => {
+        performance.mark(`duet:media-${media}`);
+        this.state.set({ media });
+      },
     };
   }
 

@@ -57,6 +57,11 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     await student.getByTestId('room').waitFor({ timeout: 20_000 });
     await armFirstFrame(student);
     const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student)]);
+    if (process.env.TTFF_TRACE) {
+      // Where the time went, on the joining side (performance marks the room sets).
+      const marks = await student.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
+      console.log(`  ${recording ? 'rec' : ''} trace: ${marks.filter(([n]) => n.startsWith('duet:')).map(([n, t]) => `${n}+${Math.round(t - t0)}`).join(' ')} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
+    }
     return Math.max(a, b) - t0;
   } finally {
     await tutor.getByTestId('leave').click().catch(() => undefined);

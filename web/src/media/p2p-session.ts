@@ -91,6 +91,7 @@ export class P2PSession implements MediaSession {
   private async onSignal(signal: P2PSignal): Promise<void> {
     if (this.closed) return;
     if (signal.kind === 'offer') {
+      performance.mark('duet:p2p-offer');
       if (signal.sources) this.sources = { ...signal.sources };
       await this.pc.setRemoteDescription({ type: 'offer', sdp: signal.sdp });
       await this.attachLocalTracks();
@@ -99,6 +100,7 @@ export class P2PSession implements MediaSession {
       await this.pc.setLocalDescription(answer);
       await this.send({ kind: 'answer', sdp: answer.sdp ?? '' });
     } else if (signal.kind === 'answer') {
+      performance.mark('duet:p2p-answer');
       await this.pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
       await this.flushCandidates();
     } else {
