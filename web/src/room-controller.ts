@@ -145,16 +145,11 @@ export class RoomController {
     const join = this.state.get().join;
     if (!join || !this.token) return;
     this.state.set({ phase: 'connecting' });
-    let local: MediaStream;
-    try {
-      local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-    } catch {
-      return this.fail(screenError('camera_denied'));
-    }
-    this.state.set({ local, remote: new MediaStream(), remoteScreen: null });
     const sig = new SignalingClient();
     this.sig = sig;
-    sig.onNotification((n) => this.onNotification(n));
+    // Notifications that arrive before the camera is open (hello may win the race) wait.
+    let early: Notification[] | null = [];
+    sig.onNotification((n) => (early ? early.push(n) : this.onNotification(n)));
     sig.onReconnecting(() => this.state.set({ reconnecting: true }));
     sig.onResumed((hello) => void this.onResumed(hello));
     sig.onClose((code, reason) => {
@@ -167,19 +162,39 @@ export class RoomController {
       }
       this.fail(screenError('connection_lost'));
     });
-    try {
-      performance.mark('duet:media-ready');
-      const hello = await sig.connect(join.signaling_url, this.token);
-      performance.mark('duet:hello');
-      this.applyHello(hello);
-      this.state.set({ phase: 'room' });
-      if (hello.mode === 'sfu') await this.startMedia(this.newSfuSession());
-    } catch (err) {
-      this.closeMedia();
-      sig.close();
-      if (err instanceof SignalingError) return this.fail(screenError(err.code, err.message));
-      this.fail(screenError('video_unavailable'));
+    const openCamera = () => navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null);
+    const connect = () => sig.connect(join.signaling_url, this.token!).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    // With camera permission already granted (the usual case after the pre-join preview), the
+    // camera and the hello run side by side; otherwise nobody is seated before the camera is on.
+    let local: MediaStream | null;
+    let hello: HelloData | Error;
+    if (await cameraAlreadyAllowed()) {
+      [local, hello] = await Promise.all([openCamera(), connect()]);
+    } else {
+      local = await openCamera();
+      hello = local ? await connect() : new Error('no camera');
     }
+    performance.mark('duet:media-ready');
+    if (!local) {
+      this.leaving = true;
+      if (!(hello instanceof Error)) await sig.request('leave', {}).catch(() => undefined);
+      sig.close();
+      return this.fail(screenError('camera_denied'));
+    }
+    if (hello instanceof Error) {
+      for (const t of local.getTracks()) t.stop();
+      sig.close();
+      if (hello instanceof SignalingError) return this.fail(screenError(hello.code, hello.message));
+      return this.fail(screenError('video_unavailable'));
+    }
+    performance.mark('duet:hello');
+    this.state.set({ local, remote: new MediaStream(), remoteScreen: null });
+    this.applyHello(hello);
+    this.state.set({ phase: 'room' });
+    const pending = early;
+    early = null;
+    for (const n of pending) this.onNotification(n);
+    if (hello.mode === 'sfu' && !this.session) await this.startMedia(this.newSfuSession());
   }
 
   toggleMic(): void {
@@ -507,5 +522,18 @@ export class RoomController {
 
   private fail(error: ScreenError): void {
     this.state.set({ phase: 'error', error });
+  }
+}
+
+/** True when the browser will open the camera without asking (permission already granted). */
+async function cameraAlreadyAllowed(): Promise<boolean> {
+  try {
+    const [cam, mic] = await Promise.all([
+      navigator.permissions.query({ name: 'camera' as PermissionName }),
+      navigator.permissions.query({ name: 'microphone' as PermissionName }),
+    ]);
+    return cam.state === 'granted' && mic.state === 'granted';
+  } catch {
+    return false; // browsers without these permission names
   }
 }
