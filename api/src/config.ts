@@ -4,6 +4,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadNodeRegistryConfig, type NodeRegistryConfig } from './nodes/node-config.ts';
+import { EVENT_TYPES, isEventType } from './events/event.ts';
+import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; /** null = in memory (tests) */ dataDir: string | null }
@@ -18,6 +21,8 @@ export interface IceServer {
 export interface WebhookEndpoint {
   url: string;
   secret: string;
+  /** Event types sent to this endpoint; null = all. */
+  types: string[] | null;
 }
 
 export interface MediaNode {
@@ -37,6 +42,8 @@ export interface ApiConfig {
   /** Base for join URLs; null = derived from the address the server actually listens on. */
   publicUrl: string | null;
   database: DatabaseConfig;
+  /** Object storage for resources and recordings (OBJECTS_DIR, or S3_* when S3_BUCKET is set). */
+  storage: StorageConfig;
   apiKeySha256: Buffer;
   joinTokenSecret: string;
   internalHookSecret: string;
@@ -72,6 +79,8 @@ export interface ApiConfig {
   webhookMaxAttempts: number;
   webDistDir: string;
   logLevel: string;
+  /** Registered media nodes: heartbeats, placement policy, drain (api/src/nodes). */
+  nodes: NodeRegistryConfig;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +181,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     database = { kind: 'pglite', dataDir: null };
   }
 
+  const storage = parseStorageConfig(env as NodeJS.ProcessEnv, resolve(str('DUET_DATA_DIR') ?? './data'));
+  problems.push(...storage.problems);
+
   const apiKey = secret('DUET_API_KEY', 24);
   const joinTokenSecret = secret('JOIN_TOKEN_SECRET', 32);
   const internalHookSecret = secret('INTERNAL_HOOK_SECRET', 32);
@@ -206,7 +218,15 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     if (o.secret.length < 16) problems.push(`WEBHOOK_ENDPOINTS[${i}].secret must be at least 16 characters`);
     const u = url(`WEBHOOK_ENDPOINTS[${i}].url`, o.url, ['http:', 'https:']);
     if (webhookEndpoints.some((w) => w.url === u)) problems.push(`WEBHOOK_ENDPOINTS[${i}].url is listed twice`);
-    webhookEndpoints.push({ url: u, secret: o.secret });
+    let types: string[] | null = null;
+    if (o.types !== undefined) {
+      if (!Array.isArray(o.types) || o.types.length === 0 || !o.types.every((t) => typeof t === 'string' && isEventType(t))) {
+        problems.push(`WEBHOOK_ENDPOINTS[${i}].types must be a non-empty list of event types (${EVENT_TYPES.join(', ')})`);
+      } else {
+        types = o.types as string[];
+      }
+    }
+    webhookEndpoints.push({ url: u, secret: o.secret, types });
   });
 
   const signalingPublicUrl = url('SIGNALING_PUBLIC_URL', str('SIGNALING_PUBLIC_URL') ?? 'ws://127.0.0.1:8090/ws', [
@@ -268,6 +288,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     port,
     publicUrl,
     database,
+    storage: storage.config,
     apiKeySha256: sha256(apiKey),
     joinTokenSecret,
     internalHookSecret,
@@ -298,6 +319,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 30, 1, 1000),
     webDistDir: resolve(str('WEB_DIST_DIR') ?? resolve(REPO_ROOT, 'web/dist')),
     logLevel,
+    nodes: loadNodeRegistryConfig(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -3,10 +3,13 @@
 import type { Logger } from 'pino';
 import type { ApiConfig } from './config.ts';
 import type { Sql } from './db/connect.ts';
+import type { ObjectStore } from './storage/object-store.ts';
 
 export interface AppContext {
   config: ApiConfig;
   sql: Sql;
+  /** Object storage (resources, recordings). */
+  objects: ObjectStore;
   log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   now(): Date;
   /** Base URL for join links (PUBLIC_URL, or the address actually listened on). */

@@ -4,20 +4,32 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.ts';
 import type { AppContext } from './context.ts';
+import { createObjectStore, type ObjectStore } from './storage/index.ts';
 import { openDatabase, type Database, type Sql } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
-import { installErrorHandling } from './http/error-handling.ts';
+import { errorBody, installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
+import { nodeRoutes } from './http/routes/nodes.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
+import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
+import { resourceRoutes } from './http/routes/resources.ts';
+import { registerWebhookRoutes } from './http/routes/webhooks.ts';
+import { registerRecordingRoutes } from './http/routes/recordings.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
+import { registerSecurity } from './http/security.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
+import { createLessonJobs, runLessonJobsOnce, type LessonJobResult } from './jobs/lesson-jobs.ts';
 
 export interface ApiServerOptions {
   /** Clock for lesson windows (tests); defaults to the wall clock. */
   now?: () => Date;
   /** Where log lines go (default stdout); tests capture them to check that no secret is logged. */
   logStream?: { write(line: string): void };
+  /** Object storage to use instead of the one the storage config describes (tests, all-in-one). */
+  objects?: ObjectStore;
+  /** Run the lesson jobs on a timer (default true; tests drive them with runLessonJobs()). */
+  lessonJobs?: boolean;
 }
 
 export interface ApiServer {
@@ -26,6 +38,8 @@ export interface ApiServer {
   close(): Promise<void>;
   /** The database connection (after start): for tests and operator tooling. */
   readonly sql: Sql;
+  /** One pass of the no-show / auto-end job now (it also runs every LESSON_JOBS_INTERVAL_MS). */
+  runLessonJobs(): Promise<LessonJobResult>;
 }
 
 /** Never log credentials: bearer tokens, API keys, hook signatures, cookies. */
@@ -38,25 +52,56 @@ export const LOG_REDACT_PATHS = [
   'headers["duet-signature"]',
   'token',
   '*.token',
+  'secret',
+  '*.secret',
+  'credential',
+  '*.credential',
+  'password',
+  '*.password',
+  'sig',
+  '*.sig',
 ];
+
+/** Signed download URLs carry their credential in the query: log the URL with `sig` masked. */
+export function scrubUrl(url: string): string {
+  return url.replace(/([?&](?:sig|token|signature)=)[^&#]*/gi, '$1[redacted]');
+}
 
 export function createApiServer(config: ApiConfig, options: ApiServerOptions = {}): ApiServer {
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method: string; url: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: req.method,
+          url: scrubUrl(req.url),
+          hostname: req.hostname,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: 256 * 1024,
     // Reject rather than silently coerce or drop: "true" is not a boolean, unknown fields are errors.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     trustProxy: false,
+    // Errors raised by the router itself (a path parameter that is too long, a bad URL encoding)
+    // leave in the same `{error: {code, message}}` shape as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      const code = status === 414 ? 'uri_too_long' : 'bad_request';
+      void (reply as unknown as { code(n: number): { send(b: unknown): unknown } }).code(status).send(errorBody(code, err.message));
+    },
   });
 
   let db: Database | null = null;
   let listeningUrl: string | null = null;
+  const objects = options.objects ?? createObjectStore(config.storage);
   const ctx: AppContext = {
     config,
+    objects,
     get sql(): Sql {
       if (!db) throw new Error('the API server is not started');
       return db.sql;
@@ -67,13 +112,23 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     eventsCommitted: () => deliveries.kick(),
   };
   const deliveries = createWebhookDeliveryLoop(ctx);
+  const lessonJobs = createLessonJobs(ctx);
 
   installErrorHandling(app);
   // JSON only: any other body type is answered 415 instead of failing validation as a string.
   app.removeContentTypeParser('text/plain');
-  registerHealthRoutes(app);
-  registerSessionRoutes(app, ctx);
+  // Plugins first, routes after them (the rate limiter and helmet attach to routes as they are added).
+  registerSecurity(app, config);
+  app.register(async (scope) => {
+    registerHealthRoutes(scope);
+    registerSessionRoutes(scope, ctx);
+    registerLessonContentRoutes(scope, ctx);
+    registerWebhookRoutes(scope, ctx);
+    registerRecordingRoutes(scope, ctx, ctx.objects);
+  });
+  app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
+  app.register(nodeRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 
   let started = false;
@@ -81,6 +136,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
 
   async function close(): Promise<void> {
     closing ??= (async () => {
+      await lessonJobs.stop();
       await deliveries.stop();
       await app.close();
       const d = db;
@@ -107,6 +163,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
         const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
         listeningUrl = `http://${host}:${addr.port}`;
         deliveries.start();
+        if (options.lessonJobs !== false) lessonJobs.start();
         return { url: listeningUrl };
       } catch (err) {
         await close().catch(() => {});
@@ -114,5 +171,6 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       }
     },
     close,
+    runLessonJobs: () => runLessonJobsOnce(ctx),
   };
 }

@@ -1,4 +1,5 @@
 // Configuration, start-up (migrations, restart on the same database) and what reaches the logs.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadApiConfig } from '../src/config.ts';
 import { loadMigrations, migrate } from '../src/db/migrate.ts';
@@ -165,12 +166,17 @@ describe.each(DB_KINDS)('start-up and restart (%s)', (kind) => {
       await api.request('POST', `/v1/sessions/${lesson.id}/join`, { token });
       await api.request('GET', `/internal/sessions/${lesson.id}`, { token: HOOK_SECRET });
       await api.request('GET', `/v1/sessions/${lesson.id}`, { token: `${API_KEY}-wrong` });
+      // A signed download URL: its signature is a credential too.
+      const sig = 'ab'.repeat(32);
+      await api.request('GET', `/v1/sessions/${lesson.id}/resources/${randomUUID()}/content?exp=99&sig=${sig}`);
+      await api.request('GET', `/v1/sessions/${lesson.id}?token=${token}`);
       // Code that logs headers or a token by mistake still logs no secret.
       api.server.app.log.info({ headers: { authorization: `Bearer ${token}`, 'duet-signature': 't=1,v1=ab' }, token }, 'probe');
       const all = lines.join('');
       expect(all).toContain('"msg":"probe"');
       expect(all).toContain('[redacted]');
-      for (const secret of [API_KEY, JOIN_SECRET, HOOK_SECRET, token, 'v1=ab']) expect(all).not.toContain(secret);
+      expect(all).toContain('sig=[redacted]');
+      for (const secret of [API_KEY, JOIN_SECRET, HOOK_SECRET, token, 'v1=ab', sig]) expect(all).not.toContain(secret);
     } finally {
       await api.close();
     }

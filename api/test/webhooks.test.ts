@@ -153,7 +153,10 @@ describe.each(DB_KINDS)('webhook outbox across a restart (%s)', (kind) => {
       const first = await startApi(db.url, { ...env, WEBHOOK_ENDPOINTS: JSON.stringify([endpoint, removed]) });
       const lesson = await createLesson(first);
       await runLesson(first, lesson);
-      await eventually(() => (receiver.received.filter((r) => r.path === '/hooks').length >= 7 ? true : undefined));
+      await eventually(async () => {
+        const rows = await first.server.sql`select attempts from webhook_deliveries where endpoint_url = ${endpoint.url}`;
+        return rows.length === 7 && rows.every((r) => r.attempts >= 1) ? true : undefined;
+      });
       // Not delivered yet: each row was tried, failed and waits for its next attempt.
       const pending = await first.server.sql`
         select status, attempts from webhook_deliveries where endpoint_url = ${endpoint.url}`;

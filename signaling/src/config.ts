@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
 import { DEFAULT_TIMINGS, type RoomTimings } from './room/room.ts';
+import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 
 export interface SignalingConfig {
   host: string;
@@ -20,6 +21,9 @@ export interface SignalingConfig {
   rate: { perSecond: number; burst: number };
   /** Where hooks wait on disk until the API acknowledges them. */
   hookSpoolDir: string;
+  /** Registration with the API as one of many nodes (NODE_ID...); null = not registered. */
+  node: NodeConfig | null;
+  shutdown: ShutdownConfig;
 }
 
 export class SignalingConfigError extends Error {}
@@ -62,14 +66,17 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
   } catch {
     throw new SignalingConfigError(`API_INTERNAL_URL must be a URL, got "${apiInternalUrl}"`);
   }
+  const host = env.SIGNALING_HOST || '127.0.0.1';
+  const port = int(env, 'SIGNALING_PORT', 8090, 0, 65535);
+  const media = loadMediaConfig(env);
   return {
-    host: env.SIGNALING_HOST || '127.0.0.1',
-    port: int(env, 'SIGNALING_PORT', 8090, 0, 65535),
+    host,
+    port,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
     joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET', 32),
     internalHookSecret: required(env, 'INTERNAL_HOOK_SECRET', 32),
     p2pEnabled: bool(env, 'P2P_ENABLED', true),
-    media: loadMediaConfig(env),
+    media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),
     helloTimeoutMs: int(env, 'SIGNALING_HELLO_TIMEOUT_MS', 10_000, 500, 120_000),
     timings: {
@@ -81,5 +88,7 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     },
     rate: { perSecond: int(env, 'SIGNALING_RATE_PER_SEC', 40, 1, 1_000_000), burst: int(env, 'SIGNALING_RATE_BURST', 80, 1, 1_000_000) },
     hookSpoolDir: env.HOOK_SPOOL_DIR || join(env.DUET_DATA_DIR || 'data', 'hook-spool'),
+    node: loadNodeConfig(env, { host, port, mediaAddress: media.announcedAddress, workers: media.numWorkers }),
+    shutdown: loadShutdownConfig(env),
   };
 }

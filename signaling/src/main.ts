@@ -13,6 +13,15 @@ const server = await createSignalingServer(config);
 await server.start();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void server.close().then(() => process.exit(0));
+    // Graceful: no new lessons, running ones get SHUTDOWN_DRAIN_DEADLINE_MS, the rest move to another node.
+    const hardStop = setTimeout(() => process.exit(1), config.shutdown.drainDeadlineMs + 15_000);
+    hardStop.unref();
+    void server.node
+      .shutdown(config.shutdown.drainDeadlineMs)
+      .then(() => server.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   });
 }

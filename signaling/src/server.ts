@@ -10,8 +10,11 @@ import type { SignalingConfig } from './config.ts';
 import { ApiClient } from './api-client.ts';
 import { HookSender } from './hooks/hook-sender.ts';
 import { RoomRegistry } from './room/registry.ts';
+import { recorderClientFromEnv } from './recording/index.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { createHandler } from './transport/handlers.ts';
+import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
+import { handleNodeHttp } from './node/node-http.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
@@ -27,6 +30,8 @@ export interface SignalingServer {
   stats(): { connections: number; rooms: number; frames: number; badFrames: number; rateLimited: number; pendingHooks: number };
   hooks: HookSender;
   pool: WorkerPool;
+  /** Registration, drain and graceful shutdown as one node of many (src/node). */
+  node: MediaNodeRuntime;
 }
 
 function sameSecret(given: string | undefined, expected: string): boolean {
@@ -52,10 +57,12 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     timings: config.timings,
     emitHook: (event) => hooks.send(event),
     log,
+    recorder: recorderClientFromEnv(process.env, config.internalHookSecret, log),
   });
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret);
+  const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log });
 
   const http = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -64,6 +71,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     };
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true, workers: pool.workers().length });
+    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length })) return;
     if (req.method === 'GET' && url.pathname === '/internal/load') {
       // Placement figures for the API (which node gets the next lesson): per worker and totals.
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
@@ -125,6 +133,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
   return {
     hooks,
     pool,
+    node,
     async start() {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -134,9 +143,11 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
       const url = `http://${config.host}:${port}`;
       log('info', 'signaling listening', { url, p2p: config.p2pEnabled, workers: pool.workers().length });
+      node.start();
       return { url, wsUrl: `ws://${config.host}:${port}/ws` };
     },
     async close() {
+      await node.stop();
       clearInterval(heartbeat);
       registry.closeAll();
       for (const ws of wss.clients) ws.terminate();

@@ -6,7 +6,8 @@ import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
 import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media/media-session.ts';
 import { P2PSession } from './media/p2p-session.ts';
-import { SfuSession } from './media/sfu-session.ts';
+import type { SfuSession } from './media/sfu-session.ts';
+import { openTrack } from './lib/devices.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 
 export type Phase = 'loading' | 'prejoin' | 'connecting' | 'room' | 'left' | 'error';
@@ -116,6 +117,8 @@ export class RoomController {
   /** Make before break: the P2P session kept alive while the SFU one comes up. */
   private draining: P2PSession | undefined;
   private leaving = false;
+  /** Bumped on every mode notification, so a media path set up asynchronously for an older one is dropped. */
+  private modeGeneration = 0;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
   /** Test switches (e2e): see window.__duet.test. */
   readonly testSwitches = { blockP2P: false };
@@ -141,7 +144,8 @@ export class RoomController {
     }
   }
 
-  async enter(): Promise<void> {
+  /** `preset`: the tracks the pre-join device check already opened (no second prompt). */
+  async enter(preset?: MediaStream): Promise<void> {
     const join = this.state.get().join;
     if (!join || !this.token) return;
     this.state.set({ phase: 'connecting' });
@@ -162,13 +166,14 @@ export class RoomController {
       }
       this.fail(screenError('connection_lost'));
     });
-    const openCamera = () => navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null);
+    // The pre-join screen may hand over the stream it already opened (chosen devices).
+    const openCamera = () => (preset ? Promise.resolve(preset) : navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null));
     const connect = () => sig.connect(join.signaling_url, this.token!).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     // With camera permission already granted (the usual case after the pre-join preview), the
     // camera and the hello run side by side; otherwise nobody is seated before the camera is on.
     let local: MediaStream | null;
     let hello: HelloData | Error;
-    if (await cameraAlreadyAllowed()) {
+    if (preset || (await cameraAlreadyAllowed())) {
       [local, hello] = await Promise.all([openCamera(), connect()]);
     } else {
       local = await openCamera();
@@ -194,7 +199,9 @@ export class RoomController {
     const pending = early;
     early = null;
     for (const n of pending) this.onNotification(n);
-    if (hello.mode === 'sfu' && !this.session) await this.startMedia(this.newSfuSession());
+    const modeSeen = pending.some((n) => n.t === 'mode');
+    if (hello.mode === 'sfu' && !modeSeen && !this.session) await this.startMedia(await this.newSfuSession());
+    else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
 
   toggleMic(): void {
@@ -260,6 +267,30 @@ export class RoomController {
     }
   }
 
+  /** Sends a chat message that failed again, with the same id (the server dedupes). */
+  async retryChat(id: string): Promise<void> {
+    const p = this.state.get().chatPending.find((x) => x.id === id);
+    if (!p || !this.sig) return;
+    this.state.set({ chatPending: this.state.get().chatPending.map((x) => (x.id === id ? { ...x, failed: false } : x)) });
+    await this.deliverChat(id, p.text);
+  }
+
+  /** Switches the camera or microphone during the call: the new track replaces the old one on
+   *  the wire (no renegotiation) and in the local stream every media path shares. */
+  async switchDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
+    const local = this.state.get().local;
+    if (!local) return;
+    const old = kind === 'audio' ? local.getAudioTracks()[0] : local.getVideoTracks()[0];
+    if (old?.getSettings().deviceId === deviceId) return;
+    const next = await openTrack(kind, deviceId);
+    next.enabled = kind === 'audio' ? this.state.get().micOn : this.state.get().camOn;
+    if (old) await this.session?.replaceTrack(old, next);
+    if (old) local.removeTrack(old);
+    local.addTrack(next);
+    old?.stop();
+    this.state.set({ local }); // the same stream object: every media path shares it
+  }
+
   /** Small app messages to the other side (whiteboard cursors, quiz answers...). */
   async sendAppData(topic: string, data: unknown): Promise<void> {
     await this.sig?.request('app.data', { topic, data });
@@ -319,7 +350,7 @@ export class RoomController {
     if (!hello.resumed || hello.mode !== before || !this.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
       this.closeMedia(true);
-      if (hello.mode === 'sfu') await this.startMedia(this.newSfuSession());
+      if (hello.mode === 'sfu') await this.startMedia(await this.newSfuSession());
     } else {
       await this.session.resumed().catch((err) => console.warn('media resume failed', err));
     }
@@ -383,6 +414,7 @@ export class RoomController {
 
   private onMode(mode: RoomMode, initiator: boolean, reason: ModeReason): void {
     performance.mark(`duet:mode-${mode}`);
+    const gen = ++this.modeGeneration;
     this.state.set({ mode, modeReason: reason });
     const { local, join } = this.state.get();
     if (mode === 'p2p') {
@@ -400,7 +432,8 @@ export class RoomController {
       else {
         // First SFU session, or the router was rebuilt (media_restarted): set it up (again).
         this.closeMedia(true);
-        void this.startMedia(this.newSfuSession());
+        // The SFU code loads lazily: a newer mode change meanwhile wins.
+        void this.newSfuSession().then((sfu) => (gen === this.modeGeneration ? this.startMedia(sfu) : sfu.close()));
       }
     } else {
       this.closeMedia(true);
@@ -419,6 +452,7 @@ export class RoomController {
     const staged: [MediaStreamTrack, TrackSource][] = [];
     let live = false;
     const direct = this.remoteHandlers();
+    const SfuSession = await loadSfuSession();
     const sfu = new SfuSession(this.sig, local, join.ice_servers, {
       onTrack: (track, source) => (live ? direct.onTrack(track, source) : staged.push([track, source])),
       onTrackEnded: (track, source) => direct.onTrackEnded(track, source),
@@ -439,7 +473,8 @@ export class RoomController {
     await this.sig.request('sfu.ready', {}).catch(() => undefined);
   }
 
-  private newSfuSession(): SfuSession {
+  private async newSfuSession(): Promise<SfuSession> {
+    const SfuSession = await loadSfuSession();
     const { local, join } = this.state.get();
     return new SfuSession(this.sig!, local!, join!.ice_servers, this.remoteHandlers(), this.currentScreenTrack());
   }
@@ -536,4 +571,12 @@ async function cameraAlreadyAllowed(): Promise<boolean> {
   } catch {
     return false; // browsers without these permission names
   }
+}
+
+let sfuModule: Promise<typeof import('./media/sfu-session.ts')> | undefined;
+
+/** mediasoup-client loads only when a lesson uses the SFU (its own chunk; see the bundle test). */
+function loadSfuSession(): Promise<typeof SfuSession> {
+  sfuModule ??= import('./media/sfu-session.ts');
+  return sfuModule.then((m) => m.SfuSession);
 }

@@ -127,3 +127,37 @@ export function assertNoFields(body: unknown): void {
     throw new ApiError(400, 'validation_failed', 'this request takes no body fields (send nothing or {})');
   }
 }
+
+export const NoteBody = Type.Object({ text: Type.String({ maxLength: 20000 }) }, { additionalProperties: false });
+export type NoteBody = Static<typeof NoteBody>;
+
+export const RoleQuery = Type.Object({ role: Type.Optional(RoleLiteral) }, { additionalProperties: false });
+export type RoleQuery = Static<typeof RoleQuery>;
+
+export const FeedbackBody = Type.Object(
+  {
+    rating: Type.Integer({ minimum: 1, maximum: 5 }),
+    comment: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type FeedbackBody = Static<typeof FeedbackBody>;
+
+export const AnalyticsBody = Type.Object(
+  {
+    type: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' }),
+    at: Type.String({ format: 'date-time' }),
+    data: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { maxProperties: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type AnalyticsBody = Static<typeof AnalyticsBody>;
+
+export const AnalyticsQuery = Type.Object(
+  {
+    type: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  },
+  { additionalProperties: false },
+);
+export type AnalyticsQuery = Static<typeof AnalyticsQuery>;

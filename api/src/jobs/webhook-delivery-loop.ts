@@ -24,8 +24,9 @@ export interface WebhookDeliveryLoop {
 
 export function createWebhookDeliveryLoop(ctx: AppContext): WebhookDeliveryLoop {
   const { config, log } = ctx;
-  // The lease must outlive a whole batch of requests running in parallel.
-  const leaseMs = config.webhookTimeoutMs + 30_000;
+  // The lease must outlive a whole batch of requests running in parallel (each bounded by the
+  // timeout); after a crash, leased rows are sent again once it runs out.
+  const leaseMs = config.webhookTimeoutMs + 5_000;
   let stopped = true;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
@@ -66,6 +67,12 @@ export function createWebhookDeliveryLoop(ctx: AppContext): WebhookDeliveryLoop 
     const endpoint = config.webhookEndpoints.find((e) => e.url === d.endpointUrl);
     if (!endpoint) {
       await markAttemptFailed(ctx.sql, d.id, 'endpoint is no longer configured', null, null);
+      return;
+    }
+    const ageMs = Date.now() - d.createdAt.getTime();
+    if (ageMs > config.webhookMaxAgeSeconds * 1000) {
+      await markAttemptFailed(ctx.sql, d.id, `not delivered within the maximum age of ${config.webhookMaxAgeSeconds} s`, null, null, false);
+      log.warn({ eventId: d.event.id, url: endpoint.url }, 'webhook delivery expired (maximum age)');
       return;
     }
     const body = JSON.stringify(d.event);

@@ -10,6 +10,8 @@ export interface ClaimedDelivery {
   id: string;
   endpointUrl: string;
   attempts: number;
+  /** When the row was written (the outbox commit): the maximum age counts from here. */
+  createdAt: Date;
   event: DuetEvent;
 }
 
@@ -19,6 +21,7 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
       id: string;
       endpoint_url: string;
       attempts: number;
+      queued_at: Date;
       event_id: string;
       type: EventType;
       session_id: string;
@@ -36,15 +39,16 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
       update webhook_deliveries d
          set next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
         from due where d.id = due.id
-      returning d.id, d.endpoint_url, d.attempts, d.event_id
+      returning d.id, d.endpoint_url, d.attempts, d.event_id, d.created_at
     )
-    select l.id, l.endpoint_url, l.attempts, l.event_id, e.type, e.session_id, e.created_at, e.data
+    select l.id, l.endpoint_url, l.attempts, l.created_at as queued_at, l.event_id, e.type, e.session_id, e.created_at, e.data
       from leased l join events e on e.id = l.event_id
      order by e.created_at, l.id`;
   return rows.map((r) => ({
     id: r.id,
     endpointUrl: r.endpoint_url,
     attempts: r.attempts,
+    createdAt: r.queued_at,
     event: toEvent({ id: r.event_id, type: r.type, session_id: r.session_id, created_at: r.created_at, data: r.data }),
   }));
 }
@@ -65,10 +69,11 @@ export async function markAttemptFailed(
   error: string,
   statusCode: number | null,
   retryInMs: number | null,
+  countAttempt = true,
 ): Promise<void> {
   await q`
     update webhook_deliveries
-       set attempts = attempts + 1,
+       set attempts = attempts + ${countAttempt ? 1 : 0},
            last_error = ${error.slice(0, 1000)},
            last_status_code = ${statusCode},
            status = ${retryInMs === null ? 'failed' : 'pending'},
@@ -97,4 +102,64 @@ export async function listDeliveries(q: Queryable, eventId?: string): Promise<De
     select event_id, endpoint_url, status, attempts, last_error, last_status_code, delivered_at
       from webhook_deliveries ${eventId === undefined ? q`` : q`where event_id = ${eventId}`}
      order by id`;
+}
+
+export interface DeliveryLogRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  session_id: string;
+  endpoint_url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  next_attempt_at: Date;
+  delivered_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The delivery log, newest first, keyset-paged by id. */
+export async function deliveryLog(
+  q: Queryable,
+  f: { status?: string; sessionId?: string; eventId?: string; endpointUrl?: string; before?: string; limit: number },
+): Promise<DeliveryLogRow[]> {
+  const conds = [q`true`];
+  if (f.status) conds.push(q`d.status = ${f.status}`);
+  if (f.sessionId) conds.push(q`e.session_id = ${f.sessionId}`);
+  if (f.eventId) conds.push(q`d.event_id = ${f.eventId}`);
+  if (f.endpointUrl) conds.push(q`d.endpoint_url = ${f.endpointUrl}`);
+  if (f.before) conds.push(q`d.id < ${f.before}`);
+  const where = conds.reduce((a, c) => q`${a} and ${c}`);
+  return q<DeliveryLogRow[]>`
+    select d.id::text, d.event_id, e.type as event_type, e.session_id, d.endpoint_url, d.status, d.attempts, d.last_error,
+           d.last_status_code, d.next_attempt_at, d.delivered_at, d.created_at, d.updated_at
+      from webhook_deliveries d join events e on e.id = d.event_id
+     where ${where}
+     order by d.id desc
+     limit ${f.limit}`;
+}
+
+/** Puts a failed delivery back in the queue (an operator fixed the receiver); false if not failed. */
+export async function requeueDelivery(q: Queryable, id: string): Promise<boolean> {
+  const rows = await q`
+    update webhook_deliveries
+       set status = 'pending', next_attempt_at = now(), created_at = now(), updated_at = now()
+     where id = ${id} and status = 'failed'
+    returning id`;
+  return rows.length === 1;
+}
+
+export async function findDelivery(q: Queryable, id: string): Promise<DeliveryLogRow | null> {
+  const rows = await deliveryLogById(q, id);
+  return rows[0] ?? null;
+}
+
+async function deliveryLogById(q: Queryable, id: string): Promise<DeliveryLogRow[]> {
+  return q<DeliveryLogRow[]>`
+    select d.id::text, d.event_id, e.type as event_type, e.session_id, d.endpoint_url, d.status, d.attempts, d.last_error,
+           d.last_status_code, d.next_attempt_at, d.delivered_at, d.created_at, d.updated_at
+      from webhook_deliveries d join events e on e.id = d.event_id
+     where d.id = ${id}`;
 }

@@ -10,6 +10,6 @@ export async function recordEvent(ctx: AppContext, tx: Queryable, event: DuetEve
   await insertDeliveries(
     tx,
     event.id,
-    ctx.config.webhookEndpoints.map((e) => e.url),
+    ctx.config.webhookEndpoints.filter((e) => e.types === null || e.types.includes(event.type)).map((e) => e.url),
   );
 }

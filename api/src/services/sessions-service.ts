@@ -22,6 +22,7 @@ import {
 } from '../repositories/sessions-repo.ts';
 import type { Caller } from './auth-service.ts';
 import { iceServersFor } from './ice-servers.ts';
+import { placeOnRegisteredNode } from './placement-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
 import { recordEvent } from './outbox-service.ts';
 
@@ -128,7 +129,7 @@ export async function joinSession(ctx: AppContext, id: string, claims: JoinClaim
   const verdict = judgeJoin(session, ctx.config.joinEarlyMinutes, ctx.now());
   if (!verdict.ok) throw new ApiError(verdict.status, verdict.code, verdict.message, verdict.details);
   await redeemToken(ctx, session, claims);
-  const node = await placeLesson(ctx, session);
+  const node = (await placeOnRegisteredNode(ctx, session)) ?? (await placeLesson(ctx, session));
   return {
     session: { ...session, mediaNode: node.id },
     you: seat(session, claims.role),

@@ -57,9 +57,13 @@ export async function createTestDatabase(kind: DbKind, opts: { persistent?: bool
   };
 }
 
+// Local object storage for tests goes to a temp dir, never into the repo's ./data.
+const OBJECTS_DIR = join(tmpdir(), `duet-test-objects-${process.pid}-${randomBytes(4).toString('hex')}`);
+
 export function testEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl,
+    OBJECTS_DIR,
     API_HOST: '127.0.0.1',
     API_PORT: '0',
     DUET_API_KEY: API_KEY,
@@ -87,34 +91,40 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** A small JSON HTTP client for an API at `url` (also used against an API running as a child process). */
+export function httpClient(url: string): TestApi['request'] {
+  return async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (e.g. HTML)
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+}
+
 export async function startApi(
   databaseUrl: string,
   extraEnv: Record<string, string> = {},
   options: ApiServerOptions = {},
 ): Promise<TestApi> {
-  const server = createApiServer(loadApiConfig(testEnv(databaseUrl, extraEnv)), options);
+  // Lesson jobs are driven explicitly in tests (server.runLessonJobs) unless a test turns them on.
+  const server = createApiServer(loadApiConfig(testEnv(databaseUrl, extraEnv)), { lessonJobs: false, ...options });
   const { url } = await server.start();
   return {
     server,
     url,
-    async request(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-      let body: string | undefined = opts.rawBody;
-      if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await fetch(url + path, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON (e.g. HTML)
-      }
-      return { status: res.status, body: parsed as any, headers: res.headers };
-    },
+    request: httpClient(url),
     close: () => server.close(),
   };
 }
@@ -152,20 +162,20 @@ export function lessonBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function createLesson(api: TestApi, overrides: Record<string, unknown> = {}) {
+export async function createLesson(api: Pick<TestApi, 'request'>, overrides: Record<string, unknown> = {}) {
   const res = await api.request('POST', '/v1/sessions', { token: API_KEY, body: lessonBody(overrides) });
   if (res.status !== 201) throw new Error(`create lesson: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
-export async function mintToken(api: TestApi, sessionId: string, role: 'tutor' | 'student'): Promise<string> {
+export async function mintToken(api: Pick<TestApi, 'request'>, sessionId: string, role: 'tutor' | 'student'): Promise<string> {
   const res = await api.request('POST', `/v1/sessions/${sessionId}/tokens`, { token: API_KEY, body: { role } });
   if (res.status !== 201) throw new Error(`mint token: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token;
 }
 
 export async function sendHook(
-  api: TestApi,
+  api: Pick<TestApi, 'request'>,
   event: DuetEvent,
   opts: { secret?: string; nowSeconds?: number; signature?: string } = {},
 ): Promise<Res> {

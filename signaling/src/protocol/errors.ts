@@ -19,5 +19,6 @@ export const ERROR_CODES = [
   'lesson_ended', // the room has ended; nothing more can happen in it
   'media_error', // the SFU rejected the parameters
   'internal_error',
+  'node_draining', // this media node takes no lessons now: ask the API where to go (POST /join again)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -219,6 +219,11 @@ export type Notification =
   /** The end moved (the tutor extended the lesson). */
   | { t: 'lesson.schedule'; endsAt: string; serverNow: string }
   | { t: 'lesson.warning'; minutesLeft: number; endsAt: string; serverNow: string }
-  | { t: 'session.ended'; reason: EndReason };
+  | { t: 'session.ended'; reason: EndReason }
+  /**
+   * This media node is going away (drained past its deadline, or shutting down): call the API's
+   * join again and connect to the signaling URL it returns (another node); no resume token there.
+   */
+  | { t: 'reconnect'; reason: 'node_drained' | 'node_shutdown' };
 
 export type ServerMessage = Response | Notification;

@@ -6,6 +6,8 @@ import { Room, type RoomDeps } from './room.ts';
 const CLOSED_STATUSES = new Set(['completed', 'cancelled', 'no_show', 'archived']);
 
 export class LessonUnavailableError extends Error {}
+/** The node moves its lessons elsewhere: the client asks the API again (see `reconnect`). */
+export class NodeDrainingError extends Error {}
 
 function assertJoinWindow(lesson: LessonFacts, now: Date): void {
   if (now < lesson.joinOpensAt) throw new LessonUnavailableError(`the lesson room opens at ${lesson.joinOpensAt.toISOString()}`);
@@ -17,6 +19,8 @@ export class RoomRegistry {
   /** Lessons this node ended (tutor or clock), refused at once even before the API has caught up. */
   private readonly ended = new Set<string>();
   private readonly opening = new Map<string, Promise<Room>>();
+  /** Set while this node sends its lessons elsewhere (drained past its deadline, shutting down). */
+  refusing: string | null = null;
   private readonly api: ApiClient;
   private readonly deps: Omit<RoomDeps, 'onEmpty' | 'api' | 'chatHistory'>;
 
@@ -35,6 +39,7 @@ export class RoomRegistry {
 
   /** The room for a lesson, if the lesson exists and its join window is open now. */
   async open(sessionId: string, now = new Date()): Promise<Room> {
+    if (this.refusing) throw new NodeDrainingError(this.refusing);
     if (this.ended.has(sessionId)) throw new LessonUnavailableError('the lesson has ended');
     const existing = this.rooms.get(sessionId);
     if (existing) {

@@ -24,6 +24,7 @@ import {
 } from '../protocol/index.ts';
 import type { ApiClient, LessonFacts } from '../api-client.ts';
 import { LessonClock } from './lesson-clock.ts';
+import { LessonRecorder, type RecorderClient } from '../recording/index.ts';
 
 export interface RoomConnection {
   readonly id: string;
@@ -86,6 +87,8 @@ export interface RoomDeps {
   /** The lesson's chat when the room opened (undefined: the API could not say; asked again on join). */
   chatHistory?: ChatMessage[] | undefined;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /** Set when a recorder runs next to this node (RECORDER_URL). */
+  recorder?: RecorderClient | undefined;
 }
 
 const other = (role: Role): Role => (role === 'tutor' ? 'student' : 'tutor');
@@ -108,6 +111,7 @@ export class Room {
   private ended: EndReason | null = null;
   private closed = false;
   private chatLog: ChatMessage[] | undefined;
+  private readonly recording: LessonRecorder | undefined;
 
   constructor(lesson: LessonFacts, deps: RoomDeps) {
     this.lesson = lesson;
@@ -126,6 +130,7 @@ export class Room {
       },
       onEnd: () => this.end('time_up'),
     });
+    if (lesson.recording && deps.recorder) this.recording = new LessonRecorder(lesson.id, deps.recorder);
   }
 
   /** Recorded lessons and nodes with P2P disabled use the SFU from the first publish. */
@@ -388,6 +393,20 @@ export class Room {
     };
   }
 
+  /** This node is going away: both are told to reconnect through the API (to another node), then closed. */
+  relocate(reason: 'node_drained' | 'node_shutdown'): void {
+    this.closed = true;
+    this.broadcast({ t: 'reconnect', reason });
+    for (const seat of [...this.seats.values()]) {
+      clearTimeout(seat.grace);
+      // A drop, not a leave: they come back on another node (attendance shows the gap until then).
+      if (seat.conn) this.hook('participant.reconnecting', { role: seat.role, user_id: seat.userId, reason });
+      seat.conn?.close(1001, 'lesson moved to another media node');
+    }
+    this.seats.clear();
+    this.dispose();
+  }
+
   /** The node is shutting down: participants are disconnected (their clients reconnect). */
   close(): void {
     this.closed = true;
@@ -406,6 +425,7 @@ export class Room {
     this.ended = reason;
     // The reason first, so the API records why; then each attendance interval closes.
     this.hook('session.ended', { reason });
+    this.recording?.stop(reason);
     this.broadcast({ t: 'session.ended', reason });
     for (const seat of [...this.seats.values()]) {
       const conn = seat.conn;
@@ -416,6 +436,7 @@ export class Room {
   }
 
   private dispose(): void {
+    this.recording?.detach();
     this.clock.stop();
     clearTimeout(this.p2pTimer);
     clearTimeout(this.switchTimer);
@@ -514,6 +535,7 @@ export class Room {
             this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason: 'media_restarted' });
           }
         });
+        this.recording?.attach(media);
         return media;
       });
       this.media = created;

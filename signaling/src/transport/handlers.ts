@@ -1,7 +1,7 @@
 // Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
 import { JoinTokenError, verifyJoinToken } from '@duet/api/tokens';
 import type { ClientMessage } from '../protocol/index.ts';
-import { LessonUnavailableError, type RoomRegistry } from '../room/registry.ts';
+import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError } from '../api-client.ts';
 import { RequestError, type Connection, type Handler, type Reply } from './connection.ts';
@@ -22,6 +22,7 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       room = await registry.open(claims.sessionId);
     } catch (err) {
       if (err instanceof LessonUnavailableError) throw new RequestError('lesson_unavailable', err.message);
+      if (err instanceof NodeDrainingError) throw new RequestError('node_draining', err.message);
       if (err instanceof LessonLookupError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }

@@ -28,6 +28,7 @@ import {
   parseLimit,
 } from '../schemas.ts';
 import { sessionJson } from '../session-json.ts';
+import { rateLimited } from '../security.ts';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
@@ -125,7 +126,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.post<{ Params: SessionParams; Body: MintTokenBody }>(
     '/v1/sessions/:id/tokens',
-    { schema: { params: SessionParams, body: MintTokenBody }, preValidation: apiKeyFirst },
+    { schema: { params: SessionParams, body: MintTokenBody }, preValidation: apiKeyFirst, config: rateLimited(config) },
     async (req, reply) => {
       const { token, expiresAt, joinUrl } = await issueJoinToken(ctx, req.params.id, req.body.role);
       return reply.code(201).send({ token, expires_at: expiresAt.toISOString(), join_url: joinUrl });
@@ -136,6 +137,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     '/v1/sessions/:id/join',
     {
       schema: { params: SessionParams },
+      config: rateLimited(config),
       preValidation: async (req) => {
         assertNoFields(req.body);
         (req as { claims?: unknown }).claims = await requireJoinToken(config, bearerOf(req), (req.params as SessionParams).id);

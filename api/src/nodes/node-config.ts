@@ -1,0 +1,36 @@
+// Settings of the media-node registry and placement (env), validated like the rest of the API config.
+export const PLACEMENT_POLICIES = ['least_loaded', 'round_robin'] as const;
+export type PlacementPolicy = (typeof PLACEMENT_POLICIES)[number];
+
+export interface NodeRegistryConfig {
+  /** A node whose last heartbeat is older than this gets no lessons and loses its sticky ones. */
+  heartbeatTimeoutMs: number;
+  /** How long the API waits for a silent node's /healthz before declaring it lost. */
+  probeTimeoutMs: number;
+  placementPolicy: PlacementPolicy;
+  /** Deadline for a drain that names none (seconds); null = running lessons finish whenever they end. */
+  defaultDrainDeadlineSeconds: number | null;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadNodeRegistryConfig(env: Env, problems: string[]): NodeRegistryConfig {
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const policy = (env.PLACEMENT_POLICY?.trim() || 'least_loaded') as PlacementPolicy;
+  if (!PLACEMENT_POLICIES.includes(policy)) problems.push(`PLACEMENT_POLICY must be one of ${PLACEMENT_POLICIES.join(', ')} (got "${policy}")`);
+  const drain = int('NODE_DRAIN_DEADLINE_SECONDS', 0, 0, 7 * 86400);
+  return {
+    heartbeatTimeoutMs: int('NODE_HEARTBEAT_TIMEOUT_MS', 6_000, 200, 600_000),
+    probeTimeoutMs: int('NODE_PROBE_TIMEOUT_MS', 1_000, 50, 30_000),
+    placementPolicy: PLACEMENT_POLICIES.includes(policy) ? policy : 'least_loaded',
+    defaultDrainDeadlineSeconds: drain === 0 ? null : drain,
+  };
+}

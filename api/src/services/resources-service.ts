@@ -1,0 +1,139 @@
+// Lesson resources: the tutor (or the marketplace) uploads files, both participants list and
+// download them through short-lived signed URLs. Bytes go to object storage first; the index row
+// and the resource.uploaded event are committed after, so a listed file always exists.
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { newEvent } from '../events/event.ts';
+import { keySafeFilename, sanitizeFilename } from '../domain/filenames.ts';
+import type { Session } from '../domain/session.ts';
+import { deleteResource, findResource, insertResource, listResources, type ResourceRow } from '../repositories/resources-repo.ts';
+import type { Caller } from './auth-service.ts';
+import { recordEvent } from './outbox-service.ts';
+import { signedUrl } from './signed-urls.ts';
+
+export function resourceContentPath(sessionId: string, resourceId: string): string {
+  return `/v1/sessions/${encodeURIComponent(sessionId)}/resources/${resourceId}/content`;
+}
+
+export function resourceJson(ctx: AppContext, r: ResourceRow) {
+  const { url, expiresAt } = signedUrl(ctx, resourceContentPath(r.session_id, r.id));
+  return {
+    id: r.id,
+    filename: r.filename,
+    content_type: r.content_type,
+    size_bytes: Number(r.size_bytes),
+    uploaded_by: { role: r.uploaded_by_role, user_id: r.uploaded_by_user_id },
+    created_at: r.created_at.toISOString(),
+    url,
+    url_expires_at: expiresAt.toISOString(),
+  };
+}
+
+/** The tutor of the lesson, or the marketplace with its API key. */
+export function assertCanUpload(caller: Caller): void {
+  if (caller.kind === 'participant' && caller.claims.role !== 'tutor') {
+    throw new ApiError(403, 'tutor_only', 'only the tutor can share files');
+  }
+}
+
+export function normalizeContentType(raw: string | undefined): string {
+  return (raw ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function allowedContentType(ctx: AppContext, type: string): boolean {
+  return ctx.config.resourceContentTypes.some((t) => t === type || (t.endsWith('/*') && type.startsWith(t.slice(0, -1))));
+}
+
+export interface Upload {
+  filename: string | undefined;
+  contentType: string;
+  stream: NodeJS.ReadableStream;
+  /** True once the stream was cut at the size limit. */
+  truncated(): boolean;
+}
+
+export async function uploadResource(ctx: AppContext, session: Session, caller: Caller, upload: Upload) {
+  assertCanUpload(caller);
+  if (session.status === 'archived') throw new ApiError(409, 'lesson_archived', 'an archived lesson takes no new files');
+  const contentType = normalizeContentType(upload.contentType);
+  if (!allowedContentType(ctx, contentType)) {
+    // Drain the rest of the part so the connection can answer cleanly.
+    (upload.stream as NodeJS.ReadableStream & { resume(): void }).resume();
+    throw new ApiError(415, 'content_type_not_allowed', `files of type "${contentType || 'unknown'}" cannot be shared`, {
+      allowed: ctx.config.resourceContentTypes,
+    });
+  }
+  const id = randomUUID();
+  const filename = sanitizeFilename(upload.filename);
+  const key = `resources/sessions/${session.id}/${id}/${keySafeFilename(filename)}`;
+  let size: number;
+  try {
+    ({ size } = await ctx.objects.put(key, upload.stream, { contentType }));
+  } catch (err) {
+    await ctx.objects.delete(key).catch(() => {});
+    if (upload.truncated() || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(ctx);
+    throw err;
+  }
+  if (upload.truncated()) {
+    await ctx.objects.delete(key).catch(() => {});
+    throw tooLarge(ctx);
+  }
+  const uploader = caller.kind === 'participant' ? { role: 'tutor' as const, userId: caller.claims.userId } : { role: 'service' as const, userId: null };
+  let row: ResourceRow;
+  try {
+    row = await ctx.sql.begin(async (tx) => {
+      const inserted = await insertResource(tx, {
+        id,
+        session_id: session.id,
+        filename,
+        content_type: contentType,
+        size_bytes: size,
+        storage_key: key,
+        uploaded_by_role: uploader.role,
+        uploaded_by_user_id: uploader.userId,
+      });
+      await recordEvent(
+        ctx,
+        tx,
+        newEvent('resource.uploaded', session.id, {
+          resource_id: id,
+          filename,
+          content_type: contentType,
+          size_bytes: size,
+          uploaded_by: { role: uploader.role, user_id: uploader.userId },
+        }, inserted.created_at),
+      );
+      return inserted;
+    });
+  } catch (err) {
+    await ctx.objects.delete(key).catch(() => {});
+    throw err;
+  }
+  ctx.eventsCommitted();
+  ctx.log.info({ sessionId: session.id, resourceId: id, size }, 'resource uploaded');
+  return { resource: resourceJson(ctx, row) };
+}
+
+function tooLarge(ctx: AppContext): ApiError {
+  return new ApiError(413, 'file_too_large', `a shared file is at most ${ctx.config.resourceMaxBytes} bytes`, {
+    max_bytes: ctx.config.resourceMaxBytes,
+  });
+}
+
+export async function listLessonResources(ctx: AppContext, session: Session) {
+  return { resources: (await listResources(ctx.sql, session.id)).map((r) => resourceJson(ctx, r)) };
+}
+
+export async function getResource(ctx: AppContext, session: Session, id: string): Promise<ResourceRow> {
+  const r = await findResource(ctx.sql, session.id, id);
+  if (!r) throw new ApiError(404, 'resource_not_found', 'resource not found');
+  return r;
+}
+
+export async function removeResource(ctx: AppContext, session: Session, caller: Caller, id: string): Promise<void> {
+  assertCanUpload(caller);
+  const r = await getResource(ctx, session, id);
+  await deleteResource(ctx.sql, r.id);
+  await ctx.objects.delete(r.storage_key);
+}

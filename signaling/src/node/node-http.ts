@@ -1,0 +1,30 @@
+// Operator endpoints every media node answers besides /healthz: /readyz (ready for new lessons)
+// and /metrics (Prometheus text). Returns false for paths it does not own.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MediaNodeRuntime } from './media-node.ts';
+
+export interface NodeHttpDeps {
+  runtime: MediaNodeRuntime;
+  workers(): number;
+  metrics?: { contentType: string; render(): Promise<string> };
+}
+
+export async function handleNodeHttp(req: IncomingMessage, res: ServerResponse, deps: NodeHttpDeps): Promise<boolean> {
+  if (req.method !== 'GET') return false;
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/readyz') {
+    const agent = deps.runtime.agent;
+    const reasons: string[] = [];
+    if (deps.workers() === 0) reasons.push('no mediasoup worker');
+    if (deps.runtime.draining) reasons.push('draining');
+    if (agent && !agent.isRegistered) reasons.push('not registered with the API yet');
+    res.writeHead(reasons.length === 0 ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: reasons.length === 0, reasons }));
+    return true;
+  }
+  if (path === '/metrics' && deps.metrics) {
+    const body = await deps.metrics.render();
+    res.writeHead(200, { 'content-type': deps.metrics.contentType }).end(body);
+    return true;
+  }
+  return false;
+}
