@@ -78,7 +78,11 @@ export class RoomRegistry {
       api: this.api,
       chatHistory: await history,
       onEmpty: (r) => {
-        if (r.hasEnded) this.ended.add(r.lesson.id);
+        if (r.hasEnded) {
+          this.ended.add(r.lesson.id);
+          // Only a short-term guard until the API has caught up: bounded, oldest forgotten first.
+          if (this.ended.size > 10_000) this.ended.delete(this.ended.values().next().value!);
+        }
         if (this.rooms.get(r.lesson.id) === r) this.rooms.delete(r.lesson.id);
       },
     });
