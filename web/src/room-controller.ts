@@ -119,6 +119,8 @@ export class RoomController {
   private leaving = false;
   /** Bumped on every mode notification, so a media path set up asynchronously for an older one is dropped. */
   private modeGeneration = 0;
+  /** P2P offer made ahead of time while waiting (tutor only). */
+  private prepared: P2PSession | undefined;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
   /** Test switches (e2e): see window.__duet.test. */
   readonly testSwitches = { blockP2P: false };
@@ -201,6 +203,7 @@ export class RoomController {
     for (const n of pending) this.onNotification(n);
     const modeSeen = pending.some((n) => n.t === 'mode');
     if (hello.mode === 'sfu' && !modeSeen && !this.session) await this.startMedia(await this.newSfuSession());
+    if (!modeSeen) this.prepareP2P();
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
 
@@ -370,7 +373,7 @@ export class RoomController {
       case 'peer.left':
         this.state.set({ peer: null, peerPresence: 'absent', remoteScreen: null });
         if (this.session?.kind === 'p2p') this.closeMedia(true);
-        break;
+        break; // the 'mode waiting' that follows prepares the next offer
       case 'peer.mediaState': {
         const peer = this.state.get().peer;
         if (peer) this.state.set({ peer: { ...peer, audio: n.audio, video: n.video, screen: n.screen } });
@@ -418,14 +421,19 @@ export class RoomController {
     this.state.set({ mode, modeReason: reason });
     const { local, join } = this.state.get();
     if (mode === 'p2p') {
+      const prepared = this.prepared;
+      this.prepared = undefined;
       this.closeMedia(true);
-      if (local && join && this.sig) {
-        const session = new P2PSession(this.sig, local, join.ice_servers, initiator, this.remoteHandlers(), {
-          blockCandidates: this.testSwitches.blockP2P,
-          screen: this.currentScreenTrack(),
-          onSpeaking: (speaking) => void this.sig?.request('media.speaking', { speaking }).catch(() => undefined),
-        });
-        void this.startMedia(session);
+      if (initiator && prepared?.isOpen && reason === 'both_present') {
+        // The offer was made while waiting: out it goes now.
+        this.session = prepared;
+        this.state.set({ media: 'connecting' });
+        prepared.release();
+        void prepared.setScreen(this.currentScreenTrack()).catch(() => undefined);
+        this.applyTrackState();
+      } else {
+        prepared?.close();
+        if (local && join && this.sig) void this.startMedia(this.newP2PSession(initiator, false));
       }
     } else if (mode === 'sfu') {
       if (this.session instanceof P2PSession) void this.switchToSfu(this.session);
@@ -437,7 +445,31 @@ export class RoomController {
       }
     } else {
       this.closeMedia(true);
+      this.prepareP2P();
     }
+  }
+
+  private newP2PSession(initiator: boolean, hold: boolean): P2PSession {
+    const { local, join } = this.state.get();
+    const session: P2PSession = new P2PSession(this.sig!, local!, join!.ice_servers, initiator, this.remoteHandlers(), {
+      blockCandidates: this.testSwitches.blockP2P,
+      screen: this.currentScreenTrack(),
+      hold,
+      onSpeaking: (speaking) => this.session === session && void this.sig?.request('media.speaking', { speaking }).catch(() => undefined),
+    });
+    return session;
+  }
+
+  /** The tutor, waiting alone in a P2P-capable room, gets the offer ready ahead of the student. */
+  private prepareP2P(): void {
+    const { local, join, role, mode } = this.state.get();
+    if (role !== 'tutor' || mode !== 'waiting' || !local || !join || !this.sig || this.prepared?.isOpen) return;
+    const session = this.newP2PSession(true, true);
+    this.prepared = session;
+    session.start().catch(() => {
+      session.close();
+      if (this.prepared === session) this.prepared = undefined;
+    });
   }
 
   /**
@@ -549,6 +581,8 @@ export class RoomController {
     this.session = undefined;
     this.state.set({ remote: new MediaStream(), remoteScreen: null, media: null });
     if (!keepLocal) {
+      this.prepared?.close();
+      this.prepared = undefined;
       for (const t of this.state.get().local?.getTracks() ?? []) t.stop();
       for (const t of this.state.get().localScreen?.getTracks() ?? []) t.stop();
       this.state.set({ local: null, localScreen: null, screenOn: false });
