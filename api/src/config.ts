@@ -66,6 +66,8 @@ export interface ApiConfig {
   joinTokenSingleUse: boolean;
   /** CORS: the web origin allowed to call the API from a browser; null = same origin only. */
   webOrigin: string | null;
+  /** Origins allowed to embed the room page in an iframe (FRAME_ANCESTORS). */
+  frameAncestors: string[];
   rateLimitMax: number;
   rateLimitWindowMs: number;
   resourceMaxBytes: number;
@@ -272,6 +274,17 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   };
   const webOriginRaw = str('WEB_ORIGIN');
   const webOrigin = webOriginRaw === undefined ? null : url('WEB_ORIGIN', webOriginRaw, ['http:', 'https:']).replace(/\/+$/, '');
+  // Marketplace pages allowed to embed the room in an iframe (CSP frame-ancestors), as origins.
+  const frameAncestors: string[] = [];
+  for (const raw of (str('FRAME_ANCESTORS') ?? '').split(/[\s,]+/).filter(Boolean)) {
+    try {
+      const u = new URL(raw);
+      if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== raw.replace(/\/+$/, '')) throw new Error('not an origin');
+      frameAncestors.push(u.origin);
+    } catch {
+      problems.push(`FRAME_ANCESTORS: "${raw}" is not an http(s) origin such as https://school.example`);
+    }
+  }
   const contentTypes = (str('RESOURCE_CONTENT_TYPES') ?? DEFAULT_RESOURCE_CONTENT_TYPES.join(','))
     .split(',')
     .map((x) => x.trim().toLowerCase())
@@ -306,6 +319,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     lessonJobsIntervalMs: int('LESSON_JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
     joinTokenSingleUse: bool('JOIN_TOKEN_SINGLE_USE', false),
     webOrigin,
+    frameAncestors,
     rateLimitMax: int('RATE_LIMIT_MAX', 120, 1, 1_000_000),
     rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 100, 3_600_000),
     resourceMaxBytes: int('RESOURCE_MAX_BYTES', 50 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),

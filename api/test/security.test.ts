@@ -9,6 +9,7 @@ describe.each(DB_KINDS)('HTTP security (%s)', (kind) => {
       RATE_LIMIT_MAX: '3',
       RATE_LIMIT_WINDOW_MS: '60000',
       WEB_ORIGIN: 'https://app.example.test',
+      FRAME_ANCESTORS: 'https://school.example.test https://tutors.example.test:8443',
       MEDIA_NODES: JSON.stringify([{ id: 'n1', signaling_url: 'wss://media-1.example.test/ws' }]),
     });
   });
@@ -42,7 +43,8 @@ describe.each(DB_KINDS)('HTTP security (%s)', (kind) => {
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toContain("default-src 'self'");
     expect(csp).toMatch(/connect-src 'self' wss:\/\/media-1\.example\.test/);
-    expect(csp).toContain("frame-ancestors 'self'");
+    // Only the configured marketplace pages may embed the room.
+    expect(csp).toContain("frame-ancestors 'self' https://school.example.test https://tutors.example.test:8443");
   });
 
   it('answers CORS for the web origin only', async () => {

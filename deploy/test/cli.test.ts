@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
@@ -180,6 +181,65 @@ describe('duet webhooks', () => {
   });
 });
 
+describe('duet nodes', () => {
+  it('lists a real media node that registered itself, drains and undrains it', async () => {
+    const port = await freePort();
+    let output = '';
+    const node = spawn(process.execPath, [join(REPO_ROOT, 'signaling/src/main.ts')], {
+      env: {
+        ...process.env,
+        NODE_ID: 'media-cli',
+        API_INTERNAL_URL: apiUrl,
+        JOIN_TOKEN_SECRET: JOIN_SECRET,
+        INTERNAL_HOOK_SECRET: HOOK_SECRET,
+        SIGNALING_HOST: '127.0.0.1',
+        SIGNALING_PORT: String(port),
+        MEDIA_PORT_BASE: '0',
+        MEDIASOUP_WORKERS: '1',
+        NODE_HEARTBEAT_MS: '200',
+        SHUTDOWN_DRAIN_DEADLINE_MS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    node.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    node.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      let listed: { id: string; state: string; health: string; signaling_url: string }[] = [];
+      for (let i = 0; i < 150 && !listed.some((n) => n.id === 'media-cli'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        listed = JSON.parse((await duet(['nodes', 'list', '--json'])).stdout).nodes;
+      }
+      expect(listed.find((n) => n.id === 'media-cli'), output).toMatchObject({ state: 'active', signaling_url: `ws://127.0.0.1:${port}/ws` });
+      const table = await duet(['nodes', 'list']);
+      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+HEALTH\s+LESSONS/);
+      expect(table.stdout).toMatch(/media-cli\s+active/);
+
+      const drain = await duet(['nodes', 'drain', 'media-cli', '--deadline', '600', '--reason', 'kernel upgrade']);
+      expect(drain.code, drain.stderr).toBe(0);
+      expect(drain.stdout).toMatch(/node media-cli is draining: no new lessons; 0 running, moved elsewhere at \d{4}-/);
+      const shown = JSON.parse((await duet(['nodes', 'show', 'media-cli', '--json'])).stdout);
+      expect(shown).toMatchObject({ state: 'draining', drain_reason: 'kernel upgrade' });
+      expect(Date.parse(shown.drain_deadline) - Date.now()).toBeGreaterThan(500_000);
+
+      const undrain = await duet(['nodes', 'undrain', 'media-cli']);
+      expect(undrain.stdout).toContain('node media-cli is active');
+      expect((await duet(['nodes', 'show', 'media-cli'])).stdout).toMatch(/^state\s+active$/m);
+
+      expect((await duet(['nodes', 'show', 'no-such-node'])).code).toBe(1);
+      expect((await duet(['nodes', 'drain', 'bad id!'])).code).toBe(2);
+      expect((await duet(['nodes', 'drain', 'media-cli', '--deadline', 'soon'])).code).toBe(2);
+    } finally {
+      node.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => (node.kill('SIGKILL'), r(undefined)), 20_000);
+        node.once('exit', () => (clearTimeout(t), r(undefined)));
+      });
+    }
+    // SIGTERM: the node left the registry by itself.
+    expect(JSON.parse((await duet(['nodes', 'list', '--json'])).stdout).nodes.map((n: { id: string }) => n.id)).not.toContain('media-cli');
+  });
+});
+
 describe('duet doctor', () => {
   let pg: PostgresServer;
   let busy: Server;
@@ -205,6 +265,8 @@ describe('duet doctor', () => {
     API_PORT: String(await freePort()),
     RECORDER_PORT: String(await freePort()),
     API_INTERNAL_URL: apiUrl,
+    NODE_ID: 'media-1',
+    NODE_PUBLIC_URL: 'wss://media-1.example.com/ws',
     DATABASE_URL: pg.url,
     OBJECTS_DIR: join(dir, 'objects'),
   });
@@ -213,8 +275,8 @@ describe('duet doctor', () => {
     const r = await duet(['doctor', '--json'], await healthy());
     const report = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
     const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
-    expect(Object.keys(byName).sort()).toEqual(['announced address', 'api', 'database', 'ffmpeg', 'port API', 'port media', 'port recorder', 'port signaling', 'secrets', 'storage', 'worker'].sort());
-    for (const name of ['worker', 'ffmpeg', 'port API', 'port media', 'port recorder', 'port signaling', 'database', 'storage', 'api', 'secrets']) {
+    expect(Object.keys(byName).sort()).toEqual(['announced address', 'api', 'database', 'ffmpeg', 'node identity', 'port API', 'port media', 'port recorder', 'port signaling', 'secrets', 'storage', 'worker'].sort());
+    for (const name of ['worker', 'ffmpeg', 'node identity', 'port API', 'port media', 'port recorder', 'port signaling', 'database', 'storage', 'api', 'secrets']) {
       expect(byName[name]!.status, `${name}: ${byName[name]!.detail}`).toBe('ok');
     }
     expect(byName.worker!.detail).toMatch(/mediasoup 3\.\d+\.\d+ worker starts/);
@@ -244,6 +306,7 @@ describe('duet doctor', () => {
       OBJECTS_DIR: join(notADir, 'objects'), // a file where a directory should be
       FFMPEG_PATH: '/nonexistent/ffmpeg',
       API_INTERNAL_URL: `http://127.0.0.1:${await freePort()}`,
+      NODE_PUBLIC_URL: 'https://media-1.example.com/ws',
     };
     const r = await duet(['doctor'], env);
     expect(r.code).toBe(1);
@@ -256,6 +319,7 @@ describe('duet doctor', () => {
     expect(line('database')).toMatch(/^FAIL .*password authentication failed/);
     expect(line('storage')).toMatch(/^FAIL .*not writable/);
     expect(line('api')).toMatch(/^FAIL .*unreachable/);
+    expect(line('node identity')).toMatch(/^FAIL .*NODE_PUBLIC_URL must be a ws:\/\/ or wss:\/\/ URL/);
     expect(r.stdout).toMatch(/\d+ checks failed$/m);
     expect(r.stdout + r.stderr).not.toContain(pgPassword);
     expect(r.stdout + r.stderr).not.toContain('CHANGE_ME_join_token_secret');

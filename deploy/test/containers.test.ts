@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import { DEPLOY_DIR, REPO_ROOT } from './support/exec.ts';
 
 const DOCKERFILE = join(DEPLOY_DIR, 'container/Dockerfile');
@@ -127,6 +128,29 @@ describe('compose file', () => {
     volumes: Record<string, unknown>;
   };
   const composeDir = dirname(COMPOSE);
+
+  // The Compose Specification schema, vendored (deploy/scripts/vendor-compose-schema.ts).
+  function composeValidator() {
+    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
+    for (const f of ['ports', 'expose', 'subnet_ip_address']) ajv.addFormat(f, true);
+    return ajv.compile(JSON.parse(readFileSync(join(DEPLOY_DIR, 'compose/schema/compose-spec.json'), 'utf8')));
+  }
+
+  it('is valid against the Compose Specification schema, which catches mistakes', () => {
+    const validate = composeValidator();
+    const text = readFileSync(COMPOSE, 'utf8');
+    expect(validate(parse(text, { merge: true })), JSON.stringify(validate.errors)).toBe(true);
+    const broken: [string, string][] = [
+      ['misspelled key', text.replace('    restart: unless-stopped\n    network_mode: host\n    env_file: api.env', '    restrat: unless-stopped\n    network_mode: host\n    env_file: api.env')],
+      ['bad duration', text.replace('stop_grace_period: 120s', 'stop_grace_period: two minutes')],
+      ['bad depends_on condition', text.replace('condition: service_healthy', 'condition: when_ready')],
+    ];
+    for (const [what, bad] of broken) {
+      expect(bad, what).not.toBe(text);
+      expect(validate(parse(bad, { merge: true })), what).toBe(false);
+    }
+  });
 
   it('runs api, media node, recorder, postgres, an S3 store, coturn and nginx', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['api', 'coturn', 'media', 'nginx', 'objects', 'objects-init', 'postgres', 'recorder']);

@@ -18,6 +18,7 @@ let dir: string;
 let cert: string;
 let httpsPort: number;
 let httpPort: number;
+let mediaHostPort: number;
 let api: Server;
 let media: Server;
 let nginx: ChildProcess | undefined;
@@ -25,15 +26,16 @@ const apiHits: IncomingMessage[] = [];
 const mediaHits: string[] = [];
 
 /** The shipped config with only addresses and paths changed for this sandbox. */
-function localConfig(ports: { https: number; http: number; api: number; media: number }): string {
-  return readFileSync(join(DEPLOY_DIR, 'nginx/duet.conf'), 'utf8')
+function localConfig(ports: { https: number; http: number; api: number; media: number }, file = 'duet.conf'): string {
+  return readFileSync(join(DEPLOY_DIR, 'nginx', file), 'utf8')
     .replace(/^\s*listen \[::\]:.*$/gm, '') // IPv6 is disabled in the test namespace
     .replace('listen 443 ssl http2;', `listen 127.0.0.1:${ports.https} ssl http2;`)
     .replace('listen 80;', `listen 127.0.0.1:${ports.http};`)
     .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${ports.api};`)
     .replace('server 127.0.0.1:8090;', `server 127.0.0.1:${ports.media};`)
     .replaceAll('/etc/ssl/duet/', `${dir}/tls/`)
-    .replace('/var/log/nginx/duet.access.log', `${dir}/access.log`);
+    .replace('/var/log/nginx/duet.access.log', `${dir}/access.log`)
+    .replace('/var/log/nginx/duet-media.access.log', `${dir}/media-access.log`);
 }
 
 function mainConfig(siteFile: string): string {
@@ -91,11 +93,14 @@ beforeAll(async () => {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   });
   const [apiPort, mediaPort] = [await freePort(), await freePort()];
-  [httpsPort, httpPort] = [await freePort(), await freePort()];
+  [httpsPort, httpPort, mediaHostPort] = [await freePort(), await freePort(), await freePort()];
   await new Promise<void>((r) => api.listen(apiPort, '127.0.0.1', () => r()));
   await new Promise<void>((r) => media.listen(mediaPort, '127.0.0.1', () => r()));
   writeFileSync(join(dir, 'duet.conf'), localConfig({ https: httpsPort, http: httpPort, api: apiPort, media: mediaPort }));
-  writeFileSync(join(dir, 'nginx.conf'), mainConfig(join(dir, 'duet.conf')));
+  // The media host's config, on its own port (both files load into one nginx here).
+  writeFileSync(join(dir, 'duet-media.conf'), localConfig({ https: mediaHostPort, http: 0, api: 0, media: mediaPort }, 'duet-media.conf'));
+  writeFileSync(join(dir, 'sites.conf'), `include ${dir}/duet.conf;\ninclude ${dir}/duet-media.conf;\n`);
+  writeFileSync(join(dir, 'nginx.conf'), mainConfig(join(dir, 'sites.conf')));
 });
 
 afterAll(async () => {
@@ -178,5 +183,25 @@ describe('nginx config', () => {
     ws.close();
     expect(echoed).toBe('{"type":"hello"}');
     expect(mediaHits).toContain('ws /ws upgrade=websocket proto=https');
+
+    // The media host's own TLS endpoint: /ws upgrades, nothing else is exposed.
+    const hits = mediaHits.length;
+    const nodeWs = new WebSocket(`wss://127.0.0.1:${mediaHostPort}/ws`, ['duet.v1.msgpack'], {
+      ca: cert,
+      headers: { host: 'lessons.example.com' },
+      ...({ servername: 'lessons.example.com' } as object),
+    });
+    const viaNode = await new Promise<string>((resolve, reject) => {
+      nodeWs.once('open', () => nodeWs.send('ping'));
+      nodeWs.once('message', (data) => resolve(data.toString()));
+      nodeWs.once('error', reject);
+      setTimeout(() => reject(new Error('no WebSocket echo through the media host config')), 10_000);
+    });
+    nodeWs.close();
+    expect(viaNode).toBe('ping');
+    for (const path of ['/healthz', '/internal/rooms/x', '/']) {
+      expect((await get(`https://127.0.0.1:${mediaHostPort}${path}`)).status, path).toBe(404);
+    }
+    expect(mediaHits.slice(hits).filter((h) => !h.startsWith('ws '))).toEqual([]);
   });
 });

@@ -150,7 +150,8 @@ export class RoomController {
   async enter(preset?: MediaStream): Promise<void> {
     const join = this.state.get().join;
     if (!join || !this.token) return;
-    this.state.set({ phase: 'connecting' });
+    this.leaving = false; // a rejoin after leaving
+    this.state.set({ phase: 'connecting', ended: null });
     const sig = new SignalingClient();
     this.sig = sig;
     // Notifications that arrive before the camera is open (hello may win the race) wait.

@@ -29,4 +29,12 @@ describe('readRoomLocation', () => {
     const g = fakes('/session/xyz');
     expect(readRoomLocation(g.loc, g.storage, g.hist)).toEqual({ sessionId: 'xyz', token: null });
   });
+
+  it('where storage is denied (third-party iframe) the token stays in the fragment', () => {
+    const f = fakes('/session/abc', '#token=eyJ.x.y');
+    const denied = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('denied'); } };
+    expect(readRoomLocation(f.loc, denied, f.hist)).toEqual({ sessionId: 'abc', token: 'eyJ.x.y' });
+    expect(f.replaced).toEqual([]);
+    expect(readRoomLocation(f.loc, null, f.hist).token).toBe('eyJ.x.y');
+  });
 });

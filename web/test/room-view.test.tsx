@@ -161,3 +161,24 @@ describe('controls', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 });
+
+describe('phone layout', () => {
+  it('controls hide after a few seconds without a touch and come back on interaction', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const mm = window.matchMedia;
+    window.matchMedia = ((q: string) => ({ matches: true, media: q, addEventListener() {}, removeEventListener() {} })) as unknown as typeof window.matchMedia;
+    try {
+      show(roomState());
+      const room = screen.getByTestId('room');
+      expect(room.className).not.toContain('controls-hidden');
+      vi.advanceTimersByTime(4500);
+      await Promise.resolve();
+      await vi.waitFor(() => expect(screen.getByTestId('room').className).toContain('controls-hidden'));
+      fireEvent.pointerMove(screen.getByTestId('room'));
+      await vi.waitFor(() => expect(screen.getByTestId('room').className).not.toContain('controls-hidden'));
+    } finally {
+      window.matchMedia = mm;
+      vi.useRealTimers();
+    }
+  });
+});

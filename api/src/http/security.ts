@@ -21,7 +21,9 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
         'media-src': ["'self'", 'blob:'],
         'connect-src': ["'self'", ...signalingOrigins],
         'worker-src': ["'self'", 'blob:'],
-        'frame-ancestors': ["'self'"],
+        'frame-ancestors': ["'self'", ...config.frameAncestors],
+        // Plain-http deployments (the local demo, LAN) must keep their ws:// and http:// URLs.
+        'upgrade-insecure-requests': null,
       },
     },
     // Downloads (signed URLs) are embedded by the marketplace's pages; routes that serve bytes

@@ -20,7 +20,7 @@ export class ApiClient {
     this.opts = opts;
   }
 
-  async request<T = Record<string, unknown>>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async request<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const url = `${this.opts.baseUrl.replace(/\/+$/, '')}${path}`;
     let res: Response;
     try {

@@ -184,6 +184,31 @@ export async function checkAnnouncedAddress(env: Env): Promise<CheckResult> {
   return { name, status: 'ok', detail: `${announced}${ip !== announced ? ` (${ip})` : ''} is a public address` };
 }
 
+/** A media node's registration identity (NODE_ID…): what the API will hand to browsers. */
+export function checkNodeIdentity(env: Env): CheckResult {
+  const name = 'node identity';
+  const id = env.NODE_ID?.trim();
+  if (!id) return { name, status: 'warn', detail: 'NODE_ID not set: this node does not register; the API uses SIGNALING_PUBLIC_URL (one media node only)' };
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) return { name, status: 'fail', detail: `NODE_ID "${id}" must match [A-Za-z0-9_.-]{1,64}` };
+  const parse = (v: string | undefined, protocols: string[]): URL | null => {
+    try {
+      const u = new URL(v ?? '');
+      return protocols.includes(u.protocol) ? u : null;
+    } catch {
+      return null;
+    }
+  };
+  const pub = parse(env.NODE_PUBLIC_URL, ['ws:', 'wss:']);
+  if (env.NODE_PUBLIC_URL && !pub) return { name, status: 'fail', detail: `NODE_PUBLIC_URL must be a ws:// or wss:// URL (got "${env.NODE_PUBLIC_URL}")` };
+  if (env.NODE_INTERNAL_URL && !parse(env.NODE_INTERNAL_URL, ['http:', 'https:'])) {
+    return { name, status: 'fail', detail: `NODE_INTERNAL_URL must be an http(s) URL (got "${env.NODE_INTERNAL_URL}")` };
+  }
+  if (!pub) return { name, status: 'warn', detail: `${id}: NODE_PUBLIC_URL not set, browsers get ws://<SIGNALING_HOST>:<SIGNALING_PORT>/ws (no TLS)` };
+  const local = /^(127\.|localhost$|\[::1\]$)/.test(pub.hostname);
+  if (pub.protocol === 'ws:' && !local) return { name, status: 'warn', detail: `${id}: ${pub.href} is not TLS; browsers on https pages refuse ws:// (use wss:// through nginx)` };
+  return { name, status: 'ok', detail: `${id} registers as ${pub.href}${env.NODE_INTERNAL_URL ? ` (API probes ${env.NODE_INTERNAL_URL})` : ''}` };
+}
+
 export async function checkDatabase(env: Env): Promise<CheckResult> {
   const url = env.DATABASE_URL;
   const name = 'database';
@@ -297,7 +322,7 @@ export async function checkApi(env: Env): Promise<CheckResult> {
 
 export async function runDoctor(env: Env, roles: Role[], storage: StorageProbe): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkSecrets(env, roles)];
-  if (roles.includes('media')) results.push(await checkWorker(env), await checkAnnouncedAddress(env));
+  if (roles.includes('media')) results.push(await checkWorker(env), await checkAnnouncedAddress(env), checkNodeIdentity(env));
   if (roles.includes('recorder')) results.push(await checkFfmpeg(env));
   results.push(...(await checkPorts(env, roles)));
   if (roles.includes('api')) results.push(await checkDatabase(env));

@@ -157,6 +157,10 @@ export class LessonPage {
       this.analytics.track('session_ended', { duration: from ? Math.round((Date.now() - from.getTime()) / 1000) : 0 });
       this.state.set({ view: 'post' });
     }
+    if (s.phase === 'error' && s.error?.code === 'too_early') {
+      void this.load(); // the clocks disagreed: show the countdown instead of an error
+      return;
+    }
     if (s.phase === 'error' && s.error) {
       this.analytics.track('tech_issue', { error_type: s.error.code });
       this.state.set({ view: 'error', error: pageError(s.error.code) });

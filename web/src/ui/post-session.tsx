@@ -37,7 +37,11 @@ export function PostSessionView(props: {
       <p class="eyebrow">{lesson ? lessonTitle(lesson) : ''}</p>
       <h1>{stillRunning ? 'You left the lesson' : 'Lesson ended'}</h1>
       <p class="muted">
-        {stillRunning ? `${other?.name ?? 'The other person'} may still be in the room.` : (props.endReason && END_REASON[props.endReason]) || 'Thank you for using Duet.'}
+        {stillRunning
+          ? `${other?.name ?? 'The other person'} may still be in the room.`
+          : props.endReason === 'ended_by_tutor' && role === 'tutor'
+            ? 'You ended the lesson for both of you.'
+            : (props.endReason && END_REASON[props.endReason]) || `Thank you for learning with ${props.config.brand ?? 'Duet'}.`}
       </p>
       {stillRunning && props.onRejoin ? (
         <button class="btn primary" onClick={props.onRejoin} data-testid="rejoin">
