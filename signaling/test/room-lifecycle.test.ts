@@ -54,6 +54,7 @@ beforeAll(async () => {
     P2P_ICE_TIMEOUT_MS: '2000',
     P2P_SWITCH_TIMEOUT_MS: '3000',
     LESSON_WARNING_MINUTES: '0.15,0.05',
+    LESSON_SCHEDULE_REFRESH_MS: '1000',
   });
 });
 afterAll(async () => {
@@ -176,6 +177,24 @@ describe('the lesson clock', () => {
     expect(hooksOf(lesson.id).find((h) => h.type === 'session.ended')!.data).toEqual({ reason: 'time_up' });
     const late = await client();
     expect(await late.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: false, error: { code: 'lesson_unavailable' } });
+  }, 40_000);
+
+  it('respects an extension granted through the API: both hear the new end, and the room does not end at the old one', async () => {
+    const { lesson, tutor, student, th } = await seatBoth({ minutes: 0.25 });
+    const res = await fetch(`${stack.apiUrl}/v1/sessions/${lesson.id}/extend`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.env.DUET_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ minutes: 1 }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const moved = await student.until(() => student.notifications.find((n) => n.t === 'lesson.schedule'), 8_000);
+    expect(Date.parse(moved.endsAt) - Date.parse(th.lesson.endsAt)).toBe(60_000);
+    await tutor.until(() => tutor.notifications.find((n) => n.t === 'lesson.schedule'));
+    // Past the original end (15 s) with margin: still running.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(th.lesson.endsAt) + 2_000 - Date.now())));
+    expect(student.notifications.some((n) => n.t === 'session.ended')).toBe(false);
+    expect(await student.request('ping')).toMatchObject({ ok: true });
+    expect(await tutor.request('lesson.end')).toMatchObject({ ok: true });
   }, 40_000);
 
   it('only the tutor can end the lesson early; both are told and the API hears ended_by_tutor', async () => {

@@ -117,6 +117,10 @@ export class RoomController {
   /** Make before break: the P2P session kept alive while the SFU one comes up. */
   private draining: P2PSession | undefined;
   private leaving = false;
+  /** Bumped on every mode notification, so a media path set up asynchronously for an older one is dropped. */
+  private modeGeneration = 0;
+  /** P2P offer made ahead of time while waiting (tutor only). */
+  private prepared: P2PSession | undefined;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
   /** Test switches (e2e): see window.__duet.test. */
   readonly testSwitches = { blockP2P: false };
@@ -148,16 +152,11 @@ export class RoomController {
     if (!join || !this.token) return;
     this.leaving = false; // a rejoin after leaving
     this.state.set({ phase: 'connecting', ended: null });
-    let local: MediaStream;
-    try {
-      local = preset ?? (await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }));
-    } catch {
-      return this.fail(screenError('camera_denied'));
-    }
-    this.state.set({ local, remote: new MediaStream(), remoteScreen: null });
     const sig = new SignalingClient();
     this.sig = sig;
-    sig.onNotification((n) => this.onNotification(n));
+    // Notifications that arrive before the camera is open (hello may win the race) wait.
+    let early: Notification[] | null = [];
+    sig.onNotification((n) => (early ? early.push(n) : this.onNotification(n)));
     sig.onReconnecting(() => this.state.set({ reconnecting: true }));
     sig.onResumed((hello) => void this.onResumed(hello));
     sig.onClose((code, reason) => {
@@ -170,18 +169,43 @@ export class RoomController {
       }
       this.fail(screenError('connection_lost'));
     });
-    try {
-      const hello = await sig.connect(join.signaling_url, this.token);
-      this.applyHello(hello);
-      this.state.set({ phase: 'room' });
-      if (hello.mode === 'sfu') await this.startMedia(await this.newSfuSession());
-      else void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
-    } catch (err) {
-      this.closeMedia();
-      sig.close();
-      if (err instanceof SignalingError) return this.fail(screenError(err.code, err.message));
-      this.fail(screenError('video_unavailable'));
+    // The pre-join screen may hand over the stream it already opened (chosen devices).
+    const openCamera = () => (preset ? Promise.resolve(preset) : navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null));
+    const connect = () => sig.connect(join.signaling_url, this.token!).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    // With camera permission already granted (the usual case after the pre-join preview), the
+    // camera and the hello run side by side; otherwise nobody is seated before the camera is on.
+    let local: MediaStream | null;
+    let hello: HelloData | Error;
+    if (preset || (await cameraAlreadyAllowed())) {
+      [local, hello] = await Promise.all([openCamera(), connect()]);
+    } else {
+      local = await openCamera();
+      hello = local ? await connect() : new Error('no camera');
     }
+    performance.mark('duet:media-ready');
+    if (!local) {
+      this.leaving = true;
+      if (!(hello instanceof Error)) await sig.request('leave', {}).catch(() => undefined);
+      sig.close();
+      return this.fail(screenError('camera_denied'));
+    }
+    if (hello instanceof Error) {
+      for (const t of local.getTracks()) t.stop();
+      sig.close();
+      if (hello instanceof SignalingError) return this.fail(screenError(hello.code, hello.message));
+      return this.fail(screenError('video_unavailable'));
+    }
+    performance.mark('duet:hello');
+    this.state.set({ local, remote: new MediaStream(), remoteScreen: null });
+    this.applyHello(hello);
+    this.state.set({ phase: 'room' });
+    const pending = early;
+    early = null;
+    for (const n of pending) this.onNotification(n);
+    const modeSeen = pending.some((n) => n.t === 'mode');
+    if (hello.mode === 'sfu' && !modeSeen && !this.session) await this.startMedia(await this.newSfuSession());
+    if (!modeSeen) this.prepareP2P();
+    else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
 
   toggleMic(): void {
@@ -350,7 +374,7 @@ export class RoomController {
       case 'peer.left':
         this.state.set({ peer: null, peerPresence: 'absent', remoteScreen: null });
         if (this.session?.kind === 'p2p') this.closeMedia(true);
-        break;
+        break; // the 'mode waiting' that follows prepares the next offer
       case 'peer.mediaState': {
         const peer = this.state.get().peer;
         if (peer) this.state.set({ peer: { ...peer, audio: n.audio, video: n.video, screen: n.screen } });
@@ -393,28 +417,60 @@ export class RoomController {
   }
 
   private onMode(mode: RoomMode, initiator: boolean, reason: ModeReason): void {
+    performance.mark(`duet:mode-${mode}`);
+    const gen = ++this.modeGeneration;
     this.state.set({ mode, modeReason: reason });
     const { local, join } = this.state.get();
     if (mode === 'p2p') {
+      const prepared = this.prepared;
+      this.prepared = undefined;
       this.closeMedia(true);
-      if (local && join && this.sig) {
-        const session = new P2PSession(this.sig, local, join.ice_servers, initiator, this.remoteHandlers(), {
-          blockCandidates: this.testSwitches.blockP2P,
-          screen: this.currentScreenTrack(),
-          onSpeaking: (speaking) => void this.sig?.request('media.speaking', { speaking }).catch(() => undefined),
-        });
-        void this.startMedia(session);
+      if (initiator && prepared?.isOpen && reason === 'both_present') {
+        // The offer was made while waiting: out it goes now.
+        this.session = prepared;
+        this.state.set({ media: 'connecting' });
+        prepared.release();
+        void prepared.setScreen(this.currentScreenTrack()).catch(() => undefined);
+        this.applyTrackState();
+      } else {
+        prepared?.close();
+        if (local && join && this.sig) void this.startMedia(this.newP2PSession(initiator, false));
       }
     } else if (mode === 'sfu') {
       if (this.session instanceof P2PSession) void this.switchToSfu(this.session);
       else {
         // First SFU session, or the router was rebuilt (media_restarted): set it up (again).
         this.closeMedia(true);
-        void this.newSfuSession().then((sfu) => this.startMedia(sfu));
+        // The SFU code loads lazily: a newer mode change meanwhile wins.
+        void this.newSfuSession().then((sfu) => (gen === this.modeGeneration ? this.startMedia(sfu) : sfu.close()));
       }
     } else {
       this.closeMedia(true);
+      this.prepareP2P();
     }
+  }
+
+  private newP2PSession(initiator: boolean, hold: boolean): P2PSession {
+    const { local, join } = this.state.get();
+    const session: P2PSession = new P2PSession(this.sig!, local!, join!.ice_servers, initiator, this.remoteHandlers(), {
+      blockCandidates: this.testSwitches.blockP2P,
+      screen: this.currentScreenTrack(),
+      hold,
+      onSpeaking: (speaking) => this.session === session && void this.sig?.request('media.speaking', { speaking }).catch(() => undefined),
+    });
+    return session;
+  }
+
+  /** The tutor, waiting alone in a P2P-capable room, gets the offer ready ahead of the student. */
+  private prepareP2P(): void {
+    const { local, join, role, mode } = this.state.get();
+    if (role !== 'tutor' || mode !== 'waiting' || !local || !join || !this.sig || this.prepared?.isOpen) return;
+    const session = this.newP2PSession(true, true);
+    this.prepared = session;
+    session.start().catch(() => {
+      session.close();
+      if (this.prepared === session) this.prepared = undefined;
+    });
   }
 
   /**
@@ -483,6 +539,7 @@ export class RoomController {
   private remoteHandlers(): RemoteMediaHandlers {
     return {
       onTrack: (track, source) => {
+        performance.mark(`duet:track-${source}`);
         if (source === 'screen') {
           this.state.set({ remoteScreen: new MediaStream([track]) });
           return;
@@ -502,7 +559,10 @@ export class RoomController {
         if (!remote || !remote.getTracks().includes(track)) return;
         this.state.set({ remote: new MediaStream(remote.getTracks().filter((t) => t !== track)) });
       },
-      onConnectionState: (media) => this.state.set({ media }),
+      onConnectionState: (media) => {
+        performance.mark(`duet:media-${media}`);
+        this.state.set({ media });
+      },
     };
   }
 
@@ -522,6 +582,8 @@ export class RoomController {
     this.session = undefined;
     this.state.set({ remote: new MediaStream(), remoteScreen: null, media: null });
     if (!keepLocal) {
+      this.prepared?.close();
+      this.prepared = undefined;
       for (const t of this.state.get().local?.getTracks() ?? []) t.stop();
       for (const t of this.state.get().localScreen?.getTracks() ?? []) t.stop();
       this.state.set({ local: null, localScreen: null, screenOn: false });
@@ -530,6 +592,19 @@ export class RoomController {
 
   private fail(error: ScreenError): void {
     this.state.set({ phase: 'error', error });
+  }
+}
+
+/** True when the browser will open the camera without asking (permission already granted). */
+async function cameraAlreadyAllowed(): Promise<boolean> {
+  try {
+    const [cam, mic] = await Promise.all([
+      navigator.permissions.query({ name: 'camera' as PermissionName }),
+      navigator.permissions.query({ name: 'microphone' as PermissionName }),
+    ]);
+    return cam.state === 'granted' && mic.state === 'granted';
+  } catch {
+    return false; // browsers without these permission names
   }
 }
 

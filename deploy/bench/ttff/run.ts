@@ -8,7 +8,7 @@
 //
 // Runs on demand (not in the suite); bounded to a few rounds (default 5; ~1-2 minutes).
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
@@ -57,6 +57,11 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     await student.getByTestId('room').waitFor({ timeout: 20_000 });
     await armFirstFrame(student);
     const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student)]);
+    if (process.env.TTFF_TRACE) {
+      // Where the time went, on the joining side (performance marks the room sets).
+      const marks = await student.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
+      console.log(`  ${recording ? 'rec' : ''} trace: ${marks.filter(([n]) => n.startsWith('duet:')).map(([n, t]) => `${n}+${Math.round(t - t0)}`).join(' ')} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
+    }
     return Math.max(a, b) - t0;
   } finally {
     await tutor.getByTestId('leave').click().catch(() => undefined);
@@ -124,6 +129,7 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   assertLoopbackOnly();
   const started = Date.now();
+  const startLoad = Math.round(loadavg()[0]! * 10) / 10;
   const [p2pStack, sfuStack, browser] = await Promise.all([startStack(), startStack({ P2P_ENABLED: 'false' }), launchBrowser()]);
   const raw: number[] = [];
   const p2p: number[] = [];
@@ -150,6 +156,9 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
+    // The machine may be shared: a load far above the core count makes every figure slower and noisier.
+    loadavg_1m_at_start: startLoad,
+    loadavg_1m_at_end: Math.round(loadavg()[0]! * 10) / 10,
     metrics,
     ratios,
     samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), sfu_ms: sfu.map(Math.round) },

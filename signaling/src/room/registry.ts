@@ -2,7 +2,6 @@
 // API confirms the lesson can still be held) and dropped when its last participant leaves.
 import { ApiClient, LessonLookupError, type LessonFacts } from '../api-client.ts';
 import { Room, type RoomDeps } from './room.ts';
-import type { ChatMessage } from '../protocol/index.ts';
 
 const CLOSED_STATUSES = new Set(['completed', 'cancelled', 'no_show', 'archived']);
 
@@ -23,9 +22,9 @@ export class RoomRegistry {
   /** Set while this node sends its lessons elsewhere (drained past its deadline, shutting down). */
   refusing: string | null = null;
   private readonly api: ApiClient;
-  private readonly deps: Omit<RoomDeps, 'onEmpty' | 'api'>;
+  private readonly deps: Omit<RoomDeps, 'onEmpty' | 'api' | 'chatHistory'>;
 
-  constructor(api: ApiClient, deps: Omit<RoomDeps, 'onEmpty' | 'api'>) {
+  constructor(api: ApiClient, deps: Omit<RoomDeps, 'onEmpty' | 'api' | 'chatHistory'>) {
     this.api = api;
     this.deps = deps;
   }
@@ -59,6 +58,12 @@ export class RoomRegistry {
 
   private async create(sessionId: string, now: Date): Promise<Room> {
     let lesson;
+    // The chat history is read once, alongside the lesson facts; the room keeps it current
+    // (every message goes through it), so later hellos and resumes need no API call.
+    const history = this.api.chatHistory(sessionId).catch((err: Error) => {
+      this.deps.log?.('warn', 'chat history unavailable', { sessionId, error: err.message });
+      return undefined;
+    });
     try {
       lesson = await this.api.lesson(sessionId);
     } catch (err) {
@@ -71,23 +76,18 @@ export class RoomRegistry {
     const room = new Room(lesson, {
       ...this.deps,
       api: this.api,
+      chatHistory: await history,
       onEmpty: (r) => {
-        if (r.hasEnded) this.ended.add(r.lesson.id);
+        if (r.hasEnded) {
+          this.ended.add(r.lesson.id);
+          // Only a short-term guard until the API has caught up: bounded, oldest forgotten first.
+          if (this.ended.size > 10_000) this.ended.delete(this.ended.values().next().value!);
+        }
         if (this.rooms.get(r.lesson.id) === r) this.rooms.delete(r.lesson.id);
       },
     });
     this.rooms.set(sessionId, room);
     return room;
-  }
-
-  /** Chat history for a (re)joining participant; empty when the lesson service cannot say. */
-  async chatHistory(sessionId: string): Promise<ChatMessage[]> {
-    try {
-      return await this.api.chatHistory(sessionId);
-    } catch (err) {
-      this.deps.log?.('warn', 'chat history unavailable', { sessionId, error: (err as Error).message });
-      return [];
-    }
   }
 
   closeAll(): void {

@@ -84,6 +84,8 @@ export interface RoomDeps {
   timings: RoomTimings;
   emitHook(event: DuetEvent): void;
   onEmpty(room: Room): void;
+  /** The lesson's chat when the room opened (undefined: the API could not say; asked again on join). */
+  chatHistory?: ChatMessage[] | undefined;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
   /** Set when a recorder runs next to this node (RECORDER_URL). */
   recorder?: RecorderClient | undefined;
@@ -108,11 +110,13 @@ export class Room {
   private readonly clock: LessonClock;
   private ended: EndReason | null = null;
   private closed = false;
+  private chatLog: ChatMessage[] | undefined;
   private readonly recording: LessonRecorder | undefined;
 
   constructor(lesson: LessonFacts, deps: RoomDeps) {
     this.lesson = lesson;
     this.deps = deps;
+    this.chatLog = deps.chatHistory ? [...deps.chatHistory] : undefined;
     this.mode = this.sfuOnly ? 'sfu' : 'waiting';
     this.modeReason = lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled';
     this.clock = new LessonClock(lesson.endsAt, {
@@ -301,8 +305,26 @@ export class Room {
       this.deps.log?.('warn', 'chat message not stored', { sessionId: this.lesson.id, error: (err as Error).message });
       throw new RoomError('service_unavailable', 'the message could not be stored; send it again');
     }
+    if (this.chatLog && !this.chatLog.some((m) => m.id === message.id)) {
+      this.chatLog.push(message);
+      if (this.chatLog.length > 200) this.chatLog.splice(0, this.chatLog.length - 200);
+    }
     this.broadcast({ t: 'chat.message', message });
     return message;
+  }
+
+  /** Chat so far, oldest first, for a (re)joining participant (empty if the API cannot say). */
+  async chatHistory(): Promise<ChatMessage[]> {
+    if (!this.chatLog) {
+      try {
+        // Messages stored meanwhile are in the API's answer too (they are stored before relaying).
+        this.chatLog = await this.deps.api.chatHistory(this.lesson.id);
+      } catch (err) {
+        this.deps.log?.('warn', 'chat history unavailable', { sessionId: this.lesson.id, error: (err as Error).message });
+        return [];
+      }
+    }
+    return [...this.chatLog];
   }
 
   appData(role: Role, topic: string, data: unknown): void {

@@ -26,7 +26,7 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       if (err instanceof LessonLookupError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }
-    const chat = await registry.chatHistory(claims.sessionId);
+    const chat = await room.chatHistory();
     let joined;
     try {
       joined = room.join(claims, conn, resume, chat);

@@ -17,6 +17,11 @@ export interface P2POptions {
   blockCandidates?: boolean;
   screen?: MediaStreamTrack | null;
   onSpeaking?: (speaking: boolean) => void;
+  /**
+   * Prepare only: the offer and candidates are made now but held until release() — the tutor
+   * does this while waiting alone, so the offer goes out the moment the student arrives.
+   */
+  hold?: boolean;
 }
 
 export class P2PSession implements MediaSession {
@@ -37,6 +42,7 @@ export class P2PSession implements MediaSession {
   private disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
   private speaking: SpeakingDetector | undefined;
   private closed = false;
+  private held: P2PSignal[] | null;
 
   constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], initiator: boolean, handlers: RemoteMediaHandlers, opts: P2POptions = {}) {
     this.sig = sig;
@@ -45,6 +51,7 @@ export class P2PSession implements MediaSession {
     this.handlers = handlers;
     this.opts = opts;
     this.screenTrack = opts.screen ?? null;
+    this.held = opts.hold ? [] : null;
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
     this.pc.onicecandidate = (ev) => {
       if (!ev.candidate || this.opts.blockCandidates) return;
@@ -91,6 +98,7 @@ export class P2PSession implements MediaSession {
   private async onSignal(signal: P2PSignal): Promise<void> {
     if (this.closed) return;
     if (signal.kind === 'offer') {
+      performance.mark('duet:p2p-offer');
       if (signal.sources) this.sources = { ...signal.sources };
       await this.pc.setRemoteDescription({ type: 'offer', sdp: signal.sdp });
       await this.attachLocalTracks();
@@ -99,6 +107,7 @@ export class P2PSession implements MediaSession {
       await this.pc.setLocalDescription(answer);
       await this.send({ kind: 'answer', sdp: answer.sdp ?? '' });
     } else if (signal.kind === 'answer') {
+      performance.mark('duet:p2p-answer');
       await this.pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
       await this.flushCandidates();
     } else {
@@ -126,7 +135,22 @@ export class P2PSession implements MediaSession {
     for (const c of this.queuedCandidates.splice(0)) await this.pc.addIceCandidate(c).catch((err) => console.warn('bad candidate', err));
   }
 
+  /** Sends what was prepared while holding, and everything from now on. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const signal of held) void this.send(signal);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.pc.signalingState !== 'closed';
+  }
+
   private send(signal: P2PSignal): Promise<unknown> {
+    if (this.held) {
+      this.held.push(signal);
+      return Promise.resolve();
+    }
     return this.sig.request('p2p.signal', { signal }).catch((err) => console.warn('p2p relay failed', err));
   }
 

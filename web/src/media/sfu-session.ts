@@ -45,16 +45,25 @@ export class SfuSession implements MediaSession {
   async start(): Promise<void> {
     const { routerRtpCapabilities, producers } = await this.sig.request('sfu.capabilities', {});
     await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
-    await this.createRecvTransport();
-    this.markRecvReady();
-    await Promise.all(producers.map((p) => this.consume(p)));
-    await this.createSendTransport();
-    for (const track of this.local.getTracks()) {
-      // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
-      const producer = await this.sendTransport!.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
-      this.producers.set(producer.id, producer);
-    }
-    if (this.screenTrack) await this.setScreen(this.screenTrack);
+    // Receiving and sending come up together: the other person waits for our producers as much
+    // as we wait for theirs (this halves the time to the first frame on the far side).
+    const receiving = (async () => {
+      await this.createRecvTransport();
+      this.markRecvReady();
+      await Promise.all(producers.map((p) => this.consume(p)));
+    })();
+    const sending = (async () => {
+      await this.createSendTransport();
+      // Camera first: the picture is what people wait for.
+      const tracks = [...this.local.getVideoTracks(), ...this.local.getAudioTracks()];
+      for (const track of tracks) {
+        // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
+        const producer = await this.sendTransport!.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
+        this.producers.set(producer.id, producer);
+      }
+      if (this.screenTrack) await this.setScreen(this.screenTrack);
+    })();
+    await Promise.all([receiving, sending]);
   }
 
   async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {

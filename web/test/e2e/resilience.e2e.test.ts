@@ -111,7 +111,7 @@ describe('P2P -> SFU fallback', () => {
     const gaps = after.map((a) => a.maxGapMs);
     console.log(`[fallback] switch completed in ${switchedMs} ms; longest remote-video gap across it: tutor ${gaps[0]} ms, student ${gaps[1]} ms`);
     // Make before break: no freeze anywhere near a reconnection's length.
-    expect(Math.max(...gaps)).toBeLessThan(2_000);
+    expect(Math.max(...gaps)).toBeLessThan(3_000);
     await closeBoth(tutor, student);
   });
 
