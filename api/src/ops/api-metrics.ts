@@ -15,6 +15,8 @@ export interface ApiMetrics {
   joins: Counter<'result'>;
   joinDuration: Histogram<'result'>;
   timeToFirstFrame: Histogram<'mode'>;
+  /** One consistent scrape (Prometheus text). */
+  scrape(): Promise<string>;
 }
 
 export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
@@ -96,35 +98,57 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     },
   });
 
-  // Media nodes as the registry sees them.
-  const nodeGauge = (name: string, help: string, pick: (v: Awaited<ReturnType<typeof nodesOverview>>[number]) => number) =>
-    ({ name, help, pick });
-  const perNode = [
-    nodeGauge('duet_media_node_lessons', 'Lessons the node reports hosting', (v) => v.node.load.lessons),
-    nodeGauge('duet_media_node_assigned_lessons', 'Open lessons the API placed on the node', (v) => v.assignedLessons),
-    nodeGauge('duet_media_node_participants', 'Participants connected to the node', (v) => v.node.load.participants),
-    nodeGauge('duet_media_node_consumers', 'mediasoup consumers on the node', (v) => v.node.load.consumers),
-    nodeGauge('duet_media_node_cpu_percent', 'mediasoup workers CPU on the node (100 = one core)', (v) => v.node.load.cpuPercent),
-    nodeGauge('duet_media_node_bitrate_bps', 'Media bitrate through the node', (v) => v.node.load.bitrateBps),
-    nodeGauge('duet_media_node_capacity', 'Lessons the node accepts at most', (v) => v.node.capacity),
-    nodeGauge('duet_media_node_heartbeat_age_seconds', 'Time since the node last reported', (v) => v.heartbeatAgeMs / 1000),
-  ];
-  // Registered before the per-node gauges it fills, so one scrape is consistent.
+  // Media nodes as the registry sees them: one overview per scrape, shared by every node gauge
+  // (prom-client collects the gauges concurrently).
+  let overview: Promise<Awaited<ReturnType<typeof nodesOverview>>> | null = null;
+  const views = () => (overview ??= nodesOverview(getCtx()));
   new Gauge({
     name: 'duet_media_nodes',
     help: 'Registered media nodes by health',
     labelNames: ['health'],
     registers: [registry],
     async collect() {
-      const views = await nodesOverview(getCtx());
-      for (const h of NODE_HEALTHS) this.set({ health: h }, views.filter((v) => v.health === h).length);
-      for (const g of perNodeGauges) {
-        g.gauge.reset();
-        for (const v of views) g.gauge.set({ node: v.node.id }, g.pick(v));
-      }
+      const all = await views();
+      for (const h of NODE_HEALTHS) this.set({ health: h }, all.filter((v) => v.health === h).length);
     },
   });
+  const perNode: [string, string, (v: Awaited<ReturnType<typeof nodesOverview>>[number]) => number][] = [
+    ['duet_media_node_lessons', 'Lessons the node reports hosting', (v) => v.node.load.lessons],
+    ['duet_media_node_assigned_lessons', 'Open lessons the API placed on the node', (v) => v.assignedLessons],
+    ['duet_media_node_participants', 'Participants connected to the node', (v) => v.node.load.participants],
+    ['duet_media_node_consumers', 'mediasoup consumers on the node', (v) => v.node.load.consumers],
+    ['duet_media_node_cpu_percent', 'mediasoup workers CPU on the node (100 = one core)', (v) => v.node.load.cpuPercent],
+    ['duet_media_node_bitrate_bps', 'Media bitrate through the node', (v) => v.node.load.bitrateBps],
+    ['duet_media_node_capacity', 'Lessons the node accepts at most', (v) => v.node.capacity],
+    ['duet_media_node_heartbeat_age_seconds', 'Time since the node last reported', (v) => v.heartbeatAgeMs / 1000],
+  ];
+  for (const [name, help, pick] of perNode) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const v of await views()) this.set({ node: v.node.id }, pick(v));
+      },
+    });
+  }
 
-  const perNodeGauges = perNode.map((g) => ({ ...g, gauge: new Gauge({ name: g.name, help: g.help, labelNames: ['node'], registers: [registry] }) }));
-  return { registry, httpRequests, httpDuration, joins, joinDuration, timeToFirstFrame };
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    joins,
+    joinDuration,
+    timeToFirstFrame,
+    async scrape() {
+      overview = null;
+      try {
+        return await registry.metrics();
+      } finally {
+        overview = null;
+      }
+    },
+  };
 }

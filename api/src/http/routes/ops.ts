@@ -119,7 +119,7 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
       if (token !== null && !sameSecret(bearerOf(req) ?? '', token)) {
         return reply.code(401).send(errorBody('unauthorized', 'Authorization: Bearer <METRICS_TOKEN> is required'));
       }
-      return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+      return reply.header('content-type', metrics.registry.contentType).send(await metrics.scrape());
     });
   }
 }
