@@ -137,3 +137,18 @@ describe.each(DB_KINDS)('API metrics (%s)', (kind) => {
     expect(sample(await scrape(), 'duet_media_nodes', { health: 'draining' })).toBe(1);
   });
 });
+
+describe('structured logs', () => {
+  it('carry the request id and the lesson id on a lesson request', async () => {
+    const lines: string[] = [];
+    const api = await startApiOn('pglite', { LOG_LEVEL: 'info' }, { logStream: { write: (l) => void lines.push(l) } });
+    try {
+      const lesson = await createLesson(api);
+      expect((await api.request('GET', `/v1/sessions/${lesson.id}`, { token: API_KEY })).status).toBe(200);
+      const done = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request completed' && l.sessionId === lesson.id);
+      expect(done).toMatchObject({ sessionId: lesson.id, reqId: expect.any(String), res: { statusCode: 200 } });
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -91,6 +91,17 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
       }
     }
   });
+  // Every log line of a lesson's request carries its id (the request id is pino's reqId).
+  app.addHook('preHandler', async (req, reply) => {
+    const route = req.routeOptions.url ?? '';
+    const id = (req.params as { id?: unknown } | undefined)?.id;
+    if (typeof id !== 'string') return;
+    const key = route.startsWith('/v1/sessions/') || route.startsWith('/internal/sessions/') ? 'sessionId' : route.includes('/nodes/') ? 'nodeId' : null;
+    if (!key) return;
+    const child = req.log.child({ [key]: id });
+    req.log = child;
+    reply.log = child;
+  });
   // A request whose socket died never gets onResponse.
   app.addHook('onRequestAbort', async (req) => done(req));
   // Join error codes for the joins counter (the error body is built by the error handler).
