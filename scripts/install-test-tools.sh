@@ -4,6 +4,7 @@
 # Run by scripts/test.sh before the suite enters the network namespace that has no network.
 #
 #   - moto (a real S3-protocol server, from PyPI), pinned by scripts/s3-test-server.requirements.txt
+#   - kubeconform (validates deploy/k8s against deploy/k8s/schemas), `go install`ed at a pinned tag
 #
 # Prints where each tool is; `.duet/test-tools.env` records them for the tests.
 set -euo pipefail
@@ -27,6 +28,19 @@ else
   log "S3 test server: cached ($MOTO_DIR)"
 fi
 
+# --- kubeconform (Go module proxy), pinned ---
+KUBECONFORM_VERSION=v0.7.0
+KUBECONFORM="$CACHE/kubeconform-$KUBECONFORM_VERSION/kubeconform"
+if [ ! -x "$KUBECONFORM" ]; then
+  GO="$(command -v go || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; } || true)"
+  [ -n "$GO" ] || { log "ERROR: Go (>= 1.22) is required to install kubeconform for deploy/test/k8s.test.ts"; exit 1; }
+  log "installing kubeconform $KUBECONFORM_VERSION (go install) into $(dirname "$KUBECONFORM")"
+  GOBIN="$(dirname "$KUBECONFORM")" GOTOOLCHAIN=local "$GO" install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" >&2
+else
+  log "kubeconform: cached ($KUBECONFORM)"
+fi
+
 {
   echo "DUET_S3_SERVER_BIN=$MOTO_DIR/venv/bin/moto_server"
+  echo "DUET_KUBECONFORM=$KUBECONFORM"
 } > "$ROOT/.duet/test-tools.env"

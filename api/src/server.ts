@@ -16,6 +16,7 @@ import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { resourceRoutes } from './http/routes/resources.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
+import { registerRecordingRoutes } from './http/routes/recordings.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
@@ -26,7 +27,7 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Where log lines go (default stdout); tests capture them to check that no secret is logged. */
   logStream?: { write(line: string): void };
-  /** Object storage to use instead of the one STORAGE config describes (tests). */
+  /** Object storage to use instead of the one the storage config describes (tests, all-in-one). */
   objects?: ObjectStore;
   /** Run the lesson jobs on a timer (default true; tests drive them with runLessonJobs()). */
   lessonJobs?: boolean;
@@ -124,6 +125,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerSessionRoutes(scope, ctx);
     registerLessonContentRoutes(scope, ctx);
     registerWebhookRoutes(scope, ctx);
+    registerRecordingRoutes(scope, ctx, ctx.objects);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });

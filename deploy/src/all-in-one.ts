@@ -5,6 +5,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiServer, loadApiConfig } from '@duet/api';
 import { createSignalingServer, guardProcess, loadSignalingConfig } from '@duet/signaling';
+import { createObjectStore, loadStorageConfig } from '@duet/api/storage';
+import { createRecorderService, loadRecorderConfig } from '@duet/recorder';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { createDemoLesson } from './demo-lesson.ts';
 
@@ -37,13 +39,27 @@ async function main(): Promise<void> {
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
     logStream = createWriteStream(logFile, { flags: 'a' });
   }
+  // The recorder runs in this process too, unless RECORDER_URL points at one running elsewhere
+  // (or RECORDER_ENABLED=0). Signaling finds it through RECORDER_URL.
+  const store = createObjectStore(loadStorageConfig(env, dataDir));
+  const recorder =
+    process.env.RECORDER_URL || env.RECORDER_ENABLED === '0'
+      ? null
+      : createRecorderService(loadRecorderConfig({ RECORDER_PORT: '0', ...env }), store, (level, msg, extra) =>
+          logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'recorder', msg, ...extra }) + '\n'),
+        );
+  if (recorder) {
+    const { url } = await recorder.start();
+    process.env.RECORDER_URL = url;
+  }
   guardProcess((msg, extra) => logStream.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), service: 'duet', msg, ...extra }) + '\n'));
   const signaling = await createSignalingServer(loadSignalingConfig(env), (level, msg, extra) =>
     logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n'),
   );
-  const api = createApiServer(loadApiConfig(env), { logStream });
+  const api = createApiServer(loadApiConfig(env), { logStream, objects: store });
   const shutdown = async () => {
     await signaling.close().catch(() => undefined);
+    await recorder?.close().catch(() => undefined);
     await api.close().catch(() => undefined);
     process.exit(0);
   };
@@ -58,6 +74,7 @@ async function main(): Promise<void> {
     'Duet is running (Ctrl-C to stop).',
     `  API and web room : ${apiUrl}`,
     `  Media node       : ${wsUrl}`,
+    `  Recorder         : ${process.env.RECORDER_URL ?? 'off'}`,
     `  Data             : ${dataDir}`,
     `  API key          : in ${secretsFile}`,
     `  Logs             : ${process.env.DUET_LOG_STDOUT === '1' ? 'stdout' : logFile}`,

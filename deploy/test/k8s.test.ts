@@ -1,14 +1,21 @@
 // The Kubernetes manifests validate against the Kubernetes 1.33 schemas vendored in
 // deploy/k8s/schemas (strict: unknown fields are errors), with no network. kubeconform is
-// installed (pinned, cached) by scripts/bootstrap.sh.
+// installed (pinned, cached) by scripts/install-test-tools.sh.
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { DEPLOY_DIR, run } from './support/exec.ts';
+import { DEPLOY_DIR, REPO_ROOT, run } from './support/exec.ts';
 
-const KUBECONFORM = process.env.DUET_KUBECONFORM || join(homedir(), '.cache/duet/kubeconform-v0.7.0/kubeconform');
+/** Installed (pinned, cached) by scripts/install-test-tools.sh, which records it in .duet/test-tools.env. */
+function kubeconformBin(): string {
+  if (process.env.DUET_KUBECONFORM) return process.env.DUET_KUBECONFORM;
+  const recorded = join(REPO_ROOT, '.duet/test-tools.env');
+  const line = existsSync(recorded) ? readFileSync(recorded, 'utf8').split('\n').find((l) => l.startsWith('DUET_KUBECONFORM=')) : undefined;
+  return line?.slice('DUET_KUBECONFORM='.length).trim() || join(homedir(), '.cache/duet/kubeconform-v0.7.0/kubeconform');
+}
+const KUBECONFORM = kubeconformBin();
 const K8S_DIR = join(DEPLOY_DIR, 'k8s');
 const SCHEMAS = join(K8S_DIR, 'schemas', '{{ .ResourceKind }}{{ .KindSuffix }}.json');
 const manifests = readdirSync(K8S_DIR).filter((f) => f.endsWith('.yaml')).map((f) => join(K8S_DIR, f));
@@ -19,7 +26,7 @@ interface Report {
 }
 
 async function kubeconform(files: string[]): Promise<{ code: number | null; report: Report; raw: string }> {
-  expect(existsSync(KUBECONFORM), `kubeconform not found at ${KUBECONFORM}: run scripts/bootstrap.sh (needs Go)`).toBe(true);
+  expect(existsSync(KUBECONFORM), `kubeconform not found at ${KUBECONFORM}: run scripts/install-test-tools.sh (needs Go)`).toBe(true);
   // -strict: unknown fields and duplicate keys are errors. No -ignore-missing-schemas: a kind
   // without a vendored schema fails instead of passing unchecked.
   const r = await run(KUBECONFORM, ['-strict', '-summary', '-output', 'json', '-schema-location', SCHEMAS, ...files]);

@@ -73,10 +73,10 @@ describe('a lesson through TURN only', () => {
   beforeAll(async () => {
     assertLoopbackOnly();
     turn = await startCoturn({ secrets: [SECRET] });
-    // The API hands out TURN credentials signed with TURN_SECRET (coturn REST scheme).
-    const creds = turnRestCredentials(SECRET, 'duet-test', 3600);
+    // The API signs each participant's TURN credentials with TURN_SECRET (coturn REST scheme);
+    // coturn checks them with the same value as static-auth-secret.
     [stack, browser] = await Promise.all([
-      startStack({ ICE_SERVERS: JSON.stringify([{ urls: turn.urls, ...creds }]) }),
+      startStack({ TURN_URLS: turn.urls.join(','), TURN_SECRET: SECRET, TURN_TTL_SECONDS: '600' }),
       launchBrowser(),
     ]);
   }, 120_000);
@@ -103,6 +103,22 @@ describe('a lesson through TURN only', () => {
       throw new Error(`stats ${JSON.stringify(s)}`);
     }, 45_000);
   }
+
+  it('the join response carries TURN credentials coturn accepts (signed with TURN_SECRET)', async () => {
+    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'TURN credentials' });
+    const token = new URLSearchParams(lesson.studentUrl.split('#')[1]).get('token')!;
+    const res = await fetch(`${stack.apiUrl}/v1/sessions/${lesson.id}/join`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const { ice_servers: servers } = (await res.json()) as { ice_servers: { urls: string | string[]; username?: string; credential?: string }[] };
+    const turnEntry = servers.find((s) => [s.urls].flat().some((u) => u.startsWith('turn:')))!;
+    expect([turnEntry.urls].flat()).toEqual(turn.urls);
+    const [expiry, userId] = turnEntry.username!.split(':');
+    expect(userId).toBe('demo-student');
+    const ttl = Number(expiry) - Date.now() / 1000;
+    expect(ttl).toBeGreaterThan(500);
+    expect(ttl).toBeLessThanOrEqual(601);
+    expect(turnEntry.credential).toBe(turnRestCredentials(SECRET, userId!, 0, Number(expiry) * 1000).credential);
+  });
 
   for (const mode of ['p2p', 'sfu'] as const) {
     it(`${mode.toUpperCase()}: both participants get media with the selected candidate type relay`, async () => {

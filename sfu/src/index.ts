@@ -3,3 +3,4 @@ export { WorkerPool, type PooledWorker, type WorkerLoad, type LoadSource } from 
 export { MediaRoom, MediaError } from './media-room.ts';
 export type { TransportParams, ConsumerParams, ProducerSummary, MediaKind, MediaSource, Direction } from './media-room.ts';
 export { MEDIA_CODECS } from './codecs.ts';
+export { RecordingTap, type RecordingTarget, type TapCodec } from './recording-tap.ts';

@@ -6,6 +6,7 @@ import type { types } from 'mediasoup';
 import { MEDIA_CODECS } from './codecs.ts';
 import type { PooledWorker, WorkerPool } from './worker-pool.ts';
 import { ActiveSpeaker } from './active-speaker.ts';
+import { RecordingTap } from './recording-tap.ts';
 
 export type Direction = 'send' | 'recv';
 export type MediaKind = 'audio' | 'video';
@@ -228,6 +229,12 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
 
   private producerById(producerId: string): ProducerSummary | undefined {
     return this.allProducers().find((p) => p.producerId === producerId);
+  }
+
+  /** A plain-RTP copy of a producer for the recorder (see recording-tap.ts). */
+  async createRecordingTap(producerId: string): Promise<RecordingTap> {
+    if (!this.producerById(producerId)) throw new MediaError(`unknown producer ${producerId}`);
+    return this.wrap(() => RecordingTap.create(this.router, producerId));
   }
 
   removePeer(peerId: string): void {

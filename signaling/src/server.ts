@@ -10,6 +10,7 @@ import type { SignalingConfig } from './config.ts';
 import { ApiClient } from './api-client.ts';
 import { HookSender } from './hooks/hook-sender.ts';
 import { RoomRegistry } from './room/registry.ts';
+import { recorderClientFromEnv } from './recording/index.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { createHandler } from './transport/handlers.ts';
 import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
@@ -57,6 +58,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     timings: config.timings,
     emitHook: (event) => hooks.send(event),
     log,
+    recorder: recorderClientFromEnv(process.env, config.internalHookSecret, log),
   });
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
   const connections = new Map<WebSocket, Connection>();

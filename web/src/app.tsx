@@ -1,22 +1,109 @@
+// Picks the screen for the page's state: loading, early, pre-join, the room, post-session,
+// no-show or an error.
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useStore } from './lib/store.ts';
-import type { RoomController } from './room-controller.ts';
-import { RoomView } from './ui/room-view.tsx';
-import { ErrorScreen, Left, Loading, PreJoin } from './ui/screens.tsx';
+import type { LessonPage } from './page/lesson-page.ts';
+import { PostSession } from './page/post-session.ts';
+import { RoomExtras } from './room-extras.ts';
+import { PostSessionView } from './ui/post-session.tsx';
+import { PreJoin } from './ui/prejoin.tsx';
+import { RoomView, type RoomActions } from './ui/room-view.tsx';
+import { Early, ErrorScreen, Loading, NoShow } from './ui/state-screens.tsx';
 
-export function App(props: { controller: RoomController }) {
-  const { controller } = props;
-  const s = useStore(controller.state);
-  switch (s.phase) {
+export function App(props: { page: LessonPage }) {
+  const { page } = props;
+  const p = useStore(page.state);
+  switch (p.view) {
     case 'loading':
-      return <Loading />;
+      return <Loading config={page.config} />;
+    case 'early':
+      return <Early config={page.config} lesson={p.lesson!} opensAt={p.opensAt!} role={page.role} />;
     case 'prejoin':
-    case 'connecting':
-      return s.join ? <PreJoin join={s.join} connecting={s.phase === 'connecting'} onJoin={() => void controller.enter()} /> : <Loading />;
+      return page.devices ? <PreJoin config={page.config} lesson={p.lesson!} role={page.role} name={page.claims.name} check={page.devices} onJoin={(withCamera) => void page.join(withCamera)} /> : <Loading config={page.config} />;
     case 'room':
-      return <RoomView state={s} controller={controller} />;
-    case 'left':
-      return <Left />;
+      return <Room page={page} />;
+    case 'post':
+      return <Post page={page} />;
+    case 'no_show':
+      return <NoShow config={page.config} lesson={p.lesson!} role={page.role} />;
     case 'error':
-      return <ErrorScreen error={s.error!} onRetry={() => void controller.load()} />;
+      return <ErrorScreen config={page.config} error={p.error!} onRetry={() => void page.retry()} />;
   }
+}
+
+function Room(props: { page: LessonPage }) {
+  const { page } = props;
+  const room = page.room;
+  const s = useStore(room.state);
+  const lesson = page.state.get().lesson;
+  const extras = useMemo(() => new RoomExtras(page.api, lesson?.started_at ?? null), []);
+  const [speakerId, setSpeakerId] = useState(() => readSpeaker());
+  useEffect(() => {
+    extras.open(
+      () => room.stats(),
+      () => ({ audio: !!room.state.get().peer?.audio, video: !!room.state.get().peer?.video }),
+    );
+    return () => extras.close();
+  }, []);
+  const actions: RoomActions = {
+    toggleMic: () => room.toggleMic(),
+    toggleCam: () => room.toggleCam(),
+    toggleScreen: () => room.toggleScreen(),
+    sendChat: (text) => void room.sendChat(text),
+    retryChat: (id) => void room.retryChat(id),
+    switchDevice: (kind, id) => room.switchDevice(kind, id),
+    leave: () => void room.leave(),
+    endLesson: () => room.endLesson(),
+    retry: () => location.reload(),
+  };
+  return (
+    <RoomView
+      state={s}
+      extras={extras}
+      lesson={lesson}
+      config={page.config}
+      actions={actions}
+      role={page.role ?? s.role}
+      myName={page.claims.name ?? s.join?.you.name ?? 'You'}
+      speakerId={speakerId}
+      onSpeaker={(id) => {
+        setSpeakerId(id);
+        try {
+          localStorage.setItem('duet.speaker', id);
+        } catch {
+          // storage blocked (third-party iframe): the choice lasts for this page only
+        }
+      }}
+    />
+  );
+}
+
+function readSpeaker(): string {
+  try {
+    return localStorage.getItem('duet.speaker') ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function Post(props: { page: LessonPage }) {
+  const { page } = props;
+  const post = useMemo(() => (page.api ? new PostSession(page.api, page.analytics, page.state.get().lesson) : null), []);
+  const s = useStore(post!.state);
+  useEffect(() => {
+    void post?.start();
+    return () => post?.stop();
+  }, []);
+  const endReason = page.room.state.get().ended ?? s.lesson?.end_reason ?? null;
+  return (
+    <PostSessionView
+      config={page.config}
+      state={s}
+      role={page.role}
+      endReason={endReason}
+      onRate={(r, c) => void post?.submitFeedback(r, c)}
+      onUpload={(files) => void post?.upload(files)}
+      onRejoin={() => void page.load()}
+    />
+  );
 }

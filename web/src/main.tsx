@@ -1,16 +1,23 @@
 import { render } from 'preact';
 import { App } from './app.tsx';
 import { readRoomLocation } from './lib/location.ts';
+import { applyTheme, isEmbedded, readPageConfig } from './lib/page-config.ts';
+import { LessonPage } from './page/lesson-page.ts';
 import { RoomController } from './room-controller.ts';
 import './styles.css';
 
+const config = readPageConfig(window.location.search, window.location.href);
+applyTheme(config);
 const { sessionId, token } = readRoomLocation();
-const controller = new RoomController(sessionId, token);
+const room = new RoomController(sessionId, token);
+const page = new LessonPage({ sessionId, token, config, room, parent: isEmbedded() ? window.parent : null });
+if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
 
 // Read-only hook for operators' diagnostics and the end-to-end tests.
 (window as unknown as { __duet: unknown }).__duet = {
+  view: () => page.state.get().view,
   state: () => {
-    const s = controller.state.get();
+    const s = room.state.get();
     return {
       phase: s.phase,
       mode: s.mode,
@@ -29,11 +36,17 @@ const controller = new RoomController(sessionId, token);
       remoteScreen: s.remoteScreen ? s.remoteScreen.getVideoTracks().length : 0,
     };
   },
-  mediaKind: () => controller.mediaKind,
-  stats: () => controller.stats(),
-  controller,
-  test: controller.test,
+  mediaKind: () => room.mediaKind,
+  stats: () => room.stats(),
+  localTracks: () => {
+    const local = room.state.get().local;
+    const id = (t: MediaStreamTrack | undefined) => t?.getSettings().deviceId ?? null;
+    return { audio: id(local?.getAudioTracks()[0]), video: id(local?.getVideoTracks()[0]) };
+  },
+  analytics: () => page.analytics.sent.map((e) => ({ type: e.type, data: e.data })),
+  controller: room,
+  test: room.test,
 };
 
-render(<App controller={controller} />, document.getElementById('app')!);
-void controller.load();
+render(<App page={page} />, document.getElementById('app')!);
+void page.load();

@@ -6,7 +6,8 @@ import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
 import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media/media-session.ts';
 import { P2PSession } from './media/p2p-session.ts';
-import { SfuSession } from './media/sfu-session.ts';
+import type { SfuSession } from './media/sfu-session.ts';
+import { openTrack } from './lib/devices.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 
 export type Phase = 'loading' | 'prejoin' | 'connecting' | 'room' | 'left' | 'error';
@@ -141,13 +142,14 @@ export class RoomController {
     }
   }
 
-  async enter(): Promise<void> {
+  /** `preset`: the tracks the pre-join device check already opened (no second prompt). */
+  async enter(preset?: MediaStream): Promise<void> {
     const join = this.state.get().join;
     if (!join || !this.token) return;
     this.state.set({ phase: 'connecting' });
     let local: MediaStream;
     try {
-      local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+      local = preset ?? (await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }));
     } catch {
       return this.fail(screenError('camera_denied'));
     }
@@ -171,7 +173,8 @@ export class RoomController {
       const hello = await sig.connect(join.signaling_url, this.token);
       this.applyHello(hello);
       this.state.set({ phase: 'room' });
-      if (hello.mode === 'sfu') await this.startMedia(this.newSfuSession());
+      if (hello.mode === 'sfu') await this.startMedia(await this.newSfuSession());
+      else void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
     } catch (err) {
       this.closeMedia();
       sig.close();
@@ -243,6 +246,30 @@ export class RoomController {
     }
   }
 
+  /** Sends a chat message that failed again, with the same id (the server dedupes). */
+  async retryChat(id: string): Promise<void> {
+    const p = this.state.get().chatPending.find((x) => x.id === id);
+    if (!p || !this.sig) return;
+    this.state.set({ chatPending: this.state.get().chatPending.map((x) => (x.id === id ? { ...x, failed: false } : x)) });
+    await this.deliverChat(id, p.text);
+  }
+
+  /** Switches the camera or microphone during the call: the new track replaces the old one on
+   *  the wire (no renegotiation) and in the local stream every media path shares. */
+  async switchDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
+    const local = this.state.get().local;
+    if (!local) return;
+    const old = kind === 'audio' ? local.getAudioTracks()[0] : local.getVideoTracks()[0];
+    if (old?.getSettings().deviceId === deviceId) return;
+    const next = await openTrack(kind, deviceId);
+    next.enabled = kind === 'audio' ? this.state.get().micOn : this.state.get().camOn;
+    if (old) await this.session?.replaceTrack(old, next);
+    if (old) local.removeTrack(old);
+    local.addTrack(next);
+    old?.stop();
+    this.state.set({ local }); // the same stream object: every media path shares it
+  }
+
   /** Small app messages to the other side (whiteboard cursors, quiz answers...). */
   async sendAppData(topic: string, data: unknown): Promise<void> {
     await this.sig?.request('app.data', { topic, data });
@@ -302,7 +329,7 @@ export class RoomController {
     if (!hello.resumed || hello.mode !== before || !this.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
       this.closeMedia(true);
-      if (hello.mode === 'sfu') await this.startMedia(this.newSfuSession());
+      if (hello.mode === 'sfu') await this.startMedia(await this.newSfuSession());
     } else {
       await this.session.resumed().catch((err) => console.warn('media resume failed', err));
     }
@@ -382,7 +409,7 @@ export class RoomController {
       else {
         // First SFU session, or the router was rebuilt (media_restarted): set it up (again).
         this.closeMedia(true);
-        void this.startMedia(this.newSfuSession());
+        void this.newSfuSession().then((sfu) => this.startMedia(sfu));
       }
     } else {
       this.closeMedia(true);
@@ -401,6 +428,7 @@ export class RoomController {
     const staged: [MediaStreamTrack, TrackSource][] = [];
     let live = false;
     const direct = this.remoteHandlers();
+    const SfuSession = await loadSfuSession();
     const sfu = new SfuSession(this.sig, local, join.ice_servers, {
       onTrack: (track, source) => (live ? direct.onTrack(track, source) : staged.push([track, source])),
       onTrackEnded: (track, source) => direct.onTrackEnded(track, source),
@@ -421,7 +449,8 @@ export class RoomController {
     await this.sig.request('sfu.ready', {}).catch(() => undefined);
   }
 
-  private newSfuSession(): SfuSession {
+  private async newSfuSession(): Promise<SfuSession> {
+    const SfuSession = await loadSfuSession();
     const { local, join } = this.state.get();
     return new SfuSession(this.sig!, local!, join!.ice_servers, this.remoteHandlers(), this.currentScreenTrack());
   }
@@ -501,4 +530,12 @@ export class RoomController {
   private fail(error: ScreenError): void {
     this.state.set({ phase: 'error', error });
   }
+}
+
+let sfuModule: Promise<typeof import('./media/sfu-session.ts')> | undefined;
+
+/** mediasoup-client loads only when a lesson uses the SFU (its own chunk; see the bundle test). */
+function loadSfuSession(): Promise<typeof SfuSession> {
+  sfuModule ??= import('./media/sfu-session.ts');
+  return sfuModule.then((m) => m.SfuSession);
 }

@@ -14,6 +14,7 @@ import { listIntervals, presentRoles } from '../repositories/attendance-repo.ts'
 import { recordPresence, summarize } from './attendance-service.ts';
 import { recordEvent } from './outbox-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
+import { RECORDING_HOOK_HANDLERS } from './recording-hooks.ts';
 
 type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
 
@@ -24,6 +25,7 @@ const HANDLERS: Partial<Record<EventType, HookHandler>> = {
   'participant.reconnecting': onParticipantReconnecting,
   'session.ended': onSessionEnded,
   'session.warning': onSessionWarning,
+  ...RECORDING_HOOK_HANDLERS,
 };
 
 /** Lets other parts of the API (e.g. recordings) add handlers for their hook types. */

@@ -24,6 +24,7 @@ import {
 } from '../protocol/index.ts';
 import type { ApiClient, LessonFacts } from '../api-client.ts';
 import { LessonClock } from './lesson-clock.ts';
+import { LessonRecorder, type RecorderClient } from '../recording/index.ts';
 
 export interface RoomConnection {
   readonly id: string;
@@ -84,6 +85,8 @@ export interface RoomDeps {
   emitHook(event: DuetEvent): void;
   onEmpty(room: Room): void;
   log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /** Set when a recorder runs next to this node (RECORDER_URL). */
+  recorder?: RecorderClient | undefined;
 }
 
 const other = (role: Role): Role => (role === 'tutor' ? 'student' : 'tutor');
@@ -105,6 +108,7 @@ export class Room {
   private readonly clock: LessonClock;
   private ended: EndReason | null = null;
   private closed = false;
+  private readonly recording: LessonRecorder | undefined;
 
   constructor(lesson: LessonFacts, deps: RoomDeps) {
     this.lesson = lesson;
@@ -122,6 +126,7 @@ export class Room {
       },
       onEnd: () => this.end('time_up'),
     });
+    if (lesson.recording && deps.recorder) this.recording = new LessonRecorder(lesson.id, deps.recorder);
   }
 
   /** Recorded lessons and nodes with P2P disabled use the SFU from the first publish. */
@@ -398,6 +403,7 @@ export class Room {
     this.ended = reason;
     // The reason first, so the API records why; then each attendance interval closes.
     this.hook('session.ended', { reason });
+    this.recording?.stop(reason);
     this.broadcast({ t: 'session.ended', reason });
     for (const seat of [...this.seats.values()]) {
       const conn = seat.conn;
@@ -408,6 +414,7 @@ export class Room {
   }
 
   private dispose(): void {
+    this.recording?.detach();
     this.clock.stop();
     clearTimeout(this.p2pTimer);
     clearTimeout(this.switchTimer);
@@ -506,6 +513,7 @@ export class Room {
             this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason: 'media_restarted' });
           }
         });
+        this.recording?.attach(media);
         return media;
       });
       this.media = created;

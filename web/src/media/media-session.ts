@@ -15,6 +15,8 @@ export interface MediaSession {
   setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void;
   /** Starts (track) or stops (null) sending a screen share as a third track. */
   setScreen(track: MediaStreamTrack | null): Promise<void>;
+  /** A device switch: sends `next` wherever `old` was sent (no renegotiation). */
+  replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void>;
   /** The signaling connection came back after a drop: get the media path going again. */
   resumed(): Promise<void>;
   stats(): Promise<MediaStatsSummary>;

@@ -179,6 +179,10 @@ export class P2PSession implements MediaSession {
     this.recover();
   }
 
+  async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
+    for (const sender of this.pc.getSenders()) if (sender.track === old) await sender.replaceTrack(next);
+  }
+
   async setScreen(track: MediaStreamTrack | null): Promise<void> {
     this.screenTrack = track;
     const t = this.pc.getTransceivers().find((x) => this.sources[x.mid ?? ''] === 'screen');

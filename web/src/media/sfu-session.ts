@@ -57,6 +57,10 @@ export class SfuSession implements MediaSession {
     if (this.screenTrack) await this.setScreen(this.screenTrack);
   }
 
+  async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
+    for (const producer of this.producers.values()) if (producer.track === old) await producer.replaceTrack({ track: next });
+  }
+
   /** The screen share is a third producer (source 'screen'), added and closed on demand. */
   async setScreen(track: MediaStreamTrack | null): Promise<void> {
     this.screenTrack = track;

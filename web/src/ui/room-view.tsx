@@ -1,43 +1,293 @@
-import type { RoomController, RoomState } from '../room-controller.ts';
+// The lesson room: the other person large (or their screen share), self-view in a corner, the
+// header with status and clock, banners for reconnects and time warnings, the control bar and the
+// side panel. On phones the controls sit over the video and hide after a few seconds.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { clock } from '../lib/format.ts';
+import type { Lesson } from '../lib/lesson-api.ts';
+import type { PageConfig } from '../lib/page-config.ts';
+import { useStore } from '../lib/store.ts';
+import { lessonTitle } from '../page/lesson-view.ts';
+import type { RoomExtras } from '../room-extras.ts';
+import type { RoomState } from '../room-controller.ts';
+import { Avatar } from './common.tsx';
+import { Controls } from './controls.tsx';
+import { Icon } from './icons.tsx';
+import { LeaveDialog, SettingsDialog } from './room-dialogs.tsx';
+import { RoomHeader } from './room-header.tsx';
+import { hasLiveVideo, peerPresence, roomStatus } from './room-status.ts';
+import { SidePanel, type ChatLine } from './side-panel.tsx';
 import { VideoTile } from './video-tile.tsx';
 
-function statusText(s: RoomState): string {
-  if (!s.peer) return `Waiting for ${s.join?.peer.name ?? 'the other person'} to join…`;
-  if (s.media === 'connected') return s.mode === 'sfu' ? 'Connected (server)' : 'Connected (direct)';
-  if (s.media === 'failed') return 'Media connection failed';
-  return 'Connecting…';
+export interface RoomActions {
+  toggleMic(): void;
+  toggleCam(): void;
+  toggleScreen(): Promise<void>;
+  sendChat(text: string): void;
+  retryChat?(id: string): void;
+  switchDevice(kind: 'audio' | 'video', deviceId: string): Promise<void>;
+  leave(): void;
+  endLesson(): Promise<void>;
+  retry(): void;
 }
 
-export function RoomView(props: { state: RoomState; controller: RoomController }) {
-  const { state: s, controller } = props;
-  const peerName = s.peer?.name ?? s.join?.peer.name ?? 'Other participant';
+const HIDE_CONTROLS_MS = 4000;
+
+function canShareScreen(): boolean {
+  return typeof navigator !== 'undefined' && !!navigator.mediaDevices && 'getDisplayMedia' in navigator.mediaDevices;
+}
+
+function canPip(): boolean {
+  return typeof document !== 'undefined' && !!(document as Document & { pictureInPictureEnabled?: boolean }).pictureInPictureEnabled;
+}
+
+export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: Lesson | null; config: PageConfig; actions: RoomActions; role: 'tutor' | 'student' | null; myName: string; speakerId: string; onSpeaker: (id: string) => void }) {
+  const { state: s, extras, actions, role } = props;
+  const x = useStore(extras.state);
+  const [dialog, setDialog] = useState<'settings' | 'leave' | null>(null);
+  const [controlsVisible, setControlsVisible] = useState(true);
+  const [dismissedWarning, setDismissedWarning] = useState<number | null>(null);
+  const [shareError, setShareError] = useState<string | null>(null);
+  const hideTimer = useRef<ReturnType<typeof setTimeout>>();
+  const remoteVideo = useRef<HTMLVideoElement | null>(null);
+
+  const peerName = s.peer?.name ?? s.join?.peer.name ?? (props.lesson ? (role === 'tutor' ? props.lesson.student.name : props.lesson.tutor.name) : 'the other person');
+  const peerAvatar = s.peer?.avatarUrl ?? s.join?.peer.avatar_url ?? null;
+  const presence = peerPresence(s);
+  const status = roomStatus(s);
+  const title = props.lesson ? lessonTitle(props.lesson) : (s.join?.session.title ?? 'Lesson');
+  const chat: ChatLine[] = [...(s.chat ?? []), ...(s.chatPending ?? []).map((p) => ({ id: p.id, role: role ?? 'student', userId: '', name: props.myName, text: p.text, sentAt: new Date().toISOString(), pending: !p.failed, failed: p.failed }))];
+  const unread = Math.max(0, (s.chat?.length ?? 0) - x.chatSeen);
+  const endsAt = s.lesson?.endsAt ? new Date(new Date(s.lesson.endsAt).getTime() - (s.lesson.clockOffsetMs ?? 0)) : props.lesson ? new Date(props.lesson.ends_at ?? props.lesson.scheduled_end) : null;
+  const warning = s.warning?.minutesLeft ?? null;
+  // In P2P a stopped share leaves a live but silent track: the peer's media state says whether it is on.
+  const remoteScreen = hasLiveVideo(s.remoteScreen) && (s.peer?.screen ?? true) && presence === 'present' ? s.remoteScreen : null;
+  const peerCamOn = presence === 'present' && (s.peer?.video ?? true) && hasLiveVideo(s.remote);
+  const hasCamera = !!s.local?.getVideoTracks().length;
+
+  useEffect(() => {
+    if (presence === 'present' && s.media === 'connected') extras.markStarted();
+  }, [presence, s.media]);
+  useEffect(() => extras.seeChat(s.chat?.length ?? 0), [s.chat?.length, x.panel]);
+
+  // Controls hide after a few seconds without interaction on touch screens (never while a dialog
+  // or the panel is open, or while focus is in the controls).
+  const poke = useCallback(() => {
+    setControlsVisible(true);
+    clearTimeout(hideTimer.current);
+    const touch = typeof matchMedia === 'function' && matchMedia('(hover: none), (max-width: 700px)').matches;
+    if (!touch) return;
+    hideTimer.current = setTimeout(() => {
+      if (document.activeElement?.closest('.controls')) return;
+      setControlsVisible(false);
+    }, HIDE_CONTROLS_MS);
+  }, []);
+  useEffect(() => {
+    poke();
+    return () => clearTimeout(hideTimer.current);
+  }, []);
+  const controlsShown = controlsVisible || dialog !== null || x.panel !== null;
+
+  const togglePanel = () => extras.setPanel(x.panel ? null : 'chat', s.chat?.length ?? 0);
+  const pip = async () => {
+    const el = remoteVideo.current;
+    try {
+      if (document.pictureInPictureElement) await document.exitPictureInPicture();
+      else if (el && el.readyState >= 1) await el.requestPictureInPicture();
+    } catch {
+      // the browser refused (e.g. no video yet); nothing to undo
+    }
+  };
+  const share = async () => {
+    setShareError(null);
+    try {
+      await actions.toggleScreen();
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (name !== 'NotAllowedError' && name !== 'AbortError') setShareError('Screen sharing could not start.');
+    }
+  };
+
+  const warnVisible = warning !== null && warning !== dismissedWarning && status !== 'waiting';
+
   return (
-    <div class="room" data-testid="room" data-mode={s.mode ?? ''}>
-      <header class="room-header">
-        <div>
-          <strong>{s.join?.session.title}</strong>
-          <span class="muted"> · with {peerName}</span>
-        </div>
-        <span class="status" role="status" data-testid="status">
-          {statusText(s)}
-        </span>
-      </header>
-      <section class="stage">
-        <VideoTile stream={s.remote} label={`${peerName}'s video`} class="remote" testId="remote-video" />
-        {s.peer && !s.peer.audio ? <span class="peer-muted">{peerName} is muted</span> : null}
-        <VideoTile stream={s.local} muted mirrored label="Your camera" class="self" testId="self-video" />
-      </section>
-      <nav class="controls" aria-label="Lesson controls">
-        <button data-testid="toggle-mic" aria-pressed={!s.micOn} onClick={() => controller.toggleMic()}>
-          {s.micOn ? 'Mute' : 'Unmute'}
-        </button>
-        <button data-testid="toggle-cam" aria-pressed={!s.camOn} onClick={() => controller.toggleCam()}>
-          {s.camOn ? 'Stop video' : 'Start video'}
-        </button>
-        <button class="danger" data-testid="leave" onClick={() => void controller.leave()}>
-          Leave
-        </button>
-      </nav>
+    <div class={`room ${controlsShown ? '' : 'controls-hidden'} ${x.panel ? 'with-panel' : ''}`} data-testid="room" data-mode={s.mode ?? ''} data-status={status} onPointerMove={poke} onKeyDown={poke} onTouchStart={poke}>
+      <RoomHeader title={title} peerName={peerName} status={status} quality={status === 'reconnecting' ? 'poor' : x.quality} startedAt={x.startedAt} endsAt={endsAt} warning={warning} logo={props.config.logo} recording={!!props.lesson?.recording || !!s.join?.session.recording} />
+      <div class="room-body">
+        <section class={`stage ${remoteScreen ? 'has-screen' : ''}`} aria-label="Video" onClick={(e) => e.target === e.currentTarget && setControlsVisible((v) => !v)}>
+          <div class="banners" aria-live="polite">
+            {status === 'reconnecting' ? (
+              <div class="banner banner-warn" data-testid="banner-reconnecting" role="status">
+                <span class="spinner small" aria-hidden="true" />
+                <span>
+                  <strong>Reconnecting…</strong> Your connection dropped. Media is paused while we reconnect — your seat is kept.
+                </span>
+              </div>
+            ) : null}
+            {status === 'peer_reconnecting' ? (
+              <div class="banner banner-warn" data-testid="banner-peer-reconnecting" role="status">
+                <span class="spinner small" aria-hidden="true" />
+                <span>
+                  <strong>{peerName}’s connection dropped.</strong> Waiting for them to reconnect…
+                </span>
+              </div>
+            ) : null}
+            {status === 'media_failed' ? (
+              <div class="banner banner-error" data-testid="banner-technical" role="alert">
+                <Icon name="warn" size={18} />
+                <span>
+                  <strong>Technical issue.</strong> The video connection failed.
+                </span>
+                <button class="btn small" onClick={actions.retry} data-testid="retry-media">
+                  Retry
+                </button>
+              </div>
+            ) : null}
+            {warnVisible ? (
+              <div class={`banner ${warning === 1 ? 'banner-error' : 'banner-warn'}`} data-testid="banner-warning" data-minutes={warning} role="status">
+                <Icon name="clock" size={18} />
+                <span>
+                  <strong>{warning === 1 ? '1 minute left.' : `${warning} minutes left.`}</strong> The lesson ends at {endsAt ? clock(endsAt) : 'the scheduled time'}.
+                </span>
+                <button class="icon-btn" aria-label="Dismiss the time warning" onClick={() => setDismissedWarning(warning)}>
+                  <Icon name="close" size={16} />
+                </button>
+              </div>
+            ) : null}
+            {s.screenOn ? (
+              <div class="banner banner-info" data-testid="banner-sharing" role="status">
+                <Icon name="screen" size={18} />
+                <span>You are sharing your screen.</span>
+                <button class="btn small" onClick={() => void share()}>
+                  Stop sharing
+                </button>
+              </div>
+            ) : null}
+            {shareError ? (
+              <div class="banner banner-error" role="alert">
+                <span>{shareError}</span>
+              </div>
+            ) : null}
+          </div>
+
+          {remoteScreen ? (
+            <div class="tile main screen-tile" data-testid="remote-screen-tile">
+              <VideoTile stream={remoteScreen} muted label={`${peerName}'s shared screen`} class="screen" testId="remote-screen" />
+              <span class="name-tag">
+                <Icon name="screen" size={16} /> {peerName}’s screen
+              </span>
+            </div>
+          ) : null}
+
+          {presence === 'absent' && s.phase !== 'connecting' ? (
+            <div class="tile main waiting-card" data-testid="waiting">
+              <Avatar name={peerName} url={peerAvatar} size="xl" />
+              <p class="waiting-title">You’re here. Waiting for {peerName} to join…</p>
+              <p class="muted">The lesson starts when you are both in the room. {props.lesson ? `Scheduled ${clock(props.lesson.scheduled_start)}–${clock(props.lesson.scheduled_end)}.` : ''}</p>
+            </div>
+          ) : (
+            <div class={`tile ${remoteScreen ? 'pinned' : 'main'} remote-tile ${s.speaker && s.speaker !== role ? 'speaking' : ''}`} data-testid="remote-tile" data-speaking={s.speaker && s.speaker !== role ? 'true' : 'false'}>
+              <VideoTile stream={s.remote} label={`${peerName}'s video`} class="remote" testId="remote-video" speakerId={props.speakerId} hidden={!peerCamOn} videoRef={remoteVideo} />
+              {!peerCamOn ? (
+                <div class="avatar-fill" data-testid="remote-avatar">
+                  <Avatar name={peerName} url={peerAvatar} size={remoteScreen ? 'md' : 'xl'} />
+                  {presence === 'present' && s.peer && !s.peer.video ? <span class="muted">Camera off</span> : null}
+                  {s.phase === 'connecting' ? <span class="muted">Connecting…</span> : null}
+                </div>
+              ) : null}
+              <span class="name-tag">
+                {s.speaker && s.speaker !== role ? (
+                  <span class="speaking-icon" title="Speaking">
+                    <Icon name="speaker" size={16} />
+                    <span class="sr-only">Speaking: </span>
+                  </span>
+                ) : null}
+                {peerName}
+                {s.peer && !s.peer.audio ? (
+                  <span class="muted-tag" data-testid="peer-muted">
+                    <Icon name="micOff" size={14} /> {peerName} is muted
+                  </span>
+                ) : null}
+              </span>
+            </div>
+          )}
+
+          <div class={`tile self-tile ${s.speaker === role && role ? 'speaking' : ''}`} data-testid="self-tile">
+            <VideoTile stream={s.local} muted mirrored label="Your camera" class="self" testId="self-video" hidden={!s.camOn || !hasCamera} />
+            {!s.camOn || !hasCamera ? (
+              <div class="avatar-fill" data-testid="self-avatar">
+                <Avatar name={props.myName} size="md" />
+              </div>
+            ) : null}
+            <span class="name-tag small">
+              You
+              {!s.micOn ? (
+                <span class="muted-tag">
+                  <Icon name="micOff" size={14} /> muted
+                </span>
+              ) : null}
+            </span>
+          </div>
+          {s.localScreen && hasLiveVideo(s.localScreen) ? (
+            <div class="tile self-screen-tile" data-testid="self-screen-tile">
+              <VideoTile stream={s.localScreen} muted label="Your shared screen" class="screen" />
+            </div>
+          ) : null}
+        </section>
+
+        {x.panel ? (
+          <SidePanel
+            tab={x.panel}
+            onTab={(t) => extras.setPanel(t, s.chat?.length ?? 0)}
+            onClose={() => extras.setPanel(null, s.chat?.length ?? 0)}
+            chat={chat}
+            myRole={role}
+            onSend={actions.sendChat}
+            onRetryChat={actions.retryChat}
+            notes={x.notes}
+            notesState={x.notesState}
+            onNotes={(t) => extras.setNotes(t)}
+            onNotesBlur={() => void extras.saveNotes()}
+            resources={x.resources}
+            unread={unread}
+          />
+        ) : null}
+      </div>
+
+      <Controls
+        micOn={s.micOn}
+        camOn={s.camOn}
+        hasCamera={hasCamera}
+        screenOn={!!s.screenOn}
+        canShare={canShareScreen() && s.phase === 'room'}
+        panel={x.panel}
+        unread={unread}
+        canPip={canPip()}
+        role={role}
+        onMic={actions.toggleMic}
+        onCam={actions.toggleCam}
+        onScreen={() => void share()}
+        onChat={togglePanel}
+        onSettings={() => setDialog('settings')}
+        onPip={() => void pip()}
+        onLeave={() => setDialog('leave')}
+      />
+
+      {dialog === 'settings' ? <SettingsDialog local={s.local} speakerId={props.speakerId} onClose={() => setDialog(null)} onSwitch={actions.switchDevice} onSpeaker={props.onSpeaker} /> : null}
+      {dialog === 'leave' ? (
+        <LeaveDialog
+          role={role}
+          peerName={peerName}
+          onClose={() => setDialog(null)}
+          onLeave={() => {
+            setDialog(null);
+            actions.leave();
+          }}
+          onEnd={async () => {
+            await actions.endLesson();
+            setDialog(null);
+          }}
+        />
+      ) : null}
     </div>
   );
 }

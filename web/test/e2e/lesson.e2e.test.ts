@@ -29,6 +29,8 @@ async function api(path: string): Promise<any> {
 async function joinBoth(tutorUrl: string, studentUrl: string): Promise<[Page, Page]> {
   const pages = await Promise.all([openParticipant(browser, tutorUrl), openParticipant(browser, studentUrl)]);
   for (const page of pages) {
+    await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+    await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
     await page.getByTestId('join').click();
     await page.getByTestId('room').waitFor({ timeout: 20_000 });
   }
@@ -47,7 +49,8 @@ async function receivingMedia(page: Page): Promise<PageStats> {
 async function leaveAndCheck(lessonId: string, pages: Page[]): Promise<void> {
   for (const page of pages) {
     await page.getByTestId('leave').click();
-    await page.getByTestId('left').waitFor();
+    await page.getByTestId('confirm-leave').click();
+    await page.getByTestId('post-session').waitFor();
   }
   const lesson = await waitFor('status completed', async () => {
     const s = await api(`/v1/sessions/${lessonId}`);
@@ -114,18 +117,18 @@ describe('a lesson end to end', () => {
     const [base = '', fragment = ''] = lesson.tutorUrl.split('#');
     const token = new URLSearchParams(fragment).get('token')!;
     const cases: [string, string, string][] = [
-      [`${base}#token=${token.slice(0, -4)}AAAA`, 'token_invalid', 'Invalid link'],
+      [`${base}#token=${token.slice(0, -4)}AAAA`, 'token_invalid', 'This link does not work'],
       [base, 'missing_link', 'Lesson not found'],
       [`${stack.apiUrl}/session/00000000-0000-4000-8000-000000000000#token=${token}`, 'token_wrong_session', 'Not your lesson'],
     ];
     for (const [url, code, title] of cases) {
       const page = await openParticipant(browser, url);
-      const error = page.getByTestId('error');
+      const error = page.getByTestId('error-body');
       await error.waitFor({ timeout: 10_000 }).catch(async (e) => {
         throw new Error(`${url}: ${await page.locator("body").innerText()} ${e}`);
       });
       expect(await error.getAttribute('data-code'), url).toBe(code);
-      expect(await page.getByRole('heading').textContent()).toBe(title);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(title);
       await page.context().close();
     }
   });

@@ -1,0 +1,58 @@
+// Lesson recordings: the list (participants or the API key) and the file itself, streamed with
+// HTTP Range so players can seek. The file URL works with its signature alone (for <video src>)
+// or with the same Bearer credentials as the list.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { AppContext } from '../../context.ts';
+import { requireKeyOrToken } from '../../services/auth-service.ts';
+import { getSessionFor } from '../../services/sessions-service.ts';
+import { checkRecordingUrl, listRecordingsFor, openRecordingFile } from '../../services/recordings-service.ts';
+import { RangeNotSatisfiableError, type ObjectStore } from '../../storage/index.ts';
+import { bearerOf } from '../bearer.ts';
+import { SessionParams } from '../schemas.ts';
+
+const FileParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), recordingId: Type.String({ minLength: 1, maxLength: 100 }) });
+type FileParams = Static<typeof FileParams>;
+const FileQuery = Type.Object({ exp: Type.Optional(Type.String({ maxLength: 20 })), sig: Type.Optional(Type.String({ maxLength: 128 })) });
+type FileQuery = Static<typeof FileQuery>;
+
+export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, store: ObjectStore): void {
+  app.get<{ Params: SessionParams }>('/v1/sessions/:id/recordings', { schema: { params: SessionParams } }, async (req, reply) => {
+    const caller = await requireKeyOrToken(ctx.config, bearerOf(req), req.params.id);
+    reply.header('cache-control', 'no-store');
+    return listRecordingsFor(ctx, req.params.id, caller);
+  });
+
+  const serveFile = async (req: { params: FileParams; query: FileQuery; headers: Record<string, string | string[] | undefined> }, reply: import('fastify').FastifyReply, head: boolean) => {
+    const { id, recordingId } = req.params;
+    const bearer = bearerOf(req as never);
+    if (req.query.sig !== undefined || bearer === undefined) checkRecordingUrl(ctx, id, recordingId, req.query);
+    else await getSessionFor(ctx, id, await requireKeyOrToken(ctx.config, bearer, id));
+    const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
+    let opened;
+    try {
+      opened = await openRecordingFile(ctx, store, id, recordingId, rangeHeader);
+    } catch (err) {
+      if (err instanceof RangeNotSatisfiableError) {
+        return reply.code(416).header('content-range', `bytes */${err.size}`).send({ error: { code: 'range_not_satisfiable', message: err.message } });
+      }
+      throw err;
+    }
+    const { read, contentType } = opened;
+    reply
+      .header('accept-ranges', 'bytes')
+      .header('content-type', contentType)
+      .header('content-length', String(read.contentLength))
+      .header('cache-control', 'private, max-age=300')
+      .header('content-disposition', `inline; filename="lesson-${id}-recording.mp4"`);
+    if (read.range) reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`);
+    if (head) {
+      read.body.destroy();
+      return reply.send();
+    }
+    return reply.send(read.body);
+  };
+  const opts = { schema: { params: FileParams, querystring: FileQuery } };
+  // Fastify answers HEAD from this GET route (headers only).
+  app.get<{ Params: FileParams; Querystring: FileQuery }>('/v1/sessions/:id/recordings/:recordingId/file', opts, (req, reply) => serveFile(req, reply, req.method === 'HEAD'));
+}

@@ -1,0 +1,65 @@
+// SQL for lesson recordings.
+import type { Queryable } from '../db/connect.ts';
+
+export type RecordingStatus = 'processing' | 'ready' | 'failed';
+
+export interface RecordingRow {
+  id: string;
+  session_id: string;
+  status: RecordingStatus;
+  storage_key: string | null;
+  content_type: string | null;
+  duration_seconds: number | null;
+  size_bytes: number | null;
+  partial: boolean;
+  failure_reason: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+export async function findRecording(q: Queryable, sessionId: string, id: string): Promise<RecordingRow | null> {
+  const rows = await q<RecordingRow[]>`
+    select id, session_id, status, storage_key, content_type, duration_seconds, size_bytes::float8 as size_bytes,
+           partial, failure_reason, started_at, finished_at
+      from recordings where session_id = ${sessionId} and id = ${id}`;
+  return rows[0] ?? null;
+}
+
+export async function listRecordings(q: Queryable, sessionId: string): Promise<RecordingRow[]> {
+  return q<RecordingRow[]>`
+    select id, session_id, status, storage_key, content_type, duration_seconds, size_bytes::float8 as size_bytes,
+           partial, failure_reason, started_at, finished_at
+      from recordings where session_id = ${sessionId} order by started_at, id`;
+}
+
+/** Creates the row as processing; a row that already exists (hook retried, or ready arrived first) is left alone. */
+export async function insertProcessing(q: Queryable, r: { id: string; sessionId: string; startedAt: Date }): Promise<boolean> {
+  const rows = await q`
+    insert into recordings (id, session_id, status, started_at)
+    values (${r.id}, ${r.sessionId}, 'processing', ${r.startedAt})
+    on conflict (id) do nothing
+    returning id`;
+  return rows.length > 0;
+}
+
+export async function markReady(
+  q: Queryable,
+  r: { id: string; sessionId: string; storageKey: string; contentType: string; durationSeconds: number; sizeBytes: number; partial: boolean; at: Date },
+): Promise<void> {
+  await q`
+    insert into recordings (id, session_id, status, storage_key, content_type, duration_seconds, size_bytes, partial, started_at, finished_at)
+    values (${r.id}, ${r.sessionId}, 'ready', ${r.storageKey}, ${r.contentType}, ${r.durationSeconds}, ${r.sizeBytes}, ${r.partial}, ${r.at}, ${r.at})
+    on conflict (id) do update set
+      status = 'ready', storage_key = excluded.storage_key, content_type = excluded.content_type,
+      duration_seconds = excluded.duration_seconds, size_bytes = excluded.size_bytes, partial = excluded.partial,
+      failure_reason = null, finished_at = excluded.finished_at, updated_at = now()`;
+}
+
+export async function markFailed(q: Queryable, r: { id: string; sessionId: string; reason: string; partial: boolean; at: Date }): Promise<void> {
+  await q`
+    insert into recordings (id, session_id, status, failure_reason, partial, started_at, finished_at)
+    values (${r.id}, ${r.sessionId}, 'failed', ${r.reason}, ${r.partial}, ${r.at}, ${r.at})
+    on conflict (id) do update set
+      status = 'failed', failure_reason = excluded.failure_reason, partial = excluded.partial,
+      finished_at = excluded.finished_at, updated_at = now()`;
+}

@@ -1,0 +1,68 @@
+// Recorder hooks (recording.started / ready / failed): recording rows, and the outbound webhooks
+// recording.ready / recording.failed through the outbox (same transaction as the row).
+import type { AppContext } from '../context.ts';
+import type { Queryable } from '../db/connect.ts';
+import { ApiError } from '../errors.ts';
+import type { DuetEvent, EventType } from '../events/event.ts';
+import { newEvent } from '../events/event.ts';
+import type { Session } from '../domain/session.ts';
+import { insertProcessing, markFailed, markReady } from '../repositories/recordings-repo.ts';
+import { recordEvent } from './outbox-service.ts';
+
+type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
+
+const ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function invalid(event: DuetEvent, needs: string): ApiError {
+  return new ApiError(400, 'invalid_event_data', `${event.type} needs data ${needs}`);
+}
+
+function recordingId(event: DuetEvent): string {
+  const id = event.data.recording_id;
+  if (typeof id !== 'string' || !ID_RE.test(id)) throw invalid(event, '{recording_id: uuid, ...}');
+  return id;
+}
+
+async function onStarted(_ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+  await insertProcessing(tx, { id: recordingId(event), sessionId: session.id, startedAt: new Date(event.created_at) });
+}
+
+async function onReady(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+  const id = recordingId(event);
+  const { storage_key: key, duration_seconds: duration, size_bytes: size, partial, content_type: contentType } = event.data;
+  const prefix = `recordings/sessions/${session.id}/`;
+  if (typeof key !== 'string' || !key.startsWith(prefix) || key.includes('..') || key.length > 400) throw invalid(event, `{storage_key under ${prefix}}`);
+  if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0) throw invalid(event, '{duration_seconds >= 0}');
+  if (!Number.isInteger(size) || (size as number) < 0) throw invalid(event, '{size_bytes: integer >= 0}');
+  const at = new Date(event.created_at);
+  await markReady(tx, {
+    id,
+    sessionId: session.id,
+    storageKey: key,
+    contentType: typeof contentType === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(contentType) ? contentType : 'video/mp4',
+    durationSeconds: duration,
+    sizeBytes: size as number,
+    partial: partial === true,
+    at,
+  });
+  await recordEvent(ctx, tx, webhook('recording.ready', session.id, { recording_id: id, duration_seconds: duration, size_bytes: size, partial: partial === true }, at));
+}
+
+async function onFailed(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+  const id = recordingId(event);
+  const reason = typeof event.data.reason === 'string' ? event.data.reason.slice(0, 100) : 'unknown';
+  const at = new Date(event.created_at);
+  await markFailed(tx, { id, sessionId: session.id, reason, partial: event.data.partial === true, at });
+  await recordEvent(ctx, tx, webhook('recording.failed', session.id, { recording_id: id, reason }, at));
+}
+
+/** The outbound event: its own id (the hook's id stays the receipt's), the recorder's time. */
+function webhook(type: EventType, sessionId: string, data: Record<string, unknown>, at: Date): DuetEvent {
+  return newEvent(type, sessionId, data, at);
+}
+
+export const RECORDING_HOOK_HANDLERS: Partial<Record<EventType, HookHandler>> = {
+  'recording.started': onStarted,
+  'recording.ready': onReady,
+  'recording.failed': onFailed,
+};

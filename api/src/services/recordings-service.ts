@@ -1,0 +1,105 @@
+// Lesson recordings for readers: the list (with a short-lived signed URL for each ready file) and
+// the bytes, streamed from object storage with HTTP Range support.
+import type { AppContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import type { Caller } from './auth-service.ts';
+import { getSessionFor } from './sessions-service.ts';
+import { listRecordings, findRecording, type RecordingRow } from '../repositories/recordings-repo.ts';
+import { requireSignedPath, signedUrl } from './signed-urls.ts';
+import { ObjectNotFoundError, RangeNotSatisfiableError, type ObjectRead, type ObjectStore } from '../storage/index.ts';
+
+export interface RecordingJson {
+  id: string;
+  status: 'processing' | 'ready' | 'failed';
+  started_at: string;
+  finished_at: string | null;
+  duration_seconds: number | null;
+  size_bytes: number | null;
+  content_type: string | null;
+  partial: boolean;
+  failure_reason: string | null;
+  /** Signed, short-lived; works in `<video src>` without headers (ready recordings only). */
+  url: string | null;
+  url_expires_at: string | null;
+}
+
+export function recordingFilePath(sessionId: string, recordingId: string): string {
+  return `/v1/sessions/${encodeURIComponent(sessionId)}/recordings/${encodeURIComponent(recordingId)}/file`;
+}
+
+function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
+  let url: string | null = null;
+  let expiresAt: string | null = null;
+  if (r.status === 'ready') {
+    const signed = signedUrl(ctx, recordingFilePath(r.session_id, r.id));
+    url = signed.url;
+    expiresAt = signed.expiresAt.toISOString();
+  }
+  return {
+    id: r.id,
+    status: r.status,
+    started_at: r.started_at.toISOString(),
+    finished_at: r.finished_at?.toISOString() ?? null,
+    duration_seconds: r.duration_seconds,
+    size_bytes: r.size_bytes,
+    content_type: r.content_type,
+    partial: r.partial,
+    failure_reason: r.failure_reason,
+    url,
+    url_expires_at: expiresAt,
+  };
+}
+
+export async function listRecordingsFor(ctx: AppContext, sessionId: string, caller: Caller): Promise<{ recordings: RecordingJson[] }> {
+  const session = await getSessionFor(ctx, sessionId, caller);
+  const rows = await listRecordings(ctx.sql, session.id);
+  return { recordings: rows.map((r) => toJson(ctx, r)) };
+}
+
+/** Who may read the file: a valid signed URL for exactly this path, or a caller already authenticated. */
+export function checkRecordingUrl(ctx: AppContext, sessionId: string, recordingId: string, query: { exp?: unknown; sig?: unknown }): void {
+  requireSignedPath(ctx, recordingFilePath(sessionId, recordingId), query);
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range); null = whole file; throws 416 when it cannot be served. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null; // malformed or multi-range: ignore, serve 200 (RFC 9110)
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) throw new RangeNotSatisfiableError(size);
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return null;
+  }
+  if (start >= size) throw new RangeNotSatisfiableError(size);
+  return { start, end };
+}
+
+export async function openRecordingFile(
+  ctx: AppContext,
+  store: ObjectStore,
+  sessionId: string,
+  recordingId: string,
+  rangeHeader: string | undefined,
+): Promise<{ read: ObjectRead; contentType: string }> {
+  const row = await findRecording(ctx.sql, sessionId, recordingId);
+  if (!row) throw new ApiError(404, 'recording_not_found', 'recording not found');
+  if (row.status !== 'ready' || !row.storage_key) throw new ApiError(409, 'recording_not_ready', `the recording is ${row.status}`);
+  const info = await store.head(row.storage_key);
+  if (!info) throw new ApiError(404, 'recording_file_missing', 'the recording file is missing from storage');
+  const range = parseRange(rangeHeader, info.size);
+  try {
+    const read = await store.get(row.storage_key, range ?? undefined);
+    return { read, contentType: row.content_type ?? 'video/mp4' };
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) throw new ApiError(404, 'recording_file_missing', 'the recording file is missing from storage');
+    throw err;
+  }
+}

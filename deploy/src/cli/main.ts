@@ -1,0 +1,287 @@
+// `duet` — the operator CLI. Talks to the API's HTTP endpoints with the API key
+// (DUET_API_URL, DUET_API_KEY or --api-key-file) and checks hosts with `doctor`.
+// Exit codes: 0 ok, 1 a check or request failed, 2 bad usage.
+import { readFileSync } from 'node:fs';
+import { parseArgs, parseEnv } from 'node:util';
+import { ApiClient, CliError } from './api-client.ts';
+import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
+
+export const USAGE = `duet — operate a Duet installation
+
+Usage:
+  duet doctor [--role api,media,recorder] [--env-from /etc/duet/media.env ...]
+                                              check this host (worker, FFmpeg, ports, address, database, storage)
+  duet lessons list [--status live,waiting] [--user <id>] [--from <iso>] [--to <iso>] [--limit N] [--all]
+  duet lessons show <lesson id>               the lesson, its participants and attendance
+  duet lessons create --title <t> --tutor <id>:<name> --student <id>:<name>
+                      [--start <iso>|--in <minutes>] [--minutes 60] [--recording]
+  duet tokens mint <lesson id> --role tutor|student     prints a join link
+  duet webhooks deliveries [--status pending|failed|delivered] [--lesson <id>] [--limit N] [--all]
+  duet webhooks retry <delivery id>           re-queue a delivery that was given up on
+
+Options:
+  --api-url <url>       API base URL (env DUET_API_URL, default http://127.0.0.1:8080)
+  --api-key-file <f>    read the API key from a file (env DUET_API_KEY otherwise)
+  --json                machine-readable output
+  -h, --help            this help
+`;
+
+export interface CliIO {
+  env: Record<string, string | undefined>;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function client(values: Values, env: CliIO['env']): ApiClient {
+  const baseUrl = (values['api-url'] as string | undefined) ?? env.DUET_API_URL ?? 'http://127.0.0.1:8080';
+  let apiKey = env.DUET_API_KEY;
+  if (values['api-key-file']) {
+    try {
+      apiKey = readFileSync(values['api-key-file'] as string, 'utf8').trim();
+    } catch (err) {
+      throw new CliError(`cannot read --api-key-file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+    }
+  }
+  if (!apiKey) throw new CliError('no API key: set DUET_API_KEY or pass --api-key-file', 2);
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new CliError(`--api-url / DUET_API_URL is not a URL: "${baseUrl}"`, 2);
+  }
+  return new ApiClient({ baseUrl, apiKey });
+}
+
+function person(flag: string, value: unknown): { id: string; name: string } {
+  const m = typeof value === 'string' ? /^([^:]+):(.+)$/.exec(value) : null;
+  if (!m) throw new CliError(`--${flag} must be <user id>:<display name>`, 2);
+  return { id: m[1]!, name: m[2]! };
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]): string[] {
+  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)];
+}
+
+const ISO = (flag: string, v: unknown): string => {
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw new CliError(`--${flag} must be an ISO date-time`, 2);
+  return new Date(v).toISOString();
+};
+
+const positiveInt = (flag: string, v: unknown, max: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new CliError(`--${flag} must be an integer between 0 and ${max}`, 2);
+  return n;
+};
+
+/** The environment a service would get: ours, overlaid with its EnvironmentFile(s). (Not named
+ * --env-file: Node itself claims that flag anywhere on its command line.) */
+function envWithFiles(files: string[], env: CliIO['env']): CliIO['env'] {
+  const out = { ...env };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read --env-from ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+    }
+    Object.assign(out, parseEnv(text));
+  }
+  return out;
+}
+
+async function doctor(values: Values, io: CliIO): Promise<number> {
+  const roles = String(values.role ?? 'api,media,recorder').split(',').map((r) => r.trim()) as Role[];
+  const bad = roles.filter((r) => !['api', 'media', 'recorder'].includes(r));
+  if (bad.length > 0 || roles.length === 0) throw new CliError(`--role takes api, media and/or recorder (got ${bad.join(', ') || 'nothing'})`, 2);
+  const env = envWithFiles((values['env-from'] as unknown as string[] | undefined) ?? [], io.env);
+  const results = await runDoctor(env, roles, checkObjectStore);
+  if (values.json) io.out(JSON.stringify({ ok: results.every((r) => r.status !== 'fail'), checks: results }, null, 2));
+  else {
+    const width = Math.max(...results.map((r) => r.name.length));
+    for (const r of results) io.out(`${r.status.toUpperCase().padEnd(4)}  ${r.name.padEnd(width)}  ${r.detail}`);
+    const failed = results.filter((r: CheckResult) => r.status === 'fail').length;
+    io.out(failed === 0 ? 'all checks passed' : `${failed} check${failed === 1 ? '' : 's'} failed`);
+  }
+  return results.some((r) => r.status === 'fail') ? 1 : 0;
+}
+
+async function lessons(sub: string | undefined, rest: string[], values: Values, io: CliIO): Promise<number> {
+  const api = client(values, io.env);
+  const print = (obj: unknown, human: () => string[]) => (values.json ? io.out(JSON.stringify(obj, null, 2)) : human().forEach((l) => io.out(l)));
+  if (sub === 'list') {
+    const q = new URLSearchParams();
+    if (values.status) q.set('status', String(values.status));
+    if (values.user) q.set('user_id', String(values.user));
+    if (values.from) q.set('from', ISO('from', values.from));
+    if (values.to) q.set('to', ISO('to', values.to));
+    const limit = values.limit === undefined ? 50 : positiveInt('limit', values.limit, 200);
+    q.set('limit', String(limit));
+    const all: Record<string, unknown>[] = [];
+    // --all follows the cursor, bounded so a huge table cannot run forever.
+    for (let page = 0; page < (values.all ? 1000 : 1); page++) {
+      const res = await api.request<{ sessions: Record<string, unknown>[]; next_cursor: string | null }>('GET', `/v1/sessions?${q}`);
+      all.push(...res.sessions);
+      if (!res.next_cursor) break;
+      q.set('cursor', res.next_cursor);
+    }
+    print({ sessions: all }, () => (all.length === 0 ? ['no lessons'] : table(all, ['id', 'status', 'scheduled_start', 'scheduled_end', 'recording', 'title'])));
+    return 0;
+  }
+  if (sub === 'show') {
+    const id = rest[0];
+    if (!id) throw new CliError('usage: duet lessons show <lesson id>', 2);
+    const lesson = await api.request<Record<string, unknown>>('GET', `/v1/sessions/${encodeURIComponent(id)}`);
+    const attendance = await api.request<{ participants: { role: string; user_id: string; duration_seconds: number; intervals: { joined_at: string; left_at: string | null }[] }[] }>(
+      'GET',
+      `/v1/sessions/${encodeURIComponent(id)}/attendance`,
+    );
+    print({ lesson, attendance }, () => {
+      const lines = Object.entries(lesson)
+        .filter(([, v]) => v === null || typeof v !== 'object')
+        .map(([k, v]) => `${k.padEnd(18)} ${v ?? '-'}`);
+      lines.push('', 'attendance:');
+      if (attendance.participants.every((p) => p.intervals.length === 0)) lines.push('  nobody joined yet');
+      for (const p of attendance.participants) {
+        if (p.intervals.length === 0) continue;
+        lines.push(`  ${p.role} ${p.user_id}: ${p.duration_seconds} s in ${p.intervals.length} interval(s)`);
+        for (const i of p.intervals) lines.push(`    ${i.joined_at} -> ${i.left_at ?? 'now'}`);
+      }
+      return lines;
+    });
+    return 0;
+  }
+  if (sub === 'create') {
+    if (typeof values.title !== 'string' || values.title.trim() === '') throw new CliError('--title is required', 2);
+    const tutor = person('tutor', values.tutor);
+    const student = person('student', values.student);
+    if (values.start && values.in) throw new CliError('give --start or --in, not both', 2);
+    const start = values.start ? new Date(ISO('start', values.start)) : new Date(Date.now() + positiveInt('in', values.in ?? '0', 60 * 24 * 365) * 60_000);
+    const minutes = positiveInt('minutes', values.minutes ?? '60', 24 * 60);
+    if (minutes === 0) throw new CliError('--minutes must be at least 1', 2);
+    const lesson = await api.request<Record<string, unknown>>('POST', '/v1/sessions', {
+      title: values.title,
+      scheduled_start: start.toISOString(),
+      scheduled_end: new Date(start.getTime() + minutes * 60_000).toISOString(),
+      recording: values.recording === true,
+      tutor,
+      student,
+    });
+    print(lesson, () => [`created lesson ${lesson.id} (${lesson.status}), ${lesson.scheduled_start} -> ${lesson.scheduled_end}`, `mint links: duet tokens mint ${lesson.id} --role tutor|student`]);
+    return 0;
+  }
+  throw new CliError(`unknown command: duet lessons ${sub ?? ''}\n\n${USAGE}`, 2);
+}
+
+async function tokens(sub: string | undefined, rest: string[], values: Values, io: CliIO): Promise<number> {
+  if (sub !== 'mint') throw new CliError(`unknown command: duet tokens ${sub ?? ''}\n\n${USAGE}`, 2);
+  const id = rest[0];
+  if (!id) throw new CliError('usage: duet tokens mint <lesson id> --role tutor|student', 2);
+  if (values.role !== 'tutor' && values.role !== 'student') throw new CliError('--role must be tutor or student', 2);
+  const api = client(values, io.env);
+  const t = await api.request<{ token: string; expires_at: string; join_url: string }>('POST', `/v1/sessions/${encodeURIComponent(id)}/tokens`, { role: values.role });
+  if (values.json) io.out(JSON.stringify(t, null, 2));
+  else {
+    io.out(t.join_url);
+    io.err(`(${values.role} link, valid until ${t.expires_at}; anyone with it can join as the ${values.role})`);
+  }
+  return 0;
+}
+
+async function webhooks(sub: string | undefined, rest: string[], values: Values, io: CliIO): Promise<number> {
+  const api = client(values, io.env);
+  if (sub === 'retry') {
+    const id = rest[0];
+    if (!id || !/^\d{1,18}$/.test(id)) throw new CliError('usage: duet webhooks retry <delivery id (a number)>', 2);
+    const res = await api.request<{ delivery: Record<string, unknown> }>('POST', `/v1/webhooks/deliveries/${id}/retry`);
+    if (values.json) io.out(JSON.stringify(res, null, 2));
+    else io.out(`delivery ${id} re-queued (${res.delivery.status}, next attempt ${res.delivery.next_attempt_at ?? 'now'})`);
+    return 0;
+  }
+  if (sub !== 'deliveries') throw new CliError(`unknown command: duet webhooks ${sub ?? ''}\n\n${USAGE}`, 2);
+  const q = new URLSearchParams();
+  if (values.status !== undefined) {
+    if (!['pending', 'delivered', 'failed'].includes(String(values.status))) throw new CliError('--status must be pending, delivered or failed', 2);
+    q.set('status', String(values.status));
+  }
+  if (values.lesson) q.set('session_id', String(values.lesson));
+  q.set('limit', String(values.limit === undefined ? 50 : positiveInt('limit', values.limit, 1000)));
+  const all: Record<string, unknown>[] = [];
+  // --all follows the keyset cursor, bounded so a huge log cannot run forever.
+  for (let page = 0; page < (values.all ? 1000 : 1); page++) {
+    const res = await api.request<{ deliveries: Record<string, unknown>[]; next_before: string | null }>('GET', `/v1/webhooks/deliveries?${q}`);
+    all.push(...res.deliveries);
+    if (!res.next_before) break;
+    q.set('before', res.next_before);
+  }
+  if (values.json) io.out(JSON.stringify({ deliveries: all }, null, 2));
+  else if (all.length === 0) io.out('no deliveries');
+  else table(all, ['id', 'event_type', 'session_id', 'status', 'attempts', 'last_status_code', 'next_attempt_at', 'endpoint_url', 'last_error']).forEach((l) => io.out(l));
+  return 0;
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'api-url': { type: 'string' },
+        'api-key-file': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        role: { type: 'string' },
+        'env-from': { type: 'string', multiple: true },
+        status: { type: 'string' },
+        user: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        limit: { type: 'string' },
+        all: { type: 'boolean' },
+        title: { type: 'string' },
+        tutor: { type: 'string' },
+        student: { type: 'string' },
+        start: { type: 'string' },
+        in: { type: 'string' },
+        minutes: { type: 'string' },
+        recording: { type: 'boolean' },
+        lesson: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    io.err(`duet: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [cmd, sub, ...rest] = positionals;
+  if (values.help || cmd === 'help' || cmd === undefined) {
+    io.out(USAGE);
+    return cmd === undefined && !values.help ? 2 : 0;
+  }
+  try {
+    switch (cmd) {
+      case 'doctor':
+        return await doctor(values, io);
+      case 'lessons':
+        return await lessons(sub, rest, values, io);
+      case 'tokens':
+        return await tokens(sub, rest, values, io);
+      case 'webhooks':
+        return await webhooks(sub, rest, values, io);
+      default:
+        throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`, 2);
+    }
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`duet: ${err.message}`);
+      return err.exitCode;
+    }
+    io.err(`duet: unexpected error: ${(err as Error).message}`);
+    return 1;
+  }
+}

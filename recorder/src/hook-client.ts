@@ -1,0 +1,48 @@
+// Recording hooks to the API (recording.started/ready/failed), signed like every internal hook and
+// retried with backoff until the API acknowledges them. Event ids are fixed by the caller and kept
+// in the manifest, so a retry after a restart is deduplicated by the API.
+import { sign, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
+
+export type Log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+
+export class HookClient {
+  private readonly url: string;
+  private readonly secret: string;
+  private readonly log: Log;
+  private stopped = false;
+
+  constructor(apiInternalUrl: string, secret: string, log: Log) {
+    this.url = `${apiInternalUrl}/internal/hooks`;
+    this.secret = secret;
+    this.log = log;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Resolves true once delivered, false if the API rejected it for good or the client stopped. */
+  async deliver(event: DuetEvent): Promise<boolean> {
+    let rejected = 0;
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const body = JSON.stringify(event);
+      try {
+        const res = await fetch(this.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id },
+          body,
+          signal: AbortSignal.timeout(5_000),
+        });
+        const text = await res.text().catch(() => '');
+        if (res.ok) return true;
+        const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+        this.log('warn', 'recording hook not accepted', { eventId: event.id, type: event.type, status: res.status, body: text.slice(0, 300) });
+        if (permanent && ++rejected >= 5) return false;
+      } catch (err) {
+        this.log('warn', 'recording hook delivery failed, will retry', { eventId: event.id, type: event.type, error: (err as Error).message });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(15_000, 250 * 2 ** Math.min(attempt, 6))));
+    }
+    return false;
+  }
+}

@@ -1,0 +1,490 @@
+// One lesson's recording: its tracks (one FFmpeg each), segment uploads, the manifest, and the
+// finalize pipeline. Every state change is written to the manifest before it is acted upon, so
+// a recorder killed at any moment restarts from what is on disk.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { newEvent, type DuetEvent } from '@duet/api/events';
+import type { RecorderConfig } from './config.ts';
+import { planCompose } from './compose.ts';
+import type { HookClient, Log } from './hook-client.ts';
+import { MANIFEST_FILE, storagePrefix, writeManifest, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
+import { allocatePortPair, releasePortPair } from './ports.ts';
+import type { RtpCodec } from './sdp.ts';
+import type { ObjectStore } from './store.ts';
+import { readStartMs, TrackProcess } from './track-process.ts';
+
+export interface TrackSpec {
+  trackId: string;
+  role: Role;
+  source: Source;
+  kind: 'audio' | 'video';
+  codec: RtpCodec;
+}
+
+export interface TrackStatus {
+  trackId: string;
+  kind: 'audio' | 'video';
+  port: number;
+  rtcpPort: number;
+  /** Increments on every FFmpeg (re)start: the media node requests a keyframe when it changes. */
+  run: number;
+  live: boolean;
+}
+
+export interface RecordingDeps {
+  config: RecorderConfig;
+  store: ObjectStore;
+  hooks: HookClient;
+  log: Log;
+  /** Upload retry schedule base (tests shorten it). */
+  uploadRetryMs?: number;
+}
+
+interface LiveTrack {
+  proc: TrackProcess;
+  port: number;
+}
+
+export class Recording {
+  readonly manifest: Manifest;
+  readonly dir: string;
+  private readonly deps: RecordingDeps;
+  private readonly live = new Map<string, LiveTrack>();
+  private saving: Promise<void> = Promise.resolve();
+  private uploads: Promise<void> = Promise.resolve();
+  private hooksRunning = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private finalizing: Promise<void> | undefined;
+  private stopped = false;
+  /** FFmpeg runs being closed; finalize waits for them. */
+  private readonly stopping = new Set<Promise<void>>();
+
+  private constructor(manifest: Manifest, dir: string, deps: RecordingDeps) {
+    this.manifest = manifest;
+    this.dir = dir;
+    this.deps = deps;
+  }
+
+  static async create(lessonId: string, deps: RecordingDeps): Promise<Recording> {
+    const recordingId = randomUUID();
+    const manifest: Manifest = {
+      version: 1,
+      recordingId,
+      lessonId,
+      state: 'recording',
+      partial: false,
+      partialReasons: [],
+      createdAt: Date.now(),
+      segmentSeconds: deps.config.segmentSeconds,
+      tracks: [],
+      pendingHooks: [newEvent('recording.started', lessonId, { recording_id: recordingId })],
+    };
+    const rec = new Recording(manifest, join(deps.config.workDir, recordingId), deps);
+    await rec.save();
+    rec.deliverHooks();
+    deps.log('info', 'recording started', { lessonId, recordingId });
+    return rec;
+  }
+
+  /** A recording found on disk after a restart. Runs that were live when the recorder died are interrupted. */
+  static async adopt(manifest: Manifest, dir: string, deps: RecordingDeps): Promise<Recording> {
+    const rec = new Recording(manifest, dir, deps);
+    // Segments FFmpeg closed after the last manifest write (or when its orphan was stopped).
+    for (const t of manifest.tracks) {
+      for (const run of t.runs) {
+        const text = await readFile(join(dir, run.dir, 'segments.csv'), 'utf8').catch(() => '');
+        for (const row of text.split('\n')) {
+          const [file, start, end] = row.trim().split(',');
+          if (!file || start === undefined || end === undefined || run.segments.some((s) => s.file === file)) continue;
+          const size = await stat(join(dir, run.dir, file)).then((s) => s.size, () => -1);
+          if (size < 0) continue;
+          run.segments.push({ file, startS: Number(start), endS: Number(end), size, key: `${storagePrefix(manifest.lessonId, manifest.recordingId)}/${run.dir}/${file}`, uploaded: false });
+        }
+        if (run.startMs === undefined && run.segments.length > 0) run.startMs = await readStartMs(join(dir, run.dir));
+      }
+    }
+    if (manifest.state === 'recording') {
+      let interrupted = false;
+      for (const t of manifest.tracks) {
+        for (const run of t.runs) {
+          if (run.end === undefined) {
+            run.end = 'interrupted';
+            run.endedAt = Date.now();
+            interrupted = true;
+          }
+        }
+      }
+      if (interrupted) rec.markPartial('recorder_restarted');
+    }
+    return rec;
+  }
+
+  get id(): string {
+    return this.manifest.recordingId;
+  }
+
+  get lessonId(): string {
+    return this.manifest.lessonId;
+  }
+
+  get isStopping(): boolean {
+    return this.stopped;
+  }
+
+  get state(): Manifest['state'] {
+    return this.manifest.state;
+  }
+
+  markPartial(reason: string): void {
+    this.manifest.partial = true;
+    if (!this.manifest.partialReasons.includes(reason)) this.manifest.partialReasons.push(reason);
+  }
+
+  status(): { recordingId: string; lessonId: string; state: string; partial: boolean; tracks: TrackStatus[] } {
+    const tracks: TrackStatus[] = [];
+    for (const [trackId, lt] of this.live) {
+      const entry = this.track(trackId)!;
+      tracks.push({ trackId, kind: entry.kind, port: lt.port, rtcpPort: lt.port + 1, run: lt.proc.currentRun, live: lt.proc.pid !== undefined });
+    }
+    return { recordingId: this.id, lessonId: this.lessonId, state: this.state, partial: this.manifest.partial, tracks };
+  }
+
+  private track(trackId: string): TrackEntry | undefined {
+    return this.manifest.tracks.find((t) => t.trackId === trackId);
+  }
+
+  /** Starts (or returns the running) FFmpeg for a track; resolves once it listens for RTP. */
+  async addTrack(spec: TrackSpec): Promise<TrackStatus> {
+    if (this.state !== 'recording' || this.stopped) throw new Error(`recording ${this.id} is ${this.state}`);
+    this.attach();
+    const existing = this.live.get(spec.trackId);
+    if (existing) return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
+    let entry = this.track(spec.trackId);
+    if (!entry) {
+      const container = spec.codec.mimeType.toLowerCase() === 'video/h264' ? 'matroska' : 'webm';
+      entry = { ...spec, container, addedAt: Date.now(), runs: [] };
+      this.manifest.tracks.push(entry);
+    } else {
+      delete entry.removedAt;
+    }
+    const port = await allocatePortPair(this.deps.config.rtpAddress);
+    const proc = new TrackProcess({
+      dir: join(this.dir, 'tracks', spec.trackId),
+      kind: entry.kind,
+      codec: entry.codec,
+      container: entry.container,
+      port,
+      address: this.deps.config.rtpAddress,
+      segmentSeconds: this.manifest.segmentSeconds,
+      ffmpegPath: this.deps.config.ffmpegPath,
+      firstRun: entry.runs.length,
+      log: (level, msg, extra) => this.deps.log(level, msg, { recordingId: this.id, trackId: spec.trackId, ...extra }),
+    });
+    const track = entry;
+    proc.on('runStarted', ({ run, dir, pid }) => {
+      track.runs.push({ index: run, dir: `tracks/${track.trackId}/run-${run}`, pid, segments: [] });
+      void dir;
+      void this.save();
+    });
+    proc.on('mediaStarted', ({ run, startMs }) => {
+      const r = track.runs.find((x) => x.index === run);
+      if (r) r.startMs = startMs;
+      void this.save();
+    });
+    proc.on('segmentClosed', ({ run, segment }) => {
+      const r = track.runs.find((x) => x.index === run);
+      if (!r || r.segments.some((s) => s.file === segment.file)) return;
+      const key = `${storagePrefix(this.lessonId, this.id)}/${r.dir}/${segment.file}`;
+      const entrySeg = { ...segment, key, uploaded: false };
+      r.segments.push(entrySeg);
+      void this.save();
+      this.queueUpload(join(this.dir, r.dir, segment.file), entrySeg);
+    });
+    proc.on('runEnded', ({ run, end }) => {
+      const r = track.runs.find((x) => x.index === run);
+      if (r) {
+        r.end = end;
+        r.endedAt = Date.now();
+        delete r.pid;
+      }
+      if (end === 'crashed') this.markPartial('ffmpeg_restarted');
+      void this.save();
+    });
+    this.live.set(spec.trackId, { proc, port });
+    try {
+      await proc.start();
+    } catch (err) {
+      this.live.delete(spec.trackId);
+      await proc.stop().catch(() => undefined);
+      releasePortPair(port);
+      throw err;
+    }
+    await this.save();
+    this.deps.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port });
+    return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
+  }
+
+  /** The producer is gone (camera off, left, replaced): its FFmpeg closes its last segment. */
+  async removeTrack(trackId: string): Promise<boolean> {
+    const lt = this.live.get(trackId);
+    if (!lt) return false;
+    this.live.delete(trackId);
+    const stopping = lt.proc.stop();
+    this.stopping.add(stopping);
+    await stopping;
+    this.stopping.delete(stopping);
+    releasePortPair(lt.port);
+    const entry = this.track(trackId);
+    if (entry) entry.removedAt = Date.now();
+    await this.save();
+    return true;
+  }
+
+  /** The media node's room emptied: its tracks end now; finalize unless it comes back within the idle window. */
+  detach(): void {
+    if (this.idleTimer || this.state !== 'recording') return;
+    for (const trackId of [...this.live.keys()]) void this.removeTrack(trackId);
+    this.idleTimer = setTimeout(() => void this.stop('idle'), this.deps.config.idleStopMs);
+    this.idleTimer.unref();
+  }
+
+  attach(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  /** Ends the live part and finalizes. Safe to call repeatedly. */
+  async stop(reason: string): Promise<void> {
+    this.attach();
+    if (!this.stopped && this.state === 'recording') {
+      this.stopped = true;
+      this.deps.log('info', 'recording stopping', { recordingId: this.id, reason });
+      const tracks = [...this.live.keys()];
+      await Promise.all([...tracks.map((t) => this.removeTrack(t)), ...this.stopping]);
+      this.manifest.stoppedAt = Date.now();
+      this.manifest.state = 'finalizing';
+      await this.save();
+    }
+    await this.finalize();
+  }
+
+  /** Stops FFmpeg and timers without finalizing (recorder shutdown: the next start resumes). */
+  async shutdown(): Promise<void> {
+    this.attach();
+    this.stopped = true;
+    await Promise.all([...this.live.values()].map((lt) => lt.proc.stop()));
+    await this.uploads;
+    await this.save();
+  }
+
+  // ---- persistence and uploads ------------------------------------------------------------
+
+  save(): Promise<void> {
+    const snapshot = JSON.stringify(this.manifest);
+    const path = join(this.dir, MANIFEST_FILE);
+    this.saving = this.saving.then(async () => {
+      await writeManifest(path, JSON.parse(snapshot) as Manifest);
+    }).catch((err: Error) => this.deps.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
+    return this.saving;
+  }
+
+  private async uploadManifest(): Promise<void> {
+    await this.save();
+    await this.deps.store.putFile(`${storagePrefix(this.lessonId, this.id)}/${MANIFEST_FILE}`, join(this.dir, MANIFEST_FILE), { contentType: 'application/json' });
+  }
+
+  /** Uploads one closed segment, retrying with backoff; the local file is kept until then (and after). */
+  private queueUpload(path: string, seg: { key: string; uploaded: boolean }): void {
+    this.uploads = this.uploads.then(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.deps.store.putFile(seg.key, path, { contentType: seg.key.endsWith('.webm') ? 'video/webm' : 'video/x-matroska' });
+          seg.uploaded = true;
+          await this.uploadManifest().catch(() => undefined);
+          return;
+        } catch (err) {
+          if (attempt === 0 || attempt % 5 === 0) this.deps.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
+          await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
+        }
+      }
+    });
+  }
+
+  /** Re-queues segments whose upload was not confirmed before a restart. */
+  resumeUploads(): void {
+    for (const t of this.manifest.tracks) {
+      for (const r of t.runs) for (const s of r.segments) if (!s.uploaded) this.queueUpload(join(this.dir, r.dir, s.file), s);
+    }
+  }
+
+  private emitHook(event: DuetEvent): void {
+    (this.manifest.pendingHooks ??= []).push(event);
+    void this.save().then(() => this.deliverHooks());
+  }
+
+  /** Delivers pending hooks in order; each is removed from the manifest only once acknowledged. */
+  deliverHooks(): void {
+    if (this.hooksRunning) return;
+    this.hooksRunning = true;
+    void (async () => {
+      const pending = (this.manifest.pendingHooks ??= []);
+      while (pending.length > 0) {
+        const ok = await this.deps.hooks.deliver(pending[0]!);
+        if (!ok) this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
+        pending.shift();
+        await this.save();
+      }
+      this.hooksRunning = false;
+    })();
+  }
+
+  // ---- finalize ---------------------------------------------------------------------------
+
+  finalize(): Promise<void> {
+    this.finalizing ??= this.runFinalize().finally(() => (this.finalizing = undefined));
+    return this.finalizing;
+  }
+
+  private async runFinalize(): Promise<void> {
+    const m = this.manifest;
+    if (m.state !== 'finalizing') return;
+    const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => this.deps.log(level, msg, { recordingId: this.id, lessonId: this.lessonId, ...extra });
+    m.finalize ??= { step: 'compose', attempts: 0 };
+    const f = m.finalize;
+    const output = join(this.dir, 'final', 'recording.mp4');
+    const outputKey = `${storagePrefix(this.lessonId, this.id)}/recording.mp4`;
+    try {
+      if (f.step === 'compose') {
+        f.attempts++;
+        f.startedAt = Date.now();
+        await this.save();
+        await this.ensureLocalSegments();
+        const tmp = join(this.dir, 'final', 'recording.tmp.mp4');
+        await mkdir(dirname(tmp), { recursive: true });
+        const plan = await planCompose(m, this.dir, dirname(tmp), tmp);
+        if (!plan) {
+          await this.fail('no_media', 'no media reached the recorder');
+          return;
+        }
+        log('info', 'finalize: composing', { step: 'compose', attempt: f.attempts, mediaSeconds: Number(plan.durationS.toFixed(1)), layout: `${plan.width}x${plan.height}` });
+        await runFfmpeg(this.deps.config.ffmpegPath, plan.args, plan.durationS, (pct) => log('info', 'finalize: progress', { percent: pct }));
+        await rename(tmp, output);
+        f.durationSeconds = await probeDuration(this.deps.config.ffprobePath, output);
+        f.sizeBytes = (await stat(output)).size;
+        f.outputKey = outputKey;
+        f.step = 'upload';
+        await this.save();
+        log('info', 'finalize: composed', { durationSeconds: f.durationSeconds, sizeBytes: f.sizeBytes, seconds: Math.round((Date.now() - f.startedAt) / 1000) });
+      }
+      if (f.step === 'upload') {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.deps.store.putFile(outputKey, output, { contentType: 'video/mp4' });
+            break;
+          } catch (err) {
+            if (attempt >= 8) throw new Error(`upload of the final file failed: ${(err as Error).message}`);
+            log('warn', 'finalize: upload failed, retrying', { attempt, error: (err as Error).message });
+            await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** attempt)));
+          }
+        }
+        f.step = 'done';
+        m.state = 'ready';
+        this.emitHook(
+          newEvent('recording.ready', this.lessonId, {
+            recording_id: this.id,
+            storage_key: outputKey,
+            duration_seconds: f.durationSeconds,
+            size_bytes: f.sizeBytes,
+            partial: m.partial,
+            content_type: 'video/mp4',
+          }),
+        );
+        await this.uploads;
+        await this.uploadManifest().catch((err: Error) => log('warn', 'manifest upload failed', { error: err.message }));
+        log('info', 'finalize: ready', { storageKey: outputKey, durationSeconds: f.durationSeconds, partial: m.partial });
+        await this.cleanupLocal();
+      }
+    } catch (err) {
+      f.error = (err as Error).message;
+      log('error', 'finalize failed', { step: f.step, attempt: f.attempts, error: f.error });
+      if (f.step === 'compose' && f.attempts < 3) {
+        await this.save();
+        await new Promise((r) => setTimeout(r, 1000));
+        return this.runFinalize();
+      }
+      await this.fail(f.step === 'upload' ? 'storage_unavailable' : 'finalize_failed', f.error);
+    }
+  }
+
+  private async fail(reason: string, detail: string): Promise<void> {
+    this.manifest.state = 'failed';
+    this.manifest.failureReason = reason;
+    this.emitHook(newEvent('recording.failed', this.lessonId, { recording_id: this.id, reason, detail: detail.slice(0, 500), partial: this.manifest.partial }));
+    this.deps.log('error', 'recording failed', { recordingId: this.id, reason, detail: detail.slice(0, 300) });
+    await this.save();
+  }
+
+  /** Segments deleted locally (or recorded on another machine) are fetched back from storage. */
+  private async ensureLocalSegments(): Promise<void> {
+    for (const t of this.manifest.tracks) {
+      for (const r of t.runs) {
+        for (const s of r.segments) {
+          const path = join(this.dir, r.dir, s.file);
+          if (await stat(path).then(() => true, () => false)) continue;
+          const obj = await this.deps.store.get(s.key);
+          await mkdir(dirname(path), { recursive: true });
+          await pipeline(obj.body, createWriteStream(path));
+        }
+      }
+    }
+  }
+
+  /** After `ready` every byte is in storage: the local copies go, the manifest stays. */
+  private async cleanupLocal(): Promise<void> {
+    if (this.deps.config.keepLocal) return;
+    const allUploaded = this.manifest.tracks.every((t) => t.runs.every((r) => r.segments.every((s) => s.uploaded)));
+    if (!allUploaded) return;
+    await rm(join(this.dir, 'tracks'), { recursive: true, force: true });
+    await rm(join(this.dir, 'final'), { recursive: true, force: true });
+  }
+
+  hasPendingHooks(): boolean {
+    return (this.manifest.pendingHooks?.length ?? 0) > 0;
+  }
+}
+
+function runFfmpeg(bin: string, args: string[], durationS: number, progress: (pct: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let lastLog = 0;
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-2000)));
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      const m = /out_time_us=(\d+)/.exec(c);
+      if (m && Date.now() - lastLog > 5000) {
+        lastLog = Date.now();
+        progress(Math.min(100, Math.round((Number(m[1]) / 1e6 / durationS) * 100)));
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}: ${err.trim().slice(-500)}`))));
+  });
+}
+
+export function probeDuration(ffprobe: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const d = Number(out.trim());
+      if (code === 0 && Number.isFinite(d)) resolve(Math.round(d * 1000) / 1000);
+      else reject(new Error(`ffprobe could not read ${path}`));
+    });
+  });
+}

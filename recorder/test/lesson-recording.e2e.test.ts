@@ -1,0 +1,216 @@
+// Recording a real lesson end to end: two Chromium participants with known fake cameras (solid
+// red / blue) and tones, through the SFU, the recorder (FFmpeg), object storage (local directory,
+// and a real S3-protocol server), finalize, the API list and the Range-streamed file.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createDemoLesson } from '@duet/deploy';
+import { freePort, startS3Server, type S3TestServer } from '@duet/deploy/testing';
+import { createObjectStore, loadStorageConfig } from '@duet/api/storage';
+import { assertLoopbackOnly, startStack, type Stack } from '../../web/test/e2e/stack.ts';
+import { waitFor } from '../../web/test/e2e/browser.ts';
+import { audioLevel, isColour, probe, regionColour } from './support/media-checks.ts';
+import { joinLesson, launchWithFakeMedia, makeFakeMedia } from './support/fake-media.ts';
+import { sleep, startRecorderProcess, tempDir } from './support/recorder-harness.ts';
+
+let browsers: Browser[] = [];
+let tmp: { path: string; remove(): Promise<void> };
+let media: { tutor: { video: string; audio: string }; student: { video: string; audio: string } };
+
+beforeAll(async () => {
+  assertLoopbackOnly();
+  tmp = await tempDir('duet-rec-e2e-');
+  media = {
+    tutor: await makeFakeMedia(tmp.path, 'tutor', 'red', 440),
+    student: await makeFakeMedia(tmp.path, 'student', 'blue', 880),
+  };
+  browsers = await Promise.all([launchWithFakeMedia(media.tutor), launchWithFakeMedia(media.student)]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const b of browsers) await b.close().catch(() => undefined);
+  await tmp?.remove();
+});
+
+async function apiGet(stack: Stack, path: string): Promise<any> {
+  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+  expect(res.status, `GET ${path}`).toBe(200);
+  return res.json();
+}
+
+/** Manifests the recorder keeps in its work dir. */
+async function manifests(workDir: string): Promise<any[]> {
+  const out = [];
+  for (const d of await readdir(workDir).catch(() => [])) {
+    const m = await readFile(join(workDir, d, 'manifest.json'), 'utf8').catch(() => null);
+    if (m) out.push(JSON.parse(m));
+  }
+  return out;
+}
+
+async function tracksFlowing(workDir: string, lessonId: string, minRuns = 1): Promise<any> {
+  return waitFor('four recorded tracks with media', async () => {
+    const m = (await manifests(workDir)).find((x) => x.lessonId === lessonId);
+    const flowing = m?.tracks.filter((t: any) => t.runs.filter((r: any) => r.startMs).length >= minRuns) ?? [];
+    if (flowing.length >= 4) return m;
+    throw new Error(`tracks ${JSON.stringify(m?.tracks.map((t: any) => [t.source, t.role, t.runs.length]))}`);
+  }, 60_000);
+}
+
+async function leave(pages: Page[]): Promise<void> {
+  for (const page of pages) {
+    await page.getByTestId('leave').click();
+    await page.getByTestId('left').waitFor();
+  }
+}
+
+async function readyRecording(stack: Stack, lessonId: string): Promise<any> {
+  return waitFor('recording ready in the API', async () => {
+    const { recordings } = await apiGet(stack, `/v1/sessions/${lessonId}/recordings`);
+    if (recordings.length === 1 && recordings[0].status !== 'processing') return recordings[0];
+    throw new Error(JSON.stringify(recordings));
+  }, 180_000, 1000);
+}
+
+async function download(url: string, to: string): Promise<void> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  await writeFile(to, Buffer.from(await res.arrayBuffer()));
+}
+
+/** Mean colour of the tutor's (left) and student's (right) tile at `t`. */
+async function tiles(file: string, t: number) {
+  return {
+    left: await regionColour(file, t, { x: 160, y: 120, w: 320, h: 240 }),
+    right: await regionColour(file, t, { x: 800, y: 120, w: 320, h: 240 }),
+  };
+}
+
+describe('recorded lesson', () => {
+  it('records both participants, finalizes side by side with mixed audio, and streams it with ranges', async () => {
+    const dataDir = await tempDir('duet-rec-stack-');
+    const stack = await startStack({ DUET_DATA_DIR: dataDir.path, RECORDER_SEGMENT_SECONDS: '4', RECORDER_IDLE_STOP_MS: '1500' });
+    try {
+      const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Recorded e2e', recording: true });
+      const pages = [await joinLesson(browsers[0]!, lesson.tutorUrl), await joinLesson(browsers[1]!, lesson.studentUrl)];
+      const workDir = join(dataDir.path, 'recorder');
+      const m = await tracksFlowing(workDir, lesson.id);
+      await sleep(8_000);
+      const leftAt = Date.now();
+      await leave(pages);
+      await Promise.all(pages.map((p) => p.context().close()));
+
+      const rec = await readyRecording(stack, lesson.id);
+      expect(rec.status, JSON.stringify(rec)).toBe('ready');
+      expect(rec.partial, stack.logs().split('\n').filter((l) => l.includes('"recorder"') || l.includes('recording')).join('\n')).toBe(false);
+      expect(rec.url).toMatch(/\/file\?exp=\d+&sig=[0-9a-f]{64}$/);
+
+      // Range requests (seeking): first bytes, a suffix, and an unsatisfiable one.
+      const head = await fetch(rec.url, { headers: { range: 'bytes=0-99' } });
+      expect(head.status).toBe(206);
+      expect(head.headers.get('content-range')).toBe(`bytes 0-99/${rec.size_bytes}`);
+      expect((await head.arrayBuffer()).byteLength).toBe(100);
+      const tail = await fetch(rec.url, { headers: { range: 'bytes=-1000' } });
+      expect(tail.status).toBe(206);
+      expect((await tail.arrayBuffer()).byteLength).toBe(1000);
+      expect((await fetch(rec.url, { headers: { range: `bytes=${rec.size_bytes}-` } })).status).toBe(416);
+      expect((await fetch(rec.url.replace(/sig=[0-9a-f]{4}/, 'sig=0000'))).status).toBe(403);
+
+      const file = join(tmp.path, 'lesson.mp4');
+      await download(rec.url, file);
+      const p = await probe(file);
+      expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+      expect(Math.abs(p.duration - rec.duration_seconds)).toBeLessThan(0.05);
+      const firstMedia = Math.min(...m.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs).filter(Boolean)));
+      const expected = (leftAt - firstMedia) / 1000;
+      expect(Math.abs(p.duration - expected), `duration ${p.duration} s, expected ${expected} s`).toBeLessThanOrEqual(1);
+      const { left, right } = await tiles(file, p.duration / 2);
+      expect(isColour(left, 'red'), `tutor tile ${left}`).toBe(true);
+      expect(isColour(right, 'blue'), `student tile ${right}`).toBe(true);
+      expect(await audioLevel(file, 1, p.duration - 1)).toBeGreaterThan(-35);
+
+      const hook = await waitFor('recording.ready webhook', async () => stack.webhooks.find((w) => w.body.type === 'recording.ready' && w.body.session_id === lesson.id));
+      expect(hook.signatureValid).toBe(true);
+      expect(hook.body.data).toMatchObject({ recording_id: rec.id, partial: false, size_bytes: rec.size_bytes });
+    } finally {
+      await stack.stop();
+      await dataDir.remove();
+    }
+  }, 300_000);
+
+  it('S3 end to end, and kill -9 of the recorder mid-lesson gives a partial recording with both parts', async () => {
+    let s3: S3TestServer | undefined;
+    let stack: Stack | undefined;
+    let recorder: Awaited<ReturnType<typeof startRecorderProcess>> | undefined;
+    const work = await tempDir('duet-rec-work-');
+    try {
+      s3 = await startS3Server();
+      const secret = randomBytes(32).toString('hex');
+      const [apiPort, recorderPort] = [await freePort(), await freePort()];
+      const recorderEnv = {
+        ...s3.env,
+        INTERNAL_HOOK_SECRET: secret,
+        API_INTERNAL_URL: `http://127.0.0.1:${apiPort}`,
+        RECORDER_WORK_DIR: work.path,
+        RECORDER_SEGMENT_SECONDS: '2',
+        RECORDER_IDLE_STOP_MS: '1500',
+        RECORDER_KEEP_LOCAL: process.env.KEEP_TEST_DIRS ? '1' : '0',
+      };
+      recorder = await startRecorderProcess(recorderEnv, recorderPort);
+      stack = await startStack({ ...s3.env, API_PORT: String(apiPort), INTERNAL_HOOK_SECRET: secret, RECORDER_URL: recorder.url });
+      const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Recorded S3 e2e', recording: true });
+      const pages = [await joinLesson(browsers[0]!, lesson.tutorUrl), await joinLesson(browsers[1]!, lesson.studentUrl)];
+      await tracksFlowing(work.path, lesson.id);
+      await sleep(6_000);
+      recorder.child.kill('SIGKILL');
+      await sleep(2_000);
+      recorder = await startRecorderProcess(recorderEnv, recorderPort);
+      // The media node notices and re-plumbs every track into the same recording.
+      const m = await tracksFlowing(work.path, lesson.id, 2);
+      await sleep(5_000);
+      await leave(pages);
+      await Promise.all(pages.map((p) => p.context().close()));
+
+      const rec = await readyRecording(stack, lesson.id);
+      expect(rec.status, JSON.stringify(rec)).toBe('ready');
+      expect(rec.partial).toBe(true);
+      expect(rec.id).toBe(m.recordingId);
+
+      // Everything is in the S3 bucket: segments of both parts, the manifest and the final file.
+      const store = createObjectStore(loadStorageConfig(s3.env));
+      const keys = (await store.list(`recordings/sessions/${lesson.id}/${rec.id}/`)).map((o) => o.key);
+      expect(keys).toContain(`recordings/sessions/${lesson.id}/${rec.id}/recording.mp4`);
+      expect(keys).toContain(`recordings/sessions/${lesson.id}/${rec.id}/manifest.json`);
+      const final = JSON.parse(await readFile(join(work.path, rec.id, 'manifest.json'), 'utf8'));
+      expect(final.partialReasons).toContain('recorder_restarted');
+      for (const t of final.tracks) {
+        expect(t.runs[0].end).toBe('interrupted');
+        for (const r of t.runs) for (const s of r.segments) expect(keys).toContain(s.key);
+      }
+
+      const file = join(tmp.path, 'lesson-s3.mp4');
+      await download(rec.url, file);
+      const p = await probe(file);
+      expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+      const t0 = Math.min(...final.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs).filter(Boolean)));
+      const cam = final.tracks.find((t: any) => t.source === 'camera' && t.role === 'tutor');
+      const runs = cam.runs.filter((r: any) => r.segments.length > 0);
+      expect(runs.length, JSON.stringify(cam.runs)).toBeGreaterThanOrEqual(2);
+      expect(runs[0].index).toBe(0);
+      const before = (runs[0].startMs - t0) / 1000 + runs[0].segments.at(-1).endS / 2;
+      const after = (runs.at(-1).startMs - t0) / 1000 + runs.at(-1).segments.at(-1).endS / 2;
+      for (const t of [before, after]) {
+        const { left, right } = await tiles(file, t);
+        expect(isColour(left, 'red'), `tutor tile at ${t}s: ${left}`).toBe(true);
+        expect(isColour(right, 'blue'), `student tile at ${t}s: ${right}`).toBe(true);
+      }
+    } finally {
+      await stack?.stop();
+      await recorder?.close();
+      await s3?.stop();
+      if (!process.env.KEEP_TEST_DIRS) await work.remove();
+    }
+  }, 300_000);
+});

@@ -1,0 +1,84 @@
+// The recorder on synthetic RTP (FFmpeg sending VP8 colour and Opus tone like mediasoup would):
+// segments, uploads, manifest, finalize into one composed MP4, hooks to the real API, and FFmpeg
+// crash recovery.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
+import { audioLevel, isColour, probe, regionColour } from './support/media-checks.ts';
+import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
+import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, tempDir } from './support/recorder-harness.ts';
+
+describe('recorder pipeline (synthetic RTP)', () => {
+  let api: TestApi;
+  let dirs: { path: string; remove(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    api = await startApiOn('pglite');
+  });
+  afterAll(async () => {
+    await api?.close();
+    for (const d of dirs) await d.remove();
+  });
+
+  async function setup() {
+    const work = await tempDir('duet-rec-work-');
+    const objects = await tempDir('duet-rec-objects-');
+    dirs.push(work, objects);
+    const store = createLocalStore(objects.path);
+    const rec = await startRecorderInProcess(recorderEnv(work.path, api.url), store);
+    return { rec, store, objectsDir: objects.path };
+  }
+
+  it('records two participants, uploads segments as they close, and finalizes side by side with mixed audio', async () => {
+    const { rec, objectsDir } = await setup();
+    const lesson = await createLesson(api, { recording: true });
+    const started = await rec.call('POST', '/v1/recordings', { lessonId: lesson.id });
+    expect(started.status).toBe(201);
+    const rid = started.body.recordingId as string;
+    const senders: RtpSender[] = [];
+    try {
+      const tracks = [
+        { trackId: 'tutor-cam', role: 'tutor', source: 'camera', kind: 'video', codec: VP8, send: (p: number) => sendVideo(p, 'red') },
+        { trackId: 'tutor-mic', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS, send: (p: number) => sendAudio(p, 440) },
+        { trackId: 'student-cam', role: 'student', source: 'camera', kind: 'video', codec: VP8, send: (p: number) => sendVideo(p, 'blue') },
+        { trackId: 'student-mic', role: 'student', source: 'microphone', kind: 'audio', codec: OPUS, send: (p: number) => sendAudio(p, 660) },
+      ] as const;
+      for (const t of tracks) {
+        const res = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: t.trackId, role: t.role, source: t.source, kind: t.kind, codec: t.codec });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        senders.push(t.send(res.body.port));
+      }
+      // Segments are uploaded while the lesson is live.
+      const prefix = `recordings/sessions/${lesson.id}/${rid}`;
+      await eventually(async () => {
+        const m = JSON.parse(await readFile(join(objectsDir, prefix, 'manifest.json'), 'utf8').catch(() => '{}'));
+        const uploaded = (m.tracks ?? []).flatMap((t: any) => t.runs.flatMap((r: any) => r.segments.filter((s: any) => s.uploaded)));
+        return uploaded.length >= 4 ? true : undefined;
+      }, 20_000);
+      await sleep(6_000);
+    } finally {
+      for (const s of senders) await s.stop();
+    }
+    const stop = await rec.call('POST', `/v1/recordings/${rid}/stop`, { reason: 'ended_by_tutor' });
+    expect(stop.status).toBe(202);
+    const ready = await eventually(async () => {
+      const m = JSON.parse(await readFile(join(objectsDir, `recordings/sessions/${lesson.id}/${rid}/manifest.json`), 'utf8').catch(() => '{}'));
+      return m.state === 'ready' || m.state === 'failed' ? m : undefined;
+    }, 120_000);
+    expect(ready.state, JSON.stringify(ready.finalize)).toBe('ready');
+    expect(ready.partial).toBe(false);
+    const file = join(objectsDir, ready.finalize.outputKey);
+    const p = await probe(file);
+    expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    const mediaSeconds = Math.max(...ready.tracks.flatMap((t: any) => t.runs.map((r: any) => (r.startMs - Math.min(...ready.tracks.flatMap((x: any) => x.runs.map((y: any) => y.startMs)))) / 1000 + r.segments.at(-1).endS)));
+    expect(Math.abs(p.duration - mediaSeconds)).toBeLessThanOrEqual(1);
+    expect(p.duration).toBeGreaterThan(8);
+    expect(Math.abs(p.duration - ready.finalize.durationSeconds)).toBeLessThan(0.01);
+    // Tutor's red on the left, student's blue on the right.
+    expect(isColour(await regionColour(file, p.duration / 2, { x: 160, y: 120, w: 320, h: 240 }), 'red')).toBe(true);
+    expect(isColour(await regionColour(file, p.duration / 2, { x: 800, y: 120, w: 320, h: 240 }), 'blue')).toBe(true);
+    expect(await audioLevel(file, 1, p.duration - 1)).toBeGreaterThan(-30);
+    await rec.close();
+  }, 180_000);
+});

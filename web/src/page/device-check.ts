@@ -1,0 +1,183 @@
+// The pre-join device check: camera preview, microphone level, speaker test, network RTT and the
+// person's device choices. At join it hands its live tracks to the room (no second permission
+// prompt, no camera flicker).
+import { deviceIdOf, DeviceError, listDevices, openTrack, type DeviceLists, type DeviceProblem } from '../lib/devices.ts';
+import { MicMeter } from '../lib/mic-meter.ts';
+import { checkNetwork, type NetworkCheck } from '../lib/network-check.ts';
+import { Store } from '../lib/store.ts';
+import { playTestSound } from '../lib/test-sound.ts';
+
+export interface DeviceSlot {
+  track: MediaStreamTrack | null;
+  problem: DeviceProblem | null;
+}
+
+export interface DeviceCheckState {
+  started: boolean;
+  camera: DeviceSlot;
+  mic: DeviceSlot;
+  devices: DeviceLists;
+  speakerId: string;
+  preview: MediaStream | null;
+  network: { state: 'checking' } | ({ state: 'done' } & NetworkCheck) | { state: 'failed' };
+  speakerTest: 'idle' | 'playing' | 'played' | 'failed';
+}
+
+const SPEAKER_KEY = 'duet.speaker';
+
+export class DeviceCheck {
+  readonly state = new Store<DeviceCheckState>({
+    started: false,
+    camera: { track: null, problem: null },
+    mic: { track: null, problem: null },
+    devices: { cameras: [], mics: [], speakers: [] },
+    speakerId: '',
+    preview: null,
+    network: { state: 'checking' },
+    speakerTest: 'idle',
+  });
+  /** Microphone level 0..1, in its own store so the meter re-renders alone. */
+  readonly level = new Store<{ value: number }>({ value: 0 });
+  private meter: MicMeter | undefined;
+  private meterTimer: ReturnType<typeof setInterval> | undefined;
+  private handedOver = false;
+  private readonly healthUrl: string;
+
+  constructor(healthUrl = '/healthz') {
+    this.healthUrl = healthUrl;
+  }
+
+  async start(): Promise<void> {
+    void this.runNetworkCheck();
+    const [camera, mic] = await Promise.all([this.open('video'), this.open('audio')]);
+    this.state.set({ camera, mic, started: true, speakerId: this.savedSpeaker() });
+    this.updatePreview();
+    this.startMeter();
+    await this.refreshDevices();
+    navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
+  }
+
+  /** Both devices blocked by the browser: the page explains how to allow them. */
+  get denied(): boolean {
+    const s = this.state.get();
+    return s.camera.problem === 'denied' && s.mic.problem === 'denied';
+  }
+
+  async retry(): Promise<void> {
+    this.stopTracks();
+    this.state.set({ started: false });
+    await this.start();
+  }
+
+  async selectCamera(deviceId: string): Promise<void> {
+    const slot = await this.open('video', deviceId);
+    this.state.get().camera.track?.stop();
+    this.state.set({ camera: slot });
+    this.updatePreview();
+  }
+
+  async selectMic(deviceId: string): Promise<void> {
+    const slot = await this.open('audio', deviceId);
+    this.state.get().mic.track?.stop();
+    this.state.set({ mic: slot });
+    this.updatePreview();
+    this.startMeter();
+  }
+
+  selectSpeaker(deviceId: string): void {
+    try {
+      localStorage.setItem(SPEAKER_KEY, deviceId);
+    } catch {
+      // storage may be blocked in a third-party iframe
+    }
+    this.state.set({ speakerId: deviceId });
+  }
+
+  async testSpeaker(): Promise<void> {
+    this.state.set({ speakerTest: 'playing' });
+    try {
+      await playTestSound(this.state.get().speakerId);
+      this.state.set({ speakerTest: 'played' });
+    } catch {
+      this.state.set({ speakerTest: 'failed' });
+    }
+  }
+
+  async runNetworkCheck(): Promise<void> {
+    this.state.set({ network: { state: 'checking' } });
+    try {
+      this.state.set({ network: { state: 'done', ...(await checkNetwork(this.healthUrl)) } });
+    } catch {
+      this.state.set({ network: { state: 'failed' } });
+    }
+  }
+
+  /** The tracks for the room; the check stops watching them but does not stop them. */
+  handOver(): MediaStream {
+    const { camera, mic } = this.state.get();
+    this.handedOver = true;
+    this.stop();
+    return new MediaStream([mic.track, camera.track].filter((t): t is MediaStreamTrack => !!t && t.readyState === 'live'));
+  }
+
+  stop(): void {
+    clearInterval(this.meterTimer);
+    this.meter?.close();
+    this.meter = undefined;
+    navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
+    if (!this.handedOver) this.stopTracks();
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private async open(kind: 'audio' | 'video', deviceId?: string): Promise<DeviceSlot> {
+    try {
+      return { track: await openTrack(kind, deviceId), problem: null };
+    } catch (err) {
+      return { track: null, problem: err instanceof DeviceError ? err.problem : 'unsupported' };
+    }
+  }
+
+  private updatePreview(): void {
+    const { camera } = this.state.get();
+    this.state.set({ preview: camera.track ? new MediaStream([camera.track]) : null });
+  }
+
+  private startMeter(): void {
+    clearInterval(this.meterTimer);
+    this.meter?.close();
+    const track = this.state.get().mic.track;
+    if (!track) {
+      this.level.set({ value: 0 });
+      return;
+    }
+    this.meter = new MicMeter(track);
+    this.meterTimer = setInterval(() => this.level.set({ value: this.meter?.level() ?? 0 }), 100);
+  }
+
+  private async refreshDevices(): Promise<void> {
+    try {
+      this.state.set({ devices: await listDevices() });
+    } catch {
+      // listing is a convenience; the default devices still work
+    }
+  }
+
+  private readonly onDeviceChange = () => void this.refreshDevices();
+
+  private savedSpeaker(): string {
+    try {
+      return localStorage.getItem(SPEAKER_KEY) ?? '';
+    } catch {
+      return '';
+    }
+  }
+
+  private stopTracks(): void {
+    const { camera, mic } = this.state.get();
+    camera.track?.stop();
+    mic.track?.stop();
+  }
+}
+
+export { deviceIdOf };

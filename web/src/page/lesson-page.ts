@@ -1,0 +1,169 @@
+// The page around the room: reads the lesson, decides which screen it calls for (early, pre-join,
+// no-show, ended…), runs the device check, hands the person's devices to the room controller on
+// Join, follows the room to its end and sends the analytics events.
+import { ApiError } from '../lib/api.ts';
+import { Analytics } from '../lib/analytics.ts';
+import { LessonApi, type AttendanceEntry, type Lesson } from '../lib/lesson-api.ts';
+import type { PageConfig } from '../lib/page-config.ts';
+import { Store } from '../lib/store.ts';
+import { readTokenClaims, type TokenClaims } from '../lib/token-claims.ts';
+import type { RoomController, RoomState } from '../room-controller.ts';
+import { pageError, type PageError } from './copy.ts';
+import { DeviceCheck } from './device-check.ts';
+import { entryView } from './lesson-view.ts';
+
+export type PageView = 'loading' | 'early' | 'prejoin' | 'room' | 'post' | 'no_show' | 'error';
+
+export interface PageState {
+  view: PageView;
+  lesson: Lesson | null;
+  opensAt: Date | null;
+  error: PageError | null;
+  /** When this person entered the room in this page (for the session_ended duration). */
+  joinedAt: Date | null;
+}
+
+export class LessonPage {
+  readonly state = new Store<PageState>({ view: 'loading', lesson: null, opensAt: null, error: null, joinedAt: null });
+  readonly claims: TokenClaims;
+  readonly api: LessonApi | null;
+  readonly analytics: Analytics;
+  readonly config: PageConfig;
+  readonly room: RoomController;
+  devices: DeviceCheck | null = null;
+  private readonly sessionId: string | null;
+  private earlyTimer: ReturnType<typeof setTimeout> | undefined;
+  private startedAt: Date | null = null;
+
+  constructor(opts: { sessionId: string | null; token: string | null; config: PageConfig; room: RoomController; parent?: Window | null }) {
+    this.sessionId = opts.sessionId;
+    this.claims = readTokenClaims(opts.token);
+    this.api = opts.sessionId && opts.token ? new LessonApi(opts.sessionId, opts.token) : null;
+    this.analytics = new Analytics(this.api, opts.sessionId, opts.parent ?? null);
+    this.config = opts.config;
+    this.room = opts.room;
+    this.room.state.subscribe((s) => this.onRoomState(s));
+  }
+
+  get role(): 'tutor' | 'student' | null {
+    return this.claims.role;
+  }
+
+  async load(): Promise<void> {
+    clearTimeout(this.earlyTimer);
+    if (!this.api) return this.fail('missing_link');
+    this.state.set({ view: 'loading', error: null });
+    let lesson: Lesson;
+    try {
+      lesson = await this.api.lesson();
+    } catch (err) {
+      return this.fail(err instanceof ApiError ? err.code : 'network');
+    }
+    this.analytics.track('page_view', { user_role: this.role, status: lesson.status });
+    const attended = ['completed', 'archived'].includes(lesson.status) || new Date() >= new Date(lesson.join_closes_at) ? await this.attended() : false;
+    const entry = entryView(lesson, new Date(), attended);
+    this.state.set({ lesson });
+    switch (entry.kind) {
+      case 'early':
+        this.state.set({ view: 'early', opensAt: entry.opensAt });
+        // Re-check when the room opens (capped so a sleeping laptop re-checks when it wakes).
+        this.earlyTimer = setTimeout(() => void this.load(), Math.min(Math.max(entry.opensAt.getTime() - Date.now(), 0) + 500, 60_000));
+        return;
+      case 'prejoin':
+        this.state.set({ view: 'prejoin' });
+        return this.startDeviceCheck();
+      case 'post':
+      case 'no_show':
+        this.state.set({ view: entry.kind });
+        return;
+      case 'error':
+        return this.fail(entry.code);
+    }
+  }
+
+  async retryDevices(): Promise<void> {
+    this.state.set({ view: 'prejoin', error: null });
+    if (this.devices) await this.devices.retry();
+    else await this.startDeviceCheck();
+    if (this.devices?.denied) this.fail('devices_denied');
+  }
+
+  /** Join with the checked devices; `withCamera: false` joins audio-only. */
+  async join(withCamera = true): Promise<void> {
+    const local = this.devices?.handOver() ?? new MediaStream();
+    if (!withCamera) for (const t of local.getVideoTracks()) (t.stop(), local.removeTrack(t));
+    this.devices = null;
+    this.state.set({ view: 'room', error: null });
+    await this.room.load();
+    if (this.room.state.get().phase === 'error') {
+      for (const t of local.getTracks()) t.stop();
+      return;
+    }
+    await this.room.enter(local);
+  }
+
+  /** Retry from an error screen: the device check again when devices were the problem, otherwise
+   *  the whole page from the lesson facts (a failed room goes back to the device check). */
+  async retry(): Promise<void> {
+    const screen = this.state.get().error?.screen;
+    this.state.set({ joinedAt: null });
+    if (screen === 'devices_denied') return this.retryDevices();
+    return this.load();
+  }
+
+  async attendance(): Promise<AttendanceEntry[]> {
+    return this.api ? this.api.attendance() : [];
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private async attended(): Promise<boolean> {
+    try {
+      const me = (await this.attendance()).find((p) => p.role === this.role);
+      return !!me && me.intervals.length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private async startDeviceCheck(): Promise<void> {
+    this.devices?.stop();
+    const check = new DeviceCheck();
+    this.devices = check;
+    this.state.set({ view: 'prejoin' }); // re-render with the new check
+    await check.start();
+    if (this.devices === check && check.denied) {
+      this.analytics.track('tech_issue', { error_type: 'devices_denied' });
+      this.fail('devices_denied');
+    }
+  }
+
+  private onRoomState(s: RoomState): void {
+    if (this.state.get().view !== 'room') return;
+    const lesson = this.state.get().lesson;
+    if (s.phase === 'room' && !this.state.get().joinedAt) {
+      const joinedAt = new Date();
+      this.state.set({ joinedAt });
+      const start = lesson ? new Date(lesson.scheduled_start).getTime() : joinedAt.getTime();
+      this.analytics.track('session_joined', { time_before_start: Math.round((start - joinedAt.getTime()) / 1000), user_role: this.role });
+    }
+    if (s.phase === 'room' && s.peer && s.media === 'connected' && !this.startedAt) {
+      this.startedAt = new Date();
+      this.analytics.track('session_started', {});
+    }
+    if (s.phase === 'room' && s.media === 'failed') this.analytics.track('tech_issue', { error_type: 'media_failed' });
+    if (s.phase === 'left') {
+      const from = this.state.get().joinedAt;
+      this.analytics.track('session_ended', { duration: from ? Math.round((Date.now() - from.getTime()) / 1000) : 0 });
+      this.state.set({ view: 'post' });
+    }
+    if (s.phase === 'error' && s.error) {
+      this.analytics.track('tech_issue', { error_type: s.error.code });
+      this.state.set({ view: 'error', error: pageError(s.error.code) });
+    }
+  }
+
+  private fail(code: string): void {
+    this.state.set({ view: 'error', error: pageError(code) });
+  }
+}

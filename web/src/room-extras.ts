@@ -1,0 +1,132 @@
+// What the room shows beside the media that is not the media node's business: private notes
+// (saved through the API), resources, unread chat count, when the lesson started, and a network
+// quality estimate from the media stats. Chat, the clock, warnings, the active speaker and screen
+// share come from the room controller's state.
+import type { LessonApi, Resource } from './lib/lesson-api.ts';
+import { Store } from './lib/store.ts';
+import type { MediaStatsSummary } from './media/stats.ts';
+
+export type NetworkQuality = 'good' | 'fair' | 'poor' | 'unknown';
+
+export interface RoomExtrasState {
+  panel: 'chat' | 'notes' | 'resources' | null;
+  /** Chat messages seen while the chat was open (the rest are unread). */
+  chatSeen: number;
+  /** When the lesson started (both present), local clock time. */
+  startedAt: Date | null;
+  notes: string;
+  notesState: 'idle' | 'loading' | 'saving' | 'saved' | 'error';
+  resources: Resource[] | null;
+  quality: NetworkQuality;
+}
+
+export class RoomExtras {
+  readonly state = new Store<RoomExtrasState>({ panel: null, chatSeen: 0, startedAt: null, notes: '', notesState: 'idle', resources: null, quality: 'unknown' });
+  private readonly api: LessonApi | null;
+  private notesTimer: ReturnType<typeof setTimeout> | undefined;
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
+  private lastStats: { at: number; frames: number; packets: number } | null = null;
+  private notesLoaded = false;
+
+  constructor(api: LessonApi | null, startedAt: string | null) {
+    this.api = api;
+    if (startedAt) this.state.set({ startedAt: new Date(startedAt) });
+  }
+
+  /** Starts the room-side work: notes, resources, the network quality estimate. */
+  open(stats: () => Promise<MediaStatsSummary | null>, peerMedia: () => { audio: boolean; video: boolean }): void {
+    if (!this.notesLoaded) void this.loadNotes();
+    void this.loadResources();
+    clearInterval(this.statsTimer);
+    this.statsTimer = setInterval(() => void this.sampleQuality(stats, peerMedia), 2000);
+  }
+
+  /** Both people are in the room: the lesson clock starts (if the API did not know yet). */
+  markStarted(): void {
+    if (!this.state.get().startedAt) this.state.set({ startedAt: new Date() });
+  }
+
+  setPanel(panel: RoomExtrasState['panel'], chatCount: number): void {
+    this.state.set({ panel, chatSeen: panel === 'chat' ? chatCount : this.state.get().chatSeen });
+    if (panel === 'resources') void this.loadResources();
+  }
+
+  /** Keeps the unread count at zero while the chat is open. */
+  seeChat(chatCount: number): void {
+    if (this.state.get().panel === 'chat' && this.state.get().chatSeen !== chatCount) this.state.set({ chatSeen: chatCount });
+  }
+
+  setNotes(text: string): void {
+    this.state.set({ notes: text, notesState: 'saving' });
+    clearTimeout(this.notesTimer);
+    this.notesTimer = setTimeout(() => void this.saveNotes(), 800);
+  }
+
+  async saveNotes(): Promise<void> {
+    clearTimeout(this.notesTimer);
+    if (!this.api || this.state.get().notesState !== 'saving') return;
+    const text = this.state.get().notes;
+    try {
+      await this.api.saveNotes(text);
+      if (this.state.get().notes === text) this.state.set({ notesState: 'saved' });
+    } catch {
+      this.state.set({ notesState: 'error' });
+    }
+  }
+
+  async loadResources(): Promise<void> {
+    if (!this.api) return;
+    try {
+      this.state.set({ resources: await this.api.resources() });
+    } catch {
+      this.state.set({ resources: this.state.get().resources ?? [] });
+    }
+  }
+
+  close(): void {
+    clearInterval(this.statsTimer);
+    if (this.state.get().notesState === 'saving') void this.saveNotes();
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  private async loadNotes(): Promise<void> {
+    if (!this.api) return;
+    this.notesLoaded = true;
+    this.state.set({ notesState: 'loading' });
+    try {
+      const text = await this.api.notes();
+      // Do not overwrite what the person typed while we were loading.
+      if (this.state.get().notesState === 'loading') this.state.set({ notes: text, notesState: 'idle' });
+    } catch {
+      if (this.state.get().notesState === 'loading') this.state.set({ notesState: 'idle' });
+    }
+  }
+
+  private async sampleQuality(stats: () => Promise<MediaStatsSummary | null>, peerMedia: () => { audio: boolean; video: boolean }): Promise<void> {
+    const s = await stats().catch(() => null);
+    if (!s) {
+      this.lastStats = null;
+      this.state.set({ quality: 'unknown' });
+      return;
+    }
+    const now = performance.now();
+    const prev = this.lastStats;
+    this.lastStats = { at: now, frames: s.videoFramesDecoded, packets: s.audioPacketsReceived };
+    if (!prev) return;
+    const secs = (now - prev.at) / 1000;
+    const expect = peerMedia();
+    this.state.set({ quality: qualityFrom((s.videoFramesDecoded - prev.frames) / secs, (s.audioPacketsReceived - prev.packets) / secs, expect.video, expect.audio) });
+  }
+}
+
+/** Smooth video and steady audio packets (Opus sends ~50/s) → good; choppy → fair; stalled →
+ *  poor. What the other side has switched off (muted, camera off) is not held against the network. */
+export function qualityFrom(fps: number, audioPps: number, expectVideo: boolean, expectAudio: boolean): NetworkQuality {
+  if (!expectVideo && !expectAudio) return 'unknown';
+  const video = !expectVideo ? 'good' : fps >= 12 ? 'good' : fps >= 4 ? 'fair' : 'poor';
+  const audio = !expectAudio ? 'good' : audioPps >= 30 ? 'good' : audioPps >= 5 ? 'fair' : 'poor';
+  if (video === 'poor' || audio === 'poor') return 'poor';
+  if (video === 'fair' || audio === 'fair') return 'fair';
+  return 'good';
+}

@@ -1,0 +1,74 @@
+// The control bar: every control is a real <button> with a label, a pressed state for toggles and
+// a text caption, so nothing depends on colour or on the icon alone.
+import type { IconName } from './icons.tsx';
+import { Icon } from './icons.tsx';
+
+/** The caption is the accessible name (so what is seen is what a screen reader says); `extra`
+ *  adds context for screen readers only. */
+function Control(props: { icon: IconName; caption: string; extra?: string; onClick: () => void; pressed?: boolean; off?: boolean; danger?: boolean; disabled?: boolean; testId: string; badge?: number; expanded?: boolean; controls?: string; title?: string }) {
+  return (
+    <button
+      class={`control ${props.off ? 'off' : ''} ${props.danger ? 'danger' : ''} ${props.pressed ? 'active' : ''}`}
+      aria-pressed={props.pressed === undefined ? undefined : props.pressed}
+      aria-expanded={props.expanded}
+      aria-controls={props.controls}
+      disabled={props.disabled}
+      onClick={props.onClick}
+      data-testid={props.testId}
+      title={props.title ?? `${props.caption} ${props.extra ?? ''}`.trim()}
+    >
+      <span class="control-icon">
+        <Icon name={props.icon} />
+        {props.badge ? (
+          <span class="badge-count" aria-hidden="true">
+            {props.badge > 9 ? '9+' : props.badge}
+          </span>
+        ) : null}
+      </span>
+      <span class="control-caption">{props.caption}</span>
+      {props.extra ? <span class="sr-only"> {props.extra}</span> : null}
+    </button>
+  );
+}
+
+export interface ControlsProps {
+  micOn: boolean;
+  camOn: boolean;
+  hasCamera: boolean;
+  screenOn: boolean;
+  canShare: boolean;
+  panel: 'chat' | 'notes' | 'resources' | null;
+  unread: number;
+  canPip: boolean;
+  role: 'tutor' | 'student' | null;
+  onMic: () => void;
+  onCam: () => void;
+  onScreen: () => void;
+  onChat: () => void;
+  onSettings: () => void;
+  onPip: () => void;
+  onLeave: () => void;
+}
+
+export function Controls(p: ControlsProps) {
+  return (
+    <nav class="controls" aria-label="Lesson controls">
+      <Control icon={p.micOn ? 'mic' : 'micOff'} caption={p.micOn ? 'Mute' : 'Unmute'} extra="microphone" off={!p.micOn} pressed={!p.micOn} onClick={p.onMic} testId="toggle-mic" />
+      <Control
+        icon={p.camOn && p.hasCamera ? 'cam' : 'camOff'}
+        caption={!p.hasCamera ? 'No camera' : p.camOn ? 'Stop video' : 'Start video'}
+        extra={!p.hasCamera ? 'in this lesson' : undefined}
+        off={!p.camOn || !p.hasCamera}
+        pressed={!p.camOn}
+        disabled={!p.hasCamera}
+        onClick={p.onCam}
+        testId="toggle-cam"
+      />
+      {p.canShare ? <Control icon="screen" caption={p.screenOn ? 'Stop sharing' : 'Share screen'} pressed={p.screenOn} onClick={p.onScreen} testId="toggle-screen" /> : null}
+      <Control icon="chat" caption="Chat" extra={p.unread ? `and notes (${p.unread} unread)` : 'and notes'} pressed={p.panel !== null} expanded={p.panel !== null} controls="side-panel" onClick={p.onChat} testId="toggle-chat" badge={p.panel === 'chat' ? 0 : p.unread} />
+      <Control icon="settings" caption="Settings" extra="for camera, microphone and speaker" onClick={p.onSettings} testId="open-settings" />
+      {p.canPip ? <Control icon="pip" caption="Pop out" extra="video (picture in picture)" onClick={p.onPip} testId="pip" /> : null}
+      <Control icon="leave" caption={p.role === 'tutor' ? 'Leave or end' : 'Leave'} extra="the lesson" danger onClick={p.onLeave} testId="leave" />
+    </nav>
+  );
+}

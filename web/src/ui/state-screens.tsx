@@ -1,0 +1,127 @@
+// Screens for the states around the room: loading, early (countdown), no-show and every error.
+import { clock, countdown, day, minutesBetween } from '../lib/format.ts';
+import type { Lesson } from '../lib/lesson-api.ts';
+import type { PageConfig } from '../lib/page-config.ts';
+import type { PageError } from '../page/copy.ts';
+import { lessonTitle, otherPerson } from '../page/lesson-view.ts';
+import { Avatar, Screen, useTick } from './common.tsx';
+import { Icon } from './icons.tsx';
+
+export function Loading(props: { config: PageConfig }) {
+  return (
+    <Screen config={props.config} busy label="Loading">
+      <div class="center" role="status">
+        <span class="spinner" aria-hidden="true" />
+        <p class="muted">Loading your lesson…</p>
+      </div>
+    </Screen>
+  );
+}
+
+export function LessonSummary(props: { lesson: Lesson; role: 'tutor' | 'student' | null }) {
+  const { lesson } = props;
+  const other = otherPerson(lesson, props.role);
+  return (
+    <div class="lesson-summary">
+      <Avatar name={other.name} url={other.avatar_url} size="lg" />
+      <div>
+        <p class="eyebrow">{other.role === 'tutor' ? 'Your tutor' : 'Your student'}</p>
+        <p class="person-name">{other.name}</p>
+        <p class="muted">
+          {day(lesson.scheduled_start)} · {clock(lesson.scheduled_start)}–{clock(lesson.scheduled_end)} · {minutesBetween(lesson.scheduled_start, lesson.scheduled_end)} min
+        </p>
+      </div>
+    </div>
+  );
+}
+
+export function Early(props: { config: PageConfig; lesson: Lesson; opensAt: Date; role: 'tutor' | 'student' | null }) {
+  const now = useTick(1000);
+  const left = props.opensAt.getTime() - now;
+  return (
+    <Screen config={props.config} testId="early" label="Lesson not open yet">
+      <p class="eyebrow">{lessonTitle(props.lesson)}</p>
+      <h1>The lesson room opens at {clock(props.opensAt)}</h1>
+      <LessonSummary lesson={props.lesson} role={props.role} />
+      <div class="countdown" role="timer" aria-live="off">
+        <Icon name="clock" />
+        <span>
+          Opens in <strong data-testid="countdown">{countdown(left)}</strong>
+        </span>
+      </div>
+      <p class="muted">Keep this page open: it moves to the device check by itself when the room opens.</p>
+    </Screen>
+  );
+}
+
+export function NoShow(props: { config: PageConfig; lesson: Lesson; role: 'tutor' | 'student' | null }) {
+  const { lesson, role } = props;
+  const other = otherPerson(lesson, role);
+  const meAbsent = role === 'tutor' ? lesson.no_show?.tutor : lesson.no_show?.student;
+  const otherAbsent = role === 'tutor' ? lesson.no_show?.student : lesson.no_show?.tutor;
+  let message = 'Nobody joined this lesson in time, so it was closed. No one is penalised.';
+  if (otherAbsent && !meAbsent) message = `${other.name} did not join in time, so the lesson was closed. Thank you for waiting.`;
+  else if (meAbsent && !otherAbsent) message = `You did not join in time, so the lesson was closed. ${other.name} was there.`;
+  return (
+    <Screen config={props.config} testId="no-show" label="Lesson missed">
+      <p class="eyebrow">{lessonTitle(lesson)}</p>
+      <h1>This lesson didn’t take place</h1>
+      <p>{message}</p>
+      <p class="muted">Check your dashboard to book another time.</p>
+      <Actions config={props.config} />
+    </Screen>
+  );
+}
+
+export function ErrorScreen(props: { config: PageConfig; error: PageError; onRetry: () => void }) {
+  const { error } = props;
+  return (
+    <Screen config={props.config} testId="error" label={error.title}>
+      <div role="alert" data-testid="error-body" data-screen={error.screen} data-code={error.code}>
+        <div class="error-icon" aria-hidden="true">
+          <Icon name="warn" size={28} />
+        </div>
+        <h1>{error.title}</h1>
+        <p class="error-message">{error.message}</p>
+        {error.steps ? (
+          <ol class="steps">
+            {error.steps.map((s) => (
+              <li key={s}>{s}</li>
+            ))}
+          </ol>
+        ) : null}
+      </div>
+      {error.retry ? (
+        <button class="btn primary" onClick={props.onRetry} data-testid="retry">
+          <Icon name="refresh" /> Retry
+        </button>
+      ) : (
+        <Actions config={props.config} />
+      )}
+    </Screen>
+  );
+}
+
+export function Actions(props: { config: PageConfig }) {
+  const { dashboard, book, course } = props.config.links;
+  if (!dashboard && !book && !course) return null;
+  return (
+    <nav class="actions" aria-label="Next steps">
+      {dashboard ? (
+        <a class="btn" href={dashboard} target="_top" data-testid="link-dashboard">
+          Back to dashboard
+        </a>
+      ) : null}
+      {book ? (
+        <a class="btn primary" href={book} target="_top" data-testid="link-book">
+          Book next lesson
+        </a>
+      ) : null}
+      {course ? (
+        <a class="btn" href={course} target="_top" data-testid="link-course">
+          View course
+        </a>
+      ) : null}
+    </nav>
+  );
+}

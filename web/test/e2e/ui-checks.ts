@@ -1,0 +1,49 @@
+// Screenshots a person can look at, and an automated accessibility check (axe-core injected
+// into the page) for the room's screens.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+
+export const SCREENSHOT_DIR = join(import.meta.dirname, 'screenshots');
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Writes screenshots/<name>-<w>x<h>.png for each size, then restores the first size. */
+export async function screenshots(page: Page, name: string, sizes = [DESKTOP, PHONE]): Promise<string[]> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const files: string[] = [];
+  for (const size of sizes) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(400); // layout, video resize, transitions
+    const file = join(SCREENSHOT_DIR, `${name}-${size.width}x${size.height}.png`);
+    await page.screenshot({ path: file });
+    files.push(file);
+  }
+  await page.setViewportSize(sizes[0]!);
+  return files;
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/** Runs axe-core (WCAG 2.x A/AA rules) and returns the serious and critical violations. */
+export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  const violations = (await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: unknown[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] });
+    return r.violations;
+  })) as AxeViolation[];
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+export function describeViolations(v: AxeViolation[]): string {
+  return v.map((x) => `${x.impact} ${x.id}: ${x.help} @ ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+}
