@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, parseEnv } from 'node:util';
 import { ApiClient, CliError } from './api-client.ts';
 import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
+import { nodesCommand } from './nodes.ts';
 
 export const USAGE = `duet — operate a Duet installation
 
@@ -18,6 +19,11 @@ Usage:
   duet tokens mint <lesson id> --role tutor|student     prints a join link
   duet webhooks deliveries [--status pending|failed|delivered] [--lesson <id>] [--limit N] [--all]
   duet webhooks retry <delivery id>           re-queue a delivery that was given up on
+  duet nodes list                             media nodes: health, state, load, heartbeat
+  duet nodes show <node id>
+  duet nodes drain <node id> [--deadline 15m] [--reason <text>]
+                                              no new lessons there; at the deadline participants move
+  duet nodes undrain <node id>                take new lessons again
 
 Options:
   --api-url <url>       API base URL (env DUET_API_URL, default http://127.0.0.1:8080)
@@ -251,6 +257,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         minutes: { type: 'string' },
         recording: { type: 'boolean' },
         lesson: { type: 'string' },
+        deadline: { type: 'string' },
+        reason: { type: 'string' },
       },
     });
   } catch (err) {
@@ -273,6 +281,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         return await tokens(sub, rest, values, io);
       case 'webhooks':
         return await webhooks(sub, rest, values, io);
+      case 'nodes':
+        return await nodesCommand(sub, rest, values, io, client(values, io.env), table);
       default:
         throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`, 2);
     }
