@@ -41,7 +41,7 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
   });
   const timeToFirstFrame = new Histogram({
     name: 'duet_time_to_first_frame_seconds',
-    help: 'Client-reported time from pressing join to the first remote video frame (analytics type media.first_frame)',
+    help: 'Client-reported time from pressing join to the first remote video frame (analytics type first_frame, data {ms, mode})',
     labelNames: ['mode'],
     buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 20, 30],
     registers: [registry],

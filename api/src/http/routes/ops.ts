@@ -85,7 +85,7 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
     if (req.method === 'POST' && route === '/v1/sessions/:id/analytics' && reply.statusCode < 300) {
       const b = req.body as { type?: unknown; data?: Record<string, unknown> } | undefined;
       const ms = b?.data?.ms;
-      if (b?.type === 'media.first_frame' && typeof ms === 'number' && ms >= 0 && ms <= 600_000) {
+      if ((b?.type === 'first_frame' || b?.type === 'media.first_frame') && typeof ms === 'number' && ms >= 0 && ms <= 600_000) {
         const mode = b.data?.mode === 'p2p' || b.data?.mode === 'sfu' ? b.data.mode : 'unknown';
         metrics.timeToFirstFrame.observe({ mode }, ms / 1000);
       }
