@@ -155,7 +155,8 @@ export class SignalingClient {
         }
       }
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(2_000, delay * 2);
+      // With a relocation source, retry sooner: a dead node's lessons move within a second or two.
+      delay = Math.min(this.relocate ? 750 : 2_000, delay * 2);
     }
     this.reconnecting = false;
     if (!this.intentional) this.emitClose(4900, 'connection_lost');

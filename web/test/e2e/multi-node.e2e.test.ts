@@ -122,7 +122,7 @@ beforeAll(async () => {
     const port = await freePort();
     const child = start(id, 'signaling/src/main.ts', {
       NODE_ID: id,
-      NODE_CAPACITY: '20',
+      NODE_CAPACITY: '40',
       NODE_HEARTBEAT_MS: '1000',
       SIGNALING_HOST: ip,
       SIGNALING_PORT: String(port),
