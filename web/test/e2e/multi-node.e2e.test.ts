@@ -261,4 +261,35 @@ describe('three media nodes', () => {
       expect(a).not.toBe(chromium.node);
     }
   }, 120_000);
+
+  it('SIGTERM on a media node process: drains, moves its lessons at SHUTDOWN_DRAIN_DEADLINE_MS, deregisters, exits 0', async () => {
+    const drained = (await api('GET', '/v1/nodes')).body.nodes.find((n: any) => n.state === 'draining').id as string;
+    expect((await api('POST', `/v1/nodes/${drained}/undrain`)).status).toBe(200);
+    const victimId = [...nodes.keys()].find((id) => id !== drained && id !== chromium.node)!;
+    const victim = nodes.get(victimId)!;
+    const moving = peers.filter((p) => p.node === victimId);
+    expect(moving.length).toBeGreaterThan(0);
+    const signalledAt = Date.now();
+    victim.child.kill('SIGTERM');
+    // No new lessons there from now on.
+    await waitFor('the node draining itself', async () => (await api('GET', `/v1/nodes/${victimId}`)).body.state === 'draining', 10_000);
+    for (const p of moving) {
+      for (const peer of [p.tutor, p.student]) {
+        await waitFor('the shutdown reconnect', async () => peer.notifications.some((n) => n.t === 'reconnect' && n.reason === 'node_shutdown'), 15_000);
+      }
+    }
+    const code = await new Promise<number | null>((r) => (victim.child.exitCode !== null ? r(victim.child.exitCode) : victim.child.once('exit', (c) => r(c))));
+    expect(code, logs.get(victimId)).toBe(0);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(1_900); // the lessons had their deadline
+    expect((await api('GET', '/v1/nodes')).body.nodes.map((n: any) => n.id)).not.toContain(victimId);
+    for (const p of moving) {
+      const a = await p.tutor.connect();
+      expect(await p.student.connect()).toBe(a);
+      expect(a).not.toBe(victimId);
+    }
+    for (const p of peers) {
+      p.tutor.close();
+      p.student.close();
+    }
+  }, 120_000);
 });
