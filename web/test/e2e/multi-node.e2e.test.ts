@@ -111,7 +111,7 @@ beforeAll(async () => {
   start('api', 'api/src/main.ts', {
     DATABASE_URL: `pglite:${join(dir, 'pglite')}`,
     API_PORT: String(apiPort),
-    NODE_HEARTBEAT_TIMEOUT_MS: '4000',
+    NODE_HEARTBEAT_TIMEOUT_MS: '10000', // generous on a shared machine; a dead node is found by the probe much sooner
     NODE_CONNECT_SRC: NODE_IPS.map((ip) => `ws://${ip}:*`).join(' '),
     RATE_LIMIT_MAX: '100000',
   });
@@ -216,8 +216,11 @@ describe('three media nodes', () => {
 
   it('kill -9 of the node under a live Chromium lesson: both are back with media on another node within 10 s', async () => {
     const victim = nodes.get(chromium.node)!;
-    const before = await Promise.all([readFrames(chromium.tutor), readFrames(chromium.student)]);
-    expect(before.every((f) => f.sinceLastMs >= 0 && f.sinceLastMs < 2_000)).toBe(true);
+    // Media flowing on both pages right before the kill.
+    await waitFor('frames flowing on both pages', async () => {
+      const f = await Promise.all([readFrames(chromium.tutor), readFrames(chromium.student)]);
+      return f.every((x) => x.sinceLastMs >= 0 && x.sinceLastMs < 1_000);
+    }, 30_000, 100);
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
     // Frames stop; then each page must be on another node with frames flowing again.
