@@ -95,7 +95,7 @@ describe.each(DB_KINDS)('internal hooks (%s)', (kind) => {
       const lesson = await createLesson(api);
       const cases: [DuetEvent, number, string][] = [
         [hook('participant.teleported', lesson.id, {}), 400, 'unknown_event_type'],
-        [hook('recording.ready', lesson.id, {}), 400, 'unknown_event_type'],
+        [hook('feedback.submitted', lesson.id, {}), 400, 'unknown_event_type'],
         [hook('participant.joined', lesson.id, { role: 'admin', user_id: 'x' }), 400, 'invalid_event_data'],
         [hook('participant.joined', lesson.id, { role: 'tutor', user_id: lesson.student.id }), 400, 'participant_mismatch'],
         [{ ...hook('participant.joined', lesson.id, {}), created_at: 'yesterday' }, 400, 'validation_failed'],

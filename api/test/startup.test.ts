@@ -65,6 +65,42 @@ describe('loadApiConfig', () => {
       WEBHOOK_ENDPOINTS: '[{"url":"https://m.example.test/hooks/","secret":"0123456789abcdef"}]',
       WEB_DIST_DIR: '/srv/web',
       LOG_LEVEL: 'warn',
+      MEDIA_NODES: '[{"id":"eu-1","signaling_url":"wss://eu1.example.test/ws"},{"id":"us-1","signaling_url":"wss://us1.example.test/ws"}]',
+      STUN_URLS: 'stun:s1.example.test:3478, stun:s2.example.test',
+      TURN_URLS: 'turns:t.example.test:5349',
+      TURN_SECRET: 'coturn-secret-0123456789',
+      TURN_TTL_SECONDS: '120',
+      SIGNED_URL_TTL_SECONDS: '30',
+      LESSON_MAX_EXTENSION_MINUTES: '45',
+      LESSON_JOBS_INTERVAL_MS: '500',
+      JOIN_TOKEN_SINGLE_USE: 'true',
+      WEB_ORIGIN: 'https://app.example.test/',
+      RATE_LIMIT_MAX: '10',
+      RATE_LIMIT_WINDOW_MS: '1000',
+      RESOURCE_MAX_BYTES: '1000',
+      RESOURCE_CONTENT_TYPES: 'application/pdf, image/*',
+      WEBHOOK_MAX_AGE_SECONDS: '3600',
+      S3_BUCKET: 'duet-objects',
+      S3_ENDPOINT: 'http://s3.example.test:9000',
+    });
+    expect(c).toMatchObject({
+      mediaNodes: [
+        { id: 'eu-1', signalingUrl: 'wss://eu1.example.test/ws' },
+        { id: 'us-1', signalingUrl: 'wss://us1.example.test/ws' },
+      ],
+      stunUrls: ['stun:s1.example.test:3478', 'stun:s2.example.test'],
+      turn: { urls: ['turns:t.example.test:5349'], secret: 'coturn-secret-0123456789', ttlSeconds: 120 },
+      signedUrlTtlSeconds: 30,
+      maxExtensionMinutes: 45,
+      lessonJobsIntervalMs: 500,
+      joinTokenSingleUse: true,
+      webOrigin: 'https://app.example.test',
+      rateLimitMax: 10,
+      rateLimitWindowMs: 1000,
+      resourceMaxBytes: 1000,
+      resourceContentTypes: ['application/pdf', 'image/*'],
+      webhookMaxAgeSeconds: 3600,
+      storage: { kind: 's3', bucket: 'duet-objects', endpoint: 'http://s3.example.test:9000', forcePathStyle: true },
     });
     expect(c).toMatchObject({
       host: '0.0.0.0',
@@ -75,7 +111,7 @@ describe('loadApiConfig', () => {
       joinTokenTtlSeconds: 600,
       signalingPublicUrl: 'wss://media.example.test/ws',
       iceServers: [{ urls: ['turn:t.example.test:3478'], username: 'u', credential: 'c' }],
-      webhookEndpoints: [{ url: 'https://m.example.test/hooks/', secret: '0123456789abcdef' }],
+      webhookEndpoints: [{ url: 'https://m.example.test/hooks/', secret: '0123456789abcdef', types: null }],
       webDistDir: '/srv/web',
       logLevel: 'warn',
     });
@@ -101,6 +137,17 @@ describe('loadApiConfig', () => {
     [{ WEBHOOK_ENDPOINTS: '[{"url":"https://x"}]' }, /WEBHOOK_ENDPOINTS\[0\] must be \{url, secret\}/],
     [{ WEBHOOK_ENDPOINTS: '[{"url":"https://x","secret":"short"}]' }, /secret must be at least 16/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ MEDIA_NODES: '[{"id":"a b","signaling_url":"wss://x"}]' }, /MEDIA_NODES\[0\] must be/],
+    [{ MEDIA_NODES: '[{"id":"a","signaling_url":"https://x"}]' }, /MEDIA_NODES\[0\].signaling_url must be a ws or wss URL/],
+    [{ TURN_URLS: 'turn:x' }, /TURN_URLS needs TURN_SECRET/],
+    [{ TURN_URLS: 'http://x', TURN_SECRET: 'x'.repeat(20) }, /TURN_URLS: "http:\/\/x" is not a turn/],
+    [{ STUN_URLS: 'turn:x' }, /STUN_URLS/],
+    [{ JOIN_TOKEN_SINGLE_USE: 'yes' }, /JOIN_TOKEN_SINGLE_USE must be true or false/],
+    [{ WEB_ORIGIN: '*' }, /WEB_ORIGIN must be a http or https URL/],
+    [{ RESOURCE_CONTENT_TYPES: 'pdf' }, /RESOURCE_CONTENT_TYPES: "pdf" is not a media type/],
+    [{ WEBHOOK_ENDPOINTS: '[{"url":"https://x","secret":"0123456789abcdef","types":["session.exploded"]}]' }, /types must be a non-empty list/],
+    [{ URL_SIGNING_SECRET: 'short' }, /URL_SIGNING_SECRET must be at least 32/],
+    [{ S3_BUCKET: 'b', S3_ENDPOINT: 'ftp://x' }, /S3_ENDPOINT must be an http\(s\) URL/],
   ])('reports %j clearly', (override, message) => {
     const problems = problemsOf({ ...base, ...override });
     expect(problems.join('\n')).toMatch(message);
@@ -120,7 +167,7 @@ describe.each(DB_KINDS)('start-up and restart (%s)', (kind) => {
   });
   afterAll(() => db?.drop());
 
-  it('migrates once, keeps data across a restart and re-syncs the transition table', async () => {
+  it('migrates once, keeps data across a restart and re-syncs the transition table', { timeout: 120_000 }, async () => {
     const first = await startApi(db.url);
     const lesson = await createLesson(first);
     const migrations = await first.server.sql`select version from schema_migrations order by version`;

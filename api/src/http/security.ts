@@ -22,6 +22,8 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
         'connect-src': ["'self'", ...signalingOrigins, ...config.nodes.connectSrc],
         'worker-src': ["'self'", 'blob:'],
         'frame-ancestors': ["'self'"],
+        // Plain-http deployments (the local demo, LAN) must keep their ws:// and http:// URLs.
+        'upgrade-insecure-requests': null,
       },
     },
     // Downloads (signed URLs) are embedded by the marketplace's pages; routes that serve bytes

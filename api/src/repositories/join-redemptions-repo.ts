@@ -21,3 +21,27 @@ export async function newerRedeemed(q: Queryable, sessionId: string, role: Role,
     select 1 from join_redemptions where session_id = ${sessionId} and role = ${role} and issued_at > ${issuedAt} limit 1`;
   return rows.length > 0;
 }
+
+/**
+ * One round trip: refuses (superseded) when a newer token already joined this seat, otherwise
+ * records this use. `uses` counts every use of the jti, this one included.
+ */
+export async function redeemUnlessSuperseded(
+  q: Queryable,
+  r: { jti: string; sessionId: string; role: Role; userId: string; issuedAt: Date },
+): Promise<{ superseded: boolean; uses: number }> {
+  const rows = await q<{ superseded: boolean; uses: number | null }[]>`
+    with newer as (
+      select 1 from join_redemptions
+       where session_id = ${r.sessionId} and role = ${r.role} and issued_at > ${r.issuedAt}
+       limit 1
+    ), used as (
+      insert into join_redemptions (jti, session_id, role, user_id, issued_at)
+      select ${r.jti}, ${r.sessionId}, ${r.role}, ${r.userId}, ${r.issuedAt}
+       where not exists (select 1 from newer)
+      on conflict (jti) do update set uses = join_redemptions.uses + 1, last_used_at = now()
+      returning uses
+    )
+    select exists (select 1 from newer) as superseded, (select uses from used) as uses`;
+  return { superseded: rows[0]!.superseded, uses: rows[0]!.uses ?? 0 };
+}

@@ -8,7 +8,7 @@ import { canTransition, JOINABLE_STATUSES, type LessonStatus } from '../domain/l
 import { endsAt, MAX_LESSON_DURATION_MS, otherRole, seat, type Participant, type Session } from '../domain/session.ts';
 import { newEvent } from '../events/event.ts';
 import { mintJoinToken, type JoinClaims, type Role } from '../tokens/join-token.ts';
-import { newerRedeemed, redeem } from '../repositories/join-redemptions-repo.ts';
+import { redeemUnlessSuperseded } from '../repositories/join-redemptions-repo.ts';
 import {
   assignMediaNode,
   findSession,
@@ -147,16 +147,17 @@ export async function joinSession(ctx: AppContext, id: string, claims: JoinClaim
  * once. A page reload with the current token still works by default.
  */
 async function redeemToken(ctx: AppContext, session: Session, claims: JoinClaims): Promise<void> {
-  const base = { jti: claims.jti, sessionId: session.id, role: claims.role, userId: claims.userId, issuedAt: claims.issuedAt };
-  await ctx.sql.begin(async (tx) => {
-    if (await newerRedeemed(tx, session.id, claims.role, claims.issuedAt)) {
-      throw new ApiError(409, 'token_superseded', 'a newer join link for this seat was used; ask for a fresh link');
-    }
-    const uses = await redeem(tx, base);
-    if (ctx.config.joinTokenSingleUse && uses > 1) {
-      throw new ApiError(409, 'token_already_used', 'this join link was already used; ask for a fresh link');
-    }
+  const { superseded, uses } = await redeemUnlessSuperseded(ctx.sql, {
+    jti: claims.jti,
+    sessionId: session.id,
+    role: claims.role,
+    userId: claims.userId,
+    issuedAt: claims.issuedAt,
   });
+  if (superseded) throw new ApiError(409, 'token_superseded', 'a newer join link for this seat was used; ask for a fresh link');
+  if (ctx.config.joinTokenSingleUse && uses > 1) {
+    throw new ApiError(409, 'token_already_used', 'this join link was already used; ask for a fresh link');
+  }
 }
 
 /** Sticky placement: the lesson keeps the node chosen at its first join (the least loaded one). */
@@ -168,7 +169,8 @@ async function placeLesson(ctx: AppContext, session: Session): Promise<MediaNode
     // The room lives on a node that was removed from the configuration: moving it would split the two people.
     throw new ApiError(503, 'media_node_unavailable', `the lesson's media node ${session.mediaNode} is not configured`);
   }
-  const load = await openLessonsPerNode(ctx.sql);
+  // One node (the usual all-in-one set-up): nothing to weigh, so no load query.
+  const load = nodes.length > 1 ? await openLessonsPerNode(ctx.sql) : new Map<string, number>();
   const pick = [...nodes].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0]!;
   const chosen =
     session.mediaNode === null

@@ -1,0 +1,53 @@
+// OpenAPI 3.1 generated from the route schemas (@fastify/swagger), served at /docs (Swagger UI)
+// and /docs/json. Registered before the routes so every route is seen.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+function tagFor(url: string): string | null {
+  if (url.startsWith('/internal/')) return 'internal (media nodes)';
+  if (url.startsWith('/v1/webhooks') || url.endsWith('/events')) return 'webhooks';
+  if (/\/(resources)/.test(url)) return 'resources';
+  if (/\/(notes|feedback|chat|analytics)$/.test(url)) return 'lesson content';
+  if (/\/(tokens|join)$/.test(url)) return 'joining';
+  if (url.endsWith('/attendance')) return 'attendance';
+  if (url.startsWith('/v1/sessions')) return 'lessons';
+  return null;
+}
+
+export function registerOpenApi(app: FastifyInstance): void {
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Duet lesson API',
+        version: '1',
+        description:
+          'Self-hosted 1-on-1 lessons. The marketplace calls /v1 with `Authorization: Bearer <DUET_API_KEY>`; ' +
+          'participants use `Authorization: Bearer <join token>`. Errors are `{"error": {"code", "message", …}}`. ' +
+          'Webhooks carry `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` and `duet-event-id`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'DUET_API_KEY (marketplace, server to server)' },
+          joinToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a participant join token' },
+          internalSecret: { type: 'http', scheme: 'bearer', description: 'INTERNAL_HOOK_SECRET (media nodes)' },
+        },
+      },
+    },
+    transform: ({ schema, url }) => {
+      const hidden = url === '/session/:id' || url.startsWith('/assets') || url.startsWith('/docs');
+      const tag = tagFor(url);
+      const security = url.startsWith('/internal/')
+        ? [{ internalSecret: [] }]
+        : url.startsWith('/v1/')
+          ? [{ apiKey: [] }, { joinToken: [] }]
+          : [];
+      return {
+        schema: { ...(schema ?? {}), hide: hidden || undefined, tags: tag ? [tag] : undefined, security } as never,
+        url,
+      };
+    },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+}
