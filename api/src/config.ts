@@ -5,6 +5,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNodeRegistryConfig, type NodeRegistryConfig } from './nodes/node-config.ts';
+import { loadOpsConfig, type OpsConfig } from './ops/ops-config.ts';
 import { EVENT_TYPES, isEventType } from './events/event.ts';
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
 
@@ -83,6 +84,8 @@ export interface ApiConfig {
   logLevel: string;
   /** Registered media nodes: heartbeats, placement policy, drain (api/src/nodes). */
   nodes: NodeRegistryConfig;
+  /** Graceful shutdown and metrics (api/src/ops). */
+  ops: OpsConfig;
 }
 
 export class ConfigError extends Error {
@@ -334,6 +337,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webDistDir: resolve(str('WEB_DIST_DIR') ?? resolve(REPO_ROOT, 'web/dist')),
     logLevel,
     nodes: loadNodeRegistryConfig(env, problems),
+    ops: loadOpsConfig(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

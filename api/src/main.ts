@@ -1,6 +1,7 @@
 // `node api/src/main.ts`: the API alone, configured from the environment.
 import { ConfigError, loadApiConfig } from './config.ts';
 import { createApiServer } from './server.ts';
+import { installGracefulShutdown } from './ops/graceful-shutdown.ts';
 
 let config;
 try {
@@ -17,20 +18,4 @@ process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason 
 const { url } = await server.start();
 server.app.log.info({ url, database: config.database.kind }, 'duet api listening');
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    server.app.log.info({ signal }, 'shutting down');
-    // A stuck shutdown must not keep a process supervisor waiting forever.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        server.app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+installGracefulShutdown(server, config.ops.shutdownDeadlineMs);

@@ -11,6 +11,7 @@ import { errorBody, installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { internalRoutes } from './http/routes/internal.ts';
 import { nodeRoutes } from './http/routes/nodes.ts';
+import { opsRoutes } from './http/routes/ops.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
 import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { resourceRoutes } from './http/routes/resources.ts';
@@ -131,6 +132,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
   app.register(nodeRoutes, { ctx });
+  app.register(opsRoutes, { ctx });
   app.register(webAppRoutes, { ctx });
 
   let started = false;
@@ -138,9 +140,10 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
 
   async function close(): Promise<void> {
     closing ??= (async () => {
+      // In-flight requests first (jobs and deliveries keep running meanwhile), then the loops.
+      await app.close();
       await lessonJobs.stop();
       await deliveries.stop();
-      await app.close();
       const d = db;
       db = null;
       await d?.close();

@@ -211,12 +211,12 @@ describe('duet nodes', () => {
       }
       expect(listed.find((n) => n.id === 'media-cli'), output).toMatchObject({ state: 'active', signaling_url: `ws://127.0.0.1:${port}/ws` });
       const table = await duet(['nodes', 'list']);
-      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+HEALTH\s+LESSONS/);
-      expect(table.stdout).toMatch(/media-cli\s+active/);
+      expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+HEALTH\s+STATE\s+LESSONS/);
+      expect(table.stdout).toMatch(/media-cli\s+healthy\s+active/);
 
       const drain = await duet(['nodes', 'drain', 'media-cli', '--deadline', '600', '--reason', 'kernel upgrade']);
       expect(drain.code, drain.stderr).toBe(0);
-      expect(drain.stdout).toMatch(/node media-cli is draining: no new lessons; 0 running, moved elsewhere at \d{4}-/);
+      expect(drain.stdout).toMatch(/node media-cli is draining: no new lessons; 0 open lesson\(s\) there\nat \d{4}-\S+ its remaining participants are moved/);
       const shown = JSON.parse((await duet(['nodes', 'show', 'media-cli', '--json'])).stdout);
       expect(shown).toMatchObject({ state: 'draining', drain_reason: 'kernel upgrade' });
       expect(Date.parse(shown.drain_deadline) - Date.now()).toBeGreaterThan(500_000);

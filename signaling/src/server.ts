@@ -15,6 +15,7 @@ import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { createHandler } from './transport/handlers.ts';
 import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
 import { handleNodeHttp } from './node/node-http.ts';
+import { createNodeMetrics } from './node/node-metrics.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
@@ -63,6 +64,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret);
   const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log });
+  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending() }) });
 
   const http = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -71,7 +73,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     };
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true, workers: pool.workers().length });
-    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length })) return;
+    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length, metrics })) return;
     if (req.method === 'GET' && url.pathname === '/internal/load') {
       // Placement figures for the API (which node gets the next lesson): per worker and totals.
       const auth = req.headers.authorization?.replace(/^Bearer /, '');

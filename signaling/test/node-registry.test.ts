@@ -83,6 +83,37 @@ describe('a registered media node', () => {
     expect(lesson.id).toBeTruthy();
   });
 
+  it('serves Prometheus metrics that move with lessons, participants and SFU objects', async () => {
+    const scrape = async () => {
+      const res = await fetch(`${stack.httpUrl}/metrics`);
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    const value = (text: string, name: string, labels = '') => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+      return line === undefined ? undefined : Number(line.split(' ').pop());
+    };
+    const before = await scrape();
+    const lessons0 = value(before, 'duet_node_lessons')!;
+    const { tutor, student } = await seatBoth();
+    expect(await tutor.request('sfu.capabilities')).toMatchObject({ ok: true });
+    expect(await tutor.request('sfu.createTransport', { direction: 'send' })).toMatchObject({ ok: true });
+    expect(await student.request('sfu.createTransport', { direction: 'recv' })).toMatchObject({ ok: true });
+    const after = await scrape();
+    expect(value(after, 'duet_node_lessons')).toBe(lessons0 + 1);
+    expect(value(after, 'duet_node_participants')).toBeGreaterThanOrEqual(2);
+    expect(value(after, 'duet_node_capacity')).toBe(7);
+    expect(value(after, 'duet_node_draining')).toBe(0);
+    expect(value(after, 'duet_mediasoup_workers')).toBe(1);
+    expect(value(after, 'duet_mediasoup_worker_routers', 'worker="0"')).toBeGreaterThanOrEqual(1);
+    expect(value(after, 'duet_mediasoup_worker_transports', 'worker="0"')).toBeGreaterThanOrEqual(2);
+    expect(value(after, 'duet_mediasoup_worker_cpu_seconds', 'worker="0"')).toBeGreaterThan(0);
+    expect(value(after, 'duet_media_streams', 'direction="inbound"')).toBe(0);
+    expect(after).toContain('node="node-under-test"');
+    tutor.close();
+    student.close();
+  });
+
   it('at the drain deadline tells both participants to reconnect, refuses new hellos, and takes lessons again after undrain', async () => {
     const { tutor, student, lesson } = await seatBoth();
     const drain = await api('POST', '/v1/nodes/node-under-test/drain', { deadline_seconds: 1, reason: 'test' });

@@ -34,6 +34,7 @@ if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
       chat: s.chat,
       screenOn: s.screenOn,
       remoteScreen: s.remoteScreen ? s.remoteScreen.getVideoTracks().length : 0,
+      signalingUrl: s.join?.signaling_url ?? null,
     };
   },
   mediaKind: () => room.mediaKind,

@@ -159,6 +159,13 @@ export class RoomController {
     sig.onNotification((n) => (early ? early.push(n) : this.onNotification(n)));
     sig.onReconnecting(() => this.state.set({ reconnecting: true }));
     sig.onResumed((hello) => void this.onResumed(hello));
+    // Another media node when this one is gone or moving its lessons (the API knows where).
+    sig.onRelocate(async () => {
+      if (!this.sessionId || !this.token) return null;
+      const next = await joinLesson(this.sessionId, this.token);
+      this.state.set({ join: next });
+      return next.signaling_url;
+    });
     sig.onClose((code, reason) => {
       if (this.leaving) return;
       this.closeMedia();

@@ -19,7 +19,7 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
         'style-src': ["'self'", "'unsafe-inline'"],
         'img-src': ["'self'", 'data:', 'blob:', 'https:'],
         'media-src': ["'self'", 'blob:'],
-        'connect-src': ["'self'", ...signalingOrigins],
+        'connect-src': ["'self'", ...signalingOrigins, ...config.nodes.connectSrc],
         'worker-src': ["'self'", 'blob:'],
         'frame-ancestors': ["'self'", ...config.frameAncestors],
         // Plain-http deployments (the local demo, LAN) must keep their ws:// and http:// URLs.

@@ -10,6 +10,11 @@ export interface NodeRegistryConfig {
   placementPolicy: PlacementPolicy;
   /** Deadline for a drain that names none (seconds); null = running lessons finish whenever they end. */
   defaultDrainDeadlineSeconds: number | null;
+  /**
+   * Extra CSP connect-src sources for registered nodes' WebSockets (NODE_CONNECT_SRC, space or comma
+   * separated, e.g. `wss://*.media.example.com`): nodes join at run time, the page's policy must allow them.
+   */
+  connectSrc: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -27,7 +32,12 @@ export function loadNodeRegistryConfig(env: Env, problems: string[]): NodeRegist
   const policy = (env.PLACEMENT_POLICY?.trim() || 'least_loaded') as PlacementPolicy;
   if (!PLACEMENT_POLICIES.includes(policy)) problems.push(`PLACEMENT_POLICY must be one of ${PLACEMENT_POLICIES.join(', ')} (got "${policy}")`);
   const drain = int('NODE_DRAIN_DEADLINE_SECONDS', 0, 0, 7 * 86400);
+  const connectSrc = (env.NODE_CONNECT_SRC ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const src of connectSrc) {
+    if (!/^wss?:\/\/[A-Za-z0-9.*-]+(:(\d{1,5}|\*))?$/.test(src)) problems.push(`NODE_CONNECT_SRC: "${src}" is not a ws:// or wss:// source such as wss://*.media.example.com`);
+  }
   return {
+    connectSrc,
     heartbeatTimeoutMs: int('NODE_HEARTBEAT_TIMEOUT_MS', 6_000, 200, 600_000),
     probeTimeoutMs: int('NODE_PROBE_TIMEOUT_MS', 1_000, 50, 30_000),
     placementPolicy: PLACEMENT_POLICIES.includes(policy) ? policy : 'least_loaded',

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, parseEnv } from 'node:util';
 import { ApiClient, CliError } from './api-client.ts';
 import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
+import { nodesCommand } from './nodes.ts';
 
 export const USAGE = `duet — operate a Duet installation
 
@@ -18,7 +19,7 @@ Usage:
   duet tokens mint <lesson id> --role tutor|student     prints a join link
   duet nodes list                             media nodes: state, health, load, lessons
   duet nodes show <node id>
-  duet nodes drain <node id> [--deadline <seconds>] [--reason <text>]
+  duet nodes drain <node id> [--deadline 900|90s|15m|2h] [--reason <text>]
                                               no new lessons; at the deadline the rest move
   duet nodes undrain <node id>
   duet nodes remove <node id>                 forget a node that is gone for good
@@ -229,69 +230,6 @@ async function webhooks(sub: string | undefined, rest: string[], values: Values,
   return 0;
 }
 
-interface NodeJson {
-  id: string;
-  state: string;
-  health: string;
-  capacity: number;
-  assigned_lessons: number;
-  drain_deadline: string | null;
-  heartbeat_age_ms: number;
-  signaling_url: string;
-  media_address: string;
-  load: { lessons: number; participants: number; consumers: number; cpu_percent: number; bitrate_bps: number; workers: number };
-  [k: string]: unknown;
-}
-
-function nodeRow(n: NodeJson): Record<string, unknown> {
-  return {
-    id: n.id,
-    state: n.state,
-    health: n.health,
-    lessons: `${n.load.lessons}/${n.capacity}`,
-    assigned: n.assigned_lessons,
-    cpu: `${Math.round(n.load.cpu_percent)}%/${n.load.workers}w`,
-    mbps: (n.load.bitrate_bps / 1e6).toFixed(1),
-    heartbeat: `${(n.heartbeat_age_ms / 1000).toFixed(1)}s`,
-    drain_deadline: n.drain_deadline,
-    signaling_url: n.signaling_url,
-  };
-}
-
-async function nodes(sub: string | undefined, rest: string[], values: Values, io: CliIO): Promise<number> {
-  const api = client(values, io.env);
-  const show = (n: NodeJson) =>
-    values.json ? io.out(JSON.stringify(n, null, 2)) : Object.entries(n).forEach(([k, v]) => io.out(`${k.padEnd(18)} ${v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? '-')}`));
-  if (sub === 'list') {
-    const res = await api.request<{ nodes: NodeJson[] }>('GET', '/v1/nodes');
-    if (values.json) io.out(JSON.stringify(res, null, 2));
-    else if (res.nodes.length === 0) io.out('no media node has registered (lessons go to SIGNALING_PUBLIC_URL / MEDIA_NODES)');
-    else table(res.nodes.map(nodeRow), ['id', 'state', 'health', 'lessons', 'assigned', 'cpu', 'mbps', 'heartbeat', 'drain_deadline', 'signaling_url']).forEach((l) => io.out(l));
-    return 0;
-  }
-  const id = rest[0];
-  if (!['show', 'drain', 'undrain', 'remove'].includes(sub ?? '')) throw new CliError(`unknown command: duet nodes ${sub ?? ''}\n\n${USAGE}`, 2);
-  if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new CliError(`usage: duet nodes ${sub} <node id>`, 2);
-  const path = `/v1/nodes/${encodeURIComponent(id)}`;
-  if (sub === 'show') show(await api.request<NodeJson>('GET', path));
-  else if (sub === 'drain') {
-    const body: { deadline_seconds?: number; reason?: string } = {};
-    if (values.deadline !== undefined) body.deadline_seconds = positiveInt('deadline', values.deadline, 7 * 86400);
-    if (values.reason !== undefined) body.reason = String(values.reason);
-    const n = await api.request<NodeJson>('POST', `${path}/drain`, body);
-    if (values.json) show(n);
-    else io.out(`node ${n.id} is ${n.state}: no new lessons; ${n.load.lessons} running${n.drain_deadline ? `, moved elsewhere at ${n.drain_deadline}` : ' finish on their own'}`);
-  } else if (sub === 'undrain') {
-    const n = await api.request<NodeJson>('POST', `${path}/undrain`, {});
-    if (values.json) show(n);
-    else io.out(`node ${n.id} is ${n.state}: takes new lessons again`);
-  } else {
-    await api.request('DELETE', path);
-    io.out(`node ${id} removed from the registry (it registers again if it is still running)`);
-  }
-  return 0;
-}
-
 /** Commands and their subcommands (doctor has none). */
 export const COMMANDS: Record<string, string[]> = {
   doctor: [],
@@ -364,7 +302,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       case 'webhooks':
         return await webhooks(sub, rest, values, io);
       case 'nodes':
-        return await nodes(sub, rest, values, io);
+        return await nodesCommand(sub, rest, values, io, client(values, io.env), table);
       default:
         throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`, 2);
     }

@@ -3,9 +3,9 @@
 // (session_joined, session_started, session_ended) are sent once per page.
 import type { LessonApi } from './lesson-api.ts';
 
-export type AnalyticsType = 'page_view' | 'session_joined' | 'session_started' | 'session_ended' | 'feedback_submitted' | 'tech_issue';
+export type AnalyticsType = 'page_view' | 'session_joined' | 'session_started' | 'session_ended' | 'feedback_submitted' | 'tech_issue' | 'first_frame';
 
-const ONCE: ReadonlySet<AnalyticsType> = new Set(['page_view', 'session_joined', 'session_started', 'session_ended', 'feedback_submitted']);
+const ONCE: ReadonlySet<AnalyticsType> = new Set(['page_view', 'session_joined', 'session_started', 'session_ended', 'feedback_submitted', 'first_frame']);
 
 export interface AnalyticsEvent {
   type: AnalyticsType;

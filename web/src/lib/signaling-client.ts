@@ -37,6 +37,10 @@ export class SignalingClient {
   private graceMs = 30_000;
   private intentional = false;
   private reconnecting = false;
+  /** Asks the API where this lesson lives now (POST /join again); null = no answer. */
+  private relocate: (() => Promise<string | null>) | undefined;
+  /** The node told us to move (drain deadline, shutdown): ask the API before reconnecting. */
+  private moveRequested = false;
 
   onNotification(fn: (n: Notification) => void): () => void {
     this.listeners.add(fn);
@@ -58,6 +62,14 @@ export class SignalingClient {
 
   get isReconnecting(): boolean {
     return this.reconnecting;
+  }
+
+  /**
+   * Multi-node failover: when the node is gone or moving its lessons, the next reconnect asks the
+   * API for the lesson's current signaling URL; on another node the seat starts fresh (no resume).
+   */
+  onRelocate(fn: () => Promise<string | null>): void {
+    this.relocate = fn;
   }
 
   async connect(url: string, token: string): Promise<HelloData> {
@@ -110,21 +122,41 @@ export class SignalingClient {
     for (const fn of this.reconnectingListeners) fn();
     const deadline = Date.now() + this.graceMs + 5_000;
     let delay = 250;
+    let attempt = 0;
     while (!this.intentional && Date.now() < deadline) {
+      // After one failed attempt the node may be dead: ask the API where the lesson is now.
+      if (this.relocate && (this.moveRequested || attempt > 0)) {
+        const next = await this.relocate().catch(() => null);
+        if (next && next !== this.url) {
+          this.url = next;
+          this.resumeToken = undefined;
+        }
+        this.moveRequested = false;
+      }
+      attempt++;
       try {
         const hello = await this.open();
         this.reconnecting = false;
         for (const fn of this.resumedListeners) fn(hello);
         return;
       } catch (err) {
-        if (err instanceof SignalingError && FINAL_HELLO_ERRORS.has(err.code)) {
+        if (err instanceof SignalingError && err.code === 'node_draining') {
+          this.moveRequested = true;
+          const ws = this.ws;
+          if (ws) {
+            ws.onclose = null; // not a final close: the loop goes on
+            ws.close(1000);
+          }
+          delay = 250;
+        } else if (err instanceof SignalingError && FINAL_HELLO_ERRORS.has(err.code)) {
           this.reconnecting = false;
           this.ws?.close(1000);
           return this.emitClose(4002, err.code);
         }
       }
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(2_000, delay * 2);
+      // With a relocation source, retry sooner: a dead node's lessons move within a second or two.
+      delay = Math.min(this.relocate ? 750 : 2_000, delay * 2);
     }
     this.reconnecting = false;
     if (!this.intentional) this.emitClose(4900, 'connection_lost');
@@ -170,6 +202,7 @@ export class SignalingClient {
       else p.reject(new SignalingError(msg.error));
       return;
     }
+    if (msg.t === 'reconnect') this.moveRequested = true;
     for (const fn of this.listeners) fn(msg);
   }
 }

@@ -34,6 +34,7 @@ export class LessonPage {
   private readonly sessionId: string | null;
   private earlyTimer: ReturnType<typeof setTimeout> | undefined;
   private startedAt: Date | null = null;
+  private peerSeenAt: number | null = null;
 
   constructor(opts: { sessionId: string | null; token: string | null; config: PageConfig; room: RoomController; parent?: Window | null }) {
     this.sessionId = opts.sessionId;
@@ -147,9 +148,12 @@ export class LessonPage {
       const start = lesson ? new Date(lesson.scheduled_start).getTime() : joinedAt.getTime();
       this.analytics.track('session_joined', { time_before_start: Math.round((start - joinedAt.getTime()) / 1000), user_role: this.role });
     }
+    if (s.phase === 'room' && s.peer && !this.peerSeenAt) this.peerSeenAt = Date.now();
     if (s.phase === 'room' && s.peer && s.media === 'connected' && !this.startedAt) {
       this.startedAt = new Date();
       this.analytics.track('session_started', {});
+      // Time to first frame, from both being in the room to the other's media arriving (API metric).
+      if (s.remote?.getVideoTracks().length) this.analytics.track('first_frame', { ms: this.startedAt.getTime() - (this.peerSeenAt ?? this.startedAt.getTime()), mode: s.mode });
     }
     if (s.phase === 'room' && s.media === 'failed') this.analytics.track('tech_issue', { error_type: 'media_failed' });
     if (s.phase === 'left') {
