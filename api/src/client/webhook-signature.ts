@@ -1,7 +1,7 @@
 // Verifying a Duet webhook on the marketplace's side: `duet-signature: t=<unix>,v1=<hex>` where
 // v1 = HMAC-SHA256(secret, "<t>.<raw body>"). Compare in constant time, refuse stale timestamps,
 // then dedupe by the event id (deliveries are at least once).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { verify, type VerifyFailure } from '../events/signature.ts';
 
 export const DUET_SIGNATURE_HEADER = 'duet-signature';
 export const DUET_EVENT_ID_HEADER = 'duet-event-id';
@@ -13,6 +13,13 @@ export interface DuetWebhookEvent<D = Record<string, unknown>> {
   session_id: string;
   data: D;
 }
+
+const FAILURE_MESSAGES: Record<VerifyFailure, string> = {
+  missing: `the ${DUET_SIGNATURE_HEADER} header is missing`,
+  malformed: 'the signature header is malformed',
+  stale: 'the signature timestamp is outside the tolerance',
+  mismatch: 'the signature does not match',
+};
 
 export class WebhookSignatureError extends Error {
   readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch' | 'invalid_body';
@@ -32,26 +39,11 @@ export function verifyWebhook(
   signatureHeader: string | string[] | undefined,
   opts: { toleranceSeconds?: number; nowSeconds?: number } = {},
 ): DuetWebhookEvent {
-  const tolerance = opts.toleranceSeconds ?? 300;
-  const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
   const header = Array.isArray(signatureHeader) ? signatureHeader[0] : signatureHeader;
-  if (!header) throw new WebhookSignatureError('missing', `the ${DUET_SIGNATURE_HEADER} header is missing`);
-  let t: number | undefined;
-  const candidates: string[] = [];
-  for (const part of header.split(',')) {
-    const [k, v] = part.trim().split('=', 2);
-    if (k === 't' && v && /^\d+$/.test(v)) t = Number(v);
-    else if (k === 'v1' && v) candidates.push(v);
-  }
-  if (t === undefined || candidates.length === 0) throw new WebhookSignatureError('malformed', 'the signature header is malformed');
-  if (Math.abs(now - t) > tolerance) throw new WebhookSignatureError('stale', 'the signature timestamp is outside the tolerance');
   const body = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-  const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${body}`).digest('hex'), 'utf8');
-  const ok = candidates.some((c) => {
-    const got = Buffer.from(c, 'utf8');
-    return got.length === expected.length && timingSafeEqual(got, expected);
-  });
-  if (!ok) throw new WebhookSignatureError('mismatch', 'the signature does not match');
+  // The same check the API applies to internal hooks (one implementation of the scheme).
+  const result = verify(secret, body, header, { toleranceSeconds: opts.toleranceSeconds, nowSeconds: opts.nowSeconds });
+  if (!result.ok) throw new WebhookSignatureError(result.code, FAILURE_MESSAGES[result.code]);
   let event: unknown;
   try {
     event = JSON.parse(body);

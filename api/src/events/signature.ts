@@ -11,7 +11,8 @@ export function sign(secret: string, rawBody: string, nowSeconds = Math.floor(Da
   return `t=${nowSeconds},v1=${mac}`;
 }
 
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+export type VerifyFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
+export type VerifyResult = { ok: true } | { ok: false; code: VerifyFailure; reason: string };
 
 export function verify(
   secret: string,
@@ -19,7 +20,7 @@ export function verify(
   header: string | undefined,
   { toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, nowSeconds = Math.floor(Date.now() / 1000) } = {},
 ): VerifyResult {
-  if (!header) return { ok: false, reason: 'missing signature header' };
+  if (!header) return { ok: false, code: 'missing', reason: 'missing signature header' };
   let t: number | undefined;
   const candidates: string[] = [];
   for (const part of header.split(',')) {
@@ -27,12 +28,12 @@ export function verify(
     if (k === 't' && v && /^\d+$/.test(v)) t = Number(v);
     else if (k === 'v1' && v) candidates.push(v);
   }
-  if (t === undefined || candidates.length === 0) return { ok: false, reason: 'malformed signature header' };
-  if (Math.abs(nowSeconds - t) > toleranceSeconds) return { ok: false, reason: 'signature timestamp outside tolerance' };
+  if (t === undefined || candidates.length === 0) return { ok: false, code: 'malformed', reason: 'malformed signature header' };
+  if (Math.abs(nowSeconds - t) > toleranceSeconds) return { ok: false, code: 'stale', reason: 'signature timestamp outside tolerance' };
   const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex'), 'utf8');
   for (const c of candidates) {
     const got = Buffer.from(c, 'utf8');
     if (got.length === expected.length && timingSafeEqual(got, expected)) return { ok: true };
   }
-  return { ok: false, reason: 'signature mismatch' };
+  return { ok: false, code: 'mismatch', reason: 'signature mismatch' };
 }
