@@ -21,7 +21,7 @@ export interface RecorderMetrics {
 
 export function createRecorderMetrics(live: { recordingsByState(): Record<string, number>; draining(): boolean; pendingHooks(): number }): RecorderMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'duet_recorder_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'duet_recorder_' }); // duet_recorder_process_*, duet_recorder_nodejs_*
   const registers = [registry];
   new Gauge({
     name: 'duet_recorder_recordings',
