@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '120' },
     levels: { type: 'string', default: '25,50,100,150,200,250,300,400,500' },
+    retries: { type: 'string', default: '1' },
     generators: { type: 'string', default: String(Math.max(1, Math.min(4, cpus().length - 1))) },
     'warmup-ms': { type: 'string', default: '1500' },
     'measure-ms': { type: 'string', default: '4000' },
@@ -46,6 +47,7 @@ const MEASURE_MS = Number(args['measure-ms']);
 const MAX_LOSS = Number(args['max-loss']);
 const MAX_P95 = Number(args['max-p95-ms']);
 const MAX_P50 = Number(args['max-p50-ms']);
+const RETRIES = Math.max(0, Math.min(5, Number(args.retries)));
 const GENERATORS = Math.max(1, Math.min(16, Number(args.generators) || 1));
 
 // Sender + receiver threads, each owning every GENERATORS-th lesson; replies come in request order.
@@ -192,25 +194,33 @@ async function main(): Promise<void> {
   const variants = [await duetVariant(), await bareVariant()];
   const results: LevelResult[] = [];
   const best: Record<string, LevelResult | undefined> = {};
+  const stopped: Record<string, string> = {};
   let stopReason = 'all levels passed';
   try {
-    outer: for (const level of LEVELS) {
-      // One level costs about two windows per variant; stop before the budget runs out.
-      if (Date.now() - started + 2 * (WARMUP_MS + MEASURE_MS + 1500) > BUDGET_MS) {
+    for (const level of LEVELS) {
+      const alive = variants.filter((v) => !stopped[v.name]);
+      if (alive.length === 0) break;
+      // One attempt costs about one window per variant; stop before the budget runs out.
+      if (Date.now() - started + alive.length * (WARMUP_MS + MEASURE_MS + 1500) > BUDGET_MS) {
         stopReason = `time budget of ${BUDGET_MS / 1000} s`;
         break;
       }
-      for (const v of variants) {
-        const r = await measure(v, level);
+      // Variants alternate at each level; each stops at its own first degraded level. A degraded
+      // measurement is repeated (RETRIES) before it counts: on a shared machine another process's
+      // burst looks like a latency spike, while a saturated worker degrades every time.
+      for (const v of alive) {
+        let r = await measure(v, level);
+        for (let i = 0; i < RETRIES && !r.healthy && Date.now() - started < BUDGET_MS; i++) {
+          process.stderr.write(`${JSON.stringify({ ...r, retried: true })}\n`);
+          r = await measure(v, level);
+        }
         results.push(r);
         process.stderr.write(`${JSON.stringify(r)}\n`);
-        if (!r.healthy) {
-          stopReason = `${v.name} at ${level} lessons: ${r.reason}`;
-          break outer;
-        }
-        best[v.name] = r;
+        if (r.healthy) best[v.name] = r;
+        else stopped[v.name] = `${v.name} at ${level} lessons: ${r.reason}`;
       }
     }
+    if (Object.keys(stopped).length > 0) stopReason = [...(stopReason.startsWith('time') ? [stopReason] : []), ...Object.values(stopped)].join('; ');
   } finally {
     for (const g of generators) await g.terminate();
     for (const v of variants) {
@@ -219,6 +229,10 @@ async function main(): Promise<void> {
     }
   }
   const lpc = (r?: LevelResult) => (r && r.worker_cpu_cores > 0 ? r.lessons / r.worker_cpu_cores : 0);
+  // The ratio compares the same load: the highest level both variants passed.
+  const healthyAt = (name: string) => new Map(results.filter((r) => r.variant === name && r.healthy).map((r) => [r.lessons, r]));
+  const [duetOk, bareOk] = [healthyAt('duet'), healthyAt('bare')];
+  const common = Math.max(0, ...[...duetOk.keys()].filter((l) => bareOk.has(l)));
   const duet = best.duet;
   const bare = best.bare;
   const report = {
@@ -239,14 +253,19 @@ async function main(): Promise<void> {
       loss_at_max: duet?.loss ?? null,
       mbps_per_lesson_in: 2 * ((100 * (12 + 1180) + 50 * (12 + 80)) * 8) / 1e6,
     },
-    ratios: { vs_bare_mediasoup: lpc(bare) > 0 ? Number((lpc(duet) / lpc(bare)).toFixed(3)) : null },
+    ratios: {
+      vs_bare_mediasoup: common > 0 && lpc(bareOk.get(common)) > 0 ? Number((lpc(duetOk.get(common)) / lpc(bareOk.get(common))).toFixed(3)) : null,
+      max_lessons_vs_bare: bare && duet ? Number((duet.lessons / bare.lessons).toFixed(3)) : null,
+    },
+    compared_at_lessons: common,
     baseline:
-      'the same synthetic RTP load (per lesson: 2 publishers x (VP8 ~950 kbit/s + Opus ~40 kbit/s), each forwarded to the other participant) through a bare mediasoup worker + router, measured alternately with Duet in the same run; lessons_per_core = lessons / worker CPU cores at the highest level with loss <= ' +
+      'the same synthetic RTP load (per lesson: 2 publishers x (VP8 ~950 kbit/s + Opus ~40 kbit/s), each forwarded to the other participant) through a bare mediasoup worker + router, measured alternately with Duet in the same run; vs_bare_mediasoup = Duet lessons per worker core / bare lessons per worker core at the highest level both passed (compared_at_lessons); lessons_per_core = lessons / worker CPU cores at the highest level with loss <= ' +
       `${MAX_LOSS * 100}%, median latency <= ${MAX_P50} ms and p95 latency <= max(${MAX_P95} ms, 3x the lightest level's p95)`,
     limits: {
       stopped_because: stopReason,
       seconds: Math.round((Date.now() - started) / 1000),
       worker_saturated: results.some((r) => r.variant === 'duet' && r.worker_cpu_cores >= 0.9),
+      generator_limited: results.some((r) => !r.healthy && r.reason?.startsWith('generator')),
       note: 'plain RTP (no ICE/DTLS/SRTP) into PlainTransports for both variants; one worker each; the load generator (generator_cpu_cores, its own threads in this process) runs on the same machine. max_lessons is the worker\'s limit only when the run stopped on loss or latency with the worker near a full core (worker_saturated); when it stopped because the generator could not keep up, max_lessons is a lower bound. lessons_per_core uses the worker process CPU time only',
     },
     levels: results,
