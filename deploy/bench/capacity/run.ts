@@ -8,7 +8,9 @@
 //   . .duet/env.sh && flock /tmp/duet-bench.lock bash scripts/in-lo-netns.sh node deploy/bench/capacity/run.ts [--seconds 120] [--levels 50,100,200] [--generators 2]
 //
 // The load generator (senders and receivers) runs on --generators threads of this process, each
-// owning a share of the lessons; its CPU is measured and reported (generator_cpu_cores), never
+// owning a share of the lessons; every --sample-every-th lesson's participants are read and measured
+// (end-to-end loss and latency), the others' forwarded media goes to a blocked sink (no receive
+// cost), and input loss is counted for all from the kernel's per-socket drops. Its CPU is measured and reported (generator_cpu_cores), never
 // counted against the worker. On a 2-core machine the worker gets one core and the generator the
 // other, so the generator, not the worker, may be what stops the run: the report says which.
 //
@@ -23,6 +25,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { MediaRoom, WorkerPool, loadMediaConfig } from '@duet/sfu';
 import { cpuSeconds } from './cpu.ts';
+import { udpDrops } from './udp-drops.ts';
 import { Worker } from 'node:worker_threads';
 import { setupLesson, type LessonLoad } from './lesson-load.ts';
 
@@ -31,6 +34,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '120' },
     levels: { type: 'string', default: '25,50,100,150,200,250,300,400,500' },
     retries: { type: 'string', default: '1' },
+    'sample-every': { type: 'string', default: '4' },
     generators: { type: 'string', default: String(Math.max(1, Math.min(4, cpus().length - 1))) },
     'warmup-ms': { type: 'string', default: '1500' },
     'measure-ms': { type: 'string', default: '4000' },
@@ -64,11 +68,34 @@ function ask<T>(g: number, msg: unknown): Promise<T> {
 }
 const askAll = <T>(msg: unknown) => Promise.all(generators.map((_, g) => ask<T>(g, msg)));
 
+// Every SAMPLE_EVERY-th lesson's participants are read and measured (loss, latency) by a generator
+// thread; the others' media goes to the sink thread, blocked during measurements (no receive
+// cost). Loss at the SFU's input is counted for every lesson from the kernel's per-socket drops.
+const SAMPLE_EVERY = Math.max(1, Math.min(100, Number(args['sample-every']) || 1));
+const sink = new Worker(new URL('./sink-thread.ts', import.meta.url));
+sink.unref();
+const sinkFlag = new Int32Array(new SharedArrayBuffer(4));
+const askSink = <T>(msg: unknown) =>
+  new Promise<T>((resolveAsk) => {
+    sink.once('message', (reply: T) => resolveAsk(reply));
+    sink.postMessage(msg);
+  });
+const blockSink = async () => {
+  Atomics.store(sinkFlag, 0, 1);
+  await askSink({ cmd: 'block', flag: sinkFlag });
+};
+const unblockSink = () => {
+  Atomics.store(sinkFlag, 0, 0);
+  Atomics.notify(sinkFlag, 0);
+};
+
 interface Variant {
   name: 'duet' | 'bare';
   workerPid: number;
   newRouter(index: number): Promise<types.Router>;
   lessons: LessonLoad[];
+  /** The worker's ports that receive the publishers' RTP. */
+  inputPorts: Set<number>;
   close(): void;
 }
 
@@ -87,6 +114,7 @@ async function duetVariant(): Promise<Variant> {
       return (room as unknown as { router: types.Router }).router;
     },
     lessons: [],
+    inputPorts: new Set(),
     close() {
       for (const r of rooms) r.close();
       pool.close();
@@ -105,6 +133,7 @@ async function bareVariant(): Promise<Variant> {
     workerPid: worker.pid,
     newRouter: () => worker.createRouter({ mediaCodecs: codecs }),
     lessons: [],
+    inputPorts: new Set(),
     close: () => worker.close(),
   };
 }
@@ -116,6 +145,8 @@ interface LevelResult {
   /** This process (generator threads + mediasoup control), measured separately from the worker. */
   generator_cpu_cores: number;
   loss: number;
+  /** Packets the kernel dropped at the worker's input sockets (all lessons). */
+  input_drops: number;
   latency_ms: { p50: number; p95: number; p99: number };
   sent_pps: number;
   intended_pps: number;
@@ -133,25 +164,31 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
   while (v.lessons.length < level) {
     const index = v.lessons.length;
     const g = index % GENERATORS;
-    const { ports } = await ask<{ ports: number[] }>(g, { cmd: 'bind' });
+    const sampled = index % SAMPLE_EVERY === 0;
+    const { ports } = sampled ? await ask<{ ports: number[] }>(g, { cmd: 'bind' }) : await askSink<{ ports: number[] }>({ cmd: 'bind' });
     const lesson = await setupLesson(await v.newRouter(index), index, ports);
     v.lessons.push(lesson);
-    await ask(g, { cmd: 'add', variant: v.name, index, receivers: ports, publishers: lesson.publishers });
+    for (const p of lesson.publishers) v.inputPorts.add(p.port);
+    await ask(g, { cmd: 'add', variant: v.name, index, receivers: sampled ? ports : [], publishers: lesson.publishers });
   }
+  await blockSink();
   await askAll({ cmd: 'run', variant: v.name, lessons: level });
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   await askAll({ cmd: 'reset' });
+  const drops0 = udpDrops(v.inputPorts);
   const cpu0 = cpuSeconds(v.workerPid);
   const self0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   const cpu1 = cpuSeconds(v.workerPid);
   const self1 = process.cpuUsage(self0);
+  const inputDrops = udpDrops(v.inputPorts) - drops0;
   const inWindow = await askAll<{ sent: number; socketErrors: number }>({ cmd: 'collect' });
   const sentInWindow = inWindow.reduce((n, x) => n + x.sent, 0);
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   await askAll({ cmd: 'run', variant: v.name, lessons: 0 });
   await new Promise((r) => setTimeout(r, 200)); // let in-flight packets land
+  unblockSink();
   let expected = 0;
   let received = 0;
   const lat: number[] = [];
@@ -162,13 +199,14 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
   }
   lat.sort((a, b) => a - b);
   const intendedPps = level * 2 * (100 + 50);
-  const loss = expected === 0 ? 1 : Math.max(0, 1 - received / expected);
+  const loss = Math.max(expected === 0 ? 1 : Math.max(0, 1 - received / expected), sentInWindow > 0 ? inputDrops / sentInWindow : 0);
   const result: LevelResult = {
     variant: v.name,
     lessons: level,
     worker_cpu_cores: Number(((cpu1 - cpu0) / elapsed).toFixed(3)),
     generator_cpu_cores: Number(((self1.user + self1.system) / 1e6 / elapsed).toFixed(3)),
     loss: Number(loss.toFixed(5)),
+    input_drops: inputDrops,
     latency_ms: { p50: Number(pct(lat, 0.5).toFixed(2)), p95: Number(pct(lat, 0.95).toFixed(2)), p99: Number(pct(lat, 0.99).toFixed(2)) },
     sent_pps: Math.round(sentInWindow / elapsed),
     intended_pps: intendedPps,
@@ -223,6 +261,8 @@ async function main(): Promise<void> {
     if (Object.keys(stopped).length > 0) stopReason = [...(stopReason.startsWith('time') ? [stopReason] : []), ...Object.values(stopped)].join('; ');
   } finally {
     for (const g of generators) await g.terminate();
+    unblockSink();
+    await sink.terminate();
     for (const v of variants) {
       for (const l of v.lessons) l.close();
       v.close();
@@ -248,6 +288,7 @@ async function main(): Promise<void> {
       worker_cpu_cores_at_max: duet?.worker_cpu_cores ?? 0,
       generator_cpu_cores_at_max: duet?.generator_cpu_cores ?? 0,
       generator_threads: GENERATORS,
+      measured_lessons_every: SAMPLE_EVERY,
       p95_latency_ms_at_max: duet?.latency_ms.p95 ?? null,
       p95_latency_ms_lightest: baselineP95.duet ?? null,
       loss_at_max: duet?.loss ?? null,
