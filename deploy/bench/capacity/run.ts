@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { MediaRoom, WorkerPool, loadMediaConfig } from '@duet/sfu';
-import { cpuSeconds } from './cpu.ts';
+import { cpuSeconds, runQueueSeconds } from './cpu.ts';
 import { udpDrops } from './udp-drops.ts';
 import { Worker } from 'node:worker_threads';
 import { setupLesson, type LessonLoad } from './lesson-load.ts';
@@ -51,6 +51,8 @@ const MEASURE_MS = Number(args['measure-ms']);
 const MAX_LOSS = Number(args['max-loss']);
 const MAX_P95 = Number(args['max-p95-ms']);
 const MAX_P50 = Number(args['max-p50-ms']);
+/** Worker run-queue wait above this share of the window marks a degraded level as contention. */
+const CONTENDED = 0.1;
 const RETRIES = Math.max(0, Math.min(5, Number(args.retries)));
 const GENERATORS = Math.max(1, Math.min(16, Number(args.generators) || 1));
 
@@ -147,6 +149,8 @@ interface LevelResult {
   loss: number;
   /** Packets the kernel dropped at the worker's input sockets (all lessons). */
   input_drops: number;
+  /** Share of the window the worker waited for a CPU: high = the machine, not the worker, was the limit. */
+  worker_cpu_wait: number;
   latency_ms: { p50: number; p95: number; p99: number };
   sent_pps: number;
   intended_pps: number;
@@ -177,10 +181,12 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
   await askAll({ cmd: 'reset' });
   const drops0 = udpDrops(v.inputPorts);
   const cpu0 = cpuSeconds(v.workerPid);
+  const wait0 = runQueueSeconds(v.workerPid);
   const self0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   const cpu1 = cpuSeconds(v.workerPid);
+  const wait1 = runQueueSeconds(v.workerPid);
   const self1 = process.cpuUsage(self0);
   const inputDrops = udpDrops(v.inputPorts) - drops0;
   const inWindow = await askAll<{ sent: number; socketErrors: number }>({ cmd: 'collect' });
@@ -207,6 +213,7 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
     generator_cpu_cores: Number(((self1.user + self1.system) / 1e6 / elapsed).toFixed(3)),
     loss: Number(loss.toFixed(5)),
     input_drops: inputDrops,
+    worker_cpu_wait: Number(((wait1 - wait0) / elapsed).toFixed(3)),
     latency_ms: { p50: Number(pct(lat, 0.5).toFixed(2)), p95: Number(pct(lat, 0.95).toFixed(2)), p99: Number(pct(lat, 0.99).toFixed(2)) },
     sent_pps: Math.round(sentInWindow / elapsed),
     intended_pps: intendedPps,
@@ -224,6 +231,7 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
     if (!(result.latency_ms.p50 <= MAX_P50)) Object.assign(result, { healthy: false, reason: `median latency ${result.latency_ms.p50} ms > ${MAX_P50} ms` });
     else if (!(result.latency_ms.p95 <= bound)) Object.assign(result, { healthy: false, reason: `p95 latency ${result.latency_ms.p95} ms > ${bound} ms` });
   }
+  if (!result.healthy && result.worker_cpu_wait > CONTENDED) result.reason += ` (the worker waited for a CPU ${Math.round(result.worker_cpu_wait * 100)}% of the time: the machine, not the worker, was the limit)`;
   return result;
 }
 
@@ -307,6 +315,7 @@ async function main(): Promise<void> {
       seconds: Math.round((Date.now() - started) / 1000),
       worker_saturated: results.some((r) => r.variant === 'duet' && r.worker_cpu_cores >= 0.9),
       generator_limited: results.some((r) => !r.healthy && r.reason?.startsWith('generator')),
+      machine_contended: results.some((r) => !r.healthy && r.worker_cpu_wait > CONTENDED),
       note: 'plain RTP (no ICE/DTLS/SRTP) into PlainTransports for both variants; one worker each; the load generator (generator_cpu_cores, its own threads in this process) runs on the same machine. max_lessons is the worker\'s limit only when the run stopped on loss or latency with the worker near a full core (worker_saturated); when it stopped because the generator could not keep up, max_lessons is a lower bound. lessons_per_core uses the worker process CPU time only',
     },
     levels: results,
