@@ -90,7 +90,8 @@ export const TokenJson = Obj({
 });
 
 const IceServerJson = Obj({
-  urls: Type.Unsafe<string | string[]>({ type: ['string', 'array'], items: { type: 'string' } }),
+  // anyOf, not a type array: fast-json-stringify would write an array as a string.
+  urls: Type.Union([Type.String(), Type.Array(Type.String())]),
   username: Type.Optional(Type.String()),
   credential: Type.Optional(Type.String()),
 });
@@ -155,6 +156,7 @@ export const ResourceJson = Obj({
   url: Type.String({ description: 'signed, short-lived download URL (works without headers)' }),
   url_expires_at: DateTime,
 });
+export const ResourceCreated = Obj({ resource: ResourceJson });
 export const ResourceList = Obj({ resources: Type.Array(ResourceJson) });
 
 export const RecordingList = Obj({
