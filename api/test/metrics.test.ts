@@ -6,23 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEvent } from '../src/events/event.ts';
+import { promSample as sample } from '@duet/deploy/testing';
 import { API_KEY, DB_KINDS, HOOK_SECRET, createLesson, eventually, mintToken, sendHook, startApiOn, type TestApi } from './support/harness.ts';
-
-/** Prometheus text → value of one sample (labels in any order), or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got: Record<string, string> = {};
-    for (const part of (m[2] ?? '').match(/\w+="[^"]*"/g) ?? []) {
-      const [k, v] = part.split('=');
-      got[k!] = v!.slice(1, -1);
-    }
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe.each(DB_KINDS)('API metrics (%s)', (kind) => {
   let api: TestApi;

@@ -3,17 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEvent } from '../src/events/event.ts';
+import { promSample as sample } from '@duet/deploy/testing';
 import { DB_KINDS, createLesson, sendHook, startApiOn, type TestApi } from './support/harness.ts';
-
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries(((m[2] ?? '').match(/\w+="[^"]*"/g) ?? []).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 2, -1)]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe.each(DB_KINDS)('API recording metrics (%s)', (kind) => {
   let api: TestApi;

@@ -11,7 +11,7 @@ import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
 import { LocalObjectStore } from '@duet/api/storage';
 import { createRecorderService, loadRecorderConfig, type RecorderService } from '@duet/recorder';
 import { createSignalingServer, loadSignalingConfig, type SignalingServer } from '@duet/signaling';
-import { freePort } from '../src/testing/index.ts';
+import { freePort, promFamilies as families } from '../src/testing/index.ts';
 
 /** What item 5 asks for → the families that answer it, per process. */
 const ITEM_5: { asked: string; api?: string[]; node?: string[]; recorder?: string[] }[] = [
@@ -42,8 +42,6 @@ const ITEM_5: { asked: string; api?: string[]; node?: string[]; recorder?: strin
     ],
   },
 ];
-
-const families = (text: string) => new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
 
 describe('issue 7 item 5 metric families', () => {
   let api: ApiServer;

@@ -11,19 +11,9 @@ import { createLesson, eventually, startApiOn, type TestApi } from '../../api/te
 import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
 import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, startRecorderProcess, tempDir } from './support/recorder-harness.ts';
 import type { ObjectStore } from '../src/store.ts';
+import { promSample as sample } from '@duet/deploy/testing';
 
 const manifestAt = async (path: string) => JSON.parse(await readFile(path, 'utf8').catch(() => '{}'));
-
-/** Prometheus text → value of one sample (labels in any order), or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries(((m[2] ?? '').match(/\w+="[^"]*"/g) ?? []).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 2, -1)]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 const exited = (child: ChildProcess) =>
   new Promise<{ code: number | null; signal: string | null }>((r) => {

@@ -1,5 +1,6 @@
 // What signaling asks the API: the facts of one lesson, and its chat. Authenticated with the
 // internal secret.
+import { HttpStatusError } from './http-status-error.ts';
 import type { ChatMessage, Role } from './protocol/index.ts';
 
 export interface LessonFacts {
@@ -14,13 +15,8 @@ export interface LessonFacts {
   joinClosesAt: Date;
 }
 
-export class LessonLookupError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+/** The API could not answer for the lesson. */
+export class LessonLookupError extends HttpStatusError {}
 
 export interface NewChatMessage {
   id: string;

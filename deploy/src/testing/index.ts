@@ -2,3 +2,4 @@
 export { freePort } from './free-port.ts';
 export { startS3Server, type S3TestServer } from './s3-server.ts';
 export { startCoturn, turnRestCredentials, loopbackCoturnConfig, COTURN_CONFIG, type Coturn } from './coturn.ts';
+export { promSample, promFamilies } from './prometheus.ts';

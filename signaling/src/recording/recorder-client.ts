@@ -1,5 +1,6 @@
 // The media node's side of the recorder's loopback HTTP API (Bearer INTERNAL_HOOK_SECRET).
 import type { TapCodec } from '@duet/sfu';
+import { HttpStatusError } from '../http-status-error.ts';
 
 export interface RecorderTrackStatus {
   trackId: string;
@@ -26,13 +27,8 @@ export interface TrackRequest {
   codec: TapCodec;
 }
 
-export class RecorderRequestError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+/** The recorder refused or could not be reached. */
+export class RecorderRequestError extends HttpStatusError {}
 
 export type RecordingLog = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 
