@@ -1,6 +1,6 @@
 // The room's brain: join through the API, open signaling, pick the media path the server asks
 // for, and expose everything the screens render as one observable state.
-import type { ChatMessage, EndReason, HelloData, ModeReason, Notification, PeerInfo, Presence, Role, RoomMode } from '@duet/signaling/protocol';
+import type { ChatMessage, EndReason, HelloData, ModeReason, Notification, PeerInfo, Presence, ResponseData, Role, RoomMode } from '@duet/signaling/protocol';
 import { ApiError, joinLesson, type JoinInfo } from './lib/api.ts';
 import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
@@ -79,6 +79,11 @@ const ERROR_COPY: Record<string, Omit<ScreenError, 'code'>> = {
   connection_lost: { title: 'Connection lost', message: 'The connection to the lesson was lost.', retry: true },
 };
 
+/** A join grant fetched at pre-join is used for at most this long (the media node may move). */
+const MAX_GRANT_AGE_MS = 10 * 60_000;
+/** ...and only while its TURN credentials have at least this long left. */
+const GRANT_MARGIN_MS = 2 * 60_000;
+
 function screenError(code: string, fallback?: string): ScreenError {
   const copy = ERROR_COPY[code] ?? { title: 'Something went wrong', message: fallback ?? 'An unexpected error happened.', retry: true };
   return { code, ...copy };
@@ -112,6 +117,8 @@ export class RoomController {
   });
   private readonly sessionId: string | null;
   private readonly token: string | null;
+  /** When the current join grant was fetched (local ms). */
+  private joinedAt: number | null = null;
   private sig: SignalingClient | undefined;
   private session: MediaSession | undefined;
   /** Make before break: the P2P session kept alive while the SFU one comes up. */
@@ -135,7 +142,12 @@ export class RoomController {
     this.state.set({ phase: 'loading', error: null });
     try {
       const join = await joinLesson(this.sessionId, this.token);
+      performance.mark('duet:api-joined');
+      this.joinedAt = Date.now();
       this.state.set({ phase: 'prejoin', join });
+      // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
+      // start on the SFU; P2P ones may fall back to it).
+      void loadSfuSession().catch(() => undefined);
     } catch (err) {
       if (err instanceof ApiError) {
         const e = screenError(err.code, err.message);
@@ -144,6 +156,20 @@ export class RoomController {
       }
       this.fail(screenError('network'));
     }
+  }
+
+  /**
+   * Whether the join grant from load() can still be used: its TURN credentials (username
+   * "<unix expiry>:<user id>") stay valid for a while, and it is not older than MAX_GRANT_AGE_MS.
+   */
+  joinGrantFresh(now = Date.now()): boolean {
+    const join = this.state.get().join;
+    if (!join || this.joinedAt === null || now - this.joinedAt > MAX_GRANT_AGE_MS) return false;
+    for (const server of join.ice_servers) {
+      const expiry = Number(server.username?.split(':')[0]);
+      if (Number.isFinite(expiry) && expiry > 0 && expiry * 1000 - now < GRANT_MARGIN_MS) return false;
+    }
+    return true;
   }
 
   /** `preset`: the tracks the pre-join device check already opened (no second prompt). */
@@ -210,7 +236,12 @@ export class RoomController {
     early = null;
     for (const n of pending) this.onNotification(n);
     const modeSeen = pending.some((n) => n.t === 'mode');
-    if (hello.mode === 'sfu' && !modeSeen && !this.session) await this.startMedia(await this.newSfuSession());
+    if (hello.mode === 'sfu' && !modeSeen && !this.session) {
+      // Producers announced while the hello was in flight are consumed too (deduped by id).
+      const announced = pending.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
+      const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced] } : undefined;
+      await this.startMedia(await this.newSfuSession(preset));
+    }
     if (!modeSeen) this.prepareP2P();
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
@@ -513,10 +544,10 @@ export class RoomController {
     await this.sig.request('sfu.ready', {}).catch(() => undefined);
   }
 
-  private async newSfuSession(): Promise<SfuSession> {
+  private async newSfuSession(preset?: ResponseData['sfu.capabilities']): Promise<SfuSession> {
     const SfuSession = await loadSfuSession();
     const { local, join } = this.state.get();
-    return new SfuSession(this.sig!, local!, join!.ice_servers, this.remoteHandlers(), this.currentScreenTrack());
+    return new SfuSession(this.sig!, local!, join!.ice_servers, this.remoteHandlers(), this.currentScreenTrack(), preset);
   }
 
   private currentScreenTrack(): MediaStreamTrack | null {

@@ -93,6 +93,12 @@ export interface RoomDeps {
 
 const other = (role: Role): Role => (role === 'tutor' ? 'student' : 'tutor');
 
+/** What a participant needs to set up SFU media: the router's codecs and the others' producers. */
+export function capabilitiesOf(media: MediaRoom, role: Role): ResponseData['sfu.capabilities'] {
+  const producers = media.producersFor(role).map((p) => ({ producerId: p.producerId, kind: p.kind, source: p.source, role: p.peerId as Role }));
+  return { routerRtpCapabilities: media.rtpCapabilities, producers };
+}
+
 export class Room {
   readonly lesson: LessonFacts;
   private readonly seats = new Map<Role, Seat>();
@@ -344,9 +350,16 @@ export class Room {
   // ---- SFU -----------------------------------------------------------------
 
   async capabilities(role: Role): Promise<ResponseData['sfu.capabilities']> {
-    const media = await this.sfu();
-    const producers = media.producersFor(role).map((p) => ({ producerId: p.producerId, kind: p.kind, source: p.source, role: p.peerId as Role }));
-    return { routerRtpCapabilities: media.rtpCapabilities, producers };
+    return capabilitiesOf(await this.sfu(), role);
+  }
+
+  /**
+   * For the hello of an SFU room: the router is created (or awaited) before the seat is taken,
+   * so the hello reply can carry the capabilities. undefined in the other modes.
+   */
+  async mediaForHello(): Promise<MediaRoom | undefined> {
+    if (this.mode !== 'sfu' || this.ended) return undefined;
+    return this.sfu().catch(() => undefined);
   }
 
   async createTransport(role: Role, direction: 'send' | 'recv'): Promise<ResponseData['sfu.createTransport']> {

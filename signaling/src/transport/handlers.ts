@@ -2,7 +2,7 @@
 import { JoinTokenError, verifyJoinToken } from '@duet/api/tokens';
 import type { ClientMessage } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
-import { RoomError, type Room } from '../room/room.ts';
+import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError } from '../api-client.ts';
 import { RequestError, type Connection, type Handler, type Reply } from './connection.ts';
 
@@ -26,7 +26,7 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       if (err instanceof LessonLookupError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }
-    const chat = await room.chatHistory();
+    const [chat, media] = await Promise.all([room.chatHistory(), room.mediaForHello()]);
     let joined;
     try {
       joined = room.join(claims, conn, resume, chat);
@@ -35,6 +35,9 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       throw err;
     }
     const { data, after } = joined;
+    // SFU rooms: the capabilities ride on the hello (taken right after seating, in the same tick,
+    // so a producer added later reaches this participant as sfu.newProducer).
+    if (media && !media.closed && data.mode === 'sfu') data.sfu = capabilitiesOf(media, claims.role);
     conn.claims = claims;
     conn.room = room;
     return { data, after };
