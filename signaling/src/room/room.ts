@@ -25,6 +25,7 @@ import {
 import type { ApiClient, LessonFacts } from '../api-client.ts';
 import { LessonClock } from './lesson-clock.ts';
 import { LessonRecorder, type RecorderClient } from '../recording/index.ts';
+import type { Logger } from '../log.ts';
 
 export interface RoomConnection {
   readonly id: string;
@@ -86,7 +87,8 @@ export interface RoomDeps {
   onEmpty(room: Room): void;
   /** The lesson's chat when the room opened (undefined: the API could not say; asked again on join). */
   chatHistory?: ChatMessage[] | undefined;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /** The node's logger; the room logs through a child bound to its session_id. */
+  log?: Logger | undefined;
   /** Set when a recorder runs next to this node (RECORDER_URL). */
   recorder?: RecorderClient | undefined;
 }
@@ -118,10 +120,12 @@ export class Room {
   private closed = false;
   private chatLog: ChatMessage[] | undefined;
   private readonly recording: LessonRecorder | undefined;
+  private readonly log: Logger | undefined;
 
   constructor(lesson: LessonFacts, deps: RoomDeps) {
     this.lesson = lesson;
     this.deps = deps;
+    this.log = deps.log?.child({ session_id: lesson.id });
     this.chatLog = deps.chatHistory ? [...deps.chatHistory] : undefined;
     this.mode = this.sfuOnly ? 'sfu' : 'waiting';
     this.modeReason = lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled';
@@ -308,7 +312,7 @@ export class Room {
     try {
       message = await this.deps.api.postChat(this.lesson.id, { id: messageId, role, userId: seat.userId, name: seat.name, text, sentAt: new Date().toISOString() });
     } catch (err) {
-      this.deps.log?.('warn', 'chat message not stored', { sessionId: this.lesson.id, error: (err as Error).message });
+      this.log?.warn({ role, error: (err as Error).message }, 'chat message not stored');
       throw new RoomError('service_unavailable', 'the message could not be stored; send it again');
     }
     if (this.chatLog && !this.chatLog.some((m) => m.id === message.id)) {
@@ -326,7 +330,7 @@ export class Room {
         // Messages stored meanwhile are in the API's answer too (they are stored before relaying).
         this.chatLog = await this.deps.api.chatHistory(this.lesson.id);
       } catch (err) {
-        this.deps.log?.('warn', 'chat history unavailable', { sessionId: this.lesson.id, error: (err as Error).message });
+        this.log?.warn({ error: (err as Error).message }, 'chat history unavailable');
         return [];
       }
     }
@@ -496,7 +500,7 @@ export class Room {
   /** P2P did not work out: the SFU for the rest of the lesson, make before break. */
   private switchToSfu(reason: 'p2p_failed' | 'p2p_timeout'): void {
     if (this.mode !== 'p2p') return;
-    this.deps.log?.('info', 'switching to the SFU', { sessionId: this.lesson.id, reason });
+    this.log?.info({ reason }, 'switching to the SFU');
     clearTimeout(this.p2pTimer);
     this.fellBack = true;
     this.mode = 'sfu';
@@ -541,7 +545,7 @@ export class Room {
           if (reason !== 'worker_died' || this.media !== created) return;
           // The worker died: the next SFU call builds a new router on a live (or replacement)
           // worker; both sides set their SFU session up again.
-          this.deps.log?.('warn', 'media worker died, rebuilding the lesson router', { sessionId: this.lesson.id });
+          this.log?.warn('media worker died, rebuilding the lesson router');
           this.media = undefined;
           if (this.mode === 'sfu' && !this.ended) {
             this.modeReason = 'media_restarted';

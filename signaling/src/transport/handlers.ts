@@ -40,6 +40,8 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
     if (media && !media.closed && data.mode === 'sfu') data.sfu = capabilitiesOf(media, claims.role);
     conn.claims = claims;
     conn.room = room;
+    conn.seated(claims);
+    conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };
   }
 
