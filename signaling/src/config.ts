@@ -1,7 +1,7 @@
 // Signaling (media node) settings from the environment, with clear errors for bad values.
 import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
-import { DEFAULT_TIMINGS, type RoomTimings } from './room/room.ts';
+import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 

@@ -64,9 +64,9 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
         case 'p2p.status':
           return { data: { mode: room.p2pStatus(role, msg.state) } };
         case 'sfu.restartIce':
-          return { data: await room.restartIce(role, msg.transportId) };
+          return { data: await room.sfu.restartIce(role, msg.transportId) };
         case 'sfu.closeProducer':
-          await room.closeProducer(role, msg.producerId);
+          await room.sfu.closeProducer(role, msg.producerId);
           return { data: EMPTY };
         case 'sfu.ready':
           room.sfuReady(role);
@@ -83,18 +83,18 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
           room.relay(role, msg.signal);
           return { data: EMPTY };
         case 'sfu.capabilities':
-          return { data: await room.capabilities(role) };
+          return { data: await room.sfu.capabilities(role) };
         case 'sfu.createTransport':
-          return { data: await room.createTransport(role, msg.direction) };
+          return { data: await room.sfu.createTransport(role, msg.direction) };
         case 'sfu.connectTransport':
-          await room.connectTransport(role, msg.transportId, msg.dtlsParameters);
+          await room.sfu.connectTransport(role, msg.transportId, msg.dtlsParameters);
           return { data: EMPTY };
         case 'sfu.produce':
-          return { data: { producerId: await room.produce(role, msg.transportId, msg.kind, msg.rtpParameters, msg.source) } };
+          return { data: { producerId: await room.sfu.produce(role, msg.transportId, msg.kind, msg.rtpParameters, msg.source) } };
         case 'sfu.consume':
-          return { data: await room.consume(role, msg.producerId, msg.rtpCapabilities) };
+          return { data: await room.sfu.consume(role, msg.producerId, msg.rtpCapabilities) };
         case 'sfu.resumeConsumer':
-          await room.resumeConsumer(role, msg.consumerId);
+          await room.sfu.resumeConsumer(role, msg.consumerId);
           return { data: EMPTY };
       }
     } catch (err) {
