@@ -88,6 +88,7 @@ export class RoomController {
   async enter(preset?: MediaStream): Promise<void> {
     const join = this.state.get().join;
     if (!join || !this.token) return;
+    performance.mark('duet:enter');
     this.leaving = false; // a rejoin after leaving
     this.state.set({ phase: 'connecting', ended: null });
     const sig = new SignalingClient();

@@ -94,6 +94,7 @@ export class LessonPage {
 
   /** Join with the checked devices; `withCamera: false` joins audio-only. */
   async join(withCamera = true): Promise<void> {
+    performance.mark('duet:join-click');
     const local = this.devices?.handOver() ?? new MediaStream();
     if (!withCamera) for (const t of local.getVideoTracks()) (t.stop(), local.removeTrack(t));
     this.devices = null;
