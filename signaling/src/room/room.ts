@@ -1,6 +1,7 @@
 // One lesson's live room: two seats (tutor, student) with a reconnect grace, the media mode
 // (P2P relay, fallback to the SFU, make before break), the lesson clock and its end, and app data.
-// Seats live in seat.ts, the SFU side in room-media.ts, chat in room-chat.ts. It talks to
+// Seats live in seat.ts, the mode rules in media-mode.ts, the SFU side in room-media.ts, chat in
+// room-chat.ts. It talks to
 // connections through the small RoomConnection interface, so no WebSocket details appear here.
 import { randomBytes } from 'node:crypto';
 import { newEvent, type DuetEvent, type EventType } from '@duet/api/events';
@@ -26,6 +27,7 @@ import { other, peerInfo, RoomError, type RoomConnection, type Seat } from './se
 import type { RoomTimings } from './timings.ts';
 import { RoomChat } from './room-chat.ts';
 import { RoomMedia } from './room-media.ts';
+import { MediaMode } from './media-mode.ts';
 
 export { RoomError, type RoomConnection } from './seat.ts';
 export { DEFAULT_TIMINGS, type RoomTimings } from './timings.ts';
@@ -52,14 +54,7 @@ export class Room {
   private readonly deps: RoomDeps;
   /** The SFU side (router created on first use). */
   readonly sfu: RoomMedia;
-  private mode: RoomMode;
-  private modeReason: ModeReason;
-  /** P2P failed once in this lesson: it stays on the SFU from now on. */
-  private fellBack = false;
-  /** Switching p2p -> sfu: the P2P connection stays up until both sides have SFU media. */
-  private p2pClosing = false;
-  private p2pTimer: ReturnType<typeof setTimeout> | undefined;
-  private switchTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly modes: MediaMode;
   private speaker: Role | null = null;
   private readonly clock: LessonClock;
   private ended: EndReason | null = null;
@@ -75,22 +70,28 @@ export class Room {
     this.chatLog = new RoomChat(lesson.id, deps.api, deps.chatHistory, this.log);
     this.sfu = new RoomMedia(lesson.id, deps.pool, {
       assertSfu: () => {
-        if (this.mode !== 'sfu') throw new RoomError('wrong_mode', `the room is in ${this.mode} mode, not sfu`);
+        if (this.modes.mode !== 'sfu') throw new RoomError('wrong_mode', `the room is in ${this.modes.mode} mode, not sfu`);
         if (this.ended) throw new RoomError('lesson_ended', 'this lesson has ended');
       },
       notify: (role, n) => this.seats.get(role)?.conn?.notify(n),
       onSpeaker: (role) => this.setSpeaker(role),
       onRouterLost: () => {
         // Both sides set their SFU session up again on a live (or replacement) worker.
-        if (this.mode === 'sfu' && !this.ended) {
-          this.modeReason = 'media_restarted';
+        if (this.modes.mode === 'sfu' && !this.ended) {
+          this.modes.reason = 'media_restarted';
           this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason: 'media_restarted' });
         }
       },
       onCreated: (media: MediaRoom) => this.recording?.attach(media),
     }, this.log);
-    this.mode = this.sfuOnly ? 'sfu' : 'waiting';
-    this.modeReason = lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled';
+    this.modes = new MediaMode({
+      sfuOnly: this.sfuOnly,
+      reason: lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled',
+      seats: this.seats,
+      timings: deps.timings,
+      broadcast: (n) => this.broadcast(n),
+      log: this.log,
+    });
     this.clock = new LessonClock(lesson.endsAt, {
       warningMinutes: deps.timings.warningMinutes,
       refreshMs: deps.timings.scheduleRefreshMs,
@@ -160,7 +161,7 @@ export class Room {
       you: peerInfo(seat),
       peer: peer ? peerInfo(peer) : null,
       lesson: this.lessonInfo(),
-      mode: this.mode,
+      mode: this.modes.mode,
       resumeToken: seat.resumeToken,
       resumed,
       graceMs: this.deps.timings.graceMs,
@@ -173,14 +174,14 @@ export class Room {
         if (resumed || previous) peer.conn.notify({ t: 'peer.presence', role, presence: 'present' });
         peer.conn.notify({ t: 'peer.joined', peer: peerInfo(seat), resumed: resumed || !!previous });
       }
-      if (this.mode === 'p2p' && previous) {
+      if (this.modes.mode === 'p2p' && previous) {
         // Same client with its RTCPeerConnection still alive: renegotiate (ICE restart, the
         // offerer starts it). A different client (reload, new tab): negotiate from scratch.
         if (sameClient) this.seats.get('tutor')?.conn?.notify({ t: 'p2p.restartIce' });
-        else this.startP2P('peer_resumed');
+        else this.modes.startP2P('peer_resumed');
         return;
       }
-      this.updateMode();
+      this.modes.update();
     };
     return { data, after };
   }
@@ -212,7 +213,7 @@ export class Room {
     if (reason !== 'ended') this.seats.get(other(role))?.conn?.notify({ t: 'peer.left', role, reason: reason === 'left' ? 'left' : reason === 'grace_expired' ? 'grace_expired' : 'disconnected' });
     if (this.speaker === role) this.setSpeaker(null);
     if (this.seats.size === 0) return this.dispose();
-    this.updateMode();
+    this.modes.update();
   }
 
   setMediaState(role: Role, audio: boolean, video: boolean, screen: boolean | undefined): void {
@@ -234,7 +235,7 @@ export class Room {
   }
 
   relay(role: Role, signal: P2PSignal): void {
-    if (this.mode !== 'p2p' && !this.p2pClosing) throw new RoomError('wrong_mode', `the room is in ${this.mode} mode, not p2p`);
+    if (!this.modes.relaying) throw new RoomError('wrong_mode', `the room is in ${this.modes.mode} mode, not p2p`);
     const peer = this.seats.get(other(role));
     if (!peer?.conn) throw new RoomError('no_peer', 'the other participant is not connected');
     peer.conn.notify({ t: 'p2p.signal', signal });
@@ -242,28 +243,12 @@ export class Room {
 
   /** P2P health from one side; `failed` (after its ICE restart) moves the room to the SFU. */
   p2pStatus(role: Role, state: 'connected' | 'restarting' | 'failed'): RoomMode {
-    const seat = this.seats.get(role);
-    if (!seat || this.mode !== 'p2p') return this.mode;
-    if (state === 'connected') {
-      seat.p2pConnected = true;
-      if ([...this.seats.values()].every((s) => s.p2pConnected)) clearTimeout(this.p2pTimer);
-    } else if (state === 'restarting') {
-      seat.p2pConnected = false;
-      this.armP2PTimer(); // the restart gets its own deadline
-      // Only the offerer restarts ICE; tell it when the answerer saw the failure first.
-      if (role !== 'tutor') this.seats.get('tutor')?.conn?.notify({ t: 'p2p.restartIce' });
-    } else {
-      this.switchToSfu('p2p_failed');
-    }
-    return this.mode;
+    return this.modes.p2pStatus(role, state);
   }
 
   /** Make before break: this side receives the other's media through the SFU now. */
   sfuReady(role: Role): void {
-    const seat = this.seats.get(role);
-    if (!seat) return;
-    seat.sfuReady = true;
-    if (this.p2pClosing && [...this.seats.values()].every((s) => s.sfuReady || !s.conn)) this.finishSwitch();
+    this.modes.sfuReady(role);
   }
 
   /** Chat: stored through the API first (idempotent by id), then delivered to both. */
@@ -296,7 +281,7 @@ export class Room {
 
   /** For the hello of an SFU room: the router is ready before the seat is taken. */
   async mediaForHello(): Promise<MediaRoom | undefined> {
-    if (this.mode !== 'sfu' || this.ended) return undefined;
+    if (this.modes.mode !== 'sfu' || this.ended) return undefined;
     return this.sfu.forHello();
   }
 
@@ -305,9 +290,9 @@ export class Room {
     const media = await this.sfu.stats();
     return {
       sessionId: this.lesson.id,
-      mode: this.mode,
-      modeReason: this.modeReason,
-      fellBack: this.fellBack,
+      mode: this.modes.mode,
+      modeReason: this.modes.reason,
+      fellBack: this.modes.fellBack,
       endsAt: this.clock.endsAt,
       ended: this.ended,
       speaker: this.speaker,
@@ -361,67 +346,10 @@ export class Room {
   private dispose(): void {
     this.recording?.detach();
     this.clock.stop();
-    clearTimeout(this.p2pTimer);
-    clearTimeout(this.switchTimer);
+    this.modes.stop();
     for (const seat of this.seats.values()) clearTimeout(seat.grace);
     this.sfu.close();
     this.deps.onEmpty(this);
-  }
-
-  private updateMode(): void {
-    if (this.sfuOnly || this.fellBack) return; // always 'sfu'
-    const both = this.seats.size === 2;
-    if (both && this.mode !== 'p2p') this.startP2P('both_present');
-    else if (!both && this.mode !== 'waiting') {
-      clearTimeout(this.p2pTimer);
-      this.mode = 'waiting';
-      this.modeReason = 'peer_left';
-      this.broadcast({ t: 'mode', mode: 'waiting', initiator: false, reason: 'peer_left' });
-    }
-  }
-
-  /** Fresh P2P negotiation: the tutor offers, the student answers. */
-  private startP2P(reason: ModeReason): void {
-    this.mode = 'p2p';
-    this.modeReason = reason;
-    for (const seat of this.seats.values()) {
-      seat.p2pConnected = false;
-      seat.conn?.notify({ t: 'mode', mode: 'p2p', initiator: seat.role === 'tutor', reason });
-    }
-    this.armP2PTimer();
-  }
-
-  private armP2PTimer(): void {
-    clearTimeout(this.p2pTimer);
-    this.p2pTimer = setTimeout(() => {
-      // Nobody can tell while someone is away; the resume restarts ICE and re-arms this.
-      if (this.mode === 'p2p' && this.seats.size === 2 && [...this.seats.values()].every((s) => s.conn) && ![...this.seats.values()].every((s) => s.p2pConnected)) {
-        this.switchToSfu('p2p_timeout');
-      }
-    }, this.deps.timings.p2pConnectTimeoutMs);
-    this.p2pTimer.unref?.();
-  }
-
-  /** P2P did not work out: the SFU for the rest of the lesson, make before break. */
-  private switchToSfu(reason: 'p2p_failed' | 'p2p_timeout'): void {
-    if (this.mode !== 'p2p') return;
-    this.log?.info({ reason }, 'switching to the SFU');
-    clearTimeout(this.p2pTimer);
-    this.fellBack = true;
-    this.mode = 'sfu';
-    this.modeReason = reason;
-    this.p2pClosing = true;
-    for (const seat of this.seats.values()) seat.sfuReady = false;
-    this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason });
-    this.switchTimer = setTimeout(() => this.finishSwitch(), this.deps.timings.switchTimeoutMs);
-    this.switchTimer.unref?.();
-  }
-
-  private finishSwitch(): void {
-    if (!this.p2pClosing) return;
-    clearTimeout(this.switchTimer);
-    this.p2pClosing = false;
-    this.broadcast({ t: 'p2p.close' });
   }
 
   private setSpeaker(role: Role | null): void {
