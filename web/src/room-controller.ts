@@ -19,9 +19,11 @@ import { ChatOutbox } from './room-chat.ts';
 
 export type { Phase, RoomState, ScreenError } from './room-state.ts';
 
-/** A join grant fetched at pre-join is used for at most this long (the media node may move). */
-const MAX_GRANT_AGE_MS = 10 * 60_000;
-/** ...and only while its TURN credentials have at least this long left. */
+/**
+ * A join grant fetched at pre-join is used while its TURN credentials have at least this long
+ * left (a fresh join would count as a second use of a single-use link, so it is not redone
+ * just because time passed; a media node that moved meanwhile shows the retry screen).
+ */
 const GRANT_MARGIN_MS = 2 * 60_000;
 
 export class RoomController {
@@ -29,8 +31,6 @@ export class RoomController {
   private readonly chatOutbox = new ChatOutbox(this.state, () => this.sig);
   private readonly sessionId: string | null;
   private readonly token: string | null;
-  /** When the current join grant was fetched (local ms). */
-  private joinedAt: number | null = null;
   private sig: SignalingClient | undefined;
   private session: MediaSession | undefined;
   /** Make before break: the P2P session kept alive while the SFU one comes up. */
@@ -55,7 +55,6 @@ export class RoomController {
     try {
       const join = await joinLesson(this.sessionId, this.token);
       performance.mark('duet:api-joined');
-      this.joinedAt = Date.now();
       this.state.set({ phase: 'prejoin', join });
       // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
       // start on the SFU; P2P ones may fall back to it).
@@ -72,11 +71,11 @@ export class RoomController {
 
   /**
    * Whether the join grant from load() can still be used: its TURN credentials (username
-   * "<unix expiry>:<user id>") stay valid for a while, and it is not older than MAX_GRANT_AGE_MS.
+   * "<unix expiry>:<user id>") stay valid for at least GRANT_MARGIN_MS.
    */
   joinGrantFresh(now = Date.now()): boolean {
     const join = this.state.get().join;
-    if (!join || this.joinedAt === null || now - this.joinedAt > MAX_GRANT_AGE_MS) return false;
+    if (!join) return false;
     for (const server of join.ice_servers) {
       const expiry = Number(server.username?.split(':')[0]);
       if (Number.isFinite(expiry) && expiry > 0 && expiry * 1000 - now < GRANT_MARGIN_MS) return false;
