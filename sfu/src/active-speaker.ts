@@ -1,5 +1,6 @@
 // Active speaker for one router: an AudioLevelObserver over the audio producers, reporting the
-// loudest participant, or null after a stretch of silence.
+// loudest participant, or null after a stretch of silence. One per router; nothing is shared
+// between lessons.
 import type { types } from 'mediasoup';
 
 export class ActiveSpeaker {
@@ -24,8 +25,11 @@ export class ActiveSpeaker {
   }
 
   static async create(router: types.Router, onChange: (peerId: string | null) => void): Promise<ActiveSpeaker> {
-    // -70 dBov: quieter than any speech; 500 ms keeps the indicator lively without chatter.
-    const observer = await router.createAudioLevelObserver({ maxEntries: 1, threshold: -70, interval: 500 });
+    // mediasoup compares the MEAN dBov of each window with the threshold, and speech is mostly
+    // pauses: a quiet speaker (or Chromium's beeping fake microphone) averages -70..-80 dBov, so
+    // -70 missed them most windows. -80 over 800 ms (as in mediasoup's demo) catches speech with
+    // pauses, while room noise after noise suppression (-90 and below) still counts as silence.
+    const observer = await router.createAudioLevelObserver({ maxEntries: 1, threshold: -80, interval: 800 });
     return new ActiveSpeaker(observer, onChange);
   }
 

@@ -1,8 +1,9 @@
 // Signaling (media node) settings from the environment, with clear errors for bad values.
 import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
-import { DEFAULT_TIMINGS, type RoomTimings } from './room/room.ts';
+import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
 
 export interface SignalingConfig {
   host: string;
@@ -24,6 +25,8 @@ export interface SignalingConfig {
   /** Registration with the API as one of many nodes (NODE_ID...); null = not registered. */
   node: NodeConfig | null;
   shutdown: ShutdownConfig;
+  /** LOG_LEVEL: fatal|error|warn|info|debug|trace|silent (default info). */
+  logLevel: LogLevel;
 }
 
 export class SignalingConfigError extends Error {}
@@ -69,7 +72,10 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
   const host = env.SIGNALING_HOST || '127.0.0.1';
   const port = int(env, 'SIGNALING_PORT', 8090, 0, 65535);
   const media = loadMediaConfig(env);
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new SignalingConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   return {
+    logLevel,
     host,
     port,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),

@@ -1,5 +1,5 @@
 // Runs one media node (signaling + SFU) from environment variables.
-import { createSignalingServer, guardProcess, loadSignalingConfig } from './index.ts';
+import { createLog, createSignalingServer, guardProcess, loadSignalingConfig } from './index.ts';
 
 let config;
 try {
@@ -8,8 +8,9 @@ try {
   console.error(`signaling: invalid configuration: ${(err as Error).message}`);
   process.exit(2);
 }
-guardProcess((msg, extra) => console.error(JSON.stringify({ level: 'error', service: 'signaling', msg, ...extra })));
-const server = await createSignalingServer(config);
+const log = createLog({ level: config.logLevel });
+guardProcess((msg, extra) => log.error(extra, msg));
+const server = await createSignalingServer(config, log);
 await server.start();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -16,14 +16,11 @@ import { createHandler } from './transport/handlers.ts';
 import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
 import { handleNodeHttp } from './node/node-http.ts';
 import { createNodeMetrics } from './node/node-metrics.ts';
+import { logFn, toLogger, type LogFn, type Logger } from './log.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
 
-export type Logger = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
-
-const defaultLogger: Logger = (level, msg, extra) =>
-  process.stdout.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n');
 
 export interface SignalingServer {
   start(): Promise<{ url: string; wsUrl: string }>;
@@ -41,16 +38,18 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   return timingSafeEqual(a, b) && given !== undefined;
 }
 
-export async function createSignalingServer(config: SignalingConfig, log: Logger = defaultLogger): Promise<SignalingServer> {
+/** `logger`: a pino logger, or a (level, msg, fields) callback; default: pino to stdout at LOG_LEVEL. */
+export async function createSignalingServer(config: SignalingConfig, logger?: Logger | LogFn): Promise<SignalingServer> {
+  const log = toLogger(logger, config.logLevel);
   const pool = await WorkerPool.create(config.media);
-  pool.on('workerDied', ({ slot, pid, error }) => log('error', 'mediasoup worker died, replacing it', { slot, pid, error: error.message }));
-  pool.on('workerReplaced', ({ slot, pid }) => log('info', 'mediasoup worker replaced', { slot, pid }));
+  pool.on('workerDied', ({ slot, pid, error }) => log.error({ slot, pid, error: error.message }, 'mediasoup worker died, replacing it'));
+  pool.on('workerReplaced', ({ slot, pid }) => log.info({ slot, pid }, 'mediasoup worker replaced'));
 
   const hooks = new HookSender({
     url: `${config.apiInternalUrl}/internal/hooks`,
     secret: config.internalHookSecret,
     spoolDir: config.hookSpoolDir,
-    log: (level, msg, extra) => log(level, msg, extra),
+    log: logFn(log.child({ component: 'hooks' })),
   });
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
     pool,
@@ -58,12 +57,12 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     timings: config.timings,
     emitHook: (event) => hooks.send(event),
     log,
-    recorder: recorderClientFromEnv(process.env, config.internalHookSecret, log),
+    recorder: recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' }))),
   });
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret);
-  const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log });
+  const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
   const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending() }) });
 
   const http = createServer((req, res) => void route(req, res));
@@ -104,19 +103,20 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
     handleProtocols: (offered) => (offered.has(SUBPROTOCOL_MSGPACK) ? SUBPROTOCOL_MSGPACK : offered.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
   });
   wss.on('connection', (ws: WebSocket) => {
-    const conn = new Connection(ws, framingFor(ws.protocol), handler, stats, (msg, extra) => log('error', msg, extra), config.rate);
+    const conn = new Connection(ws, framingFor(ws.protocol), handler, stats, log, config.rate);
     connections.set(ws, conn);
     const helloTimer = setTimeout(() => !conn.claims && conn.close(4000, 'no hello received in time'), config.helloTimeoutMs);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary));
-    ws.on('error', (err) => log('warn', 'websocket error', { error: err.message }));
-    ws.on('close', () => {
+    ws.on('error', (err) => conn.log.warn({ error: err.message }, 'websocket error'));
+    ws.on('close', (code) => {
       clearTimeout(helloTimer);
       connections.delete(ws);
+      if (conn.claims) conn.log.info({ code }, 'participant disconnected');
       if (conn.room && conn.claims) conn.room.leave(conn.claims.role, conn, 'disconnected');
     });
   });
-  wss.on('error', (err) => log('error', 'websocket server error', { error: err.message }));
+  wss.on('error', (err) => log.error({ error: err.message }, 'websocket server error'));
 
   // Heartbeat: a socket that missed a whole interval of pings is dead (half-open TCP).
   const heartbeat = setInterval(() => {
@@ -144,7 +144,7 @@ export async function createSignalingServer(config: SignalingConfig, log: Logger
       const addr = http.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
       const url = `http://${config.host}:${port}`;
-      log('info', 'signaling listening', { url, p2p: config.p2pEnabled, workers: pool.workers().length });
+      log.info({ url, p2p: config.p2pEnabled, workers: pool.workers().length }, 'signaling listening');
       node.start();
       return { url, wsUrl: `ws://${config.host}:${port}/ws` };
     },

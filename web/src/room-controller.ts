@@ -1,115 +1,34 @@
 // The room's brain: join through the API, open signaling, pick the media path the server asks
-// for, and expose everything the screens render as one observable state.
-import type { ChatMessage, EndReason, HelloData, ModeReason, Notification, PeerInfo, Presence, Role, RoomMode } from '@duet/signaling/protocol';
-import { ApiError, joinLesson, type JoinInfo } from './lib/api.ts';
+// for (P2P, SFU, the switch between them), and expose everything the screens render as one
+// observable state (room-state.ts). Chat is in room-chat.ts, remote tracks in media/remote-tracks.ts.
+import type { HelloData, ModeReason, Notification, ResponseData, Role, RoomMode } from '@duet/signaling/protocol';
+import { ApiError, joinLesson } from './lib/api.ts';
 import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
-import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media/media-session.ts';
+import type { MediaSession, TrackSource } from './media/media-session.ts';
 import { P2PSession } from './media/p2p-session.ts';
 import type { SfuSession } from './media/sfu-session.ts';
 import { openTrack } from './lib/devices.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
+import { cameraAlreadyAllowed } from './lib/permissions.ts';
+import { loadSfuSession } from './media/load-sfu.ts';
+import { remoteTrackHandlers } from './media/remote-tracks.ts';
+import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-state.ts';
+import { screenError } from './room-errors.ts';
+import { ChatOutbox } from './room-chat.ts';
 
-export type Phase = 'loading' | 'prejoin' | 'connecting' | 'room' | 'left' | 'error';
+export type { Phase, RoomState, ScreenError } from './room-state.ts';
 
-export interface ScreenError {
-  code: string;
-  title: string;
-  message: string;
-  retry: boolean;
-}
-
-export interface RoomState {
-  phase: Phase;
-  join: JoinInfo | null;
-  error: ScreenError | null;
-  mode: RoomMode | null;
-  peer: PeerInfo | null;
-  local: MediaStream | null;
-  remote: MediaStream | null;
-  micOn: boolean;
-  camOn: boolean;
-  media: 'connecting' | 'connected' | 'failed' | 'closed' | null;
-  // ---- added for issue 5 (additive; the screens may read any of these) ----
-  /** Why the room is in its mode (e.g. 'p2p_failed' after a switch to the server path). */
-  modeReason: ModeReason | null;
-  /** The other person's presence: 'reconnecting' while their seat is kept for them. */
-  peerPresence: Presence;
-  /** This side lost the signaling connection and is resuming. */
-  reconnecting: boolean;
-  /** The lesson's schedule: endsAt moves when the tutor extends; clockOffsetMs = server - local. */
-  lesson: { endsAt: string; scheduledStart: string; scheduledEnd: string; clockOffsetMs: number } | null;
-  /** The latest end warning (5 or 1 minutes left), with when it arrived (local ms). */
-  warning: { minutesLeft: number; endsAt: string; at: number } | null;
-  /** Why the lesson ended, once it has. */
-  ended: EndReason | null;
-  chat: ChatMessage[];
-  /** Chat messages sent but not yet confirmed stored (retried on resume). */
-  chatPending: { id: string; text: string; failed: boolean }[];
-  /** The active speaker (null: nobody). */
-  speaker: Role | null;
-  /** My role in the lesson. */
-  role: Role | null;
-  /** Sharing my screen. */
-  screenOn: boolean;
-  /** My screen share preview (local) and the other side's screen share. */
-  localScreen: MediaStream | null;
-  remoteScreen: MediaStream | null;
-}
-
-const ERROR_COPY: Record<string, Omit<ScreenError, 'code'>> = {
-  not_found: { title: 'Lesson not found', message: 'This link does not match any lesson. Check the link you were sent.', retry: false },
-  missing_link: { title: 'Lesson not found', message: 'This page needs the join link you were sent for your lesson.', retry: false },
-  token_missing: { title: 'Lesson not found', message: 'This page needs the join link you were sent for your lesson.', retry: false },
-  token_invalid: { title: 'Invalid link', message: 'This join link is not valid. Ask for a new one.', retry: false },
-  token_expired: { title: 'Link expired', message: 'This join link has expired. Open the lesson again from your dashboard.', retry: false },
-  token_wrong_session: { title: 'Not your lesson', message: 'This link belongs to a different lesson.', retry: false },
-  not_participant: { title: 'Not your lesson', message: 'You are not a participant of this lesson.', retry: false },
-  too_early: { title: 'Too early', message: 'This lesson is not open yet.', retry: true },
-  lesson_ended: { title: 'Lesson ended', message: 'This lesson has already ended.', retry: false },
-  lesson_cancelled: { title: 'Lesson cancelled', message: 'This lesson was cancelled.', retry: false },
-  lesson_no_show: { title: 'Lesson missed', message: 'This lesson was marked as a no-show.', retry: false },
-  lesson_unavailable: { title: 'Lesson unavailable', message: 'This lesson can no longer be joined.', retry: false },
-  camera_denied: { title: 'Camera or microphone blocked', message: 'Allow camera and microphone access for this site (the camera icon in the address bar), then retry.', retry: true },
-  network: { title: 'Connection failed', message: 'The lesson service cannot be reached. Check your connection and retry.', retry: true },
-  service_unavailable: { title: 'Video service unavailable', message: 'The video service is not reachable right now. Retry in a moment.', retry: true },
-  video_unavailable: { title: 'Video service unavailable', message: 'The video service is not reachable right now. Retry in a moment.', retry: true },
-  replaced: { title: 'Opened elsewhere', message: 'You joined this lesson from another tab or device.', retry: true },
-  screen_denied: { title: 'Screen sharing blocked', message: 'Allow screen sharing for this site to share your screen.', retry: false },
-  connection_lost: { title: 'Connection lost', message: 'The connection to the lesson was lost.', retry: true },
-};
-
-function screenError(code: string, fallback?: string): ScreenError {
-  const copy = ERROR_COPY[code] ?? { title: 'Something went wrong', message: fallback ?? 'An unexpected error happened.', retry: true };
-  return { code, ...copy };
-}
+/**
+ * A join grant fetched at pre-join is used while its TURN credentials have at least this long
+ * left (a fresh join would count as a second use of a single-use link, so it is not redone
+ * just because time passed; a media node that moved meanwhile shows the retry screen).
+ */
+const GRANT_MARGIN_MS = 2 * 60_000;
 
 export class RoomController {
-  readonly state = new Store<RoomState>({
-    phase: 'loading',
-    join: null,
-    error: null,
-    mode: null,
-    peer: null,
-    local: null,
-    remote: null,
-    micOn: true,
-    camOn: true,
-    media: null,
-    modeReason: null,
-    peerPresence: 'absent',
-    reconnecting: false,
-    lesson: null,
-    warning: null,
-    ended: null,
-    chat: [],
-    chatPending: [],
-    speaker: null,
-    role: null,
-    screenOn: false,
-    localScreen: null,
-    remoteScreen: null,
-  });
+  readonly state = new Store<RoomState>({ ...INITIAL_ROOM_STATE });
+  private readonly chatOutbox = new ChatOutbox(this.state, () => this.sig);
   private readonly sessionId: string | null;
   private readonly token: string | null;
   private sig: SignalingClient | undefined;
@@ -135,7 +54,11 @@ export class RoomController {
     this.state.set({ phase: 'loading', error: null });
     try {
       const join = await joinLesson(this.sessionId, this.token);
+      performance.mark('duet:api-joined');
       this.state.set({ phase: 'prejoin', join });
+      // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
+      // start on the SFU; P2P ones may fall back to it).
+      void loadSfuSession().catch(() => undefined);
     } catch (err) {
       if (err instanceof ApiError) {
         const e = screenError(err.code, err.message);
@@ -146,10 +69,25 @@ export class RoomController {
     }
   }
 
+  /**
+   * Whether the join grant from load() can still be used: its TURN credentials (username
+   * "<unix expiry>:<user id>") stay valid for at least GRANT_MARGIN_MS.
+   */
+  joinGrantFresh(now = Date.now()): boolean {
+    const join = this.state.get().join;
+    if (!join) return false;
+    for (const server of join.ice_servers) {
+      const expiry = Number(server.username?.split(':')[0]);
+      if (Number.isFinite(expiry) && expiry > 0 && expiry * 1000 - now < GRANT_MARGIN_MS) return false;
+    }
+    return true;
+  }
+
   /** `preset`: the tracks the pre-join device check already opened (no second prompt). */
   async enter(preset?: MediaStream): Promise<void> {
     const join = this.state.get().join;
     if (!join || !this.token) return;
+    performance.mark('duet:enter');
     this.leaving = false; // a rejoin after leaving
     this.state.set({ phase: 'connecting', ended: null });
     const sig = new SignalingClient();
@@ -210,7 +148,12 @@ export class RoomController {
     early = null;
     for (const n of pending) this.onNotification(n);
     const modeSeen = pending.some((n) => n.t === 'mode');
-    if (hello.mode === 'sfu' && !modeSeen && !this.session) await this.startMedia(await this.newSfuSession());
+    if (hello.mode === 'sfu' && !modeSeen && !this.session) {
+      // Producers announced while the hello was in flight are consumed too (deduped by id).
+      const announced = pending.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
+      const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced] } : undefined;
+      await this.startMedia(await this.newSfuSession(preset));
+    }
     if (!modeSeen) this.prepareP2P();
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
@@ -255,35 +198,19 @@ export class RoomController {
     this.applyTrackState();
   }
 
-  /** Tutor only: ends the lesson for both. */
-  async endLesson(): Promise<void> {
-    await this.sig?.request('lesson.end', {});
-  }
-
   /** Sends a chat message; it shows as pending until the server confirms it is stored. */
-  async sendChat(text: string): Promise<void> {
-    const trimmed = text.trim();
-    if (!trimmed) return;
-    const id = crypto.randomUUID();
-    this.state.set({ chatPending: [...this.state.get().chatPending, { id, text: trimmed, failed: false }] });
-    await this.deliverChat(id, trimmed);
-  }
-
-  private async deliverChat(id: string, text: string): Promise<void> {
-    try {
-      const { message } = await this.sig!.request('chat.send', { messageId: id, text });
-      this.addChat(message);
-    } catch {
-      this.state.set({ chatPending: this.state.get().chatPending.map((p) => (p.id === id ? { ...p, failed: true } : p)) });
-    }
+  sendChat(text: string): Promise<void> {
+    return this.chatOutbox.send(text);
   }
 
   /** Sends a chat message that failed again, with the same id (the server dedupes). */
-  async retryChat(id: string): Promise<void> {
-    const p = this.state.get().chatPending.find((x) => x.id === id);
-    if (!p || !this.sig) return;
-    this.state.set({ chatPending: this.state.get().chatPending.map((x) => (x.id === id ? { ...x, failed: false } : x)) });
-    await this.deliverChat(id, p.text);
+  retryChat(id: string): Promise<void> {
+    return this.chatOutbox.retry(id);
+  }
+
+  /** Tutor only: ends the lesson for both. */
+  async endLesson(): Promise<void> {
+    await this.sig?.request('lesson.end', {});
   }
 
   /** Switches the camera or microphone during the call: the new track replaces the old one on
@@ -365,7 +292,7 @@ export class RoomController {
     } else {
       await this.session.resumed().catch((err) => console.warn('media resume failed', err));
     }
-    for (const p of this.state.get().chatPending) if (p.failed) void this.deliverChat(p.id, p.text);
+    this.chatOutbox.retryFailed();
   }
 
   private onNotification(n: Notification): void {
@@ -398,7 +325,7 @@ export class RoomController {
         this.state.set({ speaker: n.role });
         break;
       case 'chat.message':
-        this.addChat(n.message);
+        this.chatOutbox.add(n.message);
         break;
       case 'app.data':
         for (const fn of this.appDataListeners) fn(n.from, n.topic, n.data);
@@ -459,7 +386,7 @@ export class RoomController {
 
   private newP2PSession(initiator: boolean, hold: boolean): P2PSession {
     const { local, join } = this.state.get();
-    const session: P2PSession = new P2PSession(this.sig!, local!, join!.ice_servers, initiator, this.remoteHandlers(), {
+    const session: P2PSession = new P2PSession(this.sig!, local!, join!.ice_servers, initiator, remoteTrackHandlers(this.state), {
       blockCandidates: this.testSwitches.blockP2P,
       screen: this.currentScreenTrack(),
       hold,
@@ -491,7 +418,7 @@ export class RoomController {
     this.draining = p2p;
     const staged: [MediaStreamTrack, TrackSource][] = [];
     let live = false;
-    const direct = this.remoteHandlers();
+    const direct = remoteTrackHandlers(this.state);
     const SfuSession = await loadSfuSession();
     const sfu = new SfuSession(this.sig, local, join.ice_servers, {
       onTrack: (track, source) => (live ? direct.onTrack(track, source) : staged.push([track, source])),
@@ -513,22 +440,14 @@ export class RoomController {
     await this.sig.request('sfu.ready', {}).catch(() => undefined);
   }
 
-  private async newSfuSession(): Promise<SfuSession> {
+  private async newSfuSession(preset?: ResponseData['sfu.capabilities']): Promise<SfuSession> {
     const SfuSession = await loadSfuSession();
     const { local, join } = this.state.get();
-    return new SfuSession(this.sig!, local!, join!.ice_servers, this.remoteHandlers(), this.currentScreenTrack());
+    return new SfuSession(this.sig!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset);
   }
 
   private currentScreenTrack(): MediaStreamTrack | null {
     return this.state.get().localScreen?.getVideoTracks()[0] ?? null;
-  }
-
-  private addChat(message: ChatMessage): void {
-    const { chat, chatPending } = this.state.get();
-    this.state.set({
-      chat: chat.some((m) => m.id === message.id) ? chat : [...chat, message],
-      chatPending: chatPending.filter((p) => p.id !== message.id),
-    });
   }
 
   private async startMedia(session: MediaSession): Promise<void> {
@@ -541,36 +460,6 @@ export class RoomController {
       console.error('media failed to start', err);
       if (this.session === session) this.state.set({ media: 'failed' });
     }
-  }
-
-  private remoteHandlers(): RemoteMediaHandlers {
-    return {
-      onTrack: (track, source) => {
-        performance.mark(`duet:track-${source}`);
-        if (source === 'screen') {
-          this.state.set({ remoteScreen: new MediaStream([track]) });
-          return;
-        }
-        const remote = this.state.get().remote ?? new MediaStream();
-        for (const t of remote.getTracks()) if (t.kind === track.kind) remote.removeTrack(t);
-        remote.addTrack(track);
-        // A new stream object makes the <video> element pick up the change.
-        this.state.set({ remote: new MediaStream(remote.getTracks()) });
-      },
-      onTrackEnded: (track, source) => {
-        if (source === 'screen' || this.state.get().remoteScreen?.getTracks().includes(track)) {
-          if (this.state.get().remoteScreen?.getTracks().includes(track)) this.state.set({ remoteScreen: null });
-          return;
-        }
-        const remote = this.state.get().remote;
-        if (!remote || !remote.getTracks().includes(track)) return;
-        this.state.set({ remote: new MediaStream(remote.getTracks().filter((t) => t !== track)) });
-      },
-      onConnectionState: (media) => {
-        performance.mark(`duet:media-${media}`);
-        this.state.set({ media });
-      },
-    };
   }
 
   private applyTrackState(): void {
@@ -600,25 +489,4 @@ export class RoomController {
   private fail(error: ScreenError): void {
     this.state.set({ phase: 'error', error });
   }
-}
-
-/** True when the browser will open the camera without asking (permission already granted). */
-async function cameraAlreadyAllowed(): Promise<boolean> {
-  try {
-    const [cam, mic] = await Promise.all([
-      navigator.permissions.query({ name: 'camera' as PermissionName }),
-      navigator.permissions.query({ name: 'microphone' as PermissionName }),
-    ]);
-    return cam.state === 'granted' && mic.state === 'granted';
-  } catch {
-    return false; // browsers without these permission names
-  }
-}
-
-let sfuModule: Promise<typeof import('./media/sfu-session.ts')> | undefined;
-
-/** mediasoup-client loads only when a lesson uses the SFU (its own chunk; see the bundle test). */
-function loadSfuSession(): Promise<typeof SfuSession> {
-  sfuModule ??= import('./media/sfu-session.ts');
-  return sfuModule.then((m) => m.SfuSession);
 }

@@ -52,8 +52,15 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     await student.getByTestId('join').waitFor();
     // The tutor's <video> is in the DOM; the student's appears with the room.
     await armFirstFrame(tutor);
-    const t0 = await now(student);
+    // The clock starts when the click reaches the page (not when Playwright starts its
+    // actionability checks before clicking, which is harness time, not the person's).
+    await student.evaluate(() => {
+      const w = window as unknown as { __joinClickAt?: number };
+      w.__joinClickAt = undefined;
+      document.addEventListener('click', () => (w.__joinClickAt ??= performance.timeOrigin + performance.now()), { capture: true, once: true });
+    });
     await student.getByTestId('join').click();
+    const t0 = (await student.evaluate(() => (window as unknown as { __joinClickAt?: number }).__joinClickAt)) ?? (await now(student));
     await student.getByTestId('room').waitFor({ timeout: 20_000 });
     await armFirstFrame(student);
     const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student)]);

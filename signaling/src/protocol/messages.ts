@@ -158,6 +158,11 @@ export interface HelloData {
   chat: ChatMessage[];
   /** The current active speaker, if any. */
   speaker: Role | null;
+  /**
+   * In SFU mode: what `sfu.capabilities` would answer, so the client sets up its transports
+   * without that extra round trip. Absent in the other modes.
+   */
+  sfu?: ResponseData['sfu.capabilities'];
 }
 
 /** The `data` of a successful response, per request type. */

@@ -61,7 +61,7 @@ export class RoomRegistry {
     // The chat history is read once, alongside the lesson facts; the room keeps it current
     // (every message goes through it), so later hellos and resumes need no API call.
     const history = this.api.chatHistory(sessionId).catch((err: Error) => {
-      this.deps.log?.('warn', 'chat history unavailable', { sessionId, error: err.message });
+      this.deps.log?.warn({ session_id: sessionId, error: err.message }, 'chat history unavailable');
       return undefined;
     });
     try {

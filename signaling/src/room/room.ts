@@ -1,81 +1,37 @@
-// One lesson's live room: two seats (tutor, student), the media mode, P2P relay and fallback,
-// SFU calls, presence with a reconnect grace, the lesson clock, chat and app data.
-// It talks to connections through the small RoomConnection interface and to media through
-// @duet/sfu's MediaRoom, so neither WebSocket details nor mediasoup objects appear here.
+// One lesson's live room: two seats (tutor, student) with a reconnect grace, the media mode
+// (P2P relay, fallback to the SFU, make before break), the lesson clock and its end, and app data.
+// Seats live in seat.ts, the mode rules in media-mode.ts, the SFU side in room-media.ts, chat in
+// room-chat.ts. It talks to
+// connections through the small RoomConnection interface, so no WebSocket details appear here.
 import { randomBytes } from 'node:crypto';
 import { newEvent, type DuetEvent, type EventType } from '@duet/api/events';
 import type { JoinClaims } from '@duet/api/tokens';
-import { MediaError, MediaRoom, type WorkerPool } from '@duet/sfu';
+import type { MediaRoom, WorkerPool } from '@duet/sfu';
 import {
   MAX_APP_DATA_BYTES,
   type ChatMessage,
   type EndReason,
   type HelloData,
   type LessonInfo,
-  type MediaKindName,
-  type MediaSourceName,
   type ModeReason,
   type Notification,
   type P2PSignal,
-  type PeerInfo,
-  type ResponseData,
   type Role,
   type RoomMode,
 } from '../protocol/index.ts';
 import type { ApiClient, LessonFacts } from '../api-client.ts';
 import { LessonClock } from './lesson-clock.ts';
 import { LessonRecorder, type RecorderClient } from '../recording/index.ts';
+import type { Logger } from '../log.ts';
+import { other, peerInfo, RoomError, type RoomConnection, type Seat } from './seat.ts';
+import type { RoomTimings } from './timings.ts';
+import { RoomChat } from './room-chat.ts';
+import { RoomMedia } from './room-media.ts';
+import { MediaMode } from './media-mode.ts';
 
-export interface RoomConnection {
-  readonly id: string;
-  notify(message: Notification): void;
-  close(code: number, reason: string): void;
-}
-
-export class RoomError extends Error {
-  readonly code: 'wrong_mode' | 'no_peer' | 'media_error' | 'forbidden' | 'payload_too_large' | 'lesson_ended' | 'service_unavailable';
-  constructor(code: RoomError['code'], message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-interface Seat {
-  role: Role;
-  userId: string;
-  name: string;
-  avatarUrl: string | null;
-  audio: boolean;
-  video: boolean;
-  screen: boolean;
-  /** null while the participant is away within the grace period. */
-  conn: RoomConnection | null;
-  resumeToken: string;
-  grace: ReturnType<typeof setTimeout> | undefined;
-  p2pConnected: boolean;
-  speaking: boolean;
-  sfuReady: boolean;
-}
-
-export interface RoomTimings {
-  /** A dropped participant keeps its seat this long. */
-  graceMs: number;
-  /** P2P ICE must connect within this time after the mode starts (or after a restart). */
-  p2pConnectTimeoutMs: number;
-  /** Make before break: the P2P connection is closed at the latest this long after the switch. */
-  switchTimeoutMs: number;
-  warningMinutes: number[];
-  /** How often the lesson's end is re-read from the API (extensions). */
-  scheduleRefreshMs: number;
-}
-
-export const DEFAULT_TIMINGS: RoomTimings = {
-  graceMs: 30_000,
-  p2pConnectTimeoutMs: 10_000,
-  switchTimeoutMs: 15_000,
-  warningMinutes: [5, 1],
-  scheduleRefreshMs: 60_000,
-};
+export { RoomError, type RoomConnection } from './seat.ts';
+export { DEFAULT_TIMINGS, type RoomTimings } from './timings.ts';
+export { capabilitiesOf } from './room-media.ts';
 
 export interface RoomDeps {
   pool: WorkerPool;
@@ -86,39 +42,56 @@ export interface RoomDeps {
   onEmpty(room: Room): void;
   /** The lesson's chat when the room opened (undefined: the API could not say; asked again on join). */
   chatHistory?: ChatMessage[] | undefined;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /** The node's logger; the room logs through a child bound to its session_id. */
+  log?: Logger | undefined;
   /** Set when a recorder runs next to this node (RECORDER_URL). */
   recorder?: RecorderClient | undefined;
 }
-
-const other = (role: Role): Role => (role === 'tutor' ? 'student' : 'tutor');
 
 export class Room {
   readonly lesson: LessonFacts;
   private readonly seats = new Map<Role, Seat>();
   private readonly deps: RoomDeps;
-  private media: Promise<MediaRoom> | undefined;
-  private mode: RoomMode;
-  private modeReason: ModeReason;
-  /** P2P failed once in this lesson: it stays on the SFU from now on. */
-  private fellBack = false;
-  /** Switching p2p -> sfu: the P2P connection stays up until both sides have SFU media. */
-  private p2pClosing = false;
-  private p2pTimer: ReturnType<typeof setTimeout> | undefined;
-  private switchTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The SFU side (router created on first use). */
+  readonly sfu: RoomMedia;
+  private readonly modes: MediaMode;
   private speaker: Role | null = null;
   private readonly clock: LessonClock;
   private ended: EndReason | null = null;
   private closed = false;
-  private chatLog: ChatMessage[] | undefined;
+  private readonly chatLog: RoomChat;
   private readonly recording: LessonRecorder | undefined;
+  private readonly log: Logger | undefined;
 
   constructor(lesson: LessonFacts, deps: RoomDeps) {
     this.lesson = lesson;
     this.deps = deps;
-    this.chatLog = deps.chatHistory ? [...deps.chatHistory] : undefined;
-    this.mode = this.sfuOnly ? 'sfu' : 'waiting';
-    this.modeReason = lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled';
+    this.log = deps.log?.child({ session_id: lesson.id });
+    this.chatLog = new RoomChat(lesson.id, deps.api, deps.chatHistory, this.log);
+    this.sfu = new RoomMedia(lesson.id, deps.pool, {
+      assertSfu: () => {
+        if (this.modes.mode !== 'sfu') throw new RoomError('wrong_mode', `the room is in ${this.modes.mode} mode, not sfu`);
+        if (this.ended) throw new RoomError('lesson_ended', 'this lesson has ended');
+      },
+      notify: (role, n) => this.seats.get(role)?.conn?.notify(n),
+      onSpeaker: (role) => this.setSpeaker(role),
+      onRouterLost: () => {
+        // Both sides set their SFU session up again on a live (or replacement) worker.
+        if (this.modes.mode === 'sfu' && !this.ended) {
+          this.modes.reason = 'media_restarted';
+          this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason: 'media_restarted' });
+        }
+      },
+      onCreated: (media: MediaRoom) => this.recording?.attach(media),
+    }, this.log);
+    this.modes = new MediaMode({
+      sfuOnly: this.sfuOnly,
+      reason: lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled',
+      seats: this.seats,
+      timings: deps.timings,
+      broadcast: (n) => this.broadcast(n),
+      log: this.log,
+    });
     this.clock = new LessonClock(lesson.endsAt, {
       warningMinutes: deps.timings.warningMinutes,
       refreshMs: deps.timings.scheduleRefreshMs,
@@ -163,7 +136,7 @@ export class Room {
         resumed = true;
         this.hook('participant.joined', { role, user_id: claims.userId, resumed: true });
       }
-      if (!sameClient) void this.media?.then((m) => m.removePeer(role)).catch(() => undefined);
+      if (!sameClient) this.sfu.removePeer(role);
     } else {
       this.hook('participant.joined', { role, user_id: claims.userId });
     }
@@ -185,10 +158,10 @@ export class Room {
     this.seats.set(role, seat);
     const peer = this.seats.get(other(role));
     const data: HelloData = {
-      you: this.info(seat),
-      peer: peer ? this.info(peer) : null,
+      you: peerInfo(seat),
+      peer: peer ? peerInfo(peer) : null,
       lesson: this.lessonInfo(),
-      mode: this.mode,
+      mode: this.modes.mode,
       resumeToken: seat.resumeToken,
       resumed,
       graceMs: this.deps.timings.graceMs,
@@ -199,16 +172,16 @@ export class Room {
       if (this.seats.get(role) !== seat) return;
       if (peer?.conn) {
         if (resumed || previous) peer.conn.notify({ t: 'peer.presence', role, presence: 'present' });
-        peer.conn.notify({ t: 'peer.joined', peer: this.info(seat), resumed: resumed || !!previous });
+        peer.conn.notify({ t: 'peer.joined', peer: peerInfo(seat), resumed: resumed || !!previous });
       }
-      if (this.mode === 'p2p' && previous) {
+      if (this.modes.mode === 'p2p' && previous) {
         // Same client with its RTCPeerConnection still alive: renegotiate (ICE restart, the
         // offerer starts it). A different client (reload, new tab): negotiate from scratch.
         if (sameClient) this.seats.get('tutor')?.conn?.notify({ t: 'p2p.restartIce' });
-        else this.startP2P('peer_resumed');
+        else this.modes.startP2P('peer_resumed');
         return;
       }
-      this.updateMode();
+      this.modes.update();
     };
     return { data, after };
   }
@@ -235,12 +208,12 @@ export class Room {
     clearTimeout(seat.grace);
     this.seats.delete(seat.role);
     const role = seat.role;
-    void this.media?.then((m) => m.removePeer(role)).catch(() => undefined);
+    this.sfu.removePeer(role);
     this.hook('participant.left', { role, user_id: seat.userId, reason });
     if (reason !== 'ended') this.seats.get(other(role))?.conn?.notify({ t: 'peer.left', role, reason: reason === 'left' ? 'left' : reason === 'grace_expired' ? 'grace_expired' : 'disconnected' });
     if (this.speaker === role) this.setSpeaker(null);
     if (this.seats.size === 0) return this.dispose();
-    this.updateMode();
+    this.modes.update();
   }
 
   setMediaState(role: Role, audio: boolean, video: boolean, screen: boolean | undefined): void {
@@ -262,7 +235,7 @@ export class Room {
   }
 
   relay(role: Role, signal: P2PSignal): void {
-    if (this.mode !== 'p2p' && !this.p2pClosing) throw new RoomError('wrong_mode', `the room is in ${this.mode} mode, not p2p`);
+    if (!this.modes.relaying) throw new RoomError('wrong_mode', `the room is in ${this.modes.mode} mode, not p2p`);
     const peer = this.seats.get(other(role));
     if (!peer?.conn) throw new RoomError('no_peer', 'the other participant is not connected');
     peer.conn.notify({ t: 'p2p.signal', signal });
@@ -270,61 +243,26 @@ export class Room {
 
   /** P2P health from one side; `failed` (after its ICE restart) moves the room to the SFU. */
   p2pStatus(role: Role, state: 'connected' | 'restarting' | 'failed'): RoomMode {
-    const seat = this.seats.get(role);
-    if (!seat || this.mode !== 'p2p') return this.mode;
-    if (state === 'connected') {
-      seat.p2pConnected = true;
-      if ([...this.seats.values()].every((s) => s.p2pConnected)) clearTimeout(this.p2pTimer);
-    } else if (state === 'restarting') {
-      seat.p2pConnected = false;
-      this.armP2PTimer(); // the restart gets its own deadline
-      // Only the offerer restarts ICE; tell it when the answerer saw the failure first.
-      if (role !== 'tutor') this.seats.get('tutor')?.conn?.notify({ t: 'p2p.restartIce' });
-    } else {
-      this.switchToSfu('p2p_failed');
-    }
-    return this.mode;
+    return this.modes.p2pStatus(role, state);
   }
 
   /** Make before break: this side receives the other's media through the SFU now. */
   sfuReady(role: Role): void {
-    const seat = this.seats.get(role);
-    if (!seat) return;
-    seat.sfuReady = true;
-    if (this.p2pClosing && [...this.seats.values()].every((s) => s.sfuReady || !s.conn)) this.finishSwitch();
+    this.modes.sfuReady(role);
   }
 
   /** Chat: stored through the API first (idempotent by id), then delivered to both. */
   async chat(role: Role, messageId: string, text: string): Promise<ChatMessage> {
     const seat = this.seats.get(role);
     if (!seat) throw new RoomError('no_peer', 'not seated');
-    let message: ChatMessage;
-    try {
-      message = await this.deps.api.postChat(this.lesson.id, { id: messageId, role, userId: seat.userId, name: seat.name, text, sentAt: new Date().toISOString() });
-    } catch (err) {
-      this.deps.log?.('warn', 'chat message not stored', { sessionId: this.lesson.id, error: (err as Error).message });
-      throw new RoomError('service_unavailable', 'the message could not be stored; send it again');
-    }
-    if (this.chatLog && !this.chatLog.some((m) => m.id === message.id)) {
-      this.chatLog.push(message);
-      if (this.chatLog.length > 200) this.chatLog.splice(0, this.chatLog.length - 200);
-    }
+    const message = await this.chatLog.store(seat, messageId, text);
     this.broadcast({ t: 'chat.message', message });
     return message;
   }
 
   /** Chat so far, oldest first, for a (re)joining participant (empty if the API cannot say). */
-  async chatHistory(): Promise<ChatMessage[]> {
-    if (!this.chatLog) {
-      try {
-        // Messages stored meanwhile are in the API's answer too (they are stored before relaying).
-        this.chatLog = await this.deps.api.chatHistory(this.lesson.id);
-      } catch (err) {
-        this.deps.log?.('warn', 'chat history unavailable', { sessionId: this.lesson.id, error: (err as Error).message });
-        return [];
-      }
-    }
-    return [...this.chatLog];
+  chatHistory(): Promise<ChatMessage[]> {
+    return this.chatLog.history();
   }
 
   appData(role: Role, topic: string, data: unknown): void {
@@ -341,55 +279,25 @@ export class Room {
     this.end('ended_by_tutor');
   }
 
-  // ---- SFU -----------------------------------------------------------------
-
-  async capabilities(role: Role): Promise<ResponseData['sfu.capabilities']> {
-    const media = await this.sfu();
-    const producers = media.producersFor(role).map((p) => ({ producerId: p.producerId, kind: p.kind, source: p.source, role: p.peerId as Role }));
-    return { routerRtpCapabilities: media.rtpCapabilities, producers };
-  }
-
-  async createTransport(role: Role, direction: 'send' | 'recv'): Promise<ResponseData['sfu.createTransport']> {
-    return this.mediaCall((m) => m.createTransport(role, direction));
-  }
-
-  async connectTransport(role: Role, transportId: string, dtlsParameters: Record<string, unknown>): Promise<void> {
-    await this.mediaCall((m) => m.connectTransport(role, transportId, dtlsParameters));
-  }
-
-  async restartIce(role: Role, transportId: string): Promise<ResponseData['sfu.restartIce']> {
-    return { iceParameters: await this.mediaCall((m) => m.restartIce(role, transportId)) };
-  }
-
-  async produce(role: Role, transportId: string, kind: MediaKindName, rtpParameters: Record<string, unknown>, source: MediaSourceName): Promise<string> {
-    return this.mediaCall((m) => m.produce(role, transportId, kind, rtpParameters, source));
-  }
-
-  async closeProducer(role: Role, producerId: string): Promise<void> {
-    await this.mediaCall(async (m) => m.closeProducer(role, producerId));
-  }
-
-  async consume(role: Role, producerId: string, rtpCapabilities: Record<string, unknown>): Promise<ResponseData['sfu.consume']> {
-    return this.mediaCall((m) => m.consume(role, producerId, rtpCapabilities));
-  }
-
-  async resumeConsumer(role: Role, consumerId: string): Promise<void> {
-    await this.mediaCall((m) => m.resumeConsumer(role, consumerId));
+  /** For the hello of an SFU room: the router is ready before the seat is taken. */
+  async mediaForHello(): Promise<MediaRoom | undefined> {
+    if (this.modes.mode !== 'sfu' || this.ended) return undefined;
+    return this.sfu.forHello();
   }
 
   /** Operator/test view: who is here and what the SFU holds. */
   async snapshot(): Promise<Record<string, unknown>> {
-    const media = this.media ? await this.media.catch(() => undefined) : undefined;
+    const media = await this.sfu.stats();
     return {
       sessionId: this.lesson.id,
-      mode: this.mode,
-      modeReason: this.modeReason,
-      fellBack: this.fellBack,
+      mode: this.modes.mode,
+      modeReason: this.modes.reason,
+      fellBack: this.modes.fellBack,
       endsAt: this.clock.endsAt,
       ended: this.ended,
       speaker: this.speaker,
-      participants: [...this.seats.values()].map((s) => this.info(s)),
-      media: media && !media.closed ? { ...media.stats(), workerPid: media.workerPid } : null,
+      participants: [...this.seats.values()].map((s) => peerInfo(s)),
+      media,
     };
   }
 
@@ -438,68 +346,10 @@ export class Room {
   private dispose(): void {
     this.recording?.detach();
     this.clock.stop();
-    clearTimeout(this.p2pTimer);
-    clearTimeout(this.switchTimer);
+    this.modes.stop();
     for (const seat of this.seats.values()) clearTimeout(seat.grace);
-    void this.media?.then((m) => m.close()).catch(() => undefined);
-    this.media = undefined;
+    this.sfu.close();
     this.deps.onEmpty(this);
-  }
-
-  private updateMode(): void {
-    if (this.sfuOnly || this.fellBack) return; // always 'sfu'
-    const both = this.seats.size === 2;
-    if (both && this.mode !== 'p2p') this.startP2P('both_present');
-    else if (!both && this.mode !== 'waiting') {
-      clearTimeout(this.p2pTimer);
-      this.mode = 'waiting';
-      this.modeReason = 'peer_left';
-      this.broadcast({ t: 'mode', mode: 'waiting', initiator: false, reason: 'peer_left' });
-    }
-  }
-
-  /** Fresh P2P negotiation: the tutor offers, the student answers. */
-  private startP2P(reason: ModeReason): void {
-    this.mode = 'p2p';
-    this.modeReason = reason;
-    for (const seat of this.seats.values()) {
-      seat.p2pConnected = false;
-      seat.conn?.notify({ t: 'mode', mode: 'p2p', initiator: seat.role === 'tutor', reason });
-    }
-    this.armP2PTimer();
-  }
-
-  private armP2PTimer(): void {
-    clearTimeout(this.p2pTimer);
-    this.p2pTimer = setTimeout(() => {
-      // Nobody can tell while someone is away; the resume restarts ICE and re-arms this.
-      if (this.mode === 'p2p' && this.seats.size === 2 && [...this.seats.values()].every((s) => s.conn) && ![...this.seats.values()].every((s) => s.p2pConnected)) {
-        this.switchToSfu('p2p_timeout');
-      }
-    }, this.deps.timings.p2pConnectTimeoutMs);
-    this.p2pTimer.unref?.();
-  }
-
-  /** P2P did not work out: the SFU for the rest of the lesson, make before break. */
-  private switchToSfu(reason: 'p2p_failed' | 'p2p_timeout'): void {
-    if (this.mode !== 'p2p') return;
-    this.deps.log?.('info', 'switching to the SFU', { sessionId: this.lesson.id, reason });
-    clearTimeout(this.p2pTimer);
-    this.fellBack = true;
-    this.mode = 'sfu';
-    this.modeReason = reason;
-    this.p2pClosing = true;
-    for (const seat of this.seats.values()) seat.sfuReady = false;
-    this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason });
-    this.switchTimer = setTimeout(() => this.finishSwitch(), this.deps.timings.switchTimeoutMs);
-    this.switchTimer.unref?.();
-  }
-
-  private finishSwitch(): void {
-    if (!this.p2pClosing) return;
-    clearTimeout(this.switchTimer);
-    this.p2pClosing = false;
-    this.broadcast({ t: 'p2p.close' });
   }
 
   private setSpeaker(role: Role | null): void {
@@ -510,63 +360,6 @@ export class Room {
 
   private broadcast(n: Notification): void {
     for (const seat of this.seats.values()) seat.conn?.notify(n);
-  }
-
-  private sfu(): Promise<MediaRoom> {
-    if (this.mode !== 'sfu') return Promise.reject(new RoomError('wrong_mode', `the room is in ${this.mode} mode, not sfu`));
-    if (this.ended) return Promise.reject(new RoomError('lesson_ended', 'this lesson has ended'));
-    if (!this.media) {
-      const created = MediaRoom.create(this.deps.pool, this.lesson.id).then((media) => {
-        media.on('producerAdded', (p) => {
-          this.seats.get(other(p.peerId as Role))?.conn?.notify({ t: 'sfu.newProducer', producerId: p.producerId, kind: p.kind, source: p.source, role: p.peerId as Role });
-        });
-        media.on('producerClosed', (p) => {
-          this.seats.get(other(p.peerId as Role))?.conn?.notify({ t: 'sfu.producerClosed', producerId: p.producerId });
-        });
-        media.on('activeSpeaker', ({ peerId }) => this.setSpeaker((peerId as Role | null) ?? null));
-        media.on('closed', ({ reason }) => {
-          if (reason !== 'worker_died' || this.media !== created) return;
-          // The worker died: the next SFU call builds a new router on a live (or replacement)
-          // worker; both sides set their SFU session up again.
-          this.deps.log?.('warn', 'media worker died, rebuilding the lesson router', { sessionId: this.lesson.id });
-          this.media = undefined;
-          if (this.mode === 'sfu' && !this.ended) {
-            this.modeReason = 'media_restarted';
-            this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason: 'media_restarted' });
-          }
-        });
-        this.recording?.attach(media);
-        return media;
-      });
-      this.media = created;
-      created.catch(() => {
-        if (this.media === created) this.media = undefined;
-      });
-    }
-    return this.media;
-  }
-
-  private async mediaCall<T>(fn: (m: MediaRoom) => Promise<T>): Promise<T> {
-    const media = await this.sfu();
-    try {
-      return await fn(media);
-    } catch (err) {
-      if (err instanceof MediaError) throw new RoomError('media_error', err.message);
-      throw err;
-    }
-  }
-
-  private info(seat: Seat): PeerInfo {
-    return {
-      role: seat.role,
-      userId: seat.userId,
-      name: seat.name,
-      avatarUrl: seat.avatarUrl,
-      audio: seat.audio,
-      video: seat.video,
-      screen: seat.screen,
-      presence: seat.conn ? 'present' : 'reconnecting',
-    };
   }
 
   private lessonInfo(): LessonInfo {

@@ -10,6 +10,7 @@ import type { ClientMessage, ErrorBody, ErrorCode, Notification, ServerMessage }
 import type { Room, RoomConnection } from '../room/room.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { validateClientMessage } from './validate.ts';
+import type { Logger } from '../log.ts';
 
 export class RequestError extends Error {
   readonly code: ErrorCode;
@@ -51,15 +52,21 @@ export class Connection implements RoomConnection {
   private rejectedByRate = 0;
   private readonly stats: ConnectionStats;
   private readonly handler: Handler;
-  private readonly log: (msg: string, extra?: Record<string, unknown>) => void;
+  /** conn_id, then (after hello) session_id, role and user_id as bindings. */
+  log: Logger;
 
-  constructor(ws: WebSocket, framing: Framing, handler: Handler, stats: ConnectionStats, log: Connection['log'], rate: RateCap = { perSecond: 40, burst: 80 }) {
+  constructor(ws: WebSocket, framing: Framing, handler: Handler, stats: ConnectionStats, log: Logger, rate: RateCap = { perSecond: 40, burst: 80 }) {
     this.limiter = new RateLimiter(rate.perSecond, rate.burst);
     this.ws = ws;
     this.framing = framing;
     this.handler = handler;
     this.stats = stats;
-    this.log = log;
+    this.log = log.child({ conn_id: this.id });
+  }
+
+  /** After a successful hello: every later line of this connection names the lesson and seat. */
+  seated(claims: JoinClaims): void {
+    this.log = this.log.child({ session_id: claims.sessionId, role: claims.role, user_id: claims.userId });
   }
 
   notify(message: Notification): void {
@@ -103,8 +110,11 @@ export class Connection implements RoomConnection {
       reply.after?.();
     } catch (err) {
       if (message.t === 'hello') this.authenticating = false;
-      if (err instanceof RequestError) return this.fail(message.id, err.code, err.message);
-      this.log('request failed', { type: message.t, error: (err as Error).message });
+      if (err instanceof RequestError) {
+        this.log.debug({ request_id: message.id, type: message.t, code: err.code }, 'request refused');
+        return this.fail(message.id, err.code, err.message);
+      }
+      this.log.error({ request_id: message.id, type: message.t, error: (err as Error).message }, 'request failed');
       this.fail(message.id, 'internal_error', 'the request failed on the server');
     }
   }

@@ -2,7 +2,7 @@
 import { JoinTokenError, verifyJoinToken } from '@duet/api/tokens';
 import type { ClientMessage } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
-import { RoomError, type Room } from '../room/room.ts';
+import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError } from '../api-client.ts';
 import { RequestError, type Connection, type Handler, type Reply } from './connection.ts';
 
@@ -26,7 +26,7 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       if (err instanceof LessonLookupError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }
-    const chat = await room.chatHistory();
+    const [chat, media] = await Promise.all([room.chatHistory(), room.mediaForHello()]);
     let joined;
     try {
       joined = room.join(claims, conn, resume, chat);
@@ -35,8 +35,13 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       throw err;
     }
     const { data, after } = joined;
+    // SFU rooms: the capabilities ride on the hello (taken right after seating, in the same tick,
+    // so a producer added later reaches this participant as sfu.newProducer).
+    if (media && !media.closed && data.mode === 'sfu') data.sfu = capabilitiesOf(media, claims.role);
     conn.claims = claims;
     conn.room = room;
+    conn.seated(claims);
+    conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };
   }
 
@@ -59,9 +64,9 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
         case 'p2p.status':
           return { data: { mode: room.p2pStatus(role, msg.state) } };
         case 'sfu.restartIce':
-          return { data: await room.restartIce(role, msg.transportId) };
+          return { data: await room.sfu.restartIce(role, msg.transportId) };
         case 'sfu.closeProducer':
-          await room.closeProducer(role, msg.producerId);
+          await room.sfu.closeProducer(role, msg.producerId);
           return { data: EMPTY };
         case 'sfu.ready':
           room.sfuReady(role);
@@ -78,18 +83,18 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
           room.relay(role, msg.signal);
           return { data: EMPTY };
         case 'sfu.capabilities':
-          return { data: await room.capabilities(role) };
+          return { data: await room.sfu.capabilities(role) };
         case 'sfu.createTransport':
-          return { data: await room.createTransport(role, msg.direction) };
+          return { data: await room.sfu.createTransport(role, msg.direction) };
         case 'sfu.connectTransport':
-          await room.connectTransport(role, msg.transportId, msg.dtlsParameters);
+          await room.sfu.connectTransport(role, msg.transportId, msg.dtlsParameters);
           return { data: EMPTY };
         case 'sfu.produce':
-          return { data: { producerId: await room.produce(role, msg.transportId, msg.kind, msg.rtpParameters, msg.source) } };
+          return { data: { producerId: await room.sfu.produce(role, msg.transportId, msg.kind, msg.rtpParameters, msg.source) } };
         case 'sfu.consume':
-          return { data: await room.consume(role, msg.producerId, msg.rtpCapabilities) };
+          return { data: await room.sfu.consume(role, msg.producerId, msg.rtpCapabilities) };
         case 'sfu.resumeConsumer':
-          await room.resumeConsumer(role, msg.consumerId);
+          await room.sfu.resumeConsumer(role, msg.consumerId);
           return { data: EMPTY };
       }
     } catch (err) {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
 import { createDemoLesson, type DemoLesson } from '@duet/deploy';
-import { createSignalingServer, loadSignalingConfig, type SignalingServer } from '../../src/index.ts';
+import { createSignalingServer, loadSignalingConfig, type Logger, type SignalingServer } from '../../src/index.ts';
 import { freePort } from '@duet/deploy/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,8 @@ export interface NodeStack {
   stop(): Promise<void>;
 }
 
-export async function startNodeStack(extra: Record<string, string> = {}): Promise<NodeStack> {
+/** `log`: where the node's pino logger writes (default: nowhere). */
+export async function startNodeStack(extra: Record<string, string> = {}, log?: Logger): Promise<NodeStack> {
   const [apiPort, sigPort] = [await freePort(), await freePort()];
   // The node reaches the API through a recording proxy (hooks seen, outages on demand).
   const proxy = await startApiProxy(() => `http://127.0.0.1:${apiPort}`);
@@ -45,7 +46,7 @@ export async function startNodeStack(extra: Record<string, string> = {}): Promis
     ...extra,
   };
   const fullEnv = { ...process.env, ...env };
-  const signaling = await createSignalingServer(loadSignalingConfig(fullEnv), () => undefined);
+  const signaling = await createSignalingServer(loadSignalingConfig(fullEnv), log ?? (() => undefined));
   const api = createApiServer(loadApiConfig(fullEnv));
   const { wsUrl, url: httpUrl } = await signaling.start();
   const { url: apiUrl } = await api.start();

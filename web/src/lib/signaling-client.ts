@@ -87,6 +87,7 @@ export class SignalingClient {
       ws.onerror = () => reject(new Error('could not reach the video service'));
       ws.onclose = () => reject(new Error('could not reach the video service'));
     });
+    performance.mark('duet:ws-open');
     ws.onmessage = (ev) => this.onFrame(ev.data as ArrayBuffer);
     ws.onclose = (ev) => this.onSocketClosed(ws, ev.code, ev.reason);
     const hello = await this.request('hello', { v: PROTOCOL_VERSION, token: this.token, ...(this.resumeToken ? { resume: this.resumeToken } : {}) });

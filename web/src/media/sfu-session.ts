@@ -3,7 +3,7 @@
 // the track is wired, so the first keyframe is not lost.
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { ProducerAnnouncement, TransportInfo } from '@duet/signaling/protocol';
+import type { ProducerAnnouncement, ResponseData, TransportInfo } from '@duet/signaling/protocol';
 import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
 import { summarize } from './stats.ts';
@@ -28,9 +28,12 @@ export class SfuSession implements MediaSession {
   private markRecvReady!: () => void;
   private readonly consuming = new Set<string>(); // producer ids with a consume in flight or done
   private closed = false;
+  /** The capabilities that came with the hello (saves the sfu.capabilities round trip). */
+  private preset: ResponseData['sfu.capabilities'] | undefined;
 
-  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null) {
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: ResponseData['sfu.capabilities']) {
     this.sig = sig;
+    this.preset = preset;
     this.screenTrack = screen;
     this.local = local;
     this.iceServers = iceServers;
@@ -43,7 +46,9 @@ export class SfuSession implements MediaSession {
   }
 
   async start(): Promise<void> {
-    const { routerRtpCapabilities, producers } = await this.sig.request('sfu.capabilities', {});
+    const preset = this.preset;
+    this.preset = undefined; // only good once (a later start would be for a rebuilt router)
+    const { routerRtpCapabilities, producers } = preset ?? (await this.sig.request('sfu.capabilities', {}));
     await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
     // Receiving and sending come up together: the other person waits for our producers as much
     // as we wait for theirs (this halves the time to the first frame on the far side).
@@ -117,8 +122,17 @@ export class SfuSession implements MediaSession {
   }
 
   private wireConnect(transport: types.Transport): void {
-    transport.on('connect', ({ dtlsParameters }, ok, fail) => {
-      this.sig.request('sfu.connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => ok(), fail);
+    // Not waiting for the server's answer: mediasoup-client holds the first produce/consume until
+    // ok(), and the server handles the connect (sent first, same socket) before either anyway.
+    // That is one round trip less per transport; a refused connect fails the transport.
+    transport.on('connect', ({ dtlsParameters }, ok) => {
+      this.sig
+        .request('sfu.connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> })
+        .catch((err) => {
+          console.warn('transport connect refused', err);
+          if (!this.closed) this.handlers.onConnectionState?.('failed');
+        });
+      ok();
     });
     transport.on('connectionstatechange', (state) => {
       if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);

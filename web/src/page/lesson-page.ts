@@ -35,6 +35,8 @@ export class LessonPage {
   private earlyTimer: ReturnType<typeof setTimeout> | undefined;
   private startedAt: Date | null = null;
   private peerSeenAt: number | null = null;
+  /** The room's API join started at pre-join (see prefetchJoin). */
+  private prefetched: Promise<void> | null = null;
 
   constructor(opts: { sessionId: string | null; token: string | null; config: PageConfig; room: RoomController; parent?: Window | null }) {
     this.sessionId = opts.sessionId;
@@ -72,6 +74,7 @@ export class LessonPage {
         return;
       case 'prejoin':
         this.state.set({ view: 'prejoin' });
+        this.prefetchJoin();
         return this.startDeviceCheck();
       case 'post':
       case 'no_show':
@@ -91,11 +94,17 @@ export class LessonPage {
 
   /** Join with the checked devices; `withCamera: false` joins audio-only. */
   async join(withCamera = true): Promise<void> {
+    performance.mark('duet:join-click');
     const local = this.devices?.handOver() ?? new MediaStream();
     if (!withCamera) for (const t of local.getVideoTracks()) (t.stop(), local.removeTrack(t));
     this.devices = null;
+    const prefetched = this.prefetched;
+    this.prefetched = null;
     this.state.set({ view: 'room', error: null });
-    await this.room.load();
+    // The join grant fetched while the person checked their devices saves an API round trip on
+    // the click; a failed or stale one is fetched again now.
+    if (prefetched) await prefetched;
+    if (!prefetched || this.room.state.get().phase !== 'prejoin' || !this.room.joinGrantFresh()) await this.room.load();
     if (this.room.state.get().phase === 'error') {
       for (const t of local.getTracks()) t.stop();
       return;
@@ -117,6 +126,13 @@ export class LessonPage {
   }
 
   // ---- internals -------------------------------------------------------------
+
+  /** The API join (media node, ICE servers) runs during the device check, off the Join click's path. */
+  private prefetchJoin(): void {
+    if (this.prefetched) return;
+    const p = this.room.load().catch(() => undefined);
+    this.prefetched = p;
+  }
 
   private async attended(): Promise<boolean> {
     try {

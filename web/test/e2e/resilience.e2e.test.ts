@@ -202,12 +202,8 @@ describe('screen share', () => {
       await waitFor(`${mode} media`, async () => (await mediaKind(student)) === mode && (await pageStats(student))!.videoFramesDecoded > 0);
       // The fake microphone beeps, so somebody is the active speaker (SFU: AudioLevelObserver;
       // P2P: audio levels from stats), and both sides hear who.
-      // SFU: only asserted P2P for now. In an SFU room that follows another SFU lesson on the same
-      // node, no active speaker is reported (an open bug in the AudioLevelObserver path, issue 5).
-      if (!recording) {
-        const speaker = await waitFor('active speaker', async () => (await state(student)).speaker, 20_000);
-        expect(['tutor', 'student']).toContain(speaker);
-      }
+      const speaker = await waitFor('active speaker', async () => (await state(student)).speaker, 20_000);
+      expect(['tutor', 'student']).toContain(speaker);
       // A 320x200 canvas stands in for the screen (distinct from the 640x480 camera).
       await tutor.evaluate(() => {
         const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 200 });

@@ -1,0 +1,126 @@
+// A room's media mode and the rules that move it: waiting alone, P2P when both are present
+// (the tutor offers), and the one-way switch to the SFU when P2P does not connect in time or
+// fails after its ICE restart — make before break: P2P stays up until both receive SFU media.
+import type { ModeReason, Notification, Role, RoomMode } from '../protocol/index.ts';
+import type { Logger } from '../log.ts';
+import type { Seat } from './seat.ts';
+import type { RoomTimings } from './timings.ts';
+
+export class MediaMode {
+  mode: RoomMode;
+  reason: ModeReason;
+  /** P2P failed once in this lesson: it stays on the SFU from now on. */
+  fellBack = false;
+  /** Switching p2p -> sfu: the P2P connection stays up until both sides have SFU media. */
+  p2pClosing = false;
+  private readonly sfuOnly: boolean;
+  private readonly seats: Map<Role, Seat>;
+  private readonly timings: RoomTimings;
+  private readonly broadcast: (n: Notification) => void;
+  private readonly log: Logger | undefined;
+  private p2pTimer: ReturnType<typeof setTimeout> | undefined;
+  private switchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(opts: { sfuOnly: boolean; reason: ModeReason; seats: Map<Role, Seat>; timings: RoomTimings; broadcast: (n: Notification) => void; log: Logger | undefined }) {
+    this.sfuOnly = opts.sfuOnly;
+    this.mode = opts.sfuOnly ? 'sfu' : 'waiting';
+    this.reason = opts.reason;
+    this.seats = opts.seats;
+    this.timings = opts.timings;
+    this.broadcast = opts.broadcast;
+    this.log = opts.log;
+  }
+
+  /** P2P signals are relayed in P2P mode and while a switch to the SFU is still closing P2P. */
+  get relaying(): boolean {
+    return this.mode === 'p2p' || this.p2pClosing;
+  }
+
+  /** P2P health from one side; `failed` (after its ICE restart) moves the room to the SFU. */
+  p2pStatus(role: Role, state: 'connected' | 'restarting' | 'failed'): RoomMode {
+    const seat = this.seats.get(role);
+    if (!seat || this.mode !== 'p2p') return this.mode;
+    if (state === 'connected') {
+      seat.p2pConnected = true;
+      if ([...this.seats.values()].every((s) => s.p2pConnected)) clearTimeout(this.p2pTimer);
+    } else if (state === 'restarting') {
+      seat.p2pConnected = false;
+      this.armP2PTimer(); // the restart gets its own deadline
+      // Only the offerer restarts ICE; tell it when the answerer saw the failure first.
+      if (role !== 'tutor') this.seats.get('tutor')?.conn?.notify({ t: 'p2p.restartIce' });
+    } else {
+      this.switchToSfu('p2p_failed');
+    }
+    return this.mode;
+  }
+
+  /** Make before break: this side receives the other's media through the SFU now. */
+  sfuReady(role: Role): void {
+    const seat = this.seats.get(role);
+    if (!seat) return;
+    seat.sfuReady = true;
+    if (this.p2pClosing && [...this.seats.values()].every((s) => s.sfuReady || !s.conn)) this.finishSwitch();
+  }
+
+  /** After someone came or went: P2P when both are here, waiting when alone (SFU rooms stay). */
+  update(): void {
+    if (this.sfuOnly || this.fellBack) return; // always 'sfu'
+    const both = this.seats.size === 2;
+    if (both && this.mode !== 'p2p') this.startP2P('both_present');
+    else if (!both && this.mode !== 'waiting') {
+      clearTimeout(this.p2pTimer);
+      this.mode = 'waiting';
+      this.reason = 'peer_left';
+      this.broadcast({ t: 'mode', mode: 'waiting', initiator: false, reason: 'peer_left' });
+    }
+  }
+
+  /** Fresh P2P negotiation: the tutor offers, the student answers. */
+  startP2P(reason: ModeReason): void {
+    this.mode = 'p2p';
+    this.reason = reason;
+    for (const seat of this.seats.values()) {
+      seat.p2pConnected = false;
+      seat.conn?.notify({ t: 'mode', mode: 'p2p', initiator: seat.role === 'tutor', reason });
+    }
+    this.armP2PTimer();
+  }
+
+  stop(): void {
+    clearTimeout(this.p2pTimer);
+    clearTimeout(this.switchTimer);
+  }
+
+  private armP2PTimer(): void {
+    clearTimeout(this.p2pTimer);
+    this.p2pTimer = setTimeout(() => {
+      // Nobody can tell while someone is away; the resume restarts ICE and re-arms this.
+      if (this.mode === 'p2p' && this.seats.size === 2 && [...this.seats.values()].every((s) => s.conn) && ![...this.seats.values()].every((s) => s.p2pConnected)) {
+        this.switchToSfu('p2p_timeout');
+      }
+    }, this.timings.p2pConnectTimeoutMs);
+    this.p2pTimer.unref?.();
+  }
+
+  /** P2P did not work out: the SFU for the rest of the lesson, make before break. */
+  private switchToSfu(reason: 'p2p_failed' | 'p2p_timeout'): void {
+    if (this.mode !== 'p2p') return;
+    this.log?.info({ reason }, 'switching to the SFU');
+    clearTimeout(this.p2pTimer);
+    this.fellBack = true;
+    this.mode = 'sfu';
+    this.reason = reason;
+    this.p2pClosing = true;
+    for (const seat of this.seats.values()) seat.sfuReady = false;
+    this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason });
+    this.switchTimer = setTimeout(() => this.finishSwitch(), this.timings.switchTimeoutMs);
+    this.switchTimer.unref?.();
+  }
+
+  private finishSwitch(): void {
+    if (!this.p2pClosing) return;
+    clearTimeout(this.switchTimer);
+    this.p2pClosing = false;
+    this.broadcast({ t: 'p2p.close' });
+  }
+}

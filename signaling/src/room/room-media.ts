@@ -1,0 +1,133 @@
+// A room's SFU side: the lesson's MediaRoom (router) created on first use, its events turned into
+// notifications, the participants' SFU calls, and the rebuild after a worker died. Plain ids and
+// JSON only cross this boundary (mediasoup objects stay in @duet/sfu).
+import { MediaError, MediaRoom, type WorkerPool } from '@duet/sfu';
+import type { MediaKindName, MediaSourceName, Notification, ResponseData, Role } from '../protocol/index.ts';
+import type { Logger } from '../log.ts';
+import { other, RoomError } from './seat.ts';
+
+export interface RoomMediaHost {
+  /** Throws a RoomError when SFU calls are not allowed now (wrong mode, lesson ended). */
+  assertSfu(): void;
+  notify(role: Role, n: Notification): void;
+  onSpeaker(role: Role | null): void;
+  /** The router's worker died: the next SFU call builds a new router; the room tells both. */
+  onRouterLost(): void;
+  /** A router was created (the recorder attaches to it). */
+  onCreated(media: MediaRoom): void;
+}
+
+/** What a participant needs to set up SFU media: the router's codecs and the others' producers. */
+export function capabilitiesOf(media: MediaRoom, role: Role): ResponseData['sfu.capabilities'] {
+  const producers = media.producersFor(role).map((p) => ({ producerId: p.producerId, kind: p.kind, source: p.source, role: p.peerId as Role }));
+  return { routerRtpCapabilities: media.rtpCapabilities, producers };
+}
+
+export class RoomMedia {
+  private readonly lessonId: string;
+  private readonly pool: WorkerPool;
+  private readonly host: RoomMediaHost;
+  private readonly log: Logger | undefined;
+  private media: Promise<MediaRoom> | undefined;
+
+  constructor(lessonId: string, pool: WorkerPool, host: RoomMediaHost, log: Logger | undefined) {
+    this.lessonId = lessonId;
+    this.pool = pool;
+    this.host = host;
+    this.log = log;
+  }
+
+  /** The lesson's router, created on first use (SFU mode only). */
+  get(): Promise<MediaRoom> {
+    try {
+      this.host.assertSfu();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.media) {
+      const created = MediaRoom.create(this.pool, this.lessonId).then((media) => {
+        media.on('producerAdded', (p) => {
+          this.host.notify(other(p.peerId as Role), { t: 'sfu.newProducer', producerId: p.producerId, kind: p.kind, source: p.source, role: p.peerId as Role });
+        });
+        media.on('producerClosed', (p) => this.host.notify(other(p.peerId as Role), { t: 'sfu.producerClosed', producerId: p.producerId }));
+        media.on('activeSpeaker', ({ peerId }) => this.host.onSpeaker((peerId as Role | null) ?? null));
+        media.on('closed', ({ reason }) => {
+          if (reason !== 'worker_died' || this.media !== created) return;
+          this.log?.warn('media worker died, rebuilding the lesson router');
+          this.media = undefined;
+          this.host.onRouterLost();
+        });
+        this.host.onCreated(media);
+        return media;
+      });
+      this.media = created;
+      created.catch(() => {
+        if (this.media === created) this.media = undefined;
+      });
+    }
+    return this.media;
+  }
+
+  /** For the hello of an SFU room: the router (created now if needed), or undefined. */
+  forHello(): Promise<MediaRoom | undefined> {
+    return this.get().catch(() => undefined);
+  }
+
+  async capabilities(role: Role): Promise<ResponseData['sfu.capabilities']> {
+    return capabilitiesOf(await this.get(), role);
+  }
+
+  createTransport(role: Role, direction: 'send' | 'recv'): Promise<ResponseData['sfu.createTransport']> {
+    return this.call((m) => m.createTransport(role, direction));
+  }
+
+  async connectTransport(role: Role, transportId: string, dtlsParameters: Record<string, unknown>): Promise<void> {
+    await this.call((m) => m.connectTransport(role, transportId, dtlsParameters));
+  }
+
+  async restartIce(role: Role, transportId: string): Promise<ResponseData['sfu.restartIce']> {
+    return { iceParameters: await this.call((m) => m.restartIce(role, transportId)) };
+  }
+
+  produce(role: Role, transportId: string, kind: MediaKindName, rtpParameters: Record<string, unknown>, source: MediaSourceName): Promise<string> {
+    return this.call((m) => m.produce(role, transportId, kind, rtpParameters, source));
+  }
+
+  async closeProducer(role: Role, producerId: string): Promise<void> {
+    await this.call(async (m) => m.closeProducer(role, producerId));
+  }
+
+  consume(role: Role, producerId: string, rtpCapabilities: Record<string, unknown>): Promise<ResponseData['sfu.consume']> {
+    return this.call((m) => m.consume(role, producerId, rtpCapabilities));
+  }
+
+  async resumeConsumer(role: Role, consumerId: string): Promise<void> {
+    await this.call((m) => m.resumeConsumer(role, consumerId));
+  }
+
+  /** Drops a participant's transports (and so its producers and consumers). */
+  removePeer(role: Role): void {
+    void this.media?.then((m) => m.removePeer(role)).catch(() => undefined);
+  }
+
+  /** Operator/test view of the router, or null when there is none. */
+  async stats(): Promise<Record<string, unknown> | null> {
+    const media = this.media ? await this.media.catch(() => undefined) : undefined;
+    return media && !media.closed ? { ...media.stats(), workerPid: media.workerPid } : null;
+  }
+
+  close(): void {
+    void this.media?.then((m) => m.close()).catch(() => undefined);
+    this.media = undefined;
+  }
+
+  private async call<T>(fn: (m: MediaRoom) => Promise<T>): Promise<T> {
+    const media = await this.get();
+    try {
+      return await fn(media);
+    } catch (err) {
+      if (err instanceof MediaError) throw new RoomError('media_error', err.message);
+      throw err;
+    }
+  }
+}
