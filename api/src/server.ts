@@ -2,6 +2,7 @@
 // delivery loop. `close()` undoes `start()` in reverse order and is safe to call twice.
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
 import type { ApiConfig } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createObjectStore, type ObjectStore } from './storage/index.ts';
@@ -70,6 +71,8 @@ export function scrubUrl(url: string): string {
 }
 
 export function createApiServer(config: ApiConfig, options: ApiServerOptions = {}): ApiServer {
+  // stdout is written asynchronously (a request never waits on the log pipe); pino flushes it on exit.
+  const stdoutLog = !options.logStream && config.logLevel !== 'silent' ? pino.destination({ dest: 1, sync: false }) : null;
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -83,7 +86,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
           remotePort: req.socket?.remotePort,
         }),
       },
-      ...(options.logStream ? { stream: options.logStream } : {}),
+      ...(options.logStream ? { stream: options.logStream } : stdoutLog ? { stream: stdoutLog } : {}),
     },
     bodyLimit: 256 * 1024,
     // Reject rather than silently coerce or drop: "true" is not a boolean, unknown fields are errors.
@@ -147,6 +150,11 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       const d = db;
       db = null;
       await d?.close();
+      try {
+        stdoutLog?.flush();
+      } catch {
+        // nothing buffered, or stdout already gone
+      }
     })();
     return closing;
   }

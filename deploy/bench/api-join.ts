@@ -94,6 +94,10 @@ async function main(): Promise<void> {
       // The limiter stays on (it is per client address and lesson); k6 comes from one address.
       RATE_LIMIT_MAX: '1000000',
     };
+    // The API's CPU time per marketplace iteration (in-process runs only): less noisy than req/s
+    // on a shared machine.
+    let cpuBefore = process.cpuUsage();
+    let cpuMs: number | null = null;
     let apiSummary: Summary;
     if (WORKERS > 1) {
       const port = await freePort();
@@ -114,12 +118,15 @@ async function main(): Promise<void> {
       const api = createApiServer(loadApiConfig(apiEnv));
       const { url } = await api.start();
       try {
+        cpuBefore = process.cpuUsage();
         apiSummary = await k6(k6bin, join(ROOT, 'deploy/k6/marketplace-join.js'), { BASE_URL: url, API_KEY: apiKey }, join(work, 'api.json'));
+        const cpu = process.cpuUsage(cpuBefore);
+        cpuMs = (cpu.user + cpu.system) / 1000;
       } finally {
         await api.close();
       }
     }
-
+    const iterations = apiSummary.metrics.iterations!.values.count!;
     const dur = seconds(DURATION);
     const joins = apiSummary.metrics.joins!.values.count!;
     const jd = apiSummary.metrics.join_duration!.values;
@@ -141,6 +148,8 @@ async function main(): Promise<void> {
         bare_fastify_req_per_s: Math.round(bareRps),
         bare_fastify_p50_ms: Number(bd.med!.toFixed(2)),
         bare_fastify_p99_ms: Number(bd['p(99)']!.toFixed(2)),
+        // one iteration = create lesson + mint 2 tokens + 2 joins (5 requests)
+        api_cpu_ms_per_iteration: cpuMs === null ? null : Number((cpuMs / iterations).toFixed(3)),
         vus: Number(VUS),
         api_workers: WORKERS,
         duration_s: dur,
