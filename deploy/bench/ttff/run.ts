@@ -12,10 +12,12 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
+import { AUDIO_CONSTRAINTS, VIDEO_CONSTRAINTS } from '../../../web/src/lib/devices.ts';
 import { assertLoopbackOnly, startStack, type Stack } from '../../../web/test/e2e/stack.ts';
 import { launchBrowser, openParticipant } from '../../../web/test/e2e/browser.ts';
 
 const ROUNDS = Math.max(1, Math.min(15, Number(process.argv[2] ?? 5)));
+const RAW_MEDIA = process.env.TTFF_RAW_VGA ? { audio: true, video: { width: 640, height: 480 } } : { audio: AUDIO_CONSTRAINTS, video: VIDEO_CONSTRAINTS };
 const RESULTS = resolve(import.meta.dirname, '../results/ttff.json');
 
 /** Resolves (in the page) with the wall-clock time of the first frame the remote video presents. */
@@ -84,7 +86,7 @@ async function rawRound(browser: Browser, origin: string): Promise<number> {
   const page = await context.newPage();
   try {
     await page.goto(`${origin}/healthz`); // any page on a secure (loopback) origin
-    return await page.evaluate(async () => {
+    return await page.evaluate(async ({ audio, video: videoConstraints }) => {
       const video = () => {
         const v = document.createElement('video');
         v.muted = true;
@@ -94,7 +96,8 @@ async function rawRound(browser: Browser, origin: string): Promise<number> {
         return v as HTMLVideoElement & { requestVideoFrameCallback(cb: () => void): number };
       };
       const firstFrame = (v: ReturnType<typeof video>) => new Promise<number>((r) => v.requestVideoFrameCallback(() => r(performance.now())));
-      const media = { audio: true, video: { width: 640, height: 480 } };
+      // The same capture constraints as the Duet room (pre-join opens the camera with these).
+      const media = { audio, video: videoConstraints };
       // "Tutor" is already in: its camera is open before the clock starts, as in Duet.
       const aStream = await navigator.mediaDevices.getUserMedia(media);
       const t0 = performance.now();
@@ -121,7 +124,7 @@ async function rawRound(browser: Browser, origin: string): Promise<number> {
       b.close();
       for (const t of [...aStream.getTracks(), ...bStream.getTracks()]) t.stop();
       return Math.max(fa, fb) - t0;
-    });
+    }, RAW_MEDIA);
   } finally {
     await context.close();
   }
@@ -169,7 +172,7 @@ async function main(): Promise<void> {
     metrics,
     ratios,
     samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), sfu_ms: sfu.map(Math.round) },
-    baseline: 'a raw RTCPeerConnection pair in one page of the same Chromium (no signaling server); time from the second join to the first remote frame on screen at both ends',
+    baseline: 'a raw RTCPeerConnection pair in one page of the same Chromium (no signaling server), capturing with the same constraints as the Duet room (1280x720 ideal; TTFF_RAW_VGA=1 for 640x480); time from the second join to the first remote frame on screen at both ends',
   };
   mkdirSync(resolve(RESULTS, '..'), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
