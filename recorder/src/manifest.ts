@@ -13,7 +13,8 @@ export type Source = 'camera' | 'microphone' | 'screen';
 export interface SegmentEntry {
   /** File name inside the run directory. */
   file: string;
-  /** Start and end in seconds from the run's first packet. */
+  /** Start and end in seconds from the run's start (`RunEntry.startMs`); the first segment starts at 0
+   *  and holds the track's own offset in its timestamps (a track may start after the run). */
   startS: number;
   endS: number;
   size: number;
@@ -25,9 +26,11 @@ export interface SegmentEntry {
 
 export interface RunEntry {
   index: number;
-  /** Run directory, relative to the recording directory. */
+  /** This track's segment directory for the run, relative to the recording directory. */
   dir: string;
-  /** Wall-clock ms of the run's first packet (FFmpeg's input start time), once media flowed. */
+  /** The run's FFmpeg directory (SDP, log), shared by every track of the run; absent in older manifests (= dir). */
+  ffmpegDir?: string;
+  /** Wall-clock ms the run's timestamps count from (FFmpeg's input start time), once media flowed. */
   startMs?: number;
   pid?: number;
   endedAt?: number;
@@ -71,7 +74,6 @@ export interface Manifest {
   tracks: TrackEntry[];
   finalize?: FinalizeState;
   failureReason?: string;
-  /** Hooks already acknowledged by the API (so a restart never loses or repeats one). */
   /** Hooks not yet acknowledged by the API, delivered in order (kept across restarts). */
   pendingHooks?: DuetEvent[];
 }

@@ -15,7 +15,7 @@ import { MANIFEST_FILE, storagePrefix, writeManifest, type Manifest, type Role, 
 import { allocatePortPair, releasePortPair } from './ports.ts';
 import type { RtpCodec } from './sdp.ts';
 import type { ObjectStore } from './store.ts';
-import { readStartMs, TrackProcess } from './track-process.ts';
+import { LessonProcess, parseSegmentRow, readStartMs, runDirs } from './lesson-process.ts';
 
 export interface TrackSpec {
   trackId: string;
@@ -44,29 +44,36 @@ export interface RecordingDeps {
   uploadRetryMs?: number;
 }
 
-interface LiveTrack {
-  proc: TrackProcess;
-  port: number;
-}
-
 export class Recording {
   readonly manifest: Manifest;
   readonly dir: string;
   private readonly deps: RecordingDeps;
-  private readonly live = new Map<string, LiveTrack>();
+  /** Tracks being recorded now, with their RTP port (stable across FFmpeg runs). */
+  private readonly live = new Map<string, number>();
+  private readonly proc: LessonProcess;
   private saving: Promise<void> = Promise.resolve();
   private uploads: Promise<void> = Promise.resolve();
   private hooksRunning = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private finalizing: Promise<void> | undefined;
   private stopped = false;
-  /** FFmpeg runs being closed; finalize waits for them. */
-  private readonly stopping = new Set<Promise<void>>();
+  /** Track-set changes in flight; stop and finalize wait for them. */
+  private changes: Promise<void> = Promise.resolve();
 
   private constructor(manifest: Manifest, dir: string, deps: RecordingDeps) {
     this.manifest = manifest;
     this.dir = dir;
     this.deps = deps;
+    const firstRun = Math.max(-1, ...manifest.tracks.flatMap((t) => t.runs.map((r) => r.index))) + 1;
+    this.proc = new LessonProcess({
+      dir,
+      address: deps.config.rtpAddress,
+      segmentSeconds: manifest.segmentSeconds,
+      ffmpegPath: deps.config.ffmpegPath,
+      firstRun,
+      log: (level, msg, extra) => deps.log(level, msg, { recordingId: manifest.recordingId, lessonId: manifest.lessonId, ...extra }),
+    });
+    this.wireProcess();
   }
 
   static async create(lessonId: string, deps: RecordingDeps): Promise<Recording> {
@@ -98,13 +105,14 @@ export class Recording {
       for (const run of t.runs) {
         const text = await readFile(join(dir, run.dir, 'segments.csv'), 'utf8').catch(() => '');
         for (const row of text.split('\n')) {
-          const [file, start, end] = row.trim().split(',');
-          if (!file || start === undefined || end === undefined || run.segments.some((s) => s.file === file)) continue;
+          const seg = parseSegmentRow(row);
+          if (!seg || run.segments.some((s) => s.file === seg.file)) continue;
+          const { file, startS, endS } = seg;
           const size = await stat(join(dir, run.dir, file)).then((s) => s.size, () => -1);
           if (size < 0) continue;
-          run.segments.push({ file, startS: Number(start), endS: Number(end), size, key: `${storagePrefix(manifest.lessonId, manifest.recordingId)}/${run.dir}/${file}`, uploaded: false });
+          run.segments.push({ file, startS, endS, size, key: `${storagePrefix(manifest.lessonId, manifest.recordingId)}/${run.dir}/${file}`, uploaded: false });
         }
-        if (run.startMs === undefined && run.segments.length > 0) run.startMs = await readStartMs(join(dir, run.dir));
+        if (run.startMs === undefined && run.segments.length > 0) run.startMs = await readStartMs(join(dir, run.ffmpegDir ?? run.dir));
       }
     }
     if (manifest.state === 'recording') {
@@ -146,9 +154,10 @@ export class Recording {
 
   status(): { recordingId: string; lessonId: string; state: string; partial: boolean; tracks: TrackStatus[] } {
     const tracks: TrackStatus[] = [];
-    for (const [trackId, lt] of this.live) {
+    const live = this.proc.pid !== undefined;
+    for (const [trackId, port] of this.live) {
       const entry = this.track(trackId)!;
-      tracks.push({ trackId, kind: entry.kind, port: lt.port, rtcpPort: lt.port + 1, run: lt.proc.currentRun, live: lt.proc.pid !== undefined });
+      tracks.push({ trackId, kind: entry.kind, port, rtcpPort: port + 1, run: this.proc.currentRun, live });
     }
     return { recordingId: this.id, lessonId: this.lessonId, state: this.state, partial: this.manifest.partial, tracks };
   }
@@ -157,12 +166,56 @@ export class Recording {
     return this.manifest.tracks.find((t) => t.trackId === trackId);
   }
 
-  /** Starts (or returns the running) FFmpeg for a track; resolves once it listens for RTP. */
+  /** The lesson's FFmpeg runs, reflected in the manifest (written before anything else acts on them). */
+  private wireProcess(): void {
+    const runsOf = (run: number) => this.manifest.tracks.flatMap((t) => t.runs.filter((r) => r.index === run));
+    this.proc.on('runStarted', ({ run, pid, trackIds, ffmpegDir }) => {
+      for (const trackId of trackIds) {
+        const t = this.track(trackId);
+        if (t && !t.runs.some((r) => r.index === run)) t.runs.push({ index: run, dir: runDirs(run, trackId).track, ffmpegDir, pid, segments: [] });
+      }
+      void this.save();
+    });
+    this.proc.on('mediaStarted', ({ run, startMs }) => {
+      for (const r of runsOf(run)) r.startMs = startMs;
+      void this.save();
+    });
+    this.proc.on('segmentClosed', ({ run, trackId, segment }) => {
+      const r = this.track(trackId)?.runs.find((x) => x.index === run);
+      if (!r || r.segments.some((s) => s.file === segment.file)) return;
+      const key = `${storagePrefix(this.lessonId, this.id)}/${r.dir}/${segment.file}`;
+      const entrySeg = { ...segment, key, uploaded: false };
+      r.segments.push(entrySeg);
+      void this.save();
+      this.queueUpload(join(this.dir, r.dir, segment.file), entrySeg);
+    });
+    this.proc.on('runEnded', ({ run, end }) => {
+      for (const r of runsOf(run)) {
+        r.end = end;
+        r.endedAt = Date.now();
+        delete r.pid;
+      }
+      if (end === 'crashed') this.markPartial('ffmpeg_restarted');
+      void this.save();
+    });
+  }
+
+  /** Points the lesson's FFmpeg at the live tracks (a new run when the set changed). */
+  private applyTracks(): Promise<void> {
+    const inputs = [...this.live].map(([trackId, port]) => {
+      const t = this.track(trackId)!;
+      return { trackId, kind: t.kind, codec: t.codec, container: t.container, port };
+    });
+    const change = this.proc.setInputs(inputs);
+    this.changes = this.changes.then(() => change).catch(() => undefined);
+    return change;
+  }
+
+  /** Adds a track (its port is returned once the lesson's new FFmpeg run listens on it). */
   async addTrack(spec: TrackSpec): Promise<TrackStatus> {
     if (this.state !== 'recording' || this.stopped) throw new Error(`recording ${this.id} is ${this.state}`);
     this.attach();
-    const existing = this.live.get(spec.trackId);
-    if (existing) return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
+    if (this.live.has(spec.trackId)) return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
     let entry = this.track(spec.trackId);
     if (!entry) {
       const container = spec.codec.mimeType.toLowerCase() === 'video/h264' ? 'matroska' : 'webm';
@@ -172,82 +225,46 @@ export class Recording {
       delete entry.removedAt;
     }
     const port = await allocatePortPair(this.deps.config.rtpAddress);
-    const proc = new TrackProcess({
-      dir: join(this.dir, 'tracks', spec.trackId),
-      kind: entry.kind,
-      codec: entry.codec,
-      container: entry.container,
-      port,
-      address: this.deps.config.rtpAddress,
-      segmentSeconds: this.manifest.segmentSeconds,
-      ffmpegPath: this.deps.config.ffmpegPath,
-      firstRun: entry.runs.length,
-      log: (level, msg, extra) => this.deps.log(level, msg, { recordingId: this.id, trackId: spec.trackId, ...extra }),
-    });
-    const track = entry;
-    proc.on('runStarted', ({ run, dir, pid }) => {
-      track.runs.push({ index: run, dir: `tracks/${track.trackId}/run-${run}`, pid, segments: [] });
-      void dir;
-      void this.save();
-    });
-    proc.on('mediaStarted', ({ run, startMs }) => {
-      const r = track.runs.find((x) => x.index === run);
-      if (r) r.startMs = startMs;
-      void this.save();
-    });
-    proc.on('segmentClosed', ({ run, segment }) => {
-      const r = track.runs.find((x) => x.index === run);
-      if (!r || r.segments.some((s) => s.file === segment.file)) return;
-      const key = `${storagePrefix(this.lessonId, this.id)}/${r.dir}/${segment.file}`;
-      const entrySeg = { ...segment, key, uploaded: false };
-      r.segments.push(entrySeg);
-      void this.save();
-      this.queueUpload(join(this.dir, r.dir, segment.file), entrySeg);
-    });
-    proc.on('runEnded', ({ run, end }) => {
-      const r = track.runs.find((x) => x.index === run);
-      if (r) {
-        r.end = end;
-        r.endedAt = Date.now();
-        delete r.pid;
-      }
-      if (end === 'crashed') this.markPartial('ffmpeg_restarted');
-      void this.save();
-    });
-    this.live.set(spec.trackId, { proc, port });
+    this.live.set(spec.trackId, port);
     try {
-      await proc.start();
+      await this.applyTracks();
     } catch (err) {
       this.live.delete(spec.trackId);
-      await proc.stop().catch(() => undefined);
       releasePortPair(port);
+      void this.applyTracks().catch((e: Error) => this.deps.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: e.message }));
       throw err;
     }
     await this.save();
-    this.deps.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port });
+    this.deps.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port, run: this.proc.currentRun });
     return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
   }
 
-  /** The producer is gone (camera off, left, replaced): its FFmpeg closes its last segment. */
-  async removeTrack(trackId: string): Promise<boolean> {
-    const lt = this.live.get(trackId);
-    if (!lt) return false;
-    this.live.delete(trackId);
-    const stopping = lt.proc.stop();
-    this.stopping.add(stopping);
-    await stopping;
-    this.stopping.delete(stopping);
-    releasePortPair(lt.port);
-    const entry = this.track(trackId);
-    if (entry) entry.removedAt = Date.now();
+  /** The producers are gone (camera off, left, replaced): the lesson's FFmpeg goes on without them. */
+  async removeTracks(trackIds: string[]): Promise<boolean> {
+    const ports = trackIds.flatMap((id) => {
+      const port = this.live.get(id);
+      this.live.delete(id);
+      return port === undefined ? [] : [port];
+    });
+    if (ports.length === 0) return false;
+    await this.applyTracks().catch((err: Error) => this.deps.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: err.message }));
+    for (const p of ports) releasePortPair(p);
+    for (const id of trackIds) {
+      const entry = this.track(id);
+      if (entry) entry.removedAt = Date.now();
+    }
     await this.save();
     return true;
+  }
+
+  removeTrack(trackId: string): Promise<boolean> {
+    return this.removeTracks([trackId]);
   }
 
   /** The media node's room emptied: its tracks end now; finalize unless it comes back within the idle window. */
   detach(): void {
     if (this.idleTimer || this.state !== 'recording') return;
-    for (const trackId of [...this.live.keys()]) void this.removeTrack(trackId);
+    void this.removeTracks([...this.live.keys()]);
     this.idleTimer = setTimeout(() => void this.stop('idle'), this.deps.config.idleStopMs);
     this.idleTimer.unref();
   }
@@ -263,8 +280,9 @@ export class Recording {
     if (!this.stopped && this.state === 'recording') {
       this.stopped = true;
       this.deps.log('info', 'recording stopping', { recordingId: this.id, reason });
-      const tracks = [...this.live.keys()];
-      await Promise.all([...tracks.map((t) => this.removeTrack(t)), ...this.stopping]);
+      await this.removeTracks([...this.live.keys()]);
+      await this.proc.stop();
+      await this.changes;
       this.manifest.stoppedAt = Date.now();
       this.manifest.state = 'finalizing';
       await this.save();
@@ -276,7 +294,7 @@ export class Recording {
   async shutdown(): Promise<void> {
     this.attach();
     this.stopped = true;
-    await Promise.all([...this.live.values()].map((lt) => lt.proc.stop()));
+    await this.proc.stop();
     await this.uploads;
     await this.save();
   }
