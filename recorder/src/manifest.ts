@@ -6,7 +6,8 @@ import { dirname } from 'node:path';
 import type { DuetEvent } from '@duet/api/events';
 import type { RtpCodec } from './sdp.ts';
 
-export type RecordingState = 'recording' | 'finalizing' | 'ready' | 'failed';
+/** `handed_over`: another media node's recorder continued this recording (lesson moved); it finalizes. */
+export type RecordingState = 'recording' | 'finalizing' | 'ready' | 'failed' | 'handed_over';
 export type Role = 'tutor' | 'student';
 export type Source = 'camera' | 'microphone' | 'screen';
 
@@ -71,7 +72,19 @@ export interface Manifest {
   createdAt: number;
   stoppedAt?: number;
   segmentSeconds: number;
+  /**
+   * One recorder's part of the recording. A lesson that moves to another media node (failover,
+   * drain) is continued there under the same recordingId by a new part; each part uploads its own
+   * manifest to `parts/<partId>.json`, and the part that finalizes merges the earlier ones.
+   */
+  partId?: string;
+  /** Part this one continued (its recorder died or was drained). */
+  continues?: string;
+  /** Runs start at this index (above every earlier part's runs, so storage keys never collide). */
+  runBase?: number;
   tracks: TrackEntry[];
+  /** Earlier parts' tracks (only segments confirmed in storage), merged in when finalizing. */
+  earlierTracks?: TrackEntry[];
   finalize?: FinalizeState;
   failureReason?: string;
   /** Hooks not yet acknowledged by the API, delivered in order (kept across restarts). */
@@ -84,6 +97,15 @@ export function storagePrefix(lessonId: string, recordingId: string): string {
   return `recordings/sessions/${lessonId}/${recordingId}`;
 }
 
+export function partKey(lessonId: string, recordingId: string, partId: string): string {
+  return `${storagePrefix(lessonId, recordingId)}/parts/${partId}.json`;
+}
+
+export function isManifest(m: unknown): m is Manifest {
+  const x = m as Manifest;
+  return typeof x === 'object' && x !== null && x.version === 1 && typeof x.recordingId === 'string' && typeof x.lessonId === 'string' && Array.isArray(x.tracks);
+}
+
 export async function writeManifest(path: string, m: Manifest): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
@@ -93,6 +115,6 @@ export async function writeManifest(path: string, m: Manifest): Promise<void> {
 
 export async function readManifest(path: string): Promise<Manifest> {
   const m = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-  if (m.version !== 1 || typeof m.recordingId !== 'string' || !Array.isArray(m.tracks)) throw new Error(`${path} is not a recording manifest`);
+  if (!isManifest(m)) throw new Error(`${path} is not a recording manifest`);
   return m;
 }

@@ -11,7 +11,8 @@ import { newEvent, type DuetEvent } from '@duet/api/events';
 import type { RecorderConfig } from './config.ts';
 import { planCompose } from './compose.ts';
 import type { HookClient, Log } from './hook-client.ts';
-import { MANIFEST_FILE, storagePrefix, writeManifest, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
+import { MANIFEST_FILE, partKey, storagePrefix, writeManifest, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
+import { continuedElsewhere, earlierTracks, loadParts, nextRunBase } from './parts.ts';
 import { allocatePortPair, releasePortPair } from './ports.ts';
 import type { RtpCodec } from './sdp.ts';
 import type { ObjectStore } from './store.ts';
@@ -64,7 +65,7 @@ export class Recording {
     this.manifest = manifest;
     this.dir = dir;
     this.deps = deps;
-    const firstRun = Math.max(-1, ...manifest.tracks.flatMap((t) => t.runs.map((r) => r.index))) + 1;
+    const firstRun = Math.max(manifest.runBase ?? 0, ...manifest.tracks.flatMap((t) => t.runs.map((r) => r.index + 1)));
     this.proc = new LessonProcess({
       dir,
       address: deps.config.rtpAddress,
@@ -76,8 +77,13 @@ export class Recording {
     this.wireProcess();
   }
 
-  static async create(lessonId: string, deps: RecordingDeps): Promise<Recording> {
-    const recordingId = randomUUID();
+  /**
+   * A new recording of the lesson, or, with `continued`, a new part of a recording that another
+   * media node's recorder started (the lesson moved here): same recordingId, no second
+   * `recording.started`, runs numbered after the earlier part's.
+   */
+  static async create(lessonId: string, deps: RecordingDeps, continued?: Manifest): Promise<Recording> {
+    const recordingId = continued?.recordingId ?? randomUUID();
     const manifest: Manifest = {
       version: 1,
       recordingId,
@@ -86,14 +92,19 @@ export class Recording {
       partial: false,
       partialReasons: [],
       createdAt: Date.now(),
-      segmentSeconds: deps.config.segmentSeconds,
+      segmentSeconds: continued?.segmentSeconds ?? deps.config.segmentSeconds,
+      partId: randomUUID(),
+      ...(continued ? { continues: continued.partId, runBase: nextRunBase(continued) } : {}),
       tracks: [],
-      pendingHooks: [newEvent('recording.started', lessonId, { recording_id: recordingId })],
+      pendingHooks: continued ? [] : [newEvent('recording.started', lessonId, { recording_id: recordingId })],
     };
     const rec = new Recording(manifest, join(deps.config.workDir, recordingId), deps);
     await rec.save();
     rec.deliverHooks();
-    deps.log('info', 'recording started', { lessonId, recordingId });
+    // In storage at once: a recorder on another node finds it if the lesson moves there.
+    await rec.uploadManifest().catch((err: Error) => deps.log('warn', 'manifest upload failed', { recordingId, error: err.message }));
+    if (continued) deps.log('info', 'recording continued from another media node', { lessonId, recordingId, part: manifest.partId, continues: continued.partId, runBase: manifest.runBase });
+    else deps.log('info', 'recording started', { lessonId, recordingId });
     return rec;
   }
 
@@ -284,10 +295,44 @@ export class Recording {
       await this.proc.stop();
       await this.changes;
       this.manifest.stoppedAt = Date.now();
+      if (await this.continuedElsewhere()) {
+        // The lesson moved to another media node, whose recorder continued this recording and
+        // finalizes it: this part only makes sure its segments are in storage.
+        this.manifest.state = 'handed_over';
+        await this.uploads;
+        await this.uploadManifest().catch((err: Error) => this.deps.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
+        this.deps.log('info', 'recording handed over to another media node', { recordingId: this.id, lessonId: this.lessonId });
+        await this.cleanupLocal();
+        return;
+      }
       this.manifest.state = 'finalizing';
       await this.save();
     }
     await this.finalize();
+  }
+
+  private async continuedElsewhere(): Promise<boolean> {
+    if (!this.manifest.partId) return false;
+    try {
+      return continuedElsewhere(await loadParts(this.deps.store, this.lessonId, this.id), this.manifest);
+    } catch (err) {
+      this.deps.log('warn', 'cannot read the recording parts in storage; finalizing here', { recordingId: this.id, error: (err as Error).message });
+      return false;
+    }
+  }
+
+  /** Earlier parts' tracks (fetched once, when finalizing starts) and this part's. */
+  private allTracks(): TrackEntry[] {
+    return [...(this.manifest.earlierTracks ?? []), ...this.manifest.tracks];
+  }
+
+  private async mergeEarlierParts(): Promise<void> {
+    const m = this.manifest;
+    if (!m.continues || m.earlierTracks) return;
+    const { tracks, lost } = earlierTracks(await loadParts(this.deps.store, this.lessonId, this.id), m);
+    m.earlierTracks = tracks;
+    for (const reason of lost) this.markPartial(reason);
+    await this.save();
   }
 
   /** Stops FFmpeg and timers without finalizing (recorder shutdown: the next start resumes). */
@@ -310,9 +355,12 @@ export class Recording {
     return this.saving;
   }
 
+  /** This part's manifest (`parts/<partId>.json`, only this recorder writes it) and the recording's current one. */
   private async uploadManifest(): Promise<void> {
     await this.save();
-    await this.deps.store.putFile(`${storagePrefix(this.lessonId, this.id)}/${MANIFEST_FILE}`, join(this.dir, MANIFEST_FILE), { contentType: 'application/json' });
+    const path = join(this.dir, MANIFEST_FILE);
+    if (this.manifest.partId) await this.deps.store.putFile(partKey(this.lessonId, this.id, this.manifest.partId), path, { contentType: 'application/json' });
+    if (this.manifest.state !== 'handed_over') await this.deps.store.putFile(`${storagePrefix(this.lessonId, this.id)}/${MANIFEST_FILE}`, path, { contentType: 'application/json' });
   }
 
   /** Uploads one closed segment, retrying with backoff; the local file is kept until then (and after). */
@@ -380,10 +428,11 @@ export class Recording {
         f.attempts++;
         f.startedAt = Date.now();
         await this.save();
+        await this.mergeEarlierParts();
         await this.ensureLocalSegments();
         const tmp = join(this.dir, 'final', 'recording.tmp.mp4');
         await mkdir(dirname(tmp), { recursive: true });
-        const plan = await planCompose(m, this.dir, dirname(tmp), tmp);
+        const plan = await planCompose({ ...m, tracks: this.allTracks() }, this.dir, dirname(tmp), tmp);
         if (!plan) {
           await this.fail('no_media', 'no media reached the recorder');
           return;
@@ -449,7 +498,7 @@ export class Recording {
   }
 
   private async dropUnreadableSegments(): Promise<void> {
-    for (const t of this.manifest.tracks) {
+    for (const t of this.allTracks()) {
       for (const r of t.runs) {
         for (const s of r.segments) {
           if (s.invalid) continue;
@@ -466,7 +515,7 @@ export class Recording {
 
   /** Segments deleted locally (or recorded on another machine) are fetched back from storage. */
   private async ensureLocalSegments(): Promise<void> {
-    for (const t of this.manifest.tracks) {
+    for (const t of this.allTracks()) {
       for (const r of t.runs) {
         for (const s of r.segments) {
           const path = join(this.dir, r.dir, s.file);
@@ -482,7 +531,7 @@ export class Recording {
   /** After `ready` every byte is in storage: the local copies go, the manifest stays. */
   private async cleanupLocal(): Promise<void> {
     if (this.deps.config.keepLocal) return;
-    const allUploaded = this.manifest.tracks.every((t) => t.runs.every((r) => r.segments.every((s) => s.uploaded)));
+    const allUploaded = this.allTracks().every((t) => t.runs.every((r) => r.segments.every((s) => s.uploaded)));
     if (!allUploaded) return;
     await rm(join(this.dir, 'tracks'), { recursive: true, force: true });
     await rm(join(this.dir, 'final'), { recursive: true, force: true });
