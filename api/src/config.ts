@@ -11,7 +11,7 @@ import { parseStorageConfig, type StorageConfig } from './storage/storage-config
 
 export type DatabaseConfig =
   | { kind: 'pglite'; /** null = in memory (tests) */ dataDir: string | null }
-  | { kind: 'postgres'; url: string };
+  | { kind: 'postgres'; url: string; /** Connections per API process (DATABASE_POOL_MAX). */ poolMax: number };
 
 export interface IceServer {
   urls: string | string[];
@@ -82,6 +82,8 @@ export interface ApiConfig {
   webhookMaxAttempts: number;
   webDistDir: string;
   logLevel: string;
+  /** HTTP worker processes (API_WORKERS, node:cluster); 1 = this process serves. PostgreSQL only. */
+  workers: number;
   /** Registered media nodes: heartbeats, placement policy, drain (api/src/nodes). */
   nodes: NodeRegistryConfig;
   /** Graceful shutdown and metrics (api/src/ops). */
@@ -180,7 +182,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   } else if (dbUrl.startsWith('pglite:')) {
     database = { kind: 'pglite', dataDir: resolve(dbUrl.slice('pglite:'.length)) };
   } else if (/^postgres(ql)?:\/\//.test(dbUrl)) {
-    database = { kind: 'postgres', url: dbUrl };
+    database = { kind: 'postgres', url: dbUrl, poolMax: int('DATABASE_POOL_MAX', 10, 1, 1000) };
   } else {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL, "pglite:memory" or "pglite:<dir>"');
     database = { kind: 'pglite', dataDir: null };
@@ -296,6 +298,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     if (!/^[a-z0-9.+-]+\/[a-z0-9.+*-]+$/.test(t)) problems.push(`RESOURCE_CONTENT_TYPES: "${t}" is not a media type`);
   }
 
+  const workers = int('API_WORKERS', 1, 1, 64);
+  // PGlite lives inside one process: several workers need a shared PostgreSQL.
+  if (workers > 1 && database.kind !== 'postgres') problems.push('API_WORKERS > 1 needs DATABASE_URL=postgres://… (PGlite is in-process)');
   const logLevel = str('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -336,6 +341,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 30, 1, 1000),
     webDistDir: resolve(str('WEB_DIST_DIR') ?? resolve(REPO_ROOT, 'web/dist')),
     logLevel,
+    workers,
     nodes: loadNodeRegistryConfig(env, problems),
     ops: loadOpsConfig(env, problems),
   };

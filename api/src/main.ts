@@ -1,7 +1,10 @@
-// `node api/src/main.ts`: the API alone, configured from the environment.
+// `node api/src/main.ts`: the API alone, configured from the environment. With API_WORKERS > 1 this
+// process supervises that many worker processes, each serving the API on the same port.
+import cluster from 'node:cluster';
 import { ConfigError, loadApiConfig } from './config.ts';
 import { createApiServer } from './server.ts';
 import { installGracefulShutdown } from './ops/graceful-shutdown.ts';
+import { superviseWorkers } from './ops/workers.ts';
 
 let config;
 try {
@@ -12,10 +15,20 @@ try {
   process.exit(2);
 }
 
-const server = createApiServer(config);
-// An unexpected rejection is logged rather than allowed to take the API (and in-flight requests) down.
-process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason }, 'unhandled rejection'));
-const { url } = await server.start();
-server.app.log.info({ url, database: config.database.kind }, 'duet api listening');
-
-installGracefulShutdown(server, config.ops.shutdownDeadlineMs);
+if (config.workers > 1 && cluster.isPrimary) {
+  superviseWorkers(config.workers, (level, msg, fields) =>
+    process.stdout.write(`${JSON.stringify({ level: level === 'error' ? 50 : 30, time: Date.now(), pid: process.pid, ...fields, msg })}\n`),
+  );
+} else {
+  if (config.workers > 1) {
+    // Rate-limit counters live in each process: split the budget so N workers together allow
+    // RATE_LIMIT_MAX per window (a client pinned to one worker by its connection gets its share).
+    config = { ...config, rateLimitMax: Math.max(1, Math.ceil(config.rateLimitMax / config.workers)) };
+  }
+  const server = createApiServer(config);
+  // An unexpected rejection is logged rather than allowed to take the API (and in-flight requests) down.
+  process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason }, 'unhandled rejection'));
+  const { url } = await server.start();
+  server.app.log.info({ url, database: config.database.kind, worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'duet api listening');
+  installGracefulShutdown(server, config.ops.shutdownDeadlineMs);
+}

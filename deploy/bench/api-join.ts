@@ -1,8 +1,10 @@
 // Benchmark: the marketplace join path (create lesson → mint two tokens → join both, k6) against
 // the API on a real PostgreSQL, next to a bare Fastify route measured with the same k6 load in the
 // same run. Writes deploy/bench/results/api-join.json. On demand only (about a minute):
-//   . .duet/env.sh && node deploy/bench/api-join.ts [--vus 20] [--duration 20s]
+//   . .duet/env.sh && node deploy/bench/api-join.ts [--vus 20] [--duration 20s] [--workers N]
+// --workers N > 1 runs the API as `node api/src/main.ts` with API_WORKERS=N (node:cluster).
 import { execFile, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +24,7 @@ const arg = (name: string, fallback: string) => {
 };
 const VUS = arg('vus', '20');
 const DURATION = arg('duration', '20s');
+const WORKERS = Number(arg('workers', '1'));
 
 interface Summary {
   metrics: Record<string, { values: Record<string, number> }>;
@@ -36,6 +39,26 @@ async function k6(bin: string, script: string, env: Record<string, string>, out:
     child.once('exit', (code) => (code === 0 ? res() : rej(new Error(`k6 ${script} exited with ${code}`))));
   });
   return JSON.parse(await readFile(out, 'utf8')) as Summary;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the API at ${url} did not become ready`);
 }
 
 const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
@@ -59,25 +82,42 @@ async function main(): Promise<void> {
     const dbUrl = new URL(pg.url);
     dbUrl.pathname = '/duet_bench';
     const apiKey = 'bench-api-key-0123456789abcdef';
-    const api = createApiServer(
-      loadApiConfig({
-        DATABASE_URL: dbUrl.toString(),
-        API_HOST: '127.0.0.1',
-        API_PORT: '0',
-        DUET_API_KEY: apiKey,
-        JOIN_TOKEN_SECRET: 'bench-join-token-secret-0123456789abcdef',
-        INTERNAL_HOOK_SECRET: 'bench-internal-hook-secret-0123456789abcd',
-        OBJECTS_DIR: join(work, 'objects'),
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_MAX: '1000000',
-      }),
-    );
-    const { url } = await api.start();
+    const apiEnv: Record<string, string> = {
+      DATABASE_URL: dbUrl.toString(),
+      API_HOST: '127.0.0.1',
+      API_PORT: '0',
+      DUET_API_KEY: apiKey,
+      JOIN_TOKEN_SECRET: 'bench-join-token-secret-0123456789abcdef',
+      INTERNAL_HOOK_SECRET: 'bench-internal-hook-secret-0123456789abcd',
+      OBJECTS_DIR: join(work, 'objects'),
+      LOG_LEVEL: 'warn',
+      // The limiter stays on (it is per client address and lesson); k6 comes from one address.
+      RATE_LIMIT_MAX: '1000000',
+    };
     let apiSummary: Summary;
-    try {
-      apiSummary = await k6(k6bin, join(ROOT, 'deploy/k6/marketplace-join.js'), { BASE_URL: url, API_KEY: apiKey }, join(work, 'api.json'));
-    } finally {
-      await api.close();
+    if (WORKERS > 1) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const child = spawn(process.execPath, [join(ROOT, 'api/src/main.ts')], {
+        env: { ...process.env, ...apiEnv, API_PORT: String(port), API_WORKERS: String(WORKERS) },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      try {
+        await waitReady(url);
+        apiSummary = await k6(k6bin, join(ROOT, 'deploy/k6/marketplace-join.js'), { BASE_URL: url, API_KEY: apiKey }, join(work, 'api.json'));
+      } finally {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    } else {
+      const api = createApiServer(loadApiConfig(apiEnv));
+      const { url } = await api.start();
+      try {
+        apiSummary = await k6(k6bin, join(ROOT, 'deploy/k6/marketplace-join.js'), { BASE_URL: url, API_KEY: apiKey }, join(work, 'api.json'));
+      } finally {
+        await api.close();
+      }
     }
 
     const dur = seconds(DURATION);
@@ -102,6 +142,7 @@ async function main(): Promise<void> {
         bare_fastify_p50_ms: Number(bd.med!.toFixed(2)),
         bare_fastify_p99_ms: Number(bd['p(99)']!.toFixed(2)),
         vus: Number(VUS),
+        api_workers: WORKERS,
         duration_s: dur,
       },
       ratios: { vs_bare_fastify: Number((joinsPerS / bareRps).toFixed(3)) },

@@ -19,6 +19,8 @@ export interface RecorderConfig {
   rtpAddress: string;
   /** Keep local segments and FFmpeg logs after a recording is ready (debugging). */
   keepLocal: boolean;
+  /** SIGTERM: live recordings close and upload their segments within this time, then the process exits. */
+  drainDeadlineMs: number;
 }
 
 export class RecorderConfigError extends Error {}
@@ -54,5 +56,6 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     ffprobePath: env.FFPROBE_PATH || 'ffprobe',
     rtpAddress: '127.0.0.1',
     keepLocal: env.RECORDER_KEEP_LOCAL === '1',
+    drainDeadlineMs: int(env, 'RECORDER_DRAIN_DEADLINE_MS', 60_000, 0, 3600_000),
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { RecorderConfig } from './config.ts';
 import { HookClient, type Log } from './hook-client.ts';
 import { MANIFEST_FILE, readManifest } from './manifest.ts';
+import type { RecorderMetrics } from './metrics.ts';
 import { findContinuable } from './parts.ts';
 import { Recording, type RecordingDeps } from './recording.ts';
 import type { ObjectStore } from './store.ts';
@@ -15,13 +16,17 @@ export class Recorder {
   private readonly deps: RecordingDeps;
   private readonly hooks: HookClient;
 
-  constructor(config: RecorderConfig, store: ObjectStore, log: Log, opts: { uploadRetryMs?: number } = {}) {
+  constructor(config: RecorderConfig, store: ObjectStore, log: Log, opts: { uploadRetryMs?: number; metrics?: RecorderMetrics } = {}) {
     this.hooks = new HookClient(config.apiInternalUrl, config.internalHookSecret, log);
     this.deps = { config, store, hooks: this.hooks, log, ...opts };
   }
 
   get config(): RecorderConfig {
     return this.deps.config;
+  }
+
+  get store(): ObjectStore {
+    return this.deps.store;
   }
 
   /** Adopts what a previous process left on disk. */

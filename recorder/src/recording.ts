@@ -12,6 +12,7 @@ import type { RecorderConfig } from './config.ts';
 import { planCompose } from './compose.ts';
 import type { HookClient, Log } from './hook-client.ts';
 import { MANIFEST_FILE, partKey, storagePrefix, writeManifest, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
+import type { RecorderMetrics } from './metrics.ts';
 import { continuedElsewhere, earlierTracks, loadParts, nextRunBase } from './parts.ts';
 import { allocatePortPair, releasePortPair } from './ports.ts';
 import type { RtpCodec } from './sdp.ts';
@@ -43,6 +44,7 @@ export interface RecordingDeps {
   log: Log;
   /** Upload retry schedule base (tests shorten it). */
   uploadRetryMs?: number;
+  metrics?: RecorderMetrics;
 }
 
 export class Recording {
@@ -197,6 +199,7 @@ export class Recording {
       const key = `${storagePrefix(this.lessonId, this.id)}/${r.dir}/${segment.file}`;
       const entrySeg = { ...segment, key, uploaded: false };
       r.segments.push(entrySeg);
+      this.deps.metrics?.segmentsWritten.inc();
       void this.save();
       this.queueUpload(join(this.dir, r.dir, segment.file), entrySeg);
     });
@@ -206,6 +209,7 @@ export class Recording {
         r.endedAt = Date.now();
         delete r.pid;
       }
+      this.deps.metrics?.ffmpegExits.inc({ end });
       if (end === 'crashed') this.markPartial('ffmpeg_restarted');
       void this.save();
     });
@@ -370,9 +374,11 @@ export class Recording {
         try {
           await this.deps.store.putFile(seg.key, path, { contentType: seg.key.endsWith('.webm') ? 'video/webm' : 'video/x-matroska' });
           seg.uploaded = true;
+          this.deps.metrics?.segmentsUploaded.inc();
           await this.uploadManifest().catch(() => undefined);
           return;
         } catch (err) {
+          this.deps.metrics?.uploadFailures.inc();
           if (attempt === 0 || attempt % 5 === 0) this.deps.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
           await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
         }
@@ -459,6 +465,7 @@ export class Recording {
           }
         }
         f.step = 'done';
+        if (f.startedAt) this.deps.metrics?.finalizeDuration.observe((Date.now() - f.startedAt) / 1000);
         m.state = 'ready';
         this.emitHook(
           newEvent('recording.ready', this.lessonId, {
@@ -492,6 +499,7 @@ export class Recording {
   private async fail(reason: string, detail: string): Promise<void> {
     this.manifest.state = 'failed';
     this.manifest.failureReason = reason;
+    this.deps.metrics?.recordingFailures.inc({ reason });
     this.emitHook(newEvent('recording.failed', this.lessonId, { recording_id: this.id, reason, detail: detail.slice(0, 500), partial: this.manifest.partial }));
     this.deps.log('error', 'recording failed', { recordingId: this.id, reason, detail: detail.slice(0, 300) });
     await this.save();

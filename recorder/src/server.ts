@@ -5,12 +5,22 @@
 //   DELETE /v1/recordings/:id/tracks/:trackId                              -> the lesson's FFmpeg goes on without it (new run)
 //   POST   /v1/recordings/:id/detach                                        -> room emptied: finalize after RECORDER_IDLE_STOP_MS
 //   POST   /v1/recordings/:id/stop              {reason}                    -> finalize now (202; progress in the logs)
-//   GET    /healthz
+//   GET    /healthz                                                         -> the process answers (no auth)
+//   GET    /readyz                                                          -> 200 when storage answers, the API is configured and not draining; else 503 + reasons
+//   GET    /metrics                                                         -> Prometheus text (no auth, like the media node's; the recorder listens on loopback)
+// While draining (SIGTERM) new recordings, tracks, detach and stop get 503 `draining`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Recorder } from './recorder.ts';
 import type { TrackSpec } from './recording.ts';
 import type { Log } from './hook-client.ts';
+import type { RecorderMetrics } from './metrics.ts';
+
+export interface RecorderOps {
+  metrics: RecorderMetrics;
+  draining(): boolean;
+  ready(): Promise<{ ready: boolean; reasons: string[] }>;
+}
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -81,15 +91,25 @@ function parseTrack(b: Record<string, unknown>): TrackSpec {
   };
 }
 
-export function createRecorderHttp(recorder: Recorder, log: Log): Server {
+export function createRecorderHttp(recorder: Recorder, log: Log, ops: RecorderOps): Server {
   const secret = recorder.config.internalHookSecret;
   const json = (res: ServerResponse, status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://recorder');
-    if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, { ok: true, recordings: recorder.all().filter((r) => r.state === 'recording').length });
+    if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, { ok: true, draining: ops.draining(), recordings: recorder.all().filter((r) => r.state === 'recording').length });
+    if (req.method === 'GET' && url.pathname === '/readyz') {
+      const r = await ops.ready();
+      return json(res, r.ready ? 200 : 503, r);
+    }
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      const body = await ops.metrics.render();
+      return void res.writeHead(200, { 'content-type': ops.metrics.contentType }).end(body);
+    }
     if (!sameSecret(req.headers.authorization?.replace(/^Bearer /, ''), secret)) throw new HttpError(401, 'unauthorized', 'internal secret required');
     const parts = url.pathname.split('/').filter(Boolean);
+    // Reads and track removal (it only closes a segment) go on while draining.
+    if (ops.draining() && req.method === 'POST') throw new HttpError(503, 'draining', 'this recorder is shutting down; the lesson records on its next node');
     if (parts[0] !== 'v1' || parts[1] !== 'recordings') throw new HttpError(404, 'not_found', 'not found');
     if (parts.length === 2 && req.method === 'POST') {
       const { lessonId } = await readJson(req);

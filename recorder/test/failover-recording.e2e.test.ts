@@ -172,7 +172,12 @@ describe('a recorded lesson on a media node that dies', () => {
           const s = await page.evaluate(() => (window as any).__duet.state());
           const f = await readFrames(page);
           return s.signalingUrl === other.wsUrl && f.frames > frozen[i]!.frames + 5 && f.sinceLastMs < 1_000;
-        }, 30_000, 200),
+        }, 45_000, 200).catch(async (err: Error) => {
+          const s = await page.evaluate(() => (window as any).__duet.state()).catch((e: Error) => e.message);
+          const f = await readFrames(page).catch((e: Error) => e.message);
+          const session = (await api('GET', `/v1/sessions/${lesson.id}`)).body;
+          throw new Error(`${err.message}\npage ${i}: ${JSON.stringify(s).slice(0, 1500)}\nframes ${JSON.stringify(f)} (before ${JSON.stringify(frozen[i])})\nsession ${JSON.stringify(session).slice(0, 600)}\nother ${other.wsUrl}\n${logs.get('api')?.slice(-2000)}\n${logs.get(other.id)?.slice(-3000)}`);
+        }),
       ),
     );
     console.log(`[failover-recording] media back ${Date.now() - killedAt} ms after kill -9`);

@@ -20,7 +20,7 @@ const silent = () => {};
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.kind === 'postgres') {
-    const sql = postgres(config.url, { onnotice: silent, max: 10 });
+    const sql = postgres(config.url, { onnotice: silent, max: config.poolMax });
     return { kind: 'postgres', sql, close: () => sql.end({ timeout: 5 }) };
   }
 

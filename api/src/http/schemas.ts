@@ -1,7 +1,6 @@
 // Request schemas (TypeBox = JSON Schema, validated by Fastify's Ajv). Unknown fields are rejected
 // so a typo such as "recordng" fails loudly instead of being ignored.
 import { Type, type Static } from '@sinclair/typebox';
-import { ApiError } from '../errors.ts';
 
 const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000 });
 
@@ -121,12 +120,11 @@ export const ExtendBody = Type.Object(
 export type ExtendBody = Static<typeof ExtendBody>;
 
 /** Routes that take no fields (POST /join: the web room sends `{}`, other callers nothing). */
-export function assertNoFields(body: unknown): void {
-  if (body === undefined || body === null) return;
-  if (typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length > 0) {
-    throw new ApiError(400, 'validation_failed', 'this request takes no body fields (send nothing or {})');
-  }
-}
+export const NoBody = Type.Unsafe<Record<string, never> | null>({
+  type: ['object', 'null'],
+  maxProperties: 0,
+  description: 'no fields: send nothing or {}',
+});
 
 export const NoteBody = Type.Object({ text: Type.String({ maxLength: 20000 }) }, { additionalProperties: false });
 export type NoteBody = Static<typeof NoteBody>;

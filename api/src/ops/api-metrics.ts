@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AppContext } from '../context.ts';
 import { LESSON_STATUSES } from '../domain/lesson-status.ts';
 import { nodesOverview, type NodeHealth } from '../services/node-registry-service.ts';
+import { registerRecordingMetrics } from './recording-metrics.ts';
 
 const NODE_HEALTHS: NodeHealth[] = ['healthy', 'draining', 'drained', 'unresponsive', 'lost'];
 
@@ -97,6 +98,8 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
       this.set(Math.max(0, rows[0]?.s ?? 0));
     },
   });
+
+  registerRecordingMetrics(registry, sql);
 
   // Media nodes as the registry sees them: one overview per scrape, shared by every node gauge
   // (prom-client collects the gauges concurrently).

@@ -68,14 +68,48 @@ export interface NewSession {
   student: Omit<Participant, 'role'>;
 }
 
-export async function insertSession(q: Queryable, s: NewSession): Promise<void> {
-  await q`
-    insert into sessions (id, title, course_title, recording, scheduled_start, scheduled_end)
-    values (${s.id}, ${s.title}, ${s.courseTitle}, ${s.recording}, ${s.scheduledStart}, ${s.scheduledEnd})`;
-  await q`
-    insert into participants (session_id, role, user_id, name, avatar_url) values
-      (${s.id}, 'tutor', ${s.tutor.userId}, ${s.tutor.name}, ${s.tutor.avatarUrl}),
-      (${s.id}, 'student', ${s.student.userId}, ${s.student.name}, ${s.student.avatarUrl})`;
+/** One statement (atomic on its own): the lesson and both seats; returns the lesson as stored. */
+export async function insertSession(q: Queryable, s: NewSession): Promise<Session> {
+  const rows = await q<Omit<SessionRow, `${'tutor' | 'student'}_${'id' | 'name' | 'avatar_url'}`>[]>`
+    with lesson as (
+      insert into sessions (id, title, course_title, recording, scheduled_start, scheduled_end)
+      values (${s.id}, ${s.title}, ${s.courseTitle}, ${s.recording}, ${s.scheduledStart}, ${s.scheduledEnd})
+      returning *
+    ), seats as (
+      insert into participants (session_id, role, user_id, name, avatar_url)
+      select id, seat.role, seat.user_id, seat.name, seat.avatar_url
+        from lesson,
+             (values ('tutor', ${s.tutor.userId}::text, ${s.tutor.name}::text, ${s.tutor.avatarUrl}::text),
+                     ('student', ${s.student.userId}::text, ${s.student.name}::text, ${s.student.avatarUrl}::text))
+               as seat (role, user_id, name, avatar_url)
+      returning 1
+    )
+    select lesson.*, (select count(*) from seats)::int as seat_count from lesson`;
+  const { seat_count: _seats, ...row } = rows[0]! as typeof rows[number] & { seat_count: number };
+  return toSession({
+    ...row,
+    tutor_id: s.tutor.userId,
+    tutor_name: s.tutor.name,
+    tutor_avatar_url: s.tutor.avatarUrl,
+    student_id: s.student.userId,
+    student_name: s.student.name,
+    student_avatar_url: s.student.avatarUrl,
+  });
+}
+
+/** The lesson for a join, and whether any media node has registered (one round trip). */
+export async function findSessionForJoin(q: Queryable, id: string): Promise<{ session: Session; registeredNodes: boolean } | null> {
+  const rows = await q<(SessionRow & { registered_nodes: boolean })[]>`
+    select s.*,
+           t.user_id as tutor_id, t.name as tutor_name, t.avatar_url as tutor_avatar_url,
+           st.user_id as student_id, st.name as student_name, st.avatar_url as student_avatar_url,
+           exists (select 1 from media_nodes) as registered_nodes
+      from sessions s
+      join participants t on t.session_id = s.id and t.role = 'tutor'
+      join participants st on st.session_id = s.id and st.role = 'student'
+     where s.id = ${id}`;
+  const r = rows[0];
+  return r ? { session: toSession(r), registeredNodes: r.registered_nodes } : null;
 }
 
 /** `forUpdate` locks the lesson row: hooks for one lesson are applied one after another. */

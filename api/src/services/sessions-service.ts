@@ -8,10 +8,11 @@ import { canTransition, JOINABLE_STATUSES, type LessonStatus } from '../domain/l
 import { endsAt, MAX_LESSON_DURATION_MS, otherRole, seat, type Participant, type Session } from '../domain/session.ts';
 import { newEvent } from '../events/event.ts';
 import { mintJoinToken, type JoinClaims, type Role } from '../tokens/join-token.ts';
-import { redeemUnlessSuperseded } from '../repositories/join-redemptions-repo.ts';
+import { redeemAndPlace } from '../repositories/join-redemptions-repo.ts';
 import {
   assignMediaNode,
   findSession,
+  findSessionForJoin,
   insertSession,
   listSessions,
   openLessonsPerNode,
@@ -52,9 +53,9 @@ export async function createSession(ctx: AppContext, input: CreateSessionInput):
   if (input.tutor.userId === input.student.userId) throw invalid('tutor.id and student.id must differ');
 
   const id = randomUUID();
-  await ctx.sql.begin((tx) => insertSession(tx, { id, ...input }));
+  const session = await insertSession(ctx.sql, { id, ...input });
   ctx.log.info({ sessionId: id }, 'lesson scheduled');
-  return getSession(ctx, id);
+  return session;
 }
 
 export async function getSession(ctx: AppContext, id: string): Promise<Session> {
@@ -123,13 +124,25 @@ export function timerFacts(ctx: AppContext, session: Session): TimerFacts {
   };
 }
 
+/**
+ * Two round trips in the usual case: the lesson (with "is any node registered?"), then one statement
+ * that redeems the token and, on a lesson's first join with a single configured node, places it.
+ */
 export async function joinSession(ctx: AppContext, id: string, claims: JoinClaims): Promise<JoinGrant> {
-  const session = await getSession(ctx, id);
+  const found = await findSessionForJoin(ctx.sql, id);
+  if (!found) throw notFound();
+  const { session } = found;
   assertParticipant(session, claims);
   const verdict = judgeJoin(session, ctx.config.joinEarlyMinutes, ctx.now());
   if (!verdict.ok) throw new ApiError(verdict.status, verdict.code, verdict.message, verdict.details);
-  await redeemToken(ctx, session, claims);
-  const node = (await placeOnRegisteredNode(ctx, session)) ?? (await placeLesson(ctx, session));
+  // Static placement with one configured node needs no load query: place it with the redemption.
+  const nodes = ctx.config.mediaNodes;
+  const placeNow = !found.registeredNodes && session.mediaNode === null && nodes.length === 1 ? nodes[0]! : null;
+  const placedOn = await redeemToken(ctx, session, claims, placeNow?.id ?? null);
+  let node: { id: string; signalingUrl: string };
+  if (placedOn !== null && placedOn === placeNow?.id) node = placeNow;
+  else if (found.registeredNodes) node = (await placeOnRegisteredNode(ctx, session)) ?? (await placeLesson(ctx, session));
+  else node = await placeLesson(ctx, placedOn === null ? session : { ...session, mediaNode: placedOn });
   return {
     session: { ...session, mediaNode: node.id },
     you: seat(session, claims.role),
@@ -144,20 +157,22 @@ export async function joinSession(ctx: AppContext, id: string, claims: JoinClaim
 /**
  * Single use where it matters: the newest token redeemed for a seat wins (an older token, e.g. a
  * leaked link, is refused once a newer one joined), and with JOIN_TOKEN_SINGLE_USE each token joins
- * once. A page reload with the current token still works by default.
+ * once. A page reload with the current token still works by default. Returns the lesson's node
+ * when `placeOn` was placed (or found) in the same statement.
  */
-async function redeemToken(ctx: AppContext, session: Session, claims: JoinClaims): Promise<void> {
-  const { superseded, uses } = await redeemUnlessSuperseded(ctx.sql, {
-    jti: claims.jti,
-    sessionId: session.id,
-    role: claims.role,
-    userId: claims.userId,
-    issuedAt: claims.issuedAt,
-  });
+async function redeemToken(ctx: AppContext, session: Session, claims: JoinClaims, placeOn: string | null): Promise<string | null> {
+  const maxUses = ctx.config.joinTokenSingleUse ? 1 : 2_147_483_647;
+  const { superseded, uses, mediaNode } = await redeemAndPlace(
+    ctx.sql,
+    { jti: claims.jti, sessionId: session.id, role: claims.role, userId: claims.userId, issuedAt: claims.issuedAt },
+    placeOn,
+    maxUses,
+  );
   if (superseded) throw new ApiError(409, 'token_superseded', 'a newer join link for this seat was used; ask for a fresh link');
-  if (ctx.config.joinTokenSingleUse && uses > 1) {
+  if (uses > maxUses) {
     throw new ApiError(409, 'token_already_used', 'this join link was already used; ask for a fresh link');
   }
+  return mediaNode;
 }
 
 /** Sticky placement: the lesson keeps the node chosen at its first join (the least loaded one). */

@@ -1,7 +1,6 @@
 // Join tokens: short-lived JWTs the marketplace hands to a participant. The algorithm is pinned
 // (HS256) on both sides so a token can never pick its own verification method ("alg: none" etc.).
-import { randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, errors } from 'jose';
+import { createHmac, createSecretKey, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export const JOIN_TOKEN_ALG = 'HS256';
 export const JOIN_TOKEN_AUDIENCE = 'duet-join';
@@ -28,11 +27,24 @@ export class JoinTokenError extends Error {
   }
 }
 
-function keyOf(secret: string): Uint8Array {
-  if (secret.length < 32) throw new Error('JOIN_TOKEN_SECRET must be at least 32 characters');
-  return new TextEncoder().encode(secret);
+/** HMAC keys by secret: imported once, not per request (the secret is fixed per process). */
+const keys = new Map<string, KeyObject>();
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    if (secret.length < 32) throw new Error('JOIN_TOKEN_SECRET must be at least 32 characters');
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (keys.size > 16) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
 }
 
+const HEADER = Buffer.from(JSON.stringify({ alg: JOIN_TOKEN_ALG, typ: 'JWT' })).toString('base64url');
+const sign = (key: KeyObject, signingInput: string) => createHmac('sha256', key).update(signingInput).digest();
+
+// HS256 with node:crypto directly (synchronous HMAC, a cached key): the join path verifies a token
+// per request, and WebCrypto's per-call key import and thread-pool hop cost more than the HMAC itself.
 export async function mintJoinToken(
   secret: string,
   claims: { sessionId: string; userId: string; role: Role; name: string; avatarUrl?: string | null },
@@ -41,39 +53,66 @@ export async function mintJoinToken(
   const jti = randomUUID();
   const nowSeconds = Math.floor(Date.now() / 1000);
   const expiresAt = new Date((nowSeconds + ttlSeconds) * 1000);
-  const token = await new SignJWT({
+  const payload = {
     sid: claims.sessionId,
     role: claims.role,
     name: claims.name,
     avatar: claims.avatarUrl ?? null,
-  })
-    .setProtectedHeader({ alg: JOIN_TOKEN_ALG, typ: 'JWT' })
-    .setSubject(claims.userId)
-    .setAudience(JOIN_TOKEN_AUDIENCE)
-    .setIssuer(JOIN_TOKEN_ISSUER)
-    .setJti(jti)
-    .setIssuedAt(nowSeconds)
-    .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-    .sign(keyOf(secret));
+    sub: claims.userId,
+    aud: JOIN_TOKEN_AUDIENCE,
+    iss: JOIN_TOKEN_ISSUER,
+    jti,
+    iat: nowSeconds,
+    exp: Math.floor(expiresAt.getTime() / 1000),
+  };
+  const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const token = `${signingInput}.${sign(keyOf(secret), signingInput).toString('base64url')}`;
   return { token, jti, expiresAt };
 }
 
-/** Verifies signature, algorithm, audience, issuer and expiry; optionally that it is for `sessionId`. */
-export async function verifyJoinToken(secret: string, token: string | undefined, sessionId?: string): Promise<JoinClaims> {
-  if (!token) throw new JoinTokenError('token_missing', 'a join token is required');
-  let payload;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+function decodeJson(part: string): Record<string, unknown> | null {
+  if (!BASE64URL.test(part)) return null;
   try {
-    ({ payload } = await jwtVerify(token, keyOf(secret), {
-      algorithms: [JOIN_TOKEN_ALG],
-      audience: JOIN_TOKEN_AUDIENCE,
-      issuer: JOIN_TOKEN_ISSUER,
-      requiredClaims: ['sub', 'jti', 'exp'],
-    }));
-  } catch (err) {
-    if (err instanceof errors.JWTExpired) throw new JoinTokenError('token_expired', 'the join token has expired');
-    throw new JoinTokenError('token_invalid', 'the join token is invalid');
+    const v: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
-  const { sid, role, name, avatar } = payload as Record<string, unknown>;
+}
+
+const invalid = () => new JoinTokenError('token_invalid', 'the join token is invalid');
+
+/**
+ * Verifies signature, algorithm (exactly HS256: "none" or any other alg is refused before the
+ * signature is looked at), audience, issuer and expiry; optionally that it is for `sessionId`.
+ */
+export async function verifyJoinToken(secret: string, token: string | undefined, sessionId?: string): Promise<JoinClaims> {
+  return verifyJoinTokenSync(secret, token, sessionId);
+}
+
+export function verifyJoinTokenSync(secret: string, token: string | undefined, sessionId?: string): JoinClaims {
+  if (!token) throw new JoinTokenError('token_missing', 'a join token is required');
+  if (token.length > 8192) throw invalid();
+  const parts = token.split('.');
+  if (parts.length !== 3) throw invalid();
+  const [h, p, s] = parts as [string, string, string];
+  const header = decodeJson(h);
+  if (!header || header.alg !== JOIN_TOKEN_ALG || 'crit' in header || (header.typ !== undefined && header.typ !== 'JWT')) throw invalid();
+  if (!BASE64URL.test(s)) throw invalid();
+  const given = Buffer.from(s, 'base64url');
+  const expected = sign(keyOf(secret), `${h}.${p}`);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+  const payload = decodeJson(p);
+  if (!payload) throw invalid();
+  const { sub, jti, exp, iat, nbf, aud, iss, sid, role, name, avatar } = payload;
+  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid();
+  if (iss !== JOIN_TOKEN_ISSUER) throw invalid();
+  if (!(aud === JOIN_TOKEN_AUDIENCE || (Array.isArray(aud) && aud.includes(JOIN_TOKEN_AUDIENCE)))) throw invalid();
+  if (iat !== undefined && typeof iat !== 'number') throw invalid();
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds)) throw invalid();
+  if (exp <= nowSeconds) throw new JoinTokenError('token_expired', 'the join token has expired');
   if (typeof sid !== 'string' || typeof name !== 'string' || !(ROLES as readonly unknown[]).includes(role)) {
     throw new JoinTokenError('token_invalid', 'the join token is missing lesson claims');
   }
@@ -82,12 +121,12 @@ export async function verifyJoinToken(secret: string, token: string | undefined,
   }
   return {
     sessionId: sid,
-    userId: payload.sub!,
+    userId: sub,
     role: role as Role,
     name,
     avatarUrl: typeof avatar === 'string' ? avatar : null,
-    jti: payload.jti!,
-    expiresAt: new Date(payload.exp! * 1000),
-    issuedAt: new Date((typeof payload.iat === 'number' ? payload.iat : 0) * 1000),
+    jti,
+    expiresAt: new Date(exp * 1000),
+    issuedAt: new Date((typeof iat === 'number' ? iat : 0) * 1000),
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { loadApiConfig } from '../../src/config.ts';
+import { checkResponsesAgainstSchemas } from './response-check.ts';
 import { createApiServer, type ApiServer, type ApiServerOptions } from '../../src/server.ts';
 import type { DuetEvent } from '../../src/events/event.ts';
 import { sign } from '../../src/events/signature.ts';
@@ -120,6 +121,7 @@ export async function startApi(
 ): Promise<TestApi> {
   // Lesson jobs are driven explicitly in tests (server.runLessonJobs) unless a test turns them on.
   const server = createApiServer(loadApiConfig(testEnv(databaseUrl, extraEnv)), { lessonJobs: false, ...options });
+  checkResponsesAgainstSchemas(server.app);
   const { url } = await server.start();
   return {
     server,

@@ -2,9 +2,8 @@
 // RTP into PlainTransports, and each participant receiving the other's two tracks through
 // consumers on a PlainTransport to a local UDP socket — the same forwarding work a 1-on-1 SFU
 // lesson costs, minus ICE/DTLS/SRTP (equal for both variants of the benchmark).
-import { createSocket, type Socket } from 'node:dgram';
 import type { types } from 'mediasoup';
-import { AUDIO_PT, VIDEO_PT, newReceived, onPacket, type ReceivedStats } from './rtp.ts';
+import { AUDIO_PT, VIDEO_PT } from './rtp.ts';
 
 /** Where a publisher sends (the PlainTransport's port) and what (its SSRCs); the sending itself
  * happens on the generator thread. */
@@ -15,22 +14,13 @@ export interface Publisher {
 
 export interface LessonLoad {
   publishers: Publisher[];
-  received: ReceivedStats[];
   close(): void;
-}
-
-function bind(): Promise<Socket> {
-  const s = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  return new Promise((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  });
 }
 
 const LISTEN = { protocol: 'udp' as const, ip: '127.0.0.1' };
 
-export async function setupLesson(router: types.Router, index: number, sampleEvery: number): Promise<LessonLoad> {
-  const sockets: Socket[] = [];
+/** Builds the lesson on `router`; `receivers` are the two participants' UDP ports (bound by a generator thread). */
+export async function setupLesson(router: types.Router, index: number, receivers: number[]): Promise<LessonLoad> {
   const transports: types.PlainTransport[] = [];
   const publishers: Publisher[] = [];
   const producers: types.Producer[][] = [];
@@ -56,24 +46,16 @@ export async function setupLesson(router: types.Router, index: number, sampleEve
     codecs: (router.rtpCapabilities.codecs ?? []).filter((c) => c.mimeType === 'audio/opus' || c.mimeType === 'video/VP8'),
     headerExtensions: [],
   };
-  const received: ReceivedStats[] = [];
   for (let s = 0; s < 2; s++) {
-    const socket = await bind();
-    sockets.push(socket);
-    const stats = newReceived();
-    received.push(stats);
-    socket.on('message', (msg) => onPacket(stats, msg, process.hrtime.bigint(), sampleEvery));
     const transport = await router.createPlainTransport({ listenInfo: LISTEN, rtcpMux: true, comedia: false });
     transports.push(transport);
-    await transport.connect({ ip: '127.0.0.1', port: socket.address().port });
+    await transport.connect({ ip: '127.0.0.1', port: receivers[s]! });
     for (const producer of producers[1 - s]!) await transport.consume({ producerId: producer.id, rtpCapabilities: caps });
   }
   return {
     publishers,
-    received,
     close() {
       for (const t of transports) t.close();
-      for (const s of sockets) s.close();
     },
   };
 }

@@ -28,15 +28,38 @@ export function newStream(kind: 'audio' | 'video', ssrc: number): StreamState {
     : { ssrc, pt: AUDIO_PT, seq: 0, timestamp: 0, clockRate: 48000, packetsPerSecond: AUDIO_PPS, payloadSize: AUDIO_PAYLOAD, kind, sent: 0, credit: 0 };
 }
 
+/** Packets a stream cycles through: sends are asynchronous, so a buffer is rewritten only after
+ * this many later packets of its stream (long after the kernel copied it). No per-packet allocation. */
+const RING = 64;
+const rings = new WeakMap<StreamState, { bufs: Buffer[]; stampAt: number }>();
+
 /** The next packet of a stream. Video: every packet is a whole (key)frame fragment start with a
  * valid VP8 payload descriptor, so mediasoup's VP8 handling accepts and forwards it. */
 export function nextPacket(s: StreamState, nowNs: bigint): Buffer {
-  const buf = Buffer.alloc(12 + s.payloadSize);
-  buf[0] = 0x80; // V=2
+  let ring = rings.get(s);
+  if (!ring) {
+    const bufs = Array.from({ length: RING }, () => Buffer.alloc(12 + s.payloadSize));
+    let stampAt = 0;
+    for (const buf of bufs) stampAt = writeStatic(s, buf);
+    ring = { bufs, stampAt };
+    rings.set(s, ring);
+  }
+  const buf = ring.bufs[s.seq % RING]!;
   const marker = s.kind === 'audio' || s.seq % 3 === 2;
   buf[1] = (marker ? 0x80 : 0) | s.pt;
   buf.writeUInt16BE(s.seq & 0xffff, 2);
   buf.writeUInt32BE(s.timestamp >>> 0, 4);
+  buf.writeBigUInt64BE(nowNs, ring.stampAt);
+  s.seq++;
+  s.sent++;
+  // Timestamps advance per frame (video: every 3 packets at 30 fps; audio: every packet).
+  if (marker) s.timestamp += s.kind === 'audio' ? 960 : 3000;
+  return buf;
+}
+
+/** The bytes that never change (version, SSRC, codec payload header); returns the send-time offset. */
+function writeStatic(s: StreamState, buf: Buffer): number {
+  buf[0] = 0x80; // V=2
   buf.writeUInt32BE(s.ssrc >>> 0, 8);
   let o = 12;
   if (s.kind === 'video') {
@@ -54,12 +77,7 @@ export function nextPacket(s: StreamState, nowNs: bigint): Buffer {
   } else {
     buf[o++] = 0x78; // Opus TOC: SILK-only, 20 ms
   }
-  buf.writeBigUInt64BE(nowNs, o);
-  s.seq++;
-  s.sent++;
-  // Timestamps advance per frame (video: every 3 packets at 30 fps; audio: every packet).
-  if (marker) s.timestamp += s.kind === 'audio' ? 960 : 3000;
-  return buf;
+  return o;
 }
 
 export interface ReceivedStats {

@@ -24,6 +24,7 @@ import {
   SessionParams,
   parseLimit,
 } from '../schemas.ts';
+import { Accepted, AnalyticsList, ChatHistory, FeedbackCreated, FeedbackList, NoteJson, withErrors } from '../response-schemas.ts';
 
 export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
@@ -42,7 +43,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
 
   app.get<{ Params: SessionParams; Querystring: RoleQuery }>(
     '/v1/sessions/:id/notes',
-    { schema: { params: SessionParams, querystring: RoleQuery } },
+    { schema: { params: SessionParams, querystring: RoleQuery, response: withErrors({ 200: NoteJson }) } },
     async (req) => {
       const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
@@ -59,7 +60,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
 
   app.put<{ Params: SessionParams; Body: NoteBody }>(
     '/v1/sessions/:id/notes',
-    { schema: { params: SessionParams, body: NoteBody }, preValidation: participantFirst },
+    { schema: { params: SessionParams, body: NoteBody, response: withErrors({ 200: NoteJson }) }, preValidation: participantFirst },
     async (req) => {
       const { claims, session } = await participantSession(req);
       return writeNote(ctx, session, claims, req.body.text);
@@ -68,7 +69,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
 
   app.post<{ Params: SessionParams; Body: FeedbackBody }>(
     '/v1/sessions/:id/feedback',
-    { schema: { params: SessionParams, body: FeedbackBody }, preValidation: participantFirst },
+    { schema: { params: SessionParams, body: FeedbackBody, response: withErrors({ 201: FeedbackCreated }) }, preValidation: participantFirst },
     async (req, reply) => {
       const { claims, session } = await participantSession(req);
       const comment = req.body.comment?.trim() ? req.body.comment.trim() : null;
@@ -76,7 +77,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
     },
   );
 
-  app.get<{ Params: SessionParams }>('/v1/sessions/:id/feedback', { schema: { params: SessionParams } }, async (req) => {
+  app.get<{ Params: SessionParams }>('/v1/sessions/:id/feedback', { schema: { params: SessionParams, response: withErrors({ 200: FeedbackList }) } }, async (req) => {
     const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     return readFeedback(ctx, session, caller);
@@ -84,7 +85,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
 
   app.get<{ Params: SessionParams; Querystring: LimitQuery }>(
     '/v1/sessions/:id/chat',
-    { schema: { params: SessionParams, querystring: LimitQuery } },
+    { schema: { params: SessionParams, querystring: LimitQuery, response: withErrors({ 200: ChatHistory }) } },
     async (req) => {
       const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
@@ -94,7 +95,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
 
   app.post<{ Params: SessionParams; Body: AnalyticsBody }>(
     '/v1/sessions/:id/analytics',
-    { schema: { params: SessionParams, body: AnalyticsBody }, bodyLimit: 16 * 1024, preValidation: participantFirst },
+    { schema: { params: SessionParams, body: AnalyticsBody, response: withErrors({ 202: Accepted }) }, bodyLimit: 16 * 1024, preValidation: participantFirst },
     async (req, reply) => {
       const { claims, session } = await participantSession(req);
       await recordAnalytics(ctx, session, claims, { type: req.body.type, at: new Date(req.body.at), data: req.body.data ?? {} });
@@ -105,7 +106,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
   app.get<{ Params: SessionParams; Querystring: AnalyticsQuery }>(
     '/v1/sessions/:id/analytics',
     {
-      schema: { params: SessionParams, querystring: AnalyticsQuery },
+      schema: { params: SessionParams, querystring: AnalyticsQuery, response: withErrors({ 200: AnalyticsList }) },
       preValidation: async (req) => {
         requireApiKey(config, bearerOf(req));
       },

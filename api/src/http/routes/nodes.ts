@@ -19,6 +19,8 @@ import {
 } from '../../services/node-registry-service.ts';
 import type { NodeLoad } from '../../repositories/media-nodes-repo.ts';
 import { bearerOf } from '../bearer.ts';
+import { NoBody } from '../schemas.ts';
+import { NodeDirectiveJson, NodeJson, NodeList, NodeRegistered, NoContent, withErrors } from '../response-schemas.ts';
 
 const NodeId = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
 const NodeParams = Type.Object({ id: NodeId });
@@ -66,6 +68,8 @@ const DrainBody = Type.Object(
   { additionalProperties: false },
 );
 type DrainBody = Static<typeof DrainBody>;
+/** The drain options are optional: no body at all drains without a deadline. */
+const DrainBodyOrNothing = Type.Unsafe<DrainBody | null>({ ...DrainBody, type: ['object', 'null'] });
 
 function loadOf(b: LoadBody | undefined): NodeLoad {
   return {
@@ -120,7 +124,7 @@ export async function nodeRoutes(app: FastifyInstance, opts: { ctx: AppContext }
     requireApiKey(config, bearerOf(req));
   };
 
-  app.post<{ Body: RegisterBody }>('/internal/nodes/register', { schema: { body: RegisterBody }, preValidation: internalFirst }, async (req) => {
+  app.post<{ Body: RegisterBody }>('/internal/nodes/register', { schema: { body: RegisterBody, response: withErrors({ 200: NodeRegistered }) }, preValidation: internalFirst }, async (req) => {
     const b = req.body;
     const { node, directive } = await registerNode(ctx, {
       id: b.id,
@@ -138,7 +142,7 @@ export async function nodeRoutes(app: FastifyInstance, opts: { ctx: AppContext }
 
   app.post<{ Params: NodeParams; Body: HeartbeatBody }>(
     '/internal/nodes/:id/heartbeat',
-    { schema: { params: NodeParams, body: HeartbeatBody }, preValidation: internalFirst, logLevel: 'warn' },
+    { schema: { params: NodeParams, body: HeartbeatBody, response: withErrors({ 200: NodeDirectiveJson }) }, preValidation: internalFirst, logLevel: 'warn' },
     async (req) => directiveJson(await heartbeat(ctx, req.params.id, req.body.boot_id, loadOf(req.body.load))),
   );
 
@@ -148,32 +152,32 @@ export async function nodeRoutes(app: FastifyInstance, opts: { ctx: AppContext }
   );
   app.post<{ Params: NodeParams; Body: Static<typeof SelfDrainBody> }>(
     '/internal/nodes/:id/drain',
-    { schema: { params: NodeParams, body: SelfDrainBody }, preValidation: internalFirst },
+    { schema: { params: NodeParams, body: SelfDrainBody, response: withErrors({ 200: NodeDirectiveJson }) }, preValidation: internalFirst },
     async (req) => directiveJson(await selfDrain(ctx, req.params.id, req.body.boot_id, req.body.deadline_seconds, req.body.reason)),
   );
 
-  app.delete<{ Params: NodeParams }>('/internal/nodes/:id', { schema: { params: NodeParams }, preValidation: internalFirst }, async (req, reply) => {
+  app.delete<{ Params: NodeParams }>('/internal/nodes/:id', { schema: { params: NodeParams, response: withErrors({ 204: NoContent }) }, preValidation: internalFirst }, async (req, reply) => {
     await deregisterNode(ctx, req.params.id);
     return reply.code(204).send();
   });
 
-  app.get('/v1/nodes', { preValidation: apiKeyFirst }, async () => ({ nodes: (await nodesOverview(ctx)).map(nodeJson) }));
+  app.get('/v1/nodes', { schema: { response: withErrors({ 200: NodeList }) }, preValidation: apiKeyFirst }, async () => ({ nodes: (await nodesOverview(ctx)).map(nodeJson) }));
 
-  app.get<{ Params: NodeParams }>('/v1/nodes/:id', { schema: { params: NodeParams }, preValidation: apiKeyFirst }, async (req) =>
+  app.get<{ Params: NodeParams }>('/v1/nodes/:id', { schema: { params: NodeParams, response: withErrors({ 200: NodeJson }) }, preValidation: apiKeyFirst }, async (req) =>
     nodeJson(await nodeOverview(ctx, req.params.id)),
   );
 
   app.post<{ Params: NodeParams; Body: DrainBody | undefined }>(
     '/v1/nodes/:id/drain',
-    { schema: { params: NodeParams, body: Type.Optional(DrainBody) }, preValidation: apiKeyFirst },
+    { schema: { params: NodeParams, body: DrainBodyOrNothing, response: withErrors({ 200: NodeJson }) }, preValidation: apiKeyFirst },
     async (req) => nodeJson(await drainNode(ctx, req.params.id, { deadlineSeconds: req.body?.deadline_seconds, reason: req.body?.reason ?? null })),
   );
 
-  app.post<{ Params: NodeParams }>('/v1/nodes/:id/undrain', { schema: { params: NodeParams }, preValidation: apiKeyFirst }, async (req) =>
+  app.post<{ Params: NodeParams }>('/v1/nodes/:id/undrain', { schema: { params: NodeParams, body: NoBody, response: withErrors({ 200: NodeJson }) }, preValidation: apiKeyFirst }, async (req) =>
     nodeJson(await undrainNode(ctx, req.params.id)),
   );
 
-  app.delete<{ Params: NodeParams }>('/v1/nodes/:id', { schema: { params: NodeParams }, preValidation: apiKeyFirst }, async (req, reply) => {
+  app.delete<{ Params: NodeParams }>('/v1/nodes/:id', { schema: { params: NodeParams, response: withErrors({ 204: NoContent }) }, preValidation: apiKeyFirst }, async (req, reply) => {
     await deregisterNode(ctx, req.params.id);
     return reply.code(204).send();
   });

@@ -7,6 +7,8 @@ import type { AppContext } from '../../context.ts';
 import { createApiMetrics, type ApiMetrics } from '../../ops/api-metrics.ts';
 import { bearerOf } from '../bearer.ts';
 import { errorBody } from '../error-handling.ts';
+import { Type } from '@sinclair/typebox';
+import { ErrorBody, MetricsText, Readyz, withErrors } from '../response-schemas.ts';
 import { timingSafeEqual, createHash } from 'node:crypto';
 
 export interface HttpDrain {
@@ -113,7 +115,8 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
     return payload;
   });
 
-  app.get('/readyz', async (_req, reply) => {
+  // 503: not ready (the same body), or the shutting_down error every route answers while draining.
+  app.get('/readyz', { schema: { response: { 200: Readyz, 503: Type.Union([Readyz, ErrorBody]), '4xx': ErrorBody } } }, async (_req, reply) => {
     const reasons: string[] = [];
     if (draining) reasons.push('shutting down');
     try {
@@ -125,7 +128,7 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
   });
 
   if (ctx.config.ops.metricsEnabled) {
-    app.get('/metrics', async (req, reply) => {
+    app.get('/metrics', { schema: { response: withErrors({ 200: MetricsText }) } }, async (req, reply) => {
       const token = ctx.config.ops.metricsToken;
       if (token !== null && !sameSecret(bearerOf(req) ?? '', token)) {
         return reply.code(401).send(errorBody('unauthorized', 'Authorization: Bearer <METRICS_TOKEN> is required'));

@@ -10,6 +10,7 @@ import { checkRecordingUrl, listRecordingsFor, openRecordingFile } from '../../s
 import { RangeNotSatisfiableError, type ObjectStore } from '../../storage/index.ts';
 import { bearerOf } from '../bearer.ts';
 import { SessionParams } from '../schemas.ts';
+import { Binary, ErrorBody, RecordingList, withErrors } from '../response-schemas.ts';
 
 const FileParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), recordingId: Type.String({ minLength: 1, maxLength: 100 }) });
 type FileParams = Static<typeof FileParams>;
@@ -17,7 +18,7 @@ const FileQuery = Type.Object({ exp: Type.Optional(Type.String({ maxLength: 20 }
 type FileQuery = Static<typeof FileQuery>;
 
 export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, store: ObjectStore): void {
-  app.get<{ Params: SessionParams }>('/v1/sessions/:id/recordings', { schema: { params: SessionParams } }, async (req, reply) => {
+  app.get<{ Params: SessionParams }>('/v1/sessions/:id/recordings', { schema: { params: SessionParams, response: withErrors({ 200: RecordingList }) } }, async (req, reply) => {
     const caller = await requireKeyOrToken(ctx.config, bearerOf(req), req.params.id);
     reply.header('cache-control', 'no-store');
     return listRecordingsFor(ctx, req.params.id, caller);
@@ -48,7 +49,9 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
     if (read.range) reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`);
     return reply.send(read.body); // for HEAD, Fastify keeps these headers and drops the body
   };
-  const opts = { schema: { params: FileParams, querystring: FileQuery } };
+  const opts = {
+    schema: { params: FileParams, querystring: FileQuery, response: withErrors({ 200: Binary, 206: Binary, 416: ErrorBody }) },
+  };
   // Fastify answers HEAD from this GET route (headers only).
   app.get<{ Params: FileParams; Querystring: FileQuery }>('/v1/sessions/:id/recordings/:recordingId/file', opts, (req, reply) => serveFile(req, reply));
 }

@@ -17,6 +17,23 @@ import { requireSignedPath } from '../../services/signed-urls.ts';
 import { bearerOf } from '../bearer.ts';
 import { SessionParams, Uuid } from '../schemas.ts';
 import { sendObject } from '../send-object.ts';
+import { Binary, ErrorBody, NoContent, ResourceCreated, ResourceList, withErrors } from '../response-schemas.ts';
+
+/**
+ * The upload is multipart/form-data with one part named "file" (streamed by @fastify/multipart, so
+ * Fastify sees no parsed body: hence `null` passes). Other content types get 415 from the handler.
+ */
+const UploadBody = {
+  content: {
+    'multipart/form-data': {
+      schema: Type.Unsafe<null>({
+        type: ['object', 'null'],
+        properties: { file: { type: 'string', format: 'binary', description: 'the file (size and type limits from config)' } },
+        required: ['file'],
+      }),
+    },
+  },
+};
 
 const ResourceParams = Type.Object({ id: SessionParams.properties.id, rid: Uuid });
 type ResourceParams = Static<typeof ResourceParams>;
@@ -35,7 +52,10 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
 
   app.post<{ Params: SessionParams }>(
     '/v1/sessions/:id/resources',
-    { schema: { params: SessionParams }, bodyLimit: config.resourceMaxBytes + 64 * 1024 },
+    {
+      schema: { params: SessionParams, body: UploadBody, response: withErrors({ 201: ResourceCreated }) },
+      bodyLimit: config.resourceMaxBytes + 64 * 1024,
+    },
     async (req, reply) => {
       const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
@@ -58,12 +78,12 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
     },
   );
 
-  app.get<{ Params: SessionParams }>('/v1/sessions/:id/resources', { schema: { params: SessionParams } }, async (req) => {
+  app.get<{ Params: SessionParams }>('/v1/sessions/:id/resources', { schema: { params: SessionParams, response: withErrors({ 200: ResourceList }) } }, async (req) => {
     const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
     return listLessonResources(ctx, await getSessionFor(ctx, req.params.id, caller));
   });
 
-  app.delete<{ Params: ResourceParams }>('/v1/sessions/:id/resources/:rid', { schema: { params: ResourceParams } }, async (req, reply) => {
+  app.delete<{ Params: ResourceParams }>('/v1/sessions/:id/resources/:rid', { schema: { params: ResourceParams, response: withErrors({ 204: NoContent }) } }, async (req, reply) => {
     const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     await removeResource(ctx, session, caller, req.params.rid);
@@ -74,7 +94,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
   app.route<{ Params: ResourceParams; Querystring: SignedQuery }>({
     method: ['GET', 'HEAD'],
     url: '/v1/sessions/:id/resources/:rid/content',
-    schema: { params: ResourceParams, querystring: SignedQuery },
+    schema: { params: ResourceParams, querystring: SignedQuery, response: withErrors({ 200: Binary, 206: Binary, 416: ErrorBody }) },
     handler: async (req, reply) => {
       const { id, rid } = req.params;
       const bearer = bearerOf(req);

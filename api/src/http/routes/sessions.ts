@@ -19,7 +19,7 @@ import { bearerOf } from '../bearer.ts';
 import {
   CancelBody,
   CreateSessionBody,
-  assertNoFields,
+  NoBody,
   ExtendBody,
   ListSessionsQuery,
   MintTokenBody,
@@ -28,6 +28,7 @@ import {
   parseLimit,
 } from '../schemas.ts';
 import { sessionJson } from '../session-json.ts';
+import { AttendanceJson, JoinJson, SessionJson, SessionList, TokenJson, withErrors } from '../response-schemas.ts';
 import { rateLimited } from '../security.ts';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -40,7 +41,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.post<{ Body: CreateSessionBody }>(
     '/v1/sessions',
-    { schema: { body: CreateSessionBody }, preValidation: apiKeyFirst },
+    { schema: { body: CreateSessionBody, response: withErrors({ 201: SessionJson }) }, preValidation: apiKeyFirst },
     async (req, reply) => {
       const b = req.body;
       const session = await createSession(ctx, {
@@ -58,7 +59,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.get<{ Querystring: ListSessionsQuery }>(
     '/v1/sessions',
-    { schema: { querystring: ListSessionsQuery }, preValidation: apiKeyFirst },
+    { schema: { querystring: ListSessionsQuery, response: withErrors({ 200: SessionList }) }, preValidation: apiKeyFirst },
     async (req) => {
       const q = req.query;
       const { sessions, nextCursor } = await listLessons(ctx, {
@@ -74,14 +75,14 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     },
   );
 
-  app.get<{ Params: SessionParams }>('/v1/sessions/:id', { schema: { params: SessionParams } }, async (req) => {
+  app.get<{ Params: SessionParams }>('/v1/sessions/:id', { schema: { params: SessionParams, response: withErrors({ 200: SessionJson }) } }, async (req) => {
     const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
     return json(await getSessionFor(ctx, req.params.id, caller));
   });
 
   app.patch<{ Params: SessionParams; Body: UpdateSessionBody }>(
     '/v1/sessions/:id',
-    { schema: { params: SessionParams, body: UpdateSessionBody }, preValidation: apiKeyFirst },
+    { schema: { params: SessionParams, body: UpdateSessionBody, response: withErrors({ 200: SessionJson }) }, preValidation: apiKeyFirst },
     async (req) => {
       const b = req.body;
       const session = await updateLesson(ctx, req.params.id, {
@@ -97,23 +98,20 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.post<{ Params: SessionParams; Body: CancelBody }>(
     '/v1/sessions/:id/cancel',
-    { schema: { params: SessionParams, body: CancelBody }, preValidation: apiKeyFirst },
+    { schema: { params: SessionParams, body: CancelBody, response: withErrors({ 200: SessionJson }) }, preValidation: apiKeyFirst },
     async (req) => json(await cancelLesson(ctx, req.params.id, req.body.reason)),
   );
 
   app.post<{ Params: SessionParams }>(
     '/v1/sessions/:id/archive',
-    { schema: { params: SessionParams }, preValidation: apiKeyFirst },
-    async (req) => {
-      assertNoFields(req.body);
-      return json(await archiveLesson(ctx, req.params.id));
-    },
+    { schema: { params: SessionParams, body: NoBody, response: withErrors({ 200: SessionJson }) }, preValidation: apiKeyFirst },
+    async (req) => json(await archiveLesson(ctx, req.params.id)),
   );
 
   app.post<{ Params: SessionParams; Body: ExtendBody }>(
     '/v1/sessions/:id/extend',
     {
-      schema: { params: SessionParams, body: ExtendBody },
+      schema: { params: SessionParams, body: ExtendBody, response: withErrors({ 200: SessionJson }) },
       preValidation: async (req) => {
         (req as { caller?: unknown }).caller = await requireKeyOrToken(config, bearerOf(req), (req.params as SessionParams).id);
       },
@@ -126,7 +124,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.post<{ Params: SessionParams; Body: MintTokenBody }>(
     '/v1/sessions/:id/tokens',
-    { schema: { params: SessionParams, body: MintTokenBody }, preValidation: apiKeyFirst, config: rateLimited(config) },
+    { schema: { params: SessionParams, body: MintTokenBody, response: withErrors({ 201: TokenJson }) }, preValidation: apiKeyFirst, config: rateLimited(config) },
     async (req, reply) => {
       const { token, expiresAt, joinUrl } = await issueJoinToken(ctx, req.params.id, req.body.role);
       return reply.code(201).send({ token, expires_at: expiresAt.toISOString(), join_url: joinUrl });
@@ -136,10 +134,9 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
   app.post<{ Params: SessionParams }>(
     '/v1/sessions/:id/join',
     {
-      schema: { params: SessionParams },
+      schema: { params: SessionParams, body: NoBody, response: withErrors({ 200: JoinJson }) },
       config: rateLimited(config),
       preValidation: async (req) => {
-        assertNoFields(req.body);
         (req as { claims?: unknown }).claims = await requireJoinToken(config, bearerOf(req), (req.params as SessionParams).id);
       },
     },
@@ -167,7 +164,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     },
   );
 
-  app.get<{ Params: SessionParams }>('/v1/sessions/:id/attendance', { schema: { params: SessionParams } }, async (req) => {
+  app.get<{ Params: SessionParams }>('/v1/sessions/:id/attendance', { schema: { params: SessionParams, response: withErrors({ 200: AttendanceJson }) } }, async (req) => {
     const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     return attendanceReport(ctx, session);

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { errorBody } from '../error-handling.ts';
 import { SessionParams } from '../schemas.ts';
+import { Binary, Html, withErrors } from '../response-schemas.ts';
 
 export async function webAppRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const dist = opts.ctx.config.webDistDir;
@@ -26,12 +27,12 @@ export async function webAppRoutes(app: FastifyInstance, opts: { ctx: AppContext
     index: false,
   });
 
-  app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {
+  app.get<{ Params: { '*': string } }>('/assets/*', { schema: { response: withErrors({ 200: Binary }) } }, async (req, reply) => {
     if (!existsSync(indexHtml)) return notBuilt(reply);
     return reply.sendFile(req.params['*']);
   });
 
-  app.get<{ Params: SessionParams }>('/session/:id', { schema: { params: SessionParams } }, async (_req, reply) => {
+  app.get<{ Params: SessionParams }>('/session/:id', { schema: { params: SessionParams, response: withErrors({ 200: Html }) } }, async (_req, reply) => {
     if (!existsSync(indexHtml)) return notBuilt(reply);
     // The page must be revalidated so a new build's asset names are picked up.
     reply.header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer');

@@ -9,7 +9,8 @@ import { getSession } from '../../services/sessions-service.ts';
 import { listSessionEvents } from '../../repositories/events-repo.ts';
 import { deliveryLog, findDelivery, requeueDelivery, type DeliveryLogRow } from '../../repositories/webhook-deliveries-repo.ts';
 import { bearerOf } from '../bearer.ts';
-import { SessionParams, parseLimit } from '../schemas.ts';
+import { NoBody, SessionParams, parseLimit } from '../schemas.ts';
+import { DeliveryList, DeliveryRequeued, EventList, WebhookEndpoints, withErrors } from '../response-schemas.ts';
 
 const DeliveriesQuery = Type.Object(
   {
@@ -51,7 +52,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     requireApiKey(config, bearerOf(req));
   };
 
-  app.get('/v1/webhooks/endpoints', { preValidation: apiKeyFirst }, async () => ({
+  app.get('/v1/webhooks/endpoints', { schema: { response: withErrors({ 200: WebhookEndpoints }) }, preValidation: apiKeyFirst }, async () => ({
     endpoints: config.webhookEndpoints.map((e) => ({ url: e.url, types: e.types })),
     max_age_seconds: config.webhookMaxAgeSeconds,
     max_attempts: config.webhookMaxAttempts,
@@ -59,7 +60,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.get<{ Querystring: DeliveriesQuery }>(
     '/v1/webhooks/deliveries',
-    { schema: { querystring: DeliveriesQuery }, preValidation: apiKeyFirst },
+    { schema: { querystring: DeliveriesQuery, response: withErrors({ 200: DeliveryList }) }, preValidation: apiKeyFirst },
     async (req) => {
       const q = req.query;
       const limit = parseLimit(q.limit, 100, 1000);
@@ -78,7 +79,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.post<{ Params: DeliveryParams }>(
     '/v1/webhooks/deliveries/:id/retry',
-    { schema: { params: DeliveryParams }, preValidation: apiKeyFirst },
+    { schema: { params: DeliveryParams, body: NoBody, response: withErrors({ 200: DeliveryRequeued }) }, preValidation: apiKeyFirst },
     async (req) => {
       const existing = await findDelivery(ctx.sql, req.params.id);
       if (!existing) throw new ApiError(404, 'delivery_not_found', 'delivery not found');
@@ -92,7 +93,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   app.get<{ Params: SessionParams }>(
     '/v1/sessions/:id/events',
-    { schema: { params: SessionParams }, preValidation: apiKeyFirst },
+    { schema: { params: SessionParams, response: withErrors({ 200: EventList }) }, preValidation: apiKeyFirst },
     async (req) => {
       const session = await getSession(ctx, req.params.id);
       return { events: await listSessionEvents(ctx.sql, session.id) };

@@ -1,0 +1,71 @@
+// API_WORKERS: several API processes on one port (node:cluster) against one PostgreSQL.
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadApiConfig } from '../src/config.ts';
+import { API_KEY, HOOK_SECRET, JOIN_SECRET, createLesson, createTestDatabase, httpClient, mintToken, testEnv, type TestDatabase } from './support/harness.ts';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('API_WORKERS', () => {
+  it('needs PostgreSQL (PGlite lives in one process)', () => {
+    const base = { DUET_API_KEY: API_KEY, JOIN_TOKEN_SECRET: JOIN_SECRET, INTERNAL_HOOK_SECRET: HOOK_SECRET };
+    expect(() => loadApiConfig({ ...base, API_WORKERS: '2' })).toThrow(ConfigError);
+    expect(loadApiConfig({ ...base, API_WORKERS: '2', DATABASE_URL: 'postgres://u:p@db/duet' }).workers).toBe(2);
+    expect(loadApiConfig(base).workers).toBe(1);
+  });
+
+  describe('two workers on one port (postgres)', () => {
+    let db: TestDatabase;
+    beforeAll(async () => {
+      db = await createTestDatabase('postgres');
+    });
+    afterAll(() => db?.drop());
+
+    it('serve the API from two processes, keep join tokens single-use across them, and stop on SIGTERM', async () => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const env = { ...process.env, ...testEnv(db.url, { API_PORT: String(port), API_WORKERS: '2', LOG_LEVEL: 'info', JOIN_TOKEN_SINGLE_USE: 'true' }) };
+      const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      try {
+        const listening = () => out.split('\n').filter((l) => l.includes('duet api listening'));
+        for (let i = 0; i < 600 && listening().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+        const lines = listening().map((l) => JSON.parse(l) as { pid: number; worker: number });
+        expect(lines).toHaveLength(2);
+        expect(new Set(lines.map((l) => l.pid)).size).toBe(2);
+        expect(lines.every((l) => l.pid !== child.pid)).toBe(true);
+
+        // Fresh connections, so the primary spreads them over both workers.
+        const api = { request: httpClient(url) };
+        const lesson = await createLesson(api);
+        const token = await mintToken(api, lesson.id, 'student');
+        const joins = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            fetch(`${url}/v1/sessions/${lesson.id}/join`, { method: 'POST', headers: { authorization: `Bearer ${token}`, connection: 'close' } }),
+          ),
+        );
+        const statuses = joins.map((r) => r.status).sort();
+        expect(statuses).toEqual([200, 409, 409, 409, 409, 409]);
+        const got = await api.request('GET', `/v1/sessions/${lesson.id}`, { token: API_KEY });
+        expect(got.body.media_node).toBe('default');
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
+      expect(out).toContain('all API workers stopped');
+    }, 90_000);
+  });
+});

@@ -1,0 +1,240 @@
+// Operating the recorder: SIGTERM drains (no new recordings, readyz fails, FFmpeg closes its open
+// segments, every segment and the manifest reach storage, exit 0, and the recording finalizes
+// later without being partial); a second SIGTERM or the drain deadline exits at once keeping every
+// local segment; /readyz follows storage; /metrics counts segments, uploads, upload failures,
+// FFmpeg exits, finalize time and failures.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
+import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
+import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, startRecorderProcess, tempDir } from './support/recorder-harness.ts';
+import type { ObjectStore } from '../src/store.ts';
+
+const manifestAt = async (path: string) => JSON.parse(await readFile(path, 'utf8').catch(() => '{}'));
+
+/** Prometheus text → value of one sample (labels in any order), or undefined. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries(((m[2] ?? '').match(/\w+="[^"]*"/g) ?? []).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 2, -1)]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: string | null }>((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) return r({ code: child.exitCode, signal: child.signalCode });
+    child.once('exit', (code, signal) => r({ code, signal }));
+  });
+
+const segmentsOf = (m: any) => m.tracks.flatMap((t: any) => t.runs.flatMap((r: any) => r.segments.map((s: any) => ({ ...s, runDir: r.dir }))));
+
+describe('recorder operability', () => {
+  let api: TestApi;
+  const dirs: { remove(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    api = await startApiOn('pglite');
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (!process.env.KEEP_TEST_DIRS) for (const d of dirs) await d.remove();
+  });
+  async function dir(prefix: string) {
+    const d = await tempDir(prefix);
+    dirs.push(d);
+    return d.path;
+  }
+
+  it('drains on SIGTERM mid-recording: not ready, no new recordings, every segment and the manifest uploaded, exit 0, finalized later', async () => {
+    const work = await dir('duet-rec-work-');
+    const objects = await dir('duet-rec-obj-');
+    const env = { ...recorderEnv(work, api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000', RECORDER_DRAIN_DEADLINE_MS: '60000' };
+    let rec = await startRecorderProcess(env);
+    const ready = await fetch(`${rec.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, reasons: [] });
+    const lesson = await createLesson(api, { recording: true });
+    const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
+    const cam = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'cam', role: 'tutor', source: 'camera', kind: 'video', codec: VP8 });
+    const mic = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS });
+    expect(cam.status).toBe(201);
+    expect(mic.status).toBe(201);
+    const video = sendVideo(cam.body.port, 'green');
+    const audio = sendAudio(mic.body.port, 440);
+    const senders: RtpSender[] = [video, audio];
+    try {
+      await sleep(6_000);
+      // The media node already stopped sending audio: that FFmpeg needs its 10 s input timeout
+      // to close, which keeps the drain open long enough to watch it. Video still flows.
+      await audio.stop();
+      const exit = exited(rec.child);
+      rec.child.kill('SIGTERM');
+      const during = await eventually(async () => {
+        const r = await fetch(`${rec.url}/readyz`).catch(() => undefined);
+        return r?.status === 503 ? ((await r.json()) as { reasons: string[] }) : undefined;
+      }, 5_000);
+      expect(during.reasons).toContain('draining');
+      const refused = await rec.call('POST', '/v1/recordings', { lessonId: (await createLesson(api, { recording: true })).id });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('draining');
+      expect((await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'screen', role: 'tutor', source: 'screen', kind: 'video', codec: VP8 })).status).toBe(503);
+      const metrics = await (await fetch(`${rec.url}/metrics`)).text();
+      expect(sample(metrics, 'duet_recorder_draining')).toBe(1);
+      expect(sample(metrics, 'duet_recorder_recordings', { state: 'recording' })).toBe(1);
+      expect(await exit).toEqual({ code: 0, signal: null });
+    } finally {
+      for (const s of senders) await s.stop();
+    }
+    expect(rec.logs.some((l) => l.includes('"recorder drained"'))).toBe(true);
+
+    // Local manifest: both runs ended cleanly, every closed segment uploaded with its full size.
+    const local = await manifestAt(join(work, rid, 'manifest.json'));
+    expect(local.state).toBe('recording');
+    expect(local.partial).toBe(false);
+    for (const t of local.tracks) for (const r of t.runs) expect(r.end).toBe('stopped');
+    const segs = segmentsOf(local);
+    expect(segs.filter((s: any) => s.runDir.includes('/cam/')).length).toBeGreaterThanOrEqual(3);
+    expect(segs.filter((s: any) => s.runDir.includes('/mic/')).length).toBeGreaterThanOrEqual(3);
+    for (const s of segs) {
+      expect(s.uploaded, s.key).toBe(true);
+      expect((await stat(join(objects, s.key))).size).toBe(s.size);
+      expect((await stat(join(work, rid, s.runDir, s.file))).size).toBe(s.size); // nothing local deleted
+    }
+    // The manifest in storage says the same (another recorder could finalize from it).
+    const stored = await manifestAt(join(objects, `recordings/sessions/${lesson.id}/${rid}/manifest.json`));
+    expect(segmentsOf(stored).map((s: any) => s.key).sort()).toEqual(segs.map((s: any) => s.key).sort());
+    expect(segmentsOf(stored).every((s: any) => s.uploaded)).toBe(true);
+
+    // The next start adopts it; ended, it finalizes whole (a drain is not an interruption).
+    rec = await startRecorderProcess(env);
+    try {
+      const st = await rec.call('GET', `/v1/recordings/${rid}`);
+      expect(st.body.state).toBe('recording');
+      expect(st.body.partial).toBe(false);
+      await rec.call('POST', `/v1/recordings/${rid}/stop`, { reason: 'ended_by_tutor' });
+      const m = await eventually(async () => {
+        const x = await manifestAt(join(objects, `recordings/sessions/${lesson.id}/${rid}/manifest.json`));
+        return x.state === 'ready' || x.state === 'failed' ? x : undefined;
+      }, 120_000);
+      expect(m.state, JSON.stringify(m.finalize)).toBe('ready');
+      expect(m.partial).toBe(false);
+      expect(m.finalize.durationSeconds).toBeGreaterThan(4);
+      const metrics = await (await fetch(`${rec.url}/metrics`)).text();
+      expect(sample(metrics, 'duet_recorder_finalize_duration_seconds_count')).toBe(1);
+      expect(sample(metrics, 'duet_recorder_recordings', { state: 'ready' })).toBe(1);
+    } finally {
+      await rec.close();
+    }
+  }, 240_000);
+
+  it('a second SIGTERM, or the drain deadline, exits 1 at once and keeps every local segment', async () => {
+    for (const how of ['second-signal', 'deadline'] as const) {
+      const work = await dir('duet-rec-work-');
+      const objects = await dir('duet-rec-obj-');
+      const env = { ...recorderEnv(work, api.url), OBJECTS_DIR: objects, RECORDER_DRAIN_DEADLINE_MS: how === 'deadline' ? '1500' : '60000' };
+      const rec = await startRecorderProcess(env);
+      const lesson = await createLesson(api, { recording: true });
+      const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
+      const mic = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'student', source: 'microphone', kind: 'audio', codec: OPUS });
+      const audio = sendAudio(mic.body.port, 300);
+      const manifestPath = join(work, rid, 'manifest.json');
+      await eventually(async () => (segmentsOf(await manifestAt(manifestPath)).length >= 2 ? true : undefined), 30_000);
+      // No more packets: FFmpeg would take 10 s to close its segment, longer than we wait.
+      await audio.stop();
+      const exit = exited(rec.child);
+      const t0 = Date.now();
+      rec.child.kill('SIGTERM');
+      if (how === 'second-signal') {
+        await eventually(async () => ((await fetch(`${rec.url}/readyz`)).status === 503 ? true : undefined), 5_000);
+        rec.child.kill('SIGTERM');
+      }
+      expect(await exit, how).toEqual({ code: 1, signal: null });
+      expect(Date.now() - t0, how).toBeLessThan(9_000);
+      expect(rec.logs.some((l) => l.includes(how === 'deadline' ? 'drain incomplete' : 'second signal')), how).toBe(true);
+      const m = await manifestAt(manifestPath);
+      const segs = segmentsOf(m);
+      expect(segs.length, how).toBeGreaterThanOrEqual(2);
+      for (const s of segs) expect((await stat(join(work, rid, s.runDir, s.file))).size).toBe(s.size);
+      // The FFmpeg left behind finishes its segment; the next start adopts and stops it.
+      const pid = m.tracks[0].runs.at(-1).pid as number | undefined;
+      if (pid) {
+        const next = await startRecorderProcess(env);
+        await next.close();
+        expect(() => process.kill(pid, 0)).toThrow();
+      }
+    }
+  }, 180_000);
+
+  it('reports readiness from storage, and counts segments, uploads, upload failures, FFmpeg exits and failed recordings', async () => {
+    const work = await dir('duet-rec-work-');
+    const objects = await dir('duet-rec-obj-');
+    const real = createLocalStore(objects);
+    let storageDown = true;
+    const flaky: ObjectStore = {
+      ...real,
+      put: (...a) => real.put(...a),
+      get: (...a) => real.get(...a),
+      list: (...a) => real.list(...a),
+      delete: (...a) => real.delete(...a),
+      async head(key) {
+        if (storageDown) throw new Error('connect ECONNREFUSED (test)');
+        return real.head(key);
+      },
+      async putFile(key, path, opts) {
+        if (storageDown) throw new Error('connect ECONNREFUSED (test)');
+        return real.putFile(key, path, opts);
+      },
+    };
+    const rec = await startRecorderInProcess(recorderEnv(work, api.url), flaky);
+    try {
+      const notReady = await fetch(`${rec.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(((await notReady.json()) as { reasons: string[] }).reasons.join()).toContain('storage unreachable');
+      expect((await fetch(`${rec.url}/healthz`)).status).toBe(200);
+
+      const lesson = await createLesson(api, { recording: true });
+      const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
+      const mic = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS });
+      const audio = sendAudio(mic.body.port, 660);
+      const scrape = async () => (await fetch(`${rec.url}/metrics`)).text();
+      try {
+        const m1 = await eventually(async () => {
+          const m = await scrape();
+          return (sample(m, 'duet_recorder_segments_written_total') ?? 0) >= 2 && (sample(m, 'duet_recorder_upload_failures_total') ?? 0) >= 2 ? m : undefined;
+        }, 30_000);
+        expect(sample(m1, 'duet_recorder_segments_uploaded_total')).toBe(0);
+        expect(sample(m1, 'duet_recorder_recordings', { state: 'recording' })).toBe(1);
+        storageDown = false;
+        expect((await fetch(`${rec.url}/readyz`)).status).toBe(200);
+        await eventually(async () => ((sample(await scrape(), 'duet_recorder_segments_uploaded_total') ?? 0) >= 2 ? true : undefined), 30_000);
+      } finally {
+        await audio.stop();
+      }
+      await rec.call('POST', `/v1/recordings/${rid}/stop`, {});
+      const done = await eventually(async () => {
+        const m = await scrape();
+        return sample(m, 'duet_recorder_recordings', { state: 'ready' }) === 1 ? m : undefined;
+      }, 120_000);
+      expect(sample(done, 'duet_recorder_ffmpeg_exits_total', { end: 'stopped' })).toBe(1);
+      expect(sample(done, 'duet_recorder_ffmpeg_exits_total', { end: 'crashed' })).toBe(0);
+      expect(sample(done, 'duet_recorder_finalize_duration_seconds_count')).toBe(1);
+      expect(sample(done, 'duet_recorder_segments_uploaded_total')).toBe(sample(done, 'duet_recorder_segments_written_total'));
+
+      // A recording that never got media fails with no_media.
+      const empty = (await rec.call('POST', '/v1/recordings', { lessonId: (await createLesson(api, { recording: true })).id })).body.recordingId;
+      await rec.call('POST', `/v1/recordings/${empty}/stop`, {});
+      const failed = await eventually(async () => {
+        const m = await scrape();
+        return sample(m, 'duet_recorder_recording_failures_total', { reason: 'no_media' }) === 1 ? m : undefined;
+      }, 30_000);
+      expect(sample(failed, 'duet_recorder_recordings', { state: 'failed' })).toBe(1);
+      expect(sample(failed, 'duet_recorder_process_resident_memory_bytes')).toBeGreaterThan(0);
+    } finally {
+      await rec.close();
+    }
+  }, 240_000);
+});
