@@ -1,23 +1,22 @@
-// One lesson's recording: its tracks (one FFmpeg each), segment uploads, the manifest, and the
-// finalize pipeline. Every state change is written to the manifest before it is acted upon, so
-// a recorder killed at any moment restarts from what is on disk.
-import { spawn } from 'node:child_process';
+// One lesson's recording on this recorder: its live tracks (one FFmpeg per lesson, lesson-process.ts),
+// the FFmpeg runs reflected in the manifest, and its lifecycle (recording → finalizing, or handed
+// over when the lesson moved to another media node). Persistence, uploads and hooks live in
+// recording-storage.ts, the finalize pipeline in finalize.ts. Every state change is written to the
+// manifest before it is acted upon, so a recorder killed at any moment restarts from what is on disk.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { newEvent, type DuetEvent } from '@duet/api/events';
-import type { RecorderConfig } from './config.ts';
-import { planCompose } from './compose.ts';
-import type { HookClient, Log } from './hook-client.ts';
-import { MANIFEST_FILE, partKey, storagePrefix, writeManifest, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
-import type { RecorderMetrics } from './metrics.ts';
-import { continuedElsewhere, earlierTracks, loadParts, nextRunBase } from './parts.ts';
-import { allocatePortPair, releasePortPair } from './ports.ts';
-import type { RtpCodec } from './sdp.ts';
-import type { ObjectStore } from './store.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newEvent } from '@duet/api/events';
+import { cleanupLocal, markPartial, runFinalize } from './finalize.ts';
 import { LessonProcess, parseSegmentRow, readStartMs, runDirs } from './lesson-process.ts';
+import { storagePrefix, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
+import { continuedElsewhere, loadParts, nextRunBase } from './parts.ts';
+import { allocatePortPair, releasePortPair } from './ports.ts';
+import { RecordingStorage, type RecordingDeps } from './recording-storage.ts';
+import type { RtpCodec } from './sdp.ts';
+
+export type { RecordingDeps } from './recording-storage.ts';
+export { probeDuration } from './ffmpeg-run.ts';
 
 export interface TrackSpec {
   trackId: string;
@@ -37,16 +36,6 @@ export interface TrackStatus {
   live: boolean;
 }
 
-export interface RecordingDeps {
-  config: RecorderConfig;
-  store: ObjectStore;
-  hooks: HookClient;
-  log: Log;
-  /** Upload retry schedule base (tests shorten it). */
-  uploadRetryMs?: number;
-  metrics?: RecorderMetrics;
-}
-
 export class Recording {
   readonly manifest: Manifest;
   readonly dir: string;
@@ -54,9 +43,7 @@ export class Recording {
   /** Tracks being recorded now, with their RTP port (stable across FFmpeg runs). */
   private readonly live = new Map<string, number>();
   private readonly proc: LessonProcess;
-  private saving: Promise<void> = Promise.resolve();
-  private uploads: Promise<void> = Promise.resolve();
-  private hooksRunning = false;
+  private readonly storage: RecordingStorage;
   private idleTimer: NodeJS.Timeout | undefined;
   private finalizing: Promise<void> | undefined;
   private stopped = false;
@@ -67,6 +54,7 @@ export class Recording {
     this.manifest = manifest;
     this.dir = dir;
     this.deps = deps;
+    this.storage = new RecordingStorage(manifest, dir, deps);
     const firstRun = Math.max(manifest.runBase ?? 0, ...manifest.tracks.flatMap((t) => t.runs.map((r) => r.index + 1)));
     this.proc = new LessonProcess({
       dir,
@@ -161,8 +149,7 @@ export class Recording {
   }
 
   markPartial(reason: string): void {
-    this.manifest.partial = true;
-    if (!this.manifest.partialReasons.includes(reason)) this.manifest.partialReasons.push(reason);
+    markPartial(this.storage, reason);
   }
 
   status(): { recordingId: string; lessonId: string; state: string; partial: boolean; tracks: TrackStatus[] } {
@@ -303,10 +290,10 @@ export class Recording {
         // The lesson moved to another media node, whose recorder continued this recording and
         // finalizes it: this part only makes sure its segments are in storage.
         this.manifest.state = 'handed_over';
-        await this.uploads;
+        await this.storage.uploadsSettled();
         await this.uploadManifest().catch((err: Error) => this.deps.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
         this.deps.log('info', 'recording handed over to another media node', { recordingId: this.id, lessonId: this.lessonId });
-        await this.cleanupLocal();
+        await cleanupLocal(this.storage, this.deps);
         return;
       }
       this.manifest.state = 'finalizing';
@@ -325,259 +312,45 @@ export class Recording {
     }
   }
 
-  /** Earlier parts' tracks (fetched once, when finalizing starts) and this part's. */
-  private allTracks(): TrackEntry[] {
-    return [...(this.manifest.earlierTracks ?? []), ...this.manifest.tracks];
-  }
-
-  private async mergeEarlierParts(): Promise<void> {
-    const m = this.manifest;
-    if (!m.continues || m.earlierTracks) return;
-    const { tracks, lost } = earlierTracks(await loadParts(this.deps.store, this.lessonId, this.id), m);
-    m.earlierTracks = tracks;
-    for (const reason of lost) this.markPartial(reason);
-    await this.save();
-  }
-
   /** Stops FFmpeg and timers without finalizing (recorder shutdown: the next start resumes). */
   async shutdown(): Promise<void> {
     this.attach();
     this.stopped = true;
     await this.proc.stop();
-    await this.uploads;
-    await this.save();
+    await this.storage.uploadsSettled();
+    // In storage too (this part's manifest included): another node may continue the lesson.
+    await this.uploadManifest().catch((err: Error) => this.deps.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
   }
 
-  // ---- persistence and uploads ------------------------------------------------------------
+  // ---- persistence, uploads, hooks (recording-storage.ts) and finalize (finalize.ts) ---------
 
   save(): Promise<void> {
-    const snapshot = JSON.stringify(this.manifest);
-    const path = join(this.dir, MANIFEST_FILE);
-    this.saving = this.saving.then(async () => {
-      await writeManifest(path, JSON.parse(snapshot) as Manifest);
-    }).catch((err: Error) => this.deps.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
-    return this.saving;
+    return this.storage.save();
   }
 
-  /** This part's manifest (`parts/<partId>.json`, only this recorder writes it) and the recording's current one. */
-  private async uploadManifest(): Promise<void> {
-    await this.save();
-    const path = join(this.dir, MANIFEST_FILE);
-    if (this.manifest.partId) await this.deps.store.putFile(partKey(this.lessonId, this.id, this.manifest.partId), path, { contentType: 'application/json' });
-    if (this.manifest.state !== 'handed_over') await this.deps.store.putFile(`${storagePrefix(this.lessonId, this.id)}/${MANIFEST_FILE}`, path, { contentType: 'application/json' });
+  private uploadManifest(): Promise<void> {
+    return this.storage.uploadManifest();
   }
 
-  /** Uploads one closed segment, retrying with backoff; the local file is kept until then (and after). */
   private queueUpload(path: string, seg: { key: string; uploaded: boolean }): void {
-    this.uploads = this.uploads.then(async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.deps.store.putFile(seg.key, path, { contentType: seg.key.endsWith('.webm') ? 'video/webm' : 'video/x-matroska' });
-          seg.uploaded = true;
-          this.deps.metrics?.segmentsUploaded.inc();
-          await this.uploadManifest().catch(() => undefined);
-          return;
-        } catch (err) {
-          this.deps.metrics?.uploadFailures.inc();
-          if (attempt === 0 || attempt % 5 === 0) this.deps.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
-        }
-      }
-    });
+    this.storage.queueUpload(path, seg);
   }
 
-  /** Re-queues segments whose upload was not confirmed before a restart. */
   resumeUploads(): void {
-    for (const t of this.manifest.tracks) {
-      for (const r of t.runs) for (const s of r.segments) if (!s.uploaded) this.queueUpload(join(this.dir, r.dir, s.file), s);
-    }
+    this.storage.resumeUploads();
   }
 
-  private emitHook(event: DuetEvent): void {
-    (this.manifest.pendingHooks ??= []).push(event);
-    void this.save().then(() => this.deliverHooks());
-  }
-
-  /** Delivers pending hooks in order; each is removed from the manifest only once acknowledged. */
   deliverHooks(): void {
-    if (this.hooksRunning) return;
-    this.hooksRunning = true;
-    void (async () => {
-      const pending = (this.manifest.pendingHooks ??= []);
-      while (pending.length > 0) {
-        const ok = await this.deps.hooks.deliver(pending[0]!);
-        if (!ok) this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
-        pending.shift();
-        await this.save();
-      }
-      this.hooksRunning = false;
-    })();
-  }
-
-  // ---- finalize ---------------------------------------------------------------------------
-
-  finalize(): Promise<void> {
-    this.finalizing ??= this.runFinalize().finally(() => (this.finalizing = undefined));
-    return this.finalizing;
-  }
-
-  private async runFinalize(): Promise<void> {
-    const m = this.manifest;
-    if (m.state !== 'finalizing') return;
-    const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => this.deps.log(level, msg, { recordingId: this.id, lessonId: this.lessonId, ...extra });
-    m.finalize ??= { step: 'compose', attempts: 0 };
-    const f = m.finalize;
-    const output = join(this.dir, 'final', 'recording.mp4');
-    const outputKey = `${storagePrefix(this.lessonId, this.id)}/recording.mp4`;
-    try {
-      if (f.step === 'compose') {
-        f.attempts++;
-        f.startedAt = Date.now();
-        await this.save();
-        await this.mergeEarlierParts();
-        await this.ensureLocalSegments();
-        const tmp = join(this.dir, 'final', 'recording.tmp.mp4');
-        await mkdir(dirname(tmp), { recursive: true });
-        const plan = await planCompose({ ...m, tracks: this.allTracks() }, this.dir, dirname(tmp), tmp);
-        if (!plan) {
-          await this.fail('no_media', 'no media reached the recorder');
-          return;
-        }
-        log('info', 'finalize: composing', { step: 'compose', attempt: f.attempts, mediaSeconds: Number(plan.durationS.toFixed(1)), layout: `${plan.width}x${plan.height}` });
-        await runFfmpeg(this.deps.config.ffmpegPath, plan.args, plan.durationS, (pct) => log('info', 'finalize: progress', { percent: pct }));
-        await rename(tmp, output);
-        f.durationSeconds = await probeDuration(this.deps.config.ffprobePath, output);
-        f.sizeBytes = (await stat(output)).size;
-        f.outputKey = outputKey;
-        f.step = 'upload';
-        await this.save();
-        log('info', 'finalize: composed', { durationSeconds: f.durationSeconds, sizeBytes: f.sizeBytes, seconds: Math.round((Date.now() - f.startedAt) / 1000) });
-      }
-      if (f.step === 'upload') {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.deps.store.putFile(outputKey, output, { contentType: 'video/mp4' });
-            break;
-          } catch (err) {
-            if (attempt >= 8) throw new Error(`upload of the final file failed: ${(err as Error).message}`);
-            log('warn', 'finalize: upload failed, retrying', { attempt, error: (err as Error).message });
-            await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** attempt)));
-          }
-        }
-        f.step = 'done';
-        if (f.startedAt) this.deps.metrics?.finalizeDuration.observe((Date.now() - f.startedAt) / 1000);
-        m.state = 'ready';
-        this.emitHook(
-          newEvent('recording.ready', this.lessonId, {
-            recording_id: this.id,
-            storage_key: outputKey,
-            duration_seconds: f.durationSeconds,
-            size_bytes: f.sizeBytes,
-            partial: m.partial,
-            content_type: 'video/mp4',
-          }),
-        );
-        await this.uploads;
-        await this.uploadManifest().catch((err: Error) => log('warn', 'manifest upload failed', { error: err.message }));
-        log('info', 'finalize: ready', { storageKey: outputKey, durationSeconds: f.durationSeconds, partial: m.partial });
-        await this.cleanupLocal();
-      }
-    } catch (err) {
-      f.error = (err as Error).message;
-      log('error', 'finalize failed', { step: f.step, attempt: f.attempts, error: f.error });
-      if (f.step === 'compose' && f.attempts < 3) {
-        // A segment FFmpeg could not finish (disk full, killed mid-write) must not sink the rest.
-        await this.dropUnreadableSegments().catch((e: Error) => log('warn', 'segment check failed', { error: e.message }));
-        await this.save();
-        await new Promise((r) => setTimeout(r, 1000));
-        return this.runFinalize();
-      }
-      await this.fail(f.step === 'upload' ? 'storage_unavailable' : 'finalize_failed', f.error);
-    }
-  }
-
-  private async fail(reason: string, detail: string): Promise<void> {
-    this.manifest.state = 'failed';
-    this.manifest.failureReason = reason;
-    this.deps.metrics?.recordingFailures.inc({ reason });
-    this.emitHook(newEvent('recording.failed', this.lessonId, { recording_id: this.id, reason, detail: detail.slice(0, 500), partial: this.manifest.partial }));
-    this.deps.log('error', 'recording failed', { recordingId: this.id, reason, detail: detail.slice(0, 300) });
-    await this.save();
-  }
-
-  private async dropUnreadableSegments(): Promise<void> {
-    for (const t of this.allTracks()) {
-      for (const r of t.runs) {
-        for (const s of r.segments) {
-          if (s.invalid) continue;
-          const ok = await probeDuration(this.deps.config.ffprobePath, join(this.dir, r.dir, s.file)).then(() => true, () => false);
-          if (!ok) {
-            s.invalid = true;
-            this.markPartial('unreadable_segment');
-            this.deps.log('warn', 'finalize: leaving out an unreadable segment', { recordingId: this.id, key: s.key });
-          }
-        }
-      }
-    }
-  }
-
-  /** Segments deleted locally (or recorded on another machine) are fetched back from storage. */
-  private async ensureLocalSegments(): Promise<void> {
-    for (const t of this.allTracks()) {
-      for (const r of t.runs) {
-        for (const s of r.segments) {
-          const path = join(this.dir, r.dir, s.file);
-          if (await stat(path).then(() => true, () => false)) continue;
-          const obj = await this.deps.store.get(s.key);
-          await mkdir(dirname(path), { recursive: true });
-          await pipeline(obj.body, createWriteStream(path));
-        }
-      }
-    }
-  }
-
-  /** After `ready` every byte is in storage: the local copies go, the manifest stays. */
-  private async cleanupLocal(): Promise<void> {
-    if (this.deps.config.keepLocal) return;
-    const allUploaded = this.allTracks().every((t) => t.runs.every((r) => r.segments.every((s) => s.uploaded)));
-    if (!allUploaded) return;
-    await rm(join(this.dir, 'tracks'), { recursive: true, force: true });
-    await rm(join(this.dir, 'final'), { recursive: true, force: true });
+    this.storage.deliverHooks();
   }
 
   hasPendingHooks(): boolean {
-    return (this.manifest.pendingHooks?.length ?? 0) > 0;
+    return this.storage.hasPendingHooks();
+  }
+
+  finalize(): Promise<void> {
+    this.finalizing ??= runFinalize(this.storage, this.deps).finally(() => (this.finalizing = undefined));
+    return this.finalizing;
   }
 }
 
-function runFfmpeg(bin: string, args: string[], durationS: number, progress: (pct: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    let lastLog = 0;
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-2000)));
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      const m = /out_time_us=(\d+)/.exec(c);
-      if (m && Date.now() - lastLog > 5000) {
-        lastLog = Date.now();
-        progress(Math.min(100, Math.round((Number(m[1]) / 1e6 / durationS) * 100)));
-      }
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}: ${err.trim().slice(-500)}`))));
-  });
-}
-
-export function probeDuration(ffprobe: string, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const d = Number(out.trim());
-      if (code === 0 && Number.isFinite(d)) resolve(Math.round(d * 1000) / 1000);
-      else reject(new Error(`ffprobe could not read ${path}`));
-    });
-  });
-}
