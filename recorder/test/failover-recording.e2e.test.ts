@@ -46,7 +46,7 @@ const logs = new Map<string, string>();
 const nodes = new Map<string, MediaNode>();
 
 function start(name: string, script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(REPO_ROOT, script)], { cwd: REPO_ROOT, env: { ...process.env, ...secrets, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(REPO_ROOT, script)], { cwd: REPO_ROOT, env: { ...process.env, ...secrets, LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   logs.set(name, '');
   const add = (c: Buffer) => logs.set(name, (logs.get(name)! + c.toString()).slice(-30_000));
   child.stdout!.on('data', add);
@@ -176,7 +176,7 @@ describe('a recorded lesson on a media node that dies', () => {
           const s = await page.evaluate(() => (window as any).__duet.state()).catch((e: Error) => e.message);
           const f = await readFrames(page).catch((e: Error) => e.message);
           const session = (await api('GET', `/v1/sessions/${lesson.id}`)).body;
-          throw new Error(`${err.message}\npage ${i}: ${JSON.stringify(s).slice(0, 1500)}\nframes ${JSON.stringify(f)} (before ${JSON.stringify(frozen[i])})\nsession ${JSON.stringify(session).slice(0, 600)}\nother ${other.wsUrl}\n${logs.get('api')?.slice(-2000)}\n${logs.get(other.id)?.slice(-3000)}`);
+          throw new Error(`${err.message}\npage ${i}: ${JSON.stringify(s).slice(0, 1500)}\nframes ${JSON.stringify(f)} (before ${JSON.stringify(frozen[i])})\nsession ${JSON.stringify(session).slice(0, 600)}\nother ${other.wsUrl}\nAPI:\n${logs.get('api')?.split('\n').filter((l) => !l.includes('heartbeat') && !l.includes('/internal/nodes')).join('\n').slice(-6000)}\nNODE:\n${logs.get(other.id)?.slice(-6000)}`);
         }),
       ),
     );

@@ -3,7 +3,7 @@
 // later without being partial); a second SIGTERM or the drain deadline exits at once keeping every
 // local segment; /readyz follows storage; /metrics counts segments, uploads, upload failures,
 // FFmpeg exits, finalize time and failures.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,9 +68,13 @@ describe('recorder operability', () => {
     const senders: RtpSender[] = [video, audio];
     try {
       await sleep(6_000);
-      // The media node already stopped sending audio: that FFmpeg needs its 10 s input timeout
-      // to close, which keeps the drain open long enough to watch it. Video still flows.
+      // Storage is out for a moment (the lesson's prefix is a file, so every upload fails and is
+      // retried): that keeps the drain open long enough to watch it. The lesson's one FFmpeg
+      // closes its segments at once.
       await audio.stop();
+      const lessonPrefix = join(objects, `recordings/sessions/${lesson.id}`);
+      await rename(lessonPrefix, `${lessonPrefix}.away`);
+      await writeFile(lessonPrefix, 'storage outage (test)');
       const exit = exited(rec.child);
       rec.child.kill('SIGTERM');
       const during = await eventually(async () => {
@@ -85,6 +89,9 @@ describe('recorder operability', () => {
       const metrics = await (await fetch(`${rec.url}/metrics`)).text();
       expect(sample(metrics, 'duet_recorder_draining')).toBe(1);
       expect(sample(metrics, 'duet_recorder_recordings', { state: 'recording' })).toBe(1);
+      // Storage is back: the drain uploads what it holds and exits 0.
+      await rm(lessonPrefix);
+      await rename(`${lessonPrefix}.away`, lessonPrefix);
       expect(await exit).toEqual({ code: 0, signal: null });
     } finally {
       for (const s of senders) await s.stop();
