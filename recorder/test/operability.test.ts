@@ -104,8 +104,9 @@ describe('recorder operability', () => {
     expect(local.partial).toBe(false);
     for (const t of local.tracks) for (const r of t.runs) expect(r.end).toBe('stopped');
     const segs = segmentsOf(local);
+    // (The mic joined the lesson's FFmpeg a moment after the camera: a new run, and ~5 s of audio.)
     expect(segs.filter((s: any) => s.runDir.includes('/cam/')).length).toBeGreaterThanOrEqual(3);
-    expect(segs.filter((s: any) => s.runDir.includes('/mic/')).length).toBeGreaterThanOrEqual(3);
+    expect(segs.filter((s: any) => s.runDir.includes('/mic/')).length).toBeGreaterThanOrEqual(2);
     for (const s of segs) {
       expect(s.uploaded, s.key).toBe(true);
       expect((await stat(join(objects, s.key))).size).toBe(s.size);
