@@ -77,7 +77,13 @@ interface LiveRun {
   stopping: boolean;
   seen: Map<string, number>;
   timers: NodeJS.Timeout[];
+  /** Resolves once FFmpeg finished probing (media started) or exited. */
+  probed: Promise<void>;
+  markProbed: () => void;
 }
+
+/** How long a track change waits for the running FFmpeg to finish probing before restarting it. */
+const PROBE_WAIT_MS = 4_000;
 
 export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private readonly opts: LessonProcessOptions;
@@ -128,6 +134,9 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private async switchTo(inputs: LessonInput[]): Promise<void> {
     const cur = this.current;
     if (cur && !cur.stopping && sameInputs(cur.inputs, inputs)) return;
+    // An FFmpeg stopped while still probing writes nothing: what it buffered would be lost (tracks
+    // added in quick succession, e.g. both people joining at once). Let it finish probing first.
+    if (cur && !cur.stopping) await Promise.race([cur.probed, new Promise((r) => setTimeout(r, PROBE_WAIT_MS))]);
     await this.endCurrent();
     if (inputs.length > 0 && !this.closed) await this.startRun(inputs);
   }
@@ -198,13 +207,16 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
         return '';
       }
     };
-    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), timers: [], exited: Promise.resolve() };
+    let markProbed = () => {};
+    const probed = new Promise<void>((r) => (markProbed = r));
+    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed };
     let announced = false;
     const startPoll = setInterval(() => {
       void readStartMs(ffAbs).then((startMs) => {
         if (startMs === undefined || announced) return;
         announced = true;
         clearInterval(startPoll);
+        live.markProbed();
         this.emit('mediaStarted', { run, startMs });
       });
     }, 100);
@@ -214,6 +226,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     live.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         for (const t of live.timers) clearInterval(t);
+        live.markProbed();
         const text = tail();
         const end: RunEnd = live.stopping ? 'stopped' : code === 0 && /Connection timed out/.test(text) ? 'idle' : 'crashed';
         void this.scanLists(live).finally(() => {
