@@ -127,6 +127,7 @@ describe('recorded lesson', () => {
       const file = join(tmp.path, 'lesson.mp4');
       await download(rec.url, file);
       const p = await probe(file);
+      if (process.env.DEBUG_RUNS) await import('node:fs/promises').then((fs) => fs.cp(dataDir.path, '/tmp/rec-debug-data', { recursive: true }).then(() => fs.copyFile(file, '/tmp/rec-debug.mp4')));
       expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
       expect(Math.abs(p.duration - rec.duration_seconds)).toBeLessThan(0.05);
       const firstMedia = Math.min(...m.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs).filter(Boolean)));

@@ -3,7 +3,7 @@
 // later without being partial); a second SIGTERM or the drain deadline exits at once keeping every
 // local segment; /readyz follows storage; /metrics counts segments, uploads, upload failures,
 // FFmpeg exits, finalize time and failures.
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +91,9 @@ describe('recorder operability', () => {
       expect(sample(metrics, 'duet_recorder_recordings', { state: 'recording' })).toBe(1);
       // Storage is back: the drain uploads what it holds and exits 0.
       await rm(lessonPrefix);
-      await rename(`${lessonPrefix}.away`, lessonPrefix);
+      // (The recorder may already have recreated the prefix: merge back without overwriting it.)
+      await cp(`${lessonPrefix}.away`, lessonPrefix, { recursive: true, force: false, errorOnExist: false });
+      await rm(`${lessonPrefix}.away`, { recursive: true });
       expect(await exit).toEqual({ code: 0, signal: null });
     } finally {
       for (const s of senders) await s.stop();
