@@ -106,10 +106,6 @@ describe('recorded lesson', () => {
 
       const rec = await readyRecording(stack, lesson.id);
       expect(rec.status, JSON.stringify(rec)).toBe('ready');
-      if (process.env.DEBUG_RUNS) {
-        const fin = JSON.parse(await readFile(join(workDir, rec.id, 'manifest.json'), 'utf8'));
-        console.log(JSON.stringify({ leftAt, allLeftAt, runs: fin.tracks.map((t: any) => [t.role, t.source, t.runs.map((r: any) => [r.index, r.startMs, r.end, r.endedAt, r.segments.map((x: any) => [x.startS, x.endS])])]) }));
-      }
       expect(rec.partial, stack.logs().split('\n').filter((l) => l.includes('"recorder"') || l.includes('recording')).join('\n')).toBe(false);
       expect(rec.url).toMatch(/\/file\?exp=\d+&sig=[0-9a-f]{64}$/);
 
@@ -127,7 +123,6 @@ describe('recorded lesson', () => {
       const file = join(tmp.path, 'lesson.mp4');
       await download(rec.url, file);
       const p = await probe(file);
-      if (process.env.DEBUG_RUNS) await import('node:fs/promises').then((fs) => fs.cp(dataDir.path, '/tmp/rec-debug-data', { recursive: true }).then(() => fs.copyFile(file, '/tmp/rec-debug.mp4')));
       expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
       expect(Math.abs(p.duration - rec.duration_seconds)).toBeLessThan(0.05);
       const firstMedia = Math.min(...m.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs).filter(Boolean)));
