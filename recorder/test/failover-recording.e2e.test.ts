@@ -231,8 +231,9 @@ describe('a recorded lesson on a media node that dies', () => {
     const startOfB = (Math.min(...later.map((r) => r.startMs)) - t0) / 1000;
     expect(startOfB).toBeGreaterThan((killedAt - t0) / 1000);
     expect(endOfA).toBeLessThanOrEqual((killedAt - t0) / 1000 + 1);
-    // Both people in both parts.
-    for (const t of [Math.min(2, endOfA / 2), (startOfB + p.duration) / 2]) {
+    // Both people in both parts (once both were in: the second person joins a moment later).
+    const bothInA = (Math.max(...[...new Set(earlier.map((r) => r.track.trackId))].map((id) => Math.min(...earlier.filter((r) => r.track.trackId === id).map((r) => r.startMs)))) - t0) / 1000;
+    for (const t of [(bothInA + endOfA) / 2, (startOfB + p.duration) / 2]) {
       const left = await regionColour(file, t, { x: 160, y: 120, w: 320, h: 240 });
       const right = await regionColour(file, t, { x: 800, y: 120, w: 320, h: 240 });
       expect(isColour(left, 'red'), `tutor tile at ${t.toFixed(1)} s: ${left}`).toBe(true);
