@@ -3,7 +3,8 @@
 // 1) Live cost: the recorder as its own process (recorder/src/main.ts), 1 and then N recorded
 //    lessons of 4 tracks each (2 x VP8 640x480 20 fps, 2 x Opus) sent as real RTP by FFmpeg
 //    copying pre-encoded files (so the senders cost almost nothing). CPU (% of one core) and
-//    memory of the recorder + its FFmpeg children, per lesson.
+//    memory of the recorder + its FFmpeg children (one FFmpeg per lesson), per lesson; and the
+//    floor: the RSS/PSS of the one FFmpeg copying one lesson.
 // 2) Finalize time for a 10-minute lesson: 4 tracks x 60 segments of 10 s, composed by the real
 //    resumable finalize path (a manifest in state "finalizing" adopted by a recorder at start).
 // Prints the numbers next to the anchors' Chrome-composite cost and writes results/recording.json.
@@ -64,7 +65,7 @@ function tree(root: number): number[] {
   }
   return pids;
 }
-async function measure(root: number, seconds: number): Promise<{ cores: number; rssMb: number; pssMb: number; ffmpegs: number }> {
+async function measure(root: number, seconds: number): Promise<{ cores: number; rssMb: number; pssMb: number; ffmpegs: number; ffmpegRssMb: number; ffmpegPssMb: number }> {
   const ticks = (pids: number[]) => pids.reduce((a, p) => a + (procStat(p)?.ticks ?? 0), 0);
   const pids = tree(root);
   const t0 = ticks(pids);
@@ -73,12 +74,18 @@ async function measure(root: number, seconds: number): Promise<{ cores: number; 
   const cores = (ticks(pids) - t0) / CLK_TCK / ((performance.now() - w0) / 1000);
   let rss = 0;
   let pss = 0;
+  let ffRss = 0;
+  let ffPss = 0;
   for (const p of pids) {
     const m = memKb(p);
     rss += m.rss;
     pss += m.pss;
+    if (p !== root) {
+      ffRss += m.rss;
+      ffPss += m.pss;
+    }
   }
-  return { cores, rssMb: rss / 1024, pssMb: pss / 1024, ffmpegs: pids.length - 1 };
+  return { cores, rssMb: rss / 1024, pssMb: pss / 1024, ffmpegs: pids.length - 1, ffmpegRssMb: ffRss / 1024, ffmpegPssMb: ffPss / 1024 };
 }
 
 // ---- live lessons ----------------------------------------------------------------------------
@@ -171,6 +178,9 @@ async function main(): Promise<void> {
     one_lesson_core: round(results[1]!.cores, 4),
     one_lesson_rss_mb: round(results[1]!.rssMb, 1),
     recorder_idle_rss_mb: round(idle.rssMb, 1),
+    // The floor with Debian's FFmpeg: the one FFmpeg copying one lesson (4 tracks), nothing else.
+    ffmpeg_rss_mb_one_lesson: round(results[1]!.ffmpegRssMb, 1),
+    ffmpeg_pss_mb_one_lesson: round(results[1]!.ffmpegPssMb, 1),
     finalize_s_10min: finalizeS === null ? null : round(finalizeS, 1),
     window_s: WINDOW_S,
   };
@@ -178,7 +188,7 @@ async function main(): Promise<void> {
   log('');
   log(`per live lesson (${N} lessons): ${(perLesson.core * 100).toFixed(2)} % of a core, RSS ${perLesson.rssMb.toFixed(0)} MB (PSS ${perLesson.pssMb.toFixed(0)} MB); marginal ${(perLesson.marginalCore * 100).toFixed(2)} %, RSS +${perLesson.marginalRssMb.toFixed(0)} MB (PSS +${perLesson.marginalPssMb.toFixed(0)} MB)`);
   log(`anchor (${ANCHOR.what}): ${ANCHOR.core * 100} % of a core, ${ANCHOR.rssMb} MB  ->  Duet uses ${(ratios.core_vs_chrome_composite * 100).toFixed(2)} % of the CPU and ${(ratios.rss_vs_chrome_composite * 100).toFixed(1)} % of the memory`);
-  log(`goal per live lesson: <= 2 % of a core and <= 64 MB`);
+  log(`goal per live lesson: <= 2 % of a core and <= 64 MB; FFmpeg alone copying one lesson: RSS ${results[1]!.ffmpegRssMb.toFixed(0)} MB, PSS ${results[1]!.ffmpegPssMb.toFixed(0)} MB`);
   if (finalizeS !== null) log(`finalize of a 10-minute lesson: ${finalizeS.toFixed(1)} s`);
   const out = { name: 'recording', date: new Date().toISOString(), node: process.version, cpus: cpus().length, metrics, ratios, baseline: `${ANCHOR.what}: ~${ANCHOR.core} core and ~${ANCHOR.rssMb} MB per recording` };
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });

@@ -1,7 +1,8 @@
 // Finalize = compose every track of a recording into one MP4: cameras side by side (tutor left,
 // student right), the screen share below them when there was one, all audio mixed. This is the
 // only place the recorder transcodes. Every FFmpeg run is placed on the lesson timeline by its
-// wall-clock start; inside a run the segments are joined by their listed durations, so gaps
+// wall-clock start (all tracks of a run share it; a track's own offset is in its first segment's
+// timestamps); inside a run the segments are joined by their listed durations, so gaps
 // (muted, camera off, reconnect, crash) stay gaps and audio stays in sync with video.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,7 +63,9 @@ export async function planCompose(m: Manifest, recordingDir: string, workDir: st
   let base = 'base0';
   for (const r of runs) {
     const list = join(workDir, `concat-${input}.txt`);
-    const lines = r.run.segments.map((s) => `file '${join(recordingDir, r.run.dir, s.file).replace(/'/g, "'\\''")}'\nduration ${(s.endS - s.startS).toFixed(6)}`);
+    // `inpoint 0` keeps each file's own start time: the run's first segment of a track that
+    // started after the run begins with that offset, not at zero.
+    const lines = r.run.segments.map((s) => `file '${join(recordingDir, r.run.dir, s.file).replace(/'/g, "'\\''")}'\ninpoint 0\nduration ${(s.endS - s.startS).toFixed(6)}`);
     await writeFile(list, lines.join('\n') + '\n');
     if (r.track.kind === 'video') args.push('-reinit_filter', '0');
     args.push('-f', 'concat', '-safe', '0', '-i', list);
@@ -74,12 +77,12 @@ export async function planCompose(m: Manifest, recordingDir: string, workDir: st
       const x = screen ? 0 : r.track.role === 'tutor' ? 0 : TILE_W;
       const y = screen ? TILE_H : 0;
       filters.push(
-        `[${input}:v:0]setpts=PTS-STARTPTS+${off}/TB,scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1[v${input}]`,
+        `[${input}:v:0]setpts=PTS+${off}/TB,scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1[v${input}]`,
         `[${base}][v${input}]overlay=x=${x}:y=${y}:eof_action=pass:repeatlast=0[b${input}]`,
       );
       base = `b${input}`;
     } else {
-      filters.push(`[${input}:a:0]asetpts=PTS-STARTPTS+${off}/TB,aresample=48000:async=1000:first_pts=0,aformat=channel_layouts=stereo[a${input}]`);
+      filters.push(`[${input}:a:0]asetpts=PTS+${off}/TB,aresample=48000:async=1000:first_pts=0,aformat=channel_layouts=stereo[a${input}]`);
       audio.push(`[a${input}]`);
     }
     input++;

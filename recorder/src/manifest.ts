@@ -6,14 +6,16 @@ import { dirname } from 'node:path';
 import type { DuetEvent } from '@duet/api/events';
 import type { RtpCodec } from './sdp.ts';
 
-export type RecordingState = 'recording' | 'finalizing' | 'ready' | 'failed';
+/** `handed_over`: another media node's recorder continued this recording (lesson moved); it finalizes. */
+export type RecordingState = 'recording' | 'finalizing' | 'ready' | 'failed' | 'handed_over';
 export type Role = 'tutor' | 'student';
 export type Source = 'camera' | 'microphone' | 'screen';
 
 export interface SegmentEntry {
   /** File name inside the run directory. */
   file: string;
-  /** Start and end in seconds from the run's first packet. */
+  /** Start and end in seconds from the run's start (`RunEntry.startMs`); the first segment starts at 0
+   *  and holds the track's own offset in its timestamps (a track may start after the run). */
   startS: number;
   endS: number;
   size: number;
@@ -25,9 +27,11 @@ export interface SegmentEntry {
 
 export interface RunEntry {
   index: number;
-  /** Run directory, relative to the recording directory. */
+  /** This track's segment directory for the run, relative to the recording directory. */
   dir: string;
-  /** Wall-clock ms of the run's first packet (FFmpeg's input start time), once media flowed. */
+  /** The run's FFmpeg directory (SDP, log), shared by every track of the run; absent in older manifests (= dir). */
+  ffmpegDir?: string;
+  /** Wall-clock ms the run's timestamps count from (FFmpeg's input start time), once media flowed. */
   startMs?: number;
   pid?: number;
   endedAt?: number;
@@ -68,10 +72,21 @@ export interface Manifest {
   createdAt: number;
   stoppedAt?: number;
   segmentSeconds: number;
+  /**
+   * One recorder's part of the recording. A lesson that moves to another media node (failover,
+   * drain) is continued there under the same recordingId by a new part; each part uploads its own
+   * manifest to `parts/<partId>.json`, and the part that finalizes merges the earlier ones.
+   */
+  partId?: string;
+  /** Part this one continued (its recorder died or was drained). */
+  continues?: string;
+  /** Runs start at this index (above every earlier part's runs, so storage keys never collide). */
+  runBase?: number;
   tracks: TrackEntry[];
+  /** Earlier parts' tracks (only segments confirmed in storage), merged in when finalizing. */
+  earlierTracks?: TrackEntry[];
   finalize?: FinalizeState;
   failureReason?: string;
-  /** Hooks already acknowledged by the API (so a restart never loses or repeats one). */
   /** Hooks not yet acknowledged by the API, delivered in order (kept across restarts). */
   pendingHooks?: DuetEvent[];
 }
@@ -80,6 +95,15 @@ export const MANIFEST_FILE = 'manifest.json';
 
 export function storagePrefix(lessonId: string, recordingId: string): string {
   return `recordings/sessions/${lessonId}/${recordingId}`;
+}
+
+export function partKey(lessonId: string, recordingId: string, partId: string): string {
+  return `${storagePrefix(lessonId, recordingId)}/parts/${partId}.json`;
+}
+
+export function isManifest(m: unknown): m is Manifest {
+  const x = m as Manifest;
+  return typeof x === 'object' && x !== null && x.version === 1 && typeof x.recordingId === 'string' && typeof x.lessonId === 'string' && Array.isArray(x.tracks);
 }
 
 export async function writeManifest(path: string, m: Manifest): Promise<void> {
@@ -91,6 +115,6 @@ export async function writeManifest(path: string, m: Manifest): Promise<void> {
 
 export async function readManifest(path: string): Promise<Manifest> {
   const m = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-  if (m.version !== 1 || typeof m.recordingId !== 'string' || !Array.isArray(m.tracks)) throw new Error(`${path} is not a recording manifest`);
+  if (!isManifest(m)) throw new Error(`${path} is not a recording manifest`);
   return m;
 }

@@ -7,6 +7,7 @@ import type { RecorderConfig } from './config.ts';
 import { HookClient, type Log } from './hook-client.ts';
 import { MANIFEST_FILE, readManifest } from './manifest.ts';
 import type { RecorderMetrics } from './metrics.ts';
+import { findContinuable } from './parts.ts';
 import { Recording, type RecordingDeps } from './recording.ts';
 import type { ObjectStore } from './store.ts';
 
@@ -62,7 +63,7 @@ export class Recorder {
     return this.byId.get(recordingId);
   }
 
-  /** The lesson's live recording, or a new one. */
+  /** The lesson's live recording here, the one it had on another node (continued), or a new one. */
   async startForLesson(lessonId: string): Promise<Recording> {
     for (const r of this.byId.values()) {
       if (r.lessonId === lessonId && r.state === 'recording' && !r.isStopping) {
@@ -70,7 +71,13 @@ export class Recorder {
         return r;
       }
     }
-    const rec = await Recording.create(lessonId, this.deps);
+    // The lesson may have been recording on another media node (it died or was drained): continue
+    // that recording rather than starting a second one.
+    const continued = await findContinuable(this.deps.store, lessonId, (id) => this.byId.has(id)).catch((err: Error) => {
+      this.deps.log('warn', 'cannot look for the lesson\'s recording in storage; starting a new one', { lessonId, error: err.message });
+      return undefined;
+    });
+    const rec = await Recording.create(lessonId, this.deps, continued);
     this.byId.set(rec.id, rec);
     return rec;
   }

@@ -1,22 +1,22 @@
-// One lesson's recording: its tracks (one FFmpeg each), segment uploads, the manifest, and the
-// finalize pipeline. Every state change is written to the manifest before it is acted upon, so
-// a recorder killed at any moment restarts from what is on disk.
-import { spawn } from 'node:child_process';
+// One lesson's recording on this recorder: its live tracks (one FFmpeg per lesson, lesson-process.ts),
+// the FFmpeg runs reflected in the manifest, and its lifecycle (recording → finalizing, or handed
+// over when the lesson moved to another media node). Persistence, uploads and hooks live in
+// recording-storage.ts, the finalize pipeline in finalize.ts. Every state change is written to the
+// manifest before it is acted upon, so a recorder killed at any moment restarts from what is on disk.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { newEvent, type DuetEvent } from '@duet/api/events';
-import type { RecorderConfig } from './config.ts';
-import { planCompose } from './compose.ts';
-import type { HookClient, Log } from './hook-client.ts';
-import type { RecorderMetrics } from './metrics.ts';
-import { MANIFEST_FILE, storagePrefix, writeManifest, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newEvent } from '@duet/api/events';
+import { cleanupLocal, markPartial, runFinalize } from './finalize.ts';
+import { LessonProcess, parseSegmentRow, readStartMs, runDirs } from './lesson-process.ts';
+import { storagePrefix, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
+import { continuedElsewhere, loadParts, nextRunBase } from './parts.ts';
 import { allocatePortPair, releasePortPair } from './ports.ts';
+import { RecordingStorage, type RecordingDeps } from './recording-storage.ts';
 import type { RtpCodec } from './sdp.ts';
-import type { ObjectStore } from './store.ts';
-import { readStartMs, TrackProcess } from './track-process.ts';
+
+export type { RecordingDeps } from './recording-storage.ts';
+export { probeDuration } from './ffmpeg-run.ts';
 
 export interface TrackSpec {
   trackId: string;
@@ -36,43 +36,44 @@ export interface TrackStatus {
   live: boolean;
 }
 
-export interface RecordingDeps {
-  config: RecorderConfig;
-  store: ObjectStore;
-  hooks: HookClient;
-  log: Log;
-  /** Upload retry schedule base (tests shorten it). */
-  uploadRetryMs?: number;
-  metrics?: RecorderMetrics;
-}
-
-interface LiveTrack {
-  proc: TrackProcess;
-  port: number;
-}
-
 export class Recording {
   readonly manifest: Manifest;
   readonly dir: string;
   private readonly deps: RecordingDeps;
-  private readonly live = new Map<string, LiveTrack>();
-  private saving: Promise<void> = Promise.resolve();
-  private uploads: Promise<void> = Promise.resolve();
-  private hooksRunning = false;
+  /** Tracks being recorded now, with their RTP port (stable across FFmpeg runs). */
+  private readonly live = new Map<string, number>();
+  private readonly proc: LessonProcess;
+  private readonly storage: RecordingStorage;
   private idleTimer: NodeJS.Timeout | undefined;
   private finalizing: Promise<void> | undefined;
   private stopped = false;
-  /** FFmpeg runs being closed; finalize waits for them. */
-  private readonly stopping = new Set<Promise<void>>();
+  /** Track-set changes in flight; stop and finalize wait for them. */
+  private changes: Promise<void> = Promise.resolve();
 
   private constructor(manifest: Manifest, dir: string, deps: RecordingDeps) {
     this.manifest = manifest;
     this.dir = dir;
     this.deps = deps;
+    this.storage = new RecordingStorage(manifest, dir, deps);
+    const firstRun = Math.max(manifest.runBase ?? 0, ...manifest.tracks.flatMap((t) => t.runs.map((r) => r.index + 1)));
+    this.proc = new LessonProcess({
+      dir,
+      address: deps.config.rtpAddress,
+      segmentSeconds: manifest.segmentSeconds,
+      ffmpegPath: deps.config.ffmpegPath,
+      firstRun,
+      log: (level, msg, extra) => deps.log(level, msg, { recordingId: manifest.recordingId, lessonId: manifest.lessonId, ...extra }),
+    });
+    this.wireProcess();
   }
 
-  static async create(lessonId: string, deps: RecordingDeps): Promise<Recording> {
-    const recordingId = randomUUID();
+  /**
+   * A new recording of the lesson, or, with `continued`, a new part of a recording that another
+   * media node's recorder started (the lesson moved here): same recordingId, no second
+   * `recording.started`, runs numbered after the earlier part's.
+   */
+  static async create(lessonId: string, deps: RecordingDeps, continued?: Manifest): Promise<Recording> {
+    const recordingId = continued?.recordingId ?? randomUUID();
     const manifest: Manifest = {
       version: 1,
       recordingId,
@@ -81,14 +82,19 @@ export class Recording {
       partial: false,
       partialReasons: [],
       createdAt: Date.now(),
-      segmentSeconds: deps.config.segmentSeconds,
+      segmentSeconds: continued?.segmentSeconds ?? deps.config.segmentSeconds,
+      partId: randomUUID(),
+      ...(continued ? { continues: continued.partId, runBase: nextRunBase(continued) } : {}),
       tracks: [],
-      pendingHooks: [newEvent('recording.started', lessonId, { recording_id: recordingId })],
+      pendingHooks: continued ? [] : [newEvent('recording.started', lessonId, { recording_id: recordingId })],
     };
     const rec = new Recording(manifest, join(deps.config.workDir, recordingId), deps);
     await rec.save();
     rec.deliverHooks();
-    deps.log('info', 'recording started', { lessonId, recordingId });
+    // In storage at once: a recorder on another node finds it if the lesson moves there.
+    await rec.uploadManifest().catch((err: Error) => deps.log('warn', 'manifest upload failed', { recordingId, error: err.message }));
+    if (continued) deps.log('info', 'recording continued from another media node', { lessonId, recordingId, part: manifest.partId, continues: continued.partId, runBase: manifest.runBase });
+    else deps.log('info', 'recording started', { lessonId, recordingId });
     return rec;
   }
 
@@ -100,13 +106,14 @@ export class Recording {
       for (const run of t.runs) {
         const text = await readFile(join(dir, run.dir, 'segments.csv'), 'utf8').catch(() => '');
         for (const row of text.split('\n')) {
-          const [file, start, end] = row.trim().split(',');
-          if (!file || start === undefined || end === undefined || run.segments.some((s) => s.file === file)) continue;
+          const seg = parseSegmentRow(row);
+          if (!seg || run.segments.some((s) => s.file === seg.file)) continue;
+          const { file, startS, endS } = seg;
           const size = await stat(join(dir, run.dir, file)).then((s) => s.size, () => -1);
           if (size < 0) continue;
-          run.segments.push({ file, startS: Number(start), endS: Number(end), size, key: `${storagePrefix(manifest.lessonId, manifest.recordingId)}/${run.dir}/${file}`, uploaded: false });
+          run.segments.push({ file, startS, endS, size, key: `${storagePrefix(manifest.lessonId, manifest.recordingId)}/${run.dir}/${file}`, uploaded: false });
         }
-        if (run.startMs === undefined && run.segments.length > 0) run.startMs = await readStartMs(join(dir, run.dir));
+        if (run.startMs === undefined && run.segments.length > 0) run.startMs = await readStartMs(join(dir, run.ffmpegDir ?? run.dir));
       }
     }
     if (manifest.state === 'recording') {
@@ -142,15 +149,15 @@ export class Recording {
   }
 
   markPartial(reason: string): void {
-    this.manifest.partial = true;
-    if (!this.manifest.partialReasons.includes(reason)) this.manifest.partialReasons.push(reason);
+    markPartial(this.storage, reason);
   }
 
   status(): { recordingId: string; lessonId: string; state: string; partial: boolean; tracks: TrackStatus[] } {
     const tracks: TrackStatus[] = [];
-    for (const [trackId, lt] of this.live) {
+    const live = this.proc.pid !== undefined;
+    for (const [trackId, port] of this.live) {
       const entry = this.track(trackId)!;
-      tracks.push({ trackId, kind: entry.kind, port: lt.port, rtcpPort: lt.port + 1, run: lt.proc.currentRun, live: lt.proc.pid !== undefined });
+      tracks.push({ trackId, kind: entry.kind, port, rtcpPort: port + 1, run: this.proc.currentRun, live });
     }
     return { recordingId: this.id, lessonId: this.lessonId, state: this.state, partial: this.manifest.partial, tracks };
   }
@@ -159,12 +166,58 @@ export class Recording {
     return this.manifest.tracks.find((t) => t.trackId === trackId);
   }
 
-  /** Starts (or returns the running) FFmpeg for a track; resolves once it listens for RTP. */
+  /** The lesson's FFmpeg runs, reflected in the manifest (written before anything else acts on them). */
+  private wireProcess(): void {
+    const runsOf = (run: number) => this.manifest.tracks.flatMap((t) => t.runs.filter((r) => r.index === run));
+    this.proc.on('runStarted', ({ run, pid, trackIds, ffmpegDir }) => {
+      for (const trackId of trackIds) {
+        const t = this.track(trackId);
+        if (t && !t.runs.some((r) => r.index === run)) t.runs.push({ index: run, dir: runDirs(run, trackId).track, ffmpegDir, pid, segments: [] });
+      }
+      void this.save();
+    });
+    this.proc.on('mediaStarted', ({ run, startMs }) => {
+      for (const r of runsOf(run)) r.startMs = startMs;
+      void this.save();
+    });
+    this.proc.on('segmentClosed', ({ run, trackId, segment }) => {
+      const r = this.track(trackId)?.runs.find((x) => x.index === run);
+      if (!r || r.segments.some((s) => s.file === segment.file)) return;
+      const key = `${storagePrefix(this.lessonId, this.id)}/${r.dir}/${segment.file}`;
+      const entrySeg = { ...segment, key, uploaded: false };
+      r.segments.push(entrySeg);
+      this.deps.metrics?.segmentsWritten.inc();
+      void this.save();
+      this.queueUpload(join(this.dir, r.dir, segment.file), entrySeg);
+    });
+    this.proc.on('runEnded', ({ run, end }) => {
+      for (const r of runsOf(run)) {
+        r.end = end;
+        r.endedAt = Date.now();
+        delete r.pid;
+      }
+      this.deps.metrics?.ffmpegExits.inc({ end });
+      if (end === 'crashed') this.markPartial('ffmpeg_restarted');
+      void this.save();
+    });
+  }
+
+  /** Points the lesson's FFmpeg at the live tracks (a new run when the set changed). */
+  private applyTracks(): Promise<void> {
+    const inputs = [...this.live].map(([trackId, port]) => {
+      const t = this.track(trackId)!;
+      return { trackId, kind: t.kind, codec: t.codec, container: t.container, port };
+    });
+    const change = this.proc.setInputs(inputs);
+    this.changes = this.changes.then(() => change).catch(() => undefined);
+    return change;
+  }
+
+  /** Adds a track (its port is returned once the lesson's new FFmpeg run listens on it). */
   async addTrack(spec: TrackSpec): Promise<TrackStatus> {
     if (this.state !== 'recording' || this.stopped) throw new Error(`recording ${this.id} is ${this.state}`);
     this.attach();
-    const existing = this.live.get(spec.trackId);
-    if (existing) return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
+    if (this.live.has(spec.trackId)) return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
     let entry = this.track(spec.trackId);
     if (!entry) {
       const container = spec.codec.mimeType.toLowerCase() === 'video/h264' ? 'matroska' : 'webm';
@@ -174,84 +227,46 @@ export class Recording {
       delete entry.removedAt;
     }
     const port = await allocatePortPair(this.deps.config.rtpAddress);
-    const proc = new TrackProcess({
-      dir: join(this.dir, 'tracks', spec.trackId),
-      kind: entry.kind,
-      codec: entry.codec,
-      container: entry.container,
-      port,
-      address: this.deps.config.rtpAddress,
-      segmentSeconds: this.manifest.segmentSeconds,
-      ffmpegPath: this.deps.config.ffmpegPath,
-      firstRun: entry.runs.length,
-      log: (level, msg, extra) => this.deps.log(level, msg, { recordingId: this.id, trackId: spec.trackId, ...extra }),
-    });
-    const track = entry;
-    proc.on('runStarted', ({ run, dir, pid }) => {
-      track.runs.push({ index: run, dir: `tracks/${track.trackId}/run-${run}`, pid, segments: [] });
-      void dir;
-      void this.save();
-    });
-    proc.on('mediaStarted', ({ run, startMs }) => {
-      const r = track.runs.find((x) => x.index === run);
-      if (r) r.startMs = startMs;
-      void this.save();
-    });
-    proc.on('segmentClosed', ({ run, segment }) => {
-      const r = track.runs.find((x) => x.index === run);
-      if (!r || r.segments.some((s) => s.file === segment.file)) return;
-      const key = `${storagePrefix(this.lessonId, this.id)}/${r.dir}/${segment.file}`;
-      const entrySeg = { ...segment, key, uploaded: false };
-      r.segments.push(entrySeg);
-      this.deps.metrics?.segmentsWritten.inc();
-      void this.save();
-      this.queueUpload(join(this.dir, r.dir, segment.file), entrySeg);
-    });
-    proc.on('runEnded', ({ run, end }) => {
-      const r = track.runs.find((x) => x.index === run);
-      if (r) {
-        r.end = end;
-        r.endedAt = Date.now();
-        delete r.pid;
-      }
-      this.deps.metrics?.ffmpegExits.inc({ end });
-      if (end === 'crashed') this.markPartial('ffmpeg_restarted');
-      void this.save();
-    });
-    this.live.set(spec.trackId, { proc, port });
+    this.live.set(spec.trackId, port);
     try {
-      await proc.start();
+      await this.applyTracks();
     } catch (err) {
       this.live.delete(spec.trackId);
-      await proc.stop().catch(() => undefined);
       releasePortPair(port);
+      void this.applyTracks().catch((e: Error) => this.deps.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: e.message }));
       throw err;
     }
     await this.save();
-    this.deps.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port });
+    this.deps.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port, run: this.proc.currentRun });
     return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
   }
 
-  /** The producer is gone (camera off, left, replaced): its FFmpeg closes its last segment. */
-  async removeTrack(trackId: string): Promise<boolean> {
-    const lt = this.live.get(trackId);
-    if (!lt) return false;
-    this.live.delete(trackId);
-    const stopping = lt.proc.stop();
-    this.stopping.add(stopping);
-    await stopping;
-    this.stopping.delete(stopping);
-    releasePortPair(lt.port);
-    const entry = this.track(trackId);
-    if (entry) entry.removedAt = Date.now();
+  /** The producers are gone (camera off, left, replaced): the lesson's FFmpeg goes on without them. */
+  async removeTracks(trackIds: string[]): Promise<boolean> {
+    const ports = trackIds.flatMap((id) => {
+      const port = this.live.get(id);
+      this.live.delete(id);
+      return port === undefined ? [] : [port];
+    });
+    if (ports.length === 0) return false;
+    await this.applyTracks().catch((err: Error) => this.deps.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: err.message }));
+    for (const p of ports) releasePortPair(p);
+    for (const id of trackIds) {
+      const entry = this.track(id);
+      if (entry) entry.removedAt = Date.now();
+    }
     await this.save();
     return true;
+  }
+
+  removeTrack(trackId: string): Promise<boolean> {
+    return this.removeTracks([trackId]);
   }
 
   /** The media node's room emptied: its tracks end now; finalize unless it comes back within the idle window. */
   detach(): void {
     if (this.idleTimer || this.state !== 'recording') return;
-    for (const trackId of [...this.live.keys()]) void this.removeTrack(trackId);
+    void this.removeTracks([...this.live.keys()]);
     this.idleTimer = setTimeout(() => void this.stop('idle'), this.deps.config.idleStopMs);
     this.idleTimer.unref();
   }
@@ -267,250 +282,75 @@ export class Recording {
     if (!this.stopped && this.state === 'recording') {
       this.stopped = true;
       this.deps.log('info', 'recording stopping', { recordingId: this.id, reason });
-      const tracks = [...this.live.keys()];
-      await Promise.all([...tracks.map((t) => this.removeTrack(t)), ...this.stopping]);
+      await this.removeTracks([...this.live.keys()]);
+      await this.proc.stop();
+      await this.changes;
       this.manifest.stoppedAt = Date.now();
+      if (await this.continuedElsewhere()) {
+        // The lesson moved to another media node, whose recorder continued this recording and
+        // finalizes it: this part only makes sure its segments are in storage.
+        this.manifest.state = 'handed_over';
+        await this.storage.uploadsSettled();
+        await this.uploadManifest().catch((err: Error) => this.deps.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
+        this.deps.log('info', 'recording handed over to another media node', { recordingId: this.id, lessonId: this.lessonId });
+        await cleanupLocal(this.storage, this.deps);
+        return;
+      }
       this.manifest.state = 'finalizing';
       await this.save();
     }
     await this.finalize();
   }
 
+  private async continuedElsewhere(): Promise<boolean> {
+    if (!this.manifest.partId) return false;
+    try {
+      return continuedElsewhere(await loadParts(this.deps.store, this.lessonId, this.id), this.manifest);
+    } catch (err) {
+      this.deps.log('warn', 'cannot read the recording parts in storage; finalizing here', { recordingId: this.id, error: (err as Error).message });
+      return false;
+    }
+  }
+
   /** Stops FFmpeg and timers without finalizing (recorder shutdown: the next start resumes). */
   async shutdown(): Promise<void> {
     this.attach();
     this.stopped = true;
-    await Promise.all([...this.live.values()].map((lt) => lt.proc.stop()));
-    await this.uploads;
-    await this.save();
+    await this.proc.stop();
+    await this.storage.uploadsSettled();
+    // In storage too (this part's manifest included): another node may continue the lesson.
+    await this.uploadManifest().catch((err: Error) => this.deps.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
   }
 
-  // ---- persistence and uploads ------------------------------------------------------------
+  // ---- persistence, uploads, hooks (recording-storage.ts) and finalize (finalize.ts) ---------
 
   save(): Promise<void> {
-    const snapshot = JSON.stringify(this.manifest);
-    const path = join(this.dir, MANIFEST_FILE);
-    this.saving = this.saving.then(async () => {
-      await writeManifest(path, JSON.parse(snapshot) as Manifest);
-    }).catch((err: Error) => this.deps.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
-    return this.saving;
+    return this.storage.save();
   }
 
-  private async uploadManifest(): Promise<void> {
-    await this.save();
-    await this.deps.store.putFile(`${storagePrefix(this.lessonId, this.id)}/${MANIFEST_FILE}`, join(this.dir, MANIFEST_FILE), { contentType: 'application/json' });
+  private uploadManifest(): Promise<void> {
+    return this.storage.uploadManifest();
   }
 
-  /** Uploads one closed segment, retrying with backoff; the local file is kept until then (and after). */
   private queueUpload(path: string, seg: { key: string; uploaded: boolean }): void {
-    this.uploads = this.uploads.then(async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.deps.store.putFile(seg.key, path, { contentType: seg.key.endsWith('.webm') ? 'video/webm' : 'video/x-matroska' });
-          seg.uploaded = true;
-          this.deps.metrics?.segmentsUploaded.inc();
-          await this.uploadManifest().catch(() => undefined);
-          return;
-        } catch (err) {
-          this.deps.metrics?.uploadFailures.inc();
-          if (attempt === 0 || attempt % 5 === 0) this.deps.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
-        }
-      }
-    });
+    this.storage.queueUpload(path, seg);
   }
 
-  /** Re-queues segments whose upload was not confirmed before a restart. */
   resumeUploads(): void {
-    for (const t of this.manifest.tracks) {
-      for (const r of t.runs) for (const s of r.segments) if (!s.uploaded) this.queueUpload(join(this.dir, r.dir, s.file), s);
-    }
+    this.storage.resumeUploads();
   }
 
-  private emitHook(event: DuetEvent): void {
-    (this.manifest.pendingHooks ??= []).push(event);
-    void this.save().then(() => this.deliverHooks());
-  }
-
-  /** Delivers pending hooks in order; each is removed from the manifest only once acknowledged. */
   deliverHooks(): void {
-    if (this.hooksRunning) return;
-    this.hooksRunning = true;
-    void (async () => {
-      const pending = (this.manifest.pendingHooks ??= []);
-      while (pending.length > 0) {
-        const ok = await this.deps.hooks.deliver(pending[0]!);
-        if (!ok) this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
-        pending.shift();
-        await this.save();
-      }
-      this.hooksRunning = false;
-    })();
-  }
-
-  // ---- finalize ---------------------------------------------------------------------------
-
-  finalize(): Promise<void> {
-    this.finalizing ??= this.runFinalize().finally(() => (this.finalizing = undefined));
-    return this.finalizing;
-  }
-
-  private async runFinalize(): Promise<void> {
-    const m = this.manifest;
-    if (m.state !== 'finalizing') return;
-    const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => this.deps.log(level, msg, { recordingId: this.id, lessonId: this.lessonId, ...extra });
-    m.finalize ??= { step: 'compose', attempts: 0 };
-    const f = m.finalize;
-    const output = join(this.dir, 'final', 'recording.mp4');
-    const outputKey = `${storagePrefix(this.lessonId, this.id)}/recording.mp4`;
-    try {
-      if (f.step === 'compose') {
-        f.attempts++;
-        f.startedAt = Date.now();
-        await this.save();
-        await this.ensureLocalSegments();
-        const tmp = join(this.dir, 'final', 'recording.tmp.mp4');
-        await mkdir(dirname(tmp), { recursive: true });
-        const plan = await planCompose(m, this.dir, dirname(tmp), tmp);
-        if (!plan) {
-          await this.fail('no_media', 'no media reached the recorder');
-          return;
-        }
-        log('info', 'finalize: composing', { step: 'compose', attempt: f.attempts, mediaSeconds: Number(plan.durationS.toFixed(1)), layout: `${plan.width}x${plan.height}` });
-        await runFfmpeg(this.deps.config.ffmpegPath, plan.args, plan.durationS, (pct) => log('info', 'finalize: progress', { percent: pct }));
-        await rename(tmp, output);
-        f.durationSeconds = await probeDuration(this.deps.config.ffprobePath, output);
-        f.sizeBytes = (await stat(output)).size;
-        f.outputKey = outputKey;
-        f.step = 'upload';
-        await this.save();
-        log('info', 'finalize: composed', { durationSeconds: f.durationSeconds, sizeBytes: f.sizeBytes, seconds: Math.round((Date.now() - f.startedAt) / 1000) });
-      }
-      if (f.step === 'upload') {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.deps.store.putFile(outputKey, output, { contentType: 'video/mp4' });
-            break;
-          } catch (err) {
-            if (attempt >= 8) throw new Error(`upload of the final file failed: ${(err as Error).message}`);
-            log('warn', 'finalize: upload failed, retrying', { attempt, error: (err as Error).message });
-            await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** attempt)));
-          }
-        }
-        f.step = 'done';
-        if (f.startedAt) this.deps.metrics?.finalizeDuration.observe((Date.now() - f.startedAt) / 1000);
-        m.state = 'ready';
-        this.emitHook(
-          newEvent('recording.ready', this.lessonId, {
-            recording_id: this.id,
-            storage_key: outputKey,
-            duration_seconds: f.durationSeconds,
-            size_bytes: f.sizeBytes,
-            partial: m.partial,
-            content_type: 'video/mp4',
-          }),
-        );
-        await this.uploads;
-        await this.uploadManifest().catch((err: Error) => log('warn', 'manifest upload failed', { error: err.message }));
-        log('info', 'finalize: ready', { storageKey: outputKey, durationSeconds: f.durationSeconds, partial: m.partial });
-        await this.cleanupLocal();
-      }
-    } catch (err) {
-      f.error = (err as Error).message;
-      log('error', 'finalize failed', { step: f.step, attempt: f.attempts, error: f.error });
-      if (f.step === 'compose' && f.attempts < 3) {
-        // A segment FFmpeg could not finish (disk full, killed mid-write) must not sink the rest.
-        await this.dropUnreadableSegments().catch((e: Error) => log('warn', 'segment check failed', { error: e.message }));
-        await this.save();
-        await new Promise((r) => setTimeout(r, 1000));
-        return this.runFinalize();
-      }
-      await this.fail(f.step === 'upload' ? 'storage_unavailable' : 'finalize_failed', f.error);
-    }
-  }
-
-  private async fail(reason: string, detail: string): Promise<void> {
-    this.manifest.state = 'failed';
-    this.manifest.failureReason = reason;
-    this.deps.metrics?.recordingFailures.inc({ reason });
-    this.emitHook(newEvent('recording.failed', this.lessonId, { recording_id: this.id, reason, detail: detail.slice(0, 500), partial: this.manifest.partial }));
-    this.deps.log('error', 'recording failed', { recordingId: this.id, reason, detail: detail.slice(0, 300) });
-    await this.save();
-  }
-
-  private async dropUnreadableSegments(): Promise<void> {
-    for (const t of this.manifest.tracks) {
-      for (const r of t.runs) {
-        for (const s of r.segments) {
-          if (s.invalid) continue;
-          const ok = await probeDuration(this.deps.config.ffprobePath, join(this.dir, r.dir, s.file)).then(() => true, () => false);
-          if (!ok) {
-            s.invalid = true;
-            this.markPartial('unreadable_segment');
-            this.deps.log('warn', 'finalize: leaving out an unreadable segment', { recordingId: this.id, key: s.key });
-          }
-        }
-      }
-    }
-  }
-
-  /** Segments deleted locally (or recorded on another machine) are fetched back from storage. */
-  private async ensureLocalSegments(): Promise<void> {
-    for (const t of this.manifest.tracks) {
-      for (const r of t.runs) {
-        for (const s of r.segments) {
-          const path = join(this.dir, r.dir, s.file);
-          if (await stat(path).then(() => true, () => false)) continue;
-          const obj = await this.deps.store.get(s.key);
-          await mkdir(dirname(path), { recursive: true });
-          await pipeline(obj.body, createWriteStream(path));
-        }
-      }
-    }
-  }
-
-  /** After `ready` every byte is in storage: the local copies go, the manifest stays. */
-  private async cleanupLocal(): Promise<void> {
-    if (this.deps.config.keepLocal) return;
-    const allUploaded = this.manifest.tracks.every((t) => t.runs.every((r) => r.segments.every((s) => s.uploaded)));
-    if (!allUploaded) return;
-    await rm(join(this.dir, 'tracks'), { recursive: true, force: true });
-    await rm(join(this.dir, 'final'), { recursive: true, force: true });
+    this.storage.deliverHooks();
   }
 
   hasPendingHooks(): boolean {
-    return (this.manifest.pendingHooks?.length ?? 0) > 0;
+    return this.storage.hasPendingHooks();
+  }
+
+  finalize(): Promise<void> {
+    this.finalizing ??= runFinalize(this.storage, this.deps).finally(() => (this.finalizing = undefined));
+    return this.finalizing;
   }
 }
 
-function runFfmpeg(bin: string, args: string[], durationS: number, progress: (pct: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    let lastLog = 0;
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-2000)));
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      const m = /out_time_us=(\d+)/.exec(c);
-      if (m && Date.now() - lastLog > 5000) {
-        lastLog = Date.now();
-        progress(Math.min(100, Math.round((Number(m[1]) / 1e6 / durationS) * 100)));
-      }
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}: ${err.trim().slice(-500)}`))));
-  });
-}
-
-export function probeDuration(ffprobe: string, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const d = Number(out.trim());
-      if (code === 0 && Number.isFinite(d)) resolve(Math.round(d * 1000) / 1000);
-      else reject(new Error(`ffprobe could not read ${path}`));
-    });
-  });
-}

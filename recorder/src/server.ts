@@ -1,8 +1,8 @@
 // The recorder's HTTP API, for the media node next to it (loopback, Bearer INTERNAL_HOOK_SECRET):
 //   POST   /v1/recordings                       {lessonId}                  -> the lesson's live recording (new or re-attached)
 //   GET    /v1/recordings/:id                                               -> state and live tracks (ports, run numbers)
-//   POST   /v1/recordings/:id/tracks            {trackId, role, source, kind, codec} -> ports FFmpeg listens on
-//   DELETE /v1/recordings/:id/tracks/:trackId                              -> that track's FFmpeg closes its segment
+//   POST   /v1/recordings/:id/tracks            {trackId, role, source, kind, codec} -> ports FFmpeg listens on (new run)
+//   DELETE /v1/recordings/:id/tracks/:trackId                              -> the lesson's FFmpeg goes on without it (new run)
 //   POST   /v1/recordings/:id/detach                                        -> room emptied: finalize after RECORDER_IDLE_STOP_MS
 //   POST   /v1/recordings/:id/stop              {reason}                    -> finalize now (202; progress in the logs)
 //   GET    /healthz                                                         -> the process answers (no auth)
@@ -126,10 +126,10 @@ export function createRecorderHttp(recorder: Recorder, log: Log, ops: RecorderOp
       return json(res, 201, await rec.addTrack(spec));
     }
     if (parts.length === 5 && parts[3] === 'tracks' && req.method === 'DELETE') {
-      // FFmpeg may need up to 10 s to close a track whose packets stopped: answer at once.
-      const known = rec.status().tracks.some((t) => t.trackId === parts[4]);
-      void rec.removeTrack(parts[4]!).catch((err: Error) => log('error', 'removing a track failed', { recordingId: rec.id, error: err.message }));
-      return json(res, 202, { removed: known });
+      // Answers once the lesson's FFmpeg runs without the track (a new run: the media node
+      // requests keyframes for the remaining video tracks).
+      const removed = await rec.removeTrack(parts[4]!);
+      return json(res, 200, { removed, ...rec.status() });
     }
     if (parts.length === 4 && parts[3] === 'detach' && req.method === 'POST') {
       rec.detach();

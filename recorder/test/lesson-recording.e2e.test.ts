@@ -101,6 +101,7 @@ describe('recorded lesson', () => {
       await sleep(8_000);
       const leftAt = Date.now();
       await leave(pages);
+      const allLeftAt = Date.now();
       await Promise.all(pages.map((p) => p.context().close()));
 
       const rec = await readyRecording(stack, lesson.id);
@@ -125,12 +126,19 @@ describe('recorded lesson', () => {
       expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
       expect(Math.abs(p.duration - rec.duration_seconds)).toBeLessThan(0.05);
       const firstMedia = Math.min(...m.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs).filter(Boolean)));
-      const expected = (leftAt - firstMedia) / 1000;
-      expect(Math.abs(p.duration - expected), `duration ${p.duration} s, expected ${expected} s`).toBeLessThanOrEqual(1);
+      // The file ends when the last producer closed: between the first click on Leave and the last leave.
+      const earliest = (leftAt - firstMedia) / 1000;
+      const latest = (allLeftAt - firstMedia) / 1000;
+      expect(p.duration, `duration ${p.duration} s, expected ${earliest}..${latest} s`).toBeGreaterThanOrEqual(earliest - 1);
+      expect(p.duration, `duration ${p.duration} s, expected ${earliest}..${latest} s`).toBeLessThanOrEqual(latest + 1);
       const { left, right } = await tiles(file, p.duration / 2);
       expect(isColour(left, 'red'), `tutor tile ${left}`).toBe(true);
       expect(isColour(right, 'blue'), `student tile ${right}`).toBe(true);
-      expect(await audioLevel(file, 1, p.duration - 1)).toBeGreaterThan(-35);
+      // Both tones mixed, once every track is in the lesson's FFmpeg (each track added at the start
+      // restarts it: a moment without media on every track). Chromium's audio processing brings each
+      // fake tone to about -40 dB once both people are in the room (measured on the copied segments,
+      // which the recorder does not touch), so the mix sits near -38 dB; silence is below -90 dB.
+      expect(await audioLevel(file, p.duration / 2, p.duration - 1)).toBeGreaterThan(-45);
 
       const hook = await waitFor('recording.ready webhook', async () => stack.webhooks.find((w) => w.body.type === 'recording.ready' && w.body.session_id === lesson.id));
       expect(hook.signatureValid).toBe(true);
@@ -230,7 +238,10 @@ describe('recorded lesson', () => {
       const final = JSON.parse(await readFile(join(work.path, rec.id, 'manifest.json'), 'utf8'));
       expect(final.partialReasons).toContain('recorder_restarted');
       for (const t of final.tracks) {
-        expect(t.runs[0].end).toBe('interrupted');
+        // One FFmpeg per lesson: the run live at the kill is interrupted; earlier ones ended when tracks were added.
+        const killed = t.runs.findIndex((r: any) => r.end === 'interrupted');
+        expect(killed, JSON.stringify(t.runs.map((r: any) => r.end))).toBeGreaterThanOrEqual(0);
+        expect(t.runs.slice(0, killed).every((r: any) => r.end === 'stopped')).toBe(true);
         for (const r of t.runs) for (const s of r.segments) expect(keys).toContain(s.key);
       }
 
@@ -242,8 +253,9 @@ describe('recorded lesson', () => {
       const cam = final.tracks.find((t: any) => t.source === 'camera' && t.role === 'tutor');
       const runs = cam.runs.filter((r: any) => r.segments.length > 0);
       expect(runs.length, JSON.stringify(cam.runs)).toBeGreaterThanOrEqual(2);
-      expect(runs[0].index).toBe(0);
-      const before = (runs[0].startMs - t0) / 1000 + runs[0].segments.at(-1).endS / 2;
+      const killedRun = runs.find((r: any) => r.end === 'interrupted');
+      expect(killedRun, JSON.stringify(cam.runs)).toBeDefined();
+      const before = (killedRun.startMs - t0) / 1000 + killedRun.segments.at(-1).endS / 2;
       const after = (runs.at(-1).startMs - t0) / 1000 + runs.at(-1).segments.at(-1).endS / 2;
       for (const t of [before, after]) {
         const { left, right } = await tiles(file, t);

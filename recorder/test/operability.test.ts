@@ -3,7 +3,7 @@
 // later without being partial); a second SIGTERM or the drain deadline exits at once keeping every
 // local segment; /readyz follows storage; /metrics counts segments, uploads, upload failures,
 // FFmpeg exits, finalize time and failures.
-import { readFile, stat } from 'node:fs/promises';
+import { cp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,9 +58,13 @@ describe('recorder operability', () => {
     const senders: RtpSender[] = [video, audio];
     try {
       await sleep(6_000);
-      // The media node already stopped sending audio: that FFmpeg needs its 10 s input timeout
-      // to close, which keeps the drain open long enough to watch it. Video still flows.
+      // Storage is out for a moment (the lesson's prefix is a file, so every upload fails and is
+      // retried): that keeps the drain open long enough to watch it. The lesson's one FFmpeg
+      // closes its segments at once.
       await audio.stop();
+      const lessonPrefix = join(objects, `recordings/sessions/${lesson.id}`);
+      await rename(lessonPrefix, `${lessonPrefix}.away`);
+      await writeFile(lessonPrefix, 'storage outage (test)');
       const exit = exited(rec.child);
       rec.child.kill('SIGTERM');
       const during = await eventually(async () => {
@@ -75,6 +79,11 @@ describe('recorder operability', () => {
       const metrics = await (await fetch(`${rec.url}/metrics`)).text();
       expect(sample(metrics, 'duet_recorder_draining')).toBe(1);
       expect(sample(metrics, 'duet_recorder_recordings', { state: 'recording' })).toBe(1);
+      // Storage is back: the drain uploads what it holds and exits 0.
+      await rm(lessonPrefix);
+      // (The recorder may already have recreated the prefix: merge back without overwriting it.)
+      await cp(`${lessonPrefix}.away`, lessonPrefix, { recursive: true, force: false, errorOnExist: false });
+      await rm(`${lessonPrefix}.away`, { recursive: true });
       expect(await exit).toEqual({ code: 0, signal: null });
     } finally {
       for (const s of senders) await s.stop();
@@ -87,6 +96,7 @@ describe('recorder operability', () => {
     expect(local.partial).toBe(false);
     for (const t of local.tracks) for (const r of t.runs) expect(r.end).toBe('stopped');
     const segs = segmentsOf(local);
+    // (The mic joined the lesson's FFmpeg a moment after the camera: a new run, and ~5 s of audio.)
     expect(segs.filter((s: any) => s.runDir.includes('/cam/')).length).toBeGreaterThanOrEqual(2);
     expect(segs.filter((s: any) => s.runDir.includes('/mic/')).length).toBeGreaterThanOrEqual(2);
     for (const s of segs) {

@@ -110,6 +110,9 @@ export class LessonRecorder {
     const state: TapState = { producer: p };
     this.taps.set(p.producerId, state);
     await this.plumb(state);
+    // The recorder restarted the lesson's FFmpeg with the new track: the other video taps need a
+    // keyframe for the new run now, not at the next reconcile tick.
+    await this.reconcile();
   }
 
   /** (Re)creates the tap of one producer towards a fresh FFmpeg. */
@@ -148,6 +151,7 @@ export class LessonRecorder {
     this.taps.delete(producerId);
     state.tap?.close();
     if (this.recordingId) await this.client.removeTrack(this.recordingId, producerId).catch((err: Error) => this.warn('remove track failed', err));
+    await this.reconcile();
   }
 
   private async reconcile(): Promise<void> {

@@ -1,0 +1,303 @@
+// One FFmpeg per recorded lesson: a single SDP with one m-line per track (all RTP ports are bound
+// at once, before probing) and one segment muxer per track, copying (no transcoding) into
+// WebM/Matroska segments. Each FFmpeg process is a "run". When the set of tracks changes (a
+// producer appears or goes away) the run is closed cleanly and a new one starts with the new set;
+// when FFmpeg exits unexpectedly a new run starts with the same set on the same ports (mediasoup
+// keeps sending there), so a crash costs a moment, not a lesson.
+//
+// One process per lesson instead of one per track: FFmpeg maps ~40 MB of shared libraries per
+// process, which dominated the live memory cost (see deploy/bench/results/recording.json).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildSdp, type RtpCodec } from './sdp.ts';
+import { udpPortBound } from './ports.ts';
+
+export interface LessonInput {
+  trackId: string;
+  kind: 'audio' | 'video';
+  codec: RtpCodec;
+  container: 'webm' | 'matroska';
+  /** RTP port (RTCP on port + 1); stays the same across runs while the track lives. */
+  port: number;
+}
+
+export interface LessonProcessOptions {
+  /** The recording directory: runs write `runs/run-<n>/` (SDP, log) and `tracks/<id>/run-<n>/` (segments). */
+  dir: string;
+  address: string;
+  segmentSeconds: number;
+  ffmpegPath: string;
+  /** First run index (a recording adopted after a restart continues its numbering). */
+  firstRun: number;
+  log: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+}
+
+export interface ClosedSegment {
+  file: string;
+  /** Seconds from the run's start (FFmpeg's input start time); the first segment starts at 0. */
+  startS: number;
+  endS: number;
+  size: number;
+}
+
+export type RunEnd = 'stopped' | 'crashed' | 'idle';
+
+export interface LessonProcessEvents {
+  /** A run started for these tracks; `ffmpegDir` (relative to the recording dir) holds its SDP and log. */
+  runStarted: [{ run: number; pid: number; trackIds: string[]; ffmpegDir: string }];
+  /** FFmpeg saw the first packets: `startMs` is the wall-clock time its timestamps count from. */
+  mediaStarted: [{ run: number; startMs: number }];
+  segmentClosed: [{ run: number; trackId: string; segment: ClosedSegment }];
+  /** `idle`: every RTP input was silent for 10 s (FFmpeg gives up); a new run starts at once. */
+  runEnded: [{ run: number; end: RunEnd; code: number | null; signal: string | null }];
+}
+
+const START_RE = /Duration: N\/A, start: (\d+\.\d+)/;
+
+/** Wall-clock ms a run's timestamps count from, from FFmpeg's input summary in the run's log. */
+export async function readStartMs(ffmpegDir: string): Promise<number | undefined> {
+  if (!ffmpegDir) return undefined;
+  const text = await readFile(join(ffmpegDir, 'ffmpeg.log'), 'utf8').catch(() => '');
+  const m = START_RE.exec(text);
+  return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+
+export function runDirs(run: number, trackId: string): { track: string; ffmpeg: string } {
+  return { track: `tracks/${trackId}/run-${run}`, ffmpeg: `runs/run-${run}` };
+}
+
+interface LiveRun {
+  run: number;
+  child: ChildProcess;
+  inputs: LessonInput[];
+  exited: Promise<void>;
+  stopping: boolean;
+  seen: Map<string, number>;
+  timers: NodeJS.Timeout[];
+  /** Resolves once FFmpeg finished probing (media started) or exited. */
+  probed: Promise<void>;
+  markProbed: () => void;
+}
+
+/** How long a track change waits for the running FFmpeg to finish probing before restarting it. */
+const PROBE_WAIT_MS = 4_000;
+
+export class LessonProcess extends EventEmitter<LessonProcessEvents> {
+  private readonly opts: LessonProcessOptions;
+  private current: LiveRun | undefined;
+  private desired: LessonInput[] = [];
+  private nextRun: number;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private crashes = 0;
+
+  constructor(opts: LessonProcessOptions) {
+    super();
+    this.opts = opts;
+    this.nextRun = opts.firstRun;
+  }
+
+  get pid(): number | undefined {
+    return this.current?.child.pid;
+  }
+
+  /** The run FFmpeg is in (its ports are bound), or -1 before the first one. */
+  get currentRun(): number {
+    return this.current?.run ?? this.nextRun - 1;
+  }
+
+  /**
+   * Records exactly these tracks from now on: the running FFmpeg (if any) closes its segments and a
+   * new run starts with the new set. Resolves once the new FFmpeg listens on every port.
+   */
+  setInputs(inputs: LessonInput[]): Promise<void> {
+    this.desired = [...inputs];
+    return this.enqueue(() => this.switchTo(this.desired));
+  }
+
+  /** Ends the current run cleanly; no new run starts. */
+  stop(): Promise<void> {
+    this.closed = true;
+    this.desired = [];
+    return this.enqueue(() => this.endCurrent());
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(op);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async switchTo(inputs: LessonInput[]): Promise<void> {
+    const cur = this.current;
+    if (cur && !cur.stopping && sameInputs(cur.inputs, inputs)) return;
+    // An FFmpeg stopped while still probing writes nothing: what it buffered would be lost (tracks
+    // added in quick succession, e.g. both people joining at once). Let it finish probing first.
+    if (cur && !cur.stopping) await Promise.race([cur.probed, new Promise((r) => setTimeout(r, PROBE_WAIT_MS))]);
+    await this.endCurrent();
+    if (inputs.length > 0 && !this.closed) await this.startRun(inputs);
+  }
+
+  private async endCurrent(): Promise<void> {
+    const cur = this.current;
+    if (!cur) return;
+    cur.stopping = true;
+    const { child } = cur;
+    if (child.exitCode === null && child.signalCode === null) {
+      // SIGINT ends FFmpeg cleanly (trailers written, segments listed) within a moment: its
+      // demuxer polls the sockets every 100 ms. SIGKILL only as a last resort: a second SIGINT
+      // would interrupt the trailer write and lose the open segments.
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await cur.exited;
+      clearTimeout(killer);
+    } else {
+      await cur.exited;
+    }
+  }
+
+  private async startRun(inputs: LessonInput[]): Promise<void> {
+    const run = this.nextRun++;
+    const { opts } = this;
+    const ffmpegDir = runDirs(run, '').ffmpeg;
+    const ffAbs = join(opts.dir, ffmpegDir);
+    await mkdir(ffAbs, { recursive: true });
+    const sdpPath = join(ffAbs, 'input.sdp');
+    await writeFile(sdpPath, buildSdp(inputs.map((i) => ({ kind: i.kind, port: i.port, codec: i.codec })), opts.address));
+    const args = [
+      '-nostdin', '-hide_banner', '-loglevel', 'info', '-nostats',
+      '-protocol_whitelist', 'file,udp,rtp',
+      // Arrival time as timestamps: every track of the lesson shares one clock, so the finalizer
+      // can line up tracks and runs (also across recorders) without RTCP.
+      '-use_wallclock_as_timestamps', '1',
+      '-fflags', '+genpts',
+      // Probing ends as soon as every track has its parameters; a keyframe is requested for each
+      // video track when the run starts.
+      '-analyzeduration', '5000000', '-probesize', '5000000',
+      '-i', sdpPath,
+      // Timestamps relative to the run's start (the input start time in the log), the same for
+      // every track: a track that started later keeps its offset inside its first segment.
+      '-copyts', '-start_at_zero',
+    ];
+    for (const [i, input] of inputs.entries()) {
+      const dir = join(opts.dir, runDirs(run, input.trackId).track);
+      await mkdir(dir, { recursive: true });
+      const ext = input.container === 'webm' ? 'webm' : 'mkv';
+      args.push(
+        '-map', `0:${i}`, '-c', 'copy',
+        '-f', 'segment', '-segment_format', input.container, '-segment_time', String(opts.segmentSeconds),
+        '-segment_list', join(dir, 'segments.csv'), '-segment_list_type', 'csv',
+        '-reset_timestamps', '1',
+        join(dir, `seg-%05d.${ext}`),
+      );
+    }
+    // FFmpeg logs to a file, not a pipe: it survives the recorder (kill -9) and keeps the run's
+    // start time readable after a restart.
+    const logPath = join(ffAbs, 'ffmpeg.log');
+    const logFd = openSync(logPath, 'a');
+    const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'ignore', logFd] });
+    closeSync(logFd);
+    const tail = () => {
+      try {
+        return readFileSync(logPath, 'utf8').slice(-600);
+      } catch {
+        return '';
+      }
+    };
+    let markProbed = () => {};
+    const probed = new Promise<void>((r) => (markProbed = r));
+    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed };
+    let announced = false;
+    const startPoll = setInterval(() => {
+      void readStartMs(ffAbs).then((startMs) => {
+        if (startMs === undefined || announced) return;
+        announced = true;
+        clearInterval(startPoll);
+        live.markProbed();
+        this.emit('mediaStarted', { run, startMs });
+      });
+    }, 100);
+    const listPoll = setInterval(() => void this.scanLists(live), 500);
+    live.timers.push(startPoll, listPoll);
+    for (const t of live.timers) t.unref();
+    live.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        for (const t of live.timers) clearInterval(t);
+        live.markProbed();
+        const text = tail();
+        const end: RunEnd = live.stopping ? 'stopped' : code === 0 && /Connection timed out/.test(text) ? 'idle' : 'crashed';
+        void this.scanLists(live).finally(() => {
+          if (this.current === live) this.current = undefined;
+          if (end === 'crashed') opts.log('warn', 'ffmpeg exited unexpectedly; restarting the lesson run', { run, code, signal, stderr: text });
+          this.emit('runEnded', { run, end, code, signal: signal ?? null });
+          resolve();
+          if (end !== 'stopped') this.restartAfter(end);
+        });
+      });
+    });
+    child.once('error', (err) => opts.log('error', 'cannot run ffmpeg', { error: err.message }));
+    this.current = live;
+    this.emit('runStarted', { run, pid: child.pid ?? -1, trackIds: inputs.map((i) => i.trackId), ffmpegDir });
+    // FFmpeg binds every port right after reading the SDP; wait for that before media is sent.
+    const deadline = Date.now() + 10_000;
+    for (const input of inputs) {
+      while (!(await udpPortBound(input.port))) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`ffmpeg exited before listening: ${tail().slice(-300)}`);
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error('ffmpeg did not open its RTP ports within 10 s');
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  }
+
+  private restartAfter(end: RunEnd): void {
+    if (this.closed) return;
+    const delay = end === 'idle' ? 0 : Math.min(5000, 200 * 2 ** Math.min(this.crashes++, 5));
+    setTimeout(() => {
+      if (this.closed || this.current) return;
+      this.enqueue(() => (this.current || this.desired.length === 0 ? Promise.resolve() : this.startRun(this.desired))).then(
+        () => setTimeout(() => (this.crashes = 0), 30_000).unref(),
+        (err: Error) => {
+          this.opts.log('error', 'ffmpeg restart failed', { error: err.message });
+          this.restartAfter('crashed');
+        },
+      );
+    }, delay).unref();
+  }
+
+  /** Reports segments FFmpeg has closed (it lists a segment only once it is complete). */
+  private async scanLists(live: LiveRun): Promise<void> {
+    for (const input of live.inputs) {
+      const dir = join(this.opts.dir, runDirs(live.run, input.trackId).track);
+      const text = await readFile(join(dir, 'segments.csv'), 'utf8').catch(() => '');
+      const rows = text.split('\n').filter((l) => l.trim() !== '');
+      for (let i = live.seen.get(input.trackId) ?? 0; i < rows.length; i++) {
+        const seg = parseSegmentRow(rows[i]!);
+        if (!seg) break;
+        const size = await stat(join(dir, seg.file)).then((s) => s.size, () => -1);
+        if (size < 0) break;
+        if ((live.seen.get(input.trackId) ?? 0) > i) continue; // a concurrent scan reported it
+        live.seen.set(input.trackId, i + 1);
+        this.emit('segmentClosed', { run: live.run, trackId: input.trackId, segment: { ...seg, size } });
+      }
+    }
+  }
+}
+
+export function parseSegmentRow(row: string): { file: string; startS: number; endS: number } | undefined {
+  const [file, start, end] = row.trim().split(',');
+  if (!file || start === undefined || end === undefined) return undefined;
+  const startS = Number(start);
+  const endS = Number(end);
+  if (!Number.isFinite(startS) || !Number.isFinite(endS)) return undefined;
+  return { file, startS, endS };
+}
+
+function sameInputs(a: LessonInput[], b: LessonInput[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.trackId === b[i]!.trackId && x.port === b[i]!.port);
+}

@@ -1,0 +1,114 @@
+// Where one recording's state lives: its manifest on local disk (every change written atomically,
+// in order, before it is acted upon), its segments and manifests in object storage (uploads retried
+// with backoff, local files kept until the upload is confirmed), and its hooks to the API (delivered
+// in order, each removed from the manifest only once acknowledged, so a restart never loses one).
+import { join } from 'node:path';
+import type { DuetEvent } from '@duet/api/events';
+import type { RecorderConfig } from './config.ts';
+import type { HookClient, Log } from './hook-client.ts';
+import { MANIFEST_FILE, partKey, storagePrefix, writeManifest, type Manifest } from './manifest.ts';
+import type { RecorderMetrics } from './metrics.ts';
+import type { ObjectStore } from './store.ts';
+
+export interface RecordingDeps {
+  config: RecorderConfig;
+  store: ObjectStore;
+  hooks: HookClient;
+  log: Log;
+  /** Upload retry schedule base (tests shorten it). */
+  uploadRetryMs?: number;
+  metrics?: RecorderMetrics;
+}
+
+export class RecordingStorage {
+  readonly manifest: Manifest;
+  readonly dir: string;
+  private readonly deps: RecordingDeps;
+  private saving: Promise<void> = Promise.resolve();
+  private uploads: Promise<void> = Promise.resolve();
+  private hooksRunning = false;
+
+  constructor(manifest: Manifest, dir: string, deps: RecordingDeps) {
+    this.manifest = manifest;
+    this.dir = dir;
+    this.deps = deps;
+  }
+
+  private get id(): string {
+    return this.manifest.recordingId;
+  }
+
+  save(): Promise<void> {
+    const snapshot = JSON.stringify(this.manifest);
+    const path = join(this.dir, MANIFEST_FILE);
+    this.saving = this.saving.then(async () => {
+      await writeManifest(path, JSON.parse(snapshot) as Manifest);
+    }).catch((err: Error) => this.deps.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
+    return this.saving;
+  }
+
+  /** This part's manifest (`parts/<partId>.json`, only this recorder writes it) and the recording's current one. */
+  async uploadManifest(): Promise<void> {
+    await this.save();
+    const m = this.manifest;
+    const path = join(this.dir, MANIFEST_FILE);
+    if (m.partId) await this.deps.store.putFile(partKey(m.lessonId, m.recordingId, m.partId), path, { contentType: 'application/json' });
+    if (m.state !== 'handed_over') await this.deps.store.putFile(`${storagePrefix(m.lessonId, m.recordingId)}/${MANIFEST_FILE}`, path, { contentType: 'application/json' });
+  }
+
+  /** Uploads one closed segment, retrying with backoff; the local file is kept until then (and after). */
+  queueUpload(path: string, seg: { key: string; uploaded: boolean }): void {
+    this.uploads = this.uploads.then(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.deps.store.putFile(seg.key, path, { contentType: seg.key.endsWith('.webm') ? 'video/webm' : 'video/x-matroska' });
+          seg.uploaded = true;
+          this.deps.metrics?.segmentsUploaded.inc();
+          await this.uploadManifest().catch(() => undefined);
+          return;
+        } catch (err) {
+          this.deps.metrics?.uploadFailures.inc();
+          if (attempt === 0 || attempt % 5 === 0) this.deps.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
+          await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
+        }
+      }
+    });
+  }
+
+  /** Resolves once every upload queued so far is confirmed. */
+  uploadsSettled(): Promise<void> {
+    return this.uploads;
+  }
+
+  /** Re-queues segments whose upload was not confirmed before a restart. */
+  resumeUploads(): void {
+    for (const t of this.manifest.tracks) {
+      for (const r of t.runs) for (const s of r.segments) if (!s.uploaded) this.queueUpload(join(this.dir, r.dir, s.file), s);
+    }
+  }
+
+  emitHook(event: DuetEvent): void {
+    (this.manifest.pendingHooks ??= []).push(event);
+    void this.save().then(() => this.deliverHooks());
+  }
+
+  /** Delivers pending hooks in order; each is removed from the manifest only once acknowledged. */
+  deliverHooks(): void {
+    if (this.hooksRunning) return;
+    this.hooksRunning = true;
+    void (async () => {
+      const pending = (this.manifest.pendingHooks ??= []);
+      while (pending.length > 0) {
+        const ok = await this.deps.hooks.deliver(pending[0]!);
+        if (!ok) this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
+        pending.shift();
+        await this.save();
+      }
+      this.hooksRunning = false;
+    })();
+  }
+
+  hasPendingHooks(): boolean {
+    return (this.manifest.pendingHooks?.length ?? 0) > 0;
+  }
+}
