@@ -21,8 +21,11 @@ export class HookClient {
     this.stopped = true;
   }
 
-  /** Resolves true once delivered, false if the API rejected it for good or the client stopped. */
-  async deliver(event: DuetEvent): Promise<boolean> {
+  /**
+   * 'delivered' once the API acknowledged it, 'rejected' if the API refused it for good, 'stopped'
+   * if the client stopped first (the hook stays pending in the manifest for the next start).
+   */
+  async deliver(event: DuetEvent): Promise<'delivered' | 'rejected' | 'stopped'> {
     let rejected = 0;
     for (let attempt = 0; !this.stopped; attempt++) {
       const body = JSON.stringify(event);
@@ -34,15 +37,15 @@ export class HookClient {
           signal: AbortSignal.timeout(5_000),
         });
         const text = await res.text().catch(() => '');
-        if (res.ok) return true;
+        if (res.ok) return 'delivered';
         const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
         this.log('warn', 'recording hook not accepted', { eventId: event.id, type: event.type, status: res.status, body: text.slice(0, 300) });
-        if (permanent && ++rejected >= 5) return false;
+        if (permanent && ++rejected >= 5) return 'rejected';
       } catch (err) {
         this.log('warn', 'recording hook delivery failed, will retry', { eventId: event.id, type: event.type, error: (err as Error).message });
       }
       await new Promise((r) => setTimeout(r, Math.min(15_000, 250 * 2 ** Math.min(attempt, 6))));
     }
-    return false;
+    return 'stopped';
   }
 }

@@ -10,7 +10,7 @@ let config;
 let store;
 try {
   config = loadRecorderConfig(process.env);
-  store = await createObjectStore(loadStorageConfig(process.env));
+  store = createObjectStore(loadStorageConfig(process.env));
 } catch (err) {
   console.error(`recorder: invalid configuration: ${(err as Error).message}`);
   process.exit(2);

@@ -99,8 +99,9 @@ export class RecordingStorage {
     void (async () => {
       const pending = (this.manifest.pendingHooks ??= []);
       while (pending.length > 0) {
-        const ok = await this.deps.hooks.deliver(pending[0]!);
-        if (!ok) this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
+        const outcome = await this.deps.hooks.deliver(pending[0]!);
+        if (outcome === 'stopped') break; // kept in the manifest: delivered after the next start
+        if (outcome === 'rejected') this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
         pending.shift();
         await this.save();
       }
