@@ -1,18 +1,17 @@
 // The room's brain: join through the API, open signaling, pick the media path the server asks
 // for (P2P, SFU, the switch between them), and expose everything the screens render as one
-// observable state (room-state.ts). Chat is in room-chat.ts, remote tracks in media/remote-tracks.ts.
-import type { HelloData, ModeReason, Notification, ResponseData, Role, RoomMode } from '@duet/signaling/protocol';
+// observable state (room-state.ts). Chat is in room-chat.ts, the media path (P2P/SFU and the
+// switch) in media/media-path.ts, remote tracks in media/remote-tracks.ts.
+import type { HelloData, Notification, Role } from '@duet/signaling/protocol';
 import { ApiError, joinLesson } from './lib/api.ts';
 import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
-import type { MediaSession, TrackSource } from './media/media-session.ts';
 import { P2PSession } from './media/p2p-session.ts';
-import type { SfuSession } from './media/sfu-session.ts';
 import { openTrack } from './lib/devices.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 import { cameraAlreadyAllowed } from './lib/permissions.ts';
 import { loadSfuSession } from './media/load-sfu.ts';
-import { remoteTrackHandlers } from './media/remote-tracks.ts';
+import { MediaPath } from './media/media-path.ts';
 import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-state.ts';
 import { screenError } from './room-errors.ts';
 import { ChatOutbox } from './room-chat.ts';
@@ -32,17 +31,10 @@ export class RoomController {
   private readonly sessionId: string | null;
   private readonly token: string | null;
   private sig: SignalingClient | undefined;
-  private session: MediaSession | undefined;
-  /** Make before break: the P2P session kept alive while the SFU one comes up. */
-  private draining: P2PSession | undefined;
+  /** P2P / SFU sessions and the switch between them. */
+  private readonly media = new MediaPath(this.state, () => this.sig);
   private leaving = false;
-  /** Bumped on every mode notification, so a media path set up asynchronously for an older one is dropped. */
-  private modeGeneration = 0;
-  /** P2P offer made ahead of time while waiting (tutor only). */
-  private prepared: P2PSession | undefined;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
-  /** Test switches (e2e): see window.__duet.test. */
-  readonly testSwitches = { blockP2P: false };
 
   constructor(sessionId: string | null, token: string | null) {
     this.sessionId = sessionId;
@@ -106,7 +98,7 @@ export class RoomController {
     });
     sig.onClose((code, reason) => {
       if (this.leaving) return;
-      this.closeMedia();
+      this.media.close();
       if (code === 4001) return this.fail(screenError('replaced'));
       if (code === 4002 || reason === 'lesson_unavailable') {
         this.leaving = true;
@@ -148,26 +140,26 @@ export class RoomController {
     early = null;
     for (const n of pending) this.onNotification(n);
     const modeSeen = pending.some((n) => n.t === 'mode');
-    if (hello.mode === 'sfu' && !modeSeen && !this.session) {
+    if (hello.mode === 'sfu' && !modeSeen && !this.media.session) {
       // Producers announced while the hello was in flight are consumed too (deduped by id).
       const announced = pending.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
       const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced] } : undefined;
-      await this.startMedia(await this.newSfuSession(preset));
+      await this.media.start(await this.media.newSfuSession(preset));
     }
-    if (!modeSeen) this.prepareP2P();
+    if (!modeSeen) this.media.prepareP2P();
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
 
   toggleMic(): void {
     const micOn = !this.state.get().micOn;
     this.state.set({ micOn });
-    this.applyTrackState();
+    this.media.applyTrackState();
   }
 
   toggleCam(): void {
     const camOn = !this.state.get().camOn;
     this.state.set({ camOn });
-    this.applyTrackState();
+    this.media.applyTrackState();
   }
 
   /** Starts or stops sharing the screen (a third track in either mode). */
@@ -185,8 +177,8 @@ export class RoomController {
     if (!screen) return;
     screen.addEventListener('ended', () => void this.stopScreen());
     this.state.set({ screenOn: true, localScreen: new MediaStream([screen]) });
-    await this.session?.setScreen(screen).catch((err) => console.warn('screen share failed', err));
-    this.applyTrackState();
+    await this.media.session?.setScreen(screen).catch((err) => console.warn('screen share failed', err));
+    this.media.applyTrackState();
   }
 
   private async stopScreen(): Promise<void> {
@@ -194,8 +186,8 @@ export class RoomController {
     if (!screenOn) return;
     for (const t of localScreen?.getTracks() ?? []) t.stop();
     this.state.set({ screenOn: false, localScreen: null });
-    await this.session?.setScreen(null).catch(() => undefined);
-    this.applyTrackState();
+    await this.media.session?.setScreen(null).catch(() => undefined);
+    this.media.applyTrackState();
   }
 
   /** Sends a chat message; it shows as pending until the server confirms it is stored. */
@@ -222,7 +214,7 @@ export class RoomController {
     if (old?.getSettings().deviceId === deviceId) return;
     const next = await openTrack(kind, deviceId);
     next.enabled = kind === 'audio' ? this.state.get().micOn : this.state.get().camOn;
-    if (old) await this.session?.replaceTrack(old, next);
+    if (old) await this.media.session?.replaceTrack(old, next);
     if (old) local.removeTrack(old);
     local.addTrack(next);
     old?.stop();
@@ -243,23 +235,23 @@ export class RoomController {
     this.leaving = true;
     await this.sig?.request('leave', {}).catch(() => undefined);
     this.sig?.close();
-    this.closeMedia();
+    this.media.close();
     this.state.set({ phase: 'left' });
   }
 
   stats(): Promise<MediaStatsSummary | null> {
-    return this.session ? this.session.stats() : Promise.resolve(null);
+    return this.media.session ? this.media.session.stats() : Promise.resolve(null);
   }
 
   get mediaKind(): 'p2p' | 'sfu' | null {
-    return this.session?.kind ?? null;
+    return this.media.session?.kind ?? null;
   }
 
   /** Test switches for the end-to-end tests (also handy for operators reproducing trouble). */
   readonly test = {
     dropSignaling: () => this.sig?.simulateDrop(),
-    failP2P: () => (this.session instanceof P2PSession ? this.session.simulateFailure() : undefined),
-    blockP2P: () => (this.testSwitches.blockP2P = true),
+    failP2P: () => (this.media.session instanceof P2PSession ? this.media.session.simulateFailure() : undefined),
+    blockP2P: () => (this.media.switches.blockP2P = true),
     shareScreen: (track: MediaStreamTrack) => this.toggleScreen(track),
   };
 
@@ -284,13 +276,13 @@ export class RoomController {
     const before = this.state.get().mode;
     this.applyHello(hello);
     this.state.set({ reconnecting: false });
-    this.applyTrackState();
-    if (!hello.resumed || hello.mode !== before || !this.session) {
+    this.media.applyTrackState();
+    if (!hello.resumed || hello.mode !== before || !this.media.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
-      this.closeMedia(true);
-      if (hello.mode === 'sfu') await this.startMedia(await this.newSfuSession());
+      this.media.close(true);
+      if (hello.mode === 'sfu') await this.media.start(await this.media.newSfuSession());
     } else {
-      await this.session.resumed().catch((err) => console.warn('media resume failed', err));
+      await this.media.session.resumed().catch((err) => console.warn('media resume failed', err));
     }
     this.chatOutbox.retryFailed();
   }
@@ -307,7 +299,7 @@ export class RoomController {
       }
       case 'peer.left':
         this.state.set({ peer: null, peerPresence: 'absent', remoteScreen: null });
-        if (this.session?.kind === 'p2p') this.closeMedia(true);
+        if (this.media.session?.kind === 'p2p') this.media.close(true);
         break; // the 'mode waiting' that follows prepares the next offer
       case 'peer.mediaState': {
         const peer = this.state.get().peer;
@@ -315,11 +307,10 @@ export class RoomController {
         break;
       }
       case 'mode':
-        this.onMode(n.mode, n.initiator, n.reason);
+        this.media.onMode(n.mode, n.initiator, n.reason);
         break;
       case 'p2p.close':
-        this.draining?.close();
-        this.draining = undefined;
+        this.media.closeDraining();
         break;
       case 'speaker':
         this.state.set({ speaker: n.role });
@@ -340,149 +331,13 @@ export class RoomController {
         break;
       case 'session.ended':
         this.leaving = true;
-        this.closeMedia();
+        this.media.close();
         this.state.set({ ended: n.reason });
         if (n.reason === 'replaced') this.fail(screenError('replaced'));
         else this.state.set({ phase: 'left' });
         break;
       default:
         break;
-    }
-  }
-
-  private onMode(mode: RoomMode, initiator: boolean, reason: ModeReason): void {
-    performance.mark(`duet:mode-${mode}`);
-    const gen = ++this.modeGeneration;
-    this.state.set({ mode, modeReason: reason });
-    const { local, join } = this.state.get();
-    if (mode === 'p2p') {
-      const prepared = this.prepared;
-      this.prepared = undefined;
-      this.closeMedia(true);
-      if (initiator && prepared?.isOpen && reason === 'both_present') {
-        // The offer was made while waiting: out it goes now.
-        this.session = prepared;
-        this.state.set({ media: 'connecting' });
-        prepared.release();
-        void prepared.setScreen(this.currentScreenTrack()).catch(() => undefined);
-        this.applyTrackState();
-      } else {
-        prepared?.close();
-        if (local && join && this.sig) void this.startMedia(this.newP2PSession(initiator, false));
-      }
-    } else if (mode === 'sfu') {
-      if (this.session instanceof P2PSession) void this.switchToSfu(this.session);
-      else {
-        // First SFU session, or the router was rebuilt (media_restarted): set it up (again).
-        this.closeMedia(true);
-        // The SFU code loads lazily: a newer mode change meanwhile wins.
-        void this.newSfuSession().then((sfu) => (gen === this.modeGeneration ? this.startMedia(sfu) : sfu.close()));
-      }
-    } else {
-      this.closeMedia(true);
-      this.prepareP2P();
-    }
-  }
-
-  private newP2PSession(initiator: boolean, hold: boolean): P2PSession {
-    const { local, join } = this.state.get();
-    const session: P2PSession = new P2PSession(this.sig!, local!, join!.ice_servers, initiator, remoteTrackHandlers(this.state), {
-      blockCandidates: this.testSwitches.blockP2P,
-      screen: this.currentScreenTrack(),
-      hold,
-      onSpeaking: (speaking) => this.session === session && void this.sig?.request('media.speaking', { speaking }).catch(() => undefined),
-    });
-    return session;
-  }
-
-  /** The tutor, waiting alone in a P2P-capable room, gets the offer ready ahead of the student. */
-  private prepareP2P(): void {
-    const { local, join, role, mode } = this.state.get();
-    if (role !== 'tutor' || mode !== 'waiting' || !local || !join || !this.sig || this.prepared?.isOpen) return;
-    const session = this.newP2PSession(true, true);
-    this.prepared = session;
-    session.start().catch(() => {
-      session.close();
-      if (this.prepared === session) this.prepared = undefined;
-    });
-  }
-
-  /**
-   * P2P -> SFU, make before break: the SFU session comes up while P2P still carries the media;
-   * its tracks replace the P2P ones only once SFU media is arriving; then the server is told,
-   * and the P2P connection closes when both sides are there (p2p.close).
-   */
-  private async switchToSfu(p2p: P2PSession): Promise<void> {
-    const { local, join } = this.state.get();
-    if (!local || !join || !this.sig) return;
-    this.draining = p2p;
-    const staged: [MediaStreamTrack, TrackSource][] = [];
-    let live = false;
-    const direct = remoteTrackHandlers(this.state);
-    const SfuSession = await loadSfuSession();
-    const sfu = new SfuSession(this.sig, local, join.ice_servers, {
-      onTrack: (track, source) => (live ? direct.onTrack(track, source) : staged.push([track, source])),
-      onTrackEnded: (track, source) => direct.onTrackEnded(track, source),
-      onConnectionState: (state) => live && direct.onConnectionState?.(state),
-    }, this.currentScreenTrack());
-    this.session = sfu;
-    try {
-      await sfu.start();
-      this.applyTrackState();
-      await sfu.waitReceiving(10_000);
-    } catch (err) {
-      console.error('SFU media failed to start', err);
-    }
-    if (this.session !== sfu) return;
-    live = true;
-    for (const [track, source] of staged) direct.onTrack(track, source);
-    this.state.set({ media: 'connected' });
-    await this.sig.request('sfu.ready', {}).catch(() => undefined);
-  }
-
-  private async newSfuSession(preset?: ResponseData['sfu.capabilities']): Promise<SfuSession> {
-    const SfuSession = await loadSfuSession();
-    const { local, join } = this.state.get();
-    return new SfuSession(this.sig!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset);
-  }
-
-  private currentScreenTrack(): MediaStreamTrack | null {
-    return this.state.get().localScreen?.getVideoTracks()[0] ?? null;
-  }
-
-  private async startMedia(session: MediaSession): Promise<void> {
-    this.session = session;
-    this.state.set({ media: 'connecting' });
-    try {
-      await session.start();
-      this.applyTrackState();
-    } catch (err) {
-      console.error('media failed to start', err);
-      if (this.session === session) this.state.set({ media: 'failed' });
-    }
-  }
-
-  private applyTrackState(): void {
-    const { micOn, camOn, screenOn } = this.state.get();
-    this.session?.setTrackEnabled('audio', micOn);
-    this.session?.setTrackEnabled('video', camOn);
-    for (const t of this.state.get().local?.getTracks() ?? []) t.enabled = t.kind === 'audio' ? micOn : camOn;
-    void this.sig?.request('media.state', { audio: micOn, video: camOn, screen: screenOn }).catch(() => undefined);
-  }
-
-  /** Closes the media path; with keepLocal the camera (and a screen share) stay on for the next path. */
-  private closeMedia(keepLocal = false): void {
-    this.draining?.close();
-    this.draining = undefined;
-    this.session?.close();
-    this.session = undefined;
-    this.state.set({ remote: new MediaStream(), remoteScreen: null, media: null });
-    if (!keepLocal) {
-      this.prepared?.close();
-      this.prepared = undefined;
-      for (const t of this.state.get().local?.getTracks() ?? []) t.stop();
-      for (const t of this.state.get().localScreen?.getTracks() ?? []) t.stop();
-      this.state.set({ local: null, localScreen: null, screenOn: false });
     }
   }
 

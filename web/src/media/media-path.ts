@@ -1,0 +1,174 @@
+// The room's media path: which MediaSession carries the lesson (P2P or SFU), the switch between
+// them (make before break), the tutor's offer prepared while waiting, and the local tracks' state.
+import type { ModeReason, ResponseData, RoomMode } from '@duet/signaling/protocol';
+import type { SignalingClient } from '../lib/signaling-client.ts';
+import type { Store } from '../lib/store.ts';
+import type { RoomState } from '../room-state.ts';
+import type { MediaSession, TrackSource } from './media-session.ts';
+import { P2PSession } from './p2p-session.ts';
+import type { SfuSession } from './sfu-session.ts';
+import { loadSfuSession } from './load-sfu.ts';
+import { remoteTrackHandlers } from './remote-tracks.ts';
+
+export class MediaPath {
+  /** The session carrying the lesson now. */
+  session: MediaSession | undefined;
+  /** Test switches (window.__duet in test builds). */
+  readonly switches = { blockP2P: false };
+  private readonly state: Store<RoomState>;
+  private readonly getSig: () => SignalingClient | undefined;
+  /** The P2P session still carrying media while the SFU comes up (closed on p2p.close). */
+  private draining: P2PSession | undefined;
+  /** Bumped on every mode change: slow async setups of an older mode give up. */
+  private generation = 0;
+  /** The tutor's P2P offer, made while waiting alone. */
+  private prepared: P2PSession | undefined;
+
+  constructor(state: Store<RoomState>, getSig: () => SignalingClient | undefined) {
+    this.state = state;
+    this.getSig = getSig;
+  }
+
+  /** The server said P2P is over for good (both sides run on the SFU). */
+  closeDraining(): void {
+    this.draining?.close();
+    this.draining = undefined;
+  }
+
+  onMode(mode: RoomMode, initiator: boolean, reason: ModeReason): void {
+    performance.mark(`duet:mode-${mode}`);
+    const gen = ++this.generation;
+    this.state.set({ mode, modeReason: reason });
+    const { local, join } = this.state.get();
+    if (mode === 'p2p') {
+      const prepared = this.prepared;
+      this.prepared = undefined;
+      this.close(true);
+      if (initiator && prepared?.isOpen && reason === 'both_present') {
+        // The offer was made while waiting: out it goes now.
+        this.session = prepared;
+        this.state.set({ media: 'connecting' });
+        prepared.release();
+        void prepared.setScreen(this.currentScreenTrack()).catch(() => undefined);
+        this.applyTrackState();
+      } else {
+        prepared?.close();
+        if (local && join && this.getSig()) void this.start(this.newP2PSession(initiator, false));
+      }
+    } else if (mode === 'sfu') {
+      if (this.session instanceof P2PSession) void this.switchToSfu(this.session);
+      else {
+        // First SFU session, or the router was rebuilt (media_restarted): set it up (again).
+        this.close(true);
+        // The SFU code loads lazily: a newer mode change meanwhile wins.
+        void this.newSfuSession().then((sfu) => (gen === this.generation ? this.start(sfu) : sfu.close()));
+      }
+    } else {
+      this.close(true);
+      this.prepareP2P();
+    }
+  }
+
+  private newP2PSession(initiator: boolean, hold: boolean): P2PSession {
+    const { local, join } = this.state.get();
+    const session: P2PSession = new P2PSession(this.getSig()!, local!, join!.ice_servers, initiator, remoteTrackHandlers(this.state), {
+      blockCandidates: this.switches.blockP2P,
+      screen: this.currentScreenTrack(),
+      hold,
+      onSpeaking: (speaking) => this.session === session && void this.getSig()?.request('media.speaking', { speaking }).catch(() => undefined),
+    });
+    return session;
+  }
+
+  /** The tutor, waiting alone in a P2P-capable room, gets the offer ready ahead of the student. */
+  prepareP2P(): void {
+    const { local, join, role, mode } = this.state.get();
+    if (role !== 'tutor' || mode !== 'waiting' || !local || !join || !this.getSig() || this.prepared?.isOpen) return;
+    const session = this.newP2PSession(true, true);
+    this.prepared = session;
+    session.start().catch(() => {
+      session.close();
+      if (this.prepared === session) this.prepared = undefined;
+    });
+  }
+
+  /**
+   * P2P -> SFU, make before break: the SFU session comes up while P2P still carries the media;
+   * its tracks replace the P2P ones only once SFU media is arriving; then the server is told,
+   * and the P2P connection closes when both sides are there (p2p.close).
+   */
+  private async switchToSfu(p2p: P2PSession): Promise<void> {
+    const { local, join } = this.state.get();
+    const sig = this.getSig();
+    if (!local || !join || !sig) return;
+    this.draining = p2p;
+    const staged: [MediaStreamTrack, TrackSource][] = [];
+    let live = false;
+    const direct = remoteTrackHandlers(this.state);
+    const SfuSession = await loadSfuSession();
+    const sfu = new SfuSession(sig, local, join.ice_servers, {
+      onTrack: (track, source) => (live ? direct.onTrack(track, source) : staged.push([track, source])),
+      onTrackEnded: (track, source) => direct.onTrackEnded(track, source),
+      onConnectionState: (state) => live && direct.onConnectionState?.(state),
+    }, this.currentScreenTrack());
+    this.session = sfu;
+    try {
+      await sfu.start();
+      this.applyTrackState();
+      await sfu.waitReceiving(10_000);
+    } catch (err) {
+      console.error('SFU media failed to start', err);
+    }
+    if (this.session !== sfu) return;
+    live = true;
+    for (const [track, source] of staged) direct.onTrack(track, source);
+    this.state.set({ media: 'connected' });
+    await sig.request('sfu.ready', {}).catch(() => undefined);
+  }
+
+  async newSfuSession(preset?: ResponseData['sfu.capabilities']): Promise<SfuSession> {
+    const SfuSession = await loadSfuSession();
+    const { local, join } = this.state.get();
+    return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset);
+  }
+
+  private currentScreenTrack(): MediaStreamTrack | null {
+    return this.state.get().localScreen?.getVideoTracks()[0] ?? null;
+  }
+
+  async start(session: MediaSession): Promise<void> {
+    this.session = session;
+    this.state.set({ media: 'connecting' });
+    try {
+      await session.start();
+      this.applyTrackState();
+    } catch (err) {
+      console.error('media failed to start', err);
+      if (this.session === session) this.state.set({ media: 'failed' });
+    }
+  }
+
+  applyTrackState(): void {
+    const { micOn, camOn, screenOn } = this.state.get();
+    this.session?.setTrackEnabled('audio', micOn);
+    this.session?.setTrackEnabled('video', camOn);
+    for (const t of this.state.get().local?.getTracks() ?? []) t.enabled = t.kind === 'audio' ? micOn : camOn;
+    void this.getSig()?.request('media.state', { audio: micOn, video: camOn, screen: screenOn }).catch(() => undefined);
+  }
+
+  /** Closes the media path; with keepLocal the camera (and a screen share) stay on for the next path. */
+  close(keepLocal = false): void {
+    this.draining?.close();
+    this.draining = undefined;
+    this.session?.close();
+    this.session = undefined;
+    this.state.set({ remote: new MediaStream(), remoteScreen: null, media: null });
+    if (!keepLocal) {
+      this.prepared?.close();
+      this.prepared = undefined;
+      for (const t of this.state.get().local?.getTracks() ?? []) t.stop();
+      for (const t of this.state.get().localScreen?.getTracks() ?? []) t.stop();
+      this.state.set({ local: null, localScreen: null, screenOn: false });
+    }
+  }
+}
