@@ -7,11 +7,11 @@
 // never reached storage. A drained node (alive, its room emptied) hands over instead of finalizing.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { createLesson, eventually } from '../../api/test/support/harness.ts';
 import { isColour, probe, regionColour } from './support/media-checks.ts';
 import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
-import { recorderEnv, sleep, startRecorderProcess, tempDir, type RecorderHandle } from './support/recorder-harness.ts';
+import { recorderEnv, sleep, startRecorderProcess, useRecorderTestBed, type RecorderHandle } from './support/recorder-harness.ts';
 
 const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8').catch(() => '{}'));
 const LEFT = { x: 160, y: 120, w: 320, h: 240 };
@@ -43,28 +43,16 @@ async function killNode(rec: RecorderHandle & { child: import('node:child_proces
 }
 
 describe('recording across media nodes', () => {
-  let api: TestApi;
-  const dirs: { remove(): Promise<void> }[] = [];
-  beforeAll(async () => {
-    api = await startApiOn('pglite');
-  });
-  afterAll(async () => {
-    await api?.close();
-    if (!process.env.KEEP_TEST_DIRS) for (const d of dirs) await d.remove();
-  });
-  async function dir(prefix: string) {
-    const d = await tempDir(prefix);
-    dirs.push(d);
-    return d.path;
-  }
+  const bed = useRecorderTestBed();
+  const dir = bed.dir;
 
   it('a node killed mid-lesson: the next node continues the same recording and finalizes both parts', async () => {
     const objects = await dir('duet-rec-obj-');
     const workA = await dir('duet-rec-a-');
     const workB = await dir('duet-rec-b-');
-    const lesson = await createLesson(api, { recording: true });
-    const a = await startRecorderProcess({ ...recorderEnv(workA, api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' });
-    const b = await startRecorderProcess({ ...recorderEnv(workB, api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' });
+    const lesson = await createLesson(bed.api, { recording: true });
+    const a = await startRecorderProcess({ ...recorderEnv(workA, bed.api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' });
+    const b = await startRecorderProcess({ ...recorderEnv(workB, bed.api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' });
     try {
       const rid = (await a.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId as string;
       let senders = await addTracks(a, rid, 'red', 'a');
@@ -141,9 +129,9 @@ describe('recording across media nodes', () => {
     const objects = await dir('duet-rec-obj-');
     const workA = await dir('duet-rec-a-');
     const workB = await dir('duet-rec-b-');
-    const lesson = await createLesson(api, { recording: true });
-    const a = await startRecorderProcess({ ...recorderEnv(workA, api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '4000' });
-    const b = await startRecorderProcess({ ...recorderEnv(workB, api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' });
+    const lesson = await createLesson(bed.api, { recording: true });
+    const a = await startRecorderProcess({ ...recorderEnv(workA, bed.api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '4000' });
+    const b = await startRecorderProcess({ ...recorderEnv(workB, bed.api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' });
     try {
       const rid = (await a.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId as string;
       let senders = await addTracks(a, rid, 'red', 'a');

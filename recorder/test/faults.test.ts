@@ -4,36 +4,24 @@
 // segments kept until confirmed).
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { createLesson, eventually } from '../../api/test/support/harness.ts';
 import { isColour, probe, regionColour } from './support/media-checks.ts';
 import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
-import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, startRecorderProcess, tempDir } from './support/recorder-harness.ts';
+import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, startRecorderProcess, useRecorderTestBed } from './support/recorder-harness.ts';
 import type { ObjectStore } from '../src/store.ts';
 
 const manifestAt = async (path: string) => JSON.parse(await readFile(path, 'utf8').catch(() => '{}'));
 
 describe('recorder faults', () => {
-  let api: TestApi;
-  const dirs: { remove(): Promise<void> }[] = [];
-  beforeAll(async () => {
-    api = await startApiOn('pglite');
-  });
-  afterAll(async () => {
-    await api?.close();
-    if (!process.env.KEEP_TEST_DIRS) for (const d of dirs) await d.remove();
-  });
-  async function dir(prefix: string) {
-    const d = await tempDir(prefix);
-    dirs.push(d);
-    return d.path;
-  }
+  const bed = useRecorderTestBed();
+  const dir = bed.dir;
 
   it('restarts FFmpeg when it dies and keeps recording the track', async () => {
     const work = await dir('duet-rec-work-');
     const objects = await dir('duet-rec-obj-');
-    const rec = await startRecorderInProcess(recorderEnv(work, api.url), createLocalStore(objects));
-    const lesson = await createLesson(api, { recording: true });
+    const rec = await startRecorderInProcess(recorderEnv(work, bed.api.url), createLocalStore(objects));
+    const lesson = await createLesson(bed.api, { recording: true });
     const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
     const cam = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'cam', role: 'tutor', source: 'camera', kind: 'video', codec: VP8 });
     const video = sendVideo(cam.body.port, 'red');
@@ -76,9 +64,9 @@ describe('recorder faults', () => {
   it('survives kill -9 of the recorder: closed segments kept, recording partial, finalized with both parts', async () => {
     const work = await dir('duet-rec-work-');
     const objects = await dir('duet-rec-obj-');
-    const env = { ...recorderEnv(work, api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' };
+    const env = { ...recorderEnv(work, bed.api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000' };
     let rec = await startRecorderProcess(env);
-    const lesson = await createLesson(api, { recording: true });
+    const lesson = await createLesson(bed.api, { recording: true });
     const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
     const addTracks = async () => {
       const cam = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'cam', role: 'student', source: 'camera', kind: 'video', codec: VP8 });
@@ -147,8 +135,8 @@ describe('recorder faults', () => {
         return real.putFile(key, path, opts);
       },
     };
-    const rec = await startRecorderInProcess(recorderEnv(work, api.url), flaky);
-    const lesson = await createLesson(api, { recording: true });
+    const rec = await startRecorderInProcess(recorderEnv(work, bed.api.url), flaky);
+    const lesson = await createLesson(bed.api, { recording: true });
     const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
     const mic = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS });
     const audio = sendAudio(mic.body.port, 440);

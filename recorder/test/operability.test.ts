@@ -6,10 +6,10 @@
 import { cp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { createLesson, eventually } from '../../api/test/support/harness.ts';
 import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
-import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, startRecorderProcess, tempDir } from './support/recorder-harness.ts';
+import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, startRecorderProcess, useRecorderTestBed } from './support/recorder-harness.ts';
 import type { ObjectStore } from '../src/store.ts';
 import { promSample as sample } from '@duet/deploy/testing';
 
@@ -24,30 +24,18 @@ const exited = (child: ChildProcess) =>
 const segmentsOf = (m: any) => m.tracks.flatMap((t: any) => t.runs.flatMap((r: any) => r.segments.map((s: any) => ({ ...s, runDir: r.dir }))));
 
 describe('recorder operability', () => {
-  let api: TestApi;
-  const dirs: { remove(): Promise<void> }[] = [];
-  beforeAll(async () => {
-    api = await startApiOn('pglite');
-  });
-  afterAll(async () => {
-    await api?.close();
-    if (!process.env.KEEP_TEST_DIRS) for (const d of dirs) await d.remove();
-  });
-  async function dir(prefix: string) {
-    const d = await tempDir(prefix);
-    dirs.push(d);
-    return d.path;
-  }
+  const bed = useRecorderTestBed();
+  const dir = bed.dir;
 
   it('drains on SIGTERM mid-recording: not ready, no new recordings, every segment and the manifest uploaded, exit 0, finalized later', async () => {
     const work = await dir('duet-rec-work-');
     const objects = await dir('duet-rec-obj-');
-    const env = { ...recorderEnv(work, api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000', RECORDER_DRAIN_DEADLINE_MS: '60000' };
+    const env = { ...recorderEnv(work, bed.api.url), OBJECTS_DIR: objects, RECORDER_IDLE_STOP_MS: '60000', RECORDER_DRAIN_DEADLINE_MS: '60000' };
     let rec = await startRecorderProcess(env);
     const ready = await fetch(`${rec.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ready: true, reasons: [] });
-    const lesson = await createLesson(api, { recording: true });
+    const lesson = await createLesson(bed.api, { recording: true });
     const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
     const cam = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'cam', role: 'tutor', source: 'camera', kind: 'video', codec: VP8 });
     const mic = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS });
@@ -72,7 +60,7 @@ describe('recorder operability', () => {
         return r?.status === 503 ? ((await r.json()) as { reasons: string[] }) : undefined;
       }, 5_000);
       expect(during.reasons).toContain('draining');
-      const refused = await rec.call('POST', '/v1/recordings', { lessonId: (await createLesson(api, { recording: true })).id });
+      const refused = await rec.call('POST', '/v1/recordings', { lessonId: (await createLesson(bed.api, { recording: true })).id });
       expect(refused.status).toBe(503);
       expect(refused.body.error.code).toBe('draining');
       expect((await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'screen', role: 'tutor', source: 'screen', kind: 'video', codec: VP8 })).status).toBe(503);
@@ -135,9 +123,9 @@ describe('recorder operability', () => {
     for (const how of ['second-signal', 'deadline'] as const) {
       const work = await dir('duet-rec-work-');
       const objects = await dir('duet-rec-obj-');
-      const env = { ...recorderEnv(work, api.url), OBJECTS_DIR: objects, RECORDER_DRAIN_DEADLINE_MS: how === 'deadline' ? '1500' : '60000' };
+      const env = { ...recorderEnv(work, bed.api.url), OBJECTS_DIR: objects, RECORDER_DRAIN_DEADLINE_MS: how === 'deadline' ? '1500' : '60000' };
       const rec = await startRecorderProcess(env);
-      const lesson = await createLesson(api, { recording: true });
+      const lesson = await createLesson(bed.api, { recording: true });
       const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
       const mic = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'student', source: 'microphone', kind: 'audio', codec: OPUS });
       const audio = sendAudio(mic.body.port, 300);
@@ -189,14 +177,14 @@ describe('recorder operability', () => {
         return real.putFile(key, path, opts);
       },
     };
-    const rec = await startRecorderInProcess(recorderEnv(work, api.url), flaky);
+    const rec = await startRecorderInProcess(recorderEnv(work, bed.api.url), flaky);
     try {
       const notReady = await fetch(`${rec.url}/readyz`);
       expect(notReady.status).toBe(503);
       expect(((await notReady.json()) as { reasons: string[] }).reasons.join()).toContain('storage unreachable');
       expect((await fetch(`${rec.url}/healthz`)).status).toBe(200);
 
-      const lesson = await createLesson(api, { recording: true });
+      const lesson = await createLesson(bed.api, { recording: true });
       const rid = (await rec.call('POST', '/v1/recordings', { lessonId: lesson.id })).body.recordingId;
       const mic = await rec.call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS });
       const audio = sendAudio(mic.body.port, 660);
@@ -225,7 +213,7 @@ describe('recorder operability', () => {
       expect(sample(done, 'duet_recorder_segments_uploaded_total')).toBe(sample(done, 'duet_recorder_segments_written_total'));
 
       // A recording that never got media fails with no_media.
-      const empty = (await rec.call('POST', '/v1/recordings', { lessonId: (await createLesson(api, { recording: true })).id })).body.recordingId;
+      const empty = (await rec.call('POST', '/v1/recordings', { lessonId: (await createLesson(bed.api, { recording: true })).id })).body.recordingId;
       await rec.call('POST', `/v1/recordings/${empty}/stop`, {});
       const failed = await eventually(async () => {
         const m = await scrape();

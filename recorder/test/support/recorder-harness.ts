@@ -7,7 +7,8 @@ import { freePort } from '@duet/deploy/testing';
 import { loadRecorderConfig } from '../../src/config.ts';
 import { createRecorderService, type RecorderService } from '../../src/service.ts';
 import { LocalObjectStore, type ObjectStore } from '../../src/store.ts';
-import { HOOK_SECRET } from '../../../api/test/support/harness.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { HOOK_SECRET, startApiOn, type TestApi } from '../../../api/test/support/harness.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -102,3 +103,30 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
 export const createLocalStore = (dir: string): ObjectStore => new LocalObjectStore(dir);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What every recorder test file sets up: a real API (PGlite) for the file, and temporary
+ * directories removed after it (KEEP_TEST_DIRS=1 keeps them for a post-mortem).
+ */
+export function useRecorderTestBed(): { readonly api: TestApi; dir(prefix: string): Promise<string> } {
+  let api: TestApi | undefined;
+  const dirs: { remove(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    api = await startApiOn('pglite');
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (!process.env.KEEP_TEST_DIRS) for (const d of dirs) await d.remove();
+  });
+  return {
+    get api() {
+      if (!api) throw new Error('the API starts in beforeAll');
+      return api;
+    },
+    async dir(prefix: string) {
+      const d = await tempDir(prefix);
+      dirs.push(d);
+      return d.path;
+    },
+  };
+}
