@@ -2,52 +2,10 @@
 import type { Queryable } from '../db/connect.ts';
 import type { Role } from '../tokens/join-token.ts';
 
-/** Records a use of `jti`; returns how many times it has been used, this one included. */
-export async function redeem(
-  q: Queryable,
-  r: { jti: string; sessionId: string; role: Role; userId: string; issuedAt: Date },
-): Promise<number> {
-  const rows = await q<{ uses: number }[]>`
-    insert into join_redemptions (jti, session_id, role, user_id, issued_at)
-    values (${r.jti}, ${r.sessionId}, ${r.role}, ${r.userId}, ${r.issuedAt})
-    on conflict (jti) do update set uses = join_redemptions.uses + 1, last_used_at = now()
-    returning uses`;
-  return rows[0]!.uses;
-}
-
-/** Whether a token issued after `issuedAt` has already joined this seat. */
-export async function newerRedeemed(q: Queryable, sessionId: string, role: Role, issuedAt: Date): Promise<boolean> {
-  const rows = await q`
-    select 1 from join_redemptions where session_id = ${sessionId} and role = ${role} and issued_at > ${issuedAt} limit 1`;
-  return rows.length > 0;
-}
-
 /**
- * One round trip: refuses (superseded) when a newer token already joined this seat, otherwise
- * records this use. `uses` counts every use of the jti, this one included.
- */
-export async function redeemUnlessSuperseded(
-  q: Queryable,
-  r: { jti: string; sessionId: string; role: Role; userId: string; issuedAt: Date },
-): Promise<{ superseded: boolean; uses: number }> {
-  const rows = await q<{ superseded: boolean; uses: number | null }[]>`
-    with newer as (
-      select 1 from join_redemptions
-       where session_id = ${r.sessionId} and role = ${r.role} and issued_at > ${r.issuedAt}
-       limit 1
-    ), used as (
-      insert into join_redemptions (jti, session_id, role, user_id, issued_at)
-      select ${r.jti}, ${r.sessionId}, ${r.role}, ${r.userId}, ${r.issuedAt}
-       where not exists (select 1 from newer)
-      on conflict (jti) do update set uses = join_redemptions.uses + 1, last_used_at = now()
-      returning uses
-    )
-    select exists (select 1 from newer) as superseded, (select uses from used) as uses`;
-  return { superseded: rows[0]!.superseded, uses: rows[0]!.uses ?? 0 };
-}
-
-/**
- * The join's one write: `redeemUnlessSuperseded` plus, when `placeOn` is given, sticky placement of
+ * The join's one write, in one round trip: refuses (superseded) when a newer token already joined
+ * this seat, otherwise records this use (`uses` counts every use of the jti, this one included);
+ * plus, when `placeOn` is given, sticky placement of
  * a lesson that has no node yet (only if the redemption is accepted: not superseded and at most
  * `maxUses` uses). `mediaNode` is the lesson's node afterwards (null when nothing was placed, e.g.
  * a refused redemption or a concurrent placement this statement could not see).
