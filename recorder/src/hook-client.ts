@@ -2,6 +2,7 @@
 // retried with backoff until the API acknowledges them. Event ids are fixed by the caller and kept
 // in the manifest, so a retry after a restart is deduplicated by the API.
 import { sign, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
+import { postJson } from './node-http.ts';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 
@@ -30,16 +31,10 @@ export class HookClient {
     for (let attempt = 0; !this.stopped; attempt++) {
       const body = JSON.stringify(event);
       try {
-        const res = await fetch(this.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id },
-          body,
-          signal: AbortSignal.timeout(5_000),
-        });
-        const text = await res.text().catch(() => '');
-        if (res.ok) return 'delivered';
+        const res = await postJson(this.url, { [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id }, body, 5_000);
+        if (res.status >= 200 && res.status < 300) return 'delivered';
         const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
-        this.log('warn', 'recording hook not accepted', { eventId: event.id, type: event.type, status: res.status, body: text.slice(0, 300) });
+        this.log('warn', 'recording hook not accepted', { eventId: event.id, type: event.type, status: res.status, body: res.body.slice(0, 300) });
         if (permanent && ++rejected >= 5) return 'rejected';
       } catch (err) {
         this.log('warn', 'recording hook delivery failed, will retry', { eventId: event.id, type: event.type, error: (err as Error).message });

@@ -1,6 +1,53 @@
 // Prometheus metrics of the recorder (prom-client, one registry per recorder). Events are counted
 // where they happen (recording.ts calls `deps.metrics?.…`); live figures are read at scrape time.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+//
+// prom-client's index also loads the Pushgateway (http, https, zlib), cluster aggregation and the
+// default metrics (the OpenTelemetry API, v8, perf_hooks): ~20 MB resident in a daemon whose live
+// memory per lesson is budgeted (deploy/bench/recording.ts). So the recorder loads only the metric
+// classes (prom-client is pinned; these are its CommonJS modules) and the cheap process metrics.
+import { createRequire } from 'node:module';
+import type * as Prom from 'prom-client';
+
+type Counter<T extends string = string> = Prom.Counter<T>;
+type Gauge<T extends string = string> = Prom.Gauge<T>;
+type Histogram<T extends string = string> = Prom.Histogram<T>;
+type Registry = Prom.Registry;
+/** A default-metrics module of prom-client: registers its metrics on the registry. */
+type DefaultMetric = (registry: Registry, config: { prefix: string }) => void;
+
+const load = createRequire(import.meta.url);
+const Registry = load('prom-client/lib/registry') as typeof Prom.Registry;
+const Counter = load('prom-client/lib/counter') as typeof Prom.Counter;
+const Gauge = load('prom-client/lib/gauge') as typeof Prom.Gauge;
+const Histogram = load('prom-client/lib/histogram') as typeof Prom.Histogram;
+
+const PREFIX = 'duet_recorder_';
+
+/**
+ * duet_recorder_process_* and duet_recorder_nodejs_* as prom-client's collectDefaultMetrics names
+ * them, minus those that need heavy modules (event loop lag, GC and heap spaces, active handles).
+ */
+function processMetrics(registry: Registry): void {
+  for (const name of ['osMemoryHeap', 'processStartTime', 'processOpenFileDescriptors', 'processMaxFileDescriptors', 'heapSizeAndUsed', 'version']) {
+    (load(`prom-client/lib/metrics/${name}`) as DefaultMetric)(registry, { prefix: PREFIX });
+  }
+  // CPU time (prom-client's own version loads the OpenTelemetry API for exemplars). As there, the
+  // first of the three counters in a scrape advances all three.
+  let last = process.cpuUsage();
+  const registers = [registry];
+  const cpu = (name: string, help: string, collect?: () => void) => new Counter({ name: `${PREFIX}${name}`, help, registers, ...(collect ? { collect } : {}) });
+  const user = cpu('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', () => {
+    const now = process.cpuUsage();
+    const u = (now.user - last.user) / 1e6;
+    const s = (now.system - last.system) / 1e6;
+    last = now;
+    user.inc(u);
+    system.inc(s);
+    total.inc(u + s);
+  });
+  const system = cpu('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.');
+  const total = cpu('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.');
+}
 
 export interface RecorderMetrics {
   registry: Registry;
@@ -21,7 +68,7 @@ export interface RecorderMetrics {
 
 export function createRecorderMetrics(live: { recordingsByState(): Record<string, number>; draining(): boolean; pendingHooks(): number }): RecorderMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'duet_recorder_' }); // duet_recorder_process_*, duet_recorder_nodejs_*
+  processMetrics(registry);
   const registers = [registry];
   new Gauge({
     name: 'duet_recorder_recordings',

@@ -9,12 +9,13 @@
 //   GET    /readyz                                                          -> 200 when storage answers, the API is configured and not draining; else 503 + reasons
 //   GET    /metrics                                                         -> Prometheus text (no auth, like the media node's; the recorder listens on loopback)
 // While draining (SIGTERM) new recordings, tracks, detach and stop get 503 `draining`.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Recorder } from './recorder.ts';
 import type { TrackSpec } from './recording.ts';
 import type { Log } from './hook-client.ts';
 import type { RecorderMetrics } from './metrics.ts';
+import { http } from './node-http.ts';
 
 export interface RecorderOps {
   metrics: RecorderMetrics;
@@ -143,7 +144,7 @@ export function createRecorderHttp(recorder: Recorder, log: Log, ops: RecorderOp
     throw new HttpError(404, 'not_found', 'not found');
   }
 
-  return createServer((req, res) => {
+  return http.createServer((req, res) => {
     route(req, res).catch((err: Error) => {
       if (err instanceof HttpError) return json(res, err.status, { error: { code: err.code, message: err.message } });
       log('error', 'recorder request failed', { method: req.method, path: req.url?.split('?')[0], error: err.message });
