@@ -7,6 +7,7 @@ export default defineConfig({
     name: 'recorder',
     root: import.meta.dirname,
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/build.ts'],
     testTimeout: 300_000,
     hookTimeout: 120_000,
     pool: 'forks',

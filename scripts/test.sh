@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: install what is missing (cached), typecheck, build the web room, then run every
+# `npm test`: install what is missing (cached), typecheck, build the web room and the recorder, then run every
 # test suite — unit, API on PGlite and a real PostgreSQL, signaling, SFU and end-to-end with
 # Chromium — inside a network namespace that has only loopback.
 set -euo pipefail
@@ -12,6 +12,7 @@ bash scripts/install-test-tools.sh
 echo "[test] typecheck" >&2
 tsc -p tsconfig.json
 bash scripts/build-web.sh
+bash scripts/build-recorder.sh
 echo "[test] vitest (in a lo-only network namespace)" >&2
 REPORT="$ROOT/.duet/vitest-report.json"
 rm -f "$REPORT"

@@ -1,6 +1,7 @@
 // Recording benchmark (on demand, not in the suite; run inside the lo-only namespace):
 //   bash scripts/in-lo-netns.sh node deploy/bench/recording.ts [--lessons N] [--seconds S] [--skip-finalize]
-// 1) Live cost: the recorder as its own process (recorder/src/main.ts), 1 and then N recorded
+// 1) Live cost: the recorder as its own process, started as production starts it (RECORDER_ARGV:
+//    recorder/dist/main.js, built first by scripts/build-recorder.sh, and its Node flags), 1 and then N recorded
 //    lessons of 4 tracks each (2 x VP8 640x480 20 fps, 2 x Opus) sent as real RTP by FFmpeg
 //    copying pre-encoded files (so the senders cost almost nothing). CPU (% of one core) and
 //    memory of the recorder + its FFmpeg children (one FFmpeg per lesson), per lesson; and the
@@ -16,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiServer, loadApiConfig } from '@duet/api';
 import { freePort } from '@duet/deploy/testing';
+import { RECORDER_ARGV } from '@duet/recorder/launch';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const { values: args } = parseArgs({ options: { lessons: { type: 'string', default: '4' }, seconds: { type: 'string', default: '20' }, 'skip-finalize': { type: 'boolean', default: false } } });
@@ -65,13 +67,16 @@ function tree(root: number): number[] {
   }
   return pids;
 }
-async function measure(root: number, seconds: number): Promise<{ cores: number; rssMb: number; pssMb: number; ffmpegs: number; ffmpegRssMb: number; ffmpegPssMb: number }> {
+async function measure(root: number, seconds: number): Promise<{ cores: number; recorderCores: number; rssMb: number; pssMb: number; ffmpegs: number; ffmpegRssMb: number; ffmpegPssMb: number }> {
   const ticks = (pids: number[]) => pids.reduce((a, p) => a + (procStat(p)?.ticks ?? 0), 0);
   const pids = tree(root);
   const t0 = ticks(pids);
+  const r0 = ticks([root]);
   const w0 = performance.now();
   await sleep(seconds * 1000);
-  const cores = (ticks(pids) - t0) / CLK_TCK / ((performance.now() - w0) / 1000);
+  const wall = (performance.now() - w0) / 1000;
+  const cores = (ticks(pids) - t0) / CLK_TCK / wall;
+  const recorderCores = (ticks([root]) - r0) / CLK_TCK / wall;
   let rss = 0;
   let pss = 0;
   let ffRss = 0;
@@ -85,7 +90,7 @@ async function measure(root: number, seconds: number): Promise<{ cores: number; 
       ffPss += m.pss;
     }
   }
-  return { cores, rssMb: rss / 1024, pssMb: pss / 1024, ffmpegs: pids.length - 1, ffmpegRssMb: ffRss / 1024, ffmpegPssMb: ffPss / 1024 };
+  return { cores, recorderCores, rssMb: rss / 1024, pssMb: pss / 1024, ffmpegs: pids.length - 1, ffmpegRssMb: ffRss / 1024, ffmpegPssMb: ffPss / 1024 };
 }
 
 // ---- live lessons ----------------------------------------------------------------------------
@@ -104,6 +109,7 @@ function sendCopy(file: string, pt: number, port: number): ChildProcess {
 
 async function main(): Promise<void> {
   log(`duet recording benchmark: ${cpus().length} cpus, node ${process.version}, lessons 1 and ${N}, ${WINDOW_S} s windows`);
+  execFileSync('bash', [join(REPO, 'scripts/build-recorder.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   // Pre-encoded media (once): VP8 640x480 20 fps ~500 kb/s with a keyframe every 2 s, Opus 32 kb/s.
   const cam = join(work, 'cam.webm');
   const mic = join(work, 'mic.webm');
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
   const { url: apiUrl } = await api.start();
   const recPort = await freePort();
   const recorderEnv = { ...process.env, INTERNAL_HOOK_SECRET: SECRET, API_INTERNAL_URL: apiUrl, RECORDER_WORK_DIR: join(work, 'recorder'), OBJECTS_DIR: join(work, 'objects'), RECORDER_PORT: String(recPort), RECORDER_SEGMENT_SECONDS: '10' };
-  const recorder = spawn(process.execPath, [join(REPO, 'recorder/src/main.ts')], { env: recorderEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  const recorder = spawn(process.execPath, [...RECORDER_ARGV], { cwd: REPO, env: recorderEnv, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(recorder);
   const recUrl = `http://127.0.0.1:${recPort}`;
   await new Promise<void>((ok) => recorder.stdout!.on('data', (c: Buffer) => c.toString().includes('recorder listening') && ok()));
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
     await sleep(4000); // probing done, segments open
     const m = await measure(recorder.pid!, WINDOW_S);
     results[target] = m;
-    log(`${target} live lesson(s): ${(m.cores * 100).toFixed(2)} % of a core, RSS ${m.rssMb.toFixed(0)} MB, PSS ${m.pssMb.toFixed(0)} MB (recorder + ${m.ffmpegs} FFmpeg)`);
+    log(`${target} live lesson(s): ${(m.cores * 100).toFixed(2)} % of a core (recorder ${(m.recorderCores * 100).toFixed(2)} %), RSS ${m.rssMb.toFixed(0)} MB, PSS ${m.pssMb.toFixed(0)} MB (recorder ${(m.rssMb - m.ffmpegRssMb).toFixed(0)} MB + ${m.ffmpegs} FFmpeg ${m.ffmpegRssMb.toFixed(0)} MB)`);
   }
   for (const c of children.slice(1)) c.kill('SIGTERM');
   for (const { rid } of lessons) await call(recUrl, 'POST', `/v1/recordings/${rid}/stop`, { reason: 'bench' }).catch(() => undefined);
@@ -178,6 +184,9 @@ async function main(): Promise<void> {
     one_lesson_core: round(results[1]!.cores, 4),
     one_lesson_rss_mb: round(results[1]!.rssMb, 1),
     recorder_idle_rss_mb: round(idle.rssMb, 1),
+    // The recorder process alone (no FFmpeg) while it records N lessons.
+    recorder_rss_mb: round(nBig.rssMb - nBig.ffmpegRssMb, 1),
+    recorder_core: round(nBig.recorderCores, 4),
     // The floor with Debian's FFmpeg: the one FFmpeg copying one lesson (4 tracks), nothing else.
     ffmpeg_rss_mb_one_lesson: round(results[1]!.ffmpegRssMb, 1),
     ffmpeg_pss_mb_one_lesson: round(results[1]!.ffmpegPssMb, 1),
@@ -190,7 +199,7 @@ async function main(): Promise<void> {
   log(`anchor (${ANCHOR.what}): ${ANCHOR.core * 100} % of a core, ${ANCHOR.rssMb} MB  ->  Duet uses ${(ratios.core_vs_chrome_composite * 100).toFixed(2)} % of the CPU and ${(ratios.rss_vs_chrome_composite * 100).toFixed(1)} % of the memory`);
   log(`goal per live lesson: <= 2 % of a core and <= 64 MB; FFmpeg alone copying one lesson: RSS ${results[1]!.ffmpegRssMb.toFixed(0)} MB, PSS ${results[1]!.ffmpegPssMb.toFixed(0)} MB`);
   if (finalizeS !== null) log(`finalize of a 10-minute lesson: ${finalizeS.toFixed(1)} s`);
-  const out = { name: 'recording', date: new Date().toISOString(), node: process.version, cpus: cpus().length, metrics, ratios, baseline: `${ANCHOR.what}: ~${ANCHOR.core} core and ~${ANCHOR.rssMb} MB per recording` };
+  const out = { name: 'recording', date: new Date().toISOString(), node: process.version, cpus: cpus().length, recorder: `node ${RECORDER_ARGV.join(' ')}`, metrics, ratios, baseline: `${ANCHOR.what}: ~${ANCHOR.core} core and ~${ANCHOR.rssMb} MB per recording` };
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results/recording.json'), JSON.stringify(out, null, 2) + '\n');
   log(`wrote deploy/bench/results/recording.json`);
@@ -228,7 +237,7 @@ async function finalizeTenMinutes(cam: string, mic: string): Promise<number> {
     }),
   );
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: 1, recordingId, lessonId, state: 'finalizing', partial: false, partialReasons: [], createdAt: t0, stoppedAt: Date.now(), segmentSeconds: 10, tracks, pendingHooks: [] }));
-  const recorder = spawn(process.execPath, [join(REPO, 'recorder/src/main.ts')], {
+  const recorder = spawn(process.execPath, [...RECORDER_ARGV], { cwd: REPO,
     env: { ...process.env, INTERNAL_HOOK_SECRET: SECRET, API_INTERNAL_URL: 'http://127.0.0.1:9', RECORDER_WORK_DIR: join(work, 'fin'), OBJECTS_DIR: join(work, 'objects'), RECORDER_PORT: String(await freePort()), RECORDER_KEEP_LOCAL: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { Ajv2019 } from 'ajv/dist/2019.js';
+import { RECORDER_ARGV } from '@duet/recorder/launch';
 import { DEPLOY_DIR, REPO_ROOT } from './support/exec.ts';
 
 const DOCKERFILE = join(DEPLOY_DIR, 'container/Dockerfile');
@@ -79,7 +80,7 @@ describe('Dockerfile', () => {
 
   it('every script a RUN calls exists', () => {
     const scripts = instructions.filter((i) => i.op === 'RUN').flatMap((i) => [...i.args.matchAll(/\bbash (\S+\.sh)/g)].map((m) => m[1]!));
-    expect(scripts).toEqual(['sfu/scripts/build-worker.sh', 'scripts/build-web.sh']);
+    expect(scripts).toEqual(['sfu/scripts/build-worker.sh', 'scripts/build-web.sh', 'scripts/build-recorder.sh']);
     for (const s of scripts) expect(existsSync(join(REPO_ROOT, s)), s).toBe(true);
   });
 
@@ -104,15 +105,21 @@ describe('Dockerfile', () => {
     const base = inStage('base');
     expect(base.find((i) => i.op === 'USER')?.args).toBe('10001:10001');
     expect(base.find((i) => i.op === 'ENTRYPOINT')?.args).toContain('/usr/local/bin/node');
-    const expected: Record<string, { entry: string; pkg?: string }> = {
-      api: { entry: 'api/src/main.ts' },
-      media: { entry: 'signaling/src/main.ts', pkg: 'libsrtp2-1' },
-      recorder: { entry: 'recorder/src/main.ts', pkg: 'ffmpeg' },
+    // The recorder runs its built JavaScript (recorder/dist, made in the build stage from this
+    // source) with its Node flags; the others run their TypeScript entry.
+    const expected: Record<string, { cmd: readonly string[]; source: string; pkg?: string }> = {
+      api: { cmd: ['api/src/main.ts'], source: 'api/src/main.ts' },
+      media: { cmd: ['signaling/src/main.ts'], source: 'signaling/src/main.ts', pkg: 'libsrtp2-1' },
+      recorder: { cmd: RECORDER_ARGV, source: 'recorder/src/main.ts', pkg: 'ffmpeg' },
     };
-    for (const [stage, { entry, pkg }] of Object.entries(expected)) {
+    const build = inStage('build');
+    const builtRecorder = build.findIndex((i) => i.op === 'RUN' && i.args.includes('bash scripts/build-recorder.sh'));
+    expect(builtRecorder, 'the build stage builds recorder/dist').toBeGreaterThan(build.findIndex((i) => i.op === 'COPY' && i.args.startsWith('recorder/ ')));
+    expect(builtRecorder, 'before dev dependencies (rolldown) are pruned').toBeLessThan(build.findIndex((i) => i.op === 'RUN' && i.args.includes('npm prune')));
+    for (const [stage, { cmd, source, pkg }] of Object.entries(expected)) {
       const ins = inStage(stage);
-      expect(JSON.parse(ins.find((i) => i.op === 'CMD')!.args), stage).toEqual([entry]);
-      expect(existsSync(join(REPO_ROOT, entry)), `${stage} entry ${entry}`).toBe(true);
+      expect(JSON.parse(ins.find((i) => i.op === 'CMD')!.args), stage).toEqual(cmd);
+      expect(existsSync(join(REPO_ROOT, source)), `${stage} entry ${source}`).toBe(true);
       const users = ins.filter((i) => i.op === 'USER').map((i) => i.args);
       // Any switch to root (to apt-get install) is switched back before the stage ends.
       if (users.length > 0) expect(users.at(-1), stage).toBe('10001:10001');

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { RECORDER_ARGV } from '@duet/recorder/launch';
 import { DEPLOY_DIR, REPO_ROOT, run } from './support/exec.ts';
 
 /** Installed (pinned, cached) by scripts/install-test-tools.sh, which records it in .duet/test-tools.env. */
@@ -76,6 +77,9 @@ describe('Kubernetes manifests', () => {
       const ds = byName('DaemonSet', name);
       expect(ds?.spec.template.spec.hostNetwork, name).toBe(true);
     }
+    // The recorder container runs the built JavaScript (the image builds it) with its Node flags.
+    const recorder = byName('DaemonSet', 'duet-media')?.spec.template.spec.containers.find((c: any) => c.name === 'recorder');
+    expect(recorder?.args).toEqual(RECORDER_ARGV);
     const text = manifests.map((f) => readFileSync(f, 'utf8')).join('\n');
     for (const secret of ['DUET_API_KEY', 'JOIN_TOKEN_SECRET', 'INTERNAL_HOOK_SECRET', 'TURN_SECRET', 'S3_SECRET_ACCESS_KEY']) {
       expect(text, `${secret} must not have a literal value`).not.toMatch(new RegExp(`${secret}:\\s*\\S`));

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RECORDER_ARGV } from '@duet/recorder/launch';
 import { DEPLOY_DIR, REPO_ROOT, run } from './support/exec.ts';
 
 const UNIT_DIR = join(DEPLOY_DIR, 'systemd');
@@ -74,9 +75,19 @@ describe('systemd units', () => {
     const envFile = /^\/etc\/duet\/(\w+)\.env$/.exec(service.get('EnvironmentFile') ?? '');
     expect(envFile, 'EnvironmentFile=/etc/duet/<role>.env').toBeTruthy();
     expect(existsSync(join(DEPLOY_DIR, 'env', `${envFile![1]}.env.example`))).toBe(true);
-    const entry = /^\/opt\/duet\/node_modules\/\.bin\/node (\S+\.ts)$/.exec(service.get('ExecStart') ?? '');
-    expect(entry, service.get('ExecStart')).toBeTruthy();
-    expect(existsSync(join(REPO_ROOT, entry![1]!)), `${entry![1]} exists`).toBe(true);
+    const exec = /^\/opt\/duet\/node_modules\/\.bin\/node (.+)$/.exec(service.get('ExecStart') ?? '');
+    expect(exec, service.get('ExecStart')).toBeTruthy();
+    const argv = exec![1]!.split(' ');
+    if (unit === 'duet-recorder.service') {
+      // The built JavaScript (scripts/build-recorder.sh, in the RUNBOOK's install steps) with the recorder's flags.
+      expect(argv).toEqual(RECORDER_ARGV);
+      expect(readFileSync(join(DEPLOY_DIR, 'RUNBOOK.md'), 'utf8')).toContain('bash scripts/build-recorder.sh');
+      expect(existsSync(join(REPO_ROOT, 'recorder/src/main.ts'))).toBe(true);
+    } else {
+      expect(argv).toHaveLength(1);
+      expect(argv[0]).toMatch(/\.ts$/);
+      expect(existsSync(join(REPO_ROOT, argv[0]!)), `${argv[0]} exists`).toBe(true);
+    }
   });
 
   it('a broken unit is reported (the check can fail)', async () => {

@@ -76,6 +76,8 @@ interface LiveRun {
   exited: Promise<void>;
   stopping: boolean;
   seen: Map<string, number>;
+  /** Size of each track's segment list at the last scan: unchanged means nothing to read. */
+  listSizes: Map<string, number>;
   timers: NodeJS.Timeout[];
   /** Resolves once FFmpeg finished probing (media started) or exited. */
   probed: Promise<void>;
@@ -209,7 +211,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     };
     let markProbed = () => {};
     const probed = new Promise<void>((r) => (markProbed = r));
-    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed };
+    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), listSizes: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed };
     let announced = false;
     const startPoll = setInterval(() => {
       void readStartMs(ffAbs).then((startMs) => {
@@ -274,17 +276,25 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private async scanLists(live: LiveRun): Promise<void> {
     for (const input of live.inputs) {
       const dir = join(this.opts.dir, runDirs(live.run, input.trackId).track);
-      const text = await readFile(join(dir, 'segments.csv'), 'utf8').catch(() => '');
+      const list = join(dir, 'segments.csv');
+      // A stat per poll; the list is read only when it changed since a scan that reported all of it.
+      const listSize = await stat(list).then((s) => s.size, () => 0);
+      if (listSize === 0 || listSize === live.listSizes.get(input.trackId)) continue;
+      const text = await readFile(list, 'utf8').catch(() => '');
       const rows = text.split('\n').filter((l) => l.trim() !== '');
+      let complete = true;
       for (let i = live.seen.get(input.trackId) ?? 0; i < rows.length; i++) {
         const seg = parseSegmentRow(rows[i]!);
-        if (!seg) break;
-        const size = await stat(join(dir, seg.file)).then((s) => s.size, () => -1);
-        if (size < 0) break;
+        const size = seg ? await stat(join(dir, seg.file)).then((s) => s.size, () => -1) : -1;
+        if (!seg || size < 0) {
+          complete = false; // a row still being written: read again next time
+          break;
+        }
         if ((live.seen.get(input.trackId) ?? 0) > i) continue; // a concurrent scan reported it
         live.seen.set(input.trackId, i + 1);
         this.emit('segmentClosed', { run: live.run, trackId: input.trackId, segment: { ...seg, size } });
       }
+      if (complete && Buffer.byteLength(text) === listSize) live.listSizes.set(input.trackId, listSize);
     }
   }
 }

@@ -20,6 +20,7 @@ import { installFrameMonitor, readFrames } from '../../web/test/e2e/frame-monito
 import { isColour, probe, regionColour } from './support/media-checks.ts';
 import { joinLesson, launchWithFakeMedia, makeFakeMedia } from './support/fake-media.ts';
 import { sleep, tempDir } from './support/recorder-harness.ts';
+import { RECORDER_MAIN, RECORDER_NODE_FLAGS } from '../src/launch.ts';
 
 const NODE_IPS = ['127.0.0.2', '127.0.0.3'];
 
@@ -61,7 +62,10 @@ beforeAll(async () => {
     const id = `rec-node-${i + 2}`;
     const workDir = join(tmp.path, `recorder-${id}`);
     const recorderPort = await freePort();
-    const recorder = cluster.start(`${id}-recorder`, 'recorder/src/main.ts', {
+    // The built recorder with production's Node flags (the cluster starter takes a script; the
+    // flags go through NODE_OPTIONS, which accepts both).
+    const recorder = cluster.start(`${id}-recorder`, RECORDER_MAIN, {
+      NODE_OPTIONS: RECORDER_NODE_FLAGS.join(' '),
       API_INTERNAL_URL: apiUrl,
       RECORDER_PORT: String(recorderPort),
       RECORDER_WORK_DIR: workDir,

@@ -8,9 +8,12 @@ import { loadRecorderConfig } from '../../src/config.ts';
 import { createRecorderService, type RecorderService } from '../../src/service.ts';
 import { LocalObjectStore, type ObjectStore } from '../../src/store.ts';
 import { afterAll, beforeAll } from 'vitest';
+import { RECORDER_ARGV } from '../../src/launch.ts';
 import { HOOK_SECRET, startApiOn, type TestApi } from '../../../api/test/support/harness.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+/** `node <this>` as production runs it (dist/main.js is built in this project's global setup). */
+export { RECORDER_ARGV } from '../../src/launch.ts';
 
 export interface RecorderHandle {
   url: string;
@@ -51,11 +54,12 @@ export async function startRecorderInProcess(env: Record<string, string>, store:
   return { url, logs, service, call: client(url), close: () => service.close() };
 }
 
-/** The recorder as its own process (src/main.ts), so a test can kill -9 it. */
+/** The recorder as its own process, started as production starts it (RECORDER_ARGV), so a test can kill -9 it. */
 export async function startRecorderProcess(env: Record<string, string>, fixedPort?: number): Promise<RecorderHandle & { child: ChildProcess }> {
   const port = fixedPort ?? (await freePort());
   const logs: string[] = [];
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'recorder/src/main.ts')], {
+  const child = spawn(process.execPath, [...RECORDER_ARGV], {
+    cwd: REPO_ROOT,
     env: { ...process.env, ...env, RECORDER_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
