@@ -106,10 +106,15 @@ export function isManifest(m: unknown): m is Manifest {
   return typeof x === 'object' && x !== null && x.version === 1 && typeof x.recordingId === 'string' && typeof x.lessonId === 'string' && Array.isArray(x.tracks);
 }
 
-export async function writeManifest(path: string, m: Manifest): Promise<void> {
+export function manifestText(m: Manifest): string {
+  return JSON.stringify(m, null, 1);
+}
+
+/** Writes a manifest serialized earlier (`manifestText`), atomically. */
+export async function writeManifestText(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(m, null, 1));
+  await writeFile(tmp, text);
   await rename(tmp, path);
 }
 

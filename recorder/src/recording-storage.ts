@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { DuetEvent } from '@duet/api/events';
 import type { RecorderConfig } from './config.ts';
 import type { HookClient, Log } from './hook-client.ts';
-import { MANIFEST_FILE, partKey, storagePrefix, writeManifest, type Manifest } from './manifest.ts';
+import { MANIFEST_FILE, manifestText, partKey, storagePrefix, writeManifestText, type Manifest } from './manifest.ts';
 import type { RecorderMetrics } from './metrics.ts';
 import type { ObjectStore } from './store.ts';
 
@@ -39,10 +39,11 @@ export class RecordingStorage {
   }
 
   save(): Promise<void> {
-    const snapshot = JSON.stringify(this.manifest);
+    // Serialized now (the state to persist), written in order.
+    const snapshot = manifestText(this.manifest);
     const path = join(this.dir, MANIFEST_FILE);
     this.saving = this.saving.then(async () => {
-      await writeManifest(path, JSON.parse(snapshot) as Manifest);
+      await writeManifestText(path, snapshot);
     }).catch((err: Error) => this.deps.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
     return this.saving;
   }
