@@ -9,7 +9,7 @@
 // process, which dominated the live memory cost (see deploy/bench/results/recording.json).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSdp, type RtpCodec } from './sdp.ts';
@@ -213,7 +213,12 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     const probed = new Promise<void>((r) => (markProbed = r));
     const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), listSizes: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed };
     let announced = false;
+    let logSize = 0;
     const startPoll = setInterval(() => {
+      // The log is read again only when FFmpeg wrote to it.
+      const size = statSync(logPath, { throwIfNoEntry: false })?.size ?? 0;
+      if (size === logSize) return;
+      logSize = size;
       void readStartMs(ffAbs).then((startMs) => {
         if (startMs === undefined || announced) return;
         announced = true;
@@ -277,8 +282,10 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     for (const input of live.inputs) {
       const dir = join(this.opts.dir, runDirs(live.run, input.trackId).track);
       const list = join(dir, 'segments.csv');
-      // A stat per poll; the list is read only when it changed since a scan that reported all of it.
-      const listSize = await stat(list).then((s) => s.size, () => 0);
+      // A stat per poll (synchronous: microseconds on the local work directory, where a promise
+      // through the thread pool costs far more CPU at 2 Hz x every track of every lesson); the list
+      // is read only when it changed since a scan that reported all of it.
+      const listSize = statSync(list, { throwIfNoEntry: false })?.size ?? 0;
       if (listSize === 0 || listSize === live.listSizes.get(input.trackId)) continue;
       const text = await readFile(list, 'utf8').catch(() => '');
       const rows = text.split('\n').filter((l) => l.trim() !== '');

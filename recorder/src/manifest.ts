@@ -112,9 +112,13 @@ export function manifestText(m: Manifest): string {
 
 /** Writes a manifest serialized earlier (`manifestText`), atomically. */
 export async function writeManifestText(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, text);
+  // The directory exists after the first write: created only when missing.
+  await writeFile(tmp, text).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, text);
+  });
   await rename(tmp, path);
 }
 
