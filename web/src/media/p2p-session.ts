@@ -8,6 +8,7 @@ import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media-session.ts';
 import { SpeakingDetector } from './speaking-detector.ts';
 import { summarize } from './stats.ts';
+import { withVideoStartBitrate } from './start-bitrate.ts';
 
 /** How long ICE may stay 'disconnected' before it counts as broken. */
 const DISCONNECTED_GRACE_MS = 3_000;
@@ -100,7 +101,7 @@ export class P2PSession implements MediaSession {
     if (signal.kind === 'offer') {
       performance.mark('duet:p2p-offer');
       if (signal.sources) this.sources = { ...signal.sources };
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: signal.sdp });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: withVideoStartBitrate(signal.sdp) });
       await this.attachLocalTracks();
       await this.flushCandidates();
       const answer = await this.pc.createAnswer();
@@ -108,7 +109,7 @@ export class P2PSession implements MediaSession {
       await this.send({ kind: 'answer', sdp: answer.sdp ?? '' });
     } else if (signal.kind === 'answer') {
       performance.mark('duet:p2p-answer');
-      await this.pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: withVideoStartBitrate(signal.sdp) });
       await this.flushCandidates();
     } else {
       if (this.opts.blockCandidates) return;

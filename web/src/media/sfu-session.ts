@@ -7,6 +7,7 @@ import type { ProducerAnnouncement, ResponseData, TransportInfo } from '@duet/si
 import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
 import { summarize } from './stats.ts';
+import { VIDEO_START_KBPS } from './start-bitrate.ts';
 
 export class SfuSession implements MediaSession {
   readonly kind = 'sfu';
@@ -63,7 +64,12 @@ export class SfuSession implements MediaSession {
       const tracks = [...this.local.getVideoTracks(), ...this.local.getAudioTracks()];
       for (const track of tracks) {
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
-        const producer = await this.sendTransport!.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
+        const producer = await this.sendTransport!.produce({
+          track,
+          stopTracks: false,
+          appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
+          ...(track.kind === 'video' ? { codecOptions: { videoGoogleStartBitrate: VIDEO_START_KBPS } } : {}),
+        });
         this.producers.set(producer.id, producer);
       }
       if (this.screenTrack) await this.setScreen(this.screenTrack);
