@@ -31,6 +31,8 @@ export class RoomController {
   private readonly sessionId: string | null;
   private readonly token: string | null;
   private sig: SignalingClient | undefined;
+  /** The socket opened at pre-join (standby: authenticated, no seat) that enter() joins on. */
+  private standbySig: SignalingClient | undefined;
   /** P2P / SFU sessions and the switch between them. */
   private readonly media = new MediaPath(this.state, () => this.sig);
   private leaving = false;
@@ -48,6 +50,11 @@ export class RoomController {
       const join = await joinLesson(this.sessionId, this.token);
       performance.mark('duet:api-joined');
       this.state.set({ phase: 'prejoin', join });
+      // The signaling socket opens and authenticates now, while the person is still on the
+      // pre-join screen; the click then only takes the seat (one round trip).
+      this.closeStandby();
+      this.standbySig = new SignalingClient();
+      this.standbySig.standby(join.signaling_url, this.token);
       // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
       // start on the SFU; P2P ones may fall back to it).
       void loadSfuSession().catch(() => undefined);
@@ -82,7 +89,8 @@ export class RoomController {
     performance.mark('duet:enter');
     this.leaving = false; // a rejoin after leaving
     this.state.set({ phase: 'connecting', ended: null });
-    const sig = new SignalingClient();
+    const sig = this.standbySig ?? new SignalingClient();
+    this.standbySig = undefined;
     this.sig = sig;
     // Notifications that arrive before the camera is open (hello may win the race) wait.
     let early: Notification[] | null = [];
@@ -341,7 +349,14 @@ export class RoomController {
     }
   }
 
+  /** The pre-join socket is not going to be used (the page shows an error, or a new grant came). */
+  closeStandby(): void {
+    this.standbySig?.close();
+    this.standbySig = undefined;
+  }
+
   private fail(error: ScreenError): void {
+    this.closeStandby();
     this.state.set({ phase: 'error', error });
   }
 }

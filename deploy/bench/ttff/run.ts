@@ -51,6 +51,18 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
   try {
     await tutor.getByTestId('join').click();
     await tutor.getByTestId('room').waitFor({ timeout: 20_000 });
+    // "Already in the room", as a tutor who has been waiting: seated, in an SFU room its camera
+    // flowing to the SFU, and its join's side effects (hooks, analytics) done. (The room screen
+    // shows at the click, before the seat is taken: timing from there let both joins overlap.)
+    await tutor.waitForFunction(
+      () => {
+        const s = (window as unknown as { __duet?: { state(): { phase: string; mode: string | null; media: string | null } } }).__duet?.state();
+        return s?.phase === 'room' && (s.mode !== 'sfu' || s.media === 'connected');
+      },
+      undefined,
+      { timeout: 20_000, polling: 20 },
+    );
+    await tutor.waitForTimeout(500);
     await student.getByTestId('join').waitFor();
     // The tutor's <video> is in the DOM; the student's appears with the room.
     await armFirstFrame(tutor);

@@ -40,7 +40,7 @@ const req = <T extends string, P extends Record<string, any>>(t: T, props: P) =>
   Type.Object({ t: Type.Literal(t), id: Id, ...props }, { additionalProperties: false });
 
 
-/** Every message a client may send. The first one on a socket must be `hello`. */
+/** Every message a client may send. The first one on a socket must be `hello` (or `standby`). */
 export const ClientMessageSchema = Type.Union([
   // `resume`: the resumeToken of an earlier hello on this seat, after a network drop; the seat
   // (and in SFU mode the server-side transports) are kept for the grace period.
@@ -49,6 +49,13 @@ export const ClientMessageSchema = Type.Union([
     token: Type.String({ minLength: 1, maxLength: 4096 }),
     resume: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   }),
+  // A socket opened ahead of time (the pre-join screen): the token is checked, no seat is taken,
+  // nobody is told. `join` on the same socket then takes the seat (answering what hello would),
+  // so the join click costs one round trip instead of a connect plus hello. Only `ping`, `join`
+  // and `leave` (closes it) are accepted before the join; unjoined, the server closes it after
+  // `StandbyData.timeoutMs` (close code 4003).
+  req('standby', { v: Type.Literal(PROTOCOL_VERSION), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+  req('join', {}),
   req('ping', {}),
   req('leave', {}),
   req('media.state', { audio: Type.Boolean(), video: Type.Boolean(), screen: Type.Optional(Type.Boolean()) }),
@@ -165,9 +172,16 @@ export interface HelloData {
   sfu?: ResponseData['sfu.capabilities'];
 }
 
+/** The answer to `standby`: how long the server keeps the socket without a `join`. */
+export interface StandbyData {
+  timeoutMs: number;
+}
+
 /** The `data` of a successful response, per request type. */
 export interface ResponseData {
   hello: HelloData;
+  standby: StandbyData;
+  join: HelloData;
   ping: { now: number };
   leave: Record<string, never>;
   'media.state': Record<string, never>;

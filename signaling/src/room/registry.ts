@@ -37,10 +37,15 @@ export class RoomRegistry {
     return [...this.rooms.values()];
   }
 
-  /** The room for a lesson, if the lesson exists and its join window is open now. */
-  async open(sessionId: string, now = new Date()): Promise<Room> {
+  /** What this node can refuse without asking the API (a standby socket is checked with this). */
+  precheck(sessionId: string): void {
     if (this.refusing) throw new NodeDrainingError(this.refusing);
     if (this.ended.has(sessionId)) throw new LessonUnavailableError('the lesson has ended');
+  }
+
+  /** The room for a lesson, if the lesson exists and its join window is open now. */
+  async open(sessionId: string, now = new Date()): Promise<Room> {
+    this.precheck(sessionId);
     const existing = this.rooms.get(sessionId);
     if (existing) {
       // The join window closes at the scheduled end, but an extended lesson is still running.

@@ -51,15 +51,18 @@ export class SfuSession implements MediaSession {
     this.preset = undefined; // only good once (a later start would be for a rebuilt router)
     const { routerRtpCapabilities, producers } = preset ?? (await this.sig.request('sfu.capabilities', {}));
     await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
+    performance.mark('duet:sfu-device');
     // Receiving and sending come up together: the other person waits for our producers as much
     // as we wait for theirs (this halves the time to the first frame on the far side).
     const receiving = (async () => {
       await this.createRecvTransport();
+      performance.mark('duet:sfu-recv-transport');
       this.markRecvReady();
       await Promise.all(producers.map((p) => this.consume(p)));
     })();
     const sending = (async () => {
       await this.createSendTransport();
+      performance.mark('duet:sfu-send-transport');
       // Camera first: the picture is what people wait for.
       const tracks = [...this.local.getVideoTracks(), ...this.local.getAudioTracks()];
       for (const track of tracks) {
@@ -71,6 +74,7 @@ export class SfuSession implements MediaSession {
           ...(track.kind === 'video' ? { codecOptions: { videoGoogleStartBitrate: VIDEO_START_KBPS } } : {}),
         });
         this.producers.set(producer.id, producer);
+        performance.mark(`duet:sfu-produced-${track.kind}`);
       }
       if (this.screenTrack) await this.setScreen(this.screenTrack);
     })();
@@ -170,6 +174,7 @@ export class SfuSession implements MediaSession {
     try {
       await this.recvReady;
       if (this.closed) return;
+      performance.mark(`duet:sfu-consume-${p.kind}`);
       const info = await this.sig.request('sfu.consume', { producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as unknown as Record<string, unknown> });
       const consumer = await this.recvTransport!.consume({
         id: info.consumerId,
@@ -185,6 +190,7 @@ export class SfuSession implements MediaSession {
       this.consumers.set(p.producerId, consumer);
       this.handlers.onTrack(consumer.track, info.source);
       await this.sig.request('sfu.resumeConsumer', { consumerId: info.consumerId });
+      performance.mark(`duet:sfu-resumed-${p.kind}`);
     } catch (err) {
       this.consuming.delete(p.producerId);
       throw err;
