@@ -43,6 +43,12 @@ export class RoomRegistry {
     if (this.ended.has(sessionId)) throw new LessonUnavailableError('the lesson has ended');
   }
 
+  /** Whether a lesson starts on the SFU, as far as this node knows before anyone joins it. */
+  startsOnSfu(sessionId: string): boolean {
+    const room = this.rooms.get(sessionId);
+    return room ? room.sfuOnly : !this.deps.p2pEnabled;
+  }
+
   /** The room for a lesson, if the lesson exists and its join window is open now. */
   async open(sessionId: string, now = new Date()): Promise<Room> {
     this.precheck(sessionId);

@@ -1,5 +1,6 @@
 // Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
 import { JoinTokenError, verifyJoinToken } from '@duet/api/tokens';
+import { routerRtpCapabilities } from '@duet/sfu';
 import type { ClientMessage } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
@@ -34,10 +35,11 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string, s
       throw roomError(err);
     }
     conn.standBy(token, standbyTimeoutMs);
-    return { data: { timeoutMs: standbyTimeoutMs } };
+    const sfu = registry.startsOnSfu(claims.sessionId) ? { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> } : undefined;
+    return { data: { timeoutMs: standbyTimeoutMs, ...(sfu ? { sfu } : {}) } };
   }
 
-  async function hello(conn: Connection, token: string, resume: string | undefined): Promise<Reply> {
+  async function hello(conn: Connection, token: string, resume: string | undefined, rtpCapabilities?: Record<string, unknown>): Promise<Reply> {
     // Checked again on `join`: the token may have expired while the person sat on the pre-join screen.
     const claims = await verify(token);
     let room: Room;
@@ -55,12 +57,20 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string, s
       throw err;
     }
     const { data, after } = joined;
-    // SFU rooms: the capabilities ride on the hello (taken right after seating, in the same tick,
-    // so a producer added later reaches this participant as sfu.newProducer).
-    if (media && !media.closed && data.mode === 'sfu') data.sfu = capabilitiesOf(media, claims.role);
     conn.claims = claims;
     conn.room = room;
     conn.seated(claims);
+    // SFU rooms: the capabilities ride on the hello (taken right after seating, in the same tick,
+    // so a producer added later reaches this participant as sfu.newProducer).
+    if (media && !media.closed && data.mode === 'sfu') {
+      data.sfu = capabilitiesOf(media, claims.role);
+      // `join` with receive capabilities: transports and consumers made here, saving the client
+      // its sfu.createTransport and sfu.consume round trips (it does them itself if this fails).
+      if (rtpCapabilities) {
+        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
+        if (prepared) data.sfu.prepared = prepared;
+      }
+    }
     conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };
   }
@@ -68,7 +78,7 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string, s
   return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
     if (msg.t === 'hello') return hello(conn, msg.token, msg.resume);
     if (msg.t === 'standby') return standby(conn, msg.token);
-    if (msg.t === 'join') return hello(conn, conn.standbyToken!, undefined);
+    if (msg.t === 'join') return hello(conn, conn.standbyToken!, undefined, msg.rtpCapabilities);
     if (!conn.claims) {
       // A standby socket (the connection only lets ping and leave through before the join).
       if (msg.t === 'leave') return { data: EMPTY, after: () => conn.close(1000, 'left') };

@@ -3,7 +3,7 @@
 // resume: when the socket drops, it reconnects with the join token plus the seat's resume token
 // for as long as the server keeps the seat, and reports reconnecting / resumed / lost.
 import { decode, encode, SUBPROTOCOL_MSGPACK, PROTOCOL_VERSION } from '@duet/signaling/protocol';
-import type { ClientMessage, ClientMessageType, ErrorBody, HelloData, Notification, ResponseData, ServerMessage } from '@duet/signaling/protocol';
+import type { ClientMessage, ClientMessageType, ErrorBody, HelloData, Notification, ResponseData, ServerMessage, StandbyData } from '@duet/signaling/protocol';
 
 type Payload<T extends ClientMessageType> = Omit<Extract<ClientMessage, { t: T }>, 't' | 'id'>;
 
@@ -42,7 +42,7 @@ export class SignalingClient {
   /** The node told us to move (drain deadline, shutdown): ask the API before reconnecting. */
   private moveRequested = false;
   /** A standby() socket coming up (true once authenticated); consumed by connect(). */
-  private standingBy: Promise<boolean> | undefined;
+  private standingBy: Promise<StandbyData | null> | undefined;
   /** The standby socket until it joins (its close is nobody's business but connect()'s). */
   private standbySocket: WebSocket | undefined;
 
@@ -80,13 +80,13 @@ export class SignalingClient {
    * Takes the seat: `join` on the socket opened by standby() when it is still up (one round
    * trip), otherwise a new socket and `hello`.
    */
-  async connect(url: string, token: string): Promise<HelloData> {
+  async connect(url: string, token: string, join: Payload<'join'> = {}): Promise<HelloData> {
     const standby = this.standingBy;
     this.standingBy = undefined;
     if (standby && url === this.url && token === this.token && (await standby) && this.standbySocket?.readyState === WebSocket.OPEN) {
       try {
         performance.mark('duet:join-sent');
-        const hello = this.seated(await this.request('join', {}));
+        const hello = this.seated(await this.request('join', join));
         this.standbySocket = undefined; // seated now: a drop from here on is resumed
         return hello;
       } catch (err) {
@@ -106,22 +106,23 @@ export class SignalingClient {
    * up (or is closed later, e.g. after the server's standby timeout) just means connect() opens
    * a new socket.
    */
-  standby(url: string, token: string): void {
-    if (this.standingBy || this.resumeToken) return;
+  standby(url: string, token: string): Promise<StandbyData | null> {
+    if (this.standingBy || this.resumeToken) return this.standingBy ?? Promise.resolve(null);
     this.url = url;
     this.token = token;
     this.standingBy = (async () => {
       try {
         const ws = await this.openSocket();
         this.standbySocket = ws;
-        await this.request('standby', { v: PROTOCOL_VERSION, token });
+        const data = await this.request('standby', { v: PROTOCOL_VERSION, token });
         this.startPing(ws);
-        return true;
+        return data;
       } catch {
         this.dropSocket();
-        return false;
+        return null;
       }
     })();
+    return this.standingBy;
   }
 
   private async openSocket(): Promise<WebSocket> {
@@ -184,7 +185,7 @@ export class SignalingClient {
     if (ws === this.standbySocket) {
       this.standbySocket = undefined;
       this.ws = undefined;
-      if (this.standingBy) this.standingBy = Promise.resolve(false);
+      if (this.standingBy) this.standingBy = Promise.resolve(null);
       return;
     }
     if (FINAL_CLOSE_CODES.has(code) || !this.resumeToken) return this.emitClose(code, reason);
