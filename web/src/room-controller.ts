@@ -4,7 +4,7 @@
 // switch) in media/media-path.ts, remote tracks in media/remote-tracks.ts.
 import type { HelloData, Notification, Role } from '@duet/signaling/protocol';
 import { ApiError, joinLesson } from './lib/api.ts';
-import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
+import { delay, SignalingClient, SignalingError, STANDBY_WAIT_MS } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
 import { P2PSession } from './media/p2p-session.ts';
 import { openTrack } from './lib/devices.ts';
@@ -99,7 +99,7 @@ export class RoomController {
     this.leaving = false; // a rejoin after leaving
     this.state.set({ phase: 'connecting', ended: null });
     const sig = this.standbySig ?? new SignalingClient();
-    const device = this.standbySig ? await this.sfuDevice : null;
+    const device = this.standbySig && this.sfuDevice ? await Promise.race([this.sfuDevice, delay(STANDBY_WAIT_MS, null)]) : null;
     this.standbySig = undefined;
     this.sfuDevice = undefined;
     this.sig = sig;

@@ -20,6 +20,11 @@ const FINAL_CLOSE_CODES = new Set([1000, 1008, 4001, 4002]);
 /** Errors to a resume hello that mean the seat or the lesson is gone. */
 const FINAL_HELLO_ERRORS = new Set(['lesson_unavailable', 'token_invalid', 'token_expired', 'token_missing', 'unsupported_version']);
 const PING_MS = 5_000;
+/** How long the join click waits for a standby socket that is still coming up. */
+export const STANDBY_WAIT_MS = 3_000;
+
+/** Resolves with `value` after `ms`. */
+export const delay = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
 const PING_TIMEOUT_MS = 8_000;
 
 export class SignalingClient {
@@ -83,7 +88,9 @@ export class SignalingClient {
   async connect(url: string, token: string, join: Payload<'join'> = {}): Promise<HelloData> {
     const standby = this.standingBy;
     this.standingBy = undefined;
-    if (standby && url === this.url && token === this.token && (await standby) && this.standbySocket?.readyState === WebSocket.OPEN) {
+    // A standby still coming up is waited for, but not for long: a fresh connect is the fallback.
+    const stoodBy = standby && url === this.url && token === this.token ? await Promise.race([standby, delay(STANDBY_WAIT_MS, null)]) : null;
+    if (stoodBy && this.standbySocket?.readyState === WebSocket.OPEN) {
       try {
         performance.mark('duet:join-sent');
         const hello = this.seated(await this.request('join', join));
@@ -115,6 +122,7 @@ export class SignalingClient {
         const ws = await this.openSocket();
         this.standbySocket = ws;
         const data = await this.request('standby', { v: PROTOCOL_VERSION, token });
+        if (this.standbySocket !== ws) return null; // given up on meanwhile (connect() fell back)
         this.startPing(ws);
         return data;
       } catch {
