@@ -158,6 +158,7 @@ export class SfuSession implements MediaSession {
       ok();
     });
     transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') performance.mark(`duet:sfu-${transport.direction}-connected`);
       if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);
     });
   }
