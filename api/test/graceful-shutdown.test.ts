@@ -1,23 +1,13 @@
 // SIGTERM on the API as a real child process: requests in flight when the signal arrives finish
 // with their real answer, the process exits 0 within SHUTDOWN_DEADLINE_MS, and every outbox entry
 // written before or during the shutdown is delivered after a restart (none lost).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { exited, freePort, startApi } from './support/api-process.ts';
 import { API_KEY, DB_KINDS, createTestDatabase, eventually, httpClient, lessonBody, testEnv } from './support/harness.ts';
-
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** One request on its own connection (no keep-alive reuse races); resolves with the status or the socket error code. */
 function post(url: string, path: string, body: unknown): Promise<{ status: number; body: any; at: number } | { error: string; at: number }> {
@@ -56,7 +46,6 @@ describe.each(DB_KINDS)('SIGTERM on the API (%s)', (kind) => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const env = {
-      ...process.env,
       ...testEnv(db.url, {
         API_PORT: String(port),
         LOG_LEVEL: 'info',
@@ -67,17 +56,8 @@ describe.each(DB_KINDS)('SIGTERM on the API (%s)', (kind) => {
         WEBHOOK_RETRY_MAX_MS: '500',
       }),
     };
-    let output = '';
-    const start = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.on('data', (c) => (output += c));
-      child.stderr!.on('data', (c) => (output += c));
-      await eventually(async () => {
-        if (child.exitCode !== null) throw new Error(`api exited: ${output}`);
-        return (await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined;
-      }, 60_000);
-      return child;
-    };
+    const log = { text: '' };
+    const start = async (): Promise<ChildProcess> => (await startApi(env, url, log)).child;
     let child = await start();
     try {
       // Lessons that each produce outbox rows: scheduled, then cancelled (session.status_changed).
@@ -110,9 +90,9 @@ describe.each(DB_KINDS)('SIGTERM on the API (%s)', (kind) => {
       const exit = await new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (code) => r({ code, at: Date.now() })));
       await Promise.all(flights);
 
-      expect(exit.code, output.slice(-2000)).toBe(0);
+      expect(exit.code, log.text.slice(-2000)).toBe(0);
       expect(exit.at - signalledAt).toBeLessThan(20_000);
-      expect(output).toContain('shutting down gracefully');
+      expect(log.text).toContain('shutting down gracefully');
       // Accepted requests got their real answer (201/200) or a clean 503; nothing was cut off mid-way.
       // Requests that came after the listener closed were refused at connect time.
       for (const r of results) {
@@ -141,7 +121,7 @@ describe.each(DB_KINDS)('SIGTERM on the API (%s)', (kind) => {
       await eventually(() => (ids.every((id) => received.has(id)) ? true : undefined), 60_000);
     } finally {
       child.kill('SIGKILL');
-      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      await exited(child);
       await new Promise((r) => receiver.close(r));
       await db.drop();
     }

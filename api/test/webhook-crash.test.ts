@@ -1,11 +1,10 @@
 // kill -9 of the API while webhooks are in flight loses nothing: the API runs as a child process,
 // is killed mid-delivery, restarted on the same database, and the receiver (deduping by event id,
 // as marketplaces must) ends up with every event.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   API_KEY,
@@ -17,16 +16,7 @@ import {
   sendHook,
   testEnv,
 } from './support/harness.ts';
-
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import { exited, freePort, startApi } from './support/api-process.ts';
 
 describe.each(DB_KINDS)('kill -9 during webhook delivery (%s)', (kind) => {
   it('delivers every event after a restart, each id at least once', { timeout: 120_000 }, async () => {
@@ -50,7 +40,6 @@ describe.each(DB_KINDS)('kill -9 during webhook delivery (%s)', (kind) => {
     const db = await createTestDatabase(kind, { persistent: true });
     const port = await freePort();
     const env = {
-      ...process.env,
       ...testEnv(db.url, {
         API_PORT: String(port),
         LOG_LEVEL: 'warn',
@@ -63,18 +52,7 @@ describe.each(DB_KINDS)('kill -9 during webhook delivery (%s)', (kind) => {
     };
     const url = `http://127.0.0.1:${port}`;
     const api = { request: httpClient(url) };
-    let output = '';
-    const start = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.on('data', (c) => (output += c));
-      child.stderr!.on('data', (c) => (output += c));
-      await eventually(async () => {
-        if (child.exitCode !== null) throw new Error(`api exited: ${output}`);
-        return (await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined;
-      }, 60_000);
-      return child;
-    };
-    const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+    const start = async (): Promise<ChildProcess> => (await startApi(env, url)).child;
 
     let child = await start();
     try {

@@ -1,20 +1,8 @@
 // API_WORKERS: several API processes on one port (node:cluster) against one PostgreSQL.
-import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadApiConfig } from '../src/config.ts';
+import { exited, freePort, spawnApi } from './support/api-process.ts';
 import { API_KEY, HOOK_SECRET, JOIN_SECRET, createLesson, createTestDatabase, httpClient, mintToken, testEnv, type TestDatabase } from './support/harness.ts';
-
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('API_WORKERS', () => {
   it('needs PostgreSQL (PGlite lives in one process)', () => {
@@ -34,14 +22,10 @@ describe('API_WORKERS', () => {
     it('serve the API from two processes, keep join tokens single-use across them, and stop on SIGTERM', async () => {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const env = { ...process.env, ...testEnv(db.url, { API_PORT: String(port), API_WORKERS: '2', LOG_LEVEL: 'info', JOIN_TOKEN_SINGLE_USE: 'true' }) };
-      const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const env = { ...testEnv(db.url, { API_PORT: String(port), API_WORKERS: '2', LOG_LEVEL: 'info', JOIN_TOKEN_SINGLE_USE: 'true' }) };
+      const { child, output } = spawnApi(env);
       try {
-        const listening = () => out.split('\n').filter((l) => l.includes('duet api listening'));
+        const listening = () => output().split('\n').filter((l) => l.includes('duet api listening'));
         for (let i = 0; i < 600 && listening().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
         const lines = listening().map((l) => JSON.parse(l) as { pid: number; worker: number });
         expect(lines).toHaveLength(2);
@@ -64,8 +48,8 @@ describe('API_WORKERS', () => {
       } finally {
         child.kill('SIGTERM');
       }
-      expect(await exited).toBe(0);
-      expect(out).toContain('all API workers stopped');
+      expect(await exited(child)).toBe(0);
+      expect(output()).toContain('all API workers stopped');
     }, 90_000);
   });
 });

@@ -6,28 +6,22 @@
 // with media on the other node by themselves, that node's recorder must continue the SAME recording
 // (new segments next to the dead node's), and after the lesson the recording is ready with both
 // parts, placed at their wall-clock times (the outage stays a gap in the file).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { freePort } from '@duet/deploy/testing';
 import { assertLoopbackOnly } from '../../web/test/e2e/stack.ts';
 import { waitFor } from '../../web/test/e2e/browser.ts';
+import { Cluster } from '../../web/test/e2e/cluster.ts';
 import { installFrameMonitor, readFrames } from '../../web/test/e2e/frame-monitor.ts';
 import { isColour, probe, regionColour } from './support/media-checks.ts';
 import { joinLesson, launchWithFakeMedia, makeFakeMedia } from './support/fake-media.ts';
 import { sleep, tempDir } from './support/recorder-harness.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const NODE_IPS = ['127.0.0.2', '127.0.0.3'];
-const secrets = {
-  DUET_API_KEY: `duet_${randomBytes(16).toString('hex')}`,
-  JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
-  INTERNAL_HOOK_SECRET: randomBytes(32).toString('hex'),
-};
 
 interface MediaNode {
   id: string;
@@ -39,31 +33,10 @@ interface MediaNode {
 }
 
 let tmp: { path: string; remove(): Promise<void> };
+let cluster: Cluster;
 let browsers: Browser[] = [];
-let apiUrl = '';
-const children: ChildProcess[] = [];
-const logs = new Map<string, string>();
 const nodes = new Map<string, MediaNode>();
-
-function start(name: string, script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(REPO_ROOT, script)], { cwd: REPO_ROOT, env: { ...process.env, ...secrets, LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  logs.set(name, '');
-  const add = (c: Buffer) => logs.set(name, (logs.get(name)! + c.toString()).slice(-30_000));
-  child.stdout!.on('data', add);
-  child.stderr!.on('data', add);
-  children.push(child);
-  return child;
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(apiUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${secrets.DUET_API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api: Cluster['api'] = (...args) => cluster.api(...args);
 
 async function manifestIn(workDir: string, lessonId: string): Promise<any> {
   for (const d of await readdir(workDir).catch(() => [])) {
@@ -78,18 +51,9 @@ const mediaRuns = (tracks: any[]) => tracks.flatMap((t: any) => t.runs.filter((r
 beforeAll(async () => {
   assertLoopbackOnly();
   tmp = await tempDir('duet-rec-failover-');
+  cluster = new Cluster(tmp.path, { logTail: 30_000 });
   const objects = join(tmp.path, 'objects');
-  const apiPort = await freePort();
-  apiUrl = `http://127.0.0.1:${apiPort}`;
-  start('api', 'api/src/main.ts', {
-    DATABASE_URL: `pglite:${join(tmp.path, 'pglite')}`,
-    API_PORT: String(apiPort),
-    OBJECTS_DIR: objects,
-    NODE_HEARTBEAT_TIMEOUT_MS: '10000',
-    NODE_CONNECT_SRC: NODE_IPS.map((ip) => `ws://${ip}:*`).join(' '),
-    RATE_LIMIT_MAX: '100000',
-  });
-  await waitFor('the API', async () => (await fetch(`${apiUrl}/readyz`).catch(() => null))?.ok, 60_000);
+  const apiUrl = await cluster.startApi(NODE_IPS, { OBJECTS_DIR: objects });
   const tutor = await makeFakeMedia(tmp.path, 'tutor', 'red', 440);
   const student = await makeFakeMedia(tmp.path, 'student', 'blue', 880);
   browsers = await Promise.all([launchWithFakeMedia(tutor), launchWithFakeMedia(student)]);
@@ -97,7 +61,7 @@ beforeAll(async () => {
     const id = `rec-node-${i + 2}`;
     const workDir = join(tmp.path, `recorder-${id}`);
     const recorderPort = await freePort();
-    const recorder = start(`${id}-recorder`, 'recorder/src/main.ts', {
+    const recorder = cluster.start(`${id}-recorder`, 'recorder/src/main.ts', {
       API_INTERNAL_URL: apiUrl,
       RECORDER_PORT: String(recorderPort),
       RECORDER_WORK_DIR: workDir,
@@ -105,33 +69,15 @@ beforeAll(async () => {
       RECORDER_SEGMENT_SECONDS: '4',
       RECORDER_IDLE_STOP_MS: '1500',
     });
-    const port = await freePort();
-    const signaling = start(id, 'signaling/src/main.ts', {
-      NODE_ID: id,
-      NODE_CAPACITY: '40',
-      NODE_HEARTBEAT_MS: '1000',
-      SIGNALING_HOST: ip,
-      SIGNALING_PORT: String(port),
-      MEDIA_LISTEN_IP: ip,
-      MEDIA_PORT_BASE: '0',
-      MEDIASOUP_WORKERS: '1',
-      API_INTERNAL_URL: apiUrl,
-      HOOK_SPOOL_DIR: join(tmp.path, `spool-${id}`),
-      RECORDER_URL: `http://127.0.0.1:${recorderPort}`,
-    });
-    nodes.set(id, { id, ip, wsUrl: `ws://${ip}:${port}/ws`, signaling, recorder, workDir });
+    const node = await cluster.startMediaNode(id, ip, { RECORDER_URL: `http://127.0.0.1:${recorderPort}` });
+    nodes.set(id, { id, ip, wsUrl: node.wsUrl, signaling: node.child, recorder, workDir });
   }
-  await waitFor('two healthy nodes', async () => {
-    const list = await api('GET', '/v1/nodes');
-    return list.body.nodes?.filter((n: any) => n.health === 'healthy').length === 2;
-  }, 90_000);
+  await cluster.waitForHealthyNodes(NODE_IPS.length);
 }, 240_000);
 
 afterAll(async () => {
   for (const b of browsers) await b.close().catch(() => undefined);
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  await sleep(2_000);
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await cluster?.stop(2_000);
   if (!process.env.KEEP_TEST_DIRS) await tmp?.remove();
 });
 
@@ -149,7 +95,7 @@ async function killNode(node: MediaNode, lessonId: string): Promise<void> {
 
 describe('a recorded lesson on a media node that dies', () => {
   it('continues recording on the next node and finalizes one file with both parts', async () => {
-    const lesson = await createDemoLesson(apiUrl, secrets.DUET_API_KEY, { title: 'Recorded failover', recording: true });
+    const lesson = await createDemoLesson(cluster.apiUrl, cluster.secrets.DUET_API_KEY, { title: 'Recorded failover', recording: true });
     const pages: Page[] = [await joinLesson(browsers[0]!, lesson.tutorUrl), await joinLesson(browsers[1]!, lesson.studentUrl)];
     for (const p of pages) await installFrameMonitor(p);
     for (const p of pages) await waitFor('remote video on a page', async () => (await readFrames(p)).frames > 10, 45_000);
@@ -176,7 +122,7 @@ describe('a recorded lesson on a media node that dies', () => {
           const s = await page.evaluate(() => (window as any).__duet.state()).catch((e: Error) => e.message);
           const f = await readFrames(page).catch((e: Error) => e.message);
           const session = (await api('GET', `/v1/sessions/${lesson.id}`)).body;
-          throw new Error(`${err.message}\npage ${i}: ${JSON.stringify(s).slice(0, 1500)}\nframes ${JSON.stringify(f)} (before ${JSON.stringify(frozen[i])})\nsession ${JSON.stringify(session).slice(0, 600)}\nother ${other.wsUrl}\nAPI:\n${logs.get('api')?.split('\n').filter((l) => !l.includes('heartbeat') && !l.includes('/internal/nodes')).join('\n').slice(-6000)}\nNODE:\n${logs.get(other.id)?.slice(-6000)}`);
+          throw new Error(`${err.message}\npage ${i}: ${JSON.stringify(s).slice(0, 1500)}\nframes ${JSON.stringify(f)} (before ${JSON.stringify(frozen[i])})\nsession ${JSON.stringify(session).slice(0, 600)}\nother ${other.wsUrl}\nAPI:\n${cluster.logs.get('api')?.split('\n').filter((l) => !l.includes('heartbeat') && !l.includes('/internal/nodes')).join('\n').slice(-6000)}\nNODE:\n${cluster.logs.get(other.id)?.slice(-6000)}`);
         }),
       ),
     );
@@ -186,7 +132,7 @@ describe('a recorded lesson on a media node that dies', () => {
       const m = await manifestIn(other.workDir, lesson.id);
       return m && mediaRuns(m.tracks).length >= 4 && mediaRuns(m.tracks).some((r) => r.segments.some((s: any) => s.uploaded)) ? m : null;
     }, 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logs.get(`${other.id}-recorder`)?.slice(-3000)}\n${logs.get(other.id)?.slice(-3000)}`);
+      throw new Error(`${err.message}\n${cluster.logs.get(`${other.id}-recorder`)?.slice(-3000)}\n${cluster.logs.get(other.id)?.slice(-3000)}`);
     });
     expect(cont.recordingId).toBe(before.recordingId);
     expect(cont.continues).toBe(before.partId);

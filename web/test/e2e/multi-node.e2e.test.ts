@@ -4,55 +4,27 @@
 // drained (its participants are told to reconnect and land elsewhere); the node holding the
 // Chromium lesson is killed with SIGKILL mid-lesson and both people must be back with media on
 // another node, without a click, within 10 s; attendance shows the gap.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson, type DemoLesson } from '@duet/deploy';
-import { freePort } from '@duet/deploy/testing';
 import { assertLoopbackOnly } from './stack.ts';
 import { launchBrowser, openParticipant, waitFor } from './browser.ts';
+import { Cluster, type MediaNodeProcess } from './cluster.ts';
 import { installFrameMonitor, readFrames } from './frame-monitor.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const NODE_IPS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
 const LESSONS = 30;
 
 const dir = mkdtempSync(join(tmpdir(), 'duet-multinode-'));
-const secrets = {
-  DUET_API_KEY: `duet_${randomBytes(16).toString('hex')}`,
-  JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
-  INTERNAL_HOOK_SECRET: randomBytes(32).toString('hex'),
-};
-const children: ChildProcess[] = [];
-const logs = new Map<string, string>();
-let apiUrl = '';
+const cluster = new Cluster(dir);
+const { secrets, logs } = cluster;
+const api = cluster.api.bind(cluster);
 let browser: Browser;
-const nodes = new Map<string, { ip: string; child: ChildProcess; wsUrl: string }>();
-
-function start(name: string, script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(REPO_ROOT, script)], { cwd: REPO_ROOT, env: { ...process.env, ...secrets, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  logs.set(name, '');
-  const add = (c: Buffer) => logs.set(name, (logs.get(name)! + c.toString()).slice(-20_000));
-  child.stdout!.on('data', add);
-  child.stderr!.on('data', add);
-  children.push(child);
-  return child;
-}
-
-async function api(method: string, path: string, body?: unknown, token = secrets.DUET_API_KEY): Promise<{ status: number; body: any }> {
-  const res = await fetch(apiUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const nodes = new Map<string, MediaNodeProcess>();
 
 const tokenOf = (url: string) => new URLSearchParams(new URL(url).hash.slice(1)).get('token')!;
 
@@ -106,45 +78,21 @@ class Peer {
 
 beforeAll(async () => {
   assertLoopbackOnly();
-  const apiPort = await freePort();
-  apiUrl = `http://127.0.0.1:${apiPort}`;
-  start('api', 'api/src/main.ts', {
-    DATABASE_URL: `pglite:${join(dir, 'pglite')}`,
-    API_PORT: String(apiPort),
-    NODE_HEARTBEAT_TIMEOUT_MS: '10000', // generous on a shared machine; a dead node is found by the probe much sooner
-    NODE_CONNECT_SRC: NODE_IPS.map((ip) => `ws://${ip}:*`).join(' '),
-    RATE_LIMIT_MAX: '100000',
-  });
-  await waitFor('the API', async () => (await fetch(`${apiUrl}/readyz`).catch(() => null))?.ok, 60_000);
+  await cluster.startApi(NODE_IPS);
   browser = await launchBrowser();
   for (const [i, ip] of NODE_IPS.entries()) {
-    const id = `node-${i + 2}`;
-    const port = await freePort();
-    const child = start(id, 'signaling/src/main.ts', {
-      NODE_ID: id,
-      NODE_CAPACITY: '40',
-      NODE_HEARTBEAT_MS: '1000',
-      SIGNALING_HOST: ip,
-      SIGNALING_PORT: String(port),
-      MEDIA_LISTEN_IP: ip,
-      MEDIA_PORT_BASE: '0',
-      MEDIASOUP_WORKERS: '1',
-      API_INTERNAL_URL: apiUrl,
-      HOOK_SPOOL_DIR: join(dir, `spool-${id}`),
+    const node = await cluster.startMediaNode(`node-${i + 2}`, ip, {
       P2P_ENABLED: 'false', // media goes through the node, so losing the node loses media
       SHUTDOWN_DRAIN_DEADLINE_MS: '2000',
     });
-    nodes.set(id, { ip, child, wsUrl: `ws://${ip}:${port}/ws` });
+    nodes.set(node.id, node);
   }
-  await waitFor('three healthy nodes', async () => {
-    const list = await api('GET', '/v1/nodes');
-    return list.body.nodes?.filter((n: any) => n.health === 'healthy').length === 3;
-  }, 90_000);
+  await cluster.waitForHealthyNodes(NODE_IPS.length);
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await cluster.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -153,7 +101,7 @@ describe('three media nodes', () => {
   let chromium: { lesson: DemoLesson; tutor: Page; student: Page; node: string };
 
   it('places 30 lessons by load (one with two Chromium pages) and keeps each lesson on one node', async () => {
-    const lesson = await createDemoLesson(apiUrl, secrets.DUET_API_KEY, { title: 'Chromium on many nodes' });
+    const lesson = await createDemoLesson(cluster.apiUrl, secrets.DUET_API_KEY, { title: 'Chromium on many nodes' });
     const pages = await Promise.all([openParticipant(browser, lesson.tutorUrl), openParticipant(browser, lesson.studentUrl)]);
     for (const p of pages) {
       await p.getByTestId('join').click({ timeout: 30_000 });
@@ -167,7 +115,7 @@ describe('three media nodes', () => {
     chromium = { lesson, tutor: pages[0]!, student: pages[1]!, node };
 
     for (let i = 1; i < LESSONS; i++) {
-      const l = await createDemoLesson(apiUrl, secrets.DUET_API_KEY, { title: `Synthetic ${i}` });
+      const l = await createDemoLesson(cluster.apiUrl, secrets.DUET_API_KEY, { title: `Synthetic ${i}` });
       const tutor = new Peer(l.id, tokenOf(l.tutorUrl));
       const student = new Peer(l.id, tokenOf(l.studentUrl));
       const a = await tutor.connect();
@@ -195,7 +143,7 @@ describe('three media nodes', () => {
     expect(moving.length).toBeGreaterThan(0);
     expect((await api('POST', `/v1/nodes/${drained}/drain`, { deadline_seconds: 2, reason: 'test' })).status).toBe(200);
     // A new lesson meanwhile does not go there.
-    const fresh = await createDemoLesson(apiUrl, secrets.DUET_API_KEY, { title: 'During the drain' });
+    const fresh = await createDemoLesson(cluster.apiUrl, secrets.DUET_API_KEY, { title: 'During the drain' });
     const freshPeer = new Peer(fresh.id, tokenOf(fresh.tutorUrl));
     expect(await freshPeer.connect()).not.toBe(drained);
     freshPeer.close();

@@ -1,0 +1,46 @@
+// The API as a real child process (`node api/src/main.ts`) for tests of process-level behaviour:
+// signals, crashes, several workers. Output is collected for failure messages.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { eventually } from './harness.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export interface ApiProcess {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+/** Spawns the API with `env` (merged over this process's env); does not wait for it. */
+export function spawnApi(env: Record<string, string>, log?: { text: string }): ApiProcess {
+  const out = log ?? { text: '' };
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => (out.text += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out.text += c.toString()));
+  return { child, output: () => out.text };
+}
+
+/** Spawns the API and resolves once `url`/healthz answers (fails with its output if it exits first). */
+export async function startApi(env: Record<string, string>, url: string, log?: { text: string }): Promise<ApiProcess> {
+  const api = spawnApi(env, log);
+  await eventually(async () => {
+    if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
+    return (await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined;
+  }, 60_000);
+  return api;
+}
+
+/** Resolves with the exit code (null when killed by a signal) once the process has exited. */
+export function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
+}
