@@ -86,6 +86,8 @@ export class RoomMedia {
     if (caps && this.host.present(target)) {
       try {
         const consumer = await media.consume(target, p.producerId, caps, { startEarly: true });
+        // Closed meanwhile: its sfu.producerClosed already went out, and the consumer went with it.
+        if (!media.producersFor(target).some((x) => x.producerId === p.producerId)) return;
         return this.host.notify(target, { t: 'sfu.newConsumer', ...consumer, role });
       } catch {
         // No receive transport yet (or it just closed): the announcement below does it the long way.
