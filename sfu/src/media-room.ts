@@ -159,7 +159,14 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     return producer.id;
   }
 
-  async consume(peerId: string, producerId: string, rtpCapabilities: Json): Promise<ConsumerParams> {
+  /**
+   * A consumer for `peerId`'s receive transport, paused until resumeConsumer(). Exception: on a
+   * transport that is not connected yet (`startEarly`), it starts unpaused — nothing can flow
+   * before the client has applied it (its transport connects only after that), and mediasoup
+   * asks the producer for a keyframe when the transport connects, so the first picture does not
+   * wait for the resume round trip.
+   */
+  async consume(peerId: string, producerId: string, rtpCapabilities: Json, opts: { startEarly?: boolean } = {}): Promise<ConsumerParams> {
     this.assertOpen();
     const owner = this.producerById(producerId);
     if (!owner || owner.peerId === peerId) throw new MediaError(`unknown producer ${producerId}`);
@@ -169,7 +176,8 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const recv = [...peer.transports.values()].find((t) => (t.appData as { direction?: string }).direction === 'recv');
     if (!recv) throw new MediaError('create a recv transport before consuming');
     // Paused until the client has wired its track, so the first keyframe is not lost.
-    const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused: true }));
+    const paused = !opts.startEarly || recv.dtlsState !== 'new';
+    const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused }));
     peer.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
     return {

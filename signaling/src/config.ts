@@ -17,6 +17,8 @@ export interface SignalingConfig {
   media: MediaConfig;
   heartbeatMs: number;
   helloTimeoutMs: number;
+  /** A pre-join socket (`standby`) that has not joined is closed after this long. */
+  standbyTimeoutMs: number;
   timings: RoomTimings;
   /** Per-connection message rate cap (token bucket). */
   rate: { perSecond: number; burst: number };
@@ -85,6 +87,7 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),
     helloTimeoutMs: int(env, 'SIGNALING_HELLO_TIMEOUT_MS', 10_000, 500, 120_000),
+    standbyTimeoutMs: int(env, 'SIGNALING_STANDBY_TIMEOUT_MS', 20 * 60_000, 1_000, 24 * 3_600_000),
     timings: {
       graceMs: int(env, 'RECONNECT_GRACE_MS', DEFAULT_TIMINGS.graceMs, 500, 15 * 60_000),
       p2pConnectTimeoutMs: int(env, 'P2P_ICE_TIMEOUT_MS', DEFAULT_TIMINGS.p2pConnectTimeoutMs, 500, 120_000),

@@ -61,7 +61,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   });
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
   const connections = new Map<WebSocket, Connection>();
-  const handler = createHandler(registry, config.joinTokenSecret);
+  const handler = createHandler(registry, config.joinTokenSecret, config.standbyTimeoutMs);
   const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
   const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending() }) });
 
@@ -105,7 +105,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   wss.on('connection', (ws: WebSocket) => {
     const conn = new Connection(ws, framingFor(ws.protocol), handler, stats, log, config.rate);
     connections.set(ws, conn);
-    const helloTimer = setTimeout(() => !conn.claims && conn.close(4000, 'no hello received in time'), config.helloTimeoutMs);
+    const helloTimer = setTimeout(() => !conn.authenticated && conn.close(4000, 'no hello received in time'), config.helloTimeoutMs);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary));
     ws.on('error', (err) => conn.log.warn({ error: err.message }, 'websocket error'));

@@ -4,13 +4,14 @@
 // switch) in media/media-path.ts, remote tracks in media/remote-tracks.ts.
 import type { HelloData, Notification, Role } from '@duet/signaling/protocol';
 import { ApiError, joinLesson } from './lib/api.ts';
-import { SignalingClient, SignalingError } from './lib/signaling-client.ts';
+import { delay, SignalingClient, SignalingError, STANDBY_WAIT_MS } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
 import { P2PSession } from './media/p2p-session.ts';
 import { openTrack } from './lib/devices.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 import { cameraAlreadyAllowed } from './lib/permissions.ts';
-import { loadSfuSession } from './media/load-sfu.ts';
+import { loadSfuDevice, loadSfuSession } from './media/load-sfu.ts';
+import type { PreloadedDevice } from './media/media-path.ts';
 import { MediaPath } from './media/media-path.ts';
 import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-state.ts';
 import { screenError } from './room-errors.ts';
@@ -31,6 +32,10 @@ export class RoomController {
   private readonly sessionId: string | null;
   private readonly token: string | null;
   private sig: SignalingClient | undefined;
+  /** The socket opened at pre-join (standby: authenticated, no seat) that enter() joins on. */
+  private standbySig: SignalingClient | undefined;
+  /** The SFU device loaded with the standby's router capabilities (SFU lessons). */
+  private sfuDevice: Promise<PreloadedDevice | null> | undefined;
   /** P2P / SFU sessions and the switch between them. */
   private readonly media = new MediaPath(this.state, () => this.sig);
   private leaving = false;
@@ -48,6 +53,17 @@ export class RoomController {
       const join = await joinLesson(this.sessionId, this.token);
       performance.mark('duet:api-joined');
       this.state.set({ phase: 'prejoin', join });
+      // The signaling socket opens and authenticates now, while the person is still on the
+      // pre-join screen; the click then only takes the seat (one round trip).
+      // In an SFU lesson the media device loads now too, so the join can ask the server for
+      // ready transports and consumers (SfuSession).
+      this.closeStandby();
+      const sig = new SignalingClient();
+      this.standbySig = sig;
+      this.sfuDevice = sig
+        .standby(join.signaling_url, this.token)
+        .then(async (d) => (d?.sfu ? { device: await loadSfuDevice(d.sfu.routerRtpCapabilities), caps: JSON.stringify(d.sfu.routerRtpCapabilities) } : null))
+        .catch(() => null);
       // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
       // start on the SFU; P2P ones may fall back to it).
       void loadSfuSession().catch(() => undefined);
@@ -82,7 +98,10 @@ export class RoomController {
     performance.mark('duet:enter');
     this.leaving = false; // a rejoin after leaving
     this.state.set({ phase: 'connecting', ended: null });
-    const sig = new SignalingClient();
+    const sig = this.standbySig ?? new SignalingClient();
+    const device = this.standbySig && this.sfuDevice ? await Promise.race([this.sfuDevice, delay(STANDBY_WAIT_MS, null)]) : null;
+    this.standbySig = undefined;
+    this.sfuDevice = undefined;
     this.sig = sig;
     // Notifications that arrive before the camera is open (hello may win the race) wait.
     let early: Notification[] | null = [];
@@ -108,7 +127,8 @@ export class RoomController {
     });
     // The pre-join screen may hand over the stream it already opened (chosen devices).
     const openCamera = () => (preset ? Promise.resolve(preset) : navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null));
-    const connect = () => sig.connect(join.signaling_url, this.token!).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    const joinWith = device ? { rtpCapabilities: device.device.recvRtpCapabilities as unknown as Record<string, unknown> } : {};
+    const connect = () => sig.connect(join.signaling_url, this.token!, joinWith).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     // With camera permission already granted (the usual case after the pre-join preview), the
     // camera and the hello run side by side; otherwise nobody is seated before the camera is on.
     let local: MediaStream | null;
@@ -143,8 +163,12 @@ export class RoomController {
     if (hello.mode === 'sfu' && !modeSeen && !this.media.session) {
       // Producers announced while the hello was in flight are consumed too (deduped by id).
       const announced = pending.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
-      const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced] } : undefined;
-      await this.media.start(await this.media.newSfuSession(preset));
+      // Consumers the server made for us meanwhile (after a join with receive capabilities).
+      const pushed = pending.flatMap((n) => (n.t === 'sfu.newConsumer' ? [{ consumerId: n.consumerId, producerId: n.producerId, kind: n.kind, source: n.source, rtpParameters: n.rtpParameters, role: n.role }] : []));
+      const prepared = hello.sfu?.prepared ? { ...hello.sfu.prepared, consumers: [...hello.sfu.prepared.consumers, ...pushed] } : undefined;
+      const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced], ...(prepared ? { prepared } : {}) } : undefined;
+      const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
+      await this.media.start(await this.media.newSfuSession(preset, preloaded));
     }
     if (!modeSeen) this.media.prepareP2P();
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
@@ -341,7 +365,15 @@ export class RoomController {
     }
   }
 
+  /** The pre-join socket is not going to be used (the page shows an error, or a new grant came). */
+  closeStandby(): void {
+    this.standbySig?.close();
+    this.standbySig = undefined;
+    this.sfuDevice = undefined;
+  }
+
   private fail(error: ScreenError): void {
+    this.closeStandby();
     this.state.set({ phase: 'error', error });
   }
 }

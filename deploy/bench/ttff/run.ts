@@ -51,6 +51,18 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
   try {
     await tutor.getByTestId('join').click();
     await tutor.getByTestId('room').waitFor({ timeout: 20_000 });
+    // "Already in the room", as a tutor who has been waiting: seated, in an SFU room its camera
+    // flowing to the SFU, and its join's side effects (hooks, analytics) done. (The room screen
+    // shows at the click, before the seat is taken: timing from there let both joins overlap.)
+    await tutor.waitForFunction(
+      () => {
+        const s = (window as unknown as { __duet?: { state(): { phase: string; mode: string | null; media: string | null } } }).__duet?.state();
+        return s?.phase === 'room' && (s.mode !== 'sfu' || s.media === 'connected');
+      },
+      undefined,
+      { timeout: 20_000, polling: 20 },
+    );
+    await tutor.waitForTimeout(500);
     await student.getByTestId('join').waitFor();
     // The tutor's <video> is in the DOM; the student's appears with the room.
     await armFirstFrame(tutor);
@@ -67,9 +79,14 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     await armFirstFrame(student);
     const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student)]);
     if (process.env.TTFF_TRACE) {
-      // Where the time went, on the joining side (performance marks the room sets).
-      const marks = await student.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
-      console.log(`  ${recording ? 'rec' : ''} trace: ${marks.filter(([n]) => n.startsWith('duet:')).map(([n, t]) => `${n}+${Math.round(t - t0)}`).join(' ')} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
+      // Where the time went, on both sides (performance marks the room sets; both pages share
+      // the browser's wall clock). The tutor's marks from before the click are left out.
+      const trace = async (page: Page) => {
+        const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
+        return marks.filter(([n, t]) => n.startsWith('duet:') && t >= t0 - 5).map(([n, t]) => `${n.slice(5)}+${Math.round(t - t0)}`).join(' ');
+      };
+      console.log(`  ${recording ? 'rec ' : ''}student: ${await trace(student)} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
+      console.log(`  ${recording ? 'rec ' : ''}tutor:   ${await trace(tutor)}`);
     }
     return Math.max(a, b) - t0;
   } finally {
@@ -86,7 +103,7 @@ async function rawRound(browser: Browser, origin: string): Promise<number> {
   const page = await context.newPage();
   try {
     await page.goto(`${origin}/healthz`); // any page on a secure (loopback) origin
-    return await page.evaluate(async ({ audio, video: videoConstraints }) => {
+    const result = await page.evaluate(async ({ audio, video: videoConstraints }) => {
       const video = () => {
         const v = document.createElement('video');
         v.muted = true;
@@ -108,6 +125,9 @@ async function rawRound(browser: Browser, origin: string): Promise<number> {
       b.onicecandidate = (e) => e.candidate && void a.addIceCandidate(e.candidate);
       const va = video();
       const vb = video();
+      // Trace only (TTFF_TRACE): when the SDP exchange is done and when ICE+DTLS connect.
+      const marks: [string, number][] = [];
+      a.onconnectionstatechange = () => a.connectionState === 'connected' && marks.push(['connected', performance.now() - t0]);
       a.ontrack = (e) => e.track.kind === 'video' && (va.srcObject = new MediaStream([e.track]));
       b.ontrack = (e) => e.track.kind === 'video' && (vb.srcObject = new MediaStream([e.track]));
       const frames = Promise.all([firstFrame(va), firstFrame(vb)]);
@@ -119,12 +139,16 @@ async function rawRound(browser: Browser, origin: string): Promise<number> {
       const answer = await b.createAnswer();
       await b.setLocalDescription(answer);
       await a.setRemoteDescription(answer);
+      marks.push(['sdp-done', performance.now() - t0]);
       const [fa, fb] = await frames;
       a.close();
       b.close();
       for (const t of [...aStream.getTracks(), ...bStream.getTracks()]) t.stop();
-      return Math.max(fa, fb) - t0;
+      marks.push(['frame-a', fa - t0], ['frame-b', fb - t0]);
+      return { ms: Math.max(fa, fb) - t0, trace: marks.map(([n, t]) => `${n}+${Math.round(t)}`).join(' ') };
     }, RAW_MEDIA);
+    if (process.env.TTFF_TRACE) console.log(`  raw: ${result.trace}`);
+    return result.ms;
   } finally {
     await context.close();
   }

@@ -40,7 +40,7 @@ const req = <T extends string, P extends Record<string, any>>(t: T, props: P) =>
   Type.Object({ t: Type.Literal(t), id: Id, ...props }, { additionalProperties: false });
 
 
-/** Every message a client may send. The first one on a socket must be `hello`. */
+/** Every message a client may send. The first one on a socket must be `hello` (or `standby`). */
 export const ClientMessageSchema = Type.Union([
   // `resume`: the resumeToken of an earlier hello on this seat, after a network drop; the seat
   // (and in SFU mode the server-side transports) are kept for the grace period.
@@ -49,6 +49,17 @@ export const ClientMessageSchema = Type.Union([
     token: Type.String({ minLength: 1, maxLength: 4096 }),
     resume: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   }),
+  // A socket opened ahead of time (the pre-join screen): the token is checked, no seat is taken,
+  // nobody is told. `join` on the same socket then takes the seat (answering what hello would),
+  // so the join click costs one round trip instead of a connect plus hello. Only `ping`, `join`
+  // and `leave` (closes it) are accepted before the join; unjoined, the server closes it after
+  // `StandbyData.timeoutMs` (close code 4003).
+  req('standby', { v: Type.Literal(PROTOCOL_VERSION), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+  // `rtpCapabilities`: the device's receive capabilities (a device loaded with the standby's
+  // router capabilities). In an SFU room the answer then carries this side's transports and
+  // consumers ready-made (HelloData.sfu.prepared), and the other side's later producers arrive
+  // as `sfu.newConsumer` instead of `sfu.newProducer` (no sfu.createTransport/sfu.consume trips).
+  req('join', { rtpCapabilities: Type.Optional(Opaque) }),
   req('ping', {}),
   req('leave', {}),
   req('media.state', { audio: Type.Boolean(), video: Type.Boolean(), screen: Type.Optional(Type.Boolean()) }),
@@ -162,12 +173,33 @@ export interface HelloData {
    * In SFU mode: what `sfu.capabilities` would answer, so the client sets up its transports
    * without that extra round trip. Absent in the other modes.
    */
-  sfu?: ResponseData['sfu.capabilities'];
+  sfu?: SfuHello;
 }
+
+/** The answer to `standby`: how long the server keeps the socket without a `join`. */
+export interface StandbyData {
+  timeoutMs: number;
+  /** When the lesson starts on the SFU: the router's capabilities, to load the device now. */
+  sfu?: { routerRtpCapabilities: Record<string, unknown> };
+}
+
+/** A consumer the server created for this side (paused: resume it once its track is wired). */
+export type RemoteConsumer = ConsumerInfo & { role: Role };
+
+/** SFU media set up by the server during `join` (see the join request). */
+export interface SfuPrepared {
+  send: TransportInfo;
+  recv: TransportInfo;
+  consumers: RemoteConsumer[];
+}
+
+export type SfuHello = ResponseData['sfu.capabilities'] & { prepared?: SfuPrepared };
 
 /** The `data` of a successful response, per request type. */
 export interface ResponseData {
   hello: HelloData;
+  standby: StandbyData;
+  join: HelloData;
   ping: { now: number };
   leave: Record<string, never>;
   'media.state': Record<string, never>;
@@ -217,6 +249,8 @@ export type Notification =
   | { t: 'p2p.restartIce' }
   | { t: 'p2p.signal'; signal: P2PSignal }
   | ({ t: 'sfu.newProducer' } & ProducerAnnouncement)
+  /** A producer of the other side, already consumed for this side (see `join`); resume it. */
+  | ({ t: 'sfu.newConsumer' } & RemoteConsumer)
   | { t: 'sfu.producerClosed'; producerId: string }
   | { t: 'speaker'; role: Role | null }
   | { t: 'chat.message'; message: ChatMessage }

@@ -37,10 +37,21 @@ export class RoomRegistry {
     return [...this.rooms.values()];
   }
 
-  /** The room for a lesson, if the lesson exists and its join window is open now. */
-  async open(sessionId: string, now = new Date()): Promise<Room> {
+  /** What this node can refuse without asking the API (a standby socket is checked with this). */
+  precheck(sessionId: string): void {
     if (this.refusing) throw new NodeDrainingError(this.refusing);
     if (this.ended.has(sessionId)) throw new LessonUnavailableError('the lesson has ended');
+  }
+
+  /** Whether a lesson starts on the SFU, as far as this node knows before anyone joins it. */
+  startsOnSfu(sessionId: string): boolean {
+    const room = this.rooms.get(sessionId);
+    return room ? room.sfuOnly : !this.deps.p2pEnabled;
+  }
+
+  /** The room for a lesson, if the lesson exists and its join window is open now. */
+  async open(sessionId: string, now = new Date()): Promise<Room> {
+    this.precheck(sessionId);
     const existing = this.rooms.get(sessionId);
     if (existing) {
       // The join window closes at the scheduled end, but an extended lesson is still running.

@@ -1,8 +1,8 @@
 // A room's SFU side: the lesson's MediaRoom (router) created on first use, its events turned into
 // notifications, the participants' SFU calls, and the rebuild after a worker died. Plain ids and
 // JSON only cross this boundary (mediasoup objects stay in @duet/sfu).
-import { MediaError, MediaRoom, type WorkerPool } from '@duet/sfu';
-import type { MediaKindName, MediaSourceName, Notification, ResponseData, Role } from '../protocol/index.ts';
+import { MediaError, MediaRoom, type ProducerSummary, type WorkerPool } from '@duet/sfu';
+import type { MediaKindName, MediaSourceName, Notification, ResponseData, Role, SfuPrepared } from '../protocol/index.ts';
 import type { Logger } from '../log.ts';
 import { other, RoomError } from './seat.ts';
 
@@ -10,6 +10,8 @@ export interface RoomMediaHost {
   /** Throws a RoomError when SFU calls are not allowed now (wrong mode, lesson ended). */
   assertSfu(): void;
   notify(role: Role, n: Notification): void;
+  /** Whether the participant's socket is connected now. */
+  present(role: Role): boolean;
   onSpeaker(role: Role | null): void;
   /** The router's worker died: the next SFU call builds a new router; the room tells both. */
   onRouterLost(): void;
@@ -29,6 +31,8 @@ export class RoomMedia {
   private readonly host: RoomMediaHost;
   private readonly log: Logger | undefined;
   private media: Promise<MediaRoom> | undefined;
+  /** Receive capabilities given with `join`: the other side's new producers are consumed for them here. */
+  private readonly recvCaps = new Map<Role, Record<string, unknown>>();
 
   constructor(lessonId: string, pool: WorkerPool, host: RoomMediaHost, log: Logger | undefined) {
     this.lessonId = lessonId;
@@ -46,9 +50,7 @@ export class RoomMedia {
     }
     if (!this.media) {
       const created = MediaRoom.create(this.pool, this.lessonId).then((media) => {
-        media.on('producerAdded', (p) => {
-          this.host.notify(other(p.peerId as Role), { t: 'sfu.newProducer', producerId: p.producerId, kind: p.kind, source: p.source, role: p.peerId as Role });
-        });
+        media.on('producerAdded', (p) => void this.announce(media, p));
         media.on('producerClosed', (p) => this.host.notify(other(p.peerId as Role), { t: 'sfu.producerClosed', producerId: p.producerId }));
         media.on('activeSpeaker', ({ peerId }) => this.host.onSpeaker((peerId as Role | null) ?? null));
         media.on('closed', ({ reason }) => {
@@ -71,6 +73,41 @@ export class RoomMedia {
   /** For the hello of an SFU room: the router (created now if needed), or undefined. */
   forHello(): Promise<MediaRoom | undefined> {
     return this.get().catch(() => undefined);
+  }
+
+  /**
+   * A new producer reaches the other side: as a ready consumer when that side gave its receive
+   * capabilities and has a receive transport (one round trip less), else as an announcement.
+   */
+  private async announce(media: MediaRoom, p: ProducerSummary): Promise<void> {
+    const role = p.peerId as Role;
+    const target = other(role);
+    const caps = this.recvCaps.get(target);
+    if (caps && this.host.present(target)) {
+      try {
+        const consumer = await media.consume(target, p.producerId, caps, { startEarly: true });
+        // Closed meanwhile: its sfu.producerClosed already went out, and the consumer went with it.
+        if (!media.producersFor(target).some((x) => x.producerId === p.producerId)) return;
+        return this.host.notify(target, { t: 'sfu.newConsumer', ...consumer, role });
+      } catch {
+        // No receive transport yet (or it just closed): the announcement below does it the long way.
+      }
+    }
+    this.host.notify(target, { t: 'sfu.newProducer', producerId: p.producerId, kind: p.kind, source: p.source, role });
+  }
+
+  /**
+   * `join` with receive capabilities: this side's send and receive transports, and paused
+   * consumers of everything the other side produces, made now. Later producers of the other
+   * side are consumed for it as they come (announce()).
+   */
+  prepare(role: Role, rtpCapabilities: Record<string, unknown>): Promise<SfuPrepared> {
+    this.recvCaps.set(role, rtpCapabilities);
+    return this.call(async (m) => {
+      const [send, recv] = await Promise.all([m.createTransport(role, 'send'), m.createTransport(role, 'recv')]);
+      const consumers = await Promise.all(m.producersFor(role).map(async (p) => ({ ...(await m.consume(role, p.producerId, rtpCapabilities, { startEarly: true })), role: p.peerId as Role })));
+      return { send, recv, consumers };
+    });
   }
 
   async capabilities(role: Role): Promise<ResponseData['sfu.capabilities']> {
@@ -107,6 +144,7 @@ export class RoomMedia {
 
   /** Drops a participant's transports (and so its producers and consumers). */
   removePeer(role: Role): void {
+    this.recvCaps.delete(role);
     void this.media?.then((m) => m.removePeer(role)).catch(() => undefined);
   }
 

@@ -74,6 +74,7 @@ export class Room {
         if (this.ended) throw new RoomError('lesson_ended', 'this lesson has ended');
       },
       notify: (role, n) => this.seats.get(role)?.conn?.notify(n),
+      present: (role) => !!this.seats.get(role)?.conn,
       onSpeaker: (role) => this.setSpeaker(role),
       onRouterLost: () => {
         // Both sides set their SFU session up again on a live (or replacement) worker.

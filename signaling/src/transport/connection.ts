@@ -45,6 +45,8 @@ export class Connection implements RoomConnection {
   claims: JoinClaims | undefined;
   room: Room | undefined;
   alive = true;
+  /** Set by a successful `standby`: the token `join` seats with. */
+  standbyToken: string | undefined;
   private authenticating = false;
   private readonly ws: WebSocket;
   private readonly framing: Framing;
@@ -66,7 +68,19 @@ export class Connection implements RoomConnection {
 
   /** After a successful hello: every later line of this connection names the lesson and seat. */
   seated(claims: JoinClaims): void {
+    this.standbyToken = undefined;
     this.log = this.log.child({ session_id: claims.sessionId, role: claims.role, user_id: claims.userId });
+  }
+
+  /** A pre-join socket (`standby`): closed with 4003 unless it joins within timeoutMs. */
+  standBy(token: string, timeoutMs: number): void {
+    this.standbyToken = token;
+    setTimeout(() => !this.claims && this.close(4003, 'standby expired'), timeoutMs).unref();
+  }
+
+  /** Authenticated: seated, or standing by for a join. */
+  get authenticated(): boolean {
+    return !!this.claims || this.standbyToken !== undefined;
   }
 
   notify(message: Notification): void {
@@ -98,18 +112,23 @@ export class Connection implements RoomConnection {
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
-    if (message.t === 'hello') {
-      if (this.claims || this.authenticating) return this.fail(message.id, 'already_authenticated', 'hello was already sent on this connection');
-      this.authenticating = true;
-    } else if (!this.claims) {
-      return this.fail(message.id, 'not_authenticated', 'the first message must be hello with a join token');
+    const authenticates = message.t === 'hello' || message.t === 'standby' || message.t === 'join';
+    if (message.t === 'hello' || message.t === 'standby') {
+      if (this.authenticated || this.authenticating) return this.fail(message.id, 'already_authenticated', 'hello was already sent on this connection');
+    } else if (message.t === 'join') {
+      if (this.claims || this.authenticating) return this.fail(message.id, 'already_authenticated', 'this connection has already joined');
+      if (this.standbyToken === undefined) return this.fail(message.id, 'not_authenticated', 'join follows a standby on the same connection');
+    } else if (!this.claims && !(this.standbyToken !== undefined && (message.t === 'ping' || message.t === 'leave'))) {
+      return this.fail(message.id, 'not_authenticated', this.standbyToken === undefined ? 'the first message must be hello with a join token' : 'join first (this connection is standing by)');
     }
+    if (authenticates) this.authenticating = true;
     try {
       const reply = await this.handler(this, message);
+      if (message.t === 'standby') this.authenticating = false;
       this.send({ t: 'response', id: message.id, ok: true, req: message.t, data: reply.data } as ServerMessage);
       reply.after?.();
     } catch (err) {
-      if (message.t === 'hello') this.authenticating = false;
+      if (authenticates) this.authenticating = false;
       if (err instanceof RequestError) {
         this.log.debug({ request_id: message.id, type: message.t, code: err.code }, 'request refused');
         return this.fail(message.id, err.code, err.message);

@@ -1,5 +1,6 @@
 // Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
 import { JoinTokenError, verifyJoinToken } from '@duet/api/tokens';
+import { routerRtpCapabilities } from '@duet/sfu';
 import type { ClientMessage } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
@@ -8,23 +9,44 @@ import { RequestError, type Connection, type Handler, type Reply } from './conne
 
 const EMPTY = {};
 
-export function createHandler(registry: RoomRegistry, joinTokenSecret: string): Handler {
-  async function hello(conn: Connection, token: string, resume: string | undefined): Promise<Reply> {
-    let claims;
+export function createHandler(registry: RoomRegistry, joinTokenSecret: string, standbyTimeoutMs: number): Handler {
+  async function verify(token: string) {
     try {
-      claims = await verifyJoinToken(joinTokenSecret, token);
+      return await verifyJoinToken(joinTokenSecret, token);
     } catch (err) {
       if (err instanceof JoinTokenError) throw new RequestError(err.code === 'token_wrong_session' ? 'token_invalid' : err.code, err.message);
       throw err;
     }
+  }
+
+  function roomError(err: unknown): unknown {
+    if (err instanceof LessonUnavailableError) return new RequestError('lesson_unavailable', err.message);
+    if (err instanceof NodeDrainingError) return new RequestError('node_draining', err.message);
+    if (err instanceof LessonLookupError) return new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
+    return err;
+  }
+
+  /** The pre-join socket: a valid token for a lesson this node does not refuse; no seat, no room. */
+  async function standby(conn: Connection, token: string): Promise<Reply> {
+    const claims = await verify(token);
+    try {
+      registry.precheck(claims.sessionId);
+    } catch (err) {
+      throw roomError(err);
+    }
+    conn.standBy(token, standbyTimeoutMs);
+    const sfu = registry.startsOnSfu(claims.sessionId) ? { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> } : undefined;
+    return { data: { timeoutMs: standbyTimeoutMs, ...(sfu ? { sfu } : {}) } };
+  }
+
+  async function hello(conn: Connection, token: string, resume: string | undefined, rtpCapabilities?: Record<string, unknown>): Promise<Reply> {
+    // Checked again on `join`: the token may have expired while the person sat on the pre-join screen.
+    const claims = await verify(token);
     let room: Room;
     try {
       room = await registry.open(claims.sessionId);
     } catch (err) {
-      if (err instanceof LessonUnavailableError) throw new RequestError('lesson_unavailable', err.message);
-      if (err instanceof NodeDrainingError) throw new RequestError('node_draining', err.message);
-      if (err instanceof LessonLookupError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
-      throw err;
+      throw roomError(err);
     }
     const [chat, media] = await Promise.all([room.chatHistory(), room.mediaForHello()]);
     let joined;
@@ -35,18 +57,33 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string): 
       throw err;
     }
     const { data, after } = joined;
-    // SFU rooms: the capabilities ride on the hello (taken right after seating, in the same tick,
-    // so a producer added later reaches this participant as sfu.newProducer).
-    if (media && !media.closed && data.mode === 'sfu') data.sfu = capabilitiesOf(media, claims.role);
     conn.claims = claims;
     conn.room = room;
     conn.seated(claims);
+    // SFU rooms: the capabilities ride on the hello (taken right after seating, in the same tick,
+    // so a producer added later reaches this participant as sfu.newProducer).
+    if (media && !media.closed && data.mode === 'sfu') {
+      data.sfu = capabilitiesOf(media, claims.role);
+      // `join` with receive capabilities: transports and consumers made here, saving the client
+      // its sfu.createTransport and sfu.consume round trips (it does them itself if this fails).
+      if (rtpCapabilities) {
+        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
+        if (prepared) data.sfu.prepared = prepared;
+      }
+    }
     conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };
   }
 
   return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
     if (msg.t === 'hello') return hello(conn, msg.token, msg.resume);
+    if (msg.t === 'standby') return standby(conn, msg.token);
+    if (msg.t === 'join') return hello(conn, conn.standbyToken!, undefined, msg.rtpCapabilities);
+    if (!conn.claims) {
+      // A standby socket (the connection only lets ping and leave through before the join).
+      if (msg.t === 'leave') return { data: EMPTY, after: () => conn.close(1000, 'left') };
+      return { data: { now: Date.now() } };
+    }
     const room = conn.room!;
     const role = conn.claims!.role;
     try {

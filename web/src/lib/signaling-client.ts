@@ -3,7 +3,7 @@
 // resume: when the socket drops, it reconnects with the join token plus the seat's resume token
 // for as long as the server keeps the seat, and reports reconnecting / resumed / lost.
 import { decode, encode, SUBPROTOCOL_MSGPACK, PROTOCOL_VERSION } from '@duet/signaling/protocol';
-import type { ClientMessage, ClientMessageType, ErrorBody, HelloData, Notification, ResponseData, ServerMessage } from '@duet/signaling/protocol';
+import type { ClientMessage, ClientMessageType, ErrorBody, HelloData, Notification, ResponseData, ServerMessage, StandbyData } from '@duet/signaling/protocol';
 
 type Payload<T extends ClientMessageType> = Omit<Extract<ClientMessage, { t: T }>, 't' | 'id'>;
 
@@ -20,6 +20,11 @@ const FINAL_CLOSE_CODES = new Set([1000, 1008, 4001, 4002]);
 /** Errors to a resume hello that mean the seat or the lesson is gone. */
 const FINAL_HELLO_ERRORS = new Set(['lesson_unavailable', 'token_invalid', 'token_expired', 'token_missing', 'unsupported_version']);
 const PING_MS = 5_000;
+/** How long the join click waits for a standby socket that is still coming up. */
+export const STANDBY_WAIT_MS = 3_000;
+
+/** Resolves with `value` after `ms`. */
+export const delay = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
 const PING_TIMEOUT_MS = 8_000;
 
 export class SignalingClient {
@@ -41,6 +46,10 @@ export class SignalingClient {
   private relocate: (() => Promise<string | null>) | undefined;
   /** The node told us to move (drain deadline, shutdown): ask the API before reconnecting. */
   private moveRequested = false;
+  /** A standby() socket coming up (true once authenticated); consumed by connect(). */
+  private standingBy: Promise<StandbyData | null> | undefined;
+  /** The standby socket until it joins (its close is nobody's business but connect()'s). */
+  private standbySocket: WebSocket | undefined;
 
   onNotification(fn: (n: Notification) => void): () => void {
     this.listeners.add(fn);
@@ -72,13 +81,59 @@ export class SignalingClient {
     this.relocate = fn;
   }
 
-  async connect(url: string, token: string): Promise<HelloData> {
+  /**
+   * Takes the seat: `join` on the socket opened by standby() when it is still up (one round
+   * trip), otherwise a new socket and `hello`.
+   */
+  async connect(url: string, token: string, join: Payload<'join'> = {}): Promise<HelloData> {
+    const standby = this.standingBy;
+    this.standingBy = undefined;
+    // A standby still coming up is waited for, but not for long: a fresh connect is the fallback.
+    const stoodBy = standby && url === this.url && token === this.token ? await Promise.race([standby, delay(STANDBY_WAIT_MS, null)]) : null;
+    if (stoodBy && this.standbySocket?.readyState === WebSocket.OPEN) {
+      try {
+        performance.mark('duet:join-sent');
+        const hello = this.seated(await this.request('join', join));
+        this.standbySocket = undefined; // seated now: a drop from here on is resumed
+        return hello;
+      } catch (err) {
+        if (err instanceof SignalingError) throw err;
+        // The standby socket died under the join: start over below.
+      }
+    }
+    this.dropSocket();
     this.url = url;
     this.token = token;
     return this.open();
   }
 
-  private async open(): Promise<HelloData> {
+  /**
+   * Opens and authenticates the socket ahead of the join click (the pre-join screen), without
+   * taking the seat: nobody is told until connect(). Never fails: a standby that does not come
+   * up (or is closed later, e.g. after the server's standby timeout) just means connect() opens
+   * a new socket.
+   */
+  standby(url: string, token: string): Promise<StandbyData | null> {
+    if (this.standingBy || this.resumeToken) return this.standingBy ?? Promise.resolve(null);
+    this.url = url;
+    this.token = token;
+    this.standingBy = (async () => {
+      try {
+        const ws = await this.openSocket();
+        this.standbySocket = ws;
+        const data = await this.request('standby', { v: PROTOCOL_VERSION, token });
+        if (this.standbySocket !== ws) return null; // given up on meanwhile (connect() fell back)
+        this.startPing(ws);
+        return data;
+      } catch {
+        this.dropSocket();
+        return null;
+      }
+    })();
+    return this.standingBy;
+  }
+
+  private async openSocket(): Promise<WebSocket> {
     const ws = new WebSocket(this.url, [SUBPROTOCOL_MSGPACK]);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
@@ -90,11 +145,32 @@ export class SignalingClient {
     performance.mark('duet:ws-open');
     ws.onmessage = (ev) => this.onFrame(ev.data as ArrayBuffer);
     ws.onclose = (ev) => this.onSocketClosed(ws, ev.code, ev.reason);
+    return ws;
+  }
+
+  private async open(): Promise<HelloData> {
+    const ws = await this.openSocket();
     const hello = await this.request('hello', { v: PROTOCOL_VERSION, token: this.token, ...(this.resumeToken ? { resume: this.resumeToken } : {}) });
+    this.startPing(ws);
+    return this.seated(hello);
+  }
+
+  private seated(hello: HelloData): HelloData {
     this.resumeToken = hello.resumeToken;
     this.graceMs = hello.graceMs;
-    this.startPing(ws);
     return hello;
+  }
+
+  /** Closes a socket that holds no seat (a standby that is not used) without any close event. */
+  private dropSocket(): void {
+    const ws = this.standbySocket;
+    this.standbySocket = undefined;
+    if (!ws) return;
+    if (this.ws === ws) this.ws = undefined;
+    clearInterval(this.pingTimer);
+    ws.onclose = null;
+    ws.onerror = null;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
   }
 
   private startPing(ws: WebSocket): void {
@@ -112,6 +188,14 @@ export class SignalingClient {
     for (const p of this.pending.values()) p.reject(new Error('connection closed'));
     this.pending.clear();
     if (this.intentional) return;
+    // A standby socket that closed before its join (server timeout, network): nobody is told,
+    // connect() opens a new one.
+    if (ws === this.standbySocket) {
+      this.standbySocket = undefined;
+      this.ws = undefined;
+      if (this.standingBy) this.standingBy = Promise.resolve(null);
+      return;
+    }
     if (FINAL_CLOSE_CODES.has(code) || !this.resumeToken) return this.emitClose(code, reason);
     void this.resume();
   }
@@ -179,6 +263,7 @@ export class SignalingClient {
 
   close(): void {
     this.intentional = true;
+    this.standingBy = undefined;
     clearInterval(this.pingTimer);
     this.ws?.close(1000);
   }

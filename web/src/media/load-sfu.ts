@@ -1,4 +1,5 @@
 // The SFU session's code (mediasoup-client) in its own chunk, loaded once and only when needed.
+import type { Device } from 'mediasoup-client';
 import type { SfuSession } from './sfu-session.ts';
 
 let sfuModule: Promise<typeof import('./sfu-session.ts')> | undefined;
@@ -7,4 +8,10 @@ let sfuModule: Promise<typeof import('./sfu-session.ts')> | undefined;
 export function loadSfuSession(): Promise<typeof SfuSession> {
   sfuModule ??= import('./sfu-session.ts');
   return sfuModule.then((m) => m.SfuSession);
+}
+
+/** A mediasoup-client device loaded with a router's capabilities (at pre-join, off the click's path). */
+export function loadSfuDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
+  sfuModule ??= import('./sfu-session.ts');
+  return sfuModule.then((m) => m.loadDevice(routerRtpCapabilities));
 }

@@ -1,6 +1,7 @@
 // The room's media path: which MediaSession carries the lesson (P2P or SFU), the switch between
 // them (make before break), the tutor's offer prepared while waiting, and the local tracks' state.
-import type { ModeReason, ResponseData, RoomMode } from '@duet/signaling/protocol';
+import type { Device } from 'mediasoup-client';
+import type { ModeReason, RoomMode, SfuHello } from '@duet/signaling/protocol';
 import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { Store } from '../lib/store.ts';
 import type { RoomState } from '../room-state.ts';
@@ -9,6 +10,12 @@ import { P2PSession } from './p2p-session.ts';
 import type { SfuSession } from './sfu-session.ts';
 import { loadSfuSession } from './load-sfu.ts';
 import { remoteTrackHandlers } from './remote-tracks.ts';
+
+/** An SFU device loaded at pre-join, with the router capabilities it was loaded with (JSON). */
+export interface PreloadedDevice {
+  device: Device;
+  caps: string;
+}
 
 export class MediaPath {
   /** The session carrying the lesson now. */
@@ -126,10 +133,10 @@ export class MediaPath {
     await sig.request('sfu.ready', {}).catch(() => undefined);
   }
 
-  async newSfuSession(preset?: ResponseData['sfu.capabilities']): Promise<SfuSession> {
+  async newSfuSession(preset?: SfuHello, device?: Device): Promise<SfuSession> {
     const SfuSession = await loadSfuSession();
     const { local, join } = this.state.get();
-    return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset);
+    return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset, device);
   }
 
   private currentScreenTrack(): MediaStreamTrack | null {

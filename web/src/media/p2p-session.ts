@@ -8,6 +8,7 @@ import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media-session.ts';
 import { SpeakingDetector } from './speaking-detector.ts';
 import { summarize } from './stats.ts';
+import { withVideoStartBitrate } from './start-bitrate.ts';
 
 /** How long ICE may stay 'disconnected' before it counts as broken. */
 const DISCONNECTED_GRACE_MS = 3_000;
@@ -100,15 +101,20 @@ export class P2PSession implements MediaSession {
     if (signal.kind === 'offer') {
       performance.mark('duet:p2p-offer');
       if (signal.sources) this.sources = { ...signal.sources };
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: signal.sdp });
-      await this.attachLocalTracks();
-      await this.flushCandidates();
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: withVideoStartBitrate(signal.sdp) });
+      performance.mark('duet:p2p-srd');
+      // Tracks, queued candidates and the answer go on the connection's operations chain back to
+      // back: awaiting each one separately cost a thread hop apiece (~20-80 ms on the answer).
+      const attached = this.attachLocalTracks();
+      const flushed = this.flushCandidates();
       const answer = await this.pc.createAnswer();
       await this.pc.setLocalDescription(answer);
+      performance.mark('duet:p2p-answered');
       await this.send({ kind: 'answer', sdp: answer.sdp ?? '' });
+      await Promise.all([attached, flushed]);
     } else if (signal.kind === 'answer') {
       performance.mark('duet:p2p-answer');
-      await this.pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: withVideoStartBitrate(signal.sdp) });
       await this.flushCandidates();
     } else {
       if (this.opts.blockCandidates) return;
@@ -119,20 +125,25 @@ export class P2PSession implements MediaSession {
     }
   }
 
-  /** Answerer: put our tracks on the offerer's transceivers, by source. */
-  private async attachLocalTracks(): Promise<void> {
+  /**
+   * Answerer: put our tracks on the offerer's transceivers, by source. The direction and stream
+   * are set at once (the answer made next carries them); the tracks follow on the operations chain.
+   */
+  private attachLocalTracks(): Promise<unknown> {
+    const replaced: Promise<void>[] = [];
     for (const t of this.pc.getTransceivers()) {
       const source = this.sources[t.mid ?? ''];
       if (!source || t.direction === 'sendrecv') continue;
       const track = source === 'microphone' ? this.local.getAudioTracks()[0] : source === 'camera' ? this.local.getVideoTracks()[0] : this.screenTrack;
-      await t.sender.replaceTrack(track ?? null);
       t.sender.setStreams(this.local);
       t.direction = 'sendrecv';
+      if (track || t.sender.track) replaced.push(t.sender.replaceTrack(track ?? null));
     }
+    return Promise.all(replaced);
   }
 
-  private async flushCandidates(): Promise<void> {
-    for (const c of this.queuedCandidates.splice(0)) await this.pc.addIceCandidate(c).catch((err) => console.warn('bad candidate', err));
+  private flushCandidates(): Promise<unknown> {
+    return Promise.all(this.queuedCandidates.splice(0).map((c) => this.pc.addIceCandidate(c).catch((err) => console.warn('bad candidate', err))));
   }
 
   /** Sends what was prepared while holding, and everything from now on. */

@@ -3,10 +3,18 @@
 // the track is wired, so the first keyframe is not lost.
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { ProducerAnnouncement, ResponseData, TransportInfo } from '@duet/signaling/protocol';
+import type { ConsumerInfo, ProducerAnnouncement, SfuHello, TransportInfo } from '@duet/signaling/protocol';
 import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
 import { summarize } from './stats.ts';
+import { VIDEO_START_KBPS } from './start-bitrate.ts';
+
+/** A device loaded ahead of time (the pre-join screen) with a router's capabilities. */
+export async function loadDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
+  return device;
+}
 
 export class SfuSession implements MediaSession {
   readonly kind = 'sfu';
@@ -14,7 +22,7 @@ export class SfuSession implements MediaSession {
   private readonly local: MediaStream;
   private readonly iceServers: RTCIceServer[];
   private readonly handlers: RemoteMediaHandlers;
-  private readonly device = new Device();
+  private device: Device;
   private sendTransport: types.Transport | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<string, types.Producer>();
@@ -28,12 +36,17 @@ export class SfuSession implements MediaSession {
   private markRecvReady!: () => void;
   private readonly consuming = new Set<string>(); // producer ids with a consume in flight or done
   private closed = false;
-  /** The capabilities that came with the hello (saves the sfu.capabilities round trip). */
-  private preset: ResponseData['sfu.capabilities'] | undefined;
+  /**
+   * What came with the hello (saves the sfu.capabilities round trip) and, after a `join` with
+   * receive capabilities, the transports and consumers the server already made.
+   */
+  private preset: SfuHello | undefined;
 
-  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: ResponseData['sfu.capabilities']) {
+  /** `device`: loaded at pre-join with the same router capabilities as the preset's (or a new one). */
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device) {
     this.sig = sig;
     this.preset = preset;
+    this.device = device ?? new Device();
     this.screenTrack = screen;
     this.local = local;
     this.iceServers = iceServers;
@@ -41,6 +54,7 @@ export class SfuSession implements MediaSession {
     this.recvReady = new Promise((resolve) => (this.markRecvReady = resolve));
     this.unsubscribe = sig.onNotification((n) => {
       if (n.t === 'sfu.newProducer') void this.consume(n).catch((err) => console.warn('consume failed', err));
+      if (n.t === 'sfu.newConsumer') void this.consumeReady(n).catch((err) => console.warn('consume failed', err));
       if (n.t === 'sfu.producerClosed') this.dropConsumer(n.producerId);
     });
   }
@@ -48,23 +62,32 @@ export class SfuSession implements MediaSession {
   async start(): Promise<void> {
     const preset = this.preset;
     this.preset = undefined; // only good once (a later start would be for a rebuilt router)
-    const { routerRtpCapabilities, producers } = preset ?? (await this.sig.request('sfu.capabilities', {}));
-    await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
+    const { routerRtpCapabilities, producers, prepared }: SfuHello = preset ?? (await this.sig.request('sfu.capabilities', {}));
+    if (!this.device.loaded) await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
+    performance.mark('duet:sfu-device');
     // Receiving and sending come up together: the other person waits for our producers as much
     // as we wait for theirs (this halves the time to the first frame on the far side).
     const receiving = (async () => {
-      await this.createRecvTransport();
+      await this.createRecvTransport(prepared?.recv);
+      performance.mark('duet:sfu-recv-transport');
       this.markRecvReady();
-      await Promise.all(producers.map((p) => this.consume(p)));
+      await Promise.all([...(prepared?.consumers ?? []).map((c) => this.consumeReady(c)), ...producers.map((p) => this.consume(p))]);
     })();
     const sending = (async () => {
-      await this.createSendTransport();
+      await this.createSendTransport(prepared?.send);
+      performance.mark('duet:sfu-send-transport');
       // Camera first: the picture is what people wait for.
       const tracks = [...this.local.getVideoTracks(), ...this.local.getAudioTracks()];
       for (const track of tracks) {
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
-        const producer = await this.sendTransport!.produce({ track, stopTracks: false, appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' } });
+        const producer = await this.sendTransport!.produce({
+          track,
+          stopTracks: false,
+          appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
+          ...(track.kind === 'video' ? { codecOptions: { videoGoogleStartBitrate: VIDEO_START_KBPS } } : {}),
+        });
         this.producers.set(producer.id, producer);
+        performance.mark(`duet:sfu-produced-${track.kind}`);
       }
       if (this.screenTrack) await this.setScreen(this.screenTrack);
     })();
@@ -135,12 +158,14 @@ export class SfuSession implements MediaSession {
       ok();
     });
     transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') performance.mark(`duet:sfu-${transport.direction}-connected`);
       if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);
     });
   }
 
-  private async createSendTransport(): Promise<void> {
-    const info = await this.sig.request('sfu.createTransport', { direction: 'send' });
+  /** `info`: a transport the server made during `join`; otherwise one is requested now. */
+  private async createSendTransport(info?: TransportInfo): Promise<void> {
+    info ??= await this.sig.request('sfu.createTransport', { direction: 'send' });
     const transport = this.device.createSendTransport(this.transportOptions(info));
     this.wireConnect(transport);
     transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
@@ -151,38 +176,61 @@ export class SfuSession implements MediaSession {
     this.sendTransport = transport;
   }
 
-  private async createRecvTransport(): Promise<void> {
-    const info = await this.sig.request('sfu.createTransport', { direction: 'recv' });
+  private async createRecvTransport(info?: TransportInfo): Promise<void> {
+    info ??= await this.sig.request('sfu.createTransport', { direction: 'recv' });
     const transport = this.device.createRecvTransport(this.transportOptions(info));
     this.wireConnect(transport);
     this.recvTransport = transport;
   }
 
+  /** A producer of the other side, announced: asks the server for a consumer, then wires it. */
   private async consume(p: ProducerAnnouncement): Promise<void> {
     if (this.consuming.has(p.producerId)) return;
     this.consuming.add(p.producerId);
     try {
       await this.recvReady;
       if (this.closed) return;
+      performance.mark(`duet:sfu-consume-${p.kind}`);
       const info = await this.sig.request('sfu.consume', { producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as unknown as Record<string, unknown> });
-      const consumer = await this.recvTransport!.consume({
-        id: info.consumerId,
-        producerId: info.producerId,
-        kind: info.kind,
-        rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
-        appData: { source: info.source },
-      });
-      if (!this.consuming.has(p.producerId)) {
-        consumer.close(); // the producer closed while we were consuming it
-        return;
-      }
-      this.consumers.set(p.producerId, consumer);
-      this.handlers.onTrack(consumer.track, info.source);
-      await this.sig.request('sfu.resumeConsumer', { consumerId: info.consumerId });
+      await this.wire(info);
     } catch (err) {
       this.consuming.delete(p.producerId);
       throw err;
     }
+  }
+
+  /** A consumer the server already made for us (join, sfu.newConsumer): wired without a request. */
+  private async consumeReady(info: ConsumerInfo): Promise<void> {
+    if (this.consuming.has(info.producerId)) return; // also announced: the first one wins
+    this.consuming.add(info.producerId);
+    performance.mark(`duet:sfu-ready-consumer-${info.kind}`);
+    try {
+      await this.recvReady;
+      if (this.closed) return;
+      await this.wire(info);
+    } catch (err) {
+      this.consuming.delete(info.producerId);
+      throw err;
+    }
+  }
+
+  /** The consumer's track goes to the room; then the server resumes it (with a keyframe). */
+  private async wire(info: ConsumerInfo): Promise<void> {
+    const consumer = await this.recvTransport!.consume({
+      id: info.consumerId,
+      producerId: info.producerId,
+      kind: info.kind,
+      rtpParameters: info.rtpParameters as unknown as types.RtpParameters,
+      appData: { source: info.source },
+    });
+    if (!this.consuming.has(info.producerId)) {
+      consumer.close(); // the producer closed while we were consuming it
+      return;
+    }
+    this.consumers.set(info.producerId, consumer);
+    this.handlers.onTrack(consumer.track, info.source);
+    await this.sig.request('sfu.resumeConsumer', { consumerId: info.consumerId });
+    performance.mark(`duet:sfu-resumed-${info.kind}`);
   }
 
   private dropConsumer(producerId: string): void {

@@ -188,6 +188,7 @@ export class LessonPage {
   }
 
   private fail(code: string): void {
+    this.room.closeStandby();
     this.state.set({ view: 'error', error: pageError(code) });
   }
 }

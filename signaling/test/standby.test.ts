@@ -1,0 +1,154 @@
+// The pre-join socket (`standby`, then `join` on the click) against the real API and a real
+// mediasoup worker: no seat, no presence and no hook before the join; the seat, presence, hook
+// and mode transition exactly at the join; the standby timeout; and in SFU lessons the join that
+// comes back with transports and consumers made by the server, plus later producers pushed as
+// ready consumers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNodeStack, type NodeStack } from './support/stack.ts';
+import { TestClient } from './support/ws-client.ts';
+
+let stack: NodeStack;
+let sfuStack: NodeStack;
+const clients: TestClient[] = [];
+
+async function client(s: NodeStack = stack, framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> {
+  const c = await TestClient.open(s.wsUrl, framing);
+  clients.push(c);
+  return c;
+}
+
+const opusParameters = (ssrc: number) => ({
+  codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
+  headerExtensions: [],
+  encodings: [{ ssrc }],
+  rtcp: { cname: `c${ssrc}`, reducedSize: true },
+});
+
+beforeAll(async () => {
+  [stack, sfuStack] = await Promise.all([startNodeStack({ SIGNALING_STANDBY_TIMEOUT_MS: '1500' }), startNodeStack({ P2P_ENABLED: 'false' })]);
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await Promise.all([stack?.stop(), sfuStack?.stop()]);
+});
+
+describe('standby then join', () => {
+  it('takes no seat and tells nobody until the join, then does what hello does', async () => {
+    const lesson = await stack.lesson();
+    const tutor = await client();
+    expect(await tutor.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: true, data: { mode: 'waiting', peer: null } });
+
+    const student = await client(stack, 'msgpack');
+    expect(await student.request('join')).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
+    expect(await student.request('standby', { v: 1, token: 'not-a-jwt' })).toMatchObject({ ok: false, error: { code: 'token_invalid' } });
+    const standby = await student.request('standby', { v: 1, token: lesson.studentToken });
+    expect(standby).toMatchObject({ ok: true, data: { timeoutMs: 1500 } });
+    expect((standby as { data: Record<string, unknown> }).data.sfu).toBeUndefined(); // a P2P lesson
+    // Standing by: ping works, nothing else does, and a second authentication is refused.
+    expect(await student.request('ping')).toMatchObject({ ok: true });
+    expect(await student.request('media.state', { audio: true, video: true })).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
+    expect(await student.request('hello', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: false, error: { code: 'already_authenticated' } });
+    expect(await student.request('standby', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: false, error: { code: 'already_authenticated' } });
+
+    // Nobody was told: no presence, no mode change, no participant.joined hook for the student.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(tutor.notifications.filter((n) => n.t === 'peer.joined' || n.t === 'mode')).toEqual([]);
+    const studentJoins = () => stack.proxy.hooks.filter((h) => h.session_id === lesson.id && h.type === 'participant.joined' && h.data.role === 'student');
+    expect(studentJoins()).toEqual([]);
+
+    // The click: the seat, presence, hook and P2P mode, exactly as with hello.
+    const joined = await student.request('join');
+    expect(joined).toMatchObject({ ok: true, data: { you: { role: 'student' }, peer: { role: 'tutor' }, mode: 'waiting', resumed: false, lesson: { sessionId: lesson.id } } });
+    expect(await tutor.next('peer.joined')).toMatchObject({ peer: { role: 'student' } });
+    expect(await tutor.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: true, reason: 'both_present' });
+    expect(await student.next('mode')).toEqual({ t: 'mode', mode: 'p2p', initiator: false, reason: 'both_present' });
+    await expect.poll(() => studentJoins().length, { timeout: 5_000 }).toBe(1);
+    expect(await student.request('join')).toMatchObject({ ok: false, error: { code: 'already_authenticated' } });
+    expect(await student.request('media.state', { audio: false, video: true })).toMatchObject({ ok: true });
+
+    // Seated through join, the socket is an ordinary seat: a drop keeps it for the grace period.
+    student.close();
+    expect(await tutor.next('peer.presence')).toMatchObject({ role: 'student', presence: 'reconnecting' });
+  });
+
+  it('closes a standby socket that never joins (4003), and leave closes it at once', async () => {
+    const lesson = await stack.lesson();
+    const idle = await client();
+    expect(await idle.request('standby', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: true });
+    await idle.until(() => idle.closed, 5_000);
+    expect(idle.closed).toEqual({ code: 4003, reason: 'standby expired' });
+
+    const leaving = await client();
+    expect(await leaving.request('standby', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: true });
+    expect(await leaving.request('leave')).toMatchObject({ ok: true });
+    await leaving.until(() => leaving.closed);
+    expect(leaving.closed!.code).toBe(1000);
+
+    // A seated socket is not subject to the standby timeout.
+    const seated = await client();
+    expect(await seated.request('standby', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: true });
+    expect(await seated.request('join')).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(seated.closed).toBeUndefined();
+    expect(stack.proxy.hooks.some((h) => h.session_id === lesson.id && h.type === 'participant.joined' && h.data.role === 'student')).toBe(false);
+  });
+
+  it('refuses the join when the lesson became unavailable while standing by', async () => {
+    const lesson = await stack.lesson();
+    const tutor = await client();
+    await tutor.request('hello', { v: 1, token: lesson.tutorToken });
+    const student = await client();
+    expect(await student.request('standby', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: true });
+    expect(await tutor.request('lesson.end')).toMatchObject({ ok: true });
+    expect(await student.request('join')).toMatchObject({ ok: false, error: { code: 'lesson_unavailable' } });
+  });
+});
+
+describe('standby and join in an SFU lesson', () => {
+  it('loads the device at standby; join comes back with transports and consumers; later producers arrive consumed', async () => {
+    const lesson = await sfuStack.lesson();
+    const tutor = await client(sfuStack, 'msgpack');
+    const tStandby = (await tutor.request('standby', { v: 1, token: lesson.tutorToken })) as any;
+    const caps = tStandby.data.sfu.routerRtpCapabilities;
+    expect(caps.codecs.map((c: { mimeType: string }) => c.mimeType)).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8', 'video/H264']));
+    // The router's own capabilities are exactly what the standby said (the device loaded with them fits).
+    const tJoin = (await tutor.request('join', { rtpCapabilities: caps })) as any;
+    expect(tJoin).toMatchObject({ ok: true, data: { mode: 'sfu', sfu: { producers: [], prepared: { consumers: [] } } } });
+    expect(tJoin.data.sfu.routerRtpCapabilities).toEqual(caps);
+    const { send, recv } = tJoin.data.sfu.prepared;
+    expect(send.transportId).not.toBe(recv.transportId);
+    expect([...send.iceCandidates, ...recv.iceCandidates].every((c: { address: string }) => c.address === '127.0.0.1')).toBe(true);
+    // The server-made transports are the tutor's own: producing on the send one works.
+    const tProduced = (await tutor.request('sfu.produce', { transportId: send.transportId, kind: 'audio', rtpParameters: opusParameters(1111), source: 'microphone' })) as any;
+    expect(tProduced.ok).toBe(true);
+
+    const student = await client(sfuStack, 'json');
+    await student.request('standby', { v: 1, token: lesson.studentToken });
+    const sJoin = (await student.request('join', { rtpCapabilities: caps })) as any;
+    expect(sJoin.ok).toBe(true);
+    expect(sJoin.data.sfu.prepared.consumers).toEqual([
+      expect.objectContaining({ producerId: tProduced.data.producerId, kind: 'audio', source: 'microphone', role: 'tutor', consumerId: expect.any(String) }),
+    ]);
+    const consumerId = sJoin.data.sfu.prepared.consumers[0].consumerId;
+    expect(await student.request('sfu.resumeConsumer', { consumerId })).toMatchObject({ ok: true });
+
+    // The student's producer reaches the tutor as a consumer made for it, not as an announcement.
+    const sProduced = (await student.request('sfu.produce', { transportId: sJoin.data.sfu.prepared.send.transportId, kind: 'audio', rtpParameters: opusParameters(2222), source: 'microphone' })) as any;
+    expect(await tutor.next('sfu.newConsumer')).toMatchObject({ producerId: sProduced.data.producerId, kind: 'audio', source: 'microphone', role: 'student', rtpParameters: { codecs: [expect.objectContaining({ mimeType: 'audio/opus' })] } });
+    expect(tutor.notifications.some((n) => n.t === 'sfu.newProducer')).toBe(false);
+    const room = await (await fetch(`${sfuStack.httpUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${sfuStack.env.INTERNAL_HOOK_SECRET}` } })).json();
+    expect(room).toMatchObject({ media: { transports: 4, producers: 2, consumers: 2 } });
+  });
+
+  it('announces producers to a participant that joined without receive capabilities', async () => {
+    const lesson = await sfuStack.lesson();
+    const tutor = await client(sfuStack);
+    expect(await tutor.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: true, data: { mode: 'sfu' } });
+    await tutor.request('sfu.createTransport', { direction: 'recv' });
+    const student = await client(sfuStack);
+    const caps = ((await student.request('standby', { v: 1, token: lesson.studentToken })) as any).data.sfu.routerRtpCapabilities;
+    const sJoin = (await student.request('join', { rtpCapabilities: caps })) as any;
+    await student.request('sfu.produce', { transportId: sJoin.data.sfu.prepared.send.transportId, kind: 'audio', rtpParameters: opusParameters(3333), source: 'microphone' });
+    expect(await tutor.next('sfu.newProducer')).toMatchObject({ kind: 'audio', role: 'student' });
+  });
+});

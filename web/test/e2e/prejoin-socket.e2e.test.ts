@@ -1,0 +1,69 @@
+// The pre-join socket in real Chromium: the room opens its signaling socket on the pre-join
+// screen (standby, no seat) and the Join click takes the seat on it (join); in an SFU lesson the
+// join comes back with transports and consumers made by the server. A standby socket the server
+// closed (its timeout) is replaced by a fresh connect on the click, and the lesson works the same.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createDemoLesson } from '@duet/deploy';
+import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
+import { launchBrowser, openParticipant, pageStats, waitFor } from './browser.ts';
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  assertLoopbackOnly();
+  // SFU for everything (exercises the prepared join); standby sockets expire after 1.5 s.
+  [stack, browser] = await Promise.all([startStack({ P2P_ENABLED: 'false', SIGNALING_STANDBY_TIMEOUT_MS: '1500' }), launchBrowser()]);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const marks = (page: Page) => page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
+const participants = async (lessonId: string) =>
+  (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lessonId}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } })).json()) as { participants?: { role: string }[] };
+
+async function join(page: Page): Promise<void> {
+  await page.getByTestId('join').click();
+  await page.getByTestId('room').waitFor({ timeout: 20_000 });
+}
+
+async function seesVideo(page: Page): Promise<void> {
+  await waitFor('decoded remote video', async () => ((await pageStats(page))?.videoFramesDecoded ?? 0) > 0, 30_000);
+}
+
+describe('the pre-join socket', () => {
+  it('stands by without a seat, joins on the click with ready SFU media, and falls back to hello once it expired', async () => {
+    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'standby' });
+    const [tutor, student] = await Promise.all([openParticipant(browser, lesson.tutorUrl), openParticipant(browser, lesson.studentUrl)]);
+    for (const page of [tutor, student]) {
+      await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+      await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
+    }
+    // Both standing by on the pre-join screen: nobody is in the room yet.
+    expect((await participants(lesson.id)).participants ?? []).toEqual([]);
+
+    // The student clicks right away: join on the standby socket, SFU transports made by the server.
+    await join(student);
+    await waitFor('student seated', async () => (await participants(lesson.id)).participants?.length === 1);
+    expect(await marks(student)).toContain('duet:join-sent');
+
+    // The tutor lingers past the standby timeout: its click opens a new socket (hello).
+    await tutor.waitForTimeout(2_500);
+    await join(tutor);
+    await Promise.all([seesVideo(tutor), seesVideo(student)]);
+    expect(await marks(tutor)).not.toContain('duet:join-sent');
+    // The student gave its receive capabilities with the join: the tutor's producers reach it as
+    // consumers the server made (no sfu.consume round trip). The tutor, seated through hello,
+    // gets announcements and consumes with sfu.consume.
+    const studentMarks = await marks(student);
+    expect(studentMarks).toContain('duet:sfu-ready-consumer-video');
+    expect(studentMarks).not.toContain('duet:sfu-consume-video');
+    expect(await marks(tutor)).toContain('duet:sfu-consume-video');
+    const seated = await participants(lesson.id);
+    expect(seated.participants?.map((p) => p.role).sort()).toEqual(['student', 'tutor']);
+  });
+});
