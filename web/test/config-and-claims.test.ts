@@ -47,8 +47,24 @@ describe('analytics', () => {
     expect(a.track('session_joined')).toBe(false);
     a.track('tech_issue', { error_type: 'media_failed' });
     a.track('tech_issue', { error_type: 'media_failed' });
+    a.flush();
     expect(sent).toEqual(['session_joined', 'tech_issue', 'tech_issue']);
     expect(a.sent[0]!.data).toEqual({ session_id: 's1', time_before_start: 60 });
+  });
+
+  it('holds the API calls back for a moment (join and first media are busy), then sends them in order', async () => {
+    const sent: string[] = [];
+    const a = new Analytics({ analytics: async (type: string) => void sent.push(type) }, 's1', null, 30);
+    a.track('session_joined');
+    a.track('session_started');
+    expect(sent).toEqual([]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(sent).toEqual(['session_joined', 'session_started']);
+    a.track('session_ended');
+    a.flush(); // leaving: no wait
+    expect(sent).toEqual(['session_joined', 'session_started', 'session_ended']);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(sent).toHaveLength(3); // nothing sent twice
   });
 });
 

@@ -43,6 +43,8 @@ export class LessonPage {
     this.claims = readTokenClaims(opts.token);
     this.api = opts.sessionId && opts.token ? new LessonApi(opts.sessionId, opts.token) : null;
     this.analytics = new Analytics(this.api, opts.sessionId, opts.parent ?? null);
+    // Queued analytics go out before the page does (the token is a header, so no sendBeacon).
+    globalThis.addEventListener?.('pagehide', () => this.analytics.flush());
     this.config = opts.config;
     this.room = opts.room;
     this.room.state.subscribe((s) => this.onRoomState(s));
@@ -175,6 +177,7 @@ export class LessonPage {
     if (s.phase === 'left') {
       const from = this.state.get().joinedAt;
       this.analytics.track('session_ended', { duration: from ? Math.round((Date.now() - from.getTime()) / 1000) : 0 });
+      this.analytics.flush();
       this.state.set({ view: 'post' });
     }
     if (s.phase === 'error' && s.error?.code === 'too_early') {
