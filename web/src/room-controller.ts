@@ -164,7 +164,7 @@ export class RoomController {
       // Producers announced while the hello was in flight are consumed too (deduped by id).
       const announced = pending.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
       // Consumers the server made for us meanwhile (after a join with receive capabilities).
-      const pushed = pending.flatMap((n) => (n.t === 'sfu.newConsumer' ? [{ consumerId: n.consumerId, producerId: n.producerId, kind: n.kind, source: n.source, rtpParameters: n.rtpParameters, role: n.role }] : []));
+      const pushed = pending.filter((n): n is Extract<Notification, { t: 'sfu.newConsumer' }> => n.t === 'sfu.newConsumer');
       const prepared = hello.sfu?.prepared ? { ...hello.sfu.prepared, consumers: [...hello.sfu.prepared.consumers, ...pushed] } : undefined;
       const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced], ...(prepared ? { prepared } : {}) } : undefined;
       const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
