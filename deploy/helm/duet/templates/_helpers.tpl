@@ -7,9 +7,10 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
+{{/* Selectors are immutable: the component name only, as the plain manifests always had, so
+     an install applied from deploy/k8s can be adopted by the chart without recreating pods. */}}
 {{- define "duet.selector" -}}
 app.kubernetes.io/name: {{ .name }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
 {{- define "duet.image" -}}
@@ -63,4 +64,13 @@ S3_FORCE_PATH_STYLE: {{ .Values.s3.forcePathStyle | toString | quote }}
     secretKeyRef:
       name: {{ include "duet.s3Secret" . }}
       key: {{ .Values.s3.secretAccessKeyKey }}
+{{- end -}}
+
+{{/* A PodDisruptionBudget's spec: exactly one of minAvailable / maxUnavailable (the API refuses both). */}}
+{{- define "duet.pdbSpec" -}}
+{{- $pdb := .pdb | default dict -}}
+{{- if and (hasKey $pdb "minAvailable") (hasKey $pdb "maxUnavailable") -}}
+{{- fail (printf "%s.pdb: set minAvailable or maxUnavailable, not both" .name) -}}
+{{- end -}}
+{{- toYaml $pdb -}}
 {{- end -}}
