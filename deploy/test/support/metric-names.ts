@@ -46,6 +46,7 @@ export async function startStack(): Promise<Stack> {
     MEDIA_PORT_BASE: '0',
     LOG_LEVEL: 'silent',
     RECORDER_WORK_DIR: work,
+    DUET_DATA_DIR: work,
     RECORDER_PORT: '0',
   };
   const api = createApiServer(loadApiConfig(env));
