@@ -260,12 +260,14 @@ describe('hooks across an API outage', () => {
       const student = await client();
       await hello(student, lesson.studentToken);
       await expect.poll(() => hooksOf(lesson.id).length, { timeout: 5_000 }).toBe(2);
+      await expect.poll(() => hooksOf(lesson.id, { modes: true }).length, { timeout: 5_000 }).toBe(1);
       stack.proxy.setDown(true);
       await student.request('leave');
       await tutor.request('leave');
       await new Promise((r) => setTimeout(r, 1_000));
       const spooled = readdirSync(join(stack.spoolDir, lesson.id.replace(/[^A-Za-z0-9_-]/g, '_')));
-      expect(spooled.filter((f) => f.endsWith('.json'))).toHaveLength(2);
+      // Two participant.left and the move back to waiting.
+      expect(spooled.filter((f) => f.endsWith('.json'))).toHaveLength(3);
       expect(stack.signaling.stats().pendingHooks).toBeGreaterThanOrEqual(2);
     } finally {
       stack.proxy.setDown(false);
