@@ -27,8 +27,8 @@ async function render(values?: string, extra: string[] = []): Promise<{ text: st
   expect(r.code, r.stderr).toBe(0);
   return { text: r.stdout, objs: parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj).filter(Boolean) };
 }
-const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
-const containers = (o: Obj): Obj[] => o.spec.template.spec.containers;
+const find = (objs: Obj[], kind: string, name: string): any => objs.find((o) => o.kind === kind && o.metadata?.name === name);
+const containers = (o: Obj): any[] => o.spec.template.spec.containers;
 const podLabels = (o: Obj) => o.spec.template.metadata.labels;
 const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 

@@ -36,8 +36,8 @@ function runbookCommand(prefix: string, substitute: Record<string, string>): str
 async function duetDatabase(server: PostgresServer, name: string): Promise<string> {
   const admin = postgres(server.url, { max: 1, onnotice: () => {} });
   try {
-    const [{ n }] = await admin<{ n: number }[]>`select count(*)::int as n from pg_roles where rolname = 'duet'`;
-    if (n === 0) await admin.unsafe(`create role duet login password '${DUET_PASSWORD}'`);
+    const rows = await admin<{ n: number }[]>`select count(*)::int as n from pg_roles where rolname = 'duet'`;
+    if (rows[0]?.n === 0) await admin.unsafe(`create role duet login password '${DUET_PASSWORD}'`);
   } finally {
     await admin.end();
   }

@@ -37,7 +37,7 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
   const m = storage.manifest;
   if (m.state !== 'finalizing') return;
   const id = m.recordingId;
-  const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => deps.log(level, msg, { recordingId: id, lessonId: m.lessonId, ...extra });
+  const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => deps.log(level, msg, { recordingId: id, session_id: m.lessonId, ...extra });
   m.finalize ??= { step: 'compose', attempts: 0 };
   const f = m.finalize;
   const output = join(storage.dir, 'final', 'recording.mp4');
@@ -115,7 +115,7 @@ async function fail(storage: RecordingStorage, deps: RecordingDeps, reason: stri
   m.failureReason = reason;
   deps.metrics?.recordingFailures.inc({ reason });
   storage.emitHook(newEvent('recording.failed', m.lessonId, { recording_id: m.recordingId, reason, detail: detail.slice(0, 500), partial: m.partial }));
-  deps.log('error', 'recording failed', { recordingId: m.recordingId, reason, detail: detail.slice(0, 300) });
+  deps.log('error', 'recording failed', { session_id: m.lessonId, recordingId: m.recordingId, reason, detail: detail.slice(0, 300) });
   await storage.save();
 }
 
@@ -138,7 +138,7 @@ async function dropUnreadableSegments(storage: RecordingStorage, deps: Recording
         if (!ok) {
           s.invalid = true;
           markPartial(storage, 'unreadable_segment');
-          deps.log('warn', 'finalize: leaving out an unreadable segment', { recordingId: storage.manifest.recordingId, key: s.key });
+          deps.log('warn', 'finalize: leaving out an unreadable segment', { session_id: storage.manifest.lessonId, recordingId: storage.manifest.recordingId, key: s.key });
         }
       }
     }

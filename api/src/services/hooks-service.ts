@@ -146,7 +146,7 @@ async function onSessionEnded(ctx: AppContext, tx: Queryable, session: Session, 
   if (session.status === 'live' || session.status === 'reconnecting') {
     await completeLesson(ctx, tx, session, new Date(event.created_at), reason);
   } else {
-    ctx.log.info({ sessionId: session.id, status: session.status, reason }, 'session.ended from the media node changes nothing');
+    ctx.log.info({ session_id: session.id, status: session.status, reason }, 'session.ended from the media node changes nothing');
   }
 }
 
