@@ -26,11 +26,16 @@ function promtoolPresent() {
 }
 
 describe('Prometheus rules', () => {
-  it('pass promtool check rules', async () => {
+  it('pass promtool check rules, and the example scrape config (promtool check config) has every job they name', async () => {
     promtoolPresent();
     const r = await run(PROMTOOL, ['check', 'rules', RULES]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`SUCCESS: ${rules().length} rules found`));
+    // The example scrape config that names the jobs the rules expect, with the rules loaded.
+    const cfg = await run(PROMTOOL, ['check', 'config', join(PROM_DIR, 'prometheus.yaml')]);
+    expect(cfg.code, cfg.stdout + cfg.stderr).toBe(0);
+    const jobs = [...readFileSync(join(PROM_DIR, 'prometheus.yaml'), 'utf8').matchAll(/job_name: (\S+)/g)].map((m) => m[1]);
+    for (const job of new Set([...readFileSync(RULES, 'utf8').matchAll(/job="([\w-]+)"/g)].map((m) => m[1]))) expect(jobs, `scrape job ${job}`).toContain(job);
   });
 
   it('pass their unit tests (promtool test rules), and the unit tests fail when a rule breaks', async () => {
