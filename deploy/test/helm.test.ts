@@ -87,7 +87,7 @@ describe('Helm chart deploy/helm/duet', () => {
     const cm = find(objs, 'ConfigMap', 'duet-media').data;
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(Number(cm.SHUTDOWN_DRAIN_DEADLINE_MS) + 15_000);
     expect(cm.RECORDER_URL).toBe(`http://127.0.0.1:${cm.RECORDER_PORT}`);
-    expect(find(objs, 'ConfigMap', 'duet-api').data.TRUST_PROXY).toBe('true');
+    expect(find(objs, "ConfigMap", "duet-api").data.TRUST_PROXY).toBe("1");
     expect(find(objs, 'DaemonSet', 'coturn').spec.template.spec).toMatchObject({ hostNetwork: true, nodeSelector: { 'duet.io/turn': 'true' } });
     // Requests as sized from the committed benchmarks (docs/sizing.md).
     const sized = requestsFor();

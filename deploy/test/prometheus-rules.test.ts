@@ -32,7 +32,8 @@ describe('Prometheus rules', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`SUCCESS: ${rules().length} rules found`));
     // The example scrape config that names the jobs the rules expect, with the rules loaded.
-    const cfg = await run(PROMTOOL, ['check', 'config', join(PROM_DIR, 'prometheus.yaml')]);
+    // --syntax-only: the token file it names exists only on a real Prometheus host.
+    const cfg = await run(PROMTOOL, ['check', 'config', '--syntax-only', join(PROM_DIR, 'prometheus.yaml')]);
     expect(cfg.code, cfg.stdout + cfg.stderr).toBe(0);
     const jobs = [...readFileSync(join(PROM_DIR, 'prometheus.yaml'), 'utf8').matchAll(/job_name: (\S+)/g)].map((m) => m[1]);
     for (const job of new Set([...readFileSync(RULES, 'utf8').matchAll(/job="([\w-]+)"/g)].map((m) => m[1]))) expect(jobs, `scrape job ${job}`).toContain(job);
