@@ -2,7 +2,7 @@
 // delivery loop. `close()` undoes `start()` in reverse order and is safe to call twice.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiConfig } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -106,7 +106,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     // Every log line of a request carries `request_id`: the caller's X-Request-Id when it is a
     // short plain token (nginx's $request_id, the marketplace's, a media node's hook id), so one
     // id follows a request across processes; otherwise a fresh one. Echoed in the response.
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();

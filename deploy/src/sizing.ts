@@ -25,10 +25,11 @@ export function sizing() {
   const cap = bench('capacity');
   const rec = bench('recording');
   const join_ = bench('api-join');
+  const db = bench('api-join-db');
   const sfuCorePerLesson = 1 / cap.metrics.lessons_per_core!;
   const mbpsIn = cap.metrics.mbps_per_lesson_in!;
   return {
-    sources: { capacity: cap.date, recording: rec.date, apiJoin: join_.date },
+    sources: { capacity: cap.date, recording: rec.date, apiJoin: join_.date, apiJoinDb: db.date },
     mediaNode: {
       /** mediasoup worker cores per SFU lesson (2 participants, VP8 ~950 kbit/s + Opus each way). */
       sfuMillicoresPerLesson: round(sfuCorePerLesson * 1000, 2),
@@ -58,6 +59,11 @@ export function sizing() {
       joinP50Ms: join_.metrics.p50_ms!,
       joinP99Ms: join_.metrics.p99_ms!,
       benchCpus: join_.cpus,
+      /** PostgreSQL's share of one join (pg_stat_database and its processes' CPU). */
+      dbTransactionsPerJoin: db.metrics.db_transactions_per_join!,
+      dbRowsReadPerJoin: db.metrics.db_rows_read_per_join!,
+      dbRowsWrittenPerJoin: db.metrics.db_rows_written_per_join!,
+      dbCpuMsPerJoin: db.metrics.db_cpu_ms_per_join!,
     },
   };
 }
