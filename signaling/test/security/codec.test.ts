@@ -105,11 +105,12 @@ describe('nesting and declared lengths are bounded while decoding', () => {
     const depth = 20_000;
     const deep = new Uint8Array(depth + 1).fill(0x91);
     deep[depth] = 0xc0;
-    // {t, id, topic, data: [[[[...]]]]}: a fixmap of 4 with the deep value last.
+    // {t, id, topic, data: [[[[...]]]]}: a map of 4 with the deep value last.
     const head = Buffer.from(new Packr({ useRecords: false }).pack({ t: 'app.data', id: 12, topic: 'x' }));
-    head[0] = 0x84;
+    expect(head[0]).toBe(0xde); // map16 of 3 entries: make it 4
+    head[2] = 4;
     const frame = Buffer.concat([head, Buffer.from([0xa4, 0x64, 0x61, 0x74, 0x61]), deep]);
-    await underAttack([frame], [12]);
+    await underAttack([frame], []);
     expect(attacker.responses.get(12)).toBeUndefined(); // refused before decoding: no id to answer
     expect(lastError()?.error).toMatchObject({ code: 'bad_frame', message: expect.stringMatching(/deeper than/) });
 
