@@ -161,8 +161,9 @@ export class Connection implements RoomConnection {
   private rateLimited(id: number | undefined, reason: RejectionReason, kind?: string): void {
     this.stats.rateLimited++;
     this.stats.rejections.count(reason);
-    // A client that keeps flooding after being told is cut off.
-    if (++this.rejectedByRate > 200) {
+    // A client that keeps flooding after being told is cut off. Per-kind refusals do not count
+    // towards that: a busy app-data user is slowed down, never disconnected from the lesson.
+    if (reason === 'rate_limited' && ++this.rejectedByRate > 200) {
       this.stats.rejections.count('rate_closed');
       return this.close(1008, 'rate limit exceeded');
     }
