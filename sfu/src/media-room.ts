@@ -138,7 +138,11 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const peer = this.peer(peerId);
     if (peer.queued >= MEDIA_LIMITS.queuedRequests) return Promise.reject(new MediaLimitError('too many media requests in flight, slow down'));
     peer.queued++;
-    const run = peer.queue.then(fn);
+    // A request queued before the participant left (removePeer) must not allocate for a new peer entry.
+    const run = peer.queue.then(() => {
+      if (this.peers.get(peerId) !== peer) throw new MediaError('the participant left');
+      return fn();
+    });
     peer.queue = run.catch(() => undefined).finally(() => peer.queued--);
     return run;
   }
@@ -166,6 +170,11 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { peerId, direction },
     });
+    if (this.peers.get(peerId) !== peer) {
+      // The participant left while the worker made it: nobody would ever close it.
+      transport.close();
+      throw new MediaError('the participant left');
+    }
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => {
       peer.transports.delete(transport.id);
