@@ -5,7 +5,8 @@
 // a participant of ANOTHER lesson pings throughout and must be answered within a bound.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
-import { encode } from '../../src/protocol/index.ts';
+import { routerRtpCapabilities } from '@duet/sfu';
+import { decode, encode, FrameScanError } from '../../src/protocol/index.ts';
 import { startNodeStack, type NodeStack } from '../support/stack.ts';
 import { TestClient } from '../support/ws-client.ts';
 
@@ -97,6 +98,23 @@ describe('msgpack extension types are refused before decoding', () => {
     expect(await attacker.request('ping')).toMatchObject({ ok: true });
     attacker.sendRaw(encode('msgpack', { t: 'media.state', id: 900, audio: true, video: false, screen: undefined }) as Uint8Array);
     expect(await attacker.until(() => attacker.responses.get(900))).toMatchObject({ ok: true });
+  });
+});
+
+describe('the pre-scan lets every real message through', () => {
+  it('round-trips router capabilities, SDP-sized strings, numbers of every width, undefined and empty containers', () => {
+    const message = {
+      t: 'join', id: 2 ** 31 - 1, rtpCapabilities: routerRtpCapabilities(), empty: {}, list: [], n: [0, -1, 127, 128, -33, 255, 65_536, -(2 ** 31), 2 ** 40, 1.5, -1e300], s: 'x'.repeat(70_000).slice(0, 48_000), u: undefined, b: [true, false, null],
+    };
+    for (const framing of ['msgpack', 'json'] as const) {
+      const back = decode(framing, encode(framing, message)) as Record<string, unknown>;
+      expect(back.rtpCapabilities).toEqual(JSON.parse(JSON.stringify(message.rtpCapabilities)));
+      expect(back.n).toEqual(message.n);
+      expect((back.s as string).length).toBe(48_000);
+    }
+    expect(() => decode('msgpack', Uint8Array.of(0x92, 0xc0))).toThrow(FrameScanError); // truncated
+    expect(() => decode('msgpack', Uint8Array.of(0xc0, 0xc0))).toThrow(/after its value/);
+    expect(() => decode('json', `{"a":"${'['.repeat(100)}"}`)).not.toThrow(); // brackets inside strings do not count
   });
 });
 
