@@ -126,3 +126,30 @@ describe('per-kind message rates', () => {
     for (const c of [flooder, peer, other]) c.close();
   }, 30_000);
 });
+
+describe('configuration', () => {
+  it('refuses a TRUST_PROXY that would let any client choose its address, and caps out of range', async () => {
+    const { loadSignalingConfig } = await import('../../src/config.ts');
+    const base = { ...stack.env };
+    expect(loadSignalingConfig({ ...base, TRUST_PROXY: '1' }).sockets.trustProxy).toBe(1);
+    expect(loadSignalingConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).sockets.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(() => loadSignalingConfig({ ...base, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must be false, a hop count/);
+    expect(() => loadSignalingConfig({ ...base, TRUST_PROXY: '10.0.0.0/99' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadSignalingConfig({ ...base, SIGNALING_MAX_SOCKETS_PER_SEAT: '0' })).toThrow(/SIGNALING_MAX_SOCKETS_PER_SEAT must be an integer/);
+  });
+});
+
+describe('client address', () => {
+  it('walks X-Forwarded-For only through trusted proxies', async () => {
+    const { clientAddress } = await import('../../src/transport/socket-limits.ts');
+    const req = (remote: string, xff?: string) => ({ socket: { remoteAddress: remote }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as never;
+    expect(clientAddress(req('::ffff:10.0.0.5', '1.2.3.4'), false)).toBe('10.0.0.5');
+    expect(clientAddress(req('10.0.0.5', '9.9.9.9, 1.2.3.4'), 1)).toBe('1.2.3.4');
+    expect(clientAddress(req('10.0.0.5', '9.9.9.9, 1.2.3.4'), 2)).toBe('9.9.9.9');
+    expect(clientAddress(req('10.0.0.5'), 1)).toBe('10.0.0.5');
+    // CIDR list: skip trusted hops from the right; the first untrusted one is the client.
+    expect(clientAddress(req('10.0.0.5', '9.9.9.9, 1.2.3.4, 10.0.0.7'), ['10.0.0.0/8'])).toBe('1.2.3.4');
+    // A direct client (not a trusted proxy) cannot name its address.
+    expect(clientAddress(req('5.5.5.5', '1.2.3.4'), ['10.0.0.0/8'])).toBe('5.5.5.5');
+  });
+});
