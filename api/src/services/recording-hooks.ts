@@ -8,6 +8,7 @@ import { newEvent } from '../events/event.ts';
 import type { Session } from '../domain/session.ts';
 import { insertProcessing, markFailed, markReady } from '../repositories/recordings-repo.ts';
 import { recordEvent } from './outbox-service.ts';
+import { recordingResourceUrl } from './recording-catalog-service.ts';
 
 type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
 
@@ -45,7 +46,10 @@ async function onReady(ctx: AppContext, tx: Queryable, session: Session, event: 
     partial: partial === true,
     at,
   });
-  await recordEvent(ctx, tx, webhook('recording.ready', session.id, { recording_id: id, duration_seconds: duration, size_bytes: size, partial: partial === true }, at));
+  // The file itself is fetched through a short-lived link minted on demand (a link in the webhook
+  // would expire while deliveries retry): GET recording_url with the API key returns `url`.
+  const data = { recording_id: id, duration_seconds: duration, size_bytes: size, partial: partial === true, recording_url: recordingResourceUrl(ctx, id) };
+  await recordEvent(ctx, tx, webhook('recording.ready', session.id, data, at));
 }
 
 async function onFailed(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {

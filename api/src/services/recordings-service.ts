@@ -10,7 +10,8 @@ import { ObjectNotFoundError, RangeNotSatisfiableError, type ObjectRead, type Ob
 
 export interface RecordingJson {
   id: string;
-  status: 'processing' | 'ready' | 'failed';
+  session_id: string;
+  status: 'processing' | 'ready' | 'failed' | 'deleted';
   started_at: string;
   finished_at: string | null;
   duration_seconds: number | null;
@@ -21,13 +22,15 @@ export interface RecordingJson {
   /** Signed, short-lived; works in `<video src>` without headers (ready recordings only). */
   url: string | null;
   url_expires_at: string | null;
+  deleted_at: string | null;
+  deleted_reason: string | null;
 }
 
 export function recordingFilePath(sessionId: string, recordingId: string): string {
   return `/v1/sessions/${encodeURIComponent(sessionId)}/recordings/${encodeURIComponent(recordingId)}/file`;
 }
 
-function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
+export function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
   let url: string | null = null;
   let expiresAt: string | null = null;
   if (r.status === 'ready') {
@@ -37,6 +40,7 @@ function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
   }
   return {
     id: r.id,
+    session_id: r.session_id,
     status: r.status,
     started_at: r.started_at.toISOString(),
     finished_at: r.finished_at?.toISOString() ?? null,
@@ -47,6 +51,8 @@ function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
     failure_reason: r.failure_reason,
     url,
     url_expires_at: expiresAt,
+    deleted_at: r.deleted_at?.toISOString() ?? null,
+    deleted_reason: r.deleted_reason,
   };
 }
 
