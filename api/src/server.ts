@@ -19,6 +19,7 @@ import { resourceRoutes } from './http/routes/resources.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { registerRecordingRoutes } from './http/routes/recordings.ts';
 import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecycle.ts';
+import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -136,6 +137,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerWebhookRoutes(scope, ctx);
     registerRecordingRoutes(scope, ctx, ctx.objects);
     registerRecordingLifecycleRoutes(scope, ctx);
+    registerRecordingConsentRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
