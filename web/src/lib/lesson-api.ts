@@ -96,6 +96,11 @@ export class LessonApi {
     return this.call('GET', '');
   }
 
+  /** The person saw the recording notice and joined: the API keeps it as `recording.consent`. */
+  async recordingConsent(): Promise<void> {
+    await this.call('POST', '/recording-consent', {});
+  }
+
   async attendance(): Promise<AttendanceEntry[]> {
     return (await this.call<{ participants: AttendanceEntry[] }>('GET', '/attendance')).participants ?? [];
   }
