@@ -20,6 +20,7 @@ import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { registerRecordingRoutes } from './http/routes/recordings.ts';
 import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecycle.ts';
 import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
+import { registerErasureRoutes } from './http/routes/erasure.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -138,6 +139,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerRecordingRoutes(scope, ctx, ctx.objects);
     registerRecordingLifecycleRoutes(scope, ctx);
     registerRecordingConsentRoutes(scope, ctx);
+    registerErasureRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
