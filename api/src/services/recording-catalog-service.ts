@@ -40,7 +40,7 @@ export async function listRecordingsAcross(ctx: AppContext, input: RecordingList
     limit: input.limit + 1,
   });
   const page = rows.slice(0, input.limit);
-  return { recordings: page.map((r) => toJson(ctx, r)), next_cursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]!) : null };
+  return { recordings: await Promise.all(page.map((r) => toJson(ctx, r))), next_cursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]!) : null };
 }
 
 export async function getRecording(ctx: AppContext, id: string): Promise<RecordingJson> {

@@ -30,14 +30,30 @@ export function recordingFilePath(sessionId: string, recordingId: string): strin
   return `/v1/sessions/${encodeURIComponent(sessionId)}/recordings/${encodeURIComponent(recordingId)}/file`;
 }
 
-export function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
-  let url: string | null = null;
-  let expiresAt: string | null = null;
-  if (r.status === 'ready') {
-    const signed = signedUrl(ctx, recordingFilePath(r.session_id, r.id));
-    url = signed.url;
-    expiresAt = signed.expiresAt.toISOString();
+/**
+ * The download link of a ready recording: on S3 a presigned S3 URL (the bytes never pass through
+ * the API); on the local store the API's own signed URL. Both expire after SIGNED_URL_TTL_SECONDS.
+ */
+async function downloadUrl(ctx: AppContext, r: RecordingRow): Promise<{ url: string; expiresAt: Date } | null> {
+  if (r.status !== 'ready' || !r.storage_key) return null;
+  const store = ctx.objects;
+  if (store.kind === 's3' && store.presignGet) {
+    const ttl = ctx.config.signedUrlTtlSeconds;
+    const expiresAt = new Date(ctx.now().getTime() + ttl * 1000);
+    const url = await store.presignGet(r.storage_key, {
+      expiresInSeconds: ttl,
+      contentType: r.content_type ?? 'video/mp4',
+      contentDisposition: `inline; filename="lesson-${r.session_id}-recording.mp4"`,
+    });
+    return { url, expiresAt };
   }
+  return signedUrl(ctx, recordingFilePath(r.session_id, r.id));
+}
+
+export async function toJson(ctx: AppContext, r: RecordingRow): Promise<RecordingJson> {
+  const link = await downloadUrl(ctx, r);
+  const url = link?.url ?? null;
+  const expiresAt = link?.expiresAt.toISOString() ?? null;
   return {
     id: r.id,
     session_id: r.session_id,
@@ -59,7 +75,7 @@ export function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
 export async function listRecordingsFor(ctx: AppContext, sessionId: string, caller: Caller): Promise<{ recordings: RecordingJson[] }> {
   const session = await getSessionFor(ctx, sessionId, caller);
   const rows = await listRecordings(ctx.sql, session.id);
-  return { recordings: rows.map((r) => toJson(ctx, r)) };
+  return { recordings: await Promise.all(rows.map((r) => toJson(ctx, r))) };
 }
 
 /** Who may read the file: a valid signed URL for exactly this path, or a caller already authenticated. */
