@@ -109,6 +109,20 @@ describe.each(MATRIX)('erasure (%s database, %s storage)', (kind, storage) => {
     expect([again.status, again.body.error.code]).toEqual([409, 'session_erased']);
   });
 
+  it('a recorder that reports after the erasure cannot bring the recording back', async () => {
+    const lesson = await createLesson(api, { recording: true });
+    expect((await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token: API_KEY, body: { reason: 'x' } })).status).toBe(200);
+    expect((await api.request('POST', `/v1/sessions/${lesson.id}/erase`, { token: API_KEY, body: {} })).status).toBe(200);
+    const recId = randomUUID();
+    const key = `recordings/sessions/${lesson.id}/${recId}/recording.mp4`;
+    await hook('recording.started', lesson.id, { recording_id: recId });
+    await store.put(key, randomBytes(100));
+    expect((await hook('recording.ready', lesson.id, { recording_id: recId, storage_key: key, duration_seconds: 1, size_bytes: 100 })).status).toBe(200);
+    expect((await api.request('GET', `/v1/recordings/${recId}`, { token: API_KEY })).body).toMatchObject({ status: 'deleted', deleted_reason: 'session_erased', url: null });
+    expect(await store.head(key)).toBeNull();
+    expect((await api.server.sql`select 1 from events where session_id = ${lesson.id} and type = 'recording.ready'`).length).toBe(0);
+  });
+
   it('refuses lessons that are not over, unknown ids and bad bodies', async () => {
     const open = await createLesson(api);
     const r = await api.request('POST', `/v1/sessions/${open.id}/erase`, { token: API_KEY, body: {} });
