@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render, screen } from '@testing-library/preact';
 import { DeviceCheck } from '../src/page/device-check.ts';
 import { RoomExtras } from '../src/room-extras.ts';
+import { PostSessionView } from '../src/ui/post-session.tsx';
 import { PreJoin } from '../src/ui/prejoin.tsx';
 import { RoomView, type RoomActions } from '../src/ui/room-view.tsx';
 import { config, lesson, roomState } from './fixtures.ts';
@@ -43,5 +44,12 @@ describe('recording notice', () => {
     cleanup();
     room(false);
     expect(screen.queryByTestId('rec-indicator')).toBeNull();
+  });
+
+  it('after the lesson, a deleted recording says so (not "could not be produced")', () => {
+    const state = { lesson: lesson({ status: 'completed', recording: true }), attendance: [], feedback: null, feedbackState: 'idle', recordings: [{ id: 'r1', status: 'deleted', duration_seconds: null, url: null }], resources: [], upload: { state: 'idle' } } as never;
+    render(<PostSessionView config={config} state={state} role="student" endReason={null} onRate={() => undefined} onUpload={() => undefined} onRejoin={null} />);
+    expect(screen.getByTestId('recording-deleted').textContent).toContain('This recording was deleted.');
+    expect(screen.queryByText(/could not be produced/)).toBeNull();
   });
 });

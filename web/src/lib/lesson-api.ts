@@ -49,7 +49,7 @@ export interface Resource {
 
 export interface Recording {
   id: string;
-  status: 'processing' | 'ready' | 'failed' | string;
+  status: 'processing' | 'ready' | 'failed' | 'deleted' | string;
   duration_seconds: number | null;
   size_bytes?: number | null;
   url: string | null;
