@@ -19,11 +19,15 @@ import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { resourceRoutes } from './http/routes/resources.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { registerRecordingRoutes } from './http/routes/recordings.ts';
+import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecycle.ts';
+import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
+import { registerErasureRoutes } from './http/routes/erasure.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
 import { createLessonJobs, runLessonJobsOnce, type LessonJobResult } from './jobs/lesson-jobs.ts';
+import { runRetentionOnce } from './services/recording-lifecycle-service.ts';
 
 export interface ApiServerOptions {
   /** Clock for lesson windows (tests); defaults to the wall clock. */
@@ -44,6 +48,8 @@ export interface ApiServer {
   readonly sql: Sql;
   /** One pass of the no-show / auto-end job now (it also runs every LESSON_JOBS_INTERVAL_MS). */
   runLessonJobs(): Promise<LessonJobResult>;
+  /** One pass of the RECORDING_RETENTION_DAYS job now (it also runs with the lesson jobs). */
+  runRecordingRetention(): Promise<{ deleted: string[] }>;
 }
 
 /** Never log credentials: bearer tokens, API keys, hook signatures, cookies. */
@@ -143,6 +149,9 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerLessonContentRoutes(scope, ctx);
     registerWebhookRoutes(scope, ctx);
     registerRecordingRoutes(scope, ctx, ctx.objects);
+    registerRecordingLifecycleRoutes(scope, ctx);
+    registerRecordingConsentRoutes(scope, ctx);
+    registerErasureRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
@@ -197,5 +206,6 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     },
     close,
     runLessonJobs: () => runLessonJobsOnce(ctx),
+    runRecordingRetention: () => runRetentionOnce(ctx),
   };
 }

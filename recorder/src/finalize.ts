@@ -10,6 +10,7 @@ import { planCompose } from './compose.ts';
 import { probeDuration, runFfmpeg } from './ffmpeg-run.ts';
 import { storagePrefix, type TrackEntry } from './manifest.ts';
 import { earlierTracks, loadParts } from './parts.ts';
+import { removeUploadedSegments } from './segment-cleanup.ts';
 import type { RecordingDeps, RecordingStorage } from './recording-storage.ts';
 
 /** Earlier parts' tracks (fetched once, when finalizing starts) and this part's. */
@@ -91,6 +92,10 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
         }),
       );
       await storage.uploadsSettled();
+      if (!deps.config.keepSegments) {
+        const cleaned = await removeUploadedSegments(deps.store, allTracks(storage), log);
+        log('info', 'finalize: raw segments removed from storage', { ...cleaned });
+      }
       await storage.uploadManifest().catch((err: Error) => log('warn', 'manifest upload failed', { error: err.message }));
       log('info', 'finalize: ready', { storageKey: outputKey, durationSeconds: f.durationSeconds, partial: m.partial });
       await cleanupLocal(storage, deps);

@@ -49,7 +49,7 @@ export interface Resource {
 
 export interface Recording {
   id: string;
-  status: 'processing' | 'ready' | 'failed' | string;
+  status: 'processing' | 'ready' | 'failed' | 'deleted' | string;
   duration_seconds: number | null;
   size_bytes?: number | null;
   url: string | null;
@@ -94,6 +94,11 @@ export class LessonApi {
 
   lesson(): Promise<Lesson> {
     return this.call('GET', '');
+  }
+
+  /** The person saw the recording notice and joined: the API keeps it as `recording.consent`. */
+  async recordingConsent(): Promise<void> {
+    await this.call('POST', '/recording-consent', {});
   }
 
   async attendance(): Promise<AttendanceEntry[]> {

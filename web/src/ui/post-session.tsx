@@ -185,6 +185,10 @@ function Recordings(props: { recordings: Recording[] | null }) {
             <p class="processing">
               <span class="spinner small" aria-hidden="true" /> Recording processing…
             </p>
+          ) : r.status === 'deleted' ? (
+            <p class="muted" data-testid="recording-deleted">
+              This recording was deleted.
+            </p>
           ) : (
             <p class="warn-text">
               <Icon name="warn" size={18} /> This recording could not be produced.

@@ -66,9 +66,12 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
           <h1>Get ready to join</h1>
           <LessonSummary lesson={lesson} role={props.role} />
           {lesson.recording ? (
-            <p class="recorded-note">
-              <span class="rec-dot" aria-hidden="true" /> This lesson will be recorded.
-            </p>
+            <div class="recorded-notice" role="note" data-testid="recording-notice">
+              <p class="recorded-note">
+                <span class="rec-dot" aria-hidden="true" /> This lesson will be recorded.
+              </p>
+              <p class="muted small">Audio, video, screen share and chat are recorded for both of you. By joining you confirm you have been told.</p>
+            </div>
           ) : null}
         </div>
 

@@ -69,7 +69,7 @@ export function RoomHeader(props: { title: string; peerName: string; status: Roo
       </div>
       <div class="room-meta">
         {props.recording ? (
-          <span class="pill rec" title="This lesson is recorded">
+          <span class="pill rec" title="This lesson is recorded" role="img" aria-label="Recording: this lesson is recorded" data-testid="rec-indicator">
             <span class="rec-dot" aria-hidden="true" /> REC
           </span>
         ) : null}
