@@ -5,6 +5,7 @@
 import { loadRecorderConfig } from './config.ts';
 import { createRecorderService, defaultRecorderLog } from './service.ts';
 import { createObjectStore, loadStorageConfig } from './store.ts';
+import { guardProcess } from '@duet/api/process-guard';
 
 let config;
 let store;
@@ -16,7 +17,9 @@ try {
   process.exit(2);
 }
 const log = defaultRecorderLog;
-process.on('unhandledRejection', (err) => log('error', 'unhandled rejection', { error: String(err) }));
+// A stray rejection is logged; an uncaught exception ends the process (segments and manifests on
+// disk are adopted by the next start).
+guardProcess((msg, extra) => log('error', msg, extra));
 const service = createRecorderService(config, store);
 await service.start();
 let signals = 0;
