@@ -102,7 +102,11 @@ export class RecordingStorage {
       while (pending.length > 0) {
         const outcome = await this.deps.hooks.deliver(pending[0]!);
         if (outcome === 'stopped') break; // kept in the manifest: delivered after the next start
-        if (outcome === 'rejected') this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
+        if (outcome === 'rejected') {
+          // Kept in the manifest (rejectedHooks) for an operator, never silently gone.
+          this.deps.log('error', 'recording hook refused by the API as malformed; set aside in the manifest (rejectedHooks)', { recordingId: this.id, type: pending[0]!.type, eventId: pending[0]!.id });
+          (this.manifest.rejectedHooks ??= []).push(pending[0]!);
+        }
         pending.shift();
         await this.save();
       }

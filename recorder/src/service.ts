@@ -1,6 +1,7 @@
 // A runnable recorder: recovery from disk, then the HTTP API (with /readyz and /metrics), and the
 // SIGTERM drain. Used by main.ts, the all-in-one launcher and tests.
 import type { AddressInfo } from 'node:net';
+import { ensureWritableDir } from '@duet/api/durable-file';
 import type { RecorderConfig } from './config.ts';
 import { createRecorderDrain, type DrainReport } from './drain.ts';
 import type { Log } from './hook-client.ts';
@@ -58,6 +59,8 @@ export function createRecorderService(config: RecorderConfig, store: ObjectStore
     recorder,
     metrics,
     async start() {
+      // Segments and manifests live here: refuse to start (clearly) rather than record into nothing.
+      ensureWritableDir(config.workDir, 'RECORDER_WORK_DIR');
       await recorder.recover();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);

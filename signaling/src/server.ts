@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WorkerPool } from '@duet/sfu';
+import { ensureWritableDir } from '@duet/api/durable-file';
 import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
 import { framingFor } from './protocol/codec.ts';
 import type { SignalingConfig } from './config.ts';
@@ -41,6 +42,8 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 /** `logger`: a pino logger, or a (level, msg, fields) callback; default: pino to stdout at LOG_LEVEL. */
 export async function createSignalingServer(config: SignalingConfig, logger?: Logger | LogFn): Promise<SignalingServer> {
   const log = toLogger(logger, config.logLevel);
+  // Checked before any worker or socket exists: an unwritable spool is a clear startup error.
+  ensureWritableDir(config.hookSpoolDir, 'HOOK_SPOOL_DIR');
   const pool = await WorkerPool.create(config.media);
   pool.on('workerDied', ({ slot, pid, error }) => log.error({ slot, pid, error: error.message }, 'mediasoup worker died, replacing it'));
   pool.on('workerReplaced', ({ slot, pid }) => log.info({ slot, pid }, 'mediasoup worker replaced'));
@@ -63,7 +66,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret, config.standbyTimeoutMs);
   const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
-  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending() }) });
+  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending(), hooksSetAside: hooks.setAsideTotal(), hookClockSkew: hooks.clockSkewRejections() }) });
 
   const http = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
