@@ -20,9 +20,11 @@ export class HookClient {
   private readonly secret: string;
   private readonly log: Log;
   private readonly counters: HookClientCounters;
+  private readonly retryBaseMs: number;
   private stopped = false;
 
-  constructor(apiInternalUrl: string, secret: string, log: Log, counters: HookClientCounters = {}, private readonly retryBaseMs = 250) {
+  constructor(apiInternalUrl: string, secret: string, log: Log, counters: HookClientCounters = {}, retryBaseMs = 250) {
+    this.retryBaseMs = retryBaseMs;
     this.url = `${apiInternalUrl}/internal/hooks`;
     this.secret = secret;
     this.log = log;

@@ -54,12 +54,14 @@ export async function writeFileDurable(path: string, data: string | Uint8Array):
 
 /** A directory this process must write to: created if missing, then proven writable (and syncable). */
 export class UnwritableDirError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly dir: string,
-    readonly code: string,
-  ) {
+  readonly variable: string;
+  readonly dir: string;
+  readonly code: string;
+  constructor(variable: string, dir: string, code: string) {
     super(`${variable} (${dir}) is not writable: ${code}. Mount a writable volume there or point ${variable} at one.`);
+    this.variable = variable;
+    this.dir = dir;
+    this.code = code;
   }
 }
 
