@@ -65,10 +65,23 @@ export class UnwritableDirError extends Error {
   }
 }
 
+/** mkdir -p one level at a time: the real errno (EROFS, EACCES), where recursive mkdir says ENOENT. */
+function mkdirEach(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+    mkdirEach(dirname(dir));
+    mkdirSync(dir);
+  }
+}
+
 export function ensureWritableDir(dir: string, variable: string): void {
   const probe = join(dir, `.write-probe-${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirEach(dir);
     writeFileDurableSync(probe, 'ok');
     unlinkSync(probe);
   } catch (err) {
