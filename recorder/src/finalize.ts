@@ -67,16 +67,22 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
       log('info', 'finalize: composed', { durationSeconds: f.durationSeconds, sizeBytes: f.sizeBytes, seconds: Math.round((Date.now() - f.startedAt) / 1000) });
     }
     if (f.step === 'upload') {
+      // A storage outage is waited out (backoff) up to RECORDER_UPLOAD_DEADLINE_HOURS from the
+      // first failure; the time of that failure is in the manifest, so a restart does not reset it.
       for (let attempt = 0; ; attempt++) {
         try {
           await deps.store.putFile(outputKey, output, { contentType: 'video/mp4' });
           break;
         } catch (err) {
-          if (attempt >= 8) throw new Error(`upload of the final file failed: ${(err as Error).message}`);
-          log('warn', 'finalize: upload failed, retrying', { attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, Math.min(30_000, (deps.uploadRetryMs ?? 500) * 2 ** attempt)));
+          f.uploadFailingSince ??= Date.now();
+          const failingMs = Date.now() - f.uploadFailingSince;
+          if (failingMs >= deps.config.uploadDeadlineMs) throw new Error(`upload of the final file failed for ${Math.round(failingMs / 60_000)} min (RECORDER_UPLOAD_DEADLINE_HOURS): ${(err as Error).message}`);
+          if (attempt === 0) await storage.save();
+          if (attempt < 3 || attempt % 10 === 0) log('warn', 'finalize: upload failed, retrying until storage is back', { attempt, failingSeconds: Math.round(failingMs / 1000), error: (err as Error).message });
+          await new Promise((r) => setTimeout(r, Math.min(60_000, (deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
         }
       }
+      f.uploadFailingSince = undefined;
       f.step = 'done';
       if (f.startedAt) deps.metrics?.finalizeDuration.observe((Date.now() - f.startedAt) / 1000);
       m.state = 'ready';

@@ -60,6 +60,8 @@ export interface FinalizeState {
   durationSeconds?: number;
   sizeBytes?: number;
   error?: string;
+  /** When the final file's upload first failed (storage outage); the upload deadline counts from here. */
+  uploadFailingSince?: number;
 }
 
 export interface Manifest {

@@ -5,6 +5,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WorkerPool } from '@duet/sfu';
 import { ensureWritableDir } from '@duet/api/durable-file';
+import { lowDiskReason } from '@duet/api/free-disk';
 import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
 import { framingFor } from './protocol/codec.ts';
 import type { SignalingConfig } from './config.ts';
@@ -75,7 +76,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     };
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true, workers: pool.workers().length });
-    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length, metrics })) return;
+    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length, metrics, disk: () => lowDiskReason(config.hookSpoolDir, config.minFreeDiskMb, 'HOOK_SPOOL_DIR') })) return;
     if (req.method === 'GET' && url.pathname === '/internal/load') {
       // Placement figures for the API (which node gets the next lesson): per worker and totals.
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
