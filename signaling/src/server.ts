@@ -13,6 +13,7 @@ import { ApiClient } from './api-client.ts';
 import { HookSender } from './hooks/hook-sender.ts';
 import { RoomRegistry } from './room/registry.ts';
 import { recorderClientFromEnv } from './recording/index.ts';
+import { RecorderRequestError } from './recording/recorder-client.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { createHandler } from './transport/handlers.ts';
 import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
@@ -55,13 +56,14 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     spoolDir: config.hookSpoolDir,
     log: logFn(log.child({ component: 'hooks' })),
   });
+  const recorderClient = recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' })));
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
     pool,
     p2pEnabled: config.p2pEnabled,
     timings: config.timings,
     emitHook: (event) => hooks.send(event),
     log,
-    recorder: recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' }))),
+    recorder: recorderClient,
   });
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
   const connections = new Map<WebSocket, Connection>();
@@ -87,6 +89,19 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
         workers,
         totals: { rooms: registry.all().length, connections: connections.size, routers: sum('routers'), transports: sum('transports'), producers: sum('producers'), consumers: sum('consumers'), bitrateBps: sum('bitrateBps'), cpuPercent: sum('cpuPercent') },
       });
+    }
+    const retry = /^\/internal\/recordings\/([0-9a-f-]{36})\/retry$/i.exec(url.pathname);
+    if (req.method === 'POST' && retry) {
+      // The API asks this node's recorder to finalize a failed recording again (operator retry).
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      if (!recorderClient) return json(404, { error: { code: 'no_recorder', message: 'no recorder on this node (RECORDER_URL unset)' } });
+      try {
+        return json(202, await recorderClient.retry(retry[1]!));
+      } catch (err) {
+        const status = err instanceof RecorderRequestError ? err.status : 502;
+        return json(status === 404 || status === 409 ? status : 502, { error: { code: status === 404 ? 'not_found' : status === 409 ? 'recording_not_failed' : 'recorder_unavailable', message: (err as Error).message.slice(0, 300) } });
+      }
     }
     const m = /^\/internal\/rooms\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {

@@ -159,6 +159,13 @@ export const ResourceJson = Obj({
 export const ResourceCreated = Obj({ resource: ResourceJson });
 export const ResourceList = Obj({ resources: Type.Array(ResourceJson) });
 
+export const RecordingRetryStarted = Obj({
+  recording_id: Type.String(),
+  session_id: Type.String(),
+  status: Type.Literal('processing'),
+  media_node: Type.String({ description: 'the media node whose recorder finalizes the recording again' }),
+});
+
 export const RecordingList = Obj({
   recordings: Type.Array(
     Obj({

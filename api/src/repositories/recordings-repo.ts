@@ -63,3 +63,20 @@ export async function markFailed(q: Queryable, r: { id: string; sessionId: strin
       status = 'failed', failure_reason = excluded.failure_reason, partial = excluded.partial,
       finished_at = excluded.finished_at, updated_at = now()`;
 }
+
+export async function findRecordingById(q: Queryable, id: string): Promise<RecordingRow | null> {
+  const rows = await q<RecordingRow[]>`
+    select id, session_id, status, storage_key, content_type, duration_seconds, size_bytes::float8 as size_bytes,
+           partial, failure_reason, started_at, finished_at
+      from recordings where id = ${id}`;
+  return rows[0] ?? null;
+}
+
+/** A failed recording being finalized again (operator retry): processing, unless a hook moved it on meanwhile. */
+export async function markRetrying(q: Queryable, id: string): Promise<boolean> {
+  const rows = await q`
+    update recordings set status = 'processing', failure_reason = null, finished_at = null, updated_at = now()
+     where id = ${id} and status = 'failed'
+    returning id`;
+  return rows.length > 0;
+}
