@@ -5,7 +5,7 @@
 // compose recorder took RECORDER_WORK_DIR=/var/lib/duet-recorder/work from its env file, outside
 // its volume. Static, like the other deploy checks (Docker cannot run here); the schema checks
 // in containers.test.ts and k8s.test.ts validate the same files.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -51,9 +51,9 @@ describe('read-only root with the data dirs on volumes', () => {
   });
 
   it('k8s: every media pod container has readOnlyRootFilesystem and its write paths mounted', () => {
-    const all = ['10-config.yaml', '20-api.yaml', '30-media.yaml'].flatMap((f) =>
-      parseAllDocuments(readFileSync(join(DEPLOY_DIR, 'k8s', f), 'utf8')).map((d) => d.toJSON()).filter(Boolean),
-    );
+    // Every manifest in deploy/k8s (hand-written files or one rendered from a chart).
+    const files = readdirSync(join(DEPLOY_DIR, 'k8s')).filter((f) => f.endsWith('.yaml'));
+    const all = files.flatMap((f) => parseAllDocuments(readFileSync(join(DEPLOY_DIR, 'k8s', f), 'utf8')).map((d) => d.toJSON()).filter(Boolean));
     const configMap = (name: string) => (all.find((d: any) => d.kind === 'ConfigMap' && d.metadata.name === name)?.data ?? {}) as Record<string, string>;
     const pods: [string, any][] = [
       ['duet-media', all.find((d: any) => d.kind === 'DaemonSet' && d.metadata.name === 'duet-media')],
