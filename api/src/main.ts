@@ -17,9 +17,10 @@ try {
 }
 
 if (config.workers > 1 && cluster.isPrimary) {
-  superviseWorkers(config.workers, (level, msg, fields) =>
-    process.stdout.write(`${JSON.stringify({ level: level === 'error' ? 50 : 30, time: Date.now(), pid: process.pid, ...fields, msg })}\n`),
-  );
+  const log = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) =>
+    process.stdout.write(`${JSON.stringify({ level: level === 'error' ? 50 : 30, time: Date.now(), pid: process.pid, ...fields, msg })}\n`);
+  guardProcess((msg, extra) => log('error', msg, extra));
+  superviseWorkers(config.workers, log);
 } else {
   if (config.workers > 1) {
     // Rate-limit counters live in each process: split the budget so N workers together allow
