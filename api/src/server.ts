@@ -1,7 +1,8 @@
 // Assembles the API: Fastify app, database (opened and migrated on start), routes and the webhook
 // delivery loop. `close()` undoes `start()` in reverse order and is safe to call twice.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiConfig } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -65,6 +66,9 @@ export const LOG_REDACT_PATHS = [
   '*.sig',
 ];
 
+/** An X-Request-Id the API adopts as its own (anything else is replaced, never logged raw). */
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
 /** Signed download URLs carry their credential in the query: log the URL with `sig` masked. */
 export function scrubUrl(url: string): string {
   return url.replace(/([?&](?:sig|token|signature)=)[^&#]*/gi, '$1[redacted]');
@@ -98,6 +102,14 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       const status = (err as { statusCode?: number }).statusCode ?? 400;
       const code = status === 414 ? 'uri_too_long' : 'bad_request';
       void (reply as unknown as { code(n: number): { send(b: unknown): unknown } }).code(status).send(errorBody(code, err.message));
+    },
+    // Every log line of a request carries `request_id`: the caller's X-Request-Id when it is a
+    // short plain token (nginx's $request_id, the marketplace's, a media node's hook id), so one
+    // id follows a request across processes; otherwise a fresh one. Echoed in the response.
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
     },
   });
 

@@ -38,7 +38,7 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
   const m = storage.manifest;
   if (m.state !== 'finalizing') return;
   const id = m.recordingId;
-  const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => deps.log(level, msg, { recordingId: id, lessonId: m.lessonId, ...extra });
+  const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => deps.log(level, msg, { recordingId: id, session_id: m.lessonId, ...extra });
   m.finalize ??= { step: 'compose', attempts: 0 };
   const f = m.finalize;
   const output = join(storage.dir, 'final', 'recording.mp4');
@@ -123,7 +123,7 @@ async function fail(storage: RecordingStorage, deps: RecordingDeps, reason: stri
   m.failureReason = reason;
   deps.metrics?.recordingFailures.inc({ reason });
   storage.emitHook(newEvent('recording.failed', m.lessonId, { recording_id: m.recordingId, reason, detail: detail.slice(0, 500), partial: m.partial }));
-  deps.log('error', 'recording failed', { recordingId: m.recordingId, reason, detail: detail.slice(0, 300) });
+  deps.log('error', 'recording failed', { session_id: m.lessonId, recordingId: m.recordingId, reason, detail: detail.slice(0, 300) });
   await storage.save();
 }
 
@@ -146,7 +146,7 @@ async function dropUnreadableSegments(storage: RecordingStorage, deps: Recording
         if (!ok) {
           s.invalid = true;
           markPartial(storage, 'unreadable_segment');
-          deps.log('warn', 'finalize: leaving out an unreadable segment', { recordingId: storage.manifest.recordingId, key: s.key });
+          deps.log('warn', 'finalize: leaving out an unreadable segment', { session_id: storage.manifest.lessonId, recordingId: storage.manifest.recordingId, key: s.key });
         }
       }
     }
@@ -191,7 +191,7 @@ async function withStorageRetry(storage: RecordingStorage, deps: RecordingDeps, 
       const failingMs = Date.now() - f.uploadFailingSince;
       if (failingMs >= deps.config.uploadDeadlineMs) throw err;
       if (attempt === 0) await storage.save();
-      if (attempt < 3 || attempt % 10 === 0) deps.log('warn', `finalize: ${what} failed, retrying until storage is back`, { recordingId: storage.manifest.recordingId, attempt, error: (err as Error).message });
+      if (attempt < 3 || attempt % 10 === 0) deps.log('warn', `finalize: ${what} failed, retrying until storage is back`, { session_id: storage.manifest.lessonId, recordingId: storage.manifest.recordingId, attempt, error: (err as Error).message });
       await new Promise((r) => setTimeout(r, Math.min(60_000, (deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
     }
   }

@@ -50,16 +50,16 @@ export class HookClient {
         const skew = skewOf(res.status, res.body);
         if (skew !== undefined) {
           this.counters.onClockSkew?.();
-          this.log('error', 'recording hook refused: clock skew with the API beyond the signature window; fix NTP on this host or the API', { eventId: event.id, skewSeconds: skew });
+          this.log('error', 'recording hook refused: clock skew with the API beyond the signature window; fix NTP on this host or the API', { session_id: event.session_id, eventId: event.id, skewSeconds: skew });
         } else {
-          this.log('warn', 'recording hook not accepted, will retry', { eventId: event.id, type: event.type, status: res.status, body: res.body.slice(0, 300) });
+          this.log('warn', 'recording hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status, body: res.body.slice(0, 300) });
         }
         if (outcome === 'malformed' && ++malformed >= 5) {
           this.counters.onRejected?.();
           return 'rejected';
         }
       } catch (err) {
-        this.log('warn', 'recording hook delivery failed, will retry', { eventId: event.id, type: event.type, error: (err as Error).message });
+        this.log('warn', 'recording hook delivery failed, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, error: (err as Error).message });
       }
       await new Promise((r) => setTimeout(r, Math.min(15_000, this.retryBaseMs * 2 ** Math.min(attempt, 6))));
     }

@@ -38,13 +38,18 @@ export class RecordingStorage {
     return this.manifest.recordingId;
   }
 
+  /** The recorder's log with this recording's lesson bound (session_id, as in the API's and node's logs). */
+  private log(level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>): void {
+    this.deps.log(level, msg, { session_id: this.manifest.lessonId, ...extra });
+  }
+
   save(): Promise<void> {
     // Serialized now (the state to persist), written in order.
     const snapshot = manifestText(this.manifest);
     const path = join(this.dir, MANIFEST_FILE);
     this.saving = this.saving.then(async () => {
       await writeManifestText(path, snapshot);
-    }).catch((err: Error) => this.deps.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
+    }).catch((err: Error) => this.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
     return this.saving;
   }
 
@@ -67,7 +72,7 @@ export class RecordingStorage {
       const since = Date.now();
       for (let attempt = 0; ; attempt++) {
         if (attempt > 0 && Date.now() - since >= this.deps.config.uploadDeadlineMs) {
-          this.deps.log('error', 'segment upload still failing at RECORDER_UPLOAD_DEADLINE_HOURS; the local file is kept (finalize uses it)', { key: seg.key, attempts: attempt });
+          this.log('error', 'segment upload still failing at RECORDER_UPLOAD_DEADLINE_HOURS; the local file is kept (finalize uses it)', { key: seg.key, attempts: attempt });
           return;
         }
         try {
@@ -78,7 +83,7 @@ export class RecordingStorage {
           return;
         } catch (err) {
           this.deps.metrics?.uploadFailures.inc();
-          if (attempt === 0 || attempt % 5 === 0) this.deps.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
+          if (attempt === 0 || attempt % 5 === 0) this.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
           await new Promise((r) => setTimeout(r, Math.min(60_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
         }
       }
@@ -113,7 +118,7 @@ export class RecordingStorage {
         if (outcome === 'stopped') break; // kept in the manifest: delivered after the next start
         if (outcome === 'rejected') {
           // Kept in the manifest (rejectedHooks) for an operator, never silently gone.
-          this.deps.log('error', 'recording hook refused by the API as malformed; set aside in the manifest (rejectedHooks)', { recordingId: this.id, type: pending[0]!.type, eventId: pending[0]!.id });
+          this.log('error', 'recording hook refused by the API as malformed; set aside in the manifest (rejectedHooks)', { recordingId: this.id, type: pending[0]!.type, eventId: pending[0]!.id });
           (this.manifest.rejectedHooks ??= []).push(pending[0]!);
         }
         pending.shift();

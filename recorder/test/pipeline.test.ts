@@ -79,6 +79,11 @@ describe('recorder pipeline (synthetic RTP)', () => {
     });
     expect(ready.state, JSON.stringify(ready.finalize)).toBe('ready');
     expect(ready.partial).toBe(false);
+    // Every log line about this recording names its lesson as session_id (the key the API and the
+    // media node use too: one grep finds the lesson in all three).
+    const about = rec.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => JSON.stringify(r).includes(rid));
+    expect(about.length).toBeGreaterThan(5);
+    for (const r of about) expect(r.session_id, JSON.stringify(r)).toBe(lesson.id);
     const file = join(objectsDir, ready.finalize.outputKey);
     const p = await probe(file);
     expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);

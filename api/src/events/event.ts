@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   'session.ended',
   'session.no_show',
   'session.warning',
+  // The media node moved the lesson's media (data: mode waiting | p2p | sfu, reason).
+  'session.mode_changed',
   // The tutor or the marketplace added time (data: minutes, extension_seconds, ends_at, by).
   'session.extended',
   'recording.started',

@@ -114,7 +114,7 @@ export class HookSender {
       return file;
     } catch (err) {
       // A full or read-only disk must not lose the hook: it is still delivered from memory.
-      this.opts.log?.('error', 'hook spool write failed; delivering from memory only', { eventId: event.id, error: (err as Error).message });
+      this.opts.log?.('error', 'hook spool write failed; delivering from memory only', { session_id: event.session_id, eventId: event.id, error: (err as Error).message });
       return undefined;
     }
   }
@@ -187,7 +187,7 @@ export class HookSender {
         }
         if (outcome === 'malformed' && ++rejected >= this.opts.maxRejectedAttempts) {
           this.setAsideCount++;
-          this.opts.log?.('error', 'hook rejected by the API as malformed, set aside in rejected/', { eventId: item.event.id, type: item.event.type, attempts: rejected });
+          this.opts.log?.('error', 'hook rejected by the API as malformed, set aside in rejected/', { session_id: item.event.session_id, eventId: item.event.id, type: item.event.type, attempts: rejected });
           if (item.file) this.setAside(item.file);
           item.file = undefined;
           break;
@@ -210,7 +210,7 @@ export class HookSender {
     try {
       const res = await fetch(this.opts.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id },
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id, 'x-request-id': event.id },
         body,
         signal: AbortSignal.timeout(5_000),
       });
@@ -219,13 +219,13 @@ export class HookSender {
       const skew = skewOf(res.status, text);
       if (skew !== undefined) {
         this.skewRejections++;
-        this.opts.log?.('error', 'hook refused: clock skew with the API beyond the signature window; fix NTP on this node or the API', { eventId: event.id, skewSeconds: skew });
+        this.opts.log?.('error', 'hook refused: clock skew with the API beyond the signature window; fix NTP on this node or the API', { session_id: event.session_id, eventId: event.id, skewSeconds: skew });
       } else {
-        this.opts.log?.('warn', 'hook not accepted, will retry', { eventId: event.id, type: event.type, status: res.status });
+        this.opts.log?.('warn', 'hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status });
       }
       return hookOutcome(res.status);
     } catch (err) {
-      this.opts.log?.('warn', 'hook delivery failed, will retry', { eventId: event.id, error: (err as Error).message });
+      this.opts.log?.('warn', 'hook delivery failed, will retry', { session_id: event.session_id, eventId: event.id, error: (err as Error).message });
       return 'retry';
     }
   }

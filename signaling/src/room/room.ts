@@ -91,6 +91,8 @@ export class Room {
       timings: deps.timings,
       broadcast: (n) => this.broadcast(n),
       log: this.log,
+      // Support staff see mode moves on the lesson's timeline (`duet lessons trace`).
+      onChange: (mode, reason) => this.hook('session.mode_changed', { mode, reason }),
     });
     this.clock = new LessonClock(lesson.endsAt, {
       warningMinutes: deps.timings.warningMinutes,
