@@ -5,6 +5,7 @@ import { ConfigError, loadApiConfig } from './config.ts';
 import { createApiServer } from './server.ts';
 import { installGracefulShutdown } from './ops/graceful-shutdown.ts';
 import { superviseWorkers } from './ops/workers.ts';
+import { guardProcess } from './ops/process-guard.ts';
 
 let config;
 try {
@@ -16,9 +17,10 @@ try {
 }
 
 if (config.workers > 1 && cluster.isPrimary) {
-  superviseWorkers(config.workers, (level, msg, fields) =>
-    process.stdout.write(`${JSON.stringify({ level: level === 'error' ? 50 : 30, time: Date.now(), pid: process.pid, ...fields, msg })}\n`),
-  );
+  const log = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) =>
+    process.stdout.write(`${JSON.stringify({ level: level === 'error' ? 50 : 30, time: Date.now(), pid: process.pid, ...fields, msg })}\n`);
+  guardProcess((msg, extra) => log('error', msg, extra));
+  superviseWorkers(config.workers, log);
 } else {
   if (config.workers > 1) {
     // Rate-limit counters live in each process: split the budget so N workers together allow
@@ -26,8 +28,9 @@ if (config.workers > 1 && cluster.isPrimary) {
     config = { ...config, rateLimitMax: Math.max(1, Math.ceil(config.rateLimitMax / config.workers)) };
   }
   const server = createApiServer(config);
-  // An unexpected rejection is logged rather than allowed to take the API (and in-flight requests) down.
-  process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason }, 'unhandled rejection'));
+  // A stray rejection is logged; an uncaught exception ends this process (the supervisor, or the
+  // cluster primary, starts a clean one) instead of serving from an unknown state.
+  guardProcess((msg, extra) => server.app.log.error(extra, msg));
   const { url } = await server.start();
   server.app.log.info({ url, database: config.database.kind, worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'duet api listening');
   installGracefulShutdown(server, config.ops.shutdownDeadlineMs);

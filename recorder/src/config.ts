@@ -1,5 +1,6 @@
 // Recorder settings from the environment, with clear errors for bad values.
 import { resolve } from 'node:path';
+import { DEFAULT_MIN_FREE_DISK_MB } from '@duet/api/free-disk';
 
 export interface RecorderConfig {
   host: string;
@@ -23,6 +24,10 @@ export interface RecorderConfig {
   keepSegments: boolean;
   /** SIGTERM: live recordings close and upload their segments within this time, then the process exits. */
   drainDeadlineMs: number;
+  /** /readyz fails when the work dir's filesystem has less free space (MiB; 0 = no check). */
+  minFreeDiskMb: number;
+  /** Segment and final-file uploads keep retrying through a storage outage this long before the recording fails. */
+  uploadDeadlineMs: number;
 }
 
 export class RecorderConfigError extends Error {}
@@ -40,6 +45,15 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   if (v === undefined || v === '' || v === '0') return false;
   if (v === '1') return true;
   throw new RecorderConfigError(`${name} must be 0 or 1, got "${v}"`);
+}
+
+/** Hours, fractions allowed (tests use seconds' worth). */
+function hours(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new RecorderConfigError(`${name} must be a number of hours in [${min}, ${max}], got "${v}"`);
+  return n;
 }
 
 export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): RecorderConfig {
@@ -67,5 +81,7 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     keepLocal: env.RECORDER_KEEP_LOCAL === '1',
     keepSegments: flag(env, 'RECORDING_KEEP_SEGMENTS'),
     drainDeadlineMs: int(env, 'RECORDER_DRAIN_DEADLINE_MS', 60_000, 0, 3600_000),
+    minFreeDiskMb: int(env, 'MIN_FREE_DISK_MB', DEFAULT_MIN_FREE_DISK_MB, 0, 1_000_000_000),
+    uploadDeadlineMs: hours(env, 'RECORDER_UPLOAD_DEADLINE_HOURS', 24, 0.001, 24 * 30) * 3_600_000,
   };
 }

@@ -11,6 +11,7 @@ import { probeDuration, runFfmpeg } from './ffmpeg-run.ts';
 import { storagePrefix, type TrackEntry } from './manifest.ts';
 import { earlierTracks, loadParts } from './parts.ts';
 import { removeUploadedSegments } from './segment-cleanup.ts';
+import { ObjectNotFoundError } from './store.ts';
 import type { RecordingDeps, RecordingStorage } from './recording-storage.ts';
 
 /** Earlier parts' tracks (fetched once, when finalizing starts) and this part's. */
@@ -48,8 +49,9 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
       f.attempts++;
       f.startedAt = Date.now();
       await storage.save();
-      await mergeEarlierParts(storage, deps);
-      await ensureLocalSegments(storage, deps);
+      // Reads from storage (earlier parts, segments recorded elsewhere) wait out an outage too.
+      await withStorageRetry(storage, deps, 'merge earlier parts', () => mergeEarlierParts(storage, deps));
+      await withStorageRetry(storage, deps, 'fetch segments', () => ensureLocalSegments(storage, deps));
       const tmp = join(storage.dir, 'final', 'recording.tmp.mp4');
       await mkdir(dirname(tmp), { recursive: true });
       const plan = await planCompose({ ...m, tracks: allTracks(storage) }, storage.dir, dirname(tmp), tmp);
@@ -68,16 +70,22 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
       log('info', 'finalize: composed', { durationSeconds: f.durationSeconds, sizeBytes: f.sizeBytes, seconds: Math.round((Date.now() - f.startedAt) / 1000) });
     }
     if (f.step === 'upload') {
+      // A storage outage is waited out (backoff) up to RECORDER_UPLOAD_DEADLINE_HOURS from the
+      // first failure; the time of that failure is in the manifest, so a restart does not reset it.
       for (let attempt = 0; ; attempt++) {
         try {
           await deps.store.putFile(outputKey, output, { contentType: 'video/mp4' });
           break;
         } catch (err) {
-          if (attempt >= 8) throw new Error(`upload of the final file failed: ${(err as Error).message}`);
-          log('warn', 'finalize: upload failed, retrying', { attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, Math.min(30_000, (deps.uploadRetryMs ?? 500) * 2 ** attempt)));
+          f.uploadFailingSince ??= Date.now();
+          const failingMs = Date.now() - f.uploadFailingSince;
+          if (failingMs >= deps.config.uploadDeadlineMs) throw new Error(`upload of the final file failed for ${Math.round(failingMs / 60_000)} min (RECORDER_UPLOAD_DEADLINE_HOURS): ${(err as Error).message}`);
+          if (attempt === 0) await storage.save();
+          if (attempt < 3 || attempt % 10 === 0) log('warn', 'finalize: upload failed, retrying until storage is back', { attempt, failingSeconds: Math.round(failingMs / 1000), error: (err as Error).message });
+          await new Promise((r) => setTimeout(r, Math.min(60_000, (deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
         }
       }
+      f.uploadFailingSince = undefined;
       f.step = 'done';
       if (f.startedAt) deps.metrics?.finalizeDuration.observe((Date.now() - f.startedAt) / 1000);
       m.state = 'ready';
@@ -159,8 +167,37 @@ async function ensureLocalSegments(storage: RecordingStorage, deps: RecordingDep
         if (await stat(path).then(() => true, () => false)) continue;
         const obj = await deps.store.get(s.key);
         await mkdir(dirname(path), { recursive: true });
-        await pipeline(obj.body, createWriteStream(path));
+        // Through a temporary name: a download cut short must not pass for the segment next time.
+        await pipeline(obj.body, createWriteStream(`${path}.part`));
+        await rename(`${path}.part`, path);
       }
+    }
+  }
+}
+
+/**
+ * Runs a step that reads object storage, retrying with backoff while it fails, up to
+ * RECORDER_UPLOAD_DEADLINE_HOURS from the first failure (kept in the manifest across restarts).
+ */
+async function withStorageRetry(storage: RecordingStorage, deps: RecordingDeps, what: string, step: () => Promise<void>): Promise<void> {
+  const f = storage.manifest.finalize!;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await step();
+      if (f.uploadFailingSince !== undefined) {
+        f.uploadFailingSince = undefined;
+        await storage.save();
+      }
+      return;
+    } catch (err) {
+      // A missing object is not an outage: the compose step handles it as before.
+      if (err instanceof ObjectNotFoundError) throw err;
+      f.uploadFailingSince ??= Date.now();
+      const failingMs = Date.now() - f.uploadFailingSince;
+      if (failingMs >= deps.config.uploadDeadlineMs) throw err;
+      if (attempt === 0) await storage.save();
+      if (attempt < 3 || attempt % 10 === 0) deps.log('warn', `finalize: ${what} failed, retrying until storage is back`, { session_id: storage.manifest.lessonId, recordingId: storage.manifest.recordingId, attempt, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, Math.min(60_000, (deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
     }
   }
 }

@@ -1,21 +1,34 @@
 // Recording hooks to the API (recording.started/ready/failed), signed like every internal hook and
 // retried with backoff until the API acknowledges them. Event ids are fixed by the caller and kept
-// in the manifest, so a retry after a restart is deduplicated by the API.
-import { sign, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
+// in the manifest, so a retry after a restart is deduplicated by the API. Only an answer that says
+// the hook itself is malformed (400, 413, 415, 422; five times) gives up on it — logged at error
+// and counted; 401/403 (secret rotation, clock skew), 404/409/429, 5xx and timeouts are retried.
+import { hookOutcome, sign, skewOf, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
 import { postJson } from './node-http.ts';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+
+export interface HookClientCounters {
+  /** A hook the API refused as malformed five times. */
+  onRejected?(): void;
+  /** The API answered `signature_expired`: clocks differ by more than the signature window. */
+  onClockSkew?(): void;
+}
 
 export class HookClient {
   private readonly url: string;
   private readonly secret: string;
   private readonly log: Log;
+  private readonly counters: HookClientCounters;
+  private readonly retryBaseMs: number;
   private stopped = false;
 
-  constructor(apiInternalUrl: string, secret: string, log: Log) {
+  constructor(apiInternalUrl: string, secret: string, log: Log, counters: HookClientCounters = {}, retryBaseMs = 250) {
+    this.retryBaseMs = retryBaseMs;
     this.url = `${apiInternalUrl}/internal/hooks`;
     this.secret = secret;
     this.log = log;
+    this.counters = counters;
   }
 
   stop(): void {
@@ -23,23 +36,32 @@ export class HookClient {
   }
 
   /**
-   * 'delivered' once the API acknowledged it, 'rejected' if the API refused it for good, 'stopped'
-   * if the client stopped first (the hook stays pending in the manifest for the next start).
+   * 'delivered' once the API acknowledged it, 'rejected' if the API called it malformed five times,
+   * 'stopped' if the client stopped first (the hook stays pending in the manifest for the next start).
    */
   async deliver(event: DuetEvent): Promise<'delivered' | 'rejected' | 'stopped'> {
-    let rejected = 0;
+    let malformed = 0;
     for (let attempt = 0; !this.stopped; attempt++) {
       const body = JSON.stringify(event);
       try {
         const res = await postJson(this.url, { [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id }, body, 5_000);
-        if (res.status >= 200 && res.status < 300) return 'delivered';
-        const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
-        this.log('warn', 'recording hook not accepted', { eventId: event.id, type: event.type, status: res.status, body: res.body.slice(0, 300) });
-        if (permanent && ++rejected >= 5) return 'rejected';
+        const outcome = hookOutcome(res.status);
+        if (outcome === 'ok') return 'delivered';
+        const skew = skewOf(res.status, res.body);
+        if (skew !== undefined) {
+          this.counters.onClockSkew?.();
+          this.log('error', 'recording hook refused: clock skew with the API beyond the signature window; fix NTP on this host or the API', { session_id: event.session_id, eventId: event.id, skewSeconds: skew });
+        } else {
+          this.log('warn', 'recording hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status, body: res.body.slice(0, 300) });
+        }
+        if (outcome === 'malformed' && ++malformed >= 5) {
+          this.counters.onRejected?.();
+          return 'rejected';
+        }
       } catch (err) {
-        this.log('warn', 'recording hook delivery failed, will retry', { eventId: event.id, type: event.type, error: (err as Error).message });
+        this.log('warn', 'recording hook delivery failed, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, error: (err as Error).message });
       }
-      await new Promise((r) => setTimeout(r, Math.min(15_000, 250 * 2 ** Math.min(attempt, 6))));
+      await new Promise((r) => setTimeout(r, Math.min(15_000, this.retryBaseMs * 2 ** Math.min(attempt, 6))));
     }
     return 'stopped';
   }

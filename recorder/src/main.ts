@@ -5,6 +5,8 @@
 import { loadRecorderConfig } from './config.ts';
 import { createRecorderService, defaultRecorderLog } from './service.ts';
 import { createObjectStore, loadStorageConfig } from './store.ts';
+import { guardProcess } from '@duet/api/process-guard';
+import { UnwritableDirError } from '@duet/api/durable-file';
 
 let config;
 let store;
@@ -16,9 +18,19 @@ try {
   process.exit(2);
 }
 const log = defaultRecorderLog;
-process.on('unhandledRejection', (err) => log('error', 'unhandled rejection', { error: String(err) }));
+// A stray rejection is logged; an uncaught exception ends the process (segments and manifests on
+// disk are adopted by the next start).
+guardProcess((msg, extra) => log('error', msg, extra));
 const service = createRecorderService(config, store);
-await service.start();
+try {
+  await service.start();
+} catch (err) {
+  // A clear line and a non-zero exit (the supervisor shows it), not a stack trace.
+  const e = err as Error;
+  log('error', 'cannot start', { error: e.message });
+  console.error(`recorder: cannot start: ${e.message}`);
+  process.exit(e instanceof UnwritableDirError ? 2 : 1);
+}
 let signals = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -1,8 +1,8 @@
 // The manifest: everything known about one recording (tracks, FFmpeg runs, segments, timing,
 // finalize progress). Written atomically on every change and uploaded next to the segments, so a
 // restarted recorder (or an operator) can finalize from it alone.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileDurable } from '@duet/api/durable-file';
 import type { DuetEvent } from '@duet/api/events';
 import type { RtpCodec } from './sdp.ts';
 
@@ -62,6 +62,8 @@ export interface FinalizeState {
   durationSeconds?: number;
   sizeBytes?: number;
   error?: string;
+  /** When the final file's upload first failed (storage outage); the upload deadline counts from here. */
+  uploadFailingSince?: number;
 }
 
 export interface Manifest {
@@ -91,6 +93,8 @@ export interface Manifest {
   failureReason?: string;
   /** Hooks not yet acknowledged by the API, delivered in order (kept across restarts). */
   pendingHooks?: DuetEvent[];
+  /** Hooks the API refused as malformed (400/413/415/422), kept for an operator. */
+  rejectedHooks?: DuetEvent[];
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -112,16 +116,12 @@ export function manifestText(m: Manifest): string {
   return JSON.stringify(m, null, 1);
 }
 
-/** Writes a manifest serialized earlier (`manifestText`), atomically. */
+/**
+ * Writes a manifest serialized earlier (`manifestText`), atomically and durably (temp, fsync,
+ * rename, fsync of the directory): once this resolves the manifest survives a power cut.
+ */
 export async function writeManifestText(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  // The directory exists after the first write: created only when missing.
-  await writeFile(tmp, text).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(tmp, text);
-  });
-  await rename(tmp, path);
+  await writeFileDurable(path, text);
 }
 
 export async function readManifest(path: string): Promise<Manifest> {

@@ -60,6 +60,8 @@ export interface RecorderMetrics {
   ffmpegExits: Counter<'end'>;
   /** Recordings that ended in `failed`, by reason (no_media, finalize_failed, storage_unavailable). */
   recordingFailures: Counter<'reason'>;
+  hooksRejected: Counter;
+  hookClockSkew: Counter;
   /** From finalize start (compose) to the final file uploaded. */
   finalizeDuration: Histogram;
   contentType: string;
@@ -86,6 +88,8 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
   const segmentsUploaded = new Counter({ name: 'duet_recorder_segments_uploaded_total', help: 'Segments confirmed in object storage', registers });
   const uploadFailures = new Counter({ name: 'duet_recorder_upload_failures_total', help: 'Failed segment upload attempts (each is retried; the local file is kept)', registers });
   const ffmpegExits = new Counter({ name: 'duet_recorder_ffmpeg_exits_total', help: 'FFmpeg track runs that ended, by end (crashed and idle runs are restarted)', labelNames: ['end'], registers });
+  const hooksRejected = new Counter({ name: 'duet_recorder_hooks_rejected_total', help: 'Recording hooks the API refused as malformed (400/413/415/422) and that were given up on', registers });
+  const hookClockSkew = new Counter({ name: 'duet_recorder_hook_clock_skew_total', help: 'Hook answers signature_expired: this host and the API disagree on the time beyond the signature window', registers });
   const recordingFailures = new Counter({ name: 'duet_recorder_recording_failures_total', help: 'Recordings that failed, by reason', labelNames: ['reason'], registers });
   const finalizeDuration = new Histogram({
     name: 'duet_recorder_finalize_duration_seconds',
@@ -103,6 +107,8 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
     uploadFailures,
     ffmpegExits,
     recordingFailures,
+    hooksRejected,
+    hookClockSkew,
     finalizeDuration,
     contentType: registry.contentType,
     render: () => registry.metrics(),

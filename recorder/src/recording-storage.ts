@@ -62,10 +62,19 @@ export class RecordingStorage {
     if (m.state !== 'handed_over') await this.deps.store.putFile(`${storagePrefix(m.lessonId, m.recordingId)}/${MANIFEST_FILE}`, path, { contentType: 'application/json' });
   }
 
-  /** Uploads one closed segment, retrying with backoff; the local file is kept until then (and after). */
+  /**
+   * Uploads one closed segment, retrying with backoff through a storage outage for up to
+   * RECORDER_UPLOAD_DEADLINE_HOURS; the local file is kept until the upload is confirmed (and
+   * after: finalize composes from it), and is never deleted while unconfirmed.
+   */
   queueUpload(path: string, seg: { key: string; uploaded: boolean }): void {
     this.uploads = this.uploads.then(async () => {
+      const since = Date.now();
       for (let attempt = 0; ; attempt++) {
+        if (attempt > 0 && Date.now() - since >= this.deps.config.uploadDeadlineMs) {
+          this.log('error', 'segment upload still failing at RECORDER_UPLOAD_DEADLINE_HOURS; the local file is kept (finalize uses it)', { key: seg.key, attempts: attempt });
+          return;
+        }
         try {
           await this.deps.store.putFile(seg.key, path, { contentType: seg.key.endsWith('.webm') ? 'video/webm' : 'video/x-matroska' });
           seg.uploaded = true;
@@ -75,7 +84,7 @@ export class RecordingStorage {
         } catch (err) {
           this.deps.metrics?.uploadFailures.inc();
           if (attempt === 0 || attempt % 5 === 0) this.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
+          await new Promise((r) => setTimeout(r, Math.min(60_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
         }
       }
     });
@@ -107,7 +116,11 @@ export class RecordingStorage {
       while (pending.length > 0) {
         const outcome = await this.deps.hooks.deliver(pending[0]!);
         if (outcome === 'stopped') break; // kept in the manifest: delivered after the next start
-        if (outcome === 'rejected') this.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
+        if (outcome === 'rejected') {
+          // Kept in the manifest (rejectedHooks) for an operator, never silently gone.
+          this.log('error', 'recording hook refused by the API as malformed; set aside in the manifest (rejectedHooks)', { recordingId: this.id, type: pending[0]!.type, eventId: pending[0]!.id });
+          (this.manifest.rejectedHooks ??= []).push(pending[0]!);
+        }
         pending.shift();
         await this.save();
       }

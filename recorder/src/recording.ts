@@ -353,6 +353,28 @@ export class Recording {
     return this.storage.hasPendingHooks();
   }
 
+  /**
+   * A failed recording finalizes again from what this recorder holds (operator retry once storage
+   * or whatever failed is back: POST /v1/recordings/:id/retry on the API). False if not failed.
+   */
+  async retry(): Promise<boolean> {
+    const m = this.manifest;
+    if (m.state !== 'failed') return false;
+    m.state = 'finalizing';
+    m.failureReason = undefined;
+    if (m.finalize) {
+      m.finalize.attempts = 0;
+      m.finalize.error = undefined;
+      m.finalize.uploadFailingSince = undefined;
+      if (m.finalize.step === 'done') m.finalize.step = 'compose';
+    }
+    await this.save();
+    this.log('info', 'retrying a failed recording', { recordingId: this.id, step: m.finalize?.step ?? 'compose' });
+    this.resumeUploads();
+    void this.finalize();
+    return true;
+  }
+
   finalize(): Promise<void> {
     this.finalizing ??= runFinalize(this.storage, this.deps).finally(() => (this.finalizing = undefined));
     return this.finalizing;

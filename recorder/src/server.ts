@@ -141,6 +141,10 @@ export function createRecorderHttp(recorder: Recorder, log: Log, ops: RecorderOp
       void rec.stop(typeof reason === 'string' ? reason.slice(0, 40) : 'stopped').catch((err: Error) => log('error', 'stop failed', { session_id: rec.lessonId, recordingId: rec.id, error: err.message }));
       return json(res, 202, rec.status());
     }
+    if (parts.length === 4 && parts[3] === 'retry' && req.method === 'POST') {
+      if (!(await rec.retry())) throw new HttpError(409, 'recording_not_failed', `the recording is ${rec.state}; only a failed one is retried`);
+      return json(res, 202, rec.status());
+    }
     throw new HttpError(404, 'not_found', 'not found');
   }
 

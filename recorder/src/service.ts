@@ -1,6 +1,8 @@
 // A runnable recorder: recovery from disk, then the HTTP API (with /readyz and /metrics), and the
 // SIGTERM drain. Used by main.ts, the all-in-one launcher and tests.
 import type { AddressInfo } from 'node:net';
+import { ensureWritableDir } from '@duet/api/durable-file';
+import { lowDiskReason } from '@duet/api/free-disk';
 import type { RecorderConfig } from './config.ts';
 import { createRecorderDrain, type DrainReport } from './drain.ts';
 import type { Log } from './hook-client.ts';
@@ -42,6 +44,8 @@ export function createRecorderService(config: RecorderConfig, store: ObjectStore
     const reasons: string[] = [];
     if (drain.draining) reasons.push('draining');
     if (!/^https?:$/.test(new URL(config.apiInternalUrl).protocol)) reasons.push('API_INTERNAL_URL is not an http(s) URL');
+    const disk = await lowDiskReason(config.workDir, config.minFreeDiskMb, 'RECORDER_WORK_DIR');
+    if (disk) reasons.push(disk);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([store.head(STORAGE_PROBE_KEY), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('timed out')), STORAGE_PROBE_TIMEOUT_MS)))]);
@@ -58,6 +62,8 @@ export function createRecorderService(config: RecorderConfig, store: ObjectStore
     recorder,
     metrics,
     async start() {
+      // Segments and manifests live here: refuse to start (clearly) rather than record into nothing.
+      ensureWritableDir(config.workDir, 'RECORDER_WORK_DIR');
       await recorder.recover();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);

@@ -1,4 +1,5 @@
 // Signaling (media node) settings from the environment, with clear errors for bad values.
+import { DEFAULT_MIN_FREE_DISK_MB } from '@duet/api/free-disk';
 import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
 import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
@@ -27,6 +28,8 @@ export interface SignalingConfig {
   sockets: SocketLimitsConfig;
   /** Where hooks wait on disk until the API acknowledges them. */
   hookSpoolDir: string;
+  /** /readyz fails when the spool's filesystem has less free space (MiB; 0 = no check). */
+  minFreeDiskMb: number;
   /** Registration with the API as one of many nodes (NODE_ID...); null = not registered. */
   node: NodeConfig | null;
   shutdown: ShutdownConfig;
@@ -116,6 +119,7 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
       trustProxy: trustProxy(env),
     },
     hookSpoolDir: env.HOOK_SPOOL_DIR || join(env.DUET_DATA_DIR || 'data', 'hook-spool'),
+    minFreeDiskMb: int(env, 'MIN_FREE_DISK_MB', DEFAULT_MIN_FREE_DISK_MB, 0, 1_000_000_000),
     node: loadNodeConfig(env, { host, port, mediaAddress: media.announcedAddress, workers: media.numWorkers }),
     shutdown: loadShutdownConfig(env),
   };

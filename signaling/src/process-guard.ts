@@ -1,6 +1,3 @@
-// Last line of defence for a long-running process: an unexpected rejection or exception is
-// logged, not allowed to take every live lesson down with it.
-export function guardProcess(log: (msg: string, extra: Record<string, unknown>) => void): void {
-  process.on('unhandledRejection', (reason) => log('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
-  process.on('uncaughtException', (err) => log('uncaught exception', { error: err.stack ?? String(err) }));
-}
+// The media node uses the shared process guard: an uncaught exception ends the process (the
+// supervisor restarts it), a stray rejection is logged. See api/src/ops/process-guard.ts.
+export { EXIT_UNCAUGHT, guardProcess } from '@duet/api/process-guard';

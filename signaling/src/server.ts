@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WorkerPool } from '@duet/sfu';
+import { ensureWritableDir } from '@duet/api/durable-file';
+import { lowDiskReason } from '@duet/api/free-disk';
 import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
 import { framingFor } from './protocol/codec.ts';
 import type { SignalingConfig } from './config.ts';
@@ -11,6 +13,7 @@ import { ApiClient } from './api-client.ts';
 import { HookSender } from './hooks/hook-sender.ts';
 import { RoomRegistry } from './room/registry.ts';
 import { recorderClientFromEnv } from './recording/index.ts';
+import { RecorderRequestError } from './recording/recorder-client.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { Rejections } from './transport/rejections.ts';
 import { SocketLimits } from './transport/socket-limits.ts';
@@ -43,6 +46,8 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 /** `logger`: a pino logger, or a (level, msg, fields) callback; default: pino to stdout at LOG_LEVEL. */
 export async function createSignalingServer(config: SignalingConfig, logger?: Logger | LogFn): Promise<SignalingServer> {
   const log = toLogger(logger, config.logLevel);
+  // Checked before any worker or socket exists: an unwritable spool is a clear startup error.
+  ensureWritableDir(config.hookSpoolDir, 'HOOK_SPOOL_DIR');
   const pool = await WorkerPool.create(config.media);
   pool.on('workerDied', ({ slot, pid, error }) => log.error({ slot, pid, error: error.message }, 'mediasoup worker died, replacing it'));
   pool.on('workerReplaced', ({ slot, pid }) => log.info({ slot, pid }, 'mediasoup worker replaced'));
@@ -53,20 +58,21 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     spoolDir: config.hookSpoolDir,
     log: logFn(log.child({ component: 'hooks' })),
   });
+  const recorderClient = recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' })));
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
     pool,
     p2pEnabled: config.p2pEnabled,
     timings: config.timings,
     emitHook: (event) => hooks.send(event),
     log,
-    recorder: recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' }))),
+    recorder: recorderClient,
   });
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0, rejections: new Rejections() };
   const limits = new SocketLimits(config.sockets);
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret, config.standbyTimeoutMs);
   const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
-  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending() }), rejections: () => stats.rejections.entries() });
+  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending(), hooksSetAside: hooks.setAsideTotal(), hookClockSkew: hooks.clockSkewRejections() }), rejections: () => stats.rejections.entries() });
 
   const http = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -75,7 +81,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     };
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true, workers: pool.workers().length });
-    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length, metrics })) return;
+    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length, metrics, disk: () => lowDiskReason(config.hookSpoolDir, config.minFreeDiskMb, 'HOOK_SPOOL_DIR') })) return;
     if (req.method === 'GET' && url.pathname === '/internal/load') {
       // Placement figures for the API (which node gets the next lesson): per worker and totals.
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
@@ -86,6 +92,19 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
         workers,
         totals: { rooms: registry.all().length, connections: connections.size, routers: sum('routers'), transports: sum('transports'), producers: sum('producers'), consumers: sum('consumers'), bitrateBps: sum('bitrateBps'), cpuPercent: sum('cpuPercent') },
       });
+    }
+    const retry = /^\/internal\/recordings\/([0-9a-f-]{36})\/retry$/i.exec(url.pathname);
+    if (req.method === 'POST' && retry) {
+      // The API asks this node's recorder to finalize a failed recording again (operator retry).
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      if (!recorderClient) return json(404, { error: { code: 'no_recorder', message: 'no recorder on this node (RECORDER_URL unset)' } });
+      try {
+        return json(202, await recorderClient.retry(retry[1]!));
+      } catch (err) {
+        const status = err instanceof RecorderRequestError ? err.status : 502;
+        return json(status === 404 || status === 409 ? status : 502, { error: { code: status === 404 ? 'not_found' : status === 409 ? 'recording_not_failed' : 'recorder_unavailable', message: (err as Error).message.slice(0, 300) } });
+      }
     }
     const m = /^\/internal\/rooms\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {

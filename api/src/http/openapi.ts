@@ -11,7 +11,7 @@ function tagFor(url: string): string | null {
   if (/\/(notes|feedback|chat|analytics)$/.test(url)) return 'lesson content';
   if (/\/(tokens|join)$/.test(url)) return 'joining';
   if (url.endsWith('/attendance')) return 'attendance';
-  if (url.startsWith('/v1/sessions')) return 'lessons';
+  if (url.startsWith('/v1/sessions') || url.startsWith('/v1/recordings')) return 'lessons';
   return null;
 }
 

@@ -175,6 +175,13 @@ export const RecordingJson = Obj({
   deleted_at: NullableDateTime,
   deleted_reason: Type.Unsafe<string | null>({ type: ['string', 'null'], enum: ['api', 'retention', 'session_erased', 'user_erased', null] }),
 });
+
+export const RecordingRetryStarted = Obj({
+  recording_id: Type.String(),
+  session_id: Type.String(),
+  status: Type.Literal('processing'),
+  media_node: Type.String({ description: 'the media node whose recorder finalizes the recording again' }),
+});
 export const RecordingList = Obj({ recordings: Type.Array(RecordingJson) });
 export const RecordingPage = Obj({ recordings: Type.Array(RecordingJson), next_cursor: NullableString });
 

@@ -14,6 +14,7 @@ export interface ApiMetrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
   joins: Counter<'result'>;
+  internalHooks: Counter<'result'>;
   joinDuration: Histogram<'result'>;
   timeToFirstFrame: Histogram<'mode'>;
   /** One consistent scrape (Prometheus text). */
@@ -33,6 +34,12 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     registers: [registry],
   });
   const joins = new Counter({ name: 'duet_joins_total', help: 'POST /v1/sessions/:id/join by result (ok, or the error code)', labelNames: ['result'], registers: [registry] });
+  const internalHooks = new Counter({
+    name: 'duet_api_internal_hooks_total',
+    help: 'Hooks received from media nodes and recorders by result (ok, or the error code: signature_expired = clock skew)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   const joinDuration = new Histogram({
     name: 'duet_join_duration_seconds',
     help: 'Join latency in the API (token, window, placement)',
@@ -143,6 +150,7 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     httpRequests,
     httpDuration,
     joins,
+    internalHooks,
     joinDuration,
     timeToFirstFrame,
     async scrape() {

@@ -121,3 +121,12 @@ export async function lockExpiredRecordings(q: Queryable, cutoff: Date, limit: n
 export async function lockSessionRecordings(q: Queryable, sessionId: string): Promise<RecordingRow[]> {
   return q<RecordingRow[]>`select ${q.unsafe(COLUMNS)} from recordings where session_id = ${sessionId} order by started_at, id for update`;
 }
+
+/** A failed recording being finalized again (operator retry): processing, unless a hook moved it on meanwhile. */
+export async function markRetrying(q: Queryable, id: string): Promise<boolean> {
+  const rows = await q`
+    update recordings set status = 'processing', failure_reason = null, finished_at = null, updated_at = now()
+     where id = ${id} and status = 'failed'
+    returning id`;
+  return rows.length > 0;
+}

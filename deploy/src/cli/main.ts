@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, parseEnv } from 'node:util';
 import { ApiClient, CliError } from './api-client.ts';
 import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
+import { recordingsCommand } from './recordings.ts';
 import { nodesCommand } from './nodes.ts';
 import { requireLessonId, traceLesson, traceLines } from './trace.ts';
 
@@ -28,6 +29,7 @@ Usage:
   duet nodes remove <node id>                 forget a node that is gone for good
   duet webhooks deliveries [--status pending|failed|delivered] [--lesson <id>] [--limit N] [--all]
   duet webhooks retry <delivery id>           re-queue a delivery that was given up on
+  duet recordings retry <recording id>        finalize a failed recording again (storage back)
 
 Options:
   --api-url <url>       API base URL (env DUET_API_URL, default http://127.0.0.1:8080)
@@ -245,6 +247,7 @@ export const COMMANDS: Record<string, string[]> = {
   tokens: ['mint'],
   webhooks: ['deliveries', 'retry'],
   nodes: ['list', 'show', 'drain', 'undrain', 'remove'],
+  recordings: ['retry'],
   help: [],
 };
 
@@ -311,6 +314,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         return await webhooks(sub, rest, values, io);
       case 'nodes':
         return await nodesCommand(sub, rest, values, io, client(values, io.env), table);
+      case 'recordings':
+        return await recordingsCommand(sub, rest, values.json === true, io, client(values, io.env), USAGE);
       default:
         throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`, 2);
     }

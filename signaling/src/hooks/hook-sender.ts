@@ -1,19 +1,23 @@
 // Lifecycle hooks to the API: at least once, in order per lesson, across API outages and media
 // node restarts. Each hook is written to a spool directory before anything else happens
-// (write + rename, so a crash never leaves half a file) and deleted only once the API has
-// acknowledged it; a restarted node replays what is left, per lesson, in the original order.
-// Each lesson has its own FIFO so one lesson's trouble never delays another's. Event ids are
-// fixed at creation, so the API dedupes the replays.
-import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// (temp file, fsync, rename, fsync of the directory: a crash or power cut never leaves half a
+// file nor loses one) and deleted only once the API has acknowledged it; a restarted node
+// replays what is left, per lesson, in the original order. Each lesson has its own FIFO so one
+// lesson's trouble never delays another's. Event ids are fixed at creation, so the API dedupes
+// the replays. Nothing is dropped silently: every answer but a malformed-request one (400, 413,
+// 415, 422) is retried, including 401/403 (a secret being rotated, a clock off) and 404/409/429;
+// a malformed hook is set aside in rejected/, logged at error and counted.
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { sign, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
+import { hookOutcome, sign, skewOf, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
+import { writeFileDurableSync } from '@duet/api/durable-file';
 
 export interface HookSenderOptions {
   url: string;
   secret: string;
   /** Directory for the spool; without one hooks live in memory only (tests of the sender itself). */
   spoolDir?: string;
-  /** Give up on a hook the API rejects as malformed (4xx) after this many tries (kept in rejected/). */
+  /** Give up on a hook the API rejects as malformed (400/413/415/422) after this many tries (kept in rejected/). */
   maxRejectedAttempts?: number;
   /** Longest pause between retries. */
   maxBackoffMs?: number;
@@ -35,6 +39,8 @@ export class HookSender {
   private stopped = false;
   private seq = 0;
   private delivered = 0;
+  private setAsideCount = 0;
+  private skewRejections = 0;
   private readonly opts: HookSenderOptions & { maxRejectedAttempts: number; maxBackoffMs: number };
 
   constructor(opts: HookSenderOptions) {
@@ -66,6 +72,16 @@ export class HookSender {
     return this.delivered;
   }
 
+  /** Hooks the API refused as malformed and moved to rejected/ (since start). */
+  setAsideTotal(): number {
+    return this.setAsideCount;
+  }
+
+  /** Answers `signature_expired`: this node's clock and the API's differ by more than the window (since start). */
+  clockSkewRejections(): number {
+    return this.skewRejections;
+  }
+
   /** Retry now instead of waiting for the backoff (e.g. the API is known to be back). */
   kick(): void {
     for (const w of [...this.wakers]) w();
@@ -94,8 +110,7 @@ export class HookSender {
     const name = `${String(Date.now()).padStart(15, '0')}-${String(this.seq++).padStart(9, '0')}-${safe(event.id)}.json`;
     const file = join(lessonDir, name);
     try {
-      writeFileSync(`${file}.tmp`, JSON.stringify(event));
-      renameSync(`${file}.tmp`, file);
+      writeFileDurableSync(file, JSON.stringify(event));
       return file;
     } catch (err) {
       // A full or read-only disk must not lose the hook: it is still delivered from memory.
@@ -170,8 +185,9 @@ export class HookSender {
           sent = true;
           break;
         }
-        if (outcome === 'rejected' && ++rejected >= this.opts.maxRejectedAttempts) {
-          this.opts.log?.('error', 'hook rejected by the API, set aside', { session_id: item.event.session_id, eventId: item.event.id, type: item.event.type });
+        if (outcome === 'malformed' && ++rejected >= this.opts.maxRejectedAttempts) {
+          this.setAsideCount++;
+          this.opts.log?.('error', 'hook rejected by the API as malformed, set aside in rejected/', { session_id: item.event.session_id, eventId: item.event.id, type: item.event.type, attempts: rejected });
           if (item.file) this.setAside(item.file);
           item.file = undefined;
           break;
@@ -189,7 +205,7 @@ export class HookSender {
     if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private async post(event: DuetEvent): Promise<'ok' | 'retry' | 'rejected'> {
+  private async post(event: DuetEvent): Promise<'ok' | 'retry' | 'malformed'> {
     const body = JSON.stringify(event);
     try {
       const res = await fetch(this.opts.url, {
@@ -198,10 +214,16 @@ export class HookSender {
         body,
         signal: AbortSignal.timeout(5_000),
       });
-      await res.arrayBuffer().catch(() => undefined);
+      const text = await res.text().catch(() => '');
       if (res.ok) return 'ok';
-      this.opts.log?.('warn', 'hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status });
-      return res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429 ? 'rejected' : 'retry';
+      const skew = skewOf(res.status, text);
+      if (skew !== undefined) {
+        this.skewRejections++;
+        this.opts.log?.('error', 'hook refused: clock skew with the API beyond the signature window; fix NTP on this node or the API', { session_id: event.session_id, eventId: event.id, skewSeconds: skew });
+      } else {
+        this.opts.log?.('warn', 'hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status });
+      }
+      return hookOutcome(res.status);
     } catch (err) {
       this.opts.log?.('warn', 'hook delivery failed, will retry', { session_id: event.session_id, eventId: event.id, error: (err as Error).message });
       return 'retry';

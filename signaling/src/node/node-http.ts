@@ -7,6 +7,8 @@ export interface NodeHttpDeps {
   runtime: MediaNodeRuntime;
   workers(): number;
   metrics?: { contentType: string; render(): Promise<string> };
+  /** A reason not to take new lessons because of the disk (see @duet/api/free-disk), or undefined. */
+  disk?(): Promise<string | undefined>;
 }
 
 export async function handleNodeHttp(req: IncomingMessage, res: ServerResponse, deps: NodeHttpDeps): Promise<boolean> {
@@ -18,6 +20,8 @@ export async function handleNodeHttp(req: IncomingMessage, res: ServerResponse, 
     if (deps.workers() === 0) reasons.push('no mediasoup worker');
     if (deps.runtime.draining) reasons.push('draining');
     if (agent && !agent.isRegistered) reasons.push('not registered with the API yet');
+    const disk = await deps.disk?.();
+    if (disk) reasons.push(disk);
     res.writeHead(reasons.length === 0 ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: reasons.length === 0, reasons }));
     return true;
   }

@@ -19,7 +19,7 @@ export function createNodeMetrics(o: {
   registry: RoomRegistry;
   runtime: MediaNodeRuntime;
   connections(): number;
-  stats(): { badFrames: number; pendingHooks: number };
+  stats(): { badFrames: number; pendingHooks: number; hooksSetAside?: number; hookClockSkew?: number };
   /** Refusals by reason (transport/rejections.ts), since start. */
   rejections?(): [string, number][];
 }): NodeMetrics {
@@ -37,6 +37,8 @@ export function createNodeMetrics(o: {
   g('duet_node_relocated_lessons', 'Lessons moved to another node by a drain deadline or shutdown (since start)', () => o.runtime.relocatedRooms);
   g('duet_node_bad_frames', 'Signaling frames rejected (since start)', () => o.stats().badFrames);
   g('duet_node_pending_hooks', 'Lifecycle hooks not yet acknowledged by the API', () => o.stats().pendingHooks);
+  g('duet_node_hooks_set_aside', 'Hooks the API refused as malformed, moved to the spool\'s rejected/ (since start)', () => o.stats().hooksSetAside ?? 0);
+  g('duet_node_hook_clock_skew', 'Hook answers signature_expired: clock skew with the API beyond the signature window (since start)', () => o.stats().hookClockSkew ?? 0);
   new Counter({
     name: 'duet_node_rejections_total',
     help: 'Frames, messages, sockets and SFU requests refused to protect the node or a lesson, by reason',

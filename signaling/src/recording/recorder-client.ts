@@ -86,6 +86,11 @@ export class RecorderClient {
   async stop(recordingId: string, reason: string): Promise<void> {
     await this.call('POST', `/v1/recordings/${recordingId}/stop`, { reason });
   }
+
+  /** Finalize a failed recording again (the recorder holds its local files). */
+  retry(recordingId: string): Promise<RecorderRecordingStatus> {
+    return this.call('POST', `/v1/recordings/${encodeURIComponent(recordingId)}/retry`, {});
+  }
 }
 
 /** RECORDER_URL enables recording on this media node; without it recorded lessons are not recorded (logged). */

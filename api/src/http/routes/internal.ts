@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../errors.ts';
 import type { DuetEvent } from '../../events/event.ts';
-import { SIGNATURE_HEADER, verify } from '../../events/signature.ts';
+import { SIGNATURE_HEADER } from '../../events/signature.ts';
+import { checkHookSignature } from '../hook-signature-check.ts';
 import { requireInternalSecret } from '../../services/auth-service.ts';
 import { applyHook, isHandledHookType } from '../../services/hooks-service.ts';
 import { getSession } from '../../services/sessions-service.ts';
@@ -99,8 +100,7 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       preValidation: async (req) => {
         const raw = typeof req.body === 'string' ? req.body : '';
         const header = req.headers[SIGNATURE_HEADER];
-        const check = verify(config.internalHookSecret, raw, typeof header === 'string' ? header : undefined);
-        if (!check.ok) throw new ApiError(401, 'signature_invalid', check.reason);
+        checkHookSignature(config.internalHookSecret, raw, typeof header === 'string' ? header : undefined, req.log);
         parseRawJson(req, 'hook body');
       },
     },

@@ -85,6 +85,11 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
       metrics.joins.inc({ result });
       metrics.joinDuration.observe({ result: reply.statusCode === 200 ? 'ok' : 'error' }, seconds);
     }
+    if (req.method === 'POST' && route === '/internal/hooks') {
+      // Hooks from media nodes and recorders, by result: ok, or the error code (signature_expired
+      // = clock skew beyond the signature window, validation_failed = malformed, ...).
+      metrics.internalHooks.inc({ result: reply.statusCode < 300 ? 'ok' : String((reply as FastifyReply & { duetErrorCode?: string }).duetErrorCode ?? reply.statusCode) });
+    }
     if (req.method === 'POST' && route === '/v1/sessions/:id/analytics' && reply.statusCode < 300) {
       const b = req.body as { type?: unknown; data?: Record<string, unknown> } | undefined;
       const ms = b?.data?.ms;
@@ -110,7 +115,8 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
   app.addHook('onRequestAbort', async (req) => done(req));
   // Join error codes for the joins counter (the error body is built by the error handler).
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method === 'POST' && req.routeOptions.url === '/v1/sessions/:id/join' && reply.statusCode >= 400 && typeof payload === 'string') {
+    const counted = req.routeOptions.url === '/v1/sessions/:id/join' || req.routeOptions.url === '/internal/hooks';
+    if (req.method === 'POST' && counted && reply.statusCode >= 400 && typeof payload === 'string') {
       const code = /"code":"([a-z_]{1,64})"/.exec(payload)?.[1];
       if (code) (reply as FastifyReply & { duetErrorCode?: string }).duetErrorCode = code;
     }

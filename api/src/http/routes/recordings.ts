@@ -4,18 +4,20 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireKeyOrToken } from '../../services/auth-service.ts';
+import { requireApiKey, requireKeyOrToken } from '../../services/auth-service.ts';
+import { retryRecording } from '../../services/recording-retry-service.ts';
 import { getSessionFor } from '../../services/sessions-service.ts';
 import { checkRecordingUrl, listRecordingsFor, openRecordingFile } from '../../services/recordings-service.ts';
 import { RangeNotSatisfiableError, type ObjectStore } from '../../storage/index.ts';
 import { bearerOf } from '../bearer.ts';
-import { SessionParams } from '../schemas.ts';
-import { Binary, ErrorBody, RecordingList, withErrors } from '../response-schemas.ts';
+import { NoBody, SessionParams } from '../schemas.ts';
+import { Binary, ErrorBody, RecordingList, RecordingRetryStarted, withErrors } from '../response-schemas.ts';
 
 const FileParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), recordingId: Type.String({ minLength: 1, maxLength: 100 }) });
 type FileParams = Static<typeof FileParams>;
 const FileQuery = Type.Object({ exp: Type.Optional(Type.String({ maxLength: 20 })), sig: Type.Optional(Type.String({ maxLength: 128 })) });
 type FileQuery = Static<typeof FileQuery>;
+const RecordingIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, store: ObjectStore): void {
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/recordings', { schema: { params: SessionParams, response: withErrors({ 200: RecordingList }) } }, async (req, reply) => {
@@ -52,6 +54,16 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
   const opts = {
     schema: { params: FileParams, querystring: FileQuery, response: withErrors({ 200: Binary, 206: Binary, 416: ErrorBody }) },
   };
+  // A failed recording finalized again by the recorder holding its files (operator, API key).
+  app.post<{ Params: Static<typeof RecordingIdParams> }>(
+    '/v1/recordings/:id/retry',
+    {
+      schema: { params: RecordingIdParams, body: NoBody, response: withErrors({ 202: RecordingRetryStarted }) },
+      preValidation: async (req) => void requireApiKey(ctx.config, bearerOf(req)),
+    },
+    async (req, reply) => reply.code(202).send(await retryRecording(ctx, req.params.id)),
+  );
+
   // Fastify answers HEAD from this GET route (headers only).
   app.get<{ Params: FileParams; Querystring: FileQuery }>('/v1/sessions/:id/recordings/:recordingId/file', opts, (req, reply) => serveFile(req, reply));
 }
