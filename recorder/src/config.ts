@@ -1,5 +1,14 @@
 // Recorder settings from the environment, with clear errors for bad values.
 import { resolve } from 'node:path';
+import { checkSecrets, type SecretSpec } from '@duet/api/secrets';
+
+/** Every secret variable of the recorder, checked by the one rule of @duet/api/secrets. */
+export const RECORDER_SECRET_VARS: readonly SecretSpec[] = [
+  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
+  { name: 'S3_ACCESS_KEY_ID', minLength: 3, required: false },
+  { name: 'S3_SECRET_ACCESS_KEY', minLength: 8, required: false },
+  { name: 'METRICS_TOKEN', minLength: 16, required: false },
+];
 
 export interface RecorderConfig {
   host: string;
@@ -43,9 +52,9 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
 }
 
 export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): RecorderConfig {
-  const secret = env.INTERNAL_HOOK_SECRET;
-  if (!secret) throw new RecorderConfigError('INTERNAL_HOOK_SECRET is required');
-  if (secret.length < 32) throw new RecorderConfigError('INTERNAL_HOOK_SECRET must be at least 32 characters');
+  const weak = checkSecrets(env, RECORDER_SECRET_VARS);
+  if (weak.length > 0) throw new RecorderConfigError(weak.join('; '));
+  const secret = env.INTERNAL_HOOK_SECRET!;
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
     new URL(apiInternalUrl);

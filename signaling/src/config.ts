@@ -5,6 +5,14 @@ import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { parseTrustProxy, type SocketLimitsConfig } from './transport/socket-limits.ts';
+import { checkSecrets, type SecretSpec } from '@duet/api/secrets';
+
+/** Every secret variable of a media node, checked by the one rule of @duet/api/secrets. */
+export const SIGNALING_SECRET_VARS: readonly SecretSpec[] = [
+  { name: 'JOIN_TOKEN_SECRET', minLength: 32, required: true },
+  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
+  { name: 'METRICS_TOKEN', minLength: 16, required: false },
+];
 
 export interface SignalingConfig {
   host: string;
@@ -36,11 +44,8 @@ export interface SignalingConfig {
 
 export class SignalingConfigError extends Error {}
 
-function required(env: NodeJS.ProcessEnv, name: string, minLength: number): string {
-  const v = env[name];
-  if (!v) throw new SignalingConfigError(`${name} is required`);
-  if (v.length < minLength) throw new SignalingConfigError(`${name} must be at least ${minLength} characters`);
-  return v;
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  return env[name] ?? '';
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -74,6 +79,8 @@ function trustProxy(env: NodeJS.ProcessEnv) {
 }
 
 export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
+  const weak = checkSecrets(env, SIGNALING_SECRET_VARS);
+  if (weak.length > 0) throw new SignalingConfigError(weak.join('; '));
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
     new URL(apiInternalUrl);
@@ -90,8 +97,8 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     host,
     port,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
-    joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET', 32),
-    internalHookSecret: required(env, 'INTERNAL_HOOK_SECRET', 32),
+    joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET'),
+    internalHookSecret: required(env, 'INTERNAL_HOOK_SECRET'),
     p2pEnabled: bool(env, 'P2P_ENABLED', true),
     media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),

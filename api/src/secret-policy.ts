@@ -1,0 +1,90 @@
+// One rule for every secret of every role (api, signaling, recorder): a value copied from an
+// example (`CHANGE_ME…`), a well-known word, a run of one or two characters or a too-short value
+// is refused at start, with the variable's name and never the value. Each role lists its secret
+// variables (API_SECRET_VARS…) and calls checkSecrets once, so a new secret is one more name.
+
+/** Values printed in the repository's docs, examples and tests of the past: never valid secrets. */
+const WELL_KNOWN = new Set(
+  [
+    'secret',
+    'changeme',
+    'change-me',
+    'change_me',
+    'password',
+    'passw0rd',
+    'default',
+    'example',
+    'test',
+    'admin',
+    'duet',
+    'letmein',
+    'qwerty',
+    'minioadmin',
+    'your-secret-here',
+    'supersecret',
+    '0123456789abcdef',
+    '0123456789abcdef0123456789abcdef',
+    'abcdefghijklmnopqrstuvwxyz',
+    // The AWS documentation's example credentials.
+    'AKIAIOSFODNN7EXAMPLE',
+    'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  ].map((v) => v.toLowerCase()),
+);
+
+/** Markers of an unfilled template value, wherever they appear in it. */
+const PLACEHOLDER = /change[_ -]?me|replace[_ -]?me|your[_ -]?(secret|key|token)|<[^>]*>|^todo\b|^fixme\b/i;
+
+/** Why `value` is not acceptable as a secret, or null when it is. */
+export function weakSecretReason(value: string, minLength: number): string | null {
+  const v = value.trim();
+  if (PLACEHOLDER.test(v)) return 'is still a placeholder (CHANGE_ME…) from an example: generate one with `openssl rand -base64 48`';
+  if (WELL_KNOWN.has(v.toLowerCase()) || WELL_KNOWN.has(v.toLowerCase().replace(/[^a-z0-9]/g, ''))) return 'is a well-known value: generate one with `openssl rand -base64 48`';
+  if (v.length < minLength) return `must be at least ${minLength} characters (got ${v.length})`;
+  // "aaaa…", "abab…", "0000…": long but guessable.
+  if (new Set(v).size < 6) return 'has too few distinct characters (a repeated pattern): generate one with `openssl rand -base64 48`';
+  // A well-known word repeated ("secretsecretsecret…") or padded with a counter ("password123…").
+  const core = v.toLowerCase().replace(/[^a-z]/g, '');
+  for (const w of ['secret', 'password', 'changeme']) {
+    if (core.length > 0 && core.replaceAll(w, '') === '') return 'is a well-known word repeated: generate one with `openssl rand -base64 48`';
+  }
+  return null;
+}
+
+export interface SecretSpec {
+  name: string;
+  minLength: number;
+  /** False: the variable may be absent (the feature it enables is off). */
+  required: boolean;
+}
+
+/**
+ * Problems with the secrets in `env`, one line each, naming the variable (never its value).
+ * Absent optional secrets are fine; absent required ones are reported as required.
+ */
+export function checkSecrets(env: Record<string, string | undefined>, specs: readonly SecretSpec[]): string[] {
+  const problems: string[] = [];
+  for (const s of specs) {
+    const raw = env[s.name];
+    if (raw === undefined || raw.trim() === '') {
+      if (s.required) problems.push(`${s.name} is required (at least ${s.minLength} characters)`);
+      continue;
+    }
+    const why = weakSecretReason(raw, s.minLength);
+    if (why) problems.push(`${s.name} ${why}`);
+  }
+  return problems;
+}
+
+/** One secret found somewhere else than its own variable (a JSON list entry, a URL's password). */
+export function checkSecretValue(label: string, value: string, minLength: number): string | null {
+  const why = weakSecretReason(value, minLength);
+  return why ? `${label} ${why}` : null;
+}
+
+/**
+ * Production (NODE_ENV=production, as the systemd units and the container image set, or
+ * DUET_ENV=production) requires secrets that development derives or leaves out.
+ */
+export function isProduction(env: Record<string, string | undefined>): boolean {
+  return env.NODE_ENV?.trim() === 'production' || env.DUET_ENV?.trim() === 'production';
+}
