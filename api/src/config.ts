@@ -8,7 +8,7 @@ import { loadNodeRegistryConfig, type NodeRegistryConfig } from './nodes/node-co
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config.ts';
 import { EVENT_TYPES, isEventType } from './events/event.ts';
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
-import { checkSecrets, checkSecretValue, isProduction, type SecretSpec } from './secret-policy.ts';
+import { checkSecrets, checkSecretValue, isProduction, metricsExposureProblem, type SecretSpec } from './secret-policy.ts';
 import { loadLimitsConfig, type LimitsConfig } from './limits-config.ts';
 
 /**
@@ -137,12 +137,6 @@ export const DEFAULT_RESOURCE_CONTENT_TYPES = [
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 ];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
-}
 
 export function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -387,9 +381,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     limits: loadLimitsConfig(env, problems),
   };
   // Beyond loopback anyone who reaches the port could read lesson counts, node names and load.
-  if (config.ops.metricsEnabled && config.ops.metricsToken === null && !isLoopbackHost(host)) {
-    problems.push(`METRICS_TOKEN is required when API_HOST (${host}) is not a loopback address (or set METRICS_ENABLED=false)`);
-  }
+  const exposed = metricsExposureProblem('API_HOST', host, config.ops.metricsToken, config.ops.metricsEnabled);
+  if (exposed) problems.push(exposed);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -2,6 +2,7 @@
 // example (`CHANGE_ME…`), a well-known word, a run of one or two characters or a too-short value
 // is refused at start, with the variable's name and never the value. Each role lists its secret
 // variables (API_SECRET_VARS…) and calls checkSecrets once, so a new secret is one more name.
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Values printed in the repository's docs, examples and tests of the past: never valid secrets. */
 const WELL_KNOWN = new Set(
@@ -87,4 +88,26 @@ export function checkSecretValue(label: string, value: string, minLength: number
  */
 export function isProduction(env: Record<string, string | undefined>): boolean {
   return env.NODE_ENV?.trim() === 'production' || env.DUET_ENV?.trim() === 'production';
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Metrics (lesson counts, node names, load) are for the operator: a role listening beyond
+ * loopback must protect them with METRICS_TOKEN. Returns the problem, or null.
+ */
+export function metricsExposureProblem(hostVar: string, host: string, metricsToken: string | null | undefined, metricsEnabled = true): string | null {
+  if (!metricsEnabled || (metricsToken && metricsToken.trim() !== '') || isLoopbackHost(host)) return null;
+  return `METRICS_TOKEN is required when ${hostVar} (${host}) is not a loopback address${hostVar === 'API_HOST' ? ' (or set METRICS_ENABLED=false)' : ''}`;
+}
+
+/** `Authorization: Bearer <token>` compared in constant time (as digests, so length does not leak). */
+export function bearerMatches(authorization: string | string[] | undefined, token: string): boolean {
+  const m = typeof authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return m !== null && timingSafeEqual(digest(m[1]!), digest(token));
 }

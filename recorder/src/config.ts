@@ -1,6 +1,6 @@
 // Recorder settings from the environment, with clear errors for bad values.
 import { resolve } from 'node:path';
-import { checkSecrets, type SecretSpec } from '@duet/api/secrets';
+import { checkSecrets, metricsExposureProblem, type SecretSpec } from '@duet/api/secrets';
 
 /** Every secret variable of the recorder, checked by the one rule of @duet/api/secrets. */
 export const RECORDER_SECRET_VARS: readonly SecretSpec[] = [
@@ -32,6 +32,8 @@ export interface RecorderConfig {
   keepSegments: boolean;
   /** SIGTERM: live recordings close and upload their segments within this time, then the process exits. */
   drainDeadlineMs: number;
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; required beyond loopback. */
+  metricsToken: string | null;
 }
 
 export class RecorderConfigError extends Error {}
@@ -62,8 +64,13 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     throw new RecorderConfigError(`API_INTERNAL_URL must be a URL, got "${apiInternalUrl}"`);
   }
   const dataDir = env.DUET_DATA_DIR || resolve('data');
+  const host = env.RECORDER_HOST || '127.0.0.1';
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  const exposed = metricsExposureProblem('RECORDER_HOST', host, metricsToken);
+  if (exposed) throw new RecorderConfigError(exposed);
   return {
-    host: env.RECORDER_HOST || '127.0.0.1',
+    host,
+    metricsToken,
     port: int(env, 'RECORDER_PORT', 8095, 0, 65535),
     internalHookSecret: secret,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),

@@ -5,7 +5,7 @@ import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { parseTrustProxy, type SocketLimitsConfig } from './transport/socket-limits.ts';
-import { checkSecrets, type SecretSpec } from '@duet/api/secrets';
+import { checkSecrets, metricsExposureProblem, type SecretSpec } from '@duet/api/secrets';
 
 /** Every secret variable of a media node, checked by the one rule of @duet/api/secrets. */
 export const SIGNALING_SECRET_VARS: readonly SecretSpec[] = [
@@ -40,6 +40,8 @@ export interface SignalingConfig {
   shutdown: ShutdownConfig;
   /** LOG_LEVEL: fatal|error|warn|info|debug|trace|silent (default info). */
   logLevel: LogLevel;
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; required beyond loopback. */
+  metricsToken: string | null;
 }
 
 export class SignalingConfigError extends Error {}
@@ -88,12 +90,16 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     throw new SignalingConfigError(`API_INTERNAL_URL must be a URL, got "${apiInternalUrl}"`);
   }
   const host = env.SIGNALING_HOST || '127.0.0.1';
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  const exposed = metricsExposureProblem('SIGNALING_HOST', host, metricsToken);
+  if (exposed) throw new SignalingConfigError(exposed);
   const port = int(env, 'SIGNALING_PORT', 8090, 0, 65535);
   const media = loadMediaConfig(env);
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new SignalingConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   return {
     logLevel,
+    metricsToken,
     host,
     port,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
