@@ -12,13 +12,10 @@ const BASE = { DATABASE_URL: 'pglite:memory', API_PORT: '0', LOG_LEVEL: 'silent'
 const TOKEN = 'metrics-7f3a9c2e51d84b6a';
 
 describe('/metrics beyond loopback', () => {
-  it('loopback hosts need no token', () => {
+  it('loopback hosts need no token; any other host needs METRICS_TOKEN, or metrics turned off', () => {
     for (const host of ['127.0.0.1', '127.0.0.53', '::1', 'localhost']) {
       expect(() => loadApiConfig({ ...BASE, API_HOST: host }), host).not.toThrow();
     }
-  });
-
-  it('any other host needs METRICS_TOKEN, or metrics turned off', () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.10', 'api.internal']) {
       expect(() => loadApiConfig({ ...BASE, API_HOST: host }), host).toThrow(/METRICS_TOKEN is required when API_HOST/);
       expect(() => loadApiConfig({ ...BASE, API_HOST: host, METRICS_TOKEN: TOKEN }), host).not.toThrow();
@@ -26,18 +23,15 @@ describe('/metrics beyond loopback', () => {
     }
   });
 
-  it('the API process exits with a clear message when started on 0.0.0.0 without a token', async () => {
-    expectRefused(await runRole(MAIN, { ...BASE, API_HOST: '0.0.0.0' }), 'METRICS_TOKEN');
-  });
-
-  describe('listening on 0.0.0.0 with a token', () => {
+  describe('on 0.0.0.0', () => {
     let api: TestApi;
     beforeAll(async () => {
       api = await startApiOn('pglite', { API_HOST: '0.0.0.0', METRICS_TOKEN: TOKEN });
     });
     afterAll(() => api?.close());
 
-    it('refuses unauthenticated scrapes', async () => {
+    it('the API process exits with a clear message without a token; with one, unauthenticated scrapes are refused', async () => {
+      expectRefused(await runRole(MAIN, { ...BASE, API_HOST: '0.0.0.0' }), 'METRICS_TOKEN');
       const port = new URL(api.url).port;
       const url = `http://127.0.0.1:${port}/metrics`;
       expect((await fetch(url)).status).toBe(401);

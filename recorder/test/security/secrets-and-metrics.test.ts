@@ -22,7 +22,7 @@ describe('the recorder refuses to start', () => {
 
   it.each([
     ['INTERNAL_HOOK_SECRET', 'CHANGE_ME_internal_hook_secret_at_least_32_chars'],
-    ['INTERNAL_HOOK_SECRET', 'changeme'],
+    ['INTERNAL_HOOK_SECRET', 'secretsecretsecretsecretsecretsecret'],
     ['S3_SECRET_ACCESS_KEY', 'CHANGE_ME'],
     ['S3_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE'],
   ])('on %s = a placeholder or well-known value', async (name, value) => {
