@@ -8,24 +8,11 @@ import { loadNodeRegistryConfig, type NodeRegistryConfig } from './nodes/node-co
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config.ts';
 import { EVENT_TYPES, isEventType } from './events/event.ts';
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
-import { checkSecrets, checkSecretValue, isProduction, metricsExposureProblem, type SecretSpec } from './secret-policy.ts';
+import { API_SECRET_VARS, checkSecrets, checkSecretValue, isProduction, metricsExposureProblem } from './secret-policy.ts';
+
+export { API_SECRET_VARS };
 import { loadLimitsConfig, type LimitsConfig } from './limits-config.ts';
 
-/**
- * Every secret variable of the API, checked by one rule (api/src/secret-policy.ts): placeholders,
- * well-known values, repeated characters and short values refuse the start. Webhook endpoint
- * secrets and the DATABASE_URL password are checked where they are parsed.
- */
-export const API_SECRET_VARS: readonly SecretSpec[] = [
-  { name: 'DUET_API_KEY', minLength: 24, required: true },
-  { name: 'JOIN_TOKEN_SECRET', minLength: 32, required: true },
-  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
-  { name: 'URL_SIGNING_SECRET', minLength: 32, required: false },
-  { name: 'TURN_SECRET', minLength: 16, required: false },
-  { name: 'METRICS_TOKEN', minLength: 16, required: false },
-  { name: 'S3_ACCESS_KEY_ID', minLength: 3, required: false },
-  { name: 'S3_SECRET_ACCESS_KEY', minLength: 8, required: false },
-];
 
 export type DatabaseConfig =
   | { kind: 'pglite'; /** null = in memory (tests) */ dataDir: string | null }

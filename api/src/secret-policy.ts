@@ -59,6 +59,33 @@ export interface SecretSpec {
 }
 
 /**
+ * Every secret variable of each role, in one place: the roles' config loaders and `duet doctor`
+ * check exactly these. (Webhook endpoint secrets and the DATABASE_URL password are checked where
+ * the API parses them.) A new secret is one more line here.
+ */
+export const API_SECRET_VARS: readonly SecretSpec[] = [
+  { name: 'DUET_API_KEY', minLength: 24, required: true },
+  { name: 'JOIN_TOKEN_SECRET', minLength: 32, required: true },
+  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
+  { name: 'URL_SIGNING_SECRET', minLength: 32, required: false },
+  { name: 'TURN_SECRET', minLength: 16, required: false },
+  { name: 'METRICS_TOKEN', minLength: 16, required: false },
+  { name: 'S3_ACCESS_KEY_ID', minLength: 3, required: false },
+  { name: 'S3_SECRET_ACCESS_KEY', minLength: 8, required: false },
+];
+export const SIGNALING_SECRET_VARS: readonly SecretSpec[] = [
+  { name: 'JOIN_TOKEN_SECRET', minLength: 32, required: true },
+  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
+  { name: 'METRICS_TOKEN', minLength: 16, required: false },
+];
+export const RECORDER_SECRET_VARS: readonly SecretSpec[] = [
+  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
+  { name: 'S3_ACCESS_KEY_ID', minLength: 3, required: false },
+  { name: 'S3_SECRET_ACCESS_KEY', minLength: 8, required: false },
+  { name: 'METRICS_TOKEN', minLength: 16, required: false },
+];
+
+/**
  * Problems with the secrets in `env`, one line each, naming the variable (never its value).
  * Absent optional secrets are fine; absent required ones are reported as required.
  */

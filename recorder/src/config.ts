@@ -1,14 +1,8 @@
 // Recorder settings from the environment, with clear errors for bad values.
 import { resolve } from 'node:path';
-import { checkSecrets, metricsExposureProblem, type SecretSpec } from '@duet/api/secrets';
+import { RECORDER_SECRET_VARS, checkSecrets, metricsExposureProblem } from '@duet/api/secrets';
 
-/** Every secret variable of the recorder, checked by the one rule of @duet/api/secrets. */
-export const RECORDER_SECRET_VARS: readonly SecretSpec[] = [
-  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
-  { name: 'S3_ACCESS_KEY_ID', minLength: 3, required: false },
-  { name: 'S3_SECRET_ACCESS_KEY', minLength: 8, required: false },
-  { name: 'METRICS_TOKEN', minLength: 16, required: false },
-];
+export { RECORDER_SECRET_VARS };
 
 export interface RecorderConfig {
   host: string;

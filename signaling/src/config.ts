@@ -5,14 +5,9 @@ import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { parseTrustProxy, type SocketLimitsConfig } from './transport/socket-limits.ts';
-import { checkSecrets, metricsExposureProblem, type SecretSpec } from '@duet/api/secrets';
+import { SIGNALING_SECRET_VARS, checkSecrets, metricsExposureProblem } from '@duet/api/secrets';
 
-/** Every secret variable of a media node, checked by the one rule of @duet/api/secrets. */
-export const SIGNALING_SECRET_VARS: readonly SecretSpec[] = [
-  { name: 'JOIN_TOKEN_SECRET', minLength: 32, required: true },
-  { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
-  { name: 'METRICS_TOKEN', minLength: 16, required: false },
-];
+export { SIGNALING_SECRET_VARS };
 
 export interface SignalingConfig {
   host: string;
