@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuetEvent } from '../../src/events/event.ts';
 import { apiMetricsOf } from '../../src/http/routes/ops.ts';
-import { LocalObjectStore } from '../../src/storage/index.ts';
+import { LocalObjectStore, createObjectStore, loadStorageConfig } from '../../src/storage/index.ts';
+import { startS3Server, type S3TestServer } from '@duet/deploy/testing';
 import { API_KEY, DB_KINDS, createLesson, mintToken, sendHook, startApiOn, type TestApi } from '../support/harness.ts';
 
 const HTML = Buffer.from('<!doctype html><script>fetch("/v1/sessions").then(r=>r.text()).then(alert)</script>');
@@ -123,5 +124,36 @@ describe.each(DB_KINDS)('what the API origin serves (%s)', (kind) => {
     expect(paths.length).toBeGreaterThan(10);
     expect(paths.filter((p) => p.startsWith('/internal'))).toEqual([]);
     expect(JSON.stringify(doc)).not.toContain('INTERNAL_HOOK_SECRET');
+  });
+});
+
+describe('recordings on S3 (presigned URLs)', () => {
+  let api: TestApi;
+  let s3: S3TestServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'duet-served-s3-'));
+    s3 = await startS3Server();
+    api = await startApiOn('pglite', { ...s3.env, LOG_LEVEL: 'error' }, { objects: createObjectStore(loadStorageConfig(s3.env, dir)) });
+  }, 90_000);
+  afterAll(async () => {
+    await api?.close();
+    await s3?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('pins audio/video or opaque bytes in the presigned URL, never the stored text/html', async () => {
+    const lesson = await createLesson(api, { recording: true });
+    const id = randomUUID();
+    expect((await sendHook(api, hook('recording.started', lesson.id, { recording_id: id }))).status).toBe(200);
+    const key = `recordings/sessions/${lesson.id}/${id}/recording.bin`;
+    // A row written by an older API that still trusted the hook's content_type.
+    await api.server.sql`update recordings set status = 'ready', storage_key = ${key}, content_type = 'text/html', size_bytes = 10, duration_seconds = 1, finished_at = now() where id = ${id}`;
+    const url = (await api.request('GET', `/v1/sessions/${lesson.id}/recordings`, { token: API_KEY })).body.recordings[0].url as string;
+    expect(url.startsWith(`${s3.endpoint}/`)).toBe(true);
+    expect(url).toContain('response-content-type=application%2Foctet-stream');
+    expect(url).toContain('response-content-disposition=attachment');
+    expect(url).not.toContain('text%2Fhtml');
   });
 });
