@@ -21,7 +21,8 @@ const NGINX = process.env.NGINX_BIN || '/usr/sbin/nginx';
 /** TRUST_PROXY as each shipped deployment sets it for the API. */
 function shippedTrustProxy(): Record<string, string | undefined> {
   const compose = parse(readFileSync(join(DEPLOY_DIR, 'compose/compose.yaml'), 'utf8'));
-  const k8s = readFileSync(join(DEPLOY_DIR, 'k8s/10-config.yaml'), 'utf8').split(/^---$/m).map((d) => parse(d)).find((d) => d?.metadata?.name === 'duet-api');
+  // deploy/k8s/duet.yaml is the Helm chart's rendered output (api.trustProxy).
+  const k8s = readFileSync(join(DEPLOY_DIR, 'k8s/duet.yaml'), 'utf8').split(/^---$/m).map((d) => parse(d)).find((d) => d?.kind === 'ConfigMap' && d?.metadata?.name === 'duet-api');
   const example = /^TRUST_PROXY=(.*)$/m.exec(readFileSync(join(DEPLOY_DIR, 'env/api.env.example'), 'utf8'))?.[1];
   return { compose: compose.services.api.environment?.TRUST_PROXY, k8s: k8s?.data?.TRUST_PROXY, example };
 }
