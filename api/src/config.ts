@@ -8,6 +8,11 @@ import { loadNodeRegistryConfig, type NodeRegistryConfig } from './nodes/node-co
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config.ts';
 import { EVENT_TYPES, isEventType } from './events/event.ts';
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
+import { API_SECRET_VARS, checkSecrets, checkSecretValue, isProduction, metricsExposureProblem } from './secret-policy.ts';
+
+export { API_SECRET_VARS };
+import { loadLimitsConfig, type LimitsConfig } from './limits-config.ts';
+
 
 export type DatabaseConfig =
   | { kind: 'pglite'; /** null = in memory (tests) */ dataDir: string | null }
@@ -90,6 +95,8 @@ export interface ApiConfig {
   nodes: NodeRegistryConfig;
   /** Graceful shutdown and metrics (api/src/ops). */
   ops: OpsConfig;
+  /** TRUST_PROXY, per-caller rate limits and per-lesson quotas (api/src/limits-config.ts). */
+  limits: LimitsConfig;
 }
 
 export class ConfigError extends Error {
@@ -139,12 +146,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     }
     return Number(raw);
   };
-  const secret = (name: string, minLength: number): string => {
-    const v = env[name];
-    if (v === undefined || v === '') problems.push(`${name} is required (at least ${minLength} characters)`);
-    else if (v.length < minLength) problems.push(`${name} must be at least ${minLength} characters (got ${v.length})`);
-    return v ?? '';
-  };
+  problems.push(...checkSecrets(env, API_SECRET_VARS));
+  const secret = (name: string): string => env[name] ?? '';
   const url = (name: string, value: string, protocols: string[]): string => {
     try {
       const u = new URL(value);
@@ -184,6 +187,15 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   } else if (dbUrl.startsWith('pglite:')) {
     database = { kind: 'pglite', dataDir: resolve(dbUrl.slice('pglite:'.length)) };
   } else if (/^postgres(ql)?:\/\//.test(dbUrl)) {
+    const password = (() => {
+      try {
+        return decodeURIComponent(new URL(dbUrl).password);
+      } catch {
+        return '';
+      }
+    })();
+    // Only the placeholder test: the database's own password rules are the database's business.
+    if (password && /change[_ -]?me/i.test(password)) problems.push('DATABASE_URL still has its CHANGE_ME placeholder password');
     database = { kind: 'postgres', url: dbUrl, poolMax: int('DATABASE_POOL_MAX', 10, 1, 1000) };
   } else {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL, "pglite:memory" or "pglite:<dir>"');
@@ -193,9 +205,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const storage = parseStorageConfig(env as NodeJS.ProcessEnv, resolve(str('DUET_DATA_DIR') ?? './data'));
   problems.push(...storage.problems);
 
-  const apiKey = secret('DUET_API_KEY', 24);
-  const joinTokenSecret = secret('JOIN_TOKEN_SECRET', 32);
-  const internalHookSecret = secret('INTERNAL_HOOK_SECRET', 32);
+  const apiKey = secret('DUET_API_KEY');
+  const joinTokenSecret = secret('JOIN_TOKEN_SECRET');
+  const internalHookSecret = secret('INTERNAL_HOOK_SECRET');
   // One leaked secret must not unlock the other role: hook senders cannot mint join tokens.
   if (joinTokenSecret && joinTokenSecret === internalHookSecret) {
     problems.push('JOIN_TOKEN_SECRET and INTERNAL_HOOK_SECRET must differ');
@@ -224,7 +236,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       problems.push(`WEBHOOK_ENDPOINTS[${i}] must be {url, secret}`);
       return;
     }
-    if (o.secret.length < 16) problems.push(`WEBHOOK_ENDPOINTS[${i}].secret must be at least 16 characters`);
+    const weak = checkSecretValue(`WEBHOOK_ENDPOINTS[${i}].secret`, o.secret, 16);
+    if (weak) problems.push(weak);
     const u = url(`WEBHOOK_ENDPOINTS[${i}].url`, o.url, ['http:', 'https:']);
     if (webhookEndpoints.some((w) => w.url === u)) problems.push(`WEBHOOK_ENDPOINTS[${i}].url is listed twice`);
     let types: string[] | null = null;
@@ -265,11 +278,16 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const turnUrls = list('TURN_URLS', /^turns?:[^\s]+$/, 'a turn: or turns: URL');
   const turnSecret = str('TURN_SECRET');
   if (turnUrls.length > 0 && turnSecret === undefined) problems.push('TURN_URLS needs TURN_SECRET (coturn static-auth-secret)');
-  if (turnSecret !== undefined && turnSecret.length < 16) problems.push('TURN_SECRET must be at least 16 characters');
   const turnTtl = int('TURN_TTL_SECONDS', 3600, 60, 7 * 86400);
 
   const urlSigningSecret = str('URL_SIGNING_SECRET');
-  if (urlSigningSecret !== undefined && urlSigningSecret.length < 32) problems.push('URL_SIGNING_SECRET must be at least 32 characters');
+  // A leaked download URL key must not be the join-token key (nor derived from it) in production.
+  if (urlSigningSecret === undefined && isProduction(env)) {
+    problems.push('URL_SIGNING_SECRET is required in production (NODE_ENV or DUET_ENV = production): download URLs get their own key (at least 32 characters)');
+  }
+  if (urlSigningSecret !== undefined && [joinTokenSecret, internalHookSecret, apiKey].includes(urlSigningSecret)) {
+    problems.push('URL_SIGNING_SECRET must differ from DUET_API_KEY, JOIN_TOKEN_SECRET and INTERNAL_HOOK_SECRET');
+  }
 
   const bool = (name: string, fallback: boolean): boolean => {
     const raw = str(name);
@@ -347,7 +365,11 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     workers,
     nodes: loadNodeRegistryConfig(env, problems),
     ops: loadOpsConfig(env, problems),
+    limits: loadLimitsConfig(env, problems),
   };
+  // Beyond loopback anyone who reaches the port could read lesson counts, node names and load.
+  const exposed = metricsExposureProblem('API_HOST', host, config.ops.metricsToken, config.ops.metricsEnabled);
+  if (exposed) problems.push(exposed);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -25,7 +25,12 @@ if (config.workers > 1 && cluster.isPrimary) {
   if (config.workers > 1) {
     // Rate-limit counters live in each process: split the budget so N workers together allow
     // RATE_LIMIT_MAX per window (a client pinned to one worker by its connection gets its share).
-    config = { ...config, rateLimitMax: Math.max(1, Math.ceil(config.rateLimitMax / config.workers)) };
+    const share = (n: number) => Math.max(1, Math.ceil(n / config!.workers));
+    config = {
+      ...config,
+      rateLimitMax: share(config.rateLimitMax),
+      limits: { ...config.limits, keyMax: share(config.limits.keyMax), seatMax: share(config.limits.seatMax) },
+    };
   }
   const server = createApiServer(config);
   // A stray rejection is logged; an uncaught exception ends this process (the supervisor, or the

@@ -80,6 +80,10 @@ export function scrubUrl(url: string): string {
   return url.replace(/([?&](?:sig|token|signature)=)[^&#]*/gi, '$1[redacted]');
 }
 
+function trustHops(n: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < n;
+}
+
 export function createApiServer(config: ApiConfig, options: ApiServerOptions = {}): ApiServer {
   // stdout is written asynchronously (a request never waits on the log pipe); pino flushes it on exit.
   const stdoutLog = !options.logStream && config.logLevel !== 'silent' ? pino.destination({ dest: 1, sync: false }) : null;
@@ -101,7 +105,9 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     bodyLimit: 256 * 1024,
     // Reject rather than silently coerce or drop: "true" is not a boolean, unknown fields are errors.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-    trustProxy: false,
+    // TRUST_PROXY: the proxies (nginx) whose X-Forwarded-For names the client address (req.ip).
+    // A hop count trusts that many proxies nearest to us (what Fastify does with a number).
+    trustProxy: typeof config.limits.trustProxy === 'number' ? trustHops(config.limits.trustProxy) : config.limits.trustProxy,
     // Errors raised by the router itself (a path parameter that is too long, a bad URL encoding)
     // leave in the same `{error: {code, message}}` shape as everything else.
     frameworkErrors: (err, _req, reply) => {

@@ -25,7 +25,6 @@ describe.each(DB_KINDS)('OpenAPI (%s)', (kind) => {
       '/v1/sessions/{id}/resources',
       '/v1/sessions/{id}/resources/{rid}/content',
       '/v1/webhooks/deliveries',
-      '/internal/hooks',
     ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }

@@ -62,7 +62,7 @@ describe('loadApiConfig', () => {
       JOIN_TOKEN_TTL_SECONDS: '600',
       SIGNALING_PUBLIC_URL: 'wss://media.example.test/ws',
       ICE_SERVERS: '[{"urls":["turn:t.example.test:3478"],"username":"u","credential":"c"}]',
-      WEBHOOK_ENDPOINTS: '[{"url":"https://m.example.test/hooks/","secret":"0123456789abcdef"}]',
+      WEBHOOK_ENDPOINTS: '[{"url":"https://m.example.test/hooks/","secret":"wh-secret-7f3a9c2e51"}]',
       WEB_DIST_DIR: '/srv/web',
       LOG_LEVEL: 'warn',
       MEDIA_NODES: '[{"id":"eu-1","signaling_url":"wss://eu1.example.test/ws"},{"id":"us-1","signaling_url":"wss://us1.example.test/ws"}]',
@@ -82,6 +82,25 @@ describe('loadApiConfig', () => {
       WEBHOOK_MAX_AGE_SECONDS: '3600',
       S3_BUCKET: 'duet-objects',
       S3_ENDPOINT: 'http://s3.example.test:9000',
+      METRICS_TOKEN: 'metrics-token-7f3a9c2e51',
+      TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+      RATE_LIMIT_KEY_MAX: '700',
+      RATE_LIMIT_SEAT_MAX: '70',
+      CHAT_MAX_MESSAGES_PER_LESSON: '7',
+      NOTES_MAX_CHARS: '77',
+      ANALYTICS_MAX_EVENTS_PER_SEAT: '17',
+      RESOURCES_MAX_PER_LESSON: '3',
+      RESOURCES_MAX_BYTES_PER_LESSON: '3000',
+    });
+    expect(c.limits).toEqual({
+      trustProxy: ['10.0.0.0/8', '127.0.0.1'],
+      keyMax: 700,
+      seatMax: 70,
+      chatMaxPerLesson: 7,
+      notesMaxChars: 77,
+      analyticsMaxPerSeat: 17,
+      resourcesMaxCount: 3,
+      resourcesMaxTotalBytes: 3000,
     });
     expect(c).toMatchObject({
       mediaNodes: [
@@ -111,7 +130,7 @@ describe('loadApiConfig', () => {
       joinTokenTtlSeconds: 600,
       signalingPublicUrl: 'wss://media.example.test/ws',
       iceServers: [{ urls: ['turn:t.example.test:3478'], username: 'u', credential: 'c' }],
-      webhookEndpoints: [{ url: 'https://m.example.test/hooks/', secret: '0123456789abcdef', types: null }],
+      webhookEndpoints: [{ url: 'https://m.example.test/hooks/', secret: 'wh-secret-7f3a9c2e51', types: null }],
       webDistDir: '/srv/web',
       logLevel: 'warn',
     });
@@ -133,7 +152,7 @@ describe('loadApiConfig', () => {
     [{ SIGNALING_PUBLIC_URL: 'http://x/ws' }, /SIGNALING_PUBLIC_URL must be a ws or wss URL/],
     [{ ICE_SERVERS: '{' }, /ICE_SERVERS must be a JSON array/],
     [{ ICE_SERVERS: '[{"urls":"http://x"}]' }, /ICE_SERVERS\[0\]/],
-    [{ WEBHOOK_ENDPOINTS: '[{"url":"ftp://x","secret":"0123456789abcdef"}]' }, /WEBHOOK_ENDPOINTS\[0\].url/],
+    [{ WEBHOOK_ENDPOINTS: '[{"url":"ftp://x","secret":"wh-secret-7f3a9c2e51"}]' }, /WEBHOOK_ENDPOINTS\[0\].url/],
     [{ WEBHOOK_ENDPOINTS: '[{"url":"https://x"}]' }, /WEBHOOK_ENDPOINTS\[0\] must be \{url, secret\}/],
     [{ WEBHOOK_ENDPOINTS: '[{"url":"https://x","secret":"short"}]' }, /secret must be at least 16/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],

@@ -8,14 +8,16 @@ import { createSignalingServer, guardProcess, loadSignalingConfig } from '@duet/
 import { createObjectStore, loadStorageConfig } from '@duet/api/storage';
 import { createRecorderService, loadRecorderConfig } from '@duet/recorder';
 import { loadOrCreateSecrets } from './secrets.ts';
+import { isLoopbackHost } from '@duet/api/secrets';
 import { createDemoLesson } from './demo-lesson.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.DUET_DATA_DIR || resolve(REPO_ROOT, 'data'));
-  const { secrets, file: secretsFile } = loadOrCreateSecrets(dataDir, process.env);
   const host = process.env.DUET_HOST || '127.0.0.1';
+  // Beyond loopback (a LAN demo) every role wants a /metrics token: generate one with the others.
+  const { secrets, file: secretsFile } = loadOrCreateSecrets(dataDir, process.env, isLoopbackHost(host) ? [] : ['METRICS_TOKEN']);
   const apiPort = process.env.API_PORT || '8080';
   const signalingPort = process.env.SIGNALING_PORT || '8090';
   const env: NodeJS.ProcessEnv = {

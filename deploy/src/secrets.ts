@@ -8,11 +8,17 @@ export interface PlatformSecrets {
   DUET_API_KEY: string;
   JOIN_TOKEN_SECRET: string;
   INTERNAL_HOOK_SECRET: string;
+  /** Only when asked for (`extra`): the roles listen beyond loopback (DUET_HOST). */
+  METRICS_TOKEN?: string;
 }
 
 const NAMES = ['DUET_API_KEY', 'JOIN_TOKEN_SECRET', 'INTERNAL_HOOK_SECRET'] as const;
 
-export function loadOrCreateSecrets(dataDir: string, env: NodeJS.ProcessEnv): { secrets: PlatformSecrets; file: string } {
+export function loadOrCreateSecrets(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  extra: readonly 'METRICS_TOKEN'[] = [],
+): { secrets: PlatformSecrets; file: string } {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'secrets.json');
   let stored: Partial<PlatformSecrets> = {};
@@ -25,7 +31,7 @@ export function loadOrCreateSecrets(dataDir: string, env: NodeJS.ProcessEnv): { 
   }
   let changed = false;
   const secrets = {} as PlatformSecrets;
-  for (const name of NAMES) {
+  for (const name of [...NAMES, ...extra]) {
     const fromEnv = env[name];
     if (fromEnv) {
       secrets[name] = fromEnv;

@@ -315,7 +315,7 @@ describe('duet doctor', () => {
     expect(line('ffmpeg')).toMatch(/^FAIL .*does not run/);
     expect(line('port signaling')).toMatch(/^FAIL .*in use by another program/);
     expect(line('announced address')).toMatch(/^FAIL .*not 0\.0\.0\.0/);
-    expect(line('secrets')).toMatch(/^FAIL .*JOIN_TOKEN_SECRET still has its CHANGE_ME placeholder/);
+    expect(line('secrets')).toMatch(/^FAIL .*JOIN_TOKEN_SECRET is still a placeholder \(CHANGE_ME/);
     expect(line('database')).toMatch(/^FAIL .*password authentication failed/);
     expect(line('storage')).toMatch(/^FAIL .*not writable/);
     expect(line('api')).toMatch(/^FAIL .*unreachable/);

@@ -1,6 +1,9 @@
 // Recorder settings from the environment, with clear errors for bad values.
 import { resolve } from 'node:path';
 import { DEFAULT_MIN_FREE_DISK_MB } from '@duet/api/free-disk';
+import { RECORDER_SECRET_VARS, checkSecrets, metricsExposureProblem } from '@duet/api/secrets';
+
+export { RECORDER_SECRET_VARS };
 
 export interface RecorderConfig {
   host: string;
@@ -28,6 +31,8 @@ export interface RecorderConfig {
   minFreeDiskMb: number;
   /** Segment and final-file uploads keep retrying through a storage outage this long before the recording fails. */
   uploadDeadlineMs: number;
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; required beyond loopback. */
+  metricsToken: string | null;
 }
 
 export class RecorderConfigError extends Error {}
@@ -57,9 +62,9 @@ function hours(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
 }
 
 export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): RecorderConfig {
-  const secret = env.INTERNAL_HOOK_SECRET;
-  if (!secret) throw new RecorderConfigError('INTERNAL_HOOK_SECRET is required');
-  if (secret.length < 32) throw new RecorderConfigError('INTERNAL_HOOK_SECRET must be at least 32 characters');
+  const weak = checkSecrets(env, RECORDER_SECRET_VARS);
+  if (weak.length > 0) throw new RecorderConfigError(weak.join('; '));
+  const secret = env.INTERNAL_HOOK_SECRET!;
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
     new URL(apiInternalUrl);
@@ -67,8 +72,13 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     throw new RecorderConfigError(`API_INTERNAL_URL must be a URL, got "${apiInternalUrl}"`);
   }
   const dataDir = env.DUET_DATA_DIR || resolve('data');
+  const host = env.RECORDER_HOST || '127.0.0.1';
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  const exposed = metricsExposureProblem('RECORDER_HOST', host, metricsToken);
+  if (exposed) throw new RecorderConfigError(exposed);
   return {
-    host: env.RECORDER_HOST || '127.0.0.1',
+    host,
+    metricsToken,
     port: int(env, 'RECORDER_PORT', 8095, 0, 65535),
     internalHookSecret: secret,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),

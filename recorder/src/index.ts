@@ -1,7 +1,7 @@
 // The recorder process (RTP from mediasoup PlainTransports -> FFmpeg segments -> object storage ->
 // one composed MP4 per lesson); see README "Recorder".
 export { buildSdp, type RecorderInput, type RtpCodec } from './sdp.ts';
-export { loadRecorderConfig, RecorderConfigError, type RecorderConfig } from './config.ts';
+export { loadRecorderConfig, RecorderConfigError, RECORDER_SECRET_VARS, type RecorderConfig } from './config.ts';
 export { createRecorderService, defaultRecorderLog, type RecorderService } from './service.ts';
 export { Recorder } from './recorder.ts';
 export type { TrackSpec, TrackStatus } from './recording.ts';

@@ -7,7 +7,7 @@
 //   POST   /v1/recordings/:id/stop              {reason}                    -> finalize now (202; progress in the logs)
 //   GET    /healthz                                                         -> the process answers (no auth)
 //   GET    /readyz                                                          -> 200 when storage answers, the API is configured and not draining; else 503 + reasons
-//   GET    /metrics                                                         -> Prometheus text (no auth, like the media node's; the recorder listens on loopback)
+//   GET    /metrics                                                         -> Prometheus text (Bearer METRICS_TOKEN when set; required beyond loopback)
 // While draining (SIGTERM) new recordings, tracks, detach and stop get 503 `draining`.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -16,6 +16,7 @@ import type { TrackSpec } from './recording.ts';
 import type { Log } from './hook-client.ts';
 import type { RecorderMetrics } from './metrics.ts';
 import { http } from './node-http.ts';
+import { bearerMatches } from '@duet/api/secrets';
 
 export interface RecorderOps {
   metrics: RecorderMetrics;
@@ -104,6 +105,8 @@ export function createRecorderHttp(recorder: Recorder, log: Log, ops: RecorderOp
       return json(res, r.ready ? 200 : 503, r);
     }
     if (req.method === 'GET' && url.pathname === '/metrics') {
+      const token = recorder.config.metricsToken;
+      if (token && !bearerMatches(req.headers.authorization, token)) throw new HttpError(401, 'unauthorized', 'Authorization: Bearer <METRICS_TOKEN> is required');
       const body = await ops.metrics.render();
       return void res.writeHead(200, { 'content-type': ops.metrics.contentType }).end(body);
     }

@@ -6,6 +6,9 @@ import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { parseTrustProxy, type SocketLimitsConfig } from './transport/socket-limits.ts';
+import { SIGNALING_SECRET_VARS, checkSecrets, metricsExposureProblem } from '@duet/api/secrets';
+
+export { SIGNALING_SECRET_VARS };
 
 export interface SignalingConfig {
   host: string;
@@ -35,15 +38,14 @@ export interface SignalingConfig {
   shutdown: ShutdownConfig;
   /** LOG_LEVEL: fatal|error|warn|info|debug|trace|silent (default info). */
   logLevel: LogLevel;
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; required beyond loopback. */
+  metricsToken: string | null;
 }
 
 export class SignalingConfigError extends Error {}
 
-function required(env: NodeJS.ProcessEnv, name: string, minLength: number): string {
-  const v = env[name];
-  if (!v) throw new SignalingConfigError(`${name} is required`);
-  if (v.length < minLength) throw new SignalingConfigError(`${name} must be at least ${minLength} characters`);
-  return v;
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  return env[name] ?? '';
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -77,6 +79,8 @@ function trustProxy(env: NodeJS.ProcessEnv) {
 }
 
 export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
+  const weak = checkSecrets(env, SIGNALING_SECRET_VARS);
+  if (weak.length > 0) throw new SignalingConfigError(weak.join('; '));
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
     new URL(apiInternalUrl);
@@ -84,17 +88,21 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     throw new SignalingConfigError(`API_INTERNAL_URL must be a URL, got "${apiInternalUrl}"`);
   }
   const host = env.SIGNALING_HOST || '127.0.0.1';
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  const exposed = metricsExposureProblem('SIGNALING_HOST', host, metricsToken);
+  if (exposed) throw new SignalingConfigError(exposed);
   const port = int(env, 'SIGNALING_PORT', 8090, 0, 65535);
   const media = loadMediaConfig(env);
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new SignalingConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   return {
     logLevel,
+    metricsToken,
     host,
     port,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
-    joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET', 32),
-    internalHookSecret: required(env, 'INTERNAL_HOOK_SECRET', 32),
+    joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET'),
+    internalHookSecret: required(env, 'INTERNAL_HOOK_SECRET'),
     p2pEnabled: bool(env, 'P2P_ENABLED', true),
     media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),

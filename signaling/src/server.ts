@@ -81,7 +81,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     };
     const url = new URL(req.url ?? '/', 'http://node');
     if (req.method === 'GET' && url.pathname === '/healthz') return json(200, { ok: true, workers: pool.workers().length });
-    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length, metrics, disk: () => lowDiskReason(config.hookSpoolDir, config.minFreeDiskMb, 'HOOK_SPOOL_DIR') })) return;
+    if (await handleNodeHttp(req, res, { runtime: node, workers: () => pool.workers().length, metrics, metricsToken: config.metricsToken, disk: () => lowDiskReason(config.hookSpoolDir, config.minFreeDiskMb, 'HOOK_SPOOL_DIR') })) return;
     if (req.method === 'GET' && url.pathname === '/internal/load') {
       // Placement figures for the API (which node gets the next lesson): per worker and totals.
       const auth = req.headers.authorization?.replace(/^Bearer /, '');

@@ -5,7 +5,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
 function tagFor(url: string): string | null {
-  if (url.startsWith('/internal/')) return 'internal (media nodes)';
   if (url.startsWith('/v1/webhooks') || url.endsWith('/events')) return 'webhooks';
   if (/\/(resources)/.test(url)) return 'resources';
   if (/\/(notes|feedback|chat|analytics)$/.test(url)) return 'lesson content';
@@ -31,16 +30,15 @@ export function registerOpenApi(app: FastifyInstance): void {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'DUET_API_KEY (marketplace, server to server)' },
           joinToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a participant join token' },
-          internalSecret: { type: 'http', scheme: 'bearer', description: 'INTERNAL_HOOK_SECRET (media nodes)' },
         },
       },
     },
     transform: ({ schema, url }) => {
-      const hidden = url === '/session/:id' || url.startsWith('/assets') || url.startsWith('/docs');
+      // The media nodes' internal routes are not part of the public contract: the published
+      // document would map them out for anyone who can reach /docs.
+      const hidden = url === '/session/:id' || url.startsWith('/assets') || url.startsWith('/docs') || url.startsWith('/internal');
       const tag = tagFor(url);
-      const security = url.startsWith('/internal/')
-        ? [{ internalSecret: [] }]
-        : url.startsWith('/v1/')
+      const security = url.startsWith('/v1/')
           ? [{ apiKey: [] }, { joinToken: [] }]
           : [];
       return {

@@ -1,5 +1,11 @@
 // HTTP hardening shared by every route: security headers (helmet), CORS for the web origin only,
-// and the rate limiter (applied per route to token minting and join).
+// and the rate limiter. Every /v1 request is limited by who is calling, decided once per request
+// before any handler runs: the API key (RATE_LIMIT_KEY_MAX), a seat (lesson + role of a valid
+// join token, RATE_LIMIT_SEAT_MAX; two people behind one school NAT never share a bucket), a
+// valid signed download URL (per URL), or else the client address (RATE_LIMIT_MAX; behind nginx
+// that is the X-Forwarded-For entry TRUST_PROXY allows). So an anonymous flood, even from the
+// participants' own address, spends only the anonymous budget and never locks the real
+// participants out of their lesson.
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -7,6 +13,58 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { presignedUrlOrigins } from '../storage/storage-config.ts';
+import { isApiKey, requireJoinToken } from '../services/auth-service.ts';
+import { checkSignedPath } from '../services/signed-urls.ts';
+import { bearerOf } from './bearer.ts';
+
+/** Who a request counts against; set by an onRequest hook before the limiter runs. */
+export type LimitCaller = { kind: 'key' } | { kind: 'seat'; sessionId: string; role: string } | { kind: 'url'; path: string } | { kind: 'anon'; ip: string };
+
+const callers = new WeakMap<FastifyRequest, LimitCaller>();
+
+export function limitCallerOf(req: FastifyRequest): LimitCaller {
+  return callers.get(req) ?? { kind: 'anon', ip: req.ip };
+}
+
+function callerKey(c: LimitCaller): string {
+  switch (c.kind) {
+    case 'key':
+      return 'key';
+    case 'seat':
+      return `seat:${c.sessionId}:${c.role}`;
+    case 'url':
+      return `url:${c.path}`;
+    case 'anon':
+      return `anon:${c.ip}`;
+  }
+}
+
+async function classify(config: ApiConfig, req: FastifyRequest): Promise<LimitCaller> {
+  const bearer = bearerOf(req);
+  if (isApiKey(config, bearer)) return { kind: 'key' };
+  const sessionId = (req.params as { id?: unknown } | undefined)?.id;
+  if (bearer !== undefined && typeof sessionId === 'string') {
+    try {
+      // What auth-service accepts as a participant of this lesson (the route checks it again).
+      const claims = await requireJoinToken(config, bearer, sessionId);
+      return { kind: 'seat', sessionId: claims.sessionId, role: claims.role };
+    } catch {
+      // not a valid token for this lesson: anonymous
+    }
+  }
+  const q = req.query as { exp?: unknown; sig?: unknown } | undefined;
+  if (q && typeof q.sig === 'string') {
+    const path = req.url.split('?')[0]!;
+    if (checkSignedPath(config.urlSigningKey, path, q, Math.floor(Date.now() / 1000)).ok) return { kind: 'url', path };
+  }
+  return { kind: 'anon', ip: req.ip };
+}
+
+function maxFor(config: ApiConfig, c: LimitCaller): number {
+  if (c.kind === 'key') return config.limits.keyMax;
+  if (c.kind === 'seat' || c.kind === 'url') return config.limits.seatMax;
+  return config.rateLimitMax;
+}
 
 /** Registers on `app` itself (the plugins are not encapsulated), before any route. */
 export function registerSecurity(app: FastifyInstance, config: ApiConfig): void {
@@ -41,9 +99,17 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
     exposedHeaders: ['content-range', 'accept-ranges', 'content-length', 'retry-after'],
     maxAge: 600,
   });
+  // Root-level hook: runs before the limiter's route-level onRequest hooks.
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/v1/')) callers.set(req, await classify(config, req));
+  });
   app.register(rateLimit, {
-    global: false,
-    max: config.rateLimitMax,
+    // Every /v1 route (the public API); health, metrics, the web app's static files and the
+    // internal routes (media nodes, blocked at nginx, authenticated per request) are not limited.
+    global: true,
+    allowList: (req: FastifyRequest) => !(req.routeOptions.url ?? req.url).startsWith('/v1/'),
+    max: (req: FastifyRequest) => maxFor(config, limitCallerOf(req)),
+    keyGenerator: (req: FastifyRequest) => callerKey(limitCallerOf(req)),
     timeWindow: config.rateLimitWindowMs,
     errorResponseBuilder: (_req, ctx) =>
       new ApiError(429, 'rate_limited', `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`, {
@@ -53,9 +119,10 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
 }
 
 /**
- * Route option for limited routes (token minting, join): RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS per
- * client address, route and lesson, so one busy marketplace backend is not throttled across lessons
- * while guessing or flooding one lesson is.
+ * Route option for token minting and join: RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS per caller
+ * (API key, seat or anonymous address — as above), route and lesson, so one busy marketplace
+ * backend is not throttled across lessons while guessing or flooding one lesson is, and bad
+ * tokens from an address never use up the real participants' budget.
  */
 export function rateLimited(config: ApiConfig) {
   return {
@@ -63,7 +130,7 @@ export function rateLimited(config: ApiConfig) {
       max: config.rateLimitMax,
       timeWindow: config.rateLimitWindowMs,
       keyGenerator: (req: FastifyRequest) =>
-        `${req.ip}|${req.routeOptions.url ?? ''}|${(req.params as { id?: string } | undefined)?.id ?? ''}`,
+        `${callerKey(limitCallerOf(req))}|${req.routeOptions.url ?? ''}|${(req.params as { id?: string } | undefined)?.id ?? ''}`,
     },
   };
 }

@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
 import { contentDisposition } from '../domain/filenames.ts';
+import { OBJECT_RESPONSE_HEADERS, servedContentType } from '../domain/served-types.ts';
 import { ObjectNotFoundError, RangeNotSatisfiableError, type ByteRange, type ObjectStore } from '../storage/object-store.ts';
 
 export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | null {
@@ -32,8 +33,9 @@ export async function sendObject(
   const range = parseRange(req.headers.range, opts.size);
   reply
     .header('accept-ranges', 'bytes')
-    .header('content-type', opts.contentType)
+    .header('content-type', servedContentType(opts.contentType))
     .header('content-disposition', contentDisposition(opts.filename, opts.disposition))
+    .headers(OBJECT_RESPONSE_HEADERS)
     // Signed URLs are meant for <a href> / <video src> on the marketplace's own pages.
     .header('cross-origin-resource-policy', 'cross-origin')
     .header('cache-control', 'private, max-age=300');

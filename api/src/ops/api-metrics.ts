@@ -17,6 +17,8 @@ export interface ApiMetrics {
   internalHooks: Counter<'result'>;
   joinDuration: Histogram<'result'>;
   timeToFirstFrame: Histogram<'mode'>;
+  /** Requests refused with a 4xx, by route template and error code (bad input, rate limits, quotas). */
+  rejected: Counter<'route' | 'code'>;
   /** One consistent scrape (Prometheus text). */
   scrape(): Promise<string>;
 }
@@ -52,6 +54,13 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     help: 'Client-reported time from pressing join to the first remote video frame (analytics type first_frame, data {ms, mode})',
     labelNames: ['mode'],
     buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 20, 30],
+    registers: [registry],
+  });
+
+  const rejected = new Counter({
+    name: 'duet_api_rejected_requests_total',
+    help: 'Requests answered 4xx, by route template and error code (validation_failed, rate_limited, quota_exceeded, token_invalid, …)',
+    labelNames: ['route', 'code'],
     registers: [registry],
   });
 
@@ -153,6 +162,7 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     internalHooks,
     joinDuration,
     timeToFirstFrame,
+    rejected,
     async scrape() {
       overview = null;
       try {

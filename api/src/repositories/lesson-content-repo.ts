@@ -67,11 +67,6 @@ export async function insertAnalytics(
     values (${e.sessionId}, ${e.role}, ${e.userId}, ${e.type}, ${e.at}, ${q.json(e.data as never)})`;
 }
 
-export async function countAnalytics(q: Queryable, sessionId: string): Promise<number> {
-  const rows = await q<{ n: number }[]>`select count(*)::int as n from analytics_events where session_id = ${sessionId}`;
-  return rows[0]!.n;
-}
-
 export async function listAnalytics(q: Queryable, sessionId: string, limit: number, type?: string): Promise<AnalyticsRow[]> {
   return q<AnalyticsRow[]>`
     select id::text, role, user_id, type, at, data, received_at from analytics_events

@@ -5,6 +5,8 @@ import { ApiError } from '../errors.ts';
 import { seat, type Session } from '../domain/session.ts';
 import type { Role } from '../tokens/join-token.ts';
 import { insertChatMessage, listChatMessages, type ChatRow } from '../repositories/chat-repo.ts';
+import { chatMessageExists, countChatMessages } from '../repositories/quota-repo.ts';
+import { quotaExceeded, underQuotaLock } from './quota-service.ts';
 
 export interface ChatInput {
   id: string;
@@ -30,14 +32,22 @@ export async function storeChatMessage(
   const sentAt = new Date(m.sent_at);
   if (Number.isNaN(sentAt.getTime())) throw new ApiError(400, 'validation_failed', 'sent_at must be an ISO 8601 date-time');
   if (m.text.trim() === '') throw new ApiError(400, 'validation_failed', 'text must not be blank');
-  const { row, created } = await insertChatMessage(ctx.sql, {
-    id: m.id.toLowerCase(),
+  const id = m.id.toLowerCase();
+  const max = ctx.config.limits.chatMaxPerLesson;
+  const { row, created } = await underQuotaLock(ctx, `chat:${session.id}`, async (tx) => {
+    // A retry of a stored message stays idempotent even when the lesson's chat is full.
+    if ((await countChatMessages(tx, session.id)) >= max && !(await chatMessageExists(tx, id))) {
+      throw quotaExceeded('chat_messages_per_lesson', max, `a lesson keeps at most ${max} chat messages (CHAT_MAX_MESSAGES_PER_LESSON)`);
+    }
+    return insertChatMessage(tx, {
+    id,
     session_id: session.id,
     role: m.role,
     user_id: m.user_id,
     name: m.name,
     text: m.text,
     sent_at: sentAt,
+  });
   });
   // The same id reused for another lesson or another text is a sender bug, not a retry.
   if (row.session_id !== session.id || row.text !== m.text || row.user_id !== m.user_id) {

@@ -6,7 +6,6 @@ import { newEvent } from '../events/event.ts';
 import type { Session } from '../domain/session.ts';
 import type { JoinClaims, Role } from '../tokens/join-token.ts';
 import {
-  countAnalytics,
   findNote,
   insertAnalytics,
   insertFeedback,
@@ -17,9 +16,8 @@ import {
 } from '../repositories/lesson-content-repo.ts';
 import type { Caller } from './auth-service.ts';
 import { recordEvent } from './outbox-service.ts';
-
-/** A lesson keeps at most this many analytics events (a misbehaving page cannot fill the disk). */
-export const MAX_ANALYTICS_PER_LESSON = 5000;
+import { countSeatAnalytics } from '../repositories/quota-repo.ts';
+import { quotaExceeded, underQuotaLock } from './quota-service.ts';
 
 export async function readNote(ctx: AppContext, session: Session, role: Role) {
   const row = await findNote(ctx.sql, session.id, role);
@@ -27,6 +25,8 @@ export async function readNote(ctx: AppContext, session: Session, role: Role) {
 }
 
 export async function writeNote(ctx: AppContext, session: Session, claims: JoinClaims, text: string) {
+  const max = ctx.config.limits.notesMaxChars;
+  if (text.length > max) throw quotaExceeded('notes_chars', max, `a note is at most ${max} characters (NOTES_MAX_CHARS)`, 413);
   const row = await upsertNote(ctx.sql, session.id, claims.role, claims.userId, text);
   return { role: row.role, text: row.text, updated_at: row.updated_at.toISOString() };
 }
@@ -76,10 +76,14 @@ export async function recordAnalytics(
   if (Math.abs(e.at.getTime() - ctx.now().getTime()) > 7 * 86400_000) {
     throw new ApiError(400, 'validation_failed', 'at is more than 7 days away from the server clock');
   }
-  if ((await countAnalytics(ctx.sql, session.id)) >= MAX_ANALYTICS_PER_LESSON) {
-    throw new ApiError(429, 'analytics_quota_exceeded', `a lesson keeps at most ${MAX_ANALYTICS_PER_LESSON} analytics events`);
-  }
-  await insertAnalytics(ctx.sql, { sessionId: session.id, role: claims.role, userId: claims.userId, ...e });
+  // Per seat, so a misbehaving page of one participant cannot use up the other's events.
+  const max = ctx.config.limits.analyticsMaxPerSeat;
+  await underQuotaLock(ctx, `analytics:${session.id}:${claims.role}`, async (tx) => {
+    if ((await countSeatAnalytics(tx, session.id, claims.role)) >= max) {
+      throw quotaExceeded('analytics_events_per_seat', max, `a participant records at most ${max} analytics events per lesson (ANALYTICS_MAX_EVENTS_PER_SEAT)`);
+    }
+    await insertAnalytics(tx, { sessionId: session.id, role: claims.role, userId: claims.userId, ...e });
+  });
 }
 
 export async function readAnalytics(ctx: AppContext, session: Session, limit: number, type?: string) {

@@ -11,6 +11,7 @@ import { findRecording, insertProcessing, markDeleted, markFailed, markReady } f
 import { purgeRecordingObjects } from './recording-lifecycle-service.ts';
 import { recordEvent } from './outbox-service.ts';
 import { recordingResourceUrl } from './recording-catalog-service.ts';
+import { RECORDING_CONTENT_TYPES, isRecordingContentType } from '../domain/served-types.ts';
 
 type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
 
@@ -40,12 +41,16 @@ async function onReady(ctx: AppContext, tx: Queryable, session: Session, event: 
   if (typeof key !== 'string' || !key.startsWith(prefix) || key.includes('..') || key.length > 400) throw invalid(event, `{storage_key under ${prefix}}`);
   if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0) throw invalid(event, '{duration_seconds >= 0}');
   if (!Number.isInteger(size) || (size as number) < 0) throw invalid(event, '{size_bytes: integer >= 0}');
+  // The recorder does not choose how the file is served: audio or video only, never a page.
+  if (contentType !== undefined && contentType !== null && (typeof contentType !== 'string' || !isRecordingContentType(contentType))) {
+    throw new ApiError(400, 'recording_content_type_not_allowed', `a recording is one of ${RECORDING_CONTENT_TYPES.join(', ')}`);
+  }
   const at = new Date(event.created_at);
   await markReady(tx, {
     id,
     sessionId: session.id,
     storageKey: key,
-    contentType: typeof contentType === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(contentType) ? contentType : 'video/mp4',
+    contentType: typeof contentType === 'string' ? contentType.toLowerCase() : 'video/mp4',
     durationSeconds: duration,
     sizeBytes: size as number,
     partial: partial === true,

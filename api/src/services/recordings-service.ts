@@ -1,5 +1,6 @@
 // Lesson recordings for readers: the list (with a short-lived signed URL for each ready file) and
 // the bytes, streamed from object storage with HTTP Range support.
+import { isRecordingContentType } from '../domain/served-types.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { Caller } from './auth-service.ts';
@@ -40,10 +41,13 @@ async function downloadUrl(ctx: AppContext, r: RecordingRow): Promise<{ url: str
   if (store.kind === 's3' && store.presignGet) {
     const ttl = ctx.config.signedUrlTtlSeconds;
     const expiresAt = new Date(ctx.now().getTime() + ttl * 1000);
+    // Audio/video only, as from the API itself (served-types.ts): anything else is opaque bytes.
+    const type = r.content_type ?? 'video/mp4';
+    const playable = isRecordingContentType(type);
     const url = await store.presignGet(r.storage_key, {
       expiresInSeconds: ttl,
-      contentType: r.content_type ?? 'video/mp4',
-      contentDisposition: `inline; filename="lesson-${r.session_id}-recording.mp4"`,
+      contentType: playable ? type : 'application/octet-stream',
+      contentDisposition: playable ? `inline; filename="lesson-${r.session_id}-recording.mp4"` : `attachment; filename="lesson-${r.session_id}-recording.bin"`,
     });
     return { url, expiresAt };
   }

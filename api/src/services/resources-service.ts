@@ -10,6 +10,8 @@ import type { Session } from '../domain/session.ts';
 import { deleteResource, findResource, insertResource, listResources, type ResourceRow } from '../repositories/resources-repo.ts';
 import type { Caller } from './auth-service.ts';
 import { recordEvent } from './outbox-service.ts';
+import { resourceUsage } from '../repositories/quota-repo.ts';
+import { quotaExceeded, underQuotaLock } from './quota-service.ts';
 import { signedUrl } from './signed-urls.ts';
 
 export function resourceContentPath(sessionId: string, resourceId: string): string {
@@ -45,12 +47,34 @@ export function allowedContentType(ctx: AppContext, type: string): boolean {
   return ctx.config.resourceContentTypes.some((t) => t === type || (t.endsWith('/*') && type.startsWith(t.slice(0, -1))));
 }
 
+/**
+ * Before reading an upload: the lesson has room for one more file (RESOURCES_MAX_PER_LESSON) and
+ * some bytes (RESOURCES_MAX_BYTES_PER_LESSON). Returns how many bytes this file may have at most,
+ * so the stream is cut there; the totals are checked again under a lock before the row is written.
+ */
+export async function uploadBudget(ctx: AppContext, session: Session, caller: Caller): Promise<number> {
+  assertCanUpload(caller);
+  const usage = await resourceUsage(ctx.sql, session.id);
+  checkResourceQuota(ctx, usage, 0);
+  return Math.min(ctx.config.resourceMaxBytes, ctx.config.limits.resourcesMaxTotalBytes - usage.bytes);
+}
+
+function checkResourceQuota(ctx: AppContext, usage: { count: number; bytes: number }, adding: number): void {
+  const { resourcesMaxCount: maxCount, resourcesMaxTotalBytes: maxBytes } = ctx.config.limits;
+  if (usage.count >= maxCount) throw quotaExceeded('resources_per_lesson', maxCount, `a lesson shares at most ${maxCount} files (RESOURCES_MAX_PER_LESSON)`);
+  if (usage.bytes + adding > maxBytes || (adding === 0 && usage.bytes >= maxBytes)) {
+    throw quotaExceeded('resource_bytes_per_lesson', maxBytes, `a lesson shares at most ${maxBytes} bytes in all (RESOURCES_MAX_BYTES_PER_LESSON)`, 413);
+  }
+}
+
 export interface Upload {
   filename: string | undefined;
   contentType: string;
   stream: NodeJS.ReadableStream;
   /** True once the stream was cut at the size limit. */
   truncated(): boolean;
+  /** The limit the stream was cut at (uploadBudget). */
+  maxBytes: number;
 }
 
 export async function uploadResource(ctx: AppContext, session: Session, caller: Caller, upload: Upload) {
@@ -72,17 +96,18 @@ export async function uploadResource(ctx: AppContext, session: Session, caller: 
     ({ size } = await ctx.objects.put(key, upload.stream, { contentType }));
   } catch (err) {
     await ctx.objects.delete(key).catch(() => {});
-    if (upload.truncated() || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(ctx);
+    if (upload.truncated() || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(ctx, upload.maxBytes);
     throw err;
   }
   if (upload.truncated()) {
     await ctx.objects.delete(key).catch(() => {});
-    throw tooLarge(ctx);
+    throw tooLarge(ctx, upload.maxBytes);
   }
   const uploader = caller.kind === 'participant' ? { role: 'tutor' as const, userId: caller.claims.userId } : { role: 'service' as const, userId: null };
   let row: ResourceRow;
   try {
-    row = await ctx.sql.begin(async (tx) => {
+    row = await underQuotaLock(ctx, `resources:${session.id}`, async (tx) => {
+      checkResourceQuota(ctx, await resourceUsage(tx, session.id), size);
       const inserted = await insertResource(tx, {
         id,
         session_id: session.id,
@@ -115,7 +140,12 @@ export async function uploadResource(ctx: AppContext, session: Session, caller: 
   return { resource: resourceJson(ctx, row) };
 }
 
-function tooLarge(ctx: AppContext): ApiError {
+function tooLarge(ctx: AppContext, maxBytes: number): ApiError {
+  // Cut below RESOURCE_MAX_BYTES: the lesson's total is what ran out.
+  if (maxBytes < ctx.config.resourceMaxBytes) {
+    const limit = ctx.config.limits.resourcesMaxTotalBytes;
+    return quotaExceeded('resource_bytes_per_lesson', limit, `a lesson shares at most ${limit} bytes in all (RESOURCES_MAX_BYTES_PER_LESSON)`, 413);
+  }
   return new ApiError(413, 'file_too_large', `a shared file is at most ${ctx.config.resourceMaxBytes} bytes`, {
     max_bytes: ctx.config.resourceMaxBytes,
   });

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createObjectStore, loadStorageConfig, StorageConfigError, type StorageConfig } from '@duet/api/storage';
+import { API_SECRET_VARS, RECORDER_SECRET_VARS, SIGNALING_SECRET_VARS, checkSecrets as checkSecretPolicy, type SecretSpec } from '@duet/api/secrets';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
@@ -251,23 +252,23 @@ export async function checkDatabase(env: Env): Promise<CheckResult> {
 }
 
 export function checkSecrets(env: Env, roles: Role[]): CheckResult {
-  const need: [string, number][] = [];
-  if (roles.includes('api')) need.push(['DUET_API_KEY', 24], ['JOIN_TOKEN_SECRET', 32], ['INTERNAL_HOOK_SECRET', 32]);
-  if (roles.includes('media')) need.push(['JOIN_TOKEN_SECRET', 32], ['INTERNAL_HOOK_SECRET', 32]);
-  if (roles.includes('recorder')) need.push(['INTERNAL_HOOK_SECRET', 32]);
-  const problems: string[] = [];
+  // The roles' own rule (@duet/api/secrets): what they would refuse at start, doctor reports.
+  const specs = new Map<string, SecretSpec>();
+  if (roles.includes('api')) for (const s of API_SECRET_VARS) specs.set(s.name, s);
+  if (roles.includes('media')) for (const s of SIGNALING_SECRET_VARS) specs.set(s.name, s);
+  if (roles.includes('recorder')) for (const s of RECORDER_SECRET_VARS) specs.set(s.name, s);
+  const problems = checkSecretPolicy(env, [...specs.values()]);
   const seen = new Map<string, string>();
-  for (const [name, min] of new Map(need)) {
+  for (const name of specs.keys()) {
     const v = env[name];
-    if (!v) problems.push(`${name} missing`);
-    else if (v.length < min) problems.push(`${name} shorter than ${min}`);
-    else if (/CHANGE_ME/.test(v)) problems.push(`${name} still has its CHANGE_ME placeholder`);
-    else if (seen.has(v)) problems.push(`${name} equals ${seen.get(v)}`);
+    if (!v || name.startsWith('S3_')) continue;
+    if (seen.has(v)) problems.push(`${name} equals ${seen.get(v)}`);
     else seen.set(v, name);
   }
   if (env.TURN_URLS && !env.TURN_SECRET) problems.push('TURN_URLS set without TURN_SECRET');
   if (problems.length > 0) return { name: 'secrets', status: 'fail', detail: problems.join('; ') };
-  return { name: 'secrets', status: 'ok', detail: `${[...new Map(need).keys()].join(', ')} set, long enough and distinct` };
+  const set = [...specs.values()].filter((s) => s.required || env[s.name]).map((s) => s.name);
+  return { name: 'secrets', status: 'ok', detail: `${set.join(', ')} set, strong enough and distinct` };
 }
 
 export interface StorageProbe {

@@ -2,6 +2,7 @@
 // and /metrics (Prometheus text). Returns false for paths it does not own.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaNodeRuntime } from './media-node.ts';
+import { bearerMatches } from '@duet/api/secrets';
 
 export interface NodeHttpDeps {
   runtime: MediaNodeRuntime;
@@ -9,6 +10,8 @@ export interface NodeHttpDeps {
   metrics?: { contentType: string; render(): Promise<string> };
   /** A reason not to take new lessons because of the disk (see @duet/api/free-disk), or undefined. */
   disk?(): Promise<string | undefined>;
+  /** METRICS_TOKEN: /metrics answers 401 without it. */
+  metricsToken?: string | null;
 }
 
 export async function handleNodeHttp(req: IncomingMessage, res: ServerResponse, deps: NodeHttpDeps): Promise<boolean> {
@@ -26,6 +29,10 @@ export async function handleNodeHttp(req: IncomingMessage, res: ServerResponse, 
     return true;
   }
   if (path === '/metrics' && deps.metrics) {
+    if (deps.metricsToken && !bearerMatches(req.headers.authorization, deps.metricsToken)) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'unauthorized', message: 'Authorization: Bearer <METRICS_TOKEN> is required' } }));
+      return true;
+    }
     const body = await deps.metrics.render();
     res.writeHead(200, { 'content-type': deps.metrics.contentType }).end(body);
     return true;

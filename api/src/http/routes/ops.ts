@@ -113,12 +113,15 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
   });
   // A request whose socket died never gets onResponse.
   app.addHook('onRequestAbort', async (req) => done(req));
-  // Join error codes for the joins counter (the error body is built by the error handler).
+  // Every refused request is counted by its error code (the error body is built by the error
+  // handler, or by the rate limiter); join error codes also feed the joins counter.
   app.addHook('onSend', async (req, reply, payload) => {
-    const counted = req.routeOptions.url === '/v1/sessions/:id/join' || req.routeOptions.url === '/internal/hooks';
-    if (req.method === 'POST' && counted && reply.statusCode >= 400 && typeof payload === 'string') {
-      const code = /"code":"([a-z_]{1,64})"/.exec(payload)?.[1];
-      if (code) (reply as FastifyReply & { duetErrorCode?: string }).duetErrorCode = code;
+    if (reply.statusCode >= 400 && reply.statusCode < 500) {
+      const code = (typeof payload === 'string' && /"code":"([a-z0-9_]{1,64})"/.exec(payload)?.[1]) || `http_${reply.statusCode}`;
+      // Unmatched URLs share one label, so a scanner cannot grow the series.
+      metrics.rejected.inc({ route: req.routeOptions.url ?? 'unmatched', code });
+      const counted = req.routeOptions.url === '/v1/sessions/:id/join' || req.routeOptions.url === '/internal/hooks';
+      if (req.method === 'POST' && counted) (reply as FastifyReply & { duetErrorCode?: string }).duetErrorCode = code;
     }
     return payload;
   });

@@ -12,12 +12,18 @@ import { RangeNotSatisfiableError, type ObjectStore } from '../../storage/index.
 import { bearerOf } from '../bearer.ts';
 import { NoBody, SessionParams } from '../schemas.ts';
 import { Binary, ErrorBody, RecordingList, RecordingRetryStarted, withErrors } from '../response-schemas.ts';
+import { OBJECT_RESPONSE_HEADERS, isRecordingContentType } from '../../domain/served-types.ts';
 
 const FileParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), recordingId: Type.String({ minLength: 1, maxLength: 100 }) });
 type FileParams = Static<typeof FileParams>;
 const FileQuery = Type.Object({ exp: Type.Optional(Type.String({ maxLength: 20 })), sig: Type.Optional(Type.String({ maxLength: 128 })) });
 type FileQuery = Static<typeof FileQuery>;
 const RecordingIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+function extensionOf(type: string): string {
+  const sub = type.split('/')[1]!;
+  return sub === 'mpeg' ? 'mp3' : sub === 'mp4' && type.startsWith('audio') ? 'm4a' : sub;
+}
 
 export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, store: ObjectStore): void {
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/recordings', { schema: { params: SessionParams, response: withErrors({ 200: RecordingList }) } }, async (req, reply) => {
@@ -42,12 +48,15 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
       throw err;
     }
     const { read, contentType } = opened;
+    // Rows written before the allow-list may hold anything: those are bytes to save, not to open.
+    const playable = isRecordingContentType(contentType);
     reply
+      .headers(OBJECT_RESPONSE_HEADERS)
       .header('accept-ranges', 'bytes')
-      .header('content-type', contentType)
+      .header('content-type', playable ? contentType : 'application/octet-stream')
       .header('content-length', String(read.contentLength))
       .header('cache-control', 'private, max-age=300')
-      .header('content-disposition', `inline; filename="lesson-${id}-recording.mp4"`);
+      .header('content-disposition', `${playable ? 'inline' : 'attachment'}; filename="lesson-${id}-recording.${playable ? extensionOf(contentType) : 'bin'}"`);
     if (read.range) reply.code(206).header('content-range', `bytes ${read.range.start}-${read.range.end}/${read.size}`);
     return reply.send(read.body); // for HEAD, Fastify keeps these headers and drops the body
   };

@@ -10,6 +10,7 @@ import {
   listLessonResources,
   removeResource,
   resourceContentPath,
+  uploadBudget,
   uploadResource,
 } from '../../services/resources-service.ts';
 import { getSessionFor, getSession } from '../../services/sessions-service.ts';
@@ -62,7 +63,8 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
       if (!req.isMultipart()) {
         throw new ApiError(415, 'multipart_required', 'upload the file as multipart/form-data with a "file" field');
       }
-      const part = await req.file();
+      const maxBytes = await uploadBudget(ctx, session, caller);
+      const part = await req.file({ limits: { fileSize: maxBytes } });
       if (!part) throw new ApiError(400, 'file_missing', 'the form has no file part');
       if (part.fieldname !== 'file') {
         part.file.resume();
@@ -73,6 +75,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
         contentType: part.mimetype,
         stream: part.file,
         truncated: () => part.file.truncated,
+        maxBytes,
       });
       return reply.code(201).send(result);
     },
