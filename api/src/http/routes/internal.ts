@@ -12,9 +12,11 @@ import { joinClosesAt, joinOpensAt } from '../../domain/join-window.ts';
 import { endsAt } from '../../domain/session.ts';
 import { chatHistory, storeChatMessage } from '../../services/chat-service.ts';
 import { bearerOf } from '../bearer.ts';
-import { ChatMessageBody, HookEvent, LimitQuery, SessionParams, parseLimit } from '../schemas.ts';
+import { ChatMessageBody, HookEvent, LimitQuery, SeatCheckBody, SessionParams, parseLimit } from '../schemas.ts';
+import { requireJoinToken } from '../../services/auth-service.ts';
+import { assertSeatCurrent } from '../../services/seat-access-service.ts';
 import type { Static } from '@sinclair/typebox';
-import { ChatHistory, ChatMessageStored, HookAccepted, InternalSessionJson, withErrors } from '../response-schemas.ts';
+import { ChatHistory, ChatMessageStored, HookAccepted, InternalSessionJson, SeatCheckJson, withErrors } from '../response-schemas.ts';
 
 /**
  * This scope reads JSON bodies as strings (hook signatures cover the exact bytes received). Routes
@@ -79,6 +81,24 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       const session = await getSession(ctx, req.params.id);
       const { message, created } = await storeChatMessage(ctx, session, req.body);
       return reply.code(created ? 201 : 200).send({ message });
+    },
+  );
+
+  // The media node, before it lets a token stand by, take or retake a seat: is the token still
+  // current for its seat (not superseded, revoked or used up), and where does the lesson live?
+  app.post<{ Params: SessionParams; Body: SeatCheckBody }>(
+    '/internal/sessions/:id/seat-check',
+    {
+      schema: { params: SessionParams, body: SeatCheckBody, response: withErrors({ 200: SeatCheckJson }) },
+      preValidation: async (req) => {
+        requireInternalSecret(config, bearerOf(req));
+        parseRawJson(req, 'seat check');
+      },
+    },
+    async (req) => {
+      const claims = await requireJoinToken(config, req.body.token, req.params.id);
+      const standing = await assertSeatCurrent(ctx, claims, req.body.ticket, true);
+      return { ok: true, role: claims.role, user_id: claims.userId, jti: claims.jti, media_node: standing.mediaNode };
     },
   );
 

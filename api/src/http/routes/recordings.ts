@@ -4,11 +4,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireKeyOrToken } from '../../services/auth-service.ts';
+import { requireKeyOrCurrentToken } from '../../services/auth-service.ts';
 import { getSessionFor } from '../../services/sessions-service.ts';
 import { checkRecordingUrl, listRecordingsFor, openRecordingFile } from '../../services/recordings-service.ts';
 import { RangeNotSatisfiableError, type ObjectStore } from '../../storage/index.ts';
-import { bearerOf } from '../bearer.ts';
+import { bearerOf, seatTicketOf } from '../bearer.ts';
 import { SessionParams } from '../schemas.ts';
 import { Binary, ErrorBody, RecordingList, withErrors } from '../response-schemas.ts';
 
@@ -19,7 +19,7 @@ type FileQuery = Static<typeof FileQuery>;
 
 export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, store: ObjectStore): void {
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/recordings', { schema: { params: SessionParams, response: withErrors({ 200: RecordingList }) } }, async (req, reply) => {
-    const caller = await requireKeyOrToken(ctx.config, bearerOf(req), req.params.id);
+    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
     reply.header('cache-control', 'no-store');
     return listRecordingsFor(ctx, req.params.id, caller);
   });
@@ -28,7 +28,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
     const { id, recordingId } = req.params;
     const bearer = bearerOf(req as never);
     if (req.query.sig !== undefined || bearer === undefined) checkRecordingUrl(ctx, id, recordingId, req.query);
-    else await getSessionFor(ctx, id, await requireKeyOrToken(ctx.config, bearer, id));
+    else await getSessionFor(ctx, id, await requireKeyOrCurrentToken(ctx, bearer, seatTicketOf(req as never), id));
     const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
     let opened;
     try {
