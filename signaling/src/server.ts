@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WorkerPool } from '@duet/sfu';
-import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
+import { CLOSE_REMOVED, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
 import { framingFor } from './protocol/codec.ts';
 import type { SignalingConfig } from './config.ts';
 import { ApiClient } from './api-client.ts';
@@ -59,6 +59,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     log,
     recorder: recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' }))),
   });
+  registry.nodeId = config.node?.id ?? null;
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret, config.standbyTimeoutMs);
@@ -83,6 +84,26 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
         workers,
         totals: { rooms: registry.all().length, connections: connections.size, routers: sum('routers'), transports: sum('transports'), producers: sum('producers'), consumers: sum('consumers'), bitrateBps: sum('bitrateBps'), cpuPercent: sum('cpuPercent') },
       });
+    }
+    const revoke = /^\/internal\/sessions\/([^/]+)\/participants\/(tutor|student)\/revoke$/.exec(url.pathname);
+    if (req.method === 'POST' && revoke) {
+      // The API says the marketplace removed this participant: close the seat and any pre-join socket now.
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      req.resume();
+      const sessionId = decodeURIComponent(revoke[1]!);
+      const role = revoke[2] as 'tutor' | 'student';
+      const seated = registry.revoke(sessionId, role);
+      let standing = 0;
+      for (const conn of connections.values()) {
+        if (!conn.claims && conn.standbyClaims?.sessionId === sessionId && conn.standbyClaims.role === role) {
+          conn.notify({ t: 'removed', reason: 'revoked' });
+          conn.close(CLOSE_REMOVED, 'removed from the lesson');
+          standing++;
+        }
+      }
+      log.info({ session_id: sessionId, role, seated, standby_sockets: standing }, 'participant revoked');
+      return json(200, { ok: true, seated, standby_sockets: standing });
     }
     const m = /^\/internal\/rooms\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {

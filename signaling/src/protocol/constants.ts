@@ -7,3 +7,6 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 /** Largest app data payload (its JSON text), so app messages stay small. */
 export const MAX_APP_DATA_BYTES = 4096;
 export const MAX_CHAT_TEXT = 2000;
+/** Close codes the server uses besides 1000/1001/1008: 4001 replaced by a newer connection, 4002 lesson ended, 4003 standby expired, 4005 removed by the marketplace. */
+export const CLOSE_REPLACED = 4001;
+export const CLOSE_REMOVED = 4005;
