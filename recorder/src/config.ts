@@ -6,6 +6,8 @@ export interface RecorderConfig {
   port: number;
   /** Shared with the API and media nodes: authenticates the recorder's HTTP API and signs its hooks. */
   internalHookSecret: string;
+  /** NODE_ID when the recorder uses its media node's NODE_SECRET: hooks then name the node (duet-node). */
+  hookNodeId: string | null;
   /** Base URL of the API's internal endpoints (recording hooks go to `${apiInternalUrl}/internal/hooks`). */
   apiInternalUrl: string;
   /** Local working directory: segments stay here until their upload is confirmed. */
@@ -34,8 +36,11 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 }
 
 export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): RecorderConfig {
-  const secret = env.INTERNAL_HOOK_SECRET;
-  if (!secret) throw new RecorderConfigError('INTERNAL_HOOK_SECRET is required');
+  // Next to a media node with its own NODE_SECRET (issue 12 item 6), the recorder uses that secret
+  // both ways (the node's calls, its hooks to the API as that node) and needs no shared secret.
+  const ownNode = !env.INTERNAL_HOOK_SECRET && env.NODE_SECRET && env.NODE_ID ? env.NODE_ID : null;
+  const secret = ownNode ? env.NODE_SECRET : env.INTERNAL_HOOK_SECRET;
+  if (!secret) throw new RecorderConfigError('INTERNAL_HOOK_SECRET (or NODE_ID + NODE_SECRET) is required');
   if (secret.length < 32) throw new RecorderConfigError('INTERNAL_HOOK_SECRET must be at least 32 characters');
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
@@ -48,6 +53,7 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     host: env.RECORDER_HOST || '127.0.0.1',
     port: int(env, 'RECORDER_PORT', 8095, 0, 65535),
     internalHookSecret: secret,
+    hookNodeId: ownNode,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
     workDir: resolve(env.RECORDER_WORK_DIR || resolve(dataDir, 'recorder')),
     segmentSeconds: int(env, 'RECORDER_SEGMENT_SECONDS', 10, 1, 600),

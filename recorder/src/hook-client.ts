@@ -12,7 +12,9 @@ export class HookClient {
   private readonly log: Log;
   private stopped = false;
 
-  constructor(apiInternalUrl: string, secret: string, log: Log) {
+  private readonly nodeId: string | null;
+  constructor(apiInternalUrl: string, secret: string, log: Log, nodeId: string | null = null) {
+    this.nodeId = nodeId;
     this.url = `${apiInternalUrl}/internal/hooks`;
     this.secret = secret;
     this.log = log;
@@ -31,7 +33,7 @@ export class HookClient {
     for (let attempt = 0; !this.stopped; attempt++) {
       const body = JSON.stringify(event);
       try {
-        const res = await postJson(this.url, { [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id }, body, 5_000);
+        const res = await postJson(this.url, { ...(this.nodeId ? { 'duet-node': this.nodeId } : {}), [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id }, body, 5_000);
         if (res.status >= 200 && res.status < 300) return 'delivered';
         const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
         this.log('warn', 'recording hook not accepted', { eventId: event.id, type: event.type, status: res.status, body: res.body.slice(0, 300) });

@@ -17,7 +17,7 @@ export class Recorder {
   private readonly hooks: HookClient;
 
   constructor(config: RecorderConfig, store: ObjectStore, log: Log, opts: { uploadRetryMs?: number; metrics?: RecorderMetrics } = {}) {
-    this.hooks = new HookClient(config.apiInternalUrl, config.internalHookSecret, log);
+    this.hooks = new HookClient(config.apiInternalUrl, config.internalHookSecret, log, config.hookNodeId);
     this.deps = { config, store, hooks: this.hooks, log, ...opts };
   }
 

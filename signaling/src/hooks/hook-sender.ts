@@ -11,6 +11,8 @@ import { sign, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/a
 export interface HookSenderOptions {
   url: string;
   secret: string;
+  /** Sent with every hook (`duet-node: <id>` when the node signs with its own NODE_SECRET). */
+  headers?: Record<string, string>;
   /** Directory for the spool; without one hooks live in memory only (tests of the sender itself). */
   spoolDir?: string;
   /** Give up on a hook the API rejects as malformed (4xx) after this many tries (kept in rejected/). */
@@ -194,7 +196,7 @@ export class HookSender {
     try {
       const res = await fetch(this.opts.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id },
+        headers: { 'content-type': 'application/json', ...this.opts.headers, [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id },
         body,
         signal: AbortSignal.timeout(5_000),
       });
