@@ -1,12 +1,14 @@
 // Issue 12, items 1 and 6, on a real media node and the real API: a superseded link no longer
 // takes a seat (standby, hello, join), the marketplace can remove a participant at once, resume
 // after a drop still works, and a node refuses lessons the API placed on another node.
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeStack, type NodeStack } from '../support/stack.ts';
 import { TestClient } from '../support/ws-client.ts';
 
 let stack: NodeStack;
 let placed: NodeStack;
+let scoped: NodeStack;
 const clients: TestClient[] = [];
 
 async function client(s: NodeStack = stack): Promise<TestClient> {
@@ -28,11 +30,18 @@ const mint = async (s: NodeStack, id: string, role: 'tutor' | 'student') =>
 const join = (s: NodeStack, id: string, token: string) => api(s, 'POST', `/v1/sessions/${id}/join`, token, {});
 
 beforeAll(async () => {
-  [stack, placed] = await Promise.all([startNodeStack(), startNodeStack({ NODE_ID: 'node-a', NODE_HEARTBEAT_MS: '200' })]);
+  const root = 'r'.repeat(40);
+  const own = createHmac('sha256', root).update('duet-node-secret/v1:node-s').digest('hex');
+  [stack, placed, scoped] = await Promise.all([
+    startNodeStack(),
+    startNodeStack({ NODE_ID: 'node-a', NODE_HEARTBEAT_MS: '200' }),
+    // A node that holds only its own secret (the API derives it from the shared one).
+    startNodeStack({ NODE_ID: 'node-s', NODE_SECRET: own, INTERNAL_HOOK_SECRET: root, NODE_HEARTBEAT_MS: '200' }),
+  ]);
 });
 afterAll(async () => {
   for (const c of clients) c.close();
-  await Promise.all([stack?.stop(), placed?.stop()]);
+  await Promise.all([stack?.stop(), placed?.stop(), scoped?.stop()]);
 });
 
 describe('superseded links on the media node', () => {
@@ -129,5 +138,20 @@ describe('a node refuses lessons the API placed on another node', () => {
     const hello = await client(placed);
     expect(await hello.request('hello', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: false, error: { code: 'lesson_elsewhere' } });
     expect(await here.request('join')).toMatchObject({ ok: false, error: { code: 'lesson_elsewhere' } });
+  });
+});
+
+describe('a node with its own NODE_SECRET', () => {
+  it('registers, reads its lessons, seats people, gets its hooks accepted and takes revocations', async () => {
+    const lesson = await scoped.lesson();
+    const grant = await join(scoped, lesson.id, lesson.tutorToken);
+    expect(grant.body.media_node).toBe('node-s');
+    const tutor = await client(scoped);
+    expect(await tutor.request('hello', { v: 1, token: lesson.tutorToken, ticket: grant.body.seat_ticket })).toMatchObject({ ok: true });
+    await tutor.until(() => scoped.proxy.hooks.find((h) => h.session_id === lesson.id && h.type === 'participant.joined' && h.status === 200));
+    const res = await api(scoped, 'POST', `/v1/sessions/${lesson.id}/participants/tutor/revoke`, scoped.env.DUET_API_KEY!, {});
+    expect(res.body.node_notified).toBe(true);
+    await tutor.until(() => tutor.closed);
+    expect(tutor.closed?.code).toBe(4005);
   });
 });
