@@ -9,7 +9,7 @@ function nodeSecretOf(env: NodeJS.ProcessEnv): string | null {
   const secret = env.NODE_SECRET;
   if (secret === undefined || secret === '') return null;
   if (!env.NODE_ID) throw new SignalingConfigError('NODE_SECRET needs NODE_ID (the secret is derived from the node id)');
-  if (!/^[0-9a-f]{64}$/.test(secret)) throw new SignalingConfigError('NODE_SECRET must be the 64 hex characters `duet nodes secret <NODE_ID>` prints');
+  if (!/^[0-9a-f]{64}$/.test(secret)) throw new SignalingConfigError('NODE_SECRET must be 64 hex characters: HMAC-SHA256(INTERNAL_HOOK_SECRET, "duet-node-secret/v1:<NODE_ID>") (deploy/RUNBOOK.md "Add a media node")');
   return secret;
 }
 
@@ -41,7 +41,7 @@ export interface SignalingConfig {
   node: NodeConfig | null;
   /**
    * NODE_SECRET (needs NODE_ID): this node's own credential, HMAC(INTERNAL_HOOK_SECRET, node id)
-   * (`duet nodes secret <id>`). With it the node signs hooks and calls the API as itself, and the
+   * (deploy/RUNBOOK.md "Add a media node"). With it the node signs hooks and calls the API as itself, and the
    * API lets it act only for lessons placed on it; INTERNAL_HOOK_SECRET is then not needed here.
    */
   nodeSecret: string | null;

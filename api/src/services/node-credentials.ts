@@ -16,7 +16,7 @@ const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export type InternalCaller = { kind: 'root' } | { kind: 'node'; nodeId: string };
 
-/** The secret node `nodeId` holds (what `duet nodes secret <id>` prints). */
+/** The secret node `nodeId` holds (NODE_SECRET; deploy/RUNBOOK.md shows the openssl one-liner). */
 export function deriveNodeSecret(rootSecret: string, nodeId: string): string {
   return createHmac('sha256', rootSecret).update(`duet-node-secret/v1:${nodeId}`).digest('hex');
 }
