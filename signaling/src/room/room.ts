@@ -9,7 +9,6 @@ import type { JoinClaims } from '@duet/api/tokens';
 import type { MediaRoom, WorkerPool } from '@duet/sfu';
 import {
   CLOSE_REMOVED,
-  MAX_APP_DATA_BYTES,
   type ChatMessage,
   type EndReason,
   type HelloData,
@@ -282,9 +281,8 @@ export class Room {
     return this.chatLog.history();
   }
 
+  /** `data` was sized by its frame on arrival (transport/connection.ts): it is relayed as is. */
   appData(role: Role, topic: string, data: unknown): void {
-    const size = Buffer.byteLength(JSON.stringify(data ?? null));
-    if (size > MAX_APP_DATA_BYTES) throw new RoomError('payload_too_large', `app data is limited to ${MAX_APP_DATA_BYTES} bytes of JSON`);
     const peer = this.seats.get(other(role));
     if (!peer?.conn) throw new RoomError('no_peer', 'the other participant is not connected');
     peer.conn.notify({ t: 'app.data', from: role, topic, data });
