@@ -253,9 +253,13 @@ export async function checkDatabase(env: Env): Promise<CheckResult> {
 export function checkSecrets(env: Env, roles: Role[]): CheckResult {
   const need: [string, number][] = [];
   if (roles.includes('api')) need.push(['DUET_API_KEY', 24], ['JOIN_TOKEN_SECRET', 32], ['INTERNAL_HOOK_SECRET', 32]);
-  if (roles.includes('media')) need.push(['JOIN_TOKEN_SECRET', 32], ['INTERNAL_HOOK_SECRET', 32]);
-  if (roles.includes('recorder')) need.push(['INTERNAL_HOOK_SECRET', 32]);
+  // A media host may hold its node's own NODE_SECRET (with NODE_ID) instead of the shared secret.
+  const ownSecret = !roles.includes('api') && !env.INTERNAL_HOOK_SECRET && !!env.NODE_SECRET && !!env.NODE_ID;
+  const internal: [string, number] = ownSecret ? ['NODE_SECRET', 64] : ['INTERNAL_HOOK_SECRET', 32];
+  if (roles.includes('media')) need.push(['JOIN_TOKEN_SECRET', 32], internal);
+  if (roles.includes('recorder')) need.push(internal);
   const problems: string[] = [];
+  if (ownSecret && !/^[0-9a-f]{64}$/.test(env.NODE_SECRET ?? '')) problems.push('NODE_SECRET must be 64 hex characters (RUNBOOK "Add a media node")');
   const seen = new Map<string, string>();
   for (const [name, min] of new Map(need)) {
     const v = env[name];
