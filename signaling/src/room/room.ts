@@ -204,6 +204,11 @@ export class Room {
     if (this.speaker === role) this.setSpeaker(null);
   }
 
+  /** Whether `resume` is the resume token of the seat kept for `role` (a reconnect of that client). */
+  keepsSeat(role: Role, resume: string | undefined): boolean {
+    return resume !== undefined && this.seats.get(role)?.resumeToken === resume;
+  }
+
   /**
    * The marketplace removed this participant: told, closed with CLOSE_REMOVED, seat freed at once
    * (no grace: the links of the seat are refused by the API from now on). False: nobody seated.

@@ -61,9 +61,16 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string, s
     const claims = await verify(token);
     let room: Room;
     try {
-      if (registry.get(claims.sessionId)) [room] = await Promise.all([registry.open(claims.sessionId), registry.checkSeat(claims.sessionId, token, ticket)]);
+      const live = registry.get(claims.sessionId);
+      // A resume of a seat this node still keeps was checked when it was taken: an API outage
+      // must not cost it (a refusal from a reachable API still does).
+      const seatCheck = registry.checkSeat(claims.sessionId, token, ticket).catch((err: unknown) => {
+        if (err instanceof LessonLookupError && err.status >= 500 && live?.keepsSeat(claims.role, resume)) return;
+        throw err;
+      });
+      if (live) [room] = await Promise.all([registry.open(claims.sessionId), seatCheck]);
       else {
-        await registry.checkSeat(claims.sessionId, token, ticket);
+        await seatCheck;
         room = await registry.open(claims.sessionId);
       }
     } catch (err) {

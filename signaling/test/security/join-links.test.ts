@@ -91,6 +91,23 @@ describe('superseded links on the media node', () => {
       data: { resumed: true },
     });
   });
+
+  it('resumes a kept seat during an API outage, but a fresh hello then waits for the API', async () => {
+    const lesson = await stack.lesson();
+    const first = await client();
+    const hello = (await first.request('hello', { v: 1, token: lesson.studentToken })) as { ok: true; data: { resumeToken: string } };
+    first.ws.terminate();
+    await new Promise((r) => setTimeout(r, 100));
+    stack.proxy.setDown(true);
+    try {
+      const again = await client();
+      expect(await again.request('hello', { v: 1, token: lesson.studentToken, resume: hello.data.resumeToken })).toMatchObject({ ok: true, data: { resumed: true } });
+      const tutor = await client();
+      expect(await tutor.request('hello', { v: 1, token: lesson.tutorToken })).toMatchObject({ ok: false, error: { code: 'service_unavailable' } });
+    } finally {
+      stack.proxy.setDown(false);
+    }
+  });
 });
 
 describe('revocation', () => {
