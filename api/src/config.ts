@@ -34,6 +34,18 @@ export interface WebhookEndpoint {
 export interface MediaNode {
   id: string;
   signalingUrl: string;
+  /** Where the API reaches the node's HTTP port (revocations); derived from signalingUrl by default. */
+  internalUrl: string;
+}
+
+/** ws(s)://host:port/ws → http(s)://host:port: the node serves HTTP and the socket on one port. */
+export function internalUrlOf(signalingUrl: string): string {
+  try {
+    const u = new URL(signalingUrl);
+    return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+  } catch {
+    return ''; // the signaling URL itself is reported as invalid
+  }
 }
 
 export interface TurnConfig {
@@ -54,6 +66,7 @@ export interface ApiConfig {
   joinTokenSecret: string;
   internalHookSecret: string;
   joinEarlyMinutes: number;
+  /** Cap on a join token's life; it also ends when the lesson's join window can last no longer. */
   joinTokenTtlSeconds: number;
   signalingPublicUrl: string;
   /** Media nodes lessons are placed on (MEDIA_NODES, or one node "default" at SIGNALING_PUBLIC_URL). */
@@ -263,9 +276,19 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       return;
     }
     if (mediaNodes.some((m) => m.id === o.id)) problems.push(`MEDIA_NODES[${i}].id is listed twice`);
-    mediaNodes.push({ id: o.id, signalingUrl: url(`MEDIA_NODES[${i}].signaling_url`, o.signaling_url, ['ws:', 'wss:']) });
+    const signalingUrl = url(`MEDIA_NODES[${i}].signaling_url`, o.signaling_url, ['ws:', 'wss:']);
+    const internalUrl =
+      typeof o.internal_url === 'string' ? url(`MEDIA_NODES[${i}].internal_url`, o.internal_url, ['http:', 'https:']) : internalUrlOf(signalingUrl);
+    mediaNodes.push({ id: o.id, signalingUrl, internalUrl });
   });
-  if (mediaNodes.length === 0) mediaNodes.push({ id: 'default', signalingUrl: signalingPublicUrl });
+  if (mediaNodes.length === 0) {
+    const internal = str('SIGNALING_INTERNAL_URL');
+    mediaNodes.push({
+      id: 'default',
+      signalingUrl: signalingPublicUrl,
+      internalUrl: internal !== undefined ? url('SIGNALING_INTERNAL_URL', internal, ['http:', 'https:']) : internalUrlOf(signalingPublicUrl),
+    });
+  }
 
   const list = (name: string, pattern: RegExp, what: string): string[] => {
     const raw = str(name);
@@ -334,7 +357,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     joinTokenSecret,
     internalHookSecret,
     joinEarlyMinutes: int('JOIN_EARLY_MINUTES', 15, 0, 24 * 60),
-    // Short-lived by design: the marketplace mints a token when the user clicks "join".
+    // Short-lived by design: the marketplace mints a token when the user clicks "join". A token
+    // expires at the end of its lesson's join window (end + the most extension allowed), this
+    // being only the cap (sessions-service.ts issueJoinToken).
     joinTokenTtlSeconds: int('JOIN_TOKEN_TTL_SECONDS', 4 * 3600, 60, 24 * 3600),
     signalingPublicUrl,
     mediaNodes,

@@ -86,6 +86,16 @@ export const RECORDER_SECRET_VARS: readonly SecretSpec[] = [
 ];
 
 /**
+ * A media host may hold its node's own NODE_SECRET (with NODE_ID) instead of the shared
+ * INTERNAL_HOOK_SECRET (issue 12 item 6): then NODE_SECRET is the one checked.
+ */
+export function withNodeSecret(env: Record<string, string | undefined>, specs: readonly SecretSpec[]): readonly SecretSpec[] {
+  const ownSecret = !env.INTERNAL_HOOK_SECRET && !!env.NODE_SECRET && !!env.NODE_ID;
+  if (!ownSecret) return specs;
+  return specs.map((s) => (s.name === 'INTERNAL_HOOK_SECRET' ? { name: 'NODE_SECRET', minLength: 64, required: true } : s));
+}
+
+/**
  * Problems with the secrets in `env`, one line each, naming the variable (never its value).
  * Absent optional secrets are fine; absent required ones are reported as required.
  */

@@ -41,6 +41,7 @@ describe.each(DB_KINDS)('joining a lesson (%s)', (kind) => {
     expect(tutor.status).toBe(200);
     expect(tutor.body).toEqual({
       signaling_url: 'wss://media-1.example.test/ws',
+      seat_ticket: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       media_node: 'default',
       ice_servers: ICE,
       session: {

@@ -1,7 +1,7 @@
 // Recorder settings from the environment, with clear errors for bad values.
 import { resolve } from 'node:path';
 import { DEFAULT_MIN_FREE_DISK_MB } from '@duet/api/free-disk';
-import { RECORDER_SECRET_VARS, checkSecrets, metricsExposureProblem } from '@duet/api/secrets';
+import { RECORDER_SECRET_VARS, checkSecrets, metricsExposureProblem, withNodeSecret } from '@duet/api/secrets';
 
 export { RECORDER_SECRET_VARS };
 
@@ -10,6 +10,8 @@ export interface RecorderConfig {
   port: number;
   /** Shared with the API and media nodes: authenticates the recorder's HTTP API and signs its hooks. */
   internalHookSecret: string;
+  /** NODE_ID when the recorder uses its media node's NODE_SECRET: hooks then name the node (duet-node). */
+  hookNodeId: string | null;
   /** Base URL of the API's internal endpoints (recording hooks go to `${apiInternalUrl}/internal/hooks`). */
   apiInternalUrl: string;
   /** Local working directory: segments stay here until their upload is confirmed. */
@@ -62,9 +64,12 @@ function hours(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
 }
 
 export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): RecorderConfig {
-  const weak = checkSecrets(env, RECORDER_SECRET_VARS);
+  // Next to a media node with its own NODE_SECRET (issue 12 item 6), the recorder uses that secret
+  // both ways (the node's calls, its hooks to the API as that node) and needs no shared secret.
+  const weak = checkSecrets(env, withNodeSecret(env, RECORDER_SECRET_VARS));
   if (weak.length > 0) throw new RecorderConfigError(weak.join('; '));
-  const secret = env.INTERNAL_HOOK_SECRET!;
+  const ownNode = !env.INTERNAL_HOOK_SECRET && env.NODE_SECRET && env.NODE_ID ? env.NODE_ID : null;
+  const secret = (ownNode ? env.NODE_SECRET : env.INTERNAL_HOOK_SECRET)!;
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
     new URL(apiInternalUrl);
@@ -81,6 +86,7 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     metricsToken,
     port: int(env, 'RECORDER_PORT', 8095, 0, 65535),
     internalHookSecret: secret,
+    hookNodeId: ownNode,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
     workDir: resolve(env.RECORDER_WORK_DIR || resolve(dataDir, 'recorder')),
     segmentSeconds: int(env, 'RECORDER_SEGMENT_SECONDS', 10, 1, 600),

@@ -23,8 +23,10 @@ export class HookClient {
   private readonly retryBaseMs: number;
   private stopped = false;
 
-  constructor(apiInternalUrl: string, secret: string, log: Log, counters: HookClientCounters = {}, retryBaseMs = 250) {
+  private readonly nodeId: string | null;
+  constructor(apiInternalUrl: string, secret: string, log: Log, counters: HookClientCounters = {}, retryBaseMs = 250, nodeId: string | null = null) {
     this.retryBaseMs = retryBaseMs;
+    this.nodeId = nodeId;
     this.url = `${apiInternalUrl}/internal/hooks`;
     this.secret = secret;
     this.log = log;
@@ -44,7 +46,7 @@ export class HookClient {
     for (let attempt = 0; !this.stopped; attempt++) {
       const body = JSON.stringify(event);
       try {
-        const res = await postJson(this.url, { [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id }, body, 5_000);
+        const res = await postJson(this.url, { ...(this.nodeId ? { 'duet-node': this.nodeId } : {}), [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id }, body, 5_000);
         const outcome = hookOutcome(res.status);
         if (outcome === 'ok') return 'delivered';
         const skew = skewOf(res.status, res.body);

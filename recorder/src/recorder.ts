@@ -17,10 +17,14 @@ export class Recorder {
   private readonly hooks: HookClient;
 
   constructor(config: RecorderConfig, store: ObjectStore, log: Log, opts: { uploadRetryMs?: number; metrics?: RecorderMetrics } = {}) {
-    this.hooks = new HookClient(config.apiInternalUrl, config.internalHookSecret, log, {
-      onRejected: () => opts.metrics?.hooksRejected.inc(),
-      onClockSkew: () => opts.metrics?.hookClockSkew.inc(),
-    });
+    this.hooks = new HookClient(
+      config.apiInternalUrl,
+      config.internalHookSecret,
+      log,
+      { onRejected: () => opts.metrics?.hooksRejected.inc(), onClockSkew: () => opts.metrics?.hookClockSkew.inc() },
+      undefined,
+      config.hookNodeId,
+    );
     this.deps = { config, store, hooks: this.hooks, log, ...opts };
   }
 

@@ -18,6 +18,20 @@ export interface LessonFacts {
 /** The API could not answer for the lesson. */
 export class LessonLookupError extends HttpStatusError {}
 
+/** The API refused a token for its seat (superseded, used, revoked, invalid): `code` is the API's. */
+export class SeatRefusedError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface SeatStanding {
+  /** The node the API placed the lesson on (null: not placed yet). */
+  mediaNode: string | null;
+}
+
 export interface NewChatMessage {
   id: string;
   role: Role;
@@ -45,6 +59,37 @@ export class ApiClient {
   constructor(baseUrl: string, secret: string) {
     this.baseUrl = baseUrl;
     this.secret = secret;
+  }
+
+  /**
+   * Whether `token` (with the seat ticket from POST /join, if any) may stand by for or take its
+   * seat now. Asked at standby, hello and join, so a superseded, used or revoked link never
+   * seats anyone on this node.
+   */
+  async seatCheck(sessionId: string, token: string, ticket: string | undefined): Promise<SeatStanding> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/seat-check`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify(ticket === undefined ? { token } : { token, ticket }),
+        signal: AbortSignal.timeout(5_000),
+      });
+    } catch (err) {
+      throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
+    }
+    const body = (await res.json().catch(() => ({}))) as { media_node?: unknown; error?: { code?: unknown; message?: unknown } };
+    if (res.ok) return { mediaNode: typeof body.media_node === 'string' ? body.media_node : null };
+    if (res.status === 404) throw new SeatRefusedError('lesson_unavailable', 'this lesson does not exist');
+    if (res.status >= 400 && res.status < 500 && res.status !== 429 && typeof body.error?.code === 'string' && res.status !== 401) {
+      throw new SeatRefusedError(body.error.code, typeof body.error.message === 'string' ? body.error.message : body.error.code);
+    }
+    // 401: the API refused our own credentials (a token the API finds invalid is 401 too, but the
+    // node verified its signature before asking); 429/5xx: try again later.
+    if (res.status === 401 && typeof body.error?.code === 'string' && body.error.code.startsWith('token_')) {
+      throw new SeatRefusedError(body.error.code, typeof body.error.message === 'string' ? body.error.message : body.error.code);
+    }
+    throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
   }
 
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {

@@ -6,9 +6,22 @@ import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { parseTrustProxy, type SocketLimitsConfig } from './transport/socket-limits.ts';
-import { SIGNALING_SECRET_VARS, checkSecrets, metricsExposureProblem } from '@duet/api/secrets';
+import { SIGNALING_SECRET_VARS, checkSecrets, metricsExposureProblem, withNodeSecret } from '@duet/api/secrets';
 
 export { SIGNALING_SECRET_VARS };
+
+function nodeSecretOf(env: NodeJS.ProcessEnv): string | null {
+  const secret = env.NODE_SECRET;
+  if (secret === undefined || secret === '') return null;
+  if (!env.NODE_ID) throw new SignalingConfigError('NODE_SECRET needs NODE_ID (the secret is derived from the node id)');
+  if (!/^[0-9a-f]{64}$/.test(secret)) throw new SignalingConfigError('NODE_SECRET must be 64 hex characters: HMAC-SHA256(INTERNAL_HOOK_SECRET, "duet-node-secret/v1:<NODE_ID>") (deploy/RUNBOOK.md "Add a media node")');
+  return secret;
+}
+
+/** How this node authenticates to the API: its own credential, or the shared internal secret. */
+export function apiCredentialOf(config: Pick<SignalingConfig, 'node' | 'nodeSecret' | 'internalHookSecret'>): string {
+  return config.node && config.nodeSecret ? `dn1:${config.node.id}:${config.nodeSecret}` : config.internalHookSecret;
+}
 
 export interface SignalingConfig {
   host: string;
@@ -35,6 +48,12 @@ export interface SignalingConfig {
   minFreeDiskMb: number;
   /** Registration with the API as one of many nodes (NODE_ID...); null = not registered. */
   node: NodeConfig | null;
+  /**
+   * NODE_SECRET (needs NODE_ID): this node's own credential, HMAC(INTERNAL_HOOK_SECRET, node id)
+   * (deploy/RUNBOOK.md "Add a media node"). With it the node signs hooks and calls the API as itself, and the
+   * API lets it act only for lessons placed on it; INTERNAL_HOOK_SECRET is then not needed here.
+   */
+  nodeSecret: string | null;
   shutdown: ShutdownConfig;
   /** LOG_LEVEL: fatal|error|warn|info|debug|trace|silent (default info). */
   logLevel: LogLevel;
@@ -79,7 +98,7 @@ function trustProxy(env: NodeJS.ProcessEnv) {
 }
 
 export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
-  const weak = checkSecrets(env, SIGNALING_SECRET_VARS);
+  const weak = checkSecrets(env, withNodeSecret(env, SIGNALING_SECRET_VARS));
   if (weak.length > 0) throw new SignalingConfigError(weak.join('; '));
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
@@ -102,7 +121,9 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     port,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
     joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET'),
-    internalHookSecret: required(env, 'INTERNAL_HOOK_SECRET'),
+    // With NODE_SECRET the node never uses the shared secret (its recorder gets NODE_SECRET too).
+    internalHookSecret: env.NODE_SECRET && !env.INTERNAL_HOOK_SECRET ? env.NODE_SECRET : required(env, 'INTERNAL_HOOK_SECRET'),
+    nodeSecret: nodeSecretOf(env),
     p2pEnabled: bool(env, 'P2P_ENABLED', true),
     media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),

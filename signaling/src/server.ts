@@ -1,14 +1,14 @@
 // The media node process: HTTP (health, internal room view) + the signaling WebSocket at /ws,
 // hosting the mediasoup worker pool. Lifecycle facts go to the API as signed hooks.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { timingSafeEqual, createHash, createHmac } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WorkerPool } from '@duet/sfu';
 import { ensureWritableDir } from '@duet/api/durable-file';
 import { lowDiskReason } from '@duet/api/free-disk';
-import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
+import { CLOSE_REMOVED, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
 import { framingFor } from './protocol/codec.ts';
-import type { SignalingConfig } from './config.ts';
+import { apiCredentialOf, type SignalingConfig } from './config.ts';
 import { ApiClient } from './api-client.ts';
 import { HookSender } from './hooks/hook-sender.ts';
 import { RoomRegistry } from './room/registry.ts';
@@ -37,7 +37,18 @@ export interface SignalingServer {
   node: MediaNodeRuntime;
 }
 
-function sameSecret(given: string | undefined, expected: string): boolean {
+/**
+ * Internal calls to this node: the shared secret, this node's own credential, or (a node holding
+ * the shared secret) a node credential derived from it, as the API sends (api node-credentials.ts).
+ */
+function sameSecret(given: string | undefined, expected: string, alsoAccepted?: string): boolean {
+  if (alsoAccepted !== undefined && given !== undefined && matches(given, alsoAccepted)) return true;
+  const derived = /^dn1:([A-Za-z0-9_.-]{1,64}):([0-9a-f]{64})$/.exec(given ?? '');
+  if (derived) return matches(derived[2], createHmac('sha256', expected).update(`duet-node-secret/v1:${derived[1]}`).digest('hex'));
+  return matches(given, expected);
+}
+
+function matches(given: string | undefined, expected: string): boolean {
   const a = createHash('sha256').update(given ?? '').digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b) && given !== undefined;
@@ -52,14 +63,18 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   pool.on('workerDied', ({ slot, pid, error }) => log.error({ slot, pid, error: error.message }, 'mediasoup worker died, replacing it'));
   pool.on('workerReplaced', ({ slot, pid }) => log.info({ slot, pid }, 'mediasoup worker replaced'));
 
+  // This node's credential toward the API: its own (NODE_SECRET, scoped to its lessons) or the shared one.
+  const apiCredential = apiCredentialOf(config);
+  const ownSecret = config.node && config.nodeSecret ? { id: config.node.id, secret: config.nodeSecret } : null;
   const hooks = new HookSender({
     url: `${config.apiInternalUrl}/internal/hooks`,
-    secret: config.internalHookSecret,
+    secret: ownSecret?.secret ?? config.internalHookSecret,
+    ...(ownSecret ? { headers: { 'duet-node': ownSecret.id } } : {}),
     spoolDir: config.hookSpoolDir,
     log: logFn(log.child({ component: 'hooks' })),
   });
   const recorderClient = recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' })));
-  const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, config.internalHookSecret), {
+  const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, apiCredential), {
     pool,
     p2pEnabled: config.p2pEnabled,
     timings: config.timings,
@@ -67,11 +82,12 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     log,
     recorder: recorderClient,
   });
+  registry.nodeId = config.node?.id ?? null;
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0, rejections: new Rejections() };
   const limits = new SocketLimits(config.sockets);
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret, config.standbyTimeoutMs);
-  const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
+  const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: apiCredential, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
   const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending(), hooksSetAside: hooks.setAsideTotal(), hookClockSkew: hooks.clockSkewRejections() }), rejections: () => stats.rejections.entries() });
 
   const http = createServer((req, res) => void route(req, res));
@@ -85,7 +101,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     if (req.method === 'GET' && url.pathname === '/internal/load') {
       // Placement figures for the API (which node gets the next lesson): per worker and totals.
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
-      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      if (!sameSecret(auth, config.internalHookSecret, apiCredential)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
       const workers = await pool.sample();
       const sum = (k: 'routers' | 'consumers' | 'producers' | 'transports' | 'bitrateBps' | 'cpuPercent') => workers.reduce((n, w) => n + w[k], 0);
       return json(200, {
@@ -97,7 +113,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     if (req.method === 'POST' && retry) {
       // The API asks this node's recorder to finalize a failed recording again (operator retry).
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
-      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      if (!sameSecret(auth, config.internalHookSecret, apiCredential)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
       if (!recorderClient) return json(404, { error: { code: 'no_recorder', message: 'no recorder on this node (RECORDER_URL unset)' } });
       try {
         return json(202, await recorderClient.retry(retry[1]!));
@@ -106,10 +122,30 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
         return json(status === 404 || status === 409 ? status : 502, { error: { code: status === 404 ? 'not_found' : status === 409 ? 'recording_not_failed' : 'recorder_unavailable', message: (err as Error).message.slice(0, 300) } });
       }
     }
+    const revoke = /^\/internal\/sessions\/([^/]+)\/participants\/(tutor|student)\/revoke$/.exec(url.pathname);
+    if (req.method === 'POST' && revoke) {
+      // The API says the marketplace removed this participant: close the seat and any pre-join socket now.
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret, apiCredential)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      req.resume();
+      const sessionId = decodeURIComponent(revoke[1]!);
+      const role = revoke[2] as 'tutor' | 'student';
+      const seated = registry.revoke(sessionId, role);
+      let standing = 0;
+      for (const conn of connections.values()) {
+        if (!conn.claims && conn.standbyClaims?.sessionId === sessionId && conn.standbyClaims.role === role) {
+          conn.notify({ t: 'removed', reason: 'revoked' });
+          conn.close(CLOSE_REMOVED, 'removed from the lesson');
+          standing++;
+        }
+      }
+      log.info({ session_id: sessionId, role, seated, standby_sockets: standing }, 'participant revoked');
+      return json(200, { ok: true, seated, standby_sockets: standing });
+    }
     const m = /^\/internal\/rooms\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
-      if (!sameSecret(auth, config.internalHookSecret)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      if (!sameSecret(auth, config.internalHookSecret, apiCredential)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
       const room = registry.get(decodeURIComponent(m[1]!));
       if (!room) return json(404, { error: { code: 'not_found', message: 'no live room for this lesson on this node' } });
       return json(200, await room.snapshot());

@@ -61,7 +61,7 @@ export class RoomController {
       const sig = new SignalingClient();
       this.standbySig = sig;
       this.sfuDevice = sig
-        .standby(join.signaling_url, this.token)
+        .standby(join.signaling_url, this.token, join.seat_ticket)
         .then(async (d) => (d?.sfu ? { device: await loadSfuDevice(d.sfu.routerRtpCapabilities), caps: JSON.stringify(d.sfu.routerRtpCapabilities) } : null))
         .catch(() => null);
       // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
@@ -119,6 +119,8 @@ export class RoomController {
       if (this.leaving) return;
       this.media.close();
       if (code === 4001) return this.fail(screenError('replaced'));
+      if (code === 4005) return this.fail(screenError('removed'));
+      if (code === 4002 && (reason === 'participant_revoked' || reason === 'token_superseded' || reason === 'token_already_used')) return this.fail(screenError(reason));
       if (code === 4002 || reason === 'lesson_unavailable') {
         this.leaving = true;
         return this.state.set({ phase: 'left', reconnecting: false, ended: this.state.get().ended ?? 'ended' });
@@ -128,7 +130,7 @@ export class RoomController {
     // The pre-join screen may hand over the stream it already opened (chosen devices).
     const openCamera = () => (preset ? Promise.resolve(preset) : navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null));
     const joinWith = device ? { rtpCapabilities: device.device.recvRtpCapabilities as unknown as Record<string, unknown> } : {};
-    const connect = () => sig.connect(join.signaling_url, this.token!, joinWith).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    const connect = () => sig.connect(join.signaling_url, this.token!, joinWith, join.seat_ticket).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     // With camera permission already granted (the usual case after the pre-join preview), the
     // camera and the hello run side by side; otherwise nobody is seated before the camera is on.
     let local: MediaStream | null;

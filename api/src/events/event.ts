@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   'session.mode_changed',
   // The tutor or the marketplace added time (data: minutes, extension_seconds, ends_at, by).
   'session.extended',
+  // The marketplace removed a participant (data: role, user_id, reason, revoked_at, node_notified).
+  'participant.revoked',
   'recording.started',
   'recording.ready',
   'recording.failed',

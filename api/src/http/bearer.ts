@@ -7,3 +7,10 @@ export function bearerOf(req: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }
+
+/** The seat ticket POST /join handed out (`x-duet-seat-ticket`), needed with JOIN_TOKEN_SINGLE_USE. */
+export const SEAT_TICKET_HEADER = 'x-duet-seat-ticket';
+export function seatTicketOf(req: FastifyRequest): string | undefined {
+  const header = req.headers[SEAT_TICKET_HEADER];
+  return typeof header === 'string' && header.length > 0 && header.length <= 128 ? header : undefined;
+}

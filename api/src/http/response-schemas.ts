@@ -98,6 +98,9 @@ const IceServerJson = Obj({
 
 export const JoinJson = Obj({
   signaling_url: Type.String(),
+  // Proof that this page did the join: sent with standby/hello, and with JOIN_TOKEN_SINGLE_USE as
+  // `x-duet-seat-ticket` on participant routes (the link alone is "used" after its join).
+  seat_ticket: Type.String(),
   media_node: Type.String(),
   ice_servers: Type.Array(IceServerJson),
   session: SessionJson,
@@ -226,6 +229,8 @@ export const InternalSessionJson = Obj({
   extension_seconds: Type.Integer(),
   media_node: NullableString,
 });
+export const SeatCheckJson = Obj({ ok: Type.Boolean(), role: Role, user_id: Type.String(), jti: Type.String(), media_node: NullableString });
+export const RevokedJson = Obj({ role: Role, user_id: Type.String(), revoked_at: DateTime, node_notified: Type.Boolean() });
 export const HookAccepted = Obj({ ok: Type.Boolean(), duplicate: Type.Optional(Type.Boolean()) });
 
 export const NodeDirectiveJson = Obj({

@@ -36,6 +36,23 @@ export const MintTokenBody = Type.Object(
 );
 export type MintTokenBody = Static<typeof MintTokenBody>;
 
+export const ParticipantParams = Type.Object({
+  id: SessionParams.properties.id,
+  role: Type.Union([Type.Literal('tutor'), Type.Literal('student')]),
+});
+export type ParticipantParams = Static<typeof ParticipantParams>;
+export const RevokeBody = Type.Union([
+  Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+export type RevokeBody = Static<typeof RevokeBody>;
+/** The media node asks whether a token may take or keep its seat (standby/hello/join). */
+export const SeatCheckBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 8192 }), ticket: Type.Optional(Type.String({ maxLength: 128 })) },
+  { additionalProperties: false },
+);
+export type SeatCheckBody = Static<typeof SeatCheckBody>;
+
 /** An internal hook; checked with TypeBox's Value after the signature (see routes/internal.ts). */
 export const HookEvent = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 200 }),

@@ -4,7 +4,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sha256, type ApiConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import type { AppContext } from '../context.ts';
 import { JoinTokenError, verifyJoinToken, type JoinClaims } from '../tokens/join-token.ts';
+import { assertSeatCurrent } from './seat-access-service.ts';
 
 export type Caller = { kind: 'service' } | { kind: 'participant'; claims: JoinClaims };
 
@@ -43,4 +45,21 @@ export async function requireJoinToken(config: ApiConfig, bearer: string | undef
 export async function requireKeyOrToken(config: ApiConfig, bearer: string | undefined, sessionId: string): Promise<Caller> {
   if (isApiKey(config, bearer)) return { kind: 'service' };
   return { kind: 'participant', claims: await requireJoinToken(config, bearer, sessionId) };
+}
+
+/**
+ * A participant's credentials for every route but POST /join: a valid token for `sessionId` that
+ * is still current for its seat (not superseded, not revoked; with JOIN_TOKEN_SINGLE_USE a used
+ * token needs the seat ticket its join handed out).
+ */
+export async function requireCurrentToken(ctx: AppContext, bearer: string | undefined, ticket: string | undefined, sessionId: string): Promise<JoinClaims> {
+  const claims = await requireJoinToken(ctx.config, bearer, sessionId);
+  await assertSeatCurrent(ctx, claims, ticket);
+  return claims;
+}
+
+/** The API key, or a current join token for `sessionId` (see requireCurrentToken). */
+export async function requireKeyOrCurrentToken(ctx: AppContext, bearer: string | undefined, ticket: string | undefined, sessionId: string): Promise<Caller> {
+  if (isApiKey(ctx.config, bearer)) return { kind: 'service' };
+  return { kind: 'participant', claims: await requireCurrentToken(ctx, bearer, ticket, sessionId) };
 }

@@ -3,6 +3,7 @@
 // commit together or not at all, so a sender's retry after a failure is always safe.
 import type { AppContext } from '../context.ts';
 import type { Queryable } from '../db/connect.ts';
+import { assertNodeMayAct, type InternalCaller } from './node-credentials.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { DuetEvent, EventType } from '../events/event.ts';
 import type { Session } from '../domain/session.ts';
@@ -39,12 +40,14 @@ export function isHandledHookType(type: string): boolean {
   return Object.hasOwn(HANDLERS, type);
 }
 
-export async function applyHook(ctx: AppContext, event: DuetEvent): Promise<{ duplicate: boolean }> {
+/** `caller`: a node's own credential applies hooks only for lessons placed on that node. */
+export async function applyHook(ctx: AppContext, event: DuetEvent, caller: InternalCaller = { kind: 'root' }): Promise<{ duplicate: boolean }> {
   const handler = HANDLERS[event.type];
   if (!handler) throw new ApiError(400, 'unknown_event_type', `hook type ${event.type} is not handled`);
   const result = await ctx.sql.begin(async (tx) => {
     const session = await findSession(tx, event.session_id, { forUpdate: true });
     if (!session) throw notFound();
+    assertNodeMayAct(caller, session.mediaNode, false);
     if (!(await recordHookReceipt(tx, event))) return { duplicate: true };
     await handler(ctx, tx, session, event);
     return { duplicate: false };

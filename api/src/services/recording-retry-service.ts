@@ -6,6 +6,7 @@
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { listNodes } from '../repositories/media-nodes-repo.ts';
+import { nodeCredential } from './node-credentials.ts';
 import { findRecordingById, markRetrying } from '../repositories/recordings-repo.ts';
 import { findSession } from '../repositories/sessions-repo.ts';
 
@@ -25,7 +26,7 @@ export async function retryRecording(ctx: AppContext, id: string): Promise<{ rec
     try {
       res = await fetch(`${node.internalUrl}/internal/recordings/${id}/retry`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${ctx.config.internalHookSecret}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${nodeCredential(ctx.config, node.id)}`, 'content-type': 'application/json' },
         body: '{}',
         signal: AbortSignal.timeout(NODE_TIMEOUT_MS),
       });

@@ -24,6 +24,7 @@ import {
 import type { Caller } from './auth-service.ts';
 import { iceServersFor } from './ice-servers.ts';
 import { placeOnRegisteredNode } from './placement-service.ts';
+import { newSeatTicket, revokedError, supersededError, usedError } from './seat-access-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
 import { recordEvent } from './outbox-service.ts';
 
@@ -84,10 +85,15 @@ export async function issueJoinToken(
 ): Promise<{ token: string; expiresAt: Date; joinUrl: string }> {
   const session = await getSession(ctx, id);
   const p = seat(session, role);
+  // A link lives until the lesson's join window can close at the latest (its end plus the most
+  // extension a tutor may still add), capped by JOIN_TOKEN_TTL_SECONDS; never under a minute.
+  const windowCloses = session.scheduledEnd.getTime() + ctx.config.maxExtensionMinutes * 60_000;
+  const untilClose = Math.ceil((windowCloses - Date.now()) / 1000);
+  const ttl = Math.max(60, Math.min(ctx.config.joinTokenTtlSeconds, untilClose));
   const { token, expiresAt } = await mintJoinToken(
     ctx.config.joinTokenSecret,
     { sessionId: session.id, userId: p.userId, role, name: p.name, avatarUrl: p.avatarUrl },
-    ctx.config.joinTokenTtlSeconds,
+    ttl,
   );
   // In the fragment: browsers never send it, so the token stays out of access logs and referrers.
   const joinUrl = `${ctx.publicUrl()}/session/${encodeURIComponent(session.id)}#token=${encodeURIComponent(token)}`;
@@ -111,6 +117,7 @@ export interface JoinGrant {
   signalingUrl: string;
   iceServers: IceServer[];
   timer: TimerFacts;
+  seatTicket: string;
 }
 
 export function timerFacts(ctx: AppContext, session: Session): TimerFacts {
@@ -138,7 +145,8 @@ export async function joinSession(ctx: AppContext, id: string, claims: JoinClaim
   // Static placement with one configured node needs no load query: place it with the redemption.
   const nodes = ctx.config.mediaNodes;
   const placeNow = !found.registeredNodes && session.mediaNode === null && nodes.length === 1 ? nodes[0]! : null;
-  const placedOn = await redeemToken(ctx, session, claims, placeNow?.id ?? null);
+  const ticket = newSeatTicket();
+  const placedOn = await redeemToken(ctx, session, claims, placeNow?.id ?? null, ticket.sha256);
   let node: { id: string; signalingUrl: string };
   if (placedOn !== null && placedOn === placeNow?.id) node = placeNow;
   else if (found.registeredNodes) node = (await placeOnRegisteredNode(ctx, session)) ?? (await placeLesson(ctx, session));
@@ -151,6 +159,7 @@ export async function joinSession(ctx: AppContext, id: string, claims: JoinClaim
     signalingUrl: node.signalingUrl,
     iceServers: iceServersFor(ctx.config, claims.userId, ctx.now()),
     timer: timerFacts(ctx, session),
+    seatTicket: ticket.ticket,
   };
 }
 
@@ -160,18 +169,17 @@ export async function joinSession(ctx: AppContext, id: string, claims: JoinClaim
  * once. A page reload with the current token still works by default. Returns the lesson's node
  * when `placeOn` was placed (or found) in the same statement.
  */
-async function redeemToken(ctx: AppContext, session: Session, claims: JoinClaims, placeOn: string | null): Promise<string | null> {
+async function redeemToken(ctx: AppContext, session: Session, claims: JoinClaims, placeOn: string | null, ticketSha256: string): Promise<string | null> {
   const maxUses = ctx.config.joinTokenSingleUse ? 1 : 2_147_483_647;
-  const { superseded, uses, mediaNode } = await redeemAndPlace(
+  const { superseded, revoked, uses, mediaNode } = await redeemAndPlace(
     ctx.sql,
-    { jti: claims.jti, sessionId: session.id, role: claims.role, userId: claims.userId, issuedAt: claims.issuedAt },
+    { jti: claims.jti, sessionId: session.id, role: claims.role, userId: claims.userId, issuedAt: claims.issuedAt, ticketSha256 },
     placeOn,
     maxUses,
   );
-  if (superseded) throw new ApiError(409, 'token_superseded', 'a newer join link for this seat was used; ask for a fresh link');
-  if (uses > maxUses) {
-    throw new ApiError(409, 'token_already_used', 'this join link was already used; ask for a fresh link');
-  }
+  if (revoked) throw revokedError();
+  if (superseded) throw supersededError();
+  if (uses > maxUses) throw usedError();
   return mediaNode;
 }
 

@@ -51,7 +51,8 @@ export async function mintJoinToken(
   ttlSeconds: number,
 ): Promise<{ token: string; jti: string; expiresAt: Date }> {
   const jti = randomUUID();
-  const nowSeconds = Math.floor(Date.now() / 1000);
+  const nowMs = Date.now();
+  const nowSeconds = Math.floor(nowMs / 1000);
   const expiresAt = new Date((nowSeconds + ttlSeconds) * 1000);
   const payload = {
     sid: claims.sessionId,
@@ -62,7 +63,9 @@ export async function mintJoinToken(
     aud: JOIN_TOKEN_AUDIENCE,
     iss: JOIN_TOKEN_ISSUER,
     jti,
-    iat: nowSeconds,
+    // Milliseconds kept (a NumericDate may be fractional, RFC 7519 §2): which token of a seat is
+    // newest, and whether it predates a revocation, must not depend on landing in the same second.
+    iat: nowMs / 1000,
     exp: Math.floor(expiresAt.getTime() / 1000),
   };
   const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
@@ -109,7 +112,7 @@ export function verifyJoinTokenSync(secret: string, token: string | undefined, s
   if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid();
   if (iss !== JOIN_TOKEN_ISSUER) throw invalid();
   if (!(aud === JOIN_TOKEN_AUDIENCE || (Array.isArray(aud) && aud.includes(JOIN_TOKEN_AUDIENCE)))) throw invalid();
-  if (iat !== undefined && typeof iat !== 'number') throw invalid();
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw invalid();
   const nowSeconds = Math.floor(Date.now() / 1000);
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds)) throw invalid();
   if (exp <= nowSeconds) throw new JoinTokenError('token_expired', 'the join token has expired');
@@ -127,6 +130,6 @@ export function verifyJoinTokenSync(secret: string, token: string | undefined, s
     avatarUrl: typeof avatar === 'string' ? avatar : null,
     jti,
     expiresAt: new Date(exp * 1000),
-    issuedAt: new Date((typeof iat === 'number' ? iat : 0) * 1000),
+    issuedAt: new Date(Math.round((typeof iat === 'number' ? iat : 0) * 1000)),
   };
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createObjectStore, loadStorageConfig, StorageConfigError, type StorageConfig } from '@duet/api/storage';
-import { API_SECRET_VARS, RECORDER_SECRET_VARS, SIGNALING_SECRET_VARS, checkSecrets as checkSecretPolicy, type SecretSpec } from '@duet/api/secrets';
+import { API_SECRET_VARS, RECORDER_SECRET_VARS, SIGNALING_SECRET_VARS, checkSecrets as checkSecretPolicy, withNodeSecret, type SecretSpec } from '@duet/api/secrets';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
@@ -253,11 +253,14 @@ export async function checkDatabase(env: Env): Promise<CheckResult> {
 
 export function checkSecrets(env: Env, roles: Role[]): CheckResult {
   // The roles' own rule (@duet/api/secrets): what they would refuse at start, doctor reports.
+  // A media host may hold its node's own NODE_SECRET (with NODE_ID) instead of the shared secret.
   const specs = new Map<string, SecretSpec>();
   if (roles.includes('api')) for (const s of API_SECRET_VARS) specs.set(s.name, s);
-  if (roles.includes('media')) for (const s of SIGNALING_SECRET_VARS) specs.set(s.name, s);
-  if (roles.includes('recorder')) for (const s of RECORDER_SECRET_VARS) specs.set(s.name, s);
+  const hostEnv = roles.includes('api') ? { ...env, NODE_SECRET: undefined } : env;
+  if (roles.includes('media')) for (const s of withNodeSecret(hostEnv, SIGNALING_SECRET_VARS)) specs.set(s.name, s);
+  if (roles.includes('recorder')) for (const s of withNodeSecret(hostEnv, RECORDER_SECRET_VARS)) specs.set(s.name, s);
   const problems = checkSecretPolicy(env, [...specs.values()]);
+  if (specs.has('NODE_SECRET') && !/^[0-9a-f]{64}$/.test(env.NODE_SECRET ?? '')) problems.push('NODE_SECRET must be 64 hex characters (RUNBOOK "Add a media node")');
   const seen = new Map<string, string>();
   for (const name of specs.keys()) {
     const v = env[name];

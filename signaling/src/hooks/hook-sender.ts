@@ -15,6 +15,8 @@ import { writeFileDurableSync } from '@duet/api/durable-file';
 export interface HookSenderOptions {
   url: string;
   secret: string;
+  /** Sent with every hook (`duet-node: <id>` when the node signs with its own NODE_SECRET). */
+  headers?: Record<string, string>;
   /** Directory for the spool; without one hooks live in memory only (tests of the sender itself). */
   spoolDir?: string;
   /** Give up on a hook the API rejects as malformed (400/413/415/422) after this many tries (kept in rejected/). */
@@ -210,7 +212,7 @@ export class HookSender {
     try {
       const res = await fetch(this.opts.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id, 'x-request-id': event.id },
+        headers: { 'content-type': 'application/json', ...this.opts.headers, [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id, 'x-request-id': event.id },
         body,
         signal: AbortSignal.timeout(5_000),
       });

@@ -14,3 +14,6 @@ export const APP_DATA_FRAME_OVERHEAD = 256;
 /** Deepest nesting of arrays/objects accepted in an inbound frame (SDP/RTP parameters need ~6). */
 export const MAX_FRAME_DEPTH = 32;
 export const MAX_CHAT_TEXT = 2000;
+/** Close codes the server uses besides 1000/1001/1008: 4001 replaced by a newer connection, 4002 lesson ended, 4003 standby expired, 4005 removed by the marketplace. */
+export const CLOSE_REPLACED = 4001;
+export const CLOSE_REMOVED = 4005;

@@ -20,5 +20,10 @@ export const ERROR_CODES = [
   'media_error', // the SFU rejected the parameters
   'internal_error',
   'node_draining', // this media node takes no lessons now: ask the API where to go (POST /join again)
+  'token_superseded', // a newer link of this seat has joined: this one no longer opens the seat
+  'token_already_used', // JOIN_TOKEN_SINGLE_USE: the link joined already and the seat ticket is missing
+  'token_not_redeemed', // JOIN_TOKEN_SINGLE_USE: join through the lesson page (POST /join) first
+  'participant_revoked', // the marketplace removed this participant from the lesson
+  'lesson_elsewhere', // the API placed this lesson on another media node: ask the API (POST /join)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -44,9 +44,12 @@ const req = <T extends string, P extends Record<string, any>>(t: T, props: P) =>
 export const ClientMessageSchema = Type.Union([
   // `resume`: the resumeToken of an earlier hello on this seat, after a network drop; the seat
   // (and in SFU mode the server-side transports) are kept for the grace period.
+  // `ticket`: the seat ticket POST /join returned (`seat_ticket`); required with
+  // JOIN_TOKEN_SINGLE_USE, where the link alone no longer opens a seat once it joined.
   req('hello', {
     v: Type.Literal(PROTOCOL_VERSION),
     token: Type.String({ minLength: 1, maxLength: 4096 }),
+    ticket: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     resume: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   }),
   // A socket opened ahead of time (the pre-join screen): the token is checked, no seat is taken,
@@ -54,7 +57,11 @@ export const ClientMessageSchema = Type.Union([
   // so the join click costs one round trip instead of a connect plus hello. Only `ping`, `join`
   // and `leave` (closes it) are accepted before the join; unjoined, the server closes it after
   // `StandbyData.timeoutMs` (close code 4003).
-  req('standby', { v: Type.Literal(PROTOCOL_VERSION), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+  req('standby', {
+    v: Type.Literal(PROTOCOL_VERSION),
+    token: Type.String({ minLength: 1, maxLength: 4096 }),
+    ticket: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  }),
   // `rtpCapabilities`: the device's receive capabilities (a device loaded with the standby's
   // router capabilities). In an SFU room the answer then carries this side's transports and
   // consumers ready-made (HelloData.sfu.prepared), and the other side's later producers arrive
@@ -263,6 +270,11 @@ export type Notification =
    * This media node is going away (drained past its deadline, or shutting down): call the API's
    * join again and connect to the signaling URL it returns (another node); no resume token there.
    */
-  | { t: 'reconnect'; reason: 'node_drained' | 'node_shutdown' };
+  | { t: 'reconnect'; reason: 'node_drained' | 'node_shutdown' }
+  /**
+   * The marketplace removed this participant from the lesson: the socket closes next with
+   * CLOSE_REMOVED (4005) and every link of the seat minted so far stops working.
+   */
+  | { t: 'removed'; reason: 'revoked' };
 
 export type ServerMessage = Response | Notification;

@@ -1,6 +1,6 @@
 // Live rooms of this media node, by lesson id. A room is created on the first hello (after the
 // API confirms the lesson can still be held) and dropped when its last participant leaves.
-import { ApiClient, LessonLookupError, type LessonFacts } from '../api-client.ts';
+import { ApiClient, LessonLookupError, SeatRefusedError, type LessonFacts, type SeatStanding } from '../api-client.ts';
 import { Room, type RoomDeps } from './room.ts';
 
 const CLOSED_STATUSES = new Set(['completed', 'cancelled', 'no_show', 'archived']);
@@ -21,6 +21,8 @@ export class RoomRegistry {
   private readonly opening = new Map<string, Promise<Room>>();
   /** Set while this node sends its lessons elsewhere (drained past its deadline, shutting down). */
   refusing: string | null = null;
+  /** This node's NODE_ID when it registers with the API: lessons placed elsewhere are refused. */
+  nodeId: string | null = null;
   private readonly api: ApiClient;
   private readonly deps: Omit<RoomDeps, 'onEmpty' | 'api' | 'chatHistory'>;
 
@@ -41,6 +43,23 @@ export class RoomRegistry {
   precheck(sessionId: string): void {
     if (this.refusing) throw new NodeDrainingError(this.refusing);
     if (this.ended.has(sessionId)) throw new LessonUnavailableError('the lesson has ended');
+  }
+
+  /**
+   * The API's word on a token's seat (current, not revoked or used up) and on where the lesson
+   * lives: a lesson the API placed on another node is refused here (`lesson_elsewhere`).
+   */
+  async checkSeat(sessionId: string, token: string, ticket: string | undefined): Promise<SeatStanding> {
+    const standing = await this.api.seatCheck(sessionId, token, ticket);
+    if (this.nodeId !== null && standing.mediaNode !== null && standing.mediaNode !== this.nodeId) {
+      throw new SeatRefusedError('lesson_elsewhere', 'this lesson is hosted by another media node; ask the lesson service where to go');
+    }
+    return standing;
+  }
+
+  /** Closes a revoked seat of a live room now. False: no such room or nobody seated. */
+  revoke(sessionId: string, role: 'tutor' | 'student'): boolean {
+    return this.rooms.get(sessionId)?.revoke(role) ?? false;
   }
 
   /** Whether a lesson starts on the SFU, as far as this node knows before anyone joins it. */

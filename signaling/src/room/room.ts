@@ -8,6 +8,7 @@ import { newEvent, type DuetEvent, type EventType } from '@duet/api/events';
 import type { JoinClaims } from '@duet/api/tokens';
 import type { MediaRoom, WorkerPool } from '@duet/sfu';
 import {
+  CLOSE_REMOVED,
   type ChatMessage,
   type EndReason,
   type HelloData,
@@ -205,14 +206,34 @@ export class Room {
     if (this.speaker === role) this.setSpeaker(null);
   }
 
-  private vacate(seat: Seat, reason: 'left' | 'disconnected' | 'grace_expired' | 'ended'): void {
+  /** Whether `resume` is the resume token of the seat kept for `role` (a reconnect of that client). */
+  keepsSeat(role: Role, resume: string | undefined): boolean {
+    return resume !== undefined && this.seats.get(role)?.resumeToken === resume;
+  }
+
+  /**
+   * The marketplace removed this participant: told, closed with CLOSE_REMOVED, seat freed at once
+   * (no grace: the links of the seat are refused by the API from now on). False: nobody seated.
+   */
+  revoke(role: Role): boolean {
+    const seat = this.seats.get(role);
+    if (!seat) return false;
+    const conn = seat.conn;
+    seat.conn = null;
+    conn?.notify({ t: 'removed', reason: 'revoked' });
+    conn?.close(CLOSE_REMOVED, 'removed from the lesson');
+    this.vacate(seat, 'removed');
+    return true;
+  }
+
+  private vacate(seat: Seat, reason: 'left' | 'disconnected' | 'grace_expired' | 'ended' | 'removed'): void {
     if (this.seats.get(seat.role) !== seat) return;
     clearTimeout(seat.grace);
     this.seats.delete(seat.role);
     const role = seat.role;
     this.sfu.removePeer(role);
     this.hook('participant.left', { role, user_id: seat.userId, reason });
-    if (reason !== 'ended') this.seats.get(other(role))?.conn?.notify({ t: 'peer.left', role, reason: reason === 'left' ? 'left' : reason === 'grace_expired' ? 'grace_expired' : 'disconnected' });
+    if (reason !== 'ended') this.seats.get(other(role))?.conn?.notify({ t: 'peer.left', role, reason: reason === 'left' || reason === 'removed' ? 'left' : reason === 'grace_expired' ? 'grace_expired' : 'disconnected' });
     if (this.speaker === role) this.setSpeaker(null);
     if (this.seats.size === 0) return this.dispose();
     this.modes.update();

@@ -64,8 +64,10 @@ export class Connection implements RoomConnection {
   claims: JoinClaims | undefined;
   room: Room | undefined;
   alive = true;
-  /** Set by a successful `standby`: the token `join` seats with. */
+  /** Set by a successful `standby`: the token `join` seats with, its seat ticket and claims. */
   standbyToken: string | undefined;
+  standbyTicket: string | undefined;
+  standbyClaims: JoinClaims | undefined;
   private authenticating = false;
   private readonly ws: WebSocket;
   private readonly framing: Framing;
@@ -94,14 +96,18 @@ export class Connection implements RoomConnection {
   /** After a successful hello: every later line of this connection names the lesson and seat. */
   seated(claims: JoinClaims): void {
     this.standbyToken = undefined;
+    this.standbyTicket = undefined;
+    this.standbyClaims = undefined;
     this.admitToSeat(claims);
     this.log = this.log.child({ session_id: claims.sessionId, role: claims.role, user_id: claims.userId });
   }
 
   /** A pre-join socket (`standby`): closed with 4003 unless it joins within timeoutMs. */
-  standBy(token: string, timeoutMs: number, claims?: JoinClaims): void {
-    if (claims) this.admitToSeat(claims);
+  standBy(token: string, ticket: string | undefined, claims: JoinClaims, timeoutMs: number): void {
+    this.admitToSeat(claims);
     this.standbyToken = token;
+    this.standbyTicket = ticket;
+    this.standbyClaims = claims;
     setTimeout(() => !this.claims && this.close(4003, 'standby expired'), timeoutMs).unref();
   }
 

@@ -4,7 +4,8 @@ import { routerRtpCapabilities } from '@duet/sfu';
 import type { ClientMessage } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
-import { LessonLookupError } from '../api-client.ts';
+import { LessonLookupError, SeatRefusedError } from '../api-client.ts';
+import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
 import { RequestError, type Connection, type Handler, type Reply } from './connection.ts';
 
 const EMPTY = {};
@@ -23,28 +24,55 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string, s
     if (err instanceof LessonUnavailableError) return new RequestError('lesson_unavailable', err.message);
     if (err instanceof NodeDrainingError) return new RequestError('node_draining', err.message);
     if (err instanceof LessonLookupError) return new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
+    if (err instanceof SeatRefusedError) {
+      const known = (ERROR_CODES as readonly string[]).includes(err.code) ? (err.code as ErrorCode) : err.code.startsWith('token_') ? 'token_invalid' : 'lesson_unavailable';
+      return new RequestError(known, err.message);
+    }
     return err;
   }
 
+  /** The API's word on the seat; a refusal becomes the client's error code. */
+  async function checkSeat(sessionId: string, token: string, ticket: string | undefined): Promise<void> {
+    try {
+      await registry.checkSeat(sessionId, token, ticket);
+    } catch (err) {
+      throw roomError(err);
+    }
+  }
+
   /** The pre-join socket: a valid token for a lesson this node does not refuse; no seat, no room. */
-  async function standby(conn: Connection, token: string): Promise<Reply> {
+  async function standby(conn: Connection, token: string, ticket: string | undefined): Promise<Reply> {
     const claims = await verify(token);
     try {
       registry.precheck(claims.sessionId);
     } catch (err) {
       throw roomError(err);
     }
-    conn.standBy(token, standbyTimeoutMs, claims);
+    await checkSeat(claims.sessionId, token, ticket);
+    conn.standBy(token, ticket, claims, standbyTimeoutMs);
     const sfu = registry.startsOnSfu(claims.sessionId) ? { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> } : undefined;
     return { data: { timeoutMs: standbyTimeoutMs, ...(sfu ? { sfu } : {}) } };
   }
 
-  async function hello(conn: Connection, token: string, resume: string | undefined, rtpCapabilities?: Record<string, unknown>): Promise<Reply> {
-    // Checked again on `join`: the token may have expired while the person sat on the pre-join screen.
+  async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>): Promise<Reply> {
+    // Checked again on `join`: the token may have expired, been superseded or revoked while the
+    // person sat on the pre-join screen. The API is asked alongside opening a live room (no extra
+    // wait on the click); before a room exists it is asked first, so a refused token creates nothing.
     const claims = await verify(token);
     let room: Room;
     try {
-      room = await registry.open(claims.sessionId);
+      const live = registry.get(claims.sessionId);
+      // A resume of a seat this node still keeps was checked when it was taken: an API outage
+      // must not cost it (a refusal from a reachable API still does).
+      const seatCheck = registry.checkSeat(claims.sessionId, token, ticket).catch((err: unknown) => {
+        if (err instanceof LessonLookupError && err.status >= 500 && live?.keepsSeat(claims.role, resume)) return;
+        throw err;
+      });
+      if (live) [room] = await Promise.all([registry.open(claims.sessionId), seatCheck]);
+      else {
+        await seatCheck;
+        room = await registry.open(claims.sessionId);
+      }
     } catch (err) {
       throw roomError(err);
     }
@@ -76,9 +104,9 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string, s
   }
 
   return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
-    if (msg.t === 'hello') return hello(conn, msg.token, msg.resume);
-    if (msg.t === 'standby') return standby(conn, msg.token);
-    if (msg.t === 'join') return hello(conn, conn.standbyToken!, undefined, msg.rtpCapabilities);
+    if (msg.t === 'hello') return hello(conn, msg.token, msg.ticket, msg.resume);
+    if (msg.t === 'standby') return standby(conn, msg.token, msg.ticket);
+    if (msg.t === 'join') return hello(conn, conn.standbyToken!, conn.standbyTicket, undefined, msg.rtpCapabilities);
     if (!conn.claims) {
       // A standby socket (the connection only lets ping and leave through before the join).
       if (msg.t === 'leave') return { data: EMPTY, after: () => conn.close(1000, 'left') };

@@ -1,6 +1,8 @@
 // Calls to the Duet API from the room page.
 export interface JoinInfo {
   signaling_url: string;
+  /** Proof that this page did the join: sent to signaling, and to the API as x-duet-seat-ticket. */
+  seat_ticket?: string;
   ice_servers: RTCIceServer[];
   session: {
     id: string;
@@ -26,6 +28,13 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The seat ticket of this page's latest join (one lesson per page). With JOIN_TOKEN_SINGLE_USE the
+ * link alone stops working once it joined; the page that joined goes on with this ticket.
+ */
+let seatTicket: string | undefined;
+export const currentSeatTicket = (): string | undefined => seatTicket;
+
 export async function joinLesson(sessionId: string, token: string): Promise<JoinInfo> {
   let res: Response;
   try {
@@ -42,5 +51,7 @@ export async function joinLesson(sessionId: string, token: string): Promise<Join
     const e = body.error ?? {};
     throw new ApiError(res.status, e.code ?? 'unknown', e.message ?? `The lesson service answered ${res.status}.`, e);
   }
-  return body as unknown as JoinInfo;
+  const info = body as unknown as JoinInfo;
+  if (typeof info.seat_ticket === 'string') seatTicket = info.seat_ticket;
+  return info;
 }

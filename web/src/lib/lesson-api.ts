@@ -1,7 +1,7 @@
 // The participant-facing lesson API (Authorization: Bearer <join token>): lesson facts, notes,
 // feedback, resources, recordings, attendance and analytics. Every call turns a failure into an
 // ApiError with the API's machine-readable code, or `network` when the API cannot be reached.
-import { ApiError } from './api.ts';
+import { ApiError, currentSeatTicket } from './api.ts';
 
 export interface LessonPerson {
   id: string;
@@ -72,6 +72,8 @@ export class LessonApi {
 
   private async call<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    const ticket = currentSeatTicket();
+    if (ticket) headers['x-duet-seat-ticket'] = ticket;
     let payload: BodyInit | undefined;
     if (body instanceof FormData) payload = body;
     else if (body !== undefined) {

@@ -16,9 +16,19 @@ export class SignalingError extends Error {
 }
 
 /** Close codes after which resuming makes no sense. */
-const FINAL_CLOSE_CODES = new Set([1000, 1008, 4001, 4002]);
+const FINAL_CLOSE_CODES = new Set([1000, 1008, 4001, 4002, 4005]);
 /** Errors to a resume hello that mean the seat or the lesson is gone. */
-const FINAL_HELLO_ERRORS = new Set(['lesson_unavailable', 'token_invalid', 'token_expired', 'token_missing', 'unsupported_version']);
+const FINAL_HELLO_ERRORS = new Set([
+  'lesson_unavailable',
+  'token_invalid',
+  'token_expired',
+  'token_missing',
+  'unsupported_version',
+  'token_superseded',
+  'token_already_used',
+  'token_not_redeemed',
+  'participant_revoked',
+]);
 const PING_MS = 5_000;
 /** How long the join click waits for a standby socket that is still coming up. */
 export const STANDBY_WAIT_MS = 3_000;
@@ -38,6 +48,8 @@ export class SignalingClient {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private url = '';
   private token = '';
+  /** The seat ticket from POST /join (see JoinInfo.seat_ticket), sent with standby and hello. */
+  private ticket: string | undefined;
   private resumeToken: string | undefined;
   private graceMs = 30_000;
   private intentional = false;
@@ -85,7 +97,7 @@ export class SignalingClient {
    * Takes the seat: `join` on the socket opened by standby() when it is still up (one round
    * trip), otherwise a new socket and `hello`.
    */
-  async connect(url: string, token: string, join: Payload<'join'> = {}): Promise<HelloData> {
+  async connect(url: string, token: string, join: Payload<'join'> = {}, ticket?: string): Promise<HelloData> {
     const standby = this.standingBy;
     this.standingBy = undefined;
     // A standby still coming up is waited for, but not for long: a fresh connect is the fallback.
@@ -104,6 +116,7 @@ export class SignalingClient {
     this.dropSocket();
     this.url = url;
     this.token = token;
+    this.ticket = ticket;
     return this.open();
   }
 
@@ -113,15 +126,16 @@ export class SignalingClient {
    * up (or is closed later, e.g. after the server's standby timeout) just means connect() opens
    * a new socket.
    */
-  standby(url: string, token: string): Promise<StandbyData | null> {
+  standby(url: string, token: string, ticket?: string): Promise<StandbyData | null> {
     if (this.standingBy || this.resumeToken) return this.standingBy ?? Promise.resolve(null);
     this.url = url;
     this.token = token;
+    this.ticket = ticket;
     this.standingBy = (async () => {
       try {
         const ws = await this.openSocket();
         this.standbySocket = ws;
-        const data = await this.request('standby', { v: PROTOCOL_VERSION, token });
+        const data = await this.request('standby', { v: PROTOCOL_VERSION, token, ...(ticket ? { ticket } : {}) });
         if (this.standbySocket !== ws) return null; // given up on meanwhile (connect() fell back)
         this.startPing(ws);
         return data;
@@ -150,7 +164,12 @@ export class SignalingClient {
 
   private async open(): Promise<HelloData> {
     const ws = await this.openSocket();
-    const hello = await this.request('hello', { v: PROTOCOL_VERSION, token: this.token, ...(this.resumeToken ? { resume: this.resumeToken } : {}) });
+    const hello = await this.request('hello', {
+      v: PROTOCOL_VERSION,
+      token: this.token,
+      ...(this.ticket ? { ticket: this.ticket } : {}),
+      ...(this.resumeToken ? { resume: this.resumeToken } : {}),
+    });
     this.startPing(ws);
     return this.seated(hello);
   }

@@ -6,16 +6,18 @@ import { ApiError } from '../../errors.ts';
 import type { DuetEvent } from '../../events/event.ts';
 import { SIGNATURE_HEADER } from '../../events/signature.ts';
 import { checkHookSignature } from '../hook-signature-check.ts';
-import { requireInternalSecret } from '../../services/auth-service.ts';
+import { assertNodeMayAct, hookSecretFor, internalCaller, NODE_HEADER, type InternalCaller } from '../../services/node-credentials.ts';
 import { applyHook, isHandledHookType } from '../../services/hooks-service.ts';
 import { getSession } from '../../services/sessions-service.ts';
 import { joinClosesAt, joinOpensAt } from '../../domain/join-window.ts';
 import { endsAt } from '../../domain/session.ts';
 import { chatHistory, storeChatMessage } from '../../services/chat-service.ts';
 import { bearerOf } from '../bearer.ts';
-import { ChatMessageBody, HookEvent, LimitQuery, SessionParams, parseLimit } from '../schemas.ts';
+import { ChatMessageBody, HookEvent, LimitQuery, SeatCheckBody, SessionParams, parseLimit } from '../schemas.ts';
+import { requireJoinToken } from '../../services/auth-service.ts';
+import { assertSeatCurrent } from '../../services/seat-access-service.ts';
 import type { Static } from '@sinclair/typebox';
-import { ChatHistory, ChatMessageStored, HookAccepted, InternalSessionJson, withErrors } from '../response-schemas.ts';
+import { ChatHistory, ChatMessageStored, HookAccepted, InternalSessionJson, SeatCheckJson, withErrors } from '../response-schemas.ts';
 
 /**
  * This scope reads JSON bodies as strings (hook signatures cover the exact bytes received). Routes
@@ -43,13 +45,18 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
     done(null, body),
   );
 
-  const internalFirst = async (req: FastifyRequest) => requireInternalSecret(config, bearerOf(req));
+  // The root secret, or a node's own credential (acting only for lessons placed on it).
+  const callerOf = (req: FastifyRequest) => (req as unknown as { internalCaller: InternalCaller }).internalCaller;
+  const internalFirst = async (req: FastifyRequest) => {
+    (req as unknown as { internalCaller: InternalCaller }).internalCaller = internalCaller(config, bearerOf(req));
+  };
 
   app.get<{ Params: SessionParams }>(
     '/internal/sessions/:id',
     { schema: { params: SessionParams, response: withErrors({ 200: InternalSessionJson }) }, preValidation: internalFirst },
     async (req) => {
       const s = await getSession(ctx, req.params.id);
+      assertNodeMayAct(callerOf(req), s.mediaNode, true);
       return {
         id: s.id,
         status: s.status,
@@ -72,14 +79,34 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
     {
       schema: { params: SessionParams, body: ChatMessageBody, response: withErrors({ 200: ChatMessageStored, 201: ChatMessageStored }) },
       preValidation: async (req) => {
-        requireInternalSecret(config, bearerOf(req));
+        await internalFirst(req);
         parseRawJson(req, 'chat message');
       },
     },
     async (req, reply) => {
       const session = await getSession(ctx, req.params.id);
+      assertNodeMayAct(callerOf(req), session.mediaNode, true);
       const { message, created } = await storeChatMessage(ctx, session, req.body);
       return reply.code(created ? 201 : 200).send({ message });
+    },
+  );
+
+  // The media node, before it lets a token stand by, take or retake a seat: is the token still
+  // current for its seat (not superseded, revoked or used up), and where does the lesson live?
+  app.post<{ Params: SessionParams; Body: SeatCheckBody }>(
+    '/internal/sessions/:id/seat-check',
+    {
+      schema: { params: SessionParams, body: SeatCheckBody, response: withErrors({ 200: SeatCheckJson }) },
+      preValidation: async (req) => {
+        await internalFirst(req);
+        parseRawJson(req, 'seat check');
+      },
+    },
+    async (req) => {
+      const claims = await requireJoinToken(config, req.body.token, req.params.id);
+      const standing = await assertSeatCurrent(ctx, claims, req.body.ticket, true);
+      assertNodeMayAct(callerOf(req), standing.mediaNode, true);
+      return { ok: true, role: claims.role, user_id: claims.userId, jti: claims.jti, media_node: standing.mediaNode };
     },
   );
 
@@ -88,6 +115,7 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
     { schema: { params: SessionParams, querystring: LimitQuery, response: withErrors({ 200: ChatHistory }) }, preValidation: internalFirst },
     async (req) => {
       const session = await getSession(ctx, req.params.id);
+      assertNodeMayAct(callerOf(req), session.mediaNode, true);
       return chatHistory(ctx, session, parseLimit(req.query.limit, 200, 1000));
     },
   );
@@ -100,7 +128,10 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       preValidation: async (req) => {
         const raw = typeof req.body === 'string' ? req.body : '';
         const header = req.headers[SIGNATURE_HEADER];
-        checkHookSignature(config.internalHookSecret, raw, typeof header === 'string' ? header : undefined, req.log);
+        const node = req.headers[NODE_HEADER];
+        const { secret, caller } = hookSecretFor(config, typeof node === 'string' ? node : undefined);
+        checkHookSignature(secret, raw, typeof header === 'string' ? header : undefined, req.log);
+        (req as unknown as { internalCaller: InternalCaller }).internalCaller = caller;
         parseRawJson(req, 'hook body');
       },
     },
@@ -114,7 +145,7 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       if (!isHandledHookType(hook.type)) {
         throw new ApiError(400, 'unknown_event_type', `hook type "${hook.type}" is not handled`);
       }
-      const { duplicate } = await applyHook(ctx, hook as DuetEvent);
+      const { duplicate } = await applyHook(ctx, hook as DuetEvent, callerOf(req));
       return duplicate ? { ok: true, duplicate: true } : { ok: true };
     },
   );

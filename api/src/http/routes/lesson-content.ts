@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../errors.ts';
-import { requireApiKey, requireJoinToken, requireKeyOrToken } from '../../services/auth-service.ts';
+import { requireApiKey, requireCurrentToken, requireKeyOrCurrentToken } from '../../services/auth-service.ts';
 import { chatHistory } from '../../services/chat-service.ts';
 import {
   readAnalytics,
@@ -13,7 +13,7 @@ import {
   writeNote,
 } from '../../services/lesson-content-service.ts';
 import { assertParticipant, getSession, getSessionFor } from '../../services/sessions-service.ts';
-import { bearerOf } from '../bearer.ts';
+import { bearerOf, seatTicketOf } from '../bearer.ts';
 import {
   AnalyticsBody,
   AnalyticsQuery,
@@ -31,9 +31,9 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
   const sessionId = (req: FastifyRequest) => (req.params as SessionParams).id;
   // Authentication runs before body validation, so anonymous callers learn nothing about the schema.
   const participantFirst = async (req: FastifyRequest) => {
-    (req as { claims?: unknown }).claims = await requireJoinToken(config, bearerOf(req), sessionId(req));
+    (req as { claims?: unknown }).claims = await requireCurrentToken(ctx, bearerOf(req), seatTicketOf(req), sessionId(req));
   };
-  const claimsOf = (req: FastifyRequest) => (req as unknown as { claims: Awaited<ReturnType<typeof requireJoinToken>> }).claims;
+  const claimsOf = (req: FastifyRequest) => (req as unknown as { claims: Awaited<ReturnType<typeof requireCurrentToken>> }).claims;
   async function participantSession(req: FastifyRequest) {
     const claims = claimsOf(req);
     const session = await getSession(ctx, sessionId(req));
@@ -45,7 +45,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
     '/v1/sessions/:id/notes',
     { schema: { params: SessionParams, querystring: RoleQuery, response: withErrors({ 200: NoteJson }) } },
     async (req) => {
-      const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
+      const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
       if (caller.kind === 'participant') {
         if (req.query.role && req.query.role !== caller.claims.role) {
@@ -78,7 +78,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/feedback', { schema: { params: SessionParams, response: withErrors({ 200: FeedbackList }) } }, async (req) => {
-    const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
+    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     return readFeedback(ctx, session, caller);
   });
@@ -87,7 +87,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
     '/v1/sessions/:id/chat',
     { schema: { params: SessionParams, querystring: LimitQuery, response: withErrors({ 200: ChatHistory }) } },
     async (req) => {
-      const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
+      const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
       return chatHistory(ctx, session, parseLimit(req.query.limit, 200, 1000));
     },

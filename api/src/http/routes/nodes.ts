@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireApiKey, requireInternalSecret } from '../../services/auth-service.ts';
+import { requireApiKey } from '../../services/auth-service.ts';
+import { assertSameNode, internalCaller } from '../../services/node-credentials.ts';
 import {
   deregisterNode,
   drainNode,
@@ -119,13 +120,20 @@ export async function nodeRoutes(app: FastifyInstance, opts: { ctx: AppContext }
   const { ctx } = opts;
   const { config } = ctx;
   // Authenticate before validating, so anonymous callers learn nothing about the schema.
-  const internalFirst = async (req: Parameters<typeof bearerOf>[0]) => requireInternalSecret(config, bearerOf(req));
+  // The root secret, or the node's own credential for its own entry (register: the body's id).
+  const internalFirst = async (req: Parameters<typeof bearerOf>[0]) => {
+    const caller = internalCaller(config, bearerOf(req));
+    const params = req.params as { id?: string };
+    if (params.id !== undefined) assertSameNode(caller, params.id);
+    (req as unknown as { internalCaller: typeof caller }).internalCaller = caller;
+  };
   const apiKeyFirst = async (req: Parameters<typeof bearerOf>[0]) => {
     requireApiKey(config, bearerOf(req));
   };
 
   app.post<{ Body: RegisterBody }>('/internal/nodes/register', { schema: { body: RegisterBody, response: withErrors({ 200: NodeRegistered }) }, preValidation: internalFirst }, async (req) => {
     const b = req.body;
+    assertSameNode((req as unknown as { internalCaller: Parameters<typeof assertSameNode>[0] }).internalCaller, b.id);
     const { node, directive } = await registerNode(ctx, {
       id: b.id,
       signalingUrl: b.signaling_url,

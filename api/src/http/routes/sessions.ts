@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import type { LessonStatus } from '../../domain/lesson-status.ts';
-import { requireApiKey, requireJoinToken, requireKeyOrToken } from '../../services/auth-service.ts';
+import { requireApiKey, requireJoinToken, requireKeyOrCurrentToken } from '../../services/auth-service.ts';
 import { attendanceReport } from '../../services/attendance-service.ts';
 import {
   archiveLesson,
@@ -15,7 +15,7 @@ import {
   listLessons,
   updateLesson,
 } from '../../services/sessions-service.ts';
-import { bearerOf } from '../bearer.ts';
+import { bearerOf, seatTicketOf } from '../bearer.ts';
 import {
   CancelBody,
   CreateSessionBody,
@@ -30,6 +30,9 @@ import {
 import { sessionJson } from '../session-json.ts';
 import { AttendanceJson, JoinJson, SessionJson, SessionList, TokenJson, withErrors } from '../response-schemas.ts';
 import { rateLimited } from '../security.ts';
+import { revokeParticipant } from '../../services/revocation-service.ts';
+import { ParticipantParams, RevokeBody } from '../schemas.ts';
+import { RevokedJson } from '../response-schemas.ts';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
@@ -76,7 +79,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id', { schema: { params: SessionParams, response: withErrors({ 200: SessionJson }) } }, async (req) => {
-    const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
+    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
     return json(await getSessionFor(ctx, req.params.id, caller));
   });
 
@@ -113,7 +116,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     {
       schema: { params: SessionParams, body: ExtendBody, response: withErrors({ 200: SessionJson }) },
       preValidation: async (req) => {
-        (req as { caller?: unknown }).caller = await requireKeyOrToken(config, bearerOf(req), (req.params as SessionParams).id);
+        (req as { caller?: unknown }).caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), (req.params as SessionParams).id);
       },
     },
     async (req) => {
@@ -146,6 +149,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
       const t = grant.timer;
       return {
         signaling_url: grant.signalingUrl,
+        seat_ticket: grant.seatTicket,
         media_node: grant.mediaNode,
         ice_servers: grant.iceServers,
         session: json(grant.session),
@@ -164,8 +168,15 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     },
   );
 
+  // The marketplace removes a participant: their links stop working and the media node closes the seat.
+  app.post<{ Params: ParticipantParams; Body: RevokeBody }>(
+    '/v1/sessions/:id/participants/:role/revoke',
+    { schema: { params: ParticipantParams, body: RevokeBody, response: withErrors({ 200: RevokedJson }) }, preValidation: apiKeyFirst },
+    async (req) => revokeParticipant(ctx, req.params.id, req.params.role, req.body?.reason?.trim() || null),
+  );
+
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/attendance', { schema: { params: SessionParams, response: withErrors({ 200: AttendanceJson }) } }, async (req) => {
-    const caller = await requireKeyOrToken(config, bearerOf(req), req.params.id);
+    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     return attendanceReport(ctx, session);
   });
