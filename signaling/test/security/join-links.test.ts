@@ -1,7 +1,7 @@
 // Issue 12, items 1 and 6, on a real media node and the real API: a superseded link no longer
 // takes a seat (standby, hello, join), the marketplace can remove a participant at once, resume
 // after a drop still works, and a node refuses lessons the API placed on another node.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeStack, type NodeStack } from '../support/stack.ts';
 import { TestClient } from '../support/ws-client.ts';
@@ -30,7 +30,7 @@ const mint = async (s: NodeStack, id: string, role: 'tutor' | 'student') =>
 const join = (s: NodeStack, id: string, token: string) => api(s, 'POST', `/v1/sessions/${id}/join`, token, {});
 
 beforeAll(async () => {
-  const root = 'r'.repeat(40);
+  const root = randomBytes(32).toString('base64url');
   const own = createHmac('sha256', root).update('duet-node-secret/v1:node-s').digest('hex');
   [stack, placed, scoped] = await Promise.all([
     startNodeStack(),
