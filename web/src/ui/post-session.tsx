@@ -10,6 +10,8 @@ import { Screen } from './common.tsx';
 import { Icon } from './icons.tsx';
 import { ResourceList } from './side-panel.tsx';
 import { Actions } from './state-screens.tsx';
+import type { UploadState } from '../lib/uploads.ts';
+import { t } from '../i18n/i18n.ts';
 
 const END_REASON: Record<string, string> = {
   ended_by_tutor: 'The tutor ended the lesson.',
@@ -196,28 +198,32 @@ function Recordings(props: { recordings: Recording[] | null }) {
   );
 }
 
-function Upload(props: { state: PostSessionState['upload']; onUpload: (files: File[]) => void }) {
+/** The tutor's file upload (post-session, and the room's Resources tab with `idPrefix="room-upload"`). */
+export function Upload(props: { state: UploadState; onUpload: (files: File[]) => void; idPrefix?: string }) {
   const input = useRef<HTMLInputElement>(null);
+  const id = props.idPrefix ?? 'upload';
   return (
     <div class="upload">
       <input
         ref={input}
-        id="upload-input"
+        id={`${id}-input`}
         type="file"
         multiple
         class="sr-only"
+        tabIndex={-1}
+        aria-hidden="true"
         onChange={(e) => {
           const el = e.target as HTMLInputElement;
           props.onUpload([...(el.files ?? [])]);
           el.value = '';
         }}
-        data-testid="upload-input"
+        data-testid={`${id}-input`}
       />
-      <button class="btn" onClick={() => input.current?.click()} disabled={props.state.state === 'uploading'} data-testid="upload-button">
-        <Icon name="upload" size={18} /> {props.state.state === 'uploading' ? 'Uploading…' : 'Upload session materials'}
+      <button class="btn" onClick={() => input.current?.click()} disabled={props.state.state === 'uploading'} data-testid={`${id}-button`}>
+        <Icon name="upload" size={18} /> {props.state.state === 'uploading' ? t('upload.uploading') : id === 'upload' ? t('upload.button') : t('upload.share_file')}
       </button>
       {props.state.state === 'done' || props.state.state === 'error' ? (
-        <p class={props.state.state === 'error' ? 'warn-text' : 'muted small'} role={props.state.state === 'error' ? 'alert' : 'status'} data-testid="upload-status">
+        <p class={props.state.state === 'error' ? 'warn-text' : 'muted small'} role={props.state.state === 'error' ? 'alert' : 'status'} data-testid={`${id}-status`}>
           {props.state.message}
         </p>
       ) : null}
