@@ -7,18 +7,18 @@ import { t } from '../i18n/i18n.ts';
 import { Icon } from './icons.tsx';
 
 export class ErrorBoundary extends Component<{ children: ComponentChildren; onError?: (err: unknown) => void; reload?: () => void }, { failed: boolean }> {
-  state = { failed: false };
+  override state = { failed: false };
 
-  static getDerivedStateFromError(): { failed: boolean } {
+  static override getDerivedStateFromError(): { failed: boolean } {
     return { failed: true };
   }
 
-  componentDidCatch(err: unknown): void {
+  override componentDidCatch(err: unknown): void {
     console.error('room render failed', err);
     this.props.onError?.(err);
   }
 
-  render() {
+  override render() {
     if (!this.state.failed) return this.props.children;
     return (
       <div class="page">
