@@ -88,7 +88,7 @@ export function ExtendDialog(props: { minutesLeft: number; onExtend: (minutes: n
           {t('extend.cancel')}
         </button>
         {choices.map((m) => (
-          <button key={m} class="btn primary" disabled={busy} onClick={() => void extend(m)} aria-label={t('extend.add_minutes', { n: m })} data-testid={`extend-${m}`}>
+          <button key={m} class="btn primary" disabled={busy} onClick={() => void extend(m)} title={t('extend.add_minutes', { n: m })} data-testid={`extend-${m}`}>
             {t('extend.minutes', { n: m })}
           </button>
         ))}
