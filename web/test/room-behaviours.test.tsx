@@ -109,6 +109,9 @@ describe('extend from the room', () => {
     const r = render(<RoomView state={roomState({ lesson: base })} extras={extras} lesson={lesson({ status: 'live' })} config={config} actions={actions()} role="student" myName="Sam" speakerId="" onSpeaker={() => undefined} />);
     expect(screen.queryByTestId('banner-extended')).toBeNull();
     const before = screen.getByTestId('timer-end').textContent;
+    // A clock offset learned at join is not an extension.
+    r.rerender(<RoomView state={roomState({ lesson: { ...base, clockOffsetMs: -90_000 } })} extras={extras} lesson={lesson({ status: 'live' })} config={config} actions={actions()} role="student" myName="Sam" speakerId="" onSpeaker={() => undefined} />);
+    expect(screen.queryByTestId('banner-extended')).toBeNull();
     r.rerender(<RoomView state={roomState({ lesson: { ...base, endsAt: '2026-11-23T10:55:00.000Z' } })} extras={extras} lesson={lesson({ status: 'live' })} config={config} actions={actions()} role="student" myName="Sam" speakerId="" onSpeaker={() => undefined} />);
     expect(screen.getByTestId('banner-extended')).toBeTruthy();
     expect(screen.getByTestId('timer-end').textContent).not.toBe(before);

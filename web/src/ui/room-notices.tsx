@@ -31,16 +31,20 @@ export function BothJoinedNotice(props: { present: boolean; peerName: string }) 
   );
 }
 
-/** When the end moves later (an extension, from either side), both see the new time. */
-export function ExtendedNotice(props: { endsAt: Date | null }) {
+/**
+ * When the end moves later (an extension, from either side), both see the new time. `serverEndsAt`
+ * is the API's / media node's value (not corrected for this clock), so a clock offset learned at
+ * join never looks like an extension; extensions are whole minutes.
+ */
+export function ExtendedNotice(props: { serverEndsAt: string | null }) {
   const [shown, setShown] = useState<Date | null>(null);
   const last = useRef<number | null>(null);
-  const ms = props.endsAt?.getTime() ?? null;
+  const ms = props.serverEndsAt ? Date.parse(props.serverEndsAt) : null;
   useEffect(() => {
-    if (ms === null) return;
+    if (ms === null || Number.isNaN(ms)) return;
     const before = last.current;
     last.current = ms;
-    if (before === null || ms <= before + 1000) return;
+    if (before === null || ms < before + 30_000) return;
     setShown(new Date(ms));
   }, [ms]);
   if (!shown) return null;

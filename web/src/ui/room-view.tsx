@@ -127,7 +127,7 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
         <section class={`stage ${remoteScreen ? 'has-screen' : ''}`} aria-label={t('room.video')} onClick={(e) => e.target === e.currentTarget && setControlsVisible((v) => !v)}>
           <div class="banners" aria-live="polite">
             <BothJoinedNotice present={presence === 'present' && s.phase === 'room'} peerName={peerName} />
-            <ExtendedNotice endsAt={endsAt} />
+            <ExtendedNotice serverEndsAt={s.lesson?.endsAt ?? props.lesson?.ends_at ?? null} />
             {status === 'reconnecting' ? (
               <div class="banner banner-warn" data-testid="banner-reconnecting" role="status">
                 <span class="spinner small" aria-hidden="true" />

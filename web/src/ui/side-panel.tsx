@@ -43,7 +43,7 @@ export function SidePanel(props: {
   const onKey = (e: KeyboardEvent) => {
     const i = TABS.findIndex((t) => t.id === props.tab);
     // Arrow keys follow the reading direction (reversed in right-to-left languages).
-    const rtl = (e.currentTarget as HTMLElement | null)?.closest?.('[dir="rtl"]') !== null && document.documentElement.dir === 'rtl';
+    const rtl = document.documentElement.dir === 'rtl';
     const next = rtl ? 'ArrowLeft' : 'ArrowRight';
     const prev = rtl ? 'ArrowRight' : 'ArrowLeft';
     if (e.key === next) props.onTab(TABS[(i + 1) % TABS.length]!.id);
