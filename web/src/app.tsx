@@ -2,6 +2,7 @@
 // no-show or an error.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useStore } from './lib/store.ts';
+import { t } from './i18n/i18n.ts';
 import type { LessonPage } from './page/lesson-page.ts';
 import { PostSession } from './page/post-session.ts';
 import { RESOURCES_CHANGED_TOPIC, RoomExtras } from './room-extras.ts';
@@ -71,7 +72,7 @@ function Room(props: { page: LessonPage }) {
       config={page.config}
       actions={actions}
       role={page.role ?? s.role}
-      myName={page.claims.name ?? s.join?.you.name ?? 'You'}
+      myName={page.claims.name ?? s.join?.you.name ?? t('room.you')}
       speakerId={speakerId}
       onSpeaker={(id) => {
         setSpeakerId(id);
