@@ -54,6 +54,8 @@ RUNTIME_PKGS=(libsrtp2-1 chromium ffmpeg postgresql iproute2 util-linux procps c
 # deploy/ tests: coturn (TURN relay test), nginx (`nginx -t` + proxy test), openssl (test certs),
 # systemd (`systemd-analyze verify` of the units).
 RUNTIME_PKGS+=(coturn nginx openssl systemd)
+# deploy/ tests: prometheus (promtool check/test of the alert rules; a real Prometheus scrapes a stack).
+RUNTIME_PKGS+=(prometheus)
 ALL_PKGS=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}")
 
 missing_pkgs() {

@@ -5,6 +5,8 @@
 #
 #   - moto (a real S3-protocol server, from PyPI), pinned by scripts/s3-test-server.requirements.txt
 #   - kubeconform (validates deploy/k8s against deploy/k8s/schemas), `go install`ed at a pinned tag
+#   - helm (lints and renders deploy/helm/duet), `go install`ed at a pinned tag
+#   (promtool and prometheus come from Debian's `prometheus` package: scripts/bootstrap.sh)
 #
 # Prints where each tool is; `.duet/test-tools.env` records them for the tests.
 set -euo pipefail
@@ -40,7 +42,20 @@ else
   log "kubeconform: cached ($KUBECONFORM)"
 fi
 
+# --- helm (Go module proxy), pinned ---
+HELM_VERSION=v3.22.0
+HELM="$CACHE/helm-$HELM_VERSION/helm"
+if [ ! -x "$HELM" ]; then
+  GO="$(command -v go || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; } || true)"
+  [ -n "$GO" ] || { log "ERROR: Go (>= 1.24) is required to install helm for deploy/test/helm.test.ts"; exit 1; }
+  log "installing helm $HELM_VERSION (go install) into $(dirname "$HELM")"
+  GOBIN="$(dirname "$HELM")" GOTOOLCHAIN=local "$GO" install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+else
+  log "helm: cached ($HELM)"
+fi
+
 {
+  echo "DUET_HELM=$HELM"
   echo "DUET_S3_SERVER_BIN=$MOTO_DIR/venv/bin/moto_server"
   echo "DUET_KUBECONFORM=$KUBECONFORM"
 } > "$ROOT/.duet/test-tools.env"

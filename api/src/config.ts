@@ -66,6 +66,8 @@ export interface ApiConfig {
   warningMinutes: number[];
   /** How often the no-show / auto-end job looks for due lessons. */
   lessonJobsIntervalMs: number;
+  /** RECORDING_RETENTION_DAYS: finished recordings older than this are deleted by a job; null = kept forever. */
+  recordingRetentionDays: number | null;
   /** Each join token joins once (409 token_already_used on reuse). */
   joinTokenSingleUse: boolean;
   /** CORS: the web origin allowed to call the API from a browser; null = same origin only. */
@@ -332,6 +334,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     maxExtensionMinutes: int('LESSON_MAX_EXTENSION_MINUTES', 30, 0, 240),
     warningMinutes: typeof warningMinutes === 'string' ? [...DEFAULT_WARNING_MINUTES] : warningMinutes,
     lessonJobsIntervalMs: int('LESSON_JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
+    recordingRetentionDays: str('RECORDING_RETENTION_DAYS') === undefined ? null : int('RECORDING_RETENTION_DAYS', 0, 1, 36_500),
     joinTokenSingleUse: bool('JOIN_TOKEN_SINGLE_USE', false),
     webOrigin,
     frameAncestors,

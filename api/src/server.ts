@@ -1,7 +1,8 @@
 // Assembles the API: Fastify app, database (opened and migrated on start), routes and the webhook
 // delivery loop. `close()` undoes `start()` in reverse order and is safe to call twice.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { ApiConfig } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -18,11 +19,15 @@ import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { resourceRoutes } from './http/routes/resources.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { registerRecordingRoutes } from './http/routes/recordings.ts';
+import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecycle.ts';
+import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
+import { registerErasureRoutes } from './http/routes/erasure.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
 import { createLessonJobs, runLessonJobsOnce, type LessonJobResult } from './jobs/lesson-jobs.ts';
+import { runRetentionOnce } from './services/recording-lifecycle-service.ts';
 
 export interface ApiServerOptions {
   /** Clock for lesson windows (tests); defaults to the wall clock. */
@@ -43,6 +48,8 @@ export interface ApiServer {
   readonly sql: Sql;
   /** One pass of the no-show / auto-end job now (it also runs every LESSON_JOBS_INTERVAL_MS). */
   runLessonJobs(): Promise<LessonJobResult>;
+  /** One pass of the RECORDING_RETENTION_DAYS job now (it also runs with the lesson jobs). */
+  runRecordingRetention(): Promise<{ deleted: string[] }>;
 }
 
 /** Never log credentials: bearer tokens, API keys, hook signatures, cookies. */
@@ -64,6 +71,9 @@ export const LOG_REDACT_PATHS = [
   'sig',
   '*.sig',
 ];
+
+/** An X-Request-Id the API adopts as its own (anything else is replaced, never logged raw). */
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Signed download URLs carry their credential in the query: log the URL with `sig` masked. */
 export function scrubUrl(url: string): string {
@@ -99,6 +109,14 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       const code = status === 414 ? 'uri_too_long' : 'bad_request';
       void (reply as unknown as { code(n: number): { send(b: unknown): unknown } }).code(status).send(errorBody(code, err.message));
     },
+    // Every log line of a request carries `request_id`: the caller's X-Request-Id when it is a
+    // short plain token (nginx's $request_id, the marketplace's, a media node's hook id), so one
+    // id follows a request across processes; otherwise a fresh one. Echoed in the response.
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
+    },
   });
 
   let db: Database | null = null;
@@ -131,6 +149,9 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerLessonContentRoutes(scope, ctx);
     registerWebhookRoutes(scope, ctx);
     registerRecordingRoutes(scope, ctx, ctx.objects);
+    registerRecordingLifecycleRoutes(scope, ctx);
+    registerRecordingConsentRoutes(scope, ctx);
+    registerErasureRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
@@ -185,5 +206,6 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     },
     close,
     runLessonJobs: () => runLessonJobsOnce(ctx),
+    runRecordingRetention: () => runRetentionOnce(ctx),
   };
 }

@@ -124,14 +124,32 @@ describe.each(DB_KINDS)('API metrics (%s)', (kind) => {
 });
 
 describe('structured logs', () => {
-  it('carry the request id and the lesson id on a lesson request', async () => {
+  it('carry request_id and session_id on every line of a lesson request and of a hook, and honour X-Request-Id', async () => {
     const lines: string[] = [];
     const api = await startApiOn('pglite', { LOG_LEVEL: 'info' }, { logStream: { write: (l) => void lines.push(l) } });
     try {
       const lesson = await createLesson(api);
-      expect((await api.request('GET', `/v1/sessions/${lesson.id}`, { token: API_KEY })).status).toBe(200);
-      const done = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request completed' && l.sessionId === lesson.id);
-      expect(done).toMatchObject({ sessionId: lesson.id, reqId: expect.any(String), res: { statusCode: 200 } });
+      const read = await api.request('GET', `/v1/sessions/${lesson.id}`, { token: API_KEY, headers: { 'x-request-id': 'mkt-7f3a.1' } });
+      expect(read.status).toBe(200);
+      expect(read.headers.get('x-request-id')).toBe('mkt-7f3a.1');
+      // Not a plain short token: replaced by the API's own id, never echoed.
+      const odd = await api.request('GET', `/v1/sessions/${lesson.id}`, { token: API_KEY, headers: { 'x-request-id': 'x'.repeat(65) } });
+      expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await sendHook(api, newEvent('participant.joined', lesson.id, { role: 'tutor', user_id: lesson.tutor.id }))).status).toBe(200);
+      const records = lines.map((l) => JSON.parse(l) as Record<string, any>);
+      const byRequest = new Map<string, Record<string, any>[]>();
+      for (const r of records) if (r.request_id) byRequest.set(r.request_id, [...(byRequest.get(r.request_id) ?? []), r]);
+      // The marketplace's id follows its request: both lines (incoming, completed) carry it.
+      expect(byRequest.get('mkt-7f3a.1')?.map((r) => r.msg)).toEqual(['incoming request', 'request completed']);
+      expect(byRequest.get('mkt-7f3a.1')?.find((r) => r.msg === 'request completed')).toMatchObject({ session_id: lesson.id, res: { statusCode: 200 } });
+      // The hook's completed line carries the lesson from its body; the status change too.
+      const hookDone = records.find((r) => r.msg === 'request completed' && r.req === undefined && r.event_type === 'participant.joined');
+      expect(hookDone).toMatchObject({ session_id: lesson.id, event_type: 'participant.joined', request_id: expect.any(String) });
+      // Every line that names the lesson names it as session_id (one key across API, node, recorder).
+      const mentioning = records.filter((r) => JSON.stringify(r).includes(lesson.id));
+      expect(mentioning.length).toBeGreaterThan(3);
+      for (const r of mentioning.filter((r) => r.msg !== 'incoming request')) expect(r.session_id, JSON.stringify(r)).toBe(lesson.id);
+      expect(records.some((r) => 'sessionId' in r || 'reqId' in r)).toBe(false);
     } finally {
       await api.close();
     }

@@ -54,7 +54,7 @@ describe.each(DB_KINDS)('recordings (%s)', (kind) => {
     expect(r.url).toMatch(new RegExp(`/v1/sessions/${lesson.id}/recordings/${id}/file\\?exp=\\d+&sig=[0-9a-f]{64}$`));
     const events = await api.server.sql<{ type: string; data: Record<string, unknown> }[]>`
       select type, data from events where session_id = ${lesson.id} and type like 'recording.%'`;
-    expect(events).toEqual([{ type: 'recording.ready', data: { recording_id: id, duration_seconds: 61.5, size_bytes: bytes.length, partial: true } }]);
+    expect(events).toEqual([{ type: 'recording.ready', data: { recording_id: id, duration_seconds: 61.5, size_bytes: bytes.length, partial: true, recording_url: `${api.url}/v1/recordings/${id}` } }]);
   });
 
   it('streams the file with Range support through its signed URL', async () => {

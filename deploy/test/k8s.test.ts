@@ -1,44 +1,32 @@
-// The Kubernetes manifests validate against the Kubernetes 1.33 schemas vendored in
-// deploy/k8s/schemas (strict: unknown fields are errors), with no network. kubeconform is
-// installed (pinned, cached) by scripts/install-test-tools.sh.
+// The Kubernetes manifests (deploy/k8s/duet.yaml, rendered from the Helm chart deploy/helm/duet)
+// are exactly the chart's output and validate against the Kubernetes 1.33 schemas vendored in
+// deploy/k8s/schemas (strict: unknown fields are errors), with no network. kubeconform and helm
+// are installed (pinned, cached) by scripts/install-test-tools.sh.
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { RECORDER_ARGV } from '@duet/recorder/launch';
-import { DEPLOY_DIR, REPO_ROOT, run } from './support/exec.ts';
+import { renderK8s, K8S_FILE } from '../scripts/render-k8s.ts';
+import { DEPLOY_DIR } from './support/exec.ts';
+import { kubeconform } from './support/kubeconform.ts';
+import { HELM } from './support/tools.ts';
 
-/** Installed (pinned, cached) by scripts/install-test-tools.sh, which records it in .duet/test-tools.env. */
-function kubeconformBin(): string {
-  if (process.env.DUET_KUBECONFORM) return process.env.DUET_KUBECONFORM;
-  const recorded = join(REPO_ROOT, '.duet/test-tools.env');
-  const line = existsSync(recorded) ? readFileSync(recorded, 'utf8').split('\n').find((l) => l.startsWith('DUET_KUBECONFORM=')) : undefined;
-  return line?.slice('DUET_KUBECONFORM='.length).trim() || join(homedir(), '.cache/duet/kubeconform-v0.7.0/kubeconform');
-}
-const KUBECONFORM = kubeconformBin();
 const K8S_DIR = join(DEPLOY_DIR, 'k8s');
-const SCHEMAS = join(K8S_DIR, 'schemas', '{{ .ResourceKind }}{{ .KindSuffix }}.json');
 const manifests = readdirSync(K8S_DIR).filter((f) => f.endsWith('.yaml')).map((f) => join(K8S_DIR, f));
-
-interface Report {
-  resources?: { filename: string; kind: string; name: string; status: string; msg: string }[];
-  summary: { valid: number; invalid: number; errors: number; skipped: number };
-}
-
-async function kubeconform(files: string[]): Promise<{ code: number | null; report: Report; raw: string }> {
-  expect(existsSync(KUBECONFORM), `kubeconform not found at ${KUBECONFORM}: run scripts/install-test-tools.sh (needs Go)`).toBe(true);
-  // -strict: unknown fields and duplicate keys are errors. No -ignore-missing-schemas: a kind
-  // without a vendored schema fails instead of passing unchecked.
-  const r = await run(KUBECONFORM, ['-strict', '-summary', '-output', 'json', '-schema-location', SCHEMAS, ...files]);
-  return { code: r.code, report: JSON.parse(r.stdout) as Report, raw: r.stdout + r.stderr };
-}
 
 function docs(file: string): Record<string, any>[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as Record<string, any>).filter(Boolean);
 }
 
 describe('Kubernetes manifests', () => {
+  it("deploy/k8s holds only the chart's output, unchanged (re-render: node deploy/scripts/render-k8s.ts)", () => {
+    expect(manifests).toEqual([K8S_FILE]);
+    expect(existsSync(HELM), `helm not found at ${HELM}: run scripts/install-test-tools.sh (needs Go)`).toBe(true);
+    expect(readFileSync(K8S_FILE, 'utf8') === renderK8s(HELM), 'deploy/k8s/duet.yaml differs from the chart: run node deploy/scripts/render-k8s.ts').toBe(true);
+  });
+
   it('every resource in deploy/k8s is valid against the vendored schemas', async () => {
     const { code, report, raw } = await kubeconform(manifests);
     expect(code, raw).toBe(0);
@@ -49,7 +37,7 @@ describe('Kubernetes manifests', () => {
   it('a broken manifest fails validation (the check can fail)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'duet-k8s-'));
     try {
-      const api = readFileSync(join(K8S_DIR, '20-api.yaml'), 'utf8');
+      const api = readFileSync(K8S_FILE, 'utf8');
       const cases: [string, string][] = [
         ['misspelled field', api.replace('      containers:', '      contianers:')],
         ['wrong type', api.replace('replicas: 2', 'replicas: two')],

@@ -2,16 +2,9 @@
 // worker) and a recorder each serve /metrics, and every family the issue lists is there (by its
 // `# TYPE` line, so a family that exists but was never set still counts, one that was renamed
 // or dropped does not).
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
-import { LocalObjectStore } from '@duet/api/storage';
-import { createRecorderService, loadRecorderConfig, type RecorderService } from '@duet/recorder';
-import { createSignalingServer, loadSignalingConfig, type SignalingServer } from '@duet/signaling';
-import { freePort, promFamilies as families } from '../src/testing/index.ts';
+import { promFamilies as families } from '../src/testing/index.ts';
+import { startStack, type Stack } from './support/metric-names.ts';
 
 /** What item 5 asks for → the families that answer it, per process. */
 const ITEM_5: { asked: string; api?: string[]; node?: string[]; recorder?: string[] }[] = [
@@ -44,50 +37,13 @@ const ITEM_5: { asked: string; api?: string[]; node?: string[]; recorder?: strin
 ];
 
 describe('issue 7 item 5 metric families', () => {
-  let api: ApiServer;
-  let node: SignalingServer;
-  let recorder: RecorderService;
-  let urls: { api: string; node: string; recorder: string };
-  const dirs: string[] = [];
+  let stack: Stack;
+  let urls: Stack['urls'];
   beforeAll(async () => {
-    const [apiPort, nodePort] = [await freePort(), await freePort()];
-    const objects = await mkdtemp(join(tmpdir(), 'duet-metrics-obj-'));
-    const work = await mkdtemp(join(tmpdir(), 'duet-metrics-rec-'));
-    dirs.push(objects, work);
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      DATABASE_URL: 'pglite:memory',
-      OBJECTS_DIR: objects,
-      API_HOST: '127.0.0.1',
-      API_PORT: String(apiPort),
-      API_INTERNAL_URL: `http://127.0.0.1:${apiPort}`,
-      SIGNALING_HOST: '127.0.0.1',
-      SIGNALING_PORT: String(nodePort),
-      SIGNALING_PUBLIC_URL: `ws://127.0.0.1:${nodePort}/ws`,
-      NODE_ID: 'metrics-node',
-      NODE_HEARTBEAT_MS: '200',
-      DUET_API_KEY: `duet_${randomBytes(16).toString('hex')}`,
-      JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'),
-      INTERNAL_HOOK_SECRET: randomBytes(32).toString('hex'),
-      MEDIASOUP_WORKERS: '1',
-      MEDIA_PORT_BASE: '0',
-      LOG_LEVEL: 'silent',
-      RECORDER_WORK_DIR: work,
-      RECORDER_PORT: '0',
-    };
-    api = createApiServer(loadApiConfig(env));
-    urls = { api: (await api.start()).url, node: '', recorder: '' };
-    node = await createSignalingServer(loadSignalingConfig(env), () => undefined);
-    urls.node = (await node.start()).url;
-    recorder = createRecorderService(loadRecorderConfig(env), new LocalObjectStore(objects), () => undefined);
-    urls.recorder = (await recorder.start()).url;
+    stack = await startStack();
+    urls = stack.urls;
   });
-  afterAll(async () => {
-    await recorder?.close();
-    await node?.close();
-    await api?.close();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  afterAll(() => stack?.close());
 
   it('every process serves /metrics, /healthz and /readyz, and every family of item 5 is exported', async () => {
     const scraped: Record<'api' | 'node' | 'recorder', Set<string>> = { api: new Set(), node: new Set(), recorder: new Set() };

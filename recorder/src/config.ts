@@ -19,6 +19,8 @@ export interface RecorderConfig {
   rtpAddress: string;
   /** Keep local segments and FFmpeg logs after a recording is ready (debugging). */
   keepLocal: boolean;
+  /** RECORDING_KEEP_SEGMENTS=1: keep the raw segments in object storage after the composed file is ready. */
+  keepSegments: boolean;
   /** SIGTERM: live recordings close and upload their segments within this time, then the process exits. */
   drainDeadlineMs: number;
 }
@@ -31,6 +33,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new RecorderConfigError(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
   return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const v = env[name];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new RecorderConfigError(`${name} must be 0 or 1, got "${v}"`);
 }
 
 export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): RecorderConfig {
@@ -56,6 +65,7 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     ffprobePath: env.FFPROBE_PATH || 'ffprobe',
     rtpAddress: '127.0.0.1',
     keepLocal: env.RECORDER_KEEP_LOCAL === '1',
+    keepSegments: flag(env, 'RECORDING_KEEP_SEGMENTS'),
     drainDeadlineMs: int(env, 'RECORDER_DRAIN_DEADLINE_MS', 60_000, 0, 3600_000),
   };
 }

@@ -38,7 +38,7 @@ export function createRecorderDrain(recorder: Recorder, log: Log): RecorderDrain
           return;
         } catch (err) {
           if (expired()) throw err;
-          if (attempt % 5 === 0) log('warn', 'drain: manifest upload failed, retrying', { recordingId: rec.id, attempt, error: (err as Error).message });
+          if (attempt % 5 === 0) log('warn', 'drain: manifest upload failed, retrying', { session_id: rec.lessonId, recordingId: rec.id, attempt, error: (err as Error).message });
           await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
         }
       }
@@ -58,7 +58,7 @@ export function createRecorderDrain(recorder: Recorder, log: Log): RecorderDrain
         settle(rec, expired).then(
           () => true,
           (err: Error) => {
-            log('error', 'drain: recording not settled', { recordingId: rec.id, error: err.message });
+            log('error', 'drain: recording not settled', { session_id: rec.lessonId, recordingId: rec.id, error: err.message });
             return false;
           },
         ),

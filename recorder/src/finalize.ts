@@ -10,6 +10,7 @@ import { planCompose } from './compose.ts';
 import { probeDuration, runFfmpeg } from './ffmpeg-run.ts';
 import { storagePrefix, type TrackEntry } from './manifest.ts';
 import { earlierTracks, loadParts } from './parts.ts';
+import { removeUploadedSegments } from './segment-cleanup.ts';
 import type { RecordingDeps, RecordingStorage } from './recording-storage.ts';
 
 /** Earlier parts' tracks (fetched once, when finalizing starts) and this part's. */
@@ -37,7 +38,7 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
   const m = storage.manifest;
   if (m.state !== 'finalizing') return;
   const id = m.recordingId;
-  const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => deps.log(level, msg, { recordingId: id, lessonId: m.lessonId, ...extra });
+  const log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => deps.log(level, msg, { recordingId: id, session_id: m.lessonId, ...extra });
   m.finalize ??= { step: 'compose', attempts: 0 };
   const f = m.finalize;
   const output = join(storage.dir, 'final', 'recording.mp4');
@@ -91,6 +92,10 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
         }),
       );
       await storage.uploadsSettled();
+      if (!deps.config.keepSegments) {
+        const cleaned = await removeUploadedSegments(deps.store, allTracks(storage), log);
+        log('info', 'finalize: raw segments removed from storage', { ...cleaned });
+      }
       await storage.uploadManifest().catch((err: Error) => log('warn', 'manifest upload failed', { error: err.message }));
       log('info', 'finalize: ready', { storageKey: outputKey, durationSeconds: f.durationSeconds, partial: m.partial });
       await cleanupLocal(storage, deps);
@@ -115,7 +120,7 @@ async function fail(storage: RecordingStorage, deps: RecordingDeps, reason: stri
   m.failureReason = reason;
   deps.metrics?.recordingFailures.inc({ reason });
   storage.emitHook(newEvent('recording.failed', m.lessonId, { recording_id: m.recordingId, reason, detail: detail.slice(0, 500), partial: m.partial }));
-  deps.log('error', 'recording failed', { recordingId: m.recordingId, reason, detail: detail.slice(0, 300) });
+  deps.log('error', 'recording failed', { session_id: m.lessonId, recordingId: m.recordingId, reason, detail: detail.slice(0, 300) });
   await storage.save();
 }
 
@@ -138,7 +143,7 @@ async function dropUnreadableSegments(storage: RecordingStorage, deps: Recording
         if (!ok) {
           s.invalid = true;
           markPartial(storage, 'unreadable_segment');
-          deps.log('warn', 'finalize: leaving out an unreadable segment', { recordingId: storage.manifest.recordingId, key: s.key });
+          deps.log('warn', 'finalize: leaving out an unreadable segment', { session_id: storage.manifest.lessonId, recordingId: storage.manifest.recordingId, key: s.key });
         }
       }
     }

@@ -21,6 +21,8 @@ export interface SegmentEntry {
   size: number;
   key: string;
   uploaded: boolean;
+  /** Deleted from object storage after the composed file was ready (RECORDING_KEEP_SEGMENTS unset). */
+  removed?: boolean;
   /** ffprobe could not read it (left out of the final file; the recording is partial). */
   invalid?: boolean;
 }

@@ -50,10 +50,10 @@ export class Recorder {
       rec.resumeUploads();
       rec.deliverHooks();
       if (rec.state === 'recording') {
-        this.deps.log('warn', 'recording interrupted by a recorder restart; waiting for its media node', { recordingId: rec.id, lessonId: rec.lessonId });
+        this.deps.log('warn', 'recording interrupted by a recorder restart; waiting for its media node', { recordingId: rec.id, session_id: rec.lessonId });
         rec.detach();
       } else if (rec.state === 'finalizing') {
-        this.deps.log('info', 'resuming finalize', { recordingId: rec.id, step: manifest.finalize?.step ?? 'compose' });
+        this.deps.log('info', 'resuming finalize', { session_id: rec.lessonId, recordingId: rec.id, step: manifest.finalize?.step ?? 'compose' });
         void rec.finalize();
       }
     }
@@ -74,7 +74,7 @@ export class Recorder {
     // The lesson may have been recording on another media node (it died or was drained): continue
     // that recording rather than starting a second one.
     const continued = await findContinuable(this.deps.store, lessonId, (id) => this.byId.has(id)).catch((err: Error) => {
-      this.deps.log('warn', 'cannot look for the lesson\'s recording in storage; starting a new one', { lessonId, error: err.message });
+      this.deps.log('warn', 'cannot look for the lesson\'s recording in storage; starting a new one', { session_id: lessonId, error: err.message });
       return undefined;
     });
     const rec = await Recording.create(lessonId, this.deps, continued);

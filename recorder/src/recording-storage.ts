@@ -38,13 +38,18 @@ export class RecordingStorage {
     return this.manifest.recordingId;
   }
 
+  /** The recorder's log with this recording's lesson bound (session_id, as in the API's and node's logs). */
+  private log(level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>): void {
+    this.deps.log(level, msg, { session_id: this.manifest.lessonId, ...extra });
+  }
+
   save(): Promise<void> {
     // Serialized now (the state to persist), written in order.
     const snapshot = manifestText(this.manifest);
     const path = join(this.dir, MANIFEST_FILE);
     this.saving = this.saving.then(async () => {
       await writeManifestText(path, snapshot);
-    }).catch((err: Error) => this.deps.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
+    }).catch((err: Error) => this.log('error', 'cannot write the manifest', { recordingId: this.id, error: err.message }));
     return this.saving;
   }
 
@@ -69,7 +74,7 @@ export class RecordingStorage {
           return;
         } catch (err) {
           this.deps.metrics?.uploadFailures.inc();
-          if (attempt === 0 || attempt % 5 === 0) this.deps.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
+          if (attempt === 0 || attempt % 5 === 0) this.log('warn', 'segment upload failed; keeping the local file and retrying', { key: seg.key, attempt, error: (err as Error).message });
           await new Promise((r) => setTimeout(r, Math.min(30_000, (this.deps.uploadRetryMs ?? 500) * 2 ** Math.min(attempt, 6))));
         }
       }
@@ -102,7 +107,7 @@ export class RecordingStorage {
       while (pending.length > 0) {
         const outcome = await this.deps.hooks.deliver(pending[0]!);
         if (outcome === 'stopped') break; // kept in the manifest: delivered after the next start
-        if (outcome === 'rejected') this.deps.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
+        if (outcome === 'rejected') this.log('error', 'recording hook dropped', { recordingId: this.id, type: pending[0]!.type });
         pending.shift();
         await this.save();
       }

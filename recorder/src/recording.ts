@@ -50,6 +50,11 @@ export class Recording {
   /** Track-set changes in flight; stop and finalize wait for them. */
   private changes: Promise<void> = Promise.resolve();
 
+  /** The recorder's log with this recording's lesson bound (session_id, as in the API's and node's logs). */
+  private log(level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>): void {
+    this.deps.log(level, msg, { session_id: this.lessonId, ...extra });
+  }
+
   private constructor(manifest: Manifest, dir: string, deps: RecordingDeps) {
     this.manifest = manifest;
     this.dir = dir;
@@ -62,7 +67,7 @@ export class Recording {
       segmentSeconds: manifest.segmentSeconds,
       ffmpegPath: deps.config.ffmpegPath,
       firstRun,
-      log: (level, msg, extra) => deps.log(level, msg, { recordingId: manifest.recordingId, lessonId: manifest.lessonId, ...extra }),
+      log: (level, msg, extra) => deps.log(level, msg, { recordingId: manifest.recordingId, session_id: manifest.lessonId, ...extra }),
     });
     this.wireProcess();
   }
@@ -92,9 +97,9 @@ export class Recording {
     await rec.save();
     rec.deliverHooks();
     // In storage at once: a recorder on another node finds it if the lesson moves there.
-    await rec.uploadManifest().catch((err: Error) => deps.log('warn', 'manifest upload failed', { recordingId, error: err.message }));
-    if (continued) deps.log('info', 'recording continued from another media node', { lessonId, recordingId, part: manifest.partId, continues: continued.partId, runBase: manifest.runBase });
-    else deps.log('info', 'recording started', { lessonId, recordingId });
+    await rec.uploadManifest().catch((err: Error) => deps.log('warn', 'manifest upload failed', { session_id: lessonId, recordingId, error: err.message }));
+    if (continued) deps.log('info', 'recording continued from another media node', { session_id: lessonId, recordingId, part: manifest.partId, continues: continued.partId, runBase: manifest.runBase });
+    else deps.log('info', 'recording started', { session_id: lessonId, recordingId });
     return rec;
   }
 
@@ -233,11 +238,11 @@ export class Recording {
     } catch (err) {
       this.live.delete(spec.trackId);
       releasePortPair(port);
-      void this.applyTracks().catch((e: Error) => this.deps.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: e.message }));
+      void this.applyTracks().catch((e: Error) => this.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: e.message }));
       throw err;
     }
     await this.save();
-    this.deps.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port, run: this.proc.currentRun });
+    this.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port, run: this.proc.currentRun });
     return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
   }
 
@@ -249,7 +254,7 @@ export class Recording {
       return port === undefined ? [] : [port];
     });
     if (ports.length === 0) return false;
-    await this.applyTracks().catch((err: Error) => this.deps.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: err.message }));
+    await this.applyTracks().catch((err: Error) => this.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: err.message }));
     for (const p of ports) releasePortPair(p);
     for (const id of trackIds) {
       const entry = this.track(id);
@@ -281,7 +286,7 @@ export class Recording {
     this.attach();
     if (!this.stopped && this.state === 'recording') {
       this.stopped = true;
-      this.deps.log('info', 'recording stopping', { recordingId: this.id, reason });
+      this.log('info', 'recording stopping', { recordingId: this.id, reason });
       await this.removeTracks([...this.live.keys()]);
       await this.proc.stop();
       await this.changes;
@@ -291,8 +296,8 @@ export class Recording {
         // finalizes it: this part only makes sure its segments are in storage.
         this.manifest.state = 'handed_over';
         await this.storage.uploadsSettled();
-        await this.uploadManifest().catch((err: Error) => this.deps.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
-        this.deps.log('info', 'recording handed over to another media node', { recordingId: this.id, lessonId: this.lessonId });
+        await this.uploadManifest().catch((err: Error) => this.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
+        this.log('info', 'recording handed over to another media node', { recordingId: this.id, session_id: this.lessonId });
         await cleanupLocal(this.storage, this.deps);
         return;
       }
@@ -307,7 +312,7 @@ export class Recording {
     try {
       return continuedElsewhere(await loadParts(this.deps.store, this.lessonId, this.id), this.manifest);
     } catch (err) {
-      this.deps.log('warn', 'cannot read the recording parts in storage; finalizing here', { recordingId: this.id, error: (err as Error).message });
+      this.log('warn', 'cannot read the recording parts in storage; finalizing here', { recordingId: this.id, error: (err as Error).message });
       return false;
     }
   }
@@ -319,7 +324,7 @@ export class Recording {
     await this.proc.stop();
     await this.storage.uploadsSettled();
     // In storage too (this part's manifest included): another node may continue the lesson.
-    await this.uploadManifest().catch((err: Error) => this.deps.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
+    await this.uploadManifest().catch((err: Error) => this.log('warn', 'manifest upload failed', { recordingId: this.id, error: err.message }));
   }
 
   // ---- persistence, uploads, hooks (recording-storage.ts) and finalize (finalize.ts) ---------

@@ -138,7 +138,7 @@ export function createRecorderHttp(recorder: Recorder, log: Log, ops: RecorderOp
     }
     if (parts.length === 4 && parts[3] === 'stop' && req.method === 'POST') {
       const { reason } = await readJson(req);
-      void rec.stop(typeof reason === 'string' ? reason.slice(0, 40) : 'stopped').catch((err: Error) => log('error', 'stop failed', { recordingId: rec.id, error: err.message }));
+      void rec.stop(typeof reason === 'string' ? reason.slice(0, 40) : 'stopped').catch((err: Error) => log('error', 'stop failed', { session_id: rec.lessonId, recordingId: rec.id, error: err.message }));
       return json(res, 202, rec.status());
     }
     throw new HttpError(404, 'not_found', 'not found');

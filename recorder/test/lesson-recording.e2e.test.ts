@@ -209,6 +209,8 @@ describe('recorded lesson', () => {
         RECORDER_SEGMENT_SECONDS: '2',
         RECORDER_IDLE_STOP_MS: '1500',
         RECORDER_KEEP_LOCAL: process.env.KEEP_TEST_DIRS ? '1' : '0',
+        // This test checks every segment of both parts reached the bucket (the default removes them after ready).
+        RECORDING_KEEP_SEGMENTS: '1',
       };
       recorder = await startRecorderProcess(recorderEnv, recorderPort);
       stack = await startStack({ ...s3.env, API_PORT: String(apiPort), INTERNAL_HOOK_SECRET: secret, RECORDER_URL: recorder.url });

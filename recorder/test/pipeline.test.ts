@@ -1,7 +1,7 @@
 // The recorder on synthetic RTP (FFmpeg sending VP8 colour and Opus tone like mediasoup would):
 // segments, uploads, manifest, finalize into one composed MP4, hooks to the real API, and FFmpeg
 // crash recovery.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
@@ -26,7 +26,8 @@ describe('recorder pipeline (synthetic RTP)', () => {
     const objects = await tempDir('duet-rec-objects-');
     dirs.push(work, objects);
     const store = createLocalStore(objects.path);
-    const rec = await startRecorderInProcess(recorderEnv(work.path, api.url), store);
+    // The default: raw segments leave storage once the composed file is ready.
+    const rec = await startRecorderInProcess(recorderEnv(work.path, api.url, { RECORDING_KEEP_SEGMENTS: '0' }), store);
     return { rec, store, objectsDir: objects.path };
   }
 
@@ -79,6 +80,11 @@ describe('recorder pipeline (synthetic RTP)', () => {
     });
     expect(ready.state, JSON.stringify(ready.finalize)).toBe('ready');
     expect(ready.partial).toBe(false);
+    // Every log line about this recording names its lesson as session_id (the key the API and the
+    // media node use too: one grep finds the lesson in all three).
+    const about = rec.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => JSON.stringify(r).includes(rid));
+    expect(about.length).toBeGreaterThan(5);
+    for (const r of about) expect(r.session_id, JSON.stringify(r)).toBe(lesson.id);
     const file = join(objectsDir, ready.finalize.outputKey);
     const p = await probe(file);
     expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
@@ -102,6 +108,18 @@ describe('recorder pipeline (synthetic RTP)', () => {
     expect(isColour(await regionColour(file, shareStart + share.segments.at(-1).endS / 2, screenRect), 'green')).toBe(true);
     expect(isColour(await regionColour(file, Math.max(0.5, shareStart - 2), screenRect), 'black')).toBe(true);
     expect(isColour(await regionColour(file, p.duration - 0.5, screenRect), 'black')).toBe(true);
+    // Raw segments: every one was uploaded (confirmed), and after ready each is gone from storage;
+    // the composed file and the manifest stay.
+    const segs = ready.tracks.flatMap((t: any) => t.runs.flatMap((r: any) => r.segments));
+    expect(segs.length).toBeGreaterThanOrEqual(8);
+    expect(segs.every((s: any) => s.uploaded)).toBe(true);
+    const cleaned = await eventually(async () => {
+      const m = JSON.parse(await readFile(join(objectsDir, `recordings/sessions/${lesson.id}/${rid}/manifest.json`), 'utf8'));
+      const all = m.tracks.flatMap((t: any) => t.runs.flatMap((r: any) => r.segments));
+      return all.every((s: any) => s.removed) ? all : undefined;
+    }, 20_000);
+    for (const s of cleaned) await expect(stat(join(objectsDir, s.key))).rejects.toThrow(/ENOENT/);
+    expect((await stat(file)).size).toBe(ready.finalize.sizeBytes);
     await rec.close();
   }, 180_000);
 });

@@ -37,11 +37,34 @@ export interface ConsumerParams {
 
 /** A request the SFU refused (unknown id, wrong owner, bad parameters): safe to show the client. */
 export class MediaError extends Error {}
+/** A request refused by a cap or throttle (one participant cannot exhaust the worker). */
+export class MediaLimitError extends MediaError {}
+
+/** What one participant may hold at most, and how often it may ask for costly things. */
+export const MEDIA_LIMITS = {
+  /** Per direction (a send and a recv transport are needed; one spare for a rebuild). */
+  transportsPerDirection: 2,
+  /** Requests of one participant queued behind each other (see serial()). */
+  queuedRequests: 32,
+  /** A consumer's keyframe requests (resumeConsumer on a running consumer) at most this often. */
+  keyFrameIntervalMs: 1_000,
+  /** A transport's ICE restarts at most this often. */
+  restartIceIntervalMs: 1_000,
+};
+
+/** Which kind each source carries: a microphone cannot smuggle a second video. */
+const SOURCE_KIND: Record<MediaSource, MediaKind> = { microphone: 'audio', camera: 'video', screen: 'video' };
 
 interface PeerMedia {
   transports: Map<string, types.WebRtcTransport>;
   producers: Map<string, types.Producer>;
   consumers: Map<string, types.Consumer>;
+  /** The tail of this participant's request queue, and how many wait in it. */
+  queue: Promise<unknown>;
+  queued: number;
+  /** Throttles: when a consumer last asked for a keyframe / a transport last restarted ICE. */
+  lastKeyFrame: Map<string, number>;
+  lastRestartIce: Map<string, number>;
 }
 
 export interface MediaRoomEvents {
@@ -100,10 +123,28 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   private peer(peerId: string): PeerMedia {
     let p = this.peers.get(peerId);
     if (!p) {
-      p = { transports: new Map(), producers: new Map(), consumers: new Map() };
+      p = { transports: new Map(), producers: new Map(), consumers: new Map(), queue: Promise.resolve(), queued: 0, lastKeyFrame: new Map(), lastRestartIce: new Map() };
       this.peers.set(peerId, p);
     }
     return p;
+  }
+
+  /**
+   * One participant's requests run one after another, so every cap check below sees the result
+   * of the request before it (200 concurrent createTransport calls cannot all pass a size check
+   * taken before the first await). The queue itself is bounded.
+   */
+  private serial<T>(peerId: string, fn: () => Promise<T>): Promise<T> {
+    const peer = this.peer(peerId);
+    if (peer.queued >= MEDIA_LIMITS.queuedRequests) return Promise.reject(new MediaLimitError('too many media requests in flight, slow down'));
+    peer.queued++;
+    // A request queued before the participant left (removePeer) must not allocate for a new peer entry.
+    const run = peer.queue.then(() => {
+      if (this.peers.get(peerId) !== peer) throw new MediaError('the participant left');
+      return fn();
+    });
+    peer.queue = run.catch(() => undefined).finally(() => peer.queued--);
+    return run;
   }
 
   private transportOf(peerId: string, transportId: string): types.WebRtcTransport {
@@ -112,10 +153,15 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     return t;
   }
 
-  async createTransport(peerId: string, direction: Direction): Promise<TransportParams> {
+  createTransport(peerId: string, direction: Direction): Promise<TransportParams> {
+    return this.serial(peerId, () => this.createTransportNow(peerId, direction));
+  }
+
+  private async createTransportNow(peerId: string, direction: Direction): Promise<TransportParams> {
     this.assertOpen();
     const peer = this.peer(peerId);
-    if (peer.transports.size >= 4) throw new MediaError('too many transports for this participant');
+    const same = [...peer.transports.values()].filter((t) => (t.appData as { direction?: string }).direction === direction).length;
+    if (same >= MEDIA_LIMITS.transportsPerDirection) throw new MediaLimitError(`too many ${direction} transports for this participant`);
     const transport = await this.router.createWebRtcTransport({
       webRtcServer: this.host.webRtcServer,
       enableUdp: true,
@@ -124,8 +170,16 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { peerId, direction },
     });
+    if (this.peers.get(peerId) !== peer) {
+      // The participant left while the worker made it: nobody would ever close it.
+      transport.close();
+      throw new MediaError('the participant left');
+    }
     peer.transports.set(transport.id, transport);
-    transport.observer.once('close', () => peer.transports.delete(transport.id));
+    transport.observer.once('close', () => {
+      peer.transports.delete(transport.id);
+      peer.lastRestartIce.delete(transport.id);
+    });
     return {
       transportId: transport.id,
       iceParameters: transport.iceParameters as unknown as Json,
@@ -134,14 +188,23 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     };
   }
 
-  async connectTransport(peerId: string, transportId: string, dtlsParameters: Json): Promise<void> {
-    const transport = this.transportOf(peerId, transportId);
-    await this.wrap(() => transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters }));
+  connectTransport(peerId: string, transportId: string, dtlsParameters: Json): Promise<void> {
+    return this.serial(peerId, async () => {
+      const transport = this.transportOf(peerId, transportId);
+      await this.wrap(() => transport.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters }));
+    });
   }
 
-  async produce(peerId: string, transportId: string, kind: MediaKind, rtpParameters: Json, source: MediaSource): Promise<string> {
+  produce(peerId: string, transportId: string, kind: MediaKind, rtpParameters: Json, source: MediaSource): Promise<string> {
+    return this.serial(peerId, () => this.produceNow(peerId, transportId, kind, rtpParameters, source));
+  }
+
+  private async produceNow(peerId: string, transportId: string, kind: MediaKind, rtpParameters: Json, source: MediaSource): Promise<string> {
     const transport = this.transportOf(peerId, transportId);
+    if ((transport.appData as { direction?: string }).direction !== 'send') throw new MediaError('produce on a send transport');
+    if (SOURCE_KIND[source] !== kind) throw new MediaError(`source ${source} carries ${SOURCE_KIND[source]}, not ${kind}`);
     const peer = this.peer(peerId);
+    // One producer per source: so at most one microphone, one camera and one screen share.
     for (const p of peer.producers.values()) {
       if ((p.appData as { source?: string }).source === source) throw new MediaError(`already producing ${source}`);
     }
@@ -166,10 +229,21 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
    * asks the producer for a keyframe when the transport connects, so the first picture does not
    * wait for the resume round trip.
    */
-  async consume(peerId: string, producerId: string, rtpCapabilities: Json, opts: { startEarly?: boolean } = {}): Promise<ConsumerParams> {
+  consume(peerId: string, producerId: string, rtpCapabilities: Json, opts: { startEarly?: boolean } = {}): Promise<ConsumerParams> {
+    return this.serial(peerId, () => this.consumeNow(peerId, producerId, rtpCapabilities, opts));
+  }
+
+  private async consumeNow(peerId: string, producerId: string, rtpCapabilities: Json, opts: { startEarly?: boolean }): Promise<ConsumerParams> {
     this.assertOpen();
     const owner = this.producerById(producerId);
     if (!owner || owner.peerId === peerId) throw new MediaError(`unknown producer ${producerId}`);
+    // One consumer per (participant, producer): asking again answers the existing one.
+    const peerNow = this.peer(peerId);
+    for (const c of peerNow.consumers.values()) {
+      if (c.producerId === producerId) {
+        return { consumerId: c.id, producerId, kind: c.kind, source: owner.source, rtpParameters: c.rtpParameters as unknown as Json };
+      }
+    }
     const caps = rtpCapabilities as unknown as types.RtpCapabilities;
     if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) throw new MediaError('cannot consume: incompatible codecs');
     const peer = this.peer(peerId);
@@ -179,7 +253,10 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const paused = !opts.startEarly || recv.dtlsState !== 'new';
     const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused }));
     peer.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+    consumer.observer.once('close', () => {
+      peer.consumers.delete(consumer.id);
+      peer.lastKeyFrame.delete(consumer.id);
+    });
     return {
       consumerId: consumer.id,
       producerId,
@@ -189,17 +266,36 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     };
   }
 
-  async resumeConsumer(peerId: string, consumerId: string): Promise<void> {
-    const consumer = this.peers.get(peerId)?.consumers.get(consumerId);
-    if (!consumer) throw new MediaError(`unknown consumer ${consumerId}`);
-    await consumer.resume();
-    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  /**
+   * Resumes a paused consumer; a video consumer also asks its producer for a keyframe — at most
+   * once per keyFrameIntervalMs per consumer (each one makes the sender encode a full frame, so
+   * a flood would degrade the other participant's picture). A throttled request still succeeds:
+   * the keyframe from the last one is on its way.
+   */
+  resumeConsumer(peerId: string, consumerId: string): Promise<void> {
+    return this.serial(peerId, async () => {
+      const peer = this.peers.get(peerId);
+      const consumer = peer?.consumers.get(consumerId);
+      if (!peer || !consumer) throw new MediaError(`unknown consumer ${consumerId}`);
+      if (consumer.paused) await this.wrap(() => consumer.resume());
+      if (consumer.kind !== 'video') return;
+      const now = Date.now();
+      if (now - (peer.lastKeyFrame.get(consumerId) ?? 0) < MEDIA_LIMITS.keyFrameIntervalMs) return;
+      peer.lastKeyFrame.set(consumerId, now);
+      await this.wrap(() => consumer.requestKeyFrame());
+    });
   }
 
   /** New ICE credentials for a transport after the client's network changed (resume). */
-  async restartIce(peerId: string, transportId: string): Promise<Json> {
-    const transport = this.transportOf(peerId, transportId);
-    return (await this.wrap(() => transport.restartIce())) as unknown as Json;
+  restartIce(peerId: string, transportId: string): Promise<Json> {
+    return this.serial(peerId, async () => {
+      const transport = this.transportOf(peerId, transportId);
+      const peer = this.peer(peerId);
+      const now = Date.now();
+      if (now - (peer.lastRestartIce.get(transportId) ?? 0) < MEDIA_LIMITS.restartIceIntervalMs) throw new MediaLimitError('ICE was restarted just now, wait a moment');
+      peer.lastRestartIce.set(transportId, now);
+      return (await this.wrap(() => transport.restartIce())) as unknown as Json;
+    });
   }
 
   closeProducer(peerId: string, producerId: string): void {

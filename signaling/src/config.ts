@@ -4,6 +4,7 @@ import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
 import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { parseTrustProxy, type SocketLimitsConfig } from './transport/socket-limits.ts';
 
 export interface SignalingConfig {
   host: string;
@@ -20,8 +21,10 @@ export interface SignalingConfig {
   /** A pre-join socket (`standby`) that has not joined is closed after this long. */
   standbyTimeoutMs: number;
   timings: RoomTimings;
-  /** Per-connection message rate cap (token bucket). */
-  rate: { perSecond: number; burst: number };
+  /** Per-connection message rate cap (token bucket); `kindScale` scales the per-kind buckets. */
+  rate: { perSecond: number; burst: number; kindScale: number };
+  /** Sockets per client address / per seat / not yet authenticated, and TRUST_PROXY. */
+  sockets: SocketLimitsConfig;
   /** Where hooks wait on disk until the API acknowledges them. */
   hookSpoolDir: string;
   /** Registration with the API as one of many nodes (NODE_ID...); null = not registered. */
@@ -64,6 +67,12 @@ function minutesList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): 
   return [...new Set(list)].sort((a, b) => b - a);
 }
 
+function trustProxy(env: NodeJS.ProcessEnv) {
+  const parsed = parseTrustProxy(env.TRUST_PROXY);
+  if (parsed instanceof Error) throw new SignalingConfigError(parsed.message);
+  return parsed;
+}
+
 export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
   const apiInternalUrl = env.API_INTERNAL_URL || 'http://127.0.0.1:8080';
   try {
@@ -95,7 +104,17 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
       warningMinutes: minutesList(env, 'LESSON_WARNING_MINUTES', DEFAULT_TIMINGS.warningMinutes),
       scheduleRefreshMs: int(env, 'LESSON_SCHEDULE_REFRESH_MS', DEFAULT_TIMINGS.scheduleRefreshMs, 1_000, 3_600_000),
     },
-    rate: { perSecond: int(env, 'SIGNALING_RATE_PER_SEC', 40, 1, 1_000_000), burst: int(env, 'SIGNALING_RATE_BURST', 80, 1, 1_000_000) },
+    rate: {
+      perSecond: int(env, 'SIGNALING_RATE_PER_SEC', 40, 1, 1_000_000),
+      burst: int(env, 'SIGNALING_RATE_BURST', 80, 1, 1_000_000),
+      kindScale: int(env, 'SIGNALING_RATE_KIND_SCALE', 1, 1, 1_000_000),
+    },
+    sockets: {
+      perAddress: int(env, 'SIGNALING_MAX_SOCKETS_PER_ADDRESS', 200, 1, 1_000_000),
+      perSeat: int(env, 'SIGNALING_MAX_SOCKETS_PER_SEAT', 4, 1, 1_000),
+      preAuth: int(env, 'SIGNALING_MAX_PREAUTH_SOCKETS', 2_000, 1, 1_000_000),
+      trustProxy: trustProxy(env),
+    },
     hookSpoolDir: env.HOOK_SPOOL_DIR || join(env.DUET_DATA_DIR || 'data', 'hook-spool'),
     node: loadNodeConfig(env, { host, port, mediaAddress: media.announcedAddress, workers: media.numWorkers }),
     shutdown: loadShutdownConfig(env),

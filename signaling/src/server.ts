@@ -12,6 +12,8 @@ import { HookSender } from './hooks/hook-sender.ts';
 import { RoomRegistry } from './room/registry.ts';
 import { recorderClientFromEnv } from './recording/index.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
+import { Rejections } from './transport/rejections.ts';
+import { SocketLimits } from './transport/socket-limits.ts';
 import { createHandler } from './transport/handlers.ts';
 import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
 import { handleNodeHttp } from './node/node-http.ts';
@@ -59,11 +61,12 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     log,
     recorder: recorderClientFromEnv(process.env, config.internalHookSecret, logFn(log.child({ component: 'recording' }))),
   });
-  const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0 };
+  const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0, rejections: new Rejections() };
+  const limits = new SocketLimits(config.sockets);
   const connections = new Map<WebSocket, Connection>();
   const handler = createHandler(registry, config.joinTokenSecret, config.standbyTimeoutMs);
   const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: config.internalHookSecret, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
-  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending() }) });
+  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending() }), rejections: () => stats.rejections.entries() });
 
   const http = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,18 +103,36 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     path: '/ws',
     maxPayload: WS_MAX_PAYLOAD,
     // Prefer msgpack; accept JSON for tools; a client offering neither still gets msgpack.
+    // Cheap early refusal (HTTP 429) before the upgrade; the 'connection' handler counts for real.
+    verifyClient: (info, done) => {
+      const refused = limits.refusal(limits.address(info.req));
+      if (!refused) return done(true);
+      stats.rejections.count(refused);
+      done(false, 429, refused === 'sockets_per_address' ? 'too many connections from this address' : 'too many connections waiting to authenticate');
+    },
     handleProtocols: (offered) => (offered.has(SUBPROTOCOL_MSGPACK) ? SUBPROTOCOL_MSGPACK : offered.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
   });
-  wss.on('connection', (ws: WebSocket) => {
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const conn = new Connection(ws, framingFor(ws.protocol), handler, stats, log, config.rate);
+    const refused = limits.open(conn, limits.address(req));
+    if (refused) {
+      stats.rejections.count(refused);
+      return ws.close(1008, refused === 'sockets_per_address' ? 'too many connections from this address' : 'too many connections waiting to authenticate');
+    }
+    conn.seats = limits;
     connections.set(ws, conn);
-    const helloTimer = setTimeout(() => !conn.authenticated && conn.close(4000, 'no hello received in time'), config.helloTimeoutMs);
+    const helloTimer = setTimeout(() => {
+      if (conn.authenticated) return;
+      stats.rejections.count('preauth_timeout');
+      conn.close(4000, 'no hello received in time');
+    }, config.helloTimeoutMs);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary));
     ws.on('error', (err) => conn.log.warn({ error: err.message }, 'websocket error'));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
       connections.delete(ws);
+      limits.release(conn);
       if (conn.claims) conn.log.info({ code }, 'participant disconnected');
       if (conn.room && conn.claims) conn.room.leave(conn.claims.role, conn, 'disconnected');
     });

@@ -4,6 +4,7 @@
 // node must keep serving a normal lesson afterwards. Bounded in count and time; seeded, so a
 // failure can be replayed (FUZZ_SEED).
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Packr } from 'msgpackr';
 import { encode, type Framing } from '../src/protocol/index.ts';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
 import { TestClient } from './support/ws-client.ts';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   process.on('unhandledRejection', onCrash);
   // The per-connection rate cap is tested elsewhere; here frames must reach the parser.
   // Unauthenticated lanes must not be closed by the hello timeout halfway through either.
-  stack = await startNodeStack({ SIGNALING_RATE_PER_SEC: '1000000', SIGNALING_RATE_BURST: '1000000', SIGNALING_HELLO_TIMEOUT_MS: '120000' });
+  stack = await startNodeStack({ SIGNALING_RATE_PER_SEC: '1000000', SIGNALING_RATE_BURST: '1000000', SIGNALING_RATE_KIND_SCALE: '100000', SIGNALING_HELLO_TIMEOUT_MS: '120000' });
 });
 afterAll(async () => {
   process.off('uncaughtException', onCrash);
@@ -95,9 +96,32 @@ function fuzzer(seed: number) {
     }
     return b;
   }
-  /** One frame for a framing: random bytes, random text, mutated valid, or structurally odd. */
+  const cloning = new Packr({ structuredClone: true, moreTypes: true, useRecords: false });
+  const records = new Packr({ useRecords: true });
+  /**
+   * Hostile frames (see test/security/codec.test.ts): msgpack extension types (shared references,
+   * records, Set/Date, raw ext), deep nesting, lengths the frame cannot hold. All must be refused.
+   */
+  function hostile(framing: Framing): string | Uint8Array {
+    const depth = 33 + int(5000);
+    if (framing === 'json') return `{"t":"app.data","id":${int(1000)},"topic":"x","data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    switch (int(6)) {
+      case 0: {
+        let node: unknown = [str(8)];
+        for (let i = 1 + int(10); i > 0; i--) node = [node, node, node];
+        return cloning.pack({ t: 'app.data', id: int(1000), topic: 'x', data: node });
+      }
+      case 1: return records.pack(message());
+      case 2: return cloning.pack({ t: 'app.data', id: int(1000), topic: 'x', data: pick([new Set([1]), new Map([[1, 2]]), new Date(), /x/, new Error('e'), new Uint16Array(3)]) });
+      case 3: return Uint8Array.of(pick([0xc7, 0xc8, 0xc9, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8]), ...Array.from({ length: int(12) }, () => int(256)));
+      case 4: return Uint8Array.of(...new Uint8Array(depth).fill(pick([0x91, 0x81])), 0xc0);
+      default: return Uint8Array.of(pick([0xdc, 0xdd, 0xde, 0xdf, 0xdb, 0xc6]), 0xff, 0xff, 0xff, 0xff);
+    }
+  }
+  /** One frame for a framing: random bytes, random text, mutated valid, structurally odd or hostile. */
   function frame(framing: Framing): string | Uint8Array {
     const kind = int(10);
+    if (kind === 9 && r() < 0.2) return hostile(framing);
     if (kind === 0) return Uint8Array.from({ length: int(300) }, () => int(256));
     if (kind === 1) return str(300);
     if (kind === 2 && framing === 'json') return JSON.stringify(message()).slice(0, int(200));
@@ -174,6 +198,9 @@ it(`survives ${TOTAL} random and mutated frames (seed ${SEED})`, async () => {
   expect(sent).toBeGreaterThanOrEqual(TOTAL);
   expect(after.frames - before.frames).toBeGreaterThanOrEqual(sent * 0.99); // the server saw them
   expect(after.badFrames - before.badFrames).toBeGreaterThan(sent * 0.3);
+  // The hostile frames were refused by the pre-scan, each with its reason counted.
+  const metrics = await (await fetch(`${stack.httpUrl}/metrics`)).text();
+  for (const reason of ['frame_extension', 'frame_too_deep', 'frame_bad_length']) expect(metrics).toMatch(new RegExp(`duet_node_rejections_total\\{[^}]*reason="${reason}"[^}]*\\} [1-9]`));
   // Still healthy, and a normal lesson still works on the same process.
   expect((await fetch(`${stack.httpUrl}/healthz`)).status).toBe(200);
   const fresh = await stack.lesson();

@@ -41,11 +41,11 @@ async function seatBoth(opts: { recording?: boolean; minutes?: number } = {}) {
   return { lesson, tutor, student, th, sh };
 }
 
-/** Hooks the node sent for a lesson, one entry per event id (retries fold in; last answer wins). */
-function hooksOf(sessionId: string) {
+/** Hooks the node sent for a lesson, one entry per event id (retries fold in; last answer wins); mode moves apart. */
+function hooksOf(sessionId: string, opts: { modes?: boolean } = {}) {
   const byId = new Map<string, (typeof stack.proxy.hooks)[number]>();
   for (const h of stack.proxy.hooks) if (h.session_id === sessionId) byId.set(h.id, { ...(byId.get(h.id) ?? h), status: h.status });
-  return [...byId.values()];
+  return [...byId.values()].filter((h) => (h.type === 'session.mode_changed') === (opts.modes ?? false));
 }
 
 beforeAll(async () => {
@@ -96,6 +96,8 @@ describe('presence and resume', () => {
     await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'waiting'));
     await expect.poll(() => hooksOf(lesson.id).map((h) => h.type), { timeout: 10_000 }).toContain('participant.left');
     expect(hooksOf(lesson.id).find((h) => h.type === 'participant.left')!.data).toMatchObject({ role: 'student', reason: 'grace_expired' });
+    // The API hears every mode move (the lesson's timeline: `duet lessons trace`), and accepts it.
+    await expect.poll(() => hooksOf(lesson.id, { modes: true }).map((h) => `${h.data.mode}:${h.data.reason}:${h.status}`), { timeout: 10_000 }).toEqual(['p2p:both_present:200', 'waiting:peer_left:200']);
   });
 
   it('a resume in SFU mode keeps the transports, and ICE can be restarted on them', async () => {
@@ -124,7 +126,7 @@ describe('presence and resume', () => {
 
 describe('P2P -> SFU fallback', () => {
   it('switches when P2P ICE does not connect in time, keeping P2P until both have SFU media', async () => {
-    const { tutor, student } = await seatBoth();
+    const { lesson, tutor, student } = await seatBoth();
     await tutor.next('mode');
     const t0 = Date.now();
     const sfu = await tutor.until(() => tutor.notifications.find((n) => n.t === 'mode' && n.mode === 'sfu'), 8_000);
@@ -141,6 +143,7 @@ describe('P2P -> SFU fallback', () => {
     await tutor.next('p2p.close');
     await student.next('p2p.close');
     expect(await tutor.request('p2p.signal', { signal: { kind: 'offer', sdp: 'v=0' } })).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
+    await expect.poll(() => hooksOf(lesson.id, { modes: true }).map((h) => `${h.data.mode}:${h.data.reason}`), { timeout: 10_000 }).toEqual(['p2p:both_present', 'sfu:p2p_timeout']);
   });
 
   it('switches when a side reports P2P failed after its ICE restart, and stays on the SFU after a rejoin', async () => {
@@ -257,12 +260,14 @@ describe('hooks across an API outage', () => {
       const student = await client();
       await hello(student, lesson.studentToken);
       await expect.poll(() => hooksOf(lesson.id).length, { timeout: 5_000 }).toBe(2);
+      await expect.poll(() => hooksOf(lesson.id, { modes: true }).length, { timeout: 5_000 }).toBe(1);
       stack.proxy.setDown(true);
       await student.request('leave');
       await tutor.request('leave');
       await new Promise((r) => setTimeout(r, 1_000));
       const spooled = readdirSync(join(stack.spoolDir, lesson.id.replace(/[^A-Za-z0-9_-]/g, '_')));
-      expect(spooled.filter((f) => f.endsWith('.json'))).toHaveLength(2);
+      // Two participant.left and the move back to waiting.
+      expect(spooled.filter((f) => f.endsWith('.json'))).toHaveLength(3);
       expect(stack.signaling.stats().pendingHooks).toBeGreaterThanOrEqual(2);
     } finally {
       stack.proxy.setDown(false);

@@ -96,6 +96,32 @@ export class DuetApiError extends Error {
   }
 }
 
+export interface Recording {
+  id: string;
+  session_id: string;
+  status: 'processing' | 'ready' | 'failed' | 'deleted';
+  started_at: string;
+  finished_at: string | null;
+  duration_seconds: number | null;
+  size_bytes: number | null;
+  content_type: string | null;
+  partial: boolean;
+  failure_reason: string | null;
+  url: string | null;
+  url_expires_at: string | null;
+  deleted_at: string | null;
+  deleted_reason: 'api' | 'retention' | 'session_erased' | 'user_erased' | null;
+}
+
+export interface ListRecordingsFilter {
+  from?: string | Date;
+  to?: string | Date;
+  user_id?: string;
+  status?: Recording['status'];
+  limit?: number;
+  cursor?: string;
+}
+
 export interface DuetClientOptions {
   /** e.g. https://lessons.example.com */
   baseUrl: string;
@@ -162,6 +188,38 @@ export class DuetClient {
     return this.#call('POST', `/v1/sessions/${encodeURIComponent(id)}/tokens`, { role });
   }
 
+  /** Recordings across lessons, oldest first; pass `next_cursor` back as `cursor` for the next page. */
+  listRecordings(filter: ListRecordingsFilter = {}): Promise<{ recordings: Recording[]; next_cursor: string | null }> {
+    const q = new URLSearchParams();
+    if (filter.from) q.set('from', iso(filter.from));
+    if (filter.to) q.set('to', iso(filter.to));
+    if (filter.user_id) q.set('user_id', filter.user_id);
+    if (filter.status) q.set('status', filter.status);
+    if (filter.limit) q.set('limit', String(filter.limit));
+    if (filter.cursor) q.set('cursor', filter.cursor);
+    const qs = q.toString();
+    return this.#call('GET', `/v1/recordings${qs ? `?${qs}` : ''}`);
+  }
+
+  /** One recording with a fresh, short-lived download `url` (what `recording.ready`'s `recording_url` points at). */
+  getRecording(id: string): Promise<Recording> {
+    return this.#call('GET', `/v1/recordings/${encodeURIComponent(id)}`);
+  }
+
+  deleteRecording(id: string): Promise<void> {
+    return this.#call('DELETE', `/v1/recordings/${encodeURIComponent(id)}`);
+  }
+
+  /** GDPR: erase a finished lesson's content (its times and status stay). */
+  eraseLesson(id: string, requestedBy?: string): Promise<Record<string, unknown> & { erase_id: string }> {
+    return this.#call('POST', `/v1/sessions/${encodeURIComponent(id)}/erase`, requestedBy ? { requested_by: requestedBy } : {});
+  }
+
+  /** GDPR: erase everything about one user id across their (finished) lessons. */
+  eraseUser(userId: string, requestedBy?: string): Promise<Record<string, unknown> & { erase_id: string }> {
+    return this.#call('POST', `/v1/users/${encodeURIComponent(userId)}/erase`, requestedBy ? { requested_by: requestedBy } : {});
+  }
+
   getAttendance(id: string): Promise<Attendance> {
     return this.#call('GET', `/v1/sessions/${encodeURIComponent(id)}/attendance`);
   }
@@ -189,6 +247,7 @@ export class DuetClient {
       const { code, message, ...details } = e ?? {};
       throw new DuetApiError(res.status, code ?? `http_${res.status}`, message ?? `HTTP ${res.status}`, details);
     }
+    if (res.status === 204) return undefined as T;
     if (parsed === null) throw new DuetApiError(res.status, 'invalid_response', 'the API answered with a body that is not JSON');
     return parsed as T;
   }

@@ -12,11 +12,21 @@ export const EVENT_TYPES = [
   'session.ended',
   'session.no_show',
   'session.warning',
+  // The media node moved the lesson's media (data: mode waiting | p2p | sfu, reason).
+  'session.mode_changed',
   // The tutor or the marketplace added time (data: minutes, extension_seconds, ends_at, by).
   'session.extended',
   'recording.started',
   'recording.ready',
   'recording.failed',
+  // The marketplace deleted it, or retention did (data: recording_id, reason, objects_deleted).
+  'recording.deleted',
+  // A participant acknowledged the recording notice (data: role, user_id, at, recording).
+  'recording.consent',
+  // GDPR: the lesson's content was erased (data: erase_id, counts, kept; never the content itself).
+  'session.erased',
+  // GDPR: one user's data erased from this lesson (one event per lesson; data: erase_id, user_id, role, counts).
+  'user.erased',
   'feedback.submitted',
   'resource.uploaded',
 ] as const;

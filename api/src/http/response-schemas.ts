@@ -160,23 +160,24 @@ export const ResourceJson = Obj({
 export const ResourceCreated = Obj({ resource: ResourceJson });
 export const ResourceList = Obj({ resources: Type.Array(ResourceJson) });
 
-export const RecordingList = Obj({
-  recordings: Type.Array(
-    Obj({
-      id: Type.String(),
-      status: StringEnum(['processing', 'ready', 'failed']),
-      started_at: DateTime,
-      finished_at: NullableDateTime,
-      duration_seconds: Nullable(Type.Number()),
-      size_bytes: Nullable(Type.Integer()),
-      content_type: NullableString,
-      partial: Type.Boolean(),
-      failure_reason: NullableString,
-      url: Nullable(Type.String({ description: 'signed, short-lived; ready recordings only' })),
-      url_expires_at: NullableDateTime,
-    }),
-  ),
+export const RecordingJson = Obj({
+  id: Type.String(),
+  session_id: Type.String(),
+  status: StringEnum(['processing', 'ready', 'failed', 'deleted']),
+  started_at: DateTime,
+  finished_at: NullableDateTime,
+  duration_seconds: Nullable(Type.Number()),
+  size_bytes: Nullable(Type.Integer()),
+  content_type: NullableString,
+  partial: Type.Boolean(),
+  failure_reason: NullableString,
+  url: Nullable(Type.String({ description: 'signed, short-lived; ready recordings only' })),
+  url_expires_at: NullableDateTime,
+  deleted_at: NullableDateTime,
+  deleted_reason: Type.Unsafe<string | null>({ type: ['string', 'null'], enum: ['api', 'retention', 'session_erased', 'user_erased', null] }),
 });
+export const RecordingList = Obj({ recordings: Type.Array(RecordingJson) });
+export const RecordingPage = Obj({ recordings: Type.Array(RecordingJson), next_cursor: NullableString });
 
 /** Bytes (downloads): documented, not serialized by Fastify (streams pass through). */
 export const Binary = Type.Unsafe<unknown>({ type: 'string', format: 'binary', description: 'the file (HTTP Range supported)' });

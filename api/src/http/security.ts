@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import { presignedUrlOrigins } from '../storage/storage-config.ts';
 
 /** Registers on `app` itself (the plugins are not encapsulated), before any route. */
 export function registerSecurity(app: FastifyInstance, config: ApiConfig): void {
@@ -18,7 +19,8 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
         'script-src': ["'self'"],
         'style-src': ["'self'", "'unsafe-inline'"],
         'img-src': ["'self'", 'data:', 'blob:', 'https:'],
-        'media-src': ["'self'", 'blob:'],
+        // Recordings on S3 play from presigned S3 URLs (storage-config.ts presignedUrlOrigins).
+        'media-src': ["'self'", 'blob:', ...presignedUrlOrigins(config.storage)],
         'connect-src': ["'self'", ...signalingOrigins, ...config.nodes.connectSrc],
         'worker-src': ["'self'", 'blob:'],
         'frame-ancestors': ["'self'", ...config.frameAncestors],

@@ -9,6 +9,7 @@ import { listIntervals } from '../repositories/attendance-repo.ts';
 import { completeLesson, NEVER_OVERLAPPED } from '../services/hooks-service.ts';
 import { changeLessonStatus } from '../services/lesson-status-service.ts';
 import type { Queryable } from '../db/connect.ts';
+import { runRetentionOnce } from '../services/recording-lifecycle-service.ts';
 
 const BATCH_SIZE = 25;
 
@@ -71,8 +72,11 @@ export function createLessonJobs(ctx: AppContext): LessonJobs {
   const tick = () => {
     if (stopped) return;
     running = runLessonJobsOnce(ctx)
-      .then((r) => {
+      .then(async (r) => {
         if (r.noShows.length + r.ended.length > 0) ctx.log.info({ noShows: r.noShows.length, ended: r.ended.length }, 'lesson jobs');
+        // Recording retention rides the same timer (same SKIP LOCKED rule for several instances).
+        const kept = await runRetentionOnce(ctx);
+        if (kept.deleted.length > 0) ctx.log.info({ deleted: kept.deleted.length }, 'recording retention');
       })
       .catch((err: unknown) => ctx.log.error({ err }, 'lesson jobs pass failed'))
       .finally(() => {

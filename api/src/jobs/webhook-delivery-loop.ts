@@ -72,7 +72,7 @@ export function createWebhookDeliveryLoop(ctx: AppContext): WebhookDeliveryLoop 
     const ageMs = Date.now() - d.createdAt.getTime();
     if (ageMs > config.webhookMaxAgeSeconds * 1000) {
       await markAttemptFailed(ctx.sql, d.id, `not delivered within the maximum age of ${config.webhookMaxAgeSeconds} s`, null, null, false);
-      log.warn({ eventId: d.event.id, url: endpoint.url }, 'webhook delivery expired (maximum age)');
+      log.warn({ session_id: d.event.session_id, eventId: d.event.id, url: endpoint.url }, 'webhook delivery expired (maximum age)');
       return;
     }
     const body = JSON.stringify(d.event);
@@ -106,7 +106,7 @@ export function createWebhookDeliveryLoop(ctx: AppContext): WebhookDeliveryLoop 
 
     if (outcome.ok) {
       await markDelivered(ctx.sql, d.id, outcome.status);
-      log.debug({ eventId: d.event.id, url: endpoint.url }, 'webhook delivered');
+      log.debug({ session_id: d.event.session_id, eventId: d.event.id, url: endpoint.url }, 'webhook delivered');
       return;
     }
     if (stopped) {
@@ -120,7 +120,7 @@ export function createWebhookDeliveryLoop(ctx: AppContext): WebhookDeliveryLoop 
         : retryDelayMs(attempts, config.webhookRetryBaseMs, config.webhookRetryMaxMs);
     await markAttemptFailed(ctx.sql, d.id, outcome.error, outcome.status, retryIn);
     log.warn(
-      { eventId: d.event.id, url: endpoint.url, attempts, error: outcome.error, retryInMs: retryIn },
+      { session_id: d.event.session_id, eventId: d.event.id, url: endpoint.url, attempts, error: outcome.error, retryInMs: retryIn },
       retryIn === null ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
     );
   }

@@ -5,7 +5,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Sql } from '../db/connect.ts';
 
-const STATUSES = ['processing', 'ready', 'failed'];
+const STATUSES = ['processing', 'ready', 'failed', 'deleted'];
 /** Reasons the recorder sends; anything else is counted as `other` (bounded label values). */
 const REASON_RE = /^[a-z][a-z_]{0,39}$/;
 

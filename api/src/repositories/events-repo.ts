@@ -32,3 +32,12 @@ export async function listSessionEvents(q: Queryable, sessionId: string): Promis
      where session_id = ${sessionId} order by created_at, recorded_at, id`;
   return rows.map(toEvent);
 }
+
+/** The consent a participant already gave for this lesson's recording, if any. */
+export async function findConsent(q: Queryable, sessionId: string, role: string, userId: string): Promise<DuetEvent | null> {
+  const rows = await q<EventRow[]>`
+    select id, type, session_id, created_at, data from events
+     where session_id = ${sessionId} and type = 'recording.consent' and data->>'role' = ${role} and data->>'user_id' = ${userId}
+     order by created_at limit 1`;
+  return rows[0] ? toEvent(rows[0]) : null;
+}

@@ -27,6 +27,7 @@ const HANDLERS: Partial<Record<EventType, HookHandler>> = {
   'participant.reconnecting': onParticipantReconnecting,
   'session.ended': onSessionEnded,
   'session.warning': onSessionWarning,
+  'session.mode_changed': onModeChanged,
   ...RECORDING_HOOK_HANDLERS,
 };
 
@@ -158,8 +159,20 @@ async function onSessionEnded(ctx: AppContext, tx: Queryable, session: Session, 
   if (session.status === 'live' || session.status === 'reconnecting') {
     await completeLesson(ctx, tx, session, new Date(event.created_at), reason);
   } else {
-    ctx.log.info({ sessionId: session.id, status: session.status, reason }, 'session.ended from the media node changes nothing');
+    ctx.log.info({ session_id: session.id, status: session.status, reason }, 'session.ended from the media node changes nothing');
   }
+}
+
+const MODES = ['waiting', 'p2p', 'sfu'];
+/** Reasons are the media node's ModeReason values; anything shaped like one is kept (bounded). */
+const MODE_REASON_RE = /^[a-z][a-z0-9_]{0,39}$/;
+
+async function onModeChanged(ctx: AppContext, tx: Queryable, _session: Session, event: DuetEvent): Promise<void> {
+  const { mode, reason } = event.data;
+  if (typeof mode !== 'string' || !MODES.includes(mode) || typeof reason !== 'string' || !MODE_REASON_RE.test(reason)) {
+    throw new ApiError(400, 'invalid_event_data', 'session.mode_changed needs data.mode: waiting | p2p | sfu and data.reason (a lower_snake word, e.g. p2p_timeout)');
+  }
+  await forward(ctx, tx, { ...event, data: { mode, reason } });
 }
 
 async function onSessionWarning(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {

@@ -69,6 +69,6 @@ export async function changeLessonStatus(
     change.at,
   );
   await recordEvent(ctx, tx, event);
-  ctx.log.info({ sessionId: session.id, from, to, reason: change.reason, eventId: event.id }, 'lesson status changed');
+  ctx.log.info({ session_id: session.id, from, to, reason: change.reason, eventId: event.id }, 'lesson status changed');
   return { session: updated, event };
 }

@@ -117,7 +117,7 @@ export async function declareLost(ctx: AppContext, n: MediaNodeRow): Promise<boo
         n.lastHeartbeatAt,
       );
       await applyHook(ctx, event).catch((err: unknown) =>
-        ctx.log.error({ err, sessionId: session.id, nodeId: n.id }, 'could not record the drop of a lost node'),
+        ctx.log.error({ err, session_id: session.id, nodeId: n.id }, 'could not record the drop of a lost node'),
       );
     }
   }

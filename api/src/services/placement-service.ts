@@ -38,7 +38,7 @@ export async function placeOnRegisteredNode(ctx: AppContext, session: Session): 
       : await reassignMediaNode(ctx.sql, session.id, session.mediaNode, pick.id);
   if (chosen === pick.id) {
     await markPlaced(ctx.sql, pick.id, now);
-    ctx.log.info({ sessionId: session.id, nodeId: pick.id, from: session.mediaNode }, session.mediaNode === null ? 'lesson placed' : 'lesson re-placed');
+    ctx.log.info({ session_id: session.id, nodeId: pick.id, from: session.mediaNode }, session.mediaNode === null ? 'lesson placed' : 'lesson re-placed');
     return view(pick);
   }
   const winner = nodes.find((n) => n.id === chosen);

@@ -6,8 +6,11 @@ import { ApiError } from '../errors.ts';
 import type { DuetEvent, EventType } from '../events/event.ts';
 import { newEvent } from '../events/event.ts';
 import type { Session } from '../domain/session.ts';
-import { insertProcessing, markFailed, markReady } from '../repositories/recordings-repo.ts';
+import { erasedAt } from '../repositories/erasure-repo.ts';
+import { findRecording, insertProcessing, markDeleted, markFailed, markReady } from '../repositories/recordings-repo.ts';
+import { purgeRecordingObjects } from './recording-lifecycle-service.ts';
 import { recordEvent } from './outbox-service.ts';
+import { recordingResourceUrl } from './recording-catalog-service.ts';
 
 type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
 
@@ -23,8 +26,11 @@ function recordingId(event: DuetEvent): string {
   return id;
 }
 
-async function onStarted(_ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
-  await insertProcessing(tx, { id: recordingId(event), sessionId: session.id, startedAt: new Date(event.created_at) });
+async function onStarted(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+  const id = recordingId(event);
+  await insertProcessing(tx, { id, sessionId: session.id, startedAt: new Date(event.created_at) });
+  // A recorder that resumes after the lesson was erased: the row is born deleted.
+  if (await erasedAt(tx, session.id)) await markDeleted(tx, id, 'session_erased', ctx.now());
 }
 
 async function onReady(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
@@ -45,7 +51,16 @@ async function onReady(ctx: AppContext, tx: Queryable, session: Session, event: 
     partial: partial === true,
     at,
   });
-  await recordEvent(ctx, tx, webhook('recording.ready', session.id, { recording_id: id, duration_seconds: duration, size_bytes: size, partial: partial === true }, at));
+  const row = await findRecording(tx, session.id, id);
+  if (row?.status === 'deleted') {
+    // Deleted (lesson erased) before the recorder finished: what it uploaded goes too, no webhook.
+    await purgeRecordingObjects(ctx, row);
+    return;
+  }
+  // The file itself is fetched through a short-lived link minted on demand (a link in the webhook
+  // would expire while deliveries retry): GET recording_url with the API key returns `url`.
+  const data = { recording_id: id, duration_seconds: duration, size_bytes: size, partial: partial === true, recording_url: recordingResourceUrl(ctx, id) };
+  await recordEvent(ctx, tx, webhook('recording.ready', session.id, data, at));
 }
 
 async function onFailed(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
@@ -53,6 +68,7 @@ async function onFailed(ctx: AppContext, tx: Queryable, session: Session, event:
   const reason = typeof event.data.reason === 'string' ? event.data.reason.slice(0, 100) : 'unknown';
   const at = new Date(event.created_at);
   await markFailed(tx, { id, sessionId: session.id, reason, partial: event.data.partial === true, at });
+  if ((await findRecording(tx, session.id, id))?.status === 'deleted') return;
   await recordEvent(ctx, tx, webhook('recording.failed', session.id, { recording_id: id, reason }, at));
 }
 

@@ -10,7 +10,8 @@ import { ObjectNotFoundError, RangeNotSatisfiableError, type ObjectRead, type Ob
 
 export interface RecordingJson {
   id: string;
-  status: 'processing' | 'ready' | 'failed';
+  session_id: string;
+  status: 'processing' | 'ready' | 'failed' | 'deleted';
   started_at: string;
   finished_at: string | null;
   duration_seconds: number | null;
@@ -21,22 +22,41 @@ export interface RecordingJson {
   /** Signed, short-lived; works in `<video src>` without headers (ready recordings only). */
   url: string | null;
   url_expires_at: string | null;
+  deleted_at: string | null;
+  deleted_reason: string | null;
 }
 
 export function recordingFilePath(sessionId: string, recordingId: string): string {
   return `/v1/sessions/${encodeURIComponent(sessionId)}/recordings/${encodeURIComponent(recordingId)}/file`;
 }
 
-function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
-  let url: string | null = null;
-  let expiresAt: string | null = null;
-  if (r.status === 'ready') {
-    const signed = signedUrl(ctx, recordingFilePath(r.session_id, r.id));
-    url = signed.url;
-    expiresAt = signed.expiresAt.toISOString();
+/**
+ * The download link of a ready recording: on S3 a presigned S3 URL (the bytes never pass through
+ * the API); on the local store the API's own signed URL. Both expire after SIGNED_URL_TTL_SECONDS.
+ */
+async function downloadUrl(ctx: AppContext, r: RecordingRow): Promise<{ url: string; expiresAt: Date } | null> {
+  if (r.status !== 'ready' || !r.storage_key) return null;
+  const store = ctx.objects;
+  if (store.kind === 's3' && store.presignGet) {
+    const ttl = ctx.config.signedUrlTtlSeconds;
+    const expiresAt = new Date(ctx.now().getTime() + ttl * 1000);
+    const url = await store.presignGet(r.storage_key, {
+      expiresInSeconds: ttl,
+      contentType: r.content_type ?? 'video/mp4',
+      contentDisposition: `inline; filename="lesson-${r.session_id}-recording.mp4"`,
+    });
+    return { url, expiresAt };
   }
+  return signedUrl(ctx, recordingFilePath(r.session_id, r.id));
+}
+
+export async function toJson(ctx: AppContext, r: RecordingRow): Promise<RecordingJson> {
+  const link = await downloadUrl(ctx, r);
+  const url = link?.url ?? null;
+  const expiresAt = link?.expiresAt.toISOString() ?? null;
   return {
     id: r.id,
+    session_id: r.session_id,
     status: r.status,
     started_at: r.started_at.toISOString(),
     finished_at: r.finished_at?.toISOString() ?? null,
@@ -47,13 +67,15 @@ function toJson(ctx: AppContext, r: RecordingRow): RecordingJson {
     failure_reason: r.failure_reason,
     url,
     url_expires_at: expiresAt,
+    deleted_at: r.deleted_at?.toISOString() ?? null,
+    deleted_reason: r.deleted_reason,
   };
 }
 
 export async function listRecordingsFor(ctx: AppContext, sessionId: string, caller: Caller): Promise<{ recordings: RecordingJson[] }> {
   const session = await getSessionFor(ctx, sessionId, caller);
   const rows = await listRecordings(ctx.sql, session.id);
-  return { recordings: rows.map((r) => toJson(ctx, r)) };
+  return { recordings: await Promise.all(rows.map((r) => toJson(ctx, r))) };
 }
 
 /** Who may read the file: a valid signed URL for exactly this path, or a caller already authenticated. */

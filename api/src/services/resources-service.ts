@@ -113,7 +113,7 @@ export async function uploadResource(ctx: AppContext, session: Session, caller: 
     throw err;
   }
   ctx.eventsCommitted();
-  ctx.log.info({ sessionId: session.id, resourceId: id, size }, 'resource uploaded');
+  ctx.log.info({ session_id: session.id, resourceId: id, size }, 'resource uploaded');
   return { resource: resourceJson(ctx, row) };
 }
 

@@ -54,7 +54,7 @@ export async function createSession(ctx: AppContext, input: CreateSessionInput):
 
   const id = randomUUID();
   const session = await insertSession(ctx.sql, { id, ...input });
-  ctx.log.info({ sessionId: id }, 'lesson scheduled');
+  ctx.log.info({ session_id: id }, 'lesson scheduled');
   return session;
 }
 
@@ -262,7 +262,7 @@ export async function updateLesson(ctx: AppContext, id: string, input: UpdateInp
     }
     await updateDetails(tx, id, { title: input.title, courseTitle: input.courseTitle, recording: input.recording });
   });
-  ctx.log.info({ sessionId: id }, 'lesson updated');
+  ctx.log.info({ session_id: id }, 'lesson updated');
   return getSession(ctx, id);
 }
 
@@ -335,6 +335,6 @@ export async function extendLesson(ctx: AppContext, id: string, minutes: number,
     return extended;
   });
   ctx.eventsCommitted();
-  ctx.log.info({ sessionId: id, minutes }, 'lesson extended');
+  ctx.log.info({ session_id: id, minutes }, 'lesson extended');
   return getSession(ctx, session.id);
 }

@@ -14,5 +14,6 @@ export function lazyS3ObjectStore(config: S3StorageConfig): ObjectStore & { read
     head: async (...args) => (await ready()).head(...args),
     list: async (...args) => (await ready()).list(...args),
     delete: async (...args) => (await ready()).delete(...args),
+    presignGet: async (...args) => (await ready()).presignGet!(...args),
   };
 }

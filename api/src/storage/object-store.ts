@@ -37,6 +37,17 @@ export interface ObjectStore {
   list(prefix: string): Promise<{ key: string; size: number }[]>;
   /** Deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * S3 only: a presigned GET URL, so downloads go straight to storage instead of through the API.
+   * The response headers are pinned in the signature (type, inline filename, nosniff-safe type).
+   */
+  presignGet?(key: string, opts: PresignOptions): Promise<string>;
+}
+
+export interface PresignOptions {
+  expiresInSeconds: number;
+  contentType?: string;
+  contentDisposition?: string;
 }
 
 export class ObjectNotFoundError extends Error {

@@ -16,8 +16,9 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { checkKey, ObjectNotFoundError, RangeNotSatisfiableError, resolveRange, type ByteRange, type ObjectBody, type ObjectInfo, type ObjectRead, type ObjectStore } from './object-store.ts';
+import { checkKey, ObjectNotFoundError, RangeNotSatisfiableError, resolveRange, type ByteRange, type ObjectBody, type ObjectInfo, type ObjectRead, type ObjectStore, type PresignOptions } from './object-store.ts';
 import type { S3StorageConfig } from './storage-config.ts';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 function isNotFound(err: unknown): boolean {
   if (!(err instanceof S3ServiceException)) return false;
@@ -106,6 +107,13 @@ export class S3ObjectStore implements ObjectStore {
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async presignGet(key: string, opts: PresignOptions): Promise<string> {
+    checkKey(key);
+    const cmd = new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentType: opts.contentType, ResponseContentDisposition: opts.contentDisposition });
+    // SigV4 presigned URLs live at most 7 days.
+    return getSignedUrl(this.client, cmd, { expiresIn: Math.min(Math.max(1, Math.floor(opts.expiresInSeconds)), 7 * 86400) });
   }
 
   async delete(key: string): Promise<void> {

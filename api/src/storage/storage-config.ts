@@ -63,3 +63,16 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env, dataDir 
   if (problems.length) throw new StorageConfigError(problems);
   return config;
 }
+
+/**
+ * Origins presigned download URLs point at (for the web page's CSP media-src): the endpoint (path
+ * style, or the bucket's subdomain of it), or AWS's regional host. Empty for the local store.
+ */
+export function presignedUrlOrigins(config: StorageConfig): string[] {
+  if (config.kind !== 's3') return [];
+  if (config.endpoint) {
+    const u = new URL(config.endpoint);
+    return config.forcePathStyle ? [u.origin] : [u.origin, `${u.protocol}//${config.bucket}.${u.host}`];
+  }
+  return [`https://${config.bucket}.s3.${config.region}.amazonaws.com`, `https://s3.${config.region}.amazonaws.com`];
+}

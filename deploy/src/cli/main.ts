@@ -6,6 +6,7 @@ import { parseArgs, parseEnv } from 'node:util';
 import { ApiClient, CliError } from './api-client.ts';
 import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
 import { nodesCommand } from './nodes.ts';
+import { requireLessonId, traceLesson, traceLines } from './trace.ts';
 
 export const USAGE = `duet — operate a Duet installation
 
@@ -14,6 +15,8 @@ Usage:
                                               check this host (worker, FFmpeg, ports, address, database, storage)
   duet lessons list [--status live,waiting] [--user <id>] [--from <iso>] [--to <iso>] [--limit N] [--all]
   duet lessons show <lesson id>               the lesson, its participants and attendance
+  duet lessons trace <lesson id>              its timeline: joins, drops, mode moves, recording,
+                                              client reports, webhook deliveries (for support)
   duet lessons create --title <t> --tutor <id>:<name> --student <id>:<name>
                       [--start <iso>|--in <minutes>] [--minutes 60] [--recording]
   duet tokens mint <lesson id> --role tutor|student     prints a join link
@@ -161,6 +164,11 @@ async function lessons(sub: string | undefined, rest: string[], values: Values, 
     });
     return 0;
   }
+  if (sub === 'trace') {
+    const { lesson, timeline } = await traceLesson(api, requireLessonId(rest[0]));
+    print({ lesson, timeline }, () => traceLines(lesson, timeline));
+    return 0;
+  }
   if (sub === 'create') {
     if (typeof values.title !== 'string' || values.title.trim() === '') throw new CliError('--title is required', 2);
     const tutor = person('tutor', values.tutor);
@@ -233,7 +241,7 @@ async function webhooks(sub: string | undefined, rest: string[], values: Values,
 /** Commands and their subcommands (doctor has none). */
 export const COMMANDS: Record<string, string[]> = {
   doctor: [],
-  lessons: ['list', 'show', 'create'],
+  lessons: ['list', 'show', 'trace', 'create'],
   tokens: ['mint'],
   webhooks: ['deliveries', 'retry'],
   nodes: ['list', 'show', 'drain', 'undrain', 'remove'],

@@ -31,6 +31,8 @@ export function recorderEnv(workDir: string, apiUrl: string, extra: Record<strin
     RECORDER_IDLE_STOP_MS: '3000',
     RECORDER_HOST: '127.0.0.1',
     RECORDER_PORT: '0',
+    // Most tests inspect the raw segments after ready; pipeline.test.ts checks the default (removed).
+    RECORDING_KEEP_SEGMENTS: '1',
     ...extra,
   };
 }

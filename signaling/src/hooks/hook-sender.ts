@@ -99,7 +99,7 @@ export class HookSender {
       return file;
     } catch (err) {
       // A full or read-only disk must not lose the hook: it is still delivered from memory.
-      this.opts.log?.('error', 'hook spool write failed; delivering from memory only', { eventId: event.id, error: (err as Error).message });
+      this.opts.log?.('error', 'hook spool write failed; delivering from memory only', { session_id: event.session_id, eventId: event.id, error: (err as Error).message });
       return undefined;
     }
   }
@@ -171,7 +171,7 @@ export class HookSender {
           break;
         }
         if (outcome === 'rejected' && ++rejected >= this.opts.maxRejectedAttempts) {
-          this.opts.log?.('error', 'hook rejected by the API, set aside', { eventId: item.event.id, type: item.event.type });
+          this.opts.log?.('error', 'hook rejected by the API, set aside', { session_id: item.event.session_id, eventId: item.event.id, type: item.event.type });
           if (item.file) this.setAside(item.file);
           item.file = undefined;
           break;
@@ -194,16 +194,16 @@ export class HookSender {
     try {
       const res = await fetch(this.opts.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id },
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id, 'x-request-id': event.id },
         body,
         signal: AbortSignal.timeout(5_000),
       });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return 'ok';
-      this.opts.log?.('warn', 'hook not accepted, will retry', { eventId: event.id, type: event.type, status: res.status });
+      this.opts.log?.('warn', 'hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status });
       return res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429 ? 'rejected' : 'retry';
     } catch (err) {
-      this.opts.log?.('warn', 'hook delivery failed, will retry', { eventId: event.id, error: (err as Error).message });
+      this.opts.log?.('warn', 'hook delivery failed, will retry', { session_id: event.session_id, eventId: event.id, error: (err as Error).message });
       return 'retry';
     }
   }

@@ -1,7 +1,7 @@
 // Prometheus metrics of a media node (prom-client, one registry per node): lessons, participants,
 // capacity and drain state, each mediasoup worker's CPU (getResourceUsage), routers, transports,
 // producers, consumers, bitrate, and packets / loss from getStats. Read at scrape time.
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WorkerPool } from '@duet/sfu';
 import type { RoomRegistry } from '../room/registry.ts';
 import type { MediaNodeRuntime } from './media-node.ts';
@@ -20,6 +20,8 @@ export function createNodeMetrics(o: {
   runtime: MediaNodeRuntime;
   connections(): number;
   stats(): { badFrames: number; pendingHooks: number };
+  /** Refusals by reason (transport/rejections.ts), since start. */
+  rejections?(): [string, number][];
 }): NodeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ node: o.nodeId });
@@ -35,6 +37,17 @@ export function createNodeMetrics(o: {
   g('duet_node_relocated_lessons', 'Lessons moved to another node by a drain deadline or shutdown (since start)', () => o.runtime.relocatedRooms);
   g('duet_node_bad_frames', 'Signaling frames rejected (since start)', () => o.stats().badFrames);
   g('duet_node_pending_hooks', 'Lifecycle hooks not yet acknowledged by the API', () => o.stats().pendingHooks);
+  new Counter({
+    name: 'duet_node_rejections_total',
+    help: 'Frames, messages, sockets and SFU requests refused to protect the node or a lesson, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    // Set from the node's running totals at scrape time (reset + inc keeps it a counter type).
+    collect() {
+      this.reset();
+      for (const [reason, n] of o.rejections?.() ?? []) this.inc({ reason }, n);
+    },
+  });
   g('duet_mediasoup_workers', 'Live mediasoup workers', () => o.pool.workers().length);
 
   // Worker figures come from one sample per scrape (CPU from getResourceUsage).

@@ -90,14 +90,14 @@ export class LessonRecorder {
   }
 
   private warn(msg: string, err: Error): void {
-    this.client.log('warn', `recording: ${msg}`, { sessionId: this.lessonId, recordingId: this.recordingId, error: err.message });
+    this.client.log('warn', `recording: ${msg}`, { session_id: this.lessonId, recordingId: this.recordingId, error: err.message });
   }
 
   private async ensureRecording(): Promise<string> {
     if (this.recordingId) return this.recordingId;
     const rec = await this.client.start(this.lessonId);
     this.recordingId = rec.recordingId;
-    this.client.log('info', 'recording: started', { sessionId: this.lessonId, recordingId: rec.recordingId });
+    this.client.log('info', 'recording: started', { session_id: this.lessonId, recordingId: rec.recordingId });
     if (!this.timer) {
       this.timer = setInterval(() => this.enqueue(() => this.reconcile()), RECONCILE_MS);
       this.timer.unref();
@@ -164,7 +164,7 @@ export class LessonRecorder {
     } catch (err) {
       if (!(err instanceof RecorderRequestError) || err.status !== 404) return; // unreachable: try again next tick
       // The recorder lost this recording (restarted, or finalized it): start again for the lesson.
-      this.client.log('warn', 'recording: the recorder no longer has this recording; re-attaching', { sessionId: this.lessonId, recordingId: this.recordingId });
+      this.client.log('warn', 'recording: the recorder no longer has this recording; re-attaching', { session_id: this.lessonId, recordingId: this.recordingId });
       this.recordingId = undefined;
       tracks = new Map();
     }

@@ -18,10 +18,20 @@ export class MediaMode {
   private readonly timings: RoomTimings;
   private readonly broadcast: (n: Notification) => void;
   private readonly log: Logger | undefined;
+  /** Every move after the initial mode (the room reports it to the API: session.mode_changed). */
+  private readonly onChange: ((mode: RoomMode, reason: ModeReason) => void) | undefined;
   private p2pTimer: ReturnType<typeof setTimeout> | undefined;
   private switchTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(opts: { sfuOnly: boolean; reason: ModeReason; seats: Map<Role, Seat>; timings: RoomTimings; broadcast: (n: Notification) => void; log: Logger | undefined }) {
+  constructor(opts: {
+    sfuOnly: boolean;
+    reason: ModeReason;
+    seats: Map<Role, Seat>;
+    timings: RoomTimings;
+    broadcast: (n: Notification) => void;
+    log: Logger | undefined;
+    onChange?: (mode: RoomMode, reason: ModeReason) => void;
+  }) {
     this.sfuOnly = opts.sfuOnly;
     this.mode = opts.sfuOnly ? 'sfu' : 'waiting';
     this.reason = opts.reason;
@@ -29,6 +39,7 @@ export class MediaMode {
     this.timings = opts.timings;
     this.broadcast = opts.broadcast;
     this.log = opts.log;
+    this.onChange = opts.onChange;
   }
 
   /** P2P signals are relayed in P2P mode and while a switch to the SFU is still closing P2P. */
@@ -72,6 +83,7 @@ export class MediaMode {
       this.mode = 'waiting';
       this.reason = 'peer_left';
       this.broadcast({ t: 'mode', mode: 'waiting', initiator: false, reason: 'peer_left' });
+      this.onChange?.('waiting', 'peer_left');
     }
   }
 
@@ -83,6 +95,7 @@ export class MediaMode {
       seat.p2pConnected = false;
       seat.conn?.notify({ t: 'mode', mode: 'p2p', initiator: seat.role === 'tutor', reason });
     }
+    this.onChange?.('p2p', reason);
     this.armP2PTimer();
   }
 
@@ -113,6 +126,7 @@ export class MediaMode {
     this.p2pClosing = true;
     for (const seat of this.seats.values()) seat.sfuReady = false;
     this.broadcast({ t: 'mode', mode: 'sfu', initiator: false, reason });
+    this.onChange?.('sfu', reason);
     this.switchTimer = setTimeout(() => this.finishSwitch(), this.timings.switchTimeoutMs);
     this.switchTimer.unref?.();
   }

@@ -1,7 +1,7 @@
 // A room's SFU side: the lesson's MediaRoom (router) created on first use, its events turned into
 // notifications, the participants' SFU calls, and the rebuild after a worker died. Plain ids and
 // JSON only cross this boundary (mediasoup objects stay in @duet/sfu).
-import { MediaError, MediaRoom, type ProducerSummary, type WorkerPool } from '@duet/sfu';
+import { MediaError, MediaLimitError, MediaRoom, type ProducerSummary, type WorkerPool } from '@duet/sfu';
 import type { MediaKindName, MediaSourceName, Notification, ResponseData, Role, SfuPrepared } from '../protocol/index.ts';
 import type { Logger } from '../log.ts';
 import { other, RoomError } from './seat.ts';
@@ -164,6 +164,7 @@ export class RoomMedia {
     try {
       return await fn(media);
     } catch (err) {
+      if (err instanceof MediaLimitError) throw new RoomError('rate_limited', err.message);
       if (err instanceof MediaError) throw new RoomError('media_error', err.message);
       throw err;
     }

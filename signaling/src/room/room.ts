@@ -8,7 +8,6 @@ import { newEvent, type DuetEvent, type EventType } from '@duet/api/events';
 import type { JoinClaims } from '@duet/api/tokens';
 import type { MediaRoom, WorkerPool } from '@duet/sfu';
 import {
-  MAX_APP_DATA_BYTES,
   type ChatMessage,
   type EndReason,
   type HelloData,
@@ -92,6 +91,8 @@ export class Room {
       timings: deps.timings,
       broadcast: (n) => this.broadcast(n),
       log: this.log,
+      // Support staff see mode moves on the lesson's timeline (`duet lessons trace`).
+      onChange: (mode, reason) => this.hook('session.mode_changed', { mode, reason }),
     });
     this.clock = new LessonClock(lesson.endsAt, {
       warningMinutes: deps.timings.warningMinutes,
@@ -266,9 +267,8 @@ export class Room {
     return this.chatLog.history();
   }
 
+  /** `data` was sized by its frame on arrival (transport/connection.ts): it is relayed as is. */
   appData(role: Role, topic: string, data: unknown): void {
-    const size = Buffer.byteLength(JSON.stringify(data ?? null));
-    if (size > MAX_APP_DATA_BYTES) throw new RoomError('payload_too_large', `app data is limited to ${MAX_APP_DATA_BYTES} bytes of JSON`);
     const peer = this.seats.get(other(role));
     if (!peer?.conn) throw new RoomError('no_peer', 'the other participant is not connected');
     peer.conn.notify({ t: 'app.data', from: role, topic, data });

@@ -4,11 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { JoinClaims } from '@duet/api/tokens';
-import { decode, encode, type Framing } from '../protocol/codec.ts';
-import { MAX_FRAME_BYTES } from '../protocol/constants.ts';
+import { decode, encode, FrameScanError, type Framing } from '../protocol/codec.ts';
+import { APP_DATA_FRAME_OVERHEAD, MAX_APP_DATA_BYTES, MAX_FRAME_BYTES } from '../protocol/constants.ts';
 import type { ClientMessage, ErrorBody, ErrorCode, Notification, ServerMessage } from '../protocol/index.ts';
 import type { Room, RoomConnection } from '../room/room.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import { KindLimiter, RateLimiter } from './rate-limiter.ts';
+import { Rejections, type RejectionReason } from './rejections.ts';
 import { validateClientMessage } from './validate.ts';
 import type { Logger } from '../log.ts';
 
@@ -26,12 +27,30 @@ export interface ConnectionStats {
   /** Frames answered with bad_frame / invalid_message / frame_too_large. */
   badFrames: number;
   rateLimited: number;
+  /** Every refusal by reason (duet_node_rejections_total). */
+  rejections: Rejections;
 }
 
 export interface RateCap {
   perSecond: number;
   burst: number;
+  /** Multiplies the per-kind buckets (KIND_RATES); default 1. */
+  kindScale?: number;
 }
+
+/** Seat accounting (sockets per seat): returns the older sockets it closed to make room. */
+export interface SeatAccounting {
+  admit(conn: Connection, seatKey: string): Connection[];
+}
+
+const SCAN_REASONS: Record<FrameScanError['problem'], RejectionReason> = {
+  extension: 'frame_extension',
+  too_deep: 'frame_too_deep',
+  bad_length: 'frame_bad_length',
+  bad_type: 'frame_bad_type',
+  truncated: 'frame_malformed',
+  trailing: 'frame_malformed',
+};
 
 /** A handler's result: the response data, and what to do once the response is sent. */
 export interface Reply {
@@ -51,6 +70,11 @@ export class Connection implements RoomConnection {
   private readonly ws: WebSocket;
   private readonly framing: Framing;
   private readonly limiter: RateLimiter;
+  private readonly kindLimiter: KindLimiter;
+  /** Set by the server: sockets per seat. */
+  seats: SeatAccounting | undefined;
+  /** `session/role` once this socket stands by or is seated. */
+  seatKey: string | undefined;
   private rejectedByRate = 0;
   private readonly stats: ConnectionStats;
   private readonly handler: Handler;
@@ -59,6 +83,7 @@ export class Connection implements RoomConnection {
 
   constructor(ws: WebSocket, framing: Framing, handler: Handler, stats: ConnectionStats, log: Logger, rate: RateCap = { perSecond: 40, burst: 80 }) {
     this.limiter = new RateLimiter(rate.perSecond, rate.burst);
+    this.kindLimiter = new KindLimiter(rate.kindScale ?? 1);
     this.ws = ws;
     this.framing = framing;
     this.handler = handler;
@@ -69,13 +94,21 @@ export class Connection implements RoomConnection {
   /** After a successful hello: every later line of this connection names the lesson and seat. */
   seated(claims: JoinClaims): void {
     this.standbyToken = undefined;
+    this.admitToSeat(claims);
     this.log = this.log.child({ session_id: claims.sessionId, role: claims.role, user_id: claims.userId });
   }
 
   /** A pre-join socket (`standby`): closed with 4003 unless it joins within timeoutMs. */
-  standBy(token: string, timeoutMs: number): void {
+  standBy(token: string, timeoutMs: number, claims?: JoinClaims): void {
+    if (claims) this.admitToSeat(claims);
     this.standbyToken = token;
     setTimeout(() => !this.claims && this.close(4003, 'standby expired'), timeoutMs).unref();
+  }
+
+  /** Counts this socket for its seat (sockets per seat, standby included). */
+  private admitToSeat(claims: JoinClaims): void {
+    this.seatKey = `${claims.sessionId}/${claims.role}`;
+    for (const _ of this.seats?.admit(this, this.seatKey) ?? []) this.stats.rejections.count('sockets_per_seat');
   }
 
   /** Authenticated: seated, or standing by for a join. */
@@ -93,22 +126,48 @@ export class Connection implements RoomConnection {
 
   onFrame(data: Buffer, isBinary: boolean): void {
     this.stats.frames++;
-    if (!this.limiter.take()) {
-      this.stats.rateLimited++;
-      // A client that keeps flooding after being told is cut off.
-      if (++this.rejectedByRate > 200) return this.close(1008, 'rate limit exceeded');
-      return this.fail(undefined, 'rate_limited', 'too many messages, slow down');
+    if (!this.limiter.take()) return this.rateLimited(undefined, 'rate_limited');
+    if (data.byteLength > MAX_FRAME_BYTES) {
+      this.stats.rejections.count('frame_too_large');
+      return this.fail(undefined, 'frame_too_large', `frames are limited to ${MAX_FRAME_BYTES} bytes`);
     }
-    if (data.byteLength > MAX_FRAME_BYTES) return this.fail(undefined, 'frame_too_large', `frames are limited to ${MAX_FRAME_BYTES} bytes`);
     let value: unknown;
     try {
       value = decode(this.framing, isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'));
-    } catch {
+    } catch (err) {
+      // Refused by the bounded pre-scan (cheap, nothing allocated): say why; the socket stays.
+      if (err instanceof FrameScanError) {
+        this.stats.rejections.count(SCAN_REASONS[err.problem]);
+        return this.fail(undefined, 'bad_frame', err.message);
+      }
+      this.stats.rejections.count('frame_malformed');
       return this.fail(undefined, 'bad_frame', this.framing === 'json' ? 'frame is not valid JSON' : 'frame is not valid msgpack');
     }
     const v = validateClientMessage(value);
-    if (!v.ok) return this.fail(v.id, 'invalid_message', v.reason);
-    void this.dispatch(v.message);
+    if (!v.ok) {
+      this.stats.rejections.count('invalid_message');
+      return this.fail(v.id, 'invalid_message', v.reason);
+    }
+    const message = v.message;
+    if (!this.kindLimiter.take(message.t)) return this.rateLimited(message.id, 'rate_limited_kind', message.t);
+    // App data is sized by its frame (never by re-serialising what the client sent).
+    if (message.t === 'app.data' && data.byteLength > MAX_APP_DATA_BYTES + APP_DATA_FRAME_OVERHEAD) {
+      this.stats.rejections.count('app_data_too_large');
+      return this.fail(message.id, 'payload_too_large', `app data is limited to ${MAX_APP_DATA_BYTES} bytes`);
+    }
+    void this.dispatch(message);
+  }
+
+  private rateLimited(id: number | undefined, reason: RejectionReason, kind?: string): void {
+    this.stats.rateLimited++;
+    this.stats.rejections.count(reason);
+    // A client that keeps flooding after being told is cut off. Per-kind refusals do not count
+    // towards that: a busy app-data user is slowed down, never disconnected from the lesson.
+    if (reason === 'rate_limited' && ++this.rejectedByRate > 200) {
+      this.stats.rejections.count('rate_closed');
+      return this.close(1008, 'rate limit exceeded');
+    }
+    this.fail(id, 'rate_limited', kind ? `too many ${kind} messages, slow down` : 'too many messages, slow down');
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
@@ -130,6 +189,7 @@ export class Connection implements RoomConnection {
     } catch (err) {
       if (authenticates) this.authenticating = false;
       if (err instanceof RequestError) {
+        if (err.code === 'rate_limited' && message.t.startsWith('sfu.')) this.stats.rejections.count('sfu_limit');
         this.log.debug({ request_id: message.id, type: message.t, code: err.code }, 'request refused');
         return this.fail(message.id, err.code, err.message);
       }

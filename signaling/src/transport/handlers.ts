@@ -34,7 +34,7 @@ export function createHandler(registry: RoomRegistry, joinTokenSecret: string, s
     } catch (err) {
       throw roomError(err);
     }
-    conn.standBy(token, standbyTimeoutMs);
+    conn.standBy(token, standbyTimeoutMs, claims);
     const sfu = registry.startsOnSfu(claims.sessionId) ? { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> } : undefined;
     return { data: { timeoutMs: standbyTimeoutMs, ...(sfu ? { sfu } : {}) } };
   }

@@ -20,3 +20,39 @@ export class RateLimiter {
     return true;
   }
 }
+
+/**
+ * Tighter buckets for message kinds that cost more than a frame: each `chat.send` is a write
+ * to the API, each `app.data` a relay to the other participant, each SFU request work on the
+ * mediasoup worker. These apply on top of the per-connection bucket.
+ */
+export const KIND_RATES: Partial<Record<string, { perSecond: number; burst: number; group: string }>> = {
+  'chat.send': { perSecond: 3, burst: 10, group: 'chat' },
+  'app.data': { perSecond: 30, burst: 60, group: 'app' },
+  'sfu.createTransport': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.connectTransport': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.restartIce': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.produce': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.consume': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.resumeConsumer': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.closeProducer': { perSecond: 10, burst: 20, group: 'sfu' },
+};
+
+/** The per-kind buckets of one connection (created on first use). */
+export class KindLimiter {
+  private readonly buckets = new Map<string, RateLimiter>();
+  private readonly scale: number;
+
+  /** `scale` multiplies every kind's rate and burst (tests, or operators with unusual clients). */
+  constructor(scale = 1) {
+    this.scale = scale;
+  }
+
+  take(kind: string): boolean {
+    const rate = KIND_RATES[kind];
+    if (!rate) return true;
+    let bucket = this.buckets.get(rate.group);
+    if (!bucket) this.buckets.set(rate.group, (bucket = new RateLimiter(rate.perSecond * this.scale, rate.burst * this.scale)));
+    return bucket.take();
+  }
+}

@@ -267,4 +267,8 @@ export const ar: Partial<Record<MessageKey, string>> = {
   'units.min_s': '{m} د {s} ث',
   'units.s': '{s} ث',
   'common.logo': 'الشعار',
+  // recording notice
+  'prejoin.recorded_detail': 'يُسجَّل الصوت والفيديو ومشاركة الشاشة والدردشة لكليكما. بانضمامك تؤكد أنك أُبلغت بذلك.',
+  'header.recorded_label': 'تسجيل: هذا الدرس يُسجَّل',
+  'post.recording_deleted': 'حُذف هذا التسجيل.',
 };

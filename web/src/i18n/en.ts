@@ -275,6 +275,10 @@ export const en = {
   'units.min_s': '{m} min {s} s',
   'units.s': '{s} s',
   'common.logo': 'Logo',
+  // recording notice
+  'prejoin.recorded_detail': 'Audio, video, screen share and chat are recorded for both of you. By joining you confirm you have been told.',
+  'header.recorded_label': 'Recording: this lesson is recorded',
+  'post.recording_deleted': 'This recording was deleted.',
 } as const;
 
 export type MessageKey = keyof typeof en;

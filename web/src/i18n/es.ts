@@ -267,4 +267,8 @@ export const es: Partial<Record<MessageKey, string>> = {
   'units.min_s': '{m} min {s} s',
   'units.s': '{s} s',
   'common.logo': 'Logotipo',
+  // recording notice
+  'prejoin.recorded_detail': 'Se graban el audio, el vídeo, la pantalla compartida y el chat de los dos. Al entrar confirmas que se te ha informado.',
+  'header.recorded_label': 'Grabando: esta clase se está grabando',
+  'post.recording_deleted': 'Esta grabación se eliminó.',
 };

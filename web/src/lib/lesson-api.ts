@@ -51,7 +51,7 @@ export interface Resource {
 
 export interface Recording {
   id: string;
-  status: 'processing' | 'ready' | 'failed' | string;
+  status: 'processing' | 'ready' | 'failed' | 'deleted' | string;
   duration_seconds: number | null;
   size_bytes?: number | null;
   url: string | null;
@@ -101,6 +101,11 @@ export class LessonApi {
   /** Tutor: more time (POST /extend, bounded by LESSON_MAX_EXTENSION_MINUTES) → the lesson. */
   extend(minutes: number): Promise<Lesson> {
     return this.call('POST', '/extend', { minutes });
+  }
+
+  /** The person saw the recording notice and joined: the API keeps it as `recording.consent`. */
+  async recordingConsent(): Promise<void> {
+    await this.call('POST', '/recording-consent', {});
   }
 
   async attendance(): Promise<AttendanceEntry[]> {

@@ -153,6 +153,11 @@ export class LessonPage {
   /** Join with the checked devices; `withCamera: false` joins audio-only. */
   async join(withCamera = true): Promise<void> {
     performance.mark('duet:join-click');
+    // Joining a recorded lesson with its notice on screen is the acknowledgement; it is sent off
+    // the join's critical path (a failure is reported to analytics, the join goes on).
+    if (this.state.get().lesson?.recording && this.api) {
+      this.api.recordingConsent().catch((err: unknown) => this.analytics.track('tech_issue', { error_type: 'recording_consent_failed', code: err instanceof ApiError ? err.code : 'network' }));
+    }
     const local = this.devices?.handOver() ?? new MediaStream();
     if (!withCamera) for (const t of local.getVideoTracks()) (t.stop(), local.removeTrack(t));
     this.devices = null;

@@ -190,6 +190,10 @@ function Recordings(props: { recordings: Recording[] | null }) {
             <p class="processing">
               <span class="spinner small" aria-hidden="true" /> {t('post.processing')}
             </p>
+          ) : r.status === 'deleted' ? (
+            <p class="muted" data-testid="recording-deleted">
+              {t('post.recording_deleted')}
+            </p>
           ) : (
             <p class="warn-text">
               <Icon name="warn" size={18} /> {t('post.recording_failed')}

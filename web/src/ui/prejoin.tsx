@@ -62,9 +62,12 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
           <h1>{t('prejoin.title')}</h1>
           <LessonSummary lesson={lesson} role={props.role} />
           {lesson.recording ? (
-            <p class="recorded-note">
-              <span class="rec-dot" aria-hidden="true" /> {t('prejoin.recorded')}
-            </p>
+            <div class="recorded-notice" role="note" data-testid="recording-notice">
+              <p class="recorded-note">
+                <span class="rec-dot" aria-hidden="true" /> {t('prejoin.recorded')}
+              </p>
+              <p class="muted small">{t('prejoin.recorded_detail')}</p>
+            </div>
           ) : null}
         </div>
 

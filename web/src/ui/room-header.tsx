@@ -62,7 +62,7 @@ export function RoomHeader(props: { title: string; peerName: string; status: Roo
       </div>
       <div class="room-meta">
         {props.recording ? (
-          <span class="pill rec" title={t('header.recorded')}>
+          <span class="pill rec" title={t('header.recorded')} role="img" aria-label={t('header.recorded_label')} data-testid="rec-indicator">
             <span class="rec-dot" aria-hidden="true" /> REC
           </span>
         ) : null}

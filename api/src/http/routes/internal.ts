@@ -104,8 +104,10 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
         parseRawJson(req, 'hook body');
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const hook = req.body;
+      // The lesson is in the body here, not the path: bind it like ops.ts does for path ids.
+      req.log = reply.log = req.log.child({ session_id: hook.session_id, event_id: hook.id, event_type: hook.type });
       if (Number.isNaN(Date.parse(hook.created_at))) {
         throw new ApiError(400, 'validation_failed', 'created_at must be an ISO 8601 date-time');
       }

@@ -56,6 +56,7 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
   });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', req.id);
     if (draining) {
       reply.header('connection', 'close');
       return reply.code(503).send(errorBody('shutting_down', 'this API instance is shutting down; retry (another instance will answer)'));
@@ -93,12 +94,13 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
       }
     }
   });
-  // Every log line of a lesson's request carries its id (the request id is pino's reqId).
+  // Every log line of a lesson's request carries its id (and the request id, server.ts).
   app.addHook('preHandler', async (req, reply) => {
     const route = req.routeOptions.url ?? '';
     const id = (req.params as { id?: unknown } | undefined)?.id;
     if (typeof id !== 'string') return;
-    const key = route.startsWith('/v1/sessions/') || route.startsWith('/internal/sessions/') ? 'sessionId' : route.includes('/nodes/') ? 'nodeId' : null;
+    // The same key as the media node's and the recorder's logs: one grep finds a lesson everywhere.
+    const key = route.startsWith('/v1/sessions/') || route.startsWith('/internal/sessions/') ? 'session_id' : route.includes('/nodes/') ? 'node_id' : null;
     if (!key) return;
     const child = req.log.child({ [key]: id });
     req.log = child;

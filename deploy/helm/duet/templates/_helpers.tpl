@@ -1,0 +1,76 @@
+{{/* Labels every object carries; `name` is the component (duet-api, duet-media, coturn). */}}
+{{- define "duet.labels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/part-of: duet
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{- end -}}
+
+{{/* Selectors are immutable: the component name only, as the plain manifests always had, so
+     an install applied from deploy/k8s can be adopted by the chart without recreating pods. */}}
+{{- define "duet.selector" -}}
+app.kubernetes.io/name: {{ .name }}
+{{- end -}}
+
+{{- define "duet.image" -}}
+{{ .root.Values.image.registry }}/{{ .image }}:{{ .root.Values.image.tag }}
+{{- end -}}
+
+{{/* The Secret holding the platform secrets; required. */}}
+{{- define "duet.secret" -}}
+{{ required "secrets.existingSecret: name the Secret with DUET_API_KEY, JOIN_TOKEN_SECRET, INTERNAL_HOOK_SECRET, TURN_SECRET" .Values.secrets.existingSecret }}
+{{- end -}}
+{{- define "duet.pgSecret" -}}
+{{ .Values.postgresql.existingSecret | default (include "duet.secret" .) }}
+{{- end -}}
+{{- define "duet.s3Secret" -}}
+{{ .Values.s3.existingSecret | default (include "duet.secret" .) }}
+{{- end -}}
+
+{{/* Pod security context shared by Duet's own pods (uid 10001 in the images). */}}
+{{- define "duet.podSecurity" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "duet.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+{{- end -}}
+
+{{/* S3 settings (not secret) shared by the API and the recorder. */}}
+{{- define "duet.s3Config" -}}
+S3_ENDPOINT: {{ .Values.s3.endpoint | quote }}
+S3_REGION: {{ .Values.s3.region | quote }}
+S3_BUCKET: {{ required "s3.bucket is required" .Values.s3.bucket | quote }}
+S3_FORCE_PATH_STYLE: {{ .Values.s3.forcePathStyle | toString | quote }}
+{{- end -}}
+
+{{- define "duet.s3Env" -}}
+- name: S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "duet.s3Secret" . }}
+      key: {{ .Values.s3.accessKeyIdKey }}
+- name: S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "duet.s3Secret" . }}
+      key: {{ .Values.s3.secretAccessKeyKey }}
+{{- end -}}
+
+{{/* A PodDisruptionBudget's spec: exactly one of minAvailable / maxUnavailable (the API refuses both). */}}
+{{- define "duet.pdbSpec" -}}
+{{- $pdb := .pdb | default dict -}}
+{{- if and (hasKey $pdb "minAvailable") (hasKey $pdb "maxUnavailable") -}}
+{{- fail (printf "%s.pdb: set minAvailable or maxUnavailable, not both" .name) -}}
+{{- end -}}
+{{- toYaml $pdb -}}
+{{- end -}}
