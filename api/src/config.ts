@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadNodeRegistryConfig, type NodeRegistryConfig } from './nodes/node-config.ts';
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config.ts';
 import { EVENT_TYPES, isEventType } from './events/event.ts';
+import { DEFAULT_WARNING_MINUTES, parseWarningMinutes } from './domain/warning-minutes.ts';
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
 import { API_SECRET_VARS, checkSecrets, checkSecretValue, isProduction, metricsExposureProblem } from './secret-policy.ts';
 
@@ -79,6 +80,8 @@ export interface ApiConfig {
   urlSigningKey: Buffer;
   signedUrlTtlSeconds: number;
   maxExtensionMinutes: number;
+  /** End warnings in minutes before ends_at (LESSON_WARNING_MINUTES, as the media node). */
+  warningMinutes: number[];
   /** How often the no-show / auto-end job looks for due lessons. */
   lessonJobsIntervalMs: number;
   /** RECORDING_RETENTION_DAYS: finished recordings older than this are deleted by a job; null = kept forever. */
@@ -341,6 +344,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     if (!/^[a-z0-9.+-]+\/[a-z0-9.+*-]+$/.test(t)) problems.push(`RESOURCE_CONTENT_TYPES: "${t}" is not a media type`);
   }
 
+  const warningMinutes = parseWarningMinutes(str('LESSON_WARNING_MINUTES'));
+  if (typeof warningMinutes === 'string') problems.push(warningMinutes);
+
   const workers = int('API_WORKERS', 1, 1, 64);
   // PGlite lives inside one process: several workers need a shared PostgreSQL.
   if (workers > 1 && database.kind !== 'postgres') problems.push('API_WORKERS > 1 needs DATABASE_URL=postgres://… (PGlite is in-process)');
@@ -369,6 +375,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     urlSigningKey: createHmac('sha256', urlSigningSecret ?? joinTokenSecret).update('duet signed urls v1').digest(),
     signedUrlTtlSeconds: int('SIGNED_URL_TTL_SECONDS', 900, 10, 7 * 86400),
     maxExtensionMinutes: int('LESSON_MAX_EXTENSION_MINUTES', 30, 0, 240),
+    warningMinutes: typeof warningMinutes === 'string' ? [...DEFAULT_WARNING_MINUTES] : warningMinutes,
     lessonJobsIntervalMs: int('LESSON_JOBS_INTERVAL_MS', 15_000, 50, 3_600_000),
     recordingRetentionDays: str('RECORDING_RETENTION_DAYS') === undefined ? null : int('RECORDING_RETENTION_DAYS', 0, 1, 36_500),
     joinTokenSingleUse: bool('JOIN_TOKEN_SINGLE_USE', false),

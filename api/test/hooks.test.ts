@@ -369,8 +369,13 @@ describe.each(DB_KINDS)('reconnects, node-driven ends and warnings (%s)', (kind)
     expect((await sendHook(api, w)).status).toBe(200);
     const [e] = (await events(lesson.id)).filter((x) => x.type === 'session.warning');
     expect(e).toEqual({ id: w.id, type: 'session.warning', data: { minutes_left: 5, ends_at: lesson.scheduled_end } });
-    const bad = await sendHook(api, hook('session.warning', lesson.id, { minutes_left: 7 }));
-    expect(bad.body.error.code).toBe('invalid_event_data');
+    // Any configured minute (LESSON_WARNING_MINUTES=10,5,1 or test fractions) is accepted.
+    for (const m of [10, 7, 0.5]) expect((await sendHook(api, hook('session.warning', lesson.id, { minutes_left: m }))).status).toBe(200);
+    for (const m of [0, -1, 241, '5', null]) {
+      const bad = await sendHook(api, hook('session.warning', lesson.id, { minutes_left: m }));
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('invalid_event_data');
+    }
   });
 
   it('pairs hooks that arrive out of order and backfills a lost "joined" from the leave', async () => {

@@ -34,6 +34,7 @@ describe.each(MATRIX)('resources (%s database, %s storage)', (kind, storage) => 
     await s3?.stop();
   });
 
+  const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   async function upload(sessionId: string, token: string | undefined, file: Buffer, filename: string, type: string, field = 'file') {
     const form = new FormData();
     form.append(field, new Blob([new Uint8Array(file)], { type }), filename);
@@ -49,7 +50,7 @@ describe.each(MATRIX)('resources (%s database, %s storage)', (kind, storage) => 
     const lesson = await createLesson(api);
     const tutor = await mintToken(api, lesson.id, 'tutor');
     const student = await mintToken(api, lesson.id, 'student');
-    const pdf = randomBytes(40_000);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(40_000 - 9)]);
     const up = await upload(lesson.id, tutor, pdf, '../../etc/Übung 1 <final>.pdf', 'application/pdf');
     expect(up.status, JSON.stringify(up.body)).toBe(201);
     expect(up.body.resource).toMatchObject({
@@ -126,14 +127,24 @@ describe.each(MATRIX)('resources (%s database, %s storage)', (kind, storage) => 
     const lesson = await createLesson(api);
     const tutor = await mintToken(api, lesson.id, 'tutor');
     const student = await mintToken(api, lesson.id, 'student');
-    const tooBig = await upload(lesson.id, tutor, randomBytes(MAX + 1), 'big.pdf', 'application/pdf');
+    const tooBig = await upload(lesson.id, tutor, Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(MAX + 1)]), 'big.pdf', 'application/pdf');
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error).toMatchObject({ code: 'file_too_large', max_bytes: MAX });
-    const exact = await upload(lesson.id, tutor, randomBytes(MAX), 'exact.png', 'image/png');
+    const exact = await upload(lesson.id, tutor, Buffer.concat([PNG_MAGIC, randomBytes(MAX - PNG_MAGIC.length)]), 'exact.png', 'image/png');
     expect(exact.status).toBe(201);
     const exe = await upload(lesson.id, tutor, Buffer.from('MZ'), 'run.exe', 'application/x-msdownload');
     expect(exe.status).toBe(415);
     expect(exe.body.error.code).toBe('content_type_not_allowed');
+    // An allowed claim whose content is something else: 415 content_type_mismatch, nothing stored.
+    const before = (await api.request('GET', `/v1/sessions/${lesson.id}/resources`, { token: API_KEY })).body.resources.length;
+    const fakePdf = await upload(lesson.id, tutor, Buffer.from('MZ\x90\x00this is a program'), 'homework.pdf', 'application/pdf');
+    expect(fakePdf.status).toBe(415);
+    expect(fakePdf.body.error).toMatchObject({ code: 'content_type_mismatch', claimed: 'application/pdf' });
+    const htmlAsPng = await upload(lesson.id, tutor, Buffer.from('<html><script>alert(1)</script></html>'), 'x.png', 'image/png');
+    expect(htmlAsPng.body.error).toMatchObject({ code: 'content_type_mismatch', claimed: 'image/png', detected: 'text/plain' });
+    const binaryAsText = await upload(lesson.id, tutor, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]), 'a.txt', 'text/plain');
+    expect(binaryAsText.body.error).toMatchObject({ code: 'content_type_mismatch', detected: null });
+    expect((await api.request('GET', `/v1/sessions/${lesson.id}/resources`, { token: API_KEY })).body.resources).toHaveLength(before);
     expect((await upload(lesson.id, student, Buffer.from('x'), 'a.txt', 'text/plain')).body.error.code).toBe('tutor_only');
     expect((await upload(lesson.id, undefined, Buffer.from('x'), 'a.txt', 'text/plain')).status).toBe(401);
     expect((await upload(lesson.id, tutor, Buffer.from('x'), 'a.txt', 'text/plain', 'attachment')).body.error.code).toBe('file_missing');

@@ -45,6 +45,13 @@ describe('loadApiConfig', () => {
     expect(c.webDistDir).toMatch(/\/web\/dist$/);
   });
 
+  it('reads LESSON_WARNING_MINUTES like the media node and rejects bad lists', () => {
+    expect(loadApiConfig(base).warningMinutes).toEqual([5, 1]);
+    expect(loadApiConfig({ ...base, LESSON_WARNING_MINUTES: '1, 10,5,10' }).warningMinutes).toEqual([10, 5, 1]);
+    for (const bad of ['0', '5,x', '241', '5,,1', '-1'])
+      expect(problemsOf({ ...base, LESSON_WARNING_MINUTES: bad }).join()).toContain('LESSON_WARNING_MINUTES');
+  });
+
   it('keeps only a digest of the API key', () => {
     const c = loadApiConfig(base);
     expect(JSON.stringify(c)).not.toContain(API_KEY);

@@ -2,9 +2,10 @@
 // no-show or an error.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useStore } from './lib/store.ts';
+import { t } from './i18n/i18n.ts';
 import type { LessonPage } from './page/lesson-page.ts';
 import { PostSession } from './page/post-session.ts';
-import { RoomExtras } from './room-extras.ts';
+import { RESOURCES_CHANGED_TOPIC, RoomExtras } from './room-extras.ts';
 import { PostSessionView } from './ui/post-session.tsx';
 import { PreJoin } from './ui/prejoin.tsx';
 import { RoomView, type RoomActions } from './ui/room-view.tsx';
@@ -28,6 +29,9 @@ export function App(props: { page: LessonPage }) {
       return <NoShow config={page.config} lesson={p.lesson!} role={page.role} />;
     case 'error':
       return <ErrorScreen config={page.config} error={p.error!} onRetry={() => void page.retry()} />;
+    default:
+      // Never silently blank: the error boundary around the app shows a reload screen.
+      throw new Error(`no screen for view ${String(p.view)}`);
   }
 }
 
@@ -38,6 +42,8 @@ function Room(props: { page: LessonPage }) {
   const lesson = page.state.get().lesson;
   const extras = useMemo(() => new RoomExtras(page.api, lesson?.started_at ?? null), []);
   const [speakerId, setSpeakerId] = useState(() => readSpeaker());
+  // The tutor shared a file: look at the list again now (the list itself comes from the API).
+  useEffect(() => room.onAppData((_from, topic) => topic === RESOURCES_CHANGED_TOPIC && void extras.loadResources()), []);
   useEffect(() => {
     extras.open(
       () => room.stats(),
@@ -55,6 +61,8 @@ function Room(props: { page: LessonPage }) {
     leave: () => void room.leave(),
     endLesson: () => room.endLesson(),
     retry: () => location.reload(),
+    extend: (minutes) => page.extend(minutes),
+    upload: (files) => void extras.upload(files, () => void room.sendAppData(RESOURCES_CHANGED_TOPIC, {}).catch(() => undefined)),
   };
   return (
     <RoomView
@@ -64,7 +72,7 @@ function Room(props: { page: LessonPage }) {
       config={page.config}
       actions={actions}
       role={page.role ?? s.role}
-      myName={page.claims.name ?? s.join?.you.name ?? 'You'}
+      myName={page.claims.name ?? s.join?.you.name ?? t('room.you')}
       speakerId={speakerId}
       onSpeaker={(id) => {
         setSpeakerId(id);

@@ -5,6 +5,12 @@ import { applyTheme, isEmbedded, readPageConfig } from './lib/page-config.ts';
 import { LessonPage } from './page/lesson-page.ts';
 import { RoomController } from './room-controller.ts';
 import './styles.css';
+import { applyLanguage, chooseLanguage, setLanguage } from './i18n/i18n.ts';
+import { ErrorBoundary } from './ui/error-boundary.tsx';
+
+// The language: `lang` on the join link, else the browser's preferences; times in the browser's zone.
+setLanguage(chooseLanguage(new URLSearchParams(window.location.search).get('lang'), navigator.languages ?? [navigator.language]));
+applyLanguage();
 
 const config = readPageConfig(window.location.search, window.location.href);
 applyTheme(config);
@@ -46,8 +52,13 @@ if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
   },
   analytics: () => page.analytics.sent.map((e) => ({ type: e.type, data: e.data })),
   controller: room,
-  test: room.test,
+  test: { ...room.test, renderError: () => page.state.set({ view: 'boom' as never }) },
 };
 
-render(<App page={page} />, document.getElementById('app')!);
+render(
+  <ErrorBoundary onError={() => page.analytics.track('tech_issue', { error_type: 'render_error' })}>
+    <App page={page} />
+  </ErrorBoundary>,
+  document.getElementById('app')!,
+);
 void page.load();

@@ -8,6 +8,7 @@ import { delay, SignalingClient, SignalingError, STANDBY_WAIT_MS } from './lib/s
 import { Store } from './lib/store.ts';
 import { P2PSession } from './media/p2p-session.ts';
 import { openTrack } from './lib/devices.ts';
+import { rememberDevice } from './lib/device-memory.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 import { cameraAlreadyAllowed } from './lib/permissions.ts';
 import { loadSfuDevice, loadSfuSession } from './media/load-sfu.ts';
@@ -226,6 +227,12 @@ export class RoomController {
     return this.chatOutbox.retry(id);
   }
 
+  /** The end as the API knows it now (an extension read by the page): the clock follows. */
+  setEndsAt(endsAt: string): void {
+    const lesson = this.state.get().lesson;
+    if (lesson && Date.parse(lesson.endsAt) !== Date.parse(endsAt)) this.state.set({ lesson: { ...lesson, endsAt } });
+  }
+
   /** Tutor only: ends the lesson for both. */
   async endLesson(): Promise<void> {
     await this.sig?.request('lesson.end', {});
@@ -244,6 +251,7 @@ export class RoomController {
     if (old) local.removeTrack(old);
     local.addTrack(next);
     old?.stop();
+    rememberDevice(kind, next.getSettings().deviceId ?? deviceId, next.label);
     this.state.set({ local }); // the same stream object: every media path shares it
   }
 

@@ -4,6 +4,7 @@
 // share come from the room controller's state.
 import type { LessonApi, Resource } from './lib/lesson-api.ts';
 import { Store } from './lib/store.ts';
+import { uploadFiles, type UploadState } from './lib/uploads.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 
 export type NetworkQuality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -17,11 +18,21 @@ export interface RoomExtrasState {
   notes: string;
   notesState: 'idle' | 'loading' | 'saving' | 'saved' | 'error';
   resources: Resource[] | null;
+  /** Resources that arrived while the Resources tab was closed (a badge). */
+  newResources: number;
+  upload: UploadState;
   quality: NetworkQuality;
 }
 
+/** app.data topic the tutor's room sends after sharing a file: the other side re-reads the list. */
+export const RESOURCES_CHANGED_TOPIC = 'duet.resources_changed';
+
+/** How often the room re-reads the resource list as a fallback to the tutor's nudge. */
+const RESOURCES_POLL_MS = 30_000;
+
 export class RoomExtras {
-  readonly state = new Store<RoomExtrasState>({ panel: null, chatSeen: 0, startedAt: null, notes: '', notesState: 'idle', resources: null, quality: 'unknown' });
+  readonly state = new Store<RoomExtrasState>({ panel: null, chatSeen: 0, startedAt: null, notes: '', notesState: 'idle', resources: null, newResources: 0, upload: { state: 'idle' }, quality: 'unknown' });
+  private resourcesTimer: ReturnType<typeof setInterval> | undefined;
   private readonly api: LessonApi | null;
   private notesTimer: ReturnType<typeof setTimeout> | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
@@ -37,6 +48,8 @@ export class RoomExtras {
   open(stats: () => Promise<MediaStatsSummary | null>, peerMedia: () => { audio: boolean; video: boolean }): void {
     if (!this.notesLoaded) void this.loadNotes();
     void this.loadResources();
+    clearInterval(this.resourcesTimer);
+    this.resourcesTimer = setInterval(() => void this.loadResources(), RESOURCES_POLL_MS);
     clearInterval(this.statsTimer);
     this.statsTimer = setInterval(() => void this.sampleQuality(stats, peerMedia), 2000);
   }
@@ -47,7 +60,7 @@ export class RoomExtras {
   }
 
   setPanel(panel: RoomExtrasState['panel'], chatCount: number): void {
-    this.state.set({ panel, chatSeen: panel === 'chat' ? chatCount : this.state.get().chatSeen });
+    this.state.set({ panel, chatSeen: panel === 'chat' ? chatCount : this.state.get().chatSeen, newResources: panel === 'resources' ? 0 : this.state.get().newResources });
     if (panel === 'resources') void this.loadResources();
   }
 
@@ -77,14 +90,27 @@ export class RoomExtras {
   async loadResources(): Promise<void> {
     if (!this.api) return;
     try {
-      this.state.set({ resources: await this.api.resources() });
+      const next = await this.api.resources();
+      const known = new Set((this.state.get().resources ?? []).map((r) => r.id));
+      const added = this.state.get().resources === null ? 0 : next.filter((r) => !known.has(r.id)).length;
+      const unseen = this.state.get().panel === 'resources' ? 0 : this.state.get().newResources + added;
+      this.state.set({ resources: next, newResources: unseen });
     } catch {
       this.state.set({ resources: this.state.get().resources ?? [] });
     }
   }
 
+  /** Tutor: shares files during the lesson; `onShared` tells the other side to look again. */
+  async upload(files: File[], onShared: () => void): Promise<void> {
+    if (!this.api) return;
+    const ok = await uploadFiles(this.api, files, (upload) => this.state.set({ upload }));
+    await this.loadResources();
+    if (ok) onShared();
+  }
+
   close(): void {
     clearInterval(this.statsTimer);
+    clearInterval(this.resourcesTimer);
     if (this.state.get().notesState === 'saving') void this.saveNotes();
   }
 

@@ -15,7 +15,7 @@ function page() {
     return new Response(JSON.stringify({ ok: true }), { status: 200, headers: { 'content-type': 'application/json' } });
   });
   vi.stubGlobal('MediaStream', class { getTracks() { return []; } getVideoTracks() { return []; } removeTrack() {} });
-  const room = { state: new Store({ phase: 'prejoin' }), load: vi.fn(async () => undefined), enter: vi.fn(async () => undefined), joinGrantFresh: () => true, closeStandby: () => undefined };
+  const room = { state: new Store({ phase: 'prejoin' }), load: vi.fn(async () => undefined), enter: vi.fn(async () => undefined), joinGrantFresh: () => true, closeStandby: () => undefined, onAppData: () => () => undefined };
   const p = new LessonPage({ sessionId: 'l1', token: 'x.e30.y', config, room: room as unknown as RoomController });
   return { p, room, calls };
 }

@@ -39,6 +39,8 @@ export interface Lesson {
   planned_duration_seconds: number;
   duration_seconds: number | null;
   end_reason: string | null;
+  /** Both attended but never at the same time: completed, not a no-show (end_reason never_overlapped). */
+  never_overlapped: boolean;
   no_show: { tutor: boolean; student: boolean };
   cancel_reason: string | null;
   cancelled_at: string | null;

@@ -29,6 +29,7 @@ export const LESSON_TRANSITIONS: readonly LessonTransition[] = [
   { from: 'scheduled', to: 'no_show', event: 'session.no_show' }, // grace over, nobody came
   { from: 'waiting', to: 'live', event: 'session.started' }, // second join
   { from: 'waiting', to: 'no_show', event: 'session.no_show' }, // grace over, the other absent
+  { from: 'waiting', to: 'completed', event: 'session.ended' }, // both came, never at once (never_overlapped)
   { from: 'live', to: 'completed', event: 'session.ended' }, // scheduled end, both left, ended by tutor
   { from: 'live', to: 'reconnecting', event: 'session.status_changed' }, // a drop
   { from: 'reconnecting', to: 'live', event: 'session.status_changed' }, // back within grace

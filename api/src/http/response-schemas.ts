@@ -68,6 +68,7 @@ export const SessionJson = Obj(
     planned_duration_seconds: Type.Integer(),
     duration_seconds: Nullable(Type.Integer()),
     end_reason: NullableString,
+    never_overlapped: Type.Boolean(),
     no_show: Obj({ tutor: Type.Boolean(), student: Type.Boolean() }),
     cancel_reason: NullableString,
     cancelled_at: NullableDateTime,

@@ -6,7 +6,7 @@ import { endsAt, noShowGraceMs, type Session } from '../domain/session.ts';
 import { ROLES, type Role } from '../tokens/join-token.ts';
 import { lockDueLessons } from '../repositories/sessions-repo.ts';
 import { listIntervals } from '../repositories/attendance-repo.ts';
-import { completeLesson } from '../services/hooks-service.ts';
+import { completeLesson, NEVER_OVERLAPPED } from '../services/hooks-service.ts';
 import { changeLessonStatus } from '../services/lesson-status-service.ts';
 import type { Queryable } from '../db/connect.ts';
 import { runRetentionOnce } from '../services/recording-lifecycle-service.ts';
@@ -41,6 +41,13 @@ async function handle(ctx: AppContext, tx: Queryable, s: Session, result: Lesson
   // scheduled (nobody came) or waiting (one came, the other never joined them).
   const attended = new Set((await listIntervals(tx, s.id)).map((i) => i.role));
   const absent: Role[] = ROLES.filter((r) => !attended.has(r));
+  if (absent.length === 0) {
+    // Both came, one after the other, never together (else it would be live): due at its end, and
+    // completed — neither side failed to show up, so no no-show and no penalty.
+    await completeLesson(ctx, tx, s, endsAt(s), NEVER_OVERLAPPED);
+    result.ended.push(s.id);
+    return;
+  }
   const mutual = absent.length === ROLES.length;
   const at = new Date(s.scheduledStart.getTime() + noShowGraceMs(s));
   await changeLessonStatus(ctx, tx, s, 'no_show', {

@@ -254,8 +254,10 @@ export async function lockDueLessons(q: Queryable, now: Date, limit: number): Pr
   const due = await q<{ id: string }[]>`
     select id from sessions
      where (status in ('scheduled', 'waiting')
-            and scheduled_start + least((scheduled_end - scheduled_start) * 0.25, interval '15 minutes') <= ${now})
-        or (status in ('live', 'reconnecting')
+            and scheduled_start + least((scheduled_end - scheduled_start) * 0.25, interval '15 minutes') <= ${now}
+            -- Both came but never at the same time: not a no-show; due at the end instead (below).
+            and (select count(distinct a.role) from attendance_intervals a where a.session_id = sessions.id) < 2)
+        or (status in ('waiting', 'live', 'reconnecting')
             and scheduled_end + make_interval(secs => extension_seconds) <= ${now})
      order by scheduled_start, id
      limit ${limit}

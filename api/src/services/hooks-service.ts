@@ -13,6 +13,8 @@ import { findSession } from '../repositories/sessions-repo.ts';
 import { recordHookReceipt } from '../repositories/hook-receipts-repo.ts';
 import { listIntervals, presentRoles } from '../repositories/attendance-repo.ts';
 import { recordPresence, summarize } from './attendance-service.ts';
+import { overlapSeconds } from '../domain/attendance.ts';
+import { isWarningMinute, MAX_WARNING_MINUTES } from '../domain/warning-minutes.ts';
 import { recordEvent } from './outbox-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
 import { RECORDING_HOOK_HANDLERS } from './recording-hooks.ts';
@@ -80,7 +82,11 @@ async function forward(ctx: AppContext, tx: Queryable, event: DuetEvent): Promis
   await recordEvent(ctx, tx, event);
 }
 
-/** live/reconnecting → completed, with each participant's time in the event. */
+/**
+ * live/reconnecting → completed, with each participant's time and the time they were there together
+ * (`overlap_seconds`) in the event. waiting → completed is the lesson both attended but never at the
+ * same time (reason `never_overlapped`, `never_overlapped: true`): not a no-show, nobody penalised.
+ */
 export async function completeLesson(
   ctx: AppContext,
   tx: Queryable,
@@ -88,14 +94,21 @@ export async function completeLesson(
   at: Date,
   reason: string,
 ): Promise<Session> {
-  const attendance = summarize({ ...session, endedAt: at }, await listIntervals(tx, session.id), at).map((p) => ({
+  const rows = await listIntervals(tx, session.id);
+  const attendance = summarize({ ...session, endedAt: at }, rows, at).map((p) => ({
     role: p.role,
     user_id: p.user_id,
     duration_seconds: p.duration_seconds,
   }));
-  const { session: done } = await changeLessonStatus(ctx, tx, session, 'completed', { at, reason, data: { attendance } });
+  const of = (role: Role) => rows.filter((r) => r.role === role).map((r) => ({ joinedAt: r.joined_at, leftAt: r.left_at }));
+  const overlap = overlapSeconds(of('tutor'), of('student'), at);
+  const data = { attendance, overlap_seconds: overlap, never_overlapped: reason === NEVER_OVERLAPPED };
+  const { session: done } = await changeLessonStatus(ctx, tx, session, 'completed', { at, reason, data });
   return done;
 }
+
+/** end_reason of a lesson both attended, one after the other, never together. */
+export const NEVER_OVERLAPPED = 'never_overlapped';
 
 async function onParticipantJoined(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
   const { role, userId } = participantOf(session, event);
@@ -167,6 +180,6 @@ async function onModeChanged(ctx: AppContext, tx: Queryable, _session: Session, 
 
 async function onSessionWarning(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
   const m = event.data.minutes_left;
-  if (m !== 5 && m !== 1) throw new ApiError(400, 'invalid_event_data', 'session.warning needs data.minutes_left: 5 | 1');
+  if (!isWarningMinute(m)) throw new ApiError(400, 'invalid_event_data', `session.warning needs data.minutes_left: minutes in (0, ${MAX_WARNING_MINUTES}]`);
   await forward(ctx, tx, { ...event, data: { minutes_left: m, ends_at: endsAt(session).toISOString() } });
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { newEvent } from '../events/event.ts';
+import { contentMatches, detectContentType, peekStream } from '../domain/content-sniff.ts';
 import { keySafeFilename, sanitizeFilename } from '../domain/filenames.ts';
 import type { Session } from '../domain/session.ts';
 import { deleteResource, findResource, insertResource, listResources, type ResourceRow } from '../repositories/resources-repo.ts';
@@ -88,12 +89,13 @@ export async function uploadResource(ctx: AppContext, session: Session, caller: 
       allowed: ctx.config.resourceContentTypes,
     });
   }
+  const stream = await checkContent(contentType, upload.stream);
   const id = randomUUID();
   const filename = sanitizeFilename(upload.filename);
   const key = `resources/sessions/${session.id}/${id}/${keySafeFilename(filename)}`;
   let size: number;
   try {
-    ({ size } = await ctx.objects.put(key, upload.stream, { contentType }));
+    ({ size } = await ctx.objects.put(key, stream, { contentType }));
   } catch (err) {
     await ctx.objects.delete(key).catch(() => {});
     if (upload.truncated() || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(ctx, upload.maxBytes);
@@ -138,6 +140,18 @@ export async function uploadResource(ctx: AppContext, session: Session, caller: 
   ctx.eventsCommitted();
   ctx.log.info({ session_id: session.id, resourceId: id, size }, 'resource uploaded');
   return { resource: resourceJson(ctx, row) };
+}
+
+/** The content must fit the claimed type (magic bytes, content-sniff.ts); the stream replays from its start. */
+async function checkContent(contentType: string, source: NodeJS.ReadableStream): Promise<NodeJS.ReadableStream> {
+  const { head, stream } = await peekStream(source);
+  if (contentMatches(contentType, head)) return stream;
+  stream.resume(); // drain the rest so the connection can answer cleanly
+  const detected = detectContentType(head);
+  throw new ApiError(415, 'content_type_mismatch', `the file's content is not ${contentType}${detected ? ` (it looks like ${detected})` : ''}`, {
+    claimed: contentType,
+    detected,
+  });
 }
 
 function tooLarge(ctx: AppContext, maxBytes: number): ApiError {

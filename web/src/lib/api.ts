@@ -14,6 +14,8 @@ export interface JoinInfo {
   };
   you: { role: 'tutor' | 'student'; user_id: string; name: string };
   peer: { role: 'tutor' | 'student'; user_id: string; name: string; avatar_url: string | null };
+  /** The lesson clock; `max_extension_seconds` bounds the tutor's extensions in total. */
+  timer?: { ends_at: string; extension_seconds: number; max_extension_seconds: number; warnings_minutes_before_end: number[] };
 }
 
 export class ApiError extends Error {

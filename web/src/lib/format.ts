@@ -1,10 +1,12 @@
-// Times and durations as people read them.
+// Times and durations as people read them, in the person's language (i18n).
+import { formatClock, formatDay, t } from '../i18n/i18n.ts';
+
 export function clock(d: Date | string): string {
-  return new Date(d).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return formatClock(d);
 }
 
 export function day(d: Date | string): string {
-  return new Date(d).toLocaleDateString([], { weekday: 'short', month: 'short', day: 'numeric' });
+  return formatDay(d);
 }
 
 export function minutesBetween(a: string | Date, b: string | Date): number {
@@ -25,17 +27,17 @@ export function countdown(ms: number): string {
   const s = Math.max(0, Math.ceil(ms / 1000));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
-  if (m > 0) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${s} s`;
+  if (h > 0) return t('units.h_min', { h: String(h), m: String(m).padStart(2, '0') });
+  if (m > 0) return t('units.min_s', { m: String(m), s: String(s % 60).padStart(2, '0') });
+  return t('units.s', { s: String(s) });
 }
 
 /** 754 → "12 min 34 s", 3600 → "1 h 00 min". */
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${s} s`;
+  if (s >= 3600) return t('units.h_min', { h: String(Math.floor(s / 3600)), m: String(Math.floor((s % 3600) / 60)).padStart(2, '0') });
+  if (s >= 60) return t('units.min_s', { m: String(Math.floor(s / 60)), s: String(s % 60).padStart(2, '0') });
+  return t('units.s', { s: String(s) });
 }
 
 export function fileSize(bytes: number): string {

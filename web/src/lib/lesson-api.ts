@@ -28,6 +28,8 @@ export interface Lesson {
   no_show?: { tutor: boolean; student: boolean };
   end_reason?: string | null;
   duration_seconds?: number | null;
+  extension_seconds?: number;
+  never_overlapped?: boolean;
 }
 
 export interface AttendanceEntry {
@@ -96,6 +98,11 @@ export class LessonApi {
 
   lesson(): Promise<Lesson> {
     return this.call('GET', '');
+  }
+
+  /** Tutor: more time (POST /extend, bounded by LESSON_MAX_EXTENSION_MINUTES) → the lesson. */
+  extend(minutes: number): Promise<Lesson> {
+    return this.call('POST', '/extend', { minutes });
   }
 
   /** The person saw the recording notice and joined: the API keeps it as `recording.consent`. */

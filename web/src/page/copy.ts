@@ -1,4 +1,6 @@
-// Every sentence a state or error screen shows, in one place (the spec's copy, adapted to lessons).
+// Every state or error screen the page can show (the spec's copy, adapted to lessons); the words
+// are in the message catalogue.
+import { t, type MessageKey } from '../i18n/i18n.ts';
 export interface ScreenCopy {
   title: string;
   message: string;
@@ -7,32 +9,34 @@ export interface ScreenCopy {
   steps?: string[];
 }
 
-export const ERRORS: Record<string, ScreenCopy> = {
-  not_found: { title: 'Lesson not found', message: 'Lesson not found. Check your dashboard.', retry: false },
-  not_participant: { title: 'Not your lesson', message: "You're not part of this lesson.", retry: false },
-  link_invalid: { title: 'This link does not work', message: 'This join link is not valid. Open the lesson again from your dashboard.', retry: false },
-  link_expired: { title: 'This link has expired', message: 'This join link has expired. Open the lesson again from your dashboard.', retry: false },
-  lesson_ended: { title: 'Lesson ended', message: 'This lesson has ended.', retry: false },
-  lesson_cancelled: { title: 'Lesson cancelled', message: 'This lesson was cancelled. Check your dashboard for details.', retry: false },
-  connection_failed: { title: 'Connection failed', message: 'Unable to connect.', retry: true },
-  devices_denied: {
-    title: 'Camera and microphone blocked',
-    message: 'Please allow camera/microphone access.',
-    retry: true,
-    steps: [
-      'Click the camera icon (or the lock) at the left of the address bar.',
-      'Set Camera and Microphone to "Allow".',
-      'Press Retry. On a phone, allow access in the browser’s site settings.',
-    ],
-  },
-  video_unavailable: { title: 'Video service unavailable', message: 'Video service unavailable. Try again.', retry: true },
-  technical_issue: { title: 'Technical issue', message: 'Something went wrong with the lesson connection. Your seat is kept — try again.', retry: true },
-  replaced: { title: 'Opened somewhere else', message: 'You joined this lesson from another tab or device. Retry to continue here.', retry: true },
-  unexpected: { title: 'Something went wrong', message: 'An unexpected error happened. Try again.', retry: true },
+/** Screens and whether retrying can help; the words come from the message catalogue (i18n/en.ts: err.<screen>.*). */
+const SCREENS: Record<string, { retry: boolean; steps?: MessageKey[] }> = {
+  not_found: { retry: false },
+  not_participant: { retry: false },
+  link_invalid: { retry: false },
+  link_expired: { retry: false },
+  lesson_ended: { retry: false },
+  lesson_cancelled: { retry: false },
+  connection_failed: { retry: true },
+  devices_denied: { retry: true, steps: ['err.devices_denied.step1', 'err.devices_denied.step2', 'err.devices_denied.step3'] },
+  video_unavailable: { retry: true },
+  technical_issue: { retry: true },
+  replaced: { retry: true },
+  unexpected: { retry: true },
 };
 
+function screenCopy(screen: string): ScreenCopy {
+  const s = SCREENS[screen]!;
+  return {
+    title: t(`err.${screen}.title` as MessageKey),
+    message: t(`err.${screen}.message` as MessageKey),
+    retry: s.retry,
+    ...(s.steps ? { steps: s.steps.map((k) => t(k)) } : {}),
+  };
+}
+
 /** API / signaling error codes → the screen that explains them. */
-const CODE_TO_SCREEN: Record<string, keyof typeof ERRORS> = {
+const CODE_TO_SCREEN: Record<string, string> = {
   session_not_found: 'not_found',
   not_found: 'not_found',
   missing_link: 'not_found',
@@ -66,8 +70,8 @@ export interface PageError extends ScreenCopy {
 }
 
 export function pageError(code: string): PageError {
-  const screen = CODE_TO_SCREEN[code] ?? (ERRORS[code] ? code : 'unexpected');
-  return { screen, code, ...ERRORS[screen]! };
+  const screen = CODE_TO_SCREEN[code] ?? (SCREENS[code] ? code : 'unexpected');
+  return { screen, code, ...screenCopy(screen) };
 }
 
-export const TIPS = ['Ensure good lighting: face a window or a lamp.', 'Use headphones for the best audio (no echo).', 'Close other apps that use the camera.'];
+export const tips = (): string[] => [t('tips.light'), t('tips.headphones'), t('tips.close_apps')];

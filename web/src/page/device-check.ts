@@ -2,6 +2,7 @@
 // person's device choices. At join it hands its live tracks to the room (no second permission
 // prompt, no camera flicker).
 import { deviceIdOf, DeviceError, listDevices, openTrack, type DeviceLists, type DeviceProblem } from '../lib/devices.ts';
+import { pickRemembered, rememberDevice, rememberedDevice } from '../lib/device-memory.ts';
 import { MicMeter } from '../lib/mic-meter.ts';
 import { checkNetwork, type NetworkCheck } from '../lib/network-check.ts';
 import { Store } from '../lib/store.ts';
@@ -49,11 +50,13 @@ export class DeviceCheck {
 
   async start(): Promise<void> {
     void this.runNetworkCheck();
-    const [camera, mic] = await Promise.all([this.open('video'), this.open('audio')]);
+    // The devices chosen last time in this browser (by id; the label fallback runs once listed).
+    const [camera, mic] = await Promise.all([this.openPreferred('video'), this.openPreferred('audio')]);
     this.state.set({ camera, mic, started: true, speakerId: this.savedSpeaker() });
     this.updatePreview();
     this.startMeter();
     await this.refreshDevices();
+    await this.applyLabelFallback();
     navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
   }
 
@@ -71,6 +74,7 @@ export class DeviceCheck {
 
   async selectCamera(deviceId: string): Promise<void> {
     const slot = await this.open('video', deviceId);
+    if (slot.track) rememberDevice('video', deviceIdOf(slot.track), slot.track.label);
     this.state.get().camera.track?.stop();
     this.state.set({ camera: slot });
     this.updatePreview();
@@ -78,6 +82,7 @@ export class DeviceCheck {
 
   async selectMic(deviceId: string): Promise<void> {
     const slot = await this.open('audio', deviceId);
+    if (slot.track) rememberDevice('audio', deviceIdOf(slot.track), slot.track.label);
     this.state.get().mic.track?.stop();
     this.state.set({ mic: slot });
     this.updatePreview();
@@ -85,6 +90,7 @@ export class DeviceCheck {
   }
 
   selectSpeaker(deviceId: string): void {
+    rememberDevice('speaker', deviceId, this.state.get().devices.speakers.find((d) => d.deviceId === deviceId)?.label ?? '');
     try {
       localStorage.setItem(SPEAKER_KEY, deviceId);
     } catch {
@@ -136,6 +142,27 @@ export class DeviceCheck {
     } catch (err) {
       return { track: null, problem: err instanceof DeviceError ? err.problem : 'unsupported' };
     }
+  }
+
+  /** The remembered device when it is still there, else the browser's default. */
+  private async openPreferred(kind: 'audio' | 'video'): Promise<DeviceSlot> {
+    const want = rememberedDevice(kind);
+    if (want) {
+      const slot = await this.open(kind, want.id);
+      if (slot.track || slot.problem === 'denied') return slot;
+    }
+    return this.open(kind);
+  }
+
+  /** The remembered id is gone but a device with the remembered label is there: switch to it. */
+  private async applyLabelFallback(): Promise<void> {
+    const { devices, camera, mic, speakerId } = this.state.get();
+    const cam = pickRemembered('video', devices.cameras);
+    if (cam && camera.track && cam !== deviceIdOf(camera.track)) await this.selectCamera(cam);
+    const m = pickRemembered('audio', devices.mics);
+    if (m && mic.track && m !== deviceIdOf(mic.track)) await this.selectMic(m);
+    const sp = pickRemembered('speaker', devices.speakers);
+    if (sp && sp !== speakerId) this.selectSpeaker(sp);
   }
 
   private updatePreview(): void {

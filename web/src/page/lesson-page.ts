@@ -11,6 +11,10 @@ import type { RoomController, RoomState } from '../room-controller.ts';
 import { pageError, type PageError } from './copy.ts';
 import { DeviceCheck } from './device-check.ts';
 import { entryView } from './lesson-view.ts';
+import { StatusWatch } from './status-watch.ts';
+
+/** app.data topic the tutor's room sends after an extension: the other side re-reads the lesson. */
+export const LESSON_CHANGED_TOPIC = 'duet.lesson_changed';
 
 export type PageView = 'loading' | 'early' | 'prejoin' | 'room' | 'post' | 'no_show' | 'error';
 
@@ -37,6 +41,8 @@ export class LessonPage {
   private peerSeenAt: number | null = null;
   /** The room's API join started at pre-join (see prefetchJoin). */
   private prefetched: Promise<void> | null = null;
+  /** Status changes while the page is open (no-show, cancelled, ended elsewhere, a new end). */
+  readonly watch: StatusWatch | null;
 
   constructor(opts: { sessionId: string | null; token: string | null; config: PageConfig; room: RoomController; parent?: Window | null }) {
     this.sessionId = opts.sessionId;
@@ -48,6 +54,56 @@ export class LessonPage {
     this.config = opts.config;
     this.room = opts.room;
     this.room.state.subscribe((s) => this.onRoomState(s));
+    const api = this.api;
+    this.watch = api ? new StatusWatch(() => api.lesson(), (lesson) => this.onLessonUpdate(lesson)) : null;
+    this.state.subscribe((s) => (s.view === 'prejoin' || s.view === 'room' ? this.watch?.start() : this.watch?.stop()));
+    this.room.onAppData((_from, topic) => {
+      if (topic === LESSON_CHANGED_TOPIC) void this.watch?.check();
+    });
+  }
+
+  /** Tutor: adds minutes to the lesson (the API bounds it); both rooms show the new end at once. */
+  async extend(minutes: number): Promise<Lesson> {
+    if (!this.api) throw new ApiError(0, 'missing_link', 'no lesson');
+    const lesson = await this.api.extend(minutes);
+    this.onLessonUpdate(lesson);
+    void this.room.sendAppData(LESSON_CHANGED_TOPIC, {}).catch(() => undefined);
+    return lesson;
+  }
+
+  /** What a fresh read of the lesson means for the open page. */
+  onLessonUpdate(lesson: Lesson): void {
+    const view = this.state.get().view;
+    if (view !== 'prejoin' && view !== 'room') return;
+    this.state.set({ lesson });
+    if (lesson.ends_at) this.room.setEndsAt(lesson.ends_at);
+    const status = lesson.status;
+    if (status === 'no_show') {
+      this.closeForStatus();
+      this.state.set({ view: 'no_show' });
+    } else if (status === 'cancelled') {
+      this.closeForStatus();
+      this.fail('lesson_cancelled');
+    } else if (status === 'completed' || status === 'archived') {
+      const wasIn = view === 'room' && !!this.state.get().joinedAt;
+      this.closeForStatus();
+      if (wasIn) this.state.set({ view: 'post' });
+      else this.fail('lesson_ended');
+    }
+  }
+
+  /** The lesson is over by the API's facts: leave the room (or the pre-join check) without a fuss. */
+  private closeForStatus(): void {
+    this.watch?.stop();
+    this.devices?.stop();
+    this.devices = null;
+    this.room.closeStandby();
+    const phase = this.room.state.get().phase;
+    // The view changes first, so the room's 'left' does not count as this person leaving.
+    if (phase === 'room' || phase === 'connecting') {
+      this.state.set({ view: 'loading' });
+      void this.room.leave();
+    }
   }
 
   get role(): 'tutor' | 'student' | null {

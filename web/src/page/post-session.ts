@@ -4,6 +4,7 @@ import { ApiError } from '../lib/api.ts';
 import type { Analytics } from '../lib/analytics.ts';
 import type { AttendanceEntry, Feedback, Lesson, LessonApi, Recording, Resource } from '../lib/lesson-api.ts';
 import { Store } from '../lib/store.ts';
+import { uploadFiles, type UploadState } from '../lib/uploads.ts';
 
 export interface PostSessionState {
   lesson: Lesson | null;
@@ -12,7 +13,7 @@ export interface PostSessionState {
   feedbackState: 'idle' | 'sending' | 'sent' | 'error' | 'not_ended';
   recordings: Recording[] | null;
   resources: Resource[] | null;
-  upload: { state: 'idle' | 'uploading' | 'done' | 'error'; message?: string };
+  upload: UploadState;
 }
 
 const TERMINAL = ['completed', 'archived', 'no_show', 'cancelled'];
@@ -60,16 +61,7 @@ export class PostSession {
   }
 
   async upload(files: File[]): Promise<void> {
-    if (!files.length) return;
-    this.state.set({ upload: { state: 'uploading', message: files.length === 1 ? files[0]!.name : `${files.length} files` } });
-    try {
-      for (const f of files) await this.api.upload(f);
-      this.state.set({ upload: { state: 'done', message: files.length === 1 ? `${files[0]!.name} uploaded` : `${files.length} files uploaded` } });
-    } catch (err) {
-      const message = err instanceof ApiError ? uploadError(err) : 'The upload failed. Check your connection and try again.';
-      this.state.set({ upload: { state: 'error', message } });
-    }
-    await this.loadResources();
+    if (await uploadFiles(this.api, files, (upload) => this.state.set({ upload })) || files.length) await this.loadResources();
   }
 
   // ---- internals -------------------------------------------------------------
@@ -102,13 +94,6 @@ export class PostSession {
       this.state.set({ resources: this.state.get().resources ?? [] });
     }
   }
-}
-
-function uploadError(err: ApiError): string {
-  if (err.status === 413) return 'That file is too large.';
-  if (err.status === 415) return 'That type of file cannot be shared.';
-  if (err.status === 403) return 'Only the tutor can upload materials.';
-  return err.message || 'The upload failed.';
 }
 
 /** The first time each role joined, from the attendance intervals. */

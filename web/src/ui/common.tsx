@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { initials } from '../lib/format.ts';
+import { t } from '../i18n/i18n.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 
 export function Avatar(props: { name: string; url?: string | null; size?: 'sm' | 'md' | 'lg' | 'xl' }) {
@@ -21,7 +22,7 @@ export function BrandBar(props: { config: PageConfig; children?: ComponentChildr
   const { logo, brand } = props.config;
   return (
     <div class="brand">
-      {logo ? <img class="brand-logo" src={logo} alt={brand ?? 'Logo'} /> : <span class="brand-mark" aria-hidden="true" />}
+      {logo ? <img class="brand-logo" src={logo} alt={brand ?? t('common.logo')} /> : <span class="brand-mark" aria-hidden="true" />}
       {brand || !logo ? <span class="brand-name">{brand ?? 'Duet'}</span> : null}
       {props.children}
     </div>

@@ -2,6 +2,7 @@
 // a text caption, so nothing depends on colour or on the icon alone.
 import type { IconName } from './icons.tsx';
 import { Icon } from './icons.tsx';
+import { t } from '../i18n/i18n.ts';
 
 /** The caption is the accessible name (so what is seen is what a screen reader says); `extra`
  *  adds context for screen readers only. */
@@ -48,27 +49,30 @@ export interface ControlsProps {
   onSettings: () => void;
   onPip: () => void;
   onLeave: () => void;
+  /** Tutor: extend the lesson (shown when the API allows more time). */
+  onExtend?: () => void;
 }
 
 export function Controls(p: ControlsProps) {
   return (
-    <nav class="controls" aria-label="Lesson controls">
-      <Control icon={p.micOn ? 'mic' : 'micOff'} caption={p.micOn ? 'Mute' : 'Unmute'} extra="microphone" off={!p.micOn} pressed={!p.micOn} onClick={p.onMic} testId="toggle-mic" />
+    <nav class="controls" aria-label={t('controls.label')}>
+      <Control icon={p.micOn ? 'mic' : 'micOff'} caption={p.micOn ? t('controls.mute') : t('controls.unmute')} extra={t('controls.microphone')} off={!p.micOn} pressed={!p.micOn} onClick={p.onMic} testId="toggle-mic" />
       <Control
         icon={p.camOn && p.hasCamera ? 'cam' : 'camOff'}
-        caption={!p.hasCamera ? 'No camera' : p.camOn ? 'Stop video' : 'Start video'}
-        extra={!p.hasCamera ? 'in this lesson' : undefined}
+        caption={!p.hasCamera ? t('controls.no_camera') : p.camOn ? t('controls.stop_video') : t('controls.start_video')}
+        extra={!p.hasCamera ? t('controls.no_camera_extra') : undefined}
         off={!p.camOn || !p.hasCamera}
         pressed={!p.camOn}
         disabled={!p.hasCamera}
         onClick={p.onCam}
         testId="toggle-cam"
       />
-      {p.canShare ? <Control icon="screen" caption={p.screenOn ? 'Stop sharing' : 'Share screen'} pressed={p.screenOn} onClick={p.onScreen} testId="toggle-screen" /> : null}
-      <Control icon="chat" caption="Chat" extra={p.unread ? `and notes (${p.unread} unread)` : 'and notes'} pressed={p.panel !== null} expanded={p.panel !== null} controls="side-panel" onClick={p.onChat} testId="toggle-chat" badge={p.panel === 'chat' ? 0 : p.unread} />
-      <Control icon="settings" caption="Settings" extra="for camera, microphone and speaker" onClick={p.onSettings} testId="open-settings" />
-      {p.canPip ? <Control icon="pip" caption="Pop out" extra="video (picture in picture)" onClick={p.onPip} testId="pip" /> : null}
-      <Control icon="leave" caption={p.role === 'tutor' ? 'Leave or end' : 'Leave'} extra="the lesson" danger onClick={p.onLeave} testId="leave" />
+      {p.canShare ? <Control icon="screen" caption={p.screenOn ? t('controls.stop_sharing') : t('controls.share_screen')} pressed={p.screenOn} onClick={p.onScreen} testId="toggle-screen" /> : null}
+      <Control icon="chat" caption={t('controls.chat')} extra={p.unread ? t('controls.chat_extra_unread', { n: p.unread }) : t('controls.chat_extra')} pressed={p.panel !== null} expanded={p.panel !== null} controls="side-panel" onClick={p.onChat} testId="toggle-chat" badge={p.panel === 'chat' ? 0 : p.unread} />
+      <Control icon="settings" caption={t('controls.settings')} extra={t('controls.settings_extra')} onClick={p.onSettings} testId="open-settings" />
+      {p.canPip ? <Control icon="pip" caption={t('controls.pip')} extra={t('controls.pip_extra')} onClick={p.onPip} testId="pip" /> : null}
+      {p.onExtend ? <Control icon="clock" caption={t('controls.extend')} extra={t('controls.extend_extra')} onClick={p.onExtend} testId="extend" /> : null}
+      <Control icon="leave" caption={p.role === 'tutor' ? t('controls.leave_or_end') : t('controls.leave')} extra={t('controls.leave_extra')} danger onClick={p.onLeave} testId="leave" />
     </nav>
   );
 }

@@ -1,7 +1,7 @@
 // The post-session screen: "Lesson ended", stats, rating (once), recording, resources, the
 // tutor's upload and the marketplace's next-step links.
 import { useRef, useState } from 'preact/hooks';
-import { clock, duration as formatDuration, elapsed } from '../lib/format.ts';
+import { duration as formatDuration, elapsed } from '../lib/format.ts';
 import type { Recording } from '../lib/lesson-api.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 import { lessonTitle, otherPerson } from '../page/lesson-view.ts';
@@ -10,10 +10,13 @@ import { Screen } from './common.tsx';
 import { Icon } from './icons.tsx';
 import { ResourceList } from './side-panel.tsx';
 import { Actions } from './state-screens.tsx';
+import type { UploadState } from '../lib/uploads.ts';
+import { formatClock as clock, t, type MessageKey } from '../i18n/i18n.ts';
 
-const END_REASON: Record<string, string> = {
-  ended_by_tutor: 'The tutor ended the lesson.',
-  time_up: 'The scheduled time is over.',
+const END_REASON: Record<string, MessageKey> = {
+  ended_by_tutor: 'post.reason_ended_by_tutor',
+  time_up: 'post.reason_time_up',
+  never_overlapped: 'post.reason_never_overlapped',
 };
 
 export function PostSessionView(props: {
@@ -33,53 +36,55 @@ export function PostSessionView(props: {
   const myJoin = firstJoin(s.attendance, role);
   const otherJoin = other ? firstJoin(s.attendance, other.role) : null;
   return (
-    <Screen config={props.config} wide testId="post-session" label="Lesson ended">
+    <Screen config={props.config} wide testId="post-session" label={t('post.ended')}>
       <p class="eyebrow">{lesson ? lessonTitle(lesson) : ''}</p>
-      <h1>{stillRunning ? 'You left the lesson' : 'Lesson ended'}</h1>
+      <h1>{stillRunning ? t('post.you_left') : t('post.ended')}</h1>
       <p class="muted">
         {stillRunning
-          ? `${other?.name ?? 'The other person'} may still be in the room.`
+          ? t('post.may_still_be_there', { name: other?.name ?? t('room.other_person') })
           : props.endReason === 'ended_by_tutor' && role === 'tutor'
-            ? 'You ended the lesson for both of you.'
-            : (props.endReason && END_REASON[props.endReason]) || `Thank you for learning with ${props.config.brand ?? 'Duet'}.`}
+            ? t('post.you_ended')
+            : props.endReason && END_REASON[props.endReason]
+              ? t(END_REASON[props.endReason]!)
+              : t('post.thanks', { brand: props.config.brand ?? 'Duet' })}
       </p>
       {stillRunning && props.onRejoin ? (
         <button class="btn primary" onClick={props.onRejoin} data-testid="rejoin">
-          Rejoin the lesson
+          {t('post.rejoin')}
         </button>
       ) : null}
 
       <dl class="stats" data-testid="stats">
         <div>
-          <dt>Duration</dt>
+          <dt>{t('post.duration')}</dt>
           <dd data-testid="stat-duration">{dur !== null ? formatDuration(dur) : '—'}</dd>
         </div>
         <div>
-          <dt>You joined</dt>
+          <dt>{t('post.you_joined')}</dt>
           <dd data-testid="stat-my-join">{myJoin ? clock(myJoin) : '—'}</dd>
         </div>
         <div>
-          <dt>{other ? `${other.name} joined` : 'Other joined'}</dt>
-          <dd data-testid="stat-other-join">{otherJoin ? clock(otherJoin) : 'Did not join'}</dd>
+          <dt>{other ? t('post.other_joined', { name: other.name }) : t('post.other_joined', { name: t('room.other_person') })}</dt>
+          <dd data-testid="stat-other-join">{otherJoin ? clock(otherJoin) : t('post.did_not_join')}</dd>
         </div>
       </dl>
 
       <div class="post-grid">
         <section class="post-section" aria-labelledby="rate-title">
-          <h2 id="rate-title">How was the lesson?</h2>
+          <h2 id="rate-title">{t('post.how_was_it')}</h2>
           <Rating state={s} onRate={props.onRate} ended={!stillRunning} />
         </section>
 
         {lesson?.recording ? (
           <section class="post-section" aria-labelledby="rec-title" data-testid="recording-section">
-            <h2 id="rec-title">Recording</h2>
+            <h2 id="rec-title">{t('post.recording')}</h2>
             <Recordings recordings={s.recordings} />
           </section>
         ) : null}
 
         <section class="post-section" aria-labelledby="res-title">
-          <h2 id="res-title">Lesson materials</h2>
-          <ResourceList resources={s.resources} emptyText={role === 'tutor' ? 'Nothing shared yet. Upload slides, notes or homework for your student.' : 'Your tutor has not shared any materials yet.'} />
+          <h2 id="res-title">{t('post.materials')}</h2>
+          <ResourceList resources={s.resources} emptyText={role === 'tutor' ? t('post.materials_empty_tutor') : t('post.materials_empty_student')} />
           {role === 'tutor' ? <Upload state={s.upload} onUpload={props.onUpload} /> : null}
         </section>
       </div>
@@ -98,13 +103,13 @@ function Rating(props: { state: PostSessionState; ended: boolean; onRate: (ratin
       <div class="rated" data-testid="rated" role="status">
         <Stars value={s.feedback.rating} />
         <p>
-          Thanks! You rated this lesson <strong>{s.feedback.rating} out of 5</strong>.
+          {t('post.rated_prefix')} <strong>{t('post.rated_value', { n: s.feedback.rating })}</strong>
         </p>
         {s.feedback.comment ? <blockquote>{s.feedback.comment}</blockquote> : null}
       </div>
     );
   }
-  if (!props.ended || s.feedbackState === 'not_ended') return <p class="muted">You can rate the lesson once it has ended.</p>;
+  if (!props.ended || s.feedbackState === 'not_ended') return <p class="muted">{t('post.rate_after_end')}</p>;
   return (
     <form
       class="rating-form"
@@ -115,31 +120,31 @@ function Rating(props: { state: PostSessionState; ended: boolean; onRate: (ratin
       data-testid="rating-form"
     >
       <fieldset class="stars-input">
-        <legend class="sr-only">Rating from 1 to 5 stars</legend>
+        <legend class="sr-only">{t('post.rating_legend')}</legend>
         {[1, 2, 3, 4, 5].map((n) => (
           <label key={n} class={n <= rating ? 'on' : ''}>
             <input type="radio" name="rating" value={n} checked={rating === n} onChange={() => setRating(n)} data-testid={`star-${n}`} />
             <Icon name="star" size={30} />
             <span class="sr-only">
-              {n} star{n > 1 ? 's' : ''}
+              {n === 1 ? t('post.one_star') : t('post.n_stars', { n })}
             </span>
           </label>
         ))}
         <span class="rating-text" aria-hidden="true">
-          {rating ? `${rating}/5` : 'Choose 1–5'}
+          {rating ? `${rating}/5` : t('post.choose')}
         </span>
       </fieldset>
       <label for="rating-comment" class="field-label">
-        Comment (optional)
+        {t('post.comment')}
       </label>
       <textarea id="rating-comment" maxLength={2000} value={comment} onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} data-testid="rating-comment" />
       {s.feedbackState === 'error' ? (
         <p class="warn-text" role="alert">
-          Your rating could not be sent. Try again.
+          {t('post.rating_failed')}
         </p>
       ) : null}
       <button class="btn primary" type="submit" disabled={!rating || s.feedbackState === 'sending'} data-testid="rating-submit">
-        {s.feedbackState === 'sending' ? 'Sending…' : 'Submit rating'}
+        {s.feedbackState === 'sending' ? t('post.sending') : t('post.submit')}
       </button>
     </form>
   );
@@ -162,7 +167,7 @@ function Recordings(props: { recordings: Recording[] | null }) {
   if (!recs || !recs.length || recs.every((r) => r.status === 'processing')) {
     return (
       <p class="processing" data-testid="recording-processing" role="status">
-        <span class="spinner small" aria-hidden="true" /> Recording processing…
+        <span class="spinner small" aria-hidden="true" /> {t('post.processing')}
       </p>
     );
   }
@@ -172,26 +177,26 @@ function Recordings(props: { recordings: Recording[] | null }) {
         <li key={r.id} data-testid="recording" data-status={r.status}>
           {r.status === 'ready' && r.url ? (
             <>
-              <video class="recording-player" controls preload="metadata" src={r.url} aria-label="Lesson recording" data-testid="recording-player" />
+              <video class="recording-player" controls preload="metadata" src={r.url} aria-label={t('post.recording_label')} data-testid="recording-player" />
               <p class="muted small">
-                Duration <strong data-testid="recording-duration">{r.duration_seconds != null ? elapsed(r.duration_seconds) : '—'}</strong>
-                {r.partial ? ' · partial recording (the connection was interrupted)' : ''} ·{' '}
+                {t('post.duration')} <strong data-testid="recording-duration">{r.duration_seconds != null ? elapsed(r.duration_seconds) : '—'}</strong>
+                {r.partial ? ` · ${t('post.partial')}` : ''} ·{' '}
                 <a href={r.url} download>
-                  Download
+                  {t('resources.download')}
                 </a>
               </p>
             </>
           ) : r.status === 'processing' ? (
             <p class="processing">
-              <span class="spinner small" aria-hidden="true" /> Recording processing…
+              <span class="spinner small" aria-hidden="true" /> {t('post.processing')}
             </p>
           ) : r.status === 'deleted' ? (
             <p class="muted" data-testid="recording-deleted">
-              This recording was deleted.
+              {t('post.recording_deleted')}
             </p>
           ) : (
             <p class="warn-text">
-              <Icon name="warn" size={18} /> This recording could not be produced.
+              <Icon name="warn" size={18} /> {t('post.recording_failed')}
             </p>
           )}
         </li>
@@ -200,28 +205,32 @@ function Recordings(props: { recordings: Recording[] | null }) {
   );
 }
 
-function Upload(props: { state: PostSessionState['upload']; onUpload: (files: File[]) => void }) {
+/** The tutor's file upload (post-session, and the room's Resources tab with `idPrefix="room-upload"`). */
+export function Upload(props: { state: UploadState; onUpload: (files: File[]) => void; idPrefix?: string }) {
   const input = useRef<HTMLInputElement>(null);
+  const id = props.idPrefix ?? 'upload';
   return (
     <div class="upload">
       <input
         ref={input}
-        id="upload-input"
+        id={`${id}-input`}
         type="file"
         multiple
         class="sr-only"
+        tabIndex={-1}
+        aria-hidden="true"
         onChange={(e) => {
           const el = e.target as HTMLInputElement;
           props.onUpload([...(el.files ?? [])]);
           el.value = '';
         }}
-        data-testid="upload-input"
+        data-testid={`${id}-input`}
       />
-      <button class="btn" onClick={() => input.current?.click()} disabled={props.state.state === 'uploading'} data-testid="upload-button">
-        <Icon name="upload" size={18} /> {props.state.state === 'uploading' ? 'Uploading…' : 'Upload session materials'}
+      <button class="btn" onClick={() => input.current?.click()} disabled={props.state.state === 'uploading'} data-testid={`${id}-button`}>
+        <Icon name="upload" size={18} /> {props.state.state === 'uploading' ? t('upload.uploading') : id === 'upload' ? t('upload.button') : t('upload.share_file')}
       </button>
       {props.state.state === 'done' || props.state.state === 'error' ? (
-        <p class={props.state.state === 'error' ? 'warn-text' : 'muted small'} role={props.state.state === 'error' ? 'alert' : 'status'} data-testid="upload-status">
+        <p class={props.state.state === 'error' ? 'warn-text' : 'muted small'} role={props.state.state === 'error' ? 'alert' : 'status'} data-testid={`${id}-status`}>
           {props.state.message}
         </p>
       ) : null}

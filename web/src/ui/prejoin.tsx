@@ -6,7 +6,8 @@ import type { Lesson } from '../lib/lesson-api.ts';
 import { RTT_WARN_MS } from '../lib/network-check.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 import { useStore } from '../lib/store.ts';
-import { TIPS } from '../page/copy.ts';
+import { tips } from '../page/copy.ts';
+import { t } from '../i18n/i18n.ts';
 import { deviceIdOf, type DeviceCheck } from '../page/device-check.ts';
 import { lessonTitle } from '../page/lesson-view.ts';
 import { Screen } from './common.tsx';
@@ -15,18 +16,13 @@ import { Icon } from './icons.tsx';
 import { LessonSummary } from './state-screens.tsx';
 import { VideoTile } from './video-tile.tsx';
 
-const PROBLEM_TEXT: Record<DeviceProblem, string> = {
-  denied: 'Access is blocked. Allow it from the camera icon in the address bar.',
-  not_found: 'No device found. Plug one in or pick another.',
-  in_use: 'Another app is using it. Close that app and retry.',
-  unsupported: 'This browser cannot use it here.',
-};
+const problemText = (p: DeviceProblem) => t(`problem.${p}`);
 
 export function MicMeter(props: { check: DeviceCheck; label?: string }) {
   const { value } = useStore(props.check.level);
   const pct = Math.round(value * 100);
   return (
-    <div class="meter" role="meter" aria-label={props.label ?? 'Microphone level'} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} data-testid="mic-meter" data-level={value.toFixed(3)}>
+    <div class="meter" role="meter" aria-label={props.label ?? t('prejoin.mic_level')} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} data-testid="mic-meter" data-level={value.toFixed(3)}>
       {Array.from({ length: 12 }, (_, i) => (
         <span key={i} class={pct > (i / 12) * 100 ? 'on' : ''} />
       ))}
@@ -59,30 +55,30 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
   const canJoin = s.started && camOk && micOk;
   const canJoinAudioOnly = s.started && micOk && !camOk;
   return (
-    <Screen config={props.config} wide testId="prejoin" label="Get ready to join">
+    <Screen config={props.config} wide testId="prejoin" label={t('prejoin.title')}>
       <div class="prejoin">
         <div class="prejoin-head">
           <p class="eyebrow">{lessonTitle(lesson)}</p>
-          <h1>Get ready to join</h1>
+          <h1>{t('prejoin.title')}</h1>
           <LessonSummary lesson={lesson} role={props.role} />
           {lesson.recording ? (
             <div class="recorded-notice" role="note" data-testid="recording-notice">
               <p class="recorded-note">
-                <span class="rec-dot" aria-hidden="true" /> This lesson will be recorded.
+                <span class="rec-dot" aria-hidden="true" /> {t('prejoin.recorded')}
               </p>
-              <p class="muted small">Audio, video, screen share and chat are recorded for both of you. By joining you confirm you have been told.</p>
+              <p class="muted small">{t('prejoin.recorded_detail')}</p>
             </div>
           ) : null}
         </div>
 
-        <section class="prejoin-preview" aria-label="Camera preview">
+        <section class="prejoin-preview" aria-label={t('prejoin.preview_label')}>
           <div class="preview-frame">
             {s.preview ? (
-              <VideoTile stream={s.preview} muted mirrored label="Your camera preview" class="preview" testId="preview-video" />
+              <VideoTile stream={s.preview} muted mirrored label={t('prejoin.preview_video')} class="preview" testId="preview-video" />
             ) : (
               <div class="preview-empty" data-testid="preview-empty">
                 <Icon name="camOff" size={36} />
-                <p>{s.started ? (s.camera.problem ? PROBLEM_TEXT[s.camera.problem] : 'Camera is off') : 'Starting your camera…'}</p>
+                <p>{s.started ? (s.camera.problem ? problemText(s.camera.problem) : t('prejoin.camera_off')) : t('prejoin.starting_camera')}</p>
               </div>
             )}
             <div class="preview-meter">
@@ -93,53 +89,53 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
           </div>
           <div class="join-row">
             <button class="btn primary big" disabled={!canJoin} onClick={() => props.onJoin(true)} data-testid="join">
-              Join lesson
+              {t('prejoin.join')}
             </button>
             {canJoinAudioOnly ? (
               <button class="btn big" onClick={() => props.onJoin(false)} data-testid="join-no-camera">
-                <Icon name="camOff" /> Join without camera
+                <Icon name="camOff" /> {t('prejoin.join_no_camera')}
               </button>
             ) : null}
           </div>
           {!s.started ? (
             <p class="muted small" role="status">
-              Checking your camera and microphone…
+              {t('prejoin.checking')}
             </p>
           ) : null}
           {s.started && !micOk ? (
             <p class="warn-text" role="alert">
-              <Icon name="warn" size={18} /> A working microphone is needed to join. {s.mic.problem ? PROBLEM_TEXT[s.mic.problem] : ''}
+              <Icon name="warn" size={18} /> {t('prejoin.mic_needed')} {s.mic.problem ? problemText(s.mic.problem) : ''}
             </p>
           ) : null}
-          <ul class="tips" aria-label="Tips">
-            {TIPS.map((t) => (
-              <li key={t}>{t}</li>
+          <ul class="tips" aria-label={t('tips.label')}>
+            {tips().map((tip) => (
+              <li key={tip}>{tip}</li>
             ))}
           </ul>
         </section>
 
-        <section class="prejoin-checks" aria-label="Device check">
+        <section class="prejoin-checks" aria-label={t('prejoin.device_check')}>
           <ul class="checks">
-            <Check ok={s.started ? camOk : null} label="Camera" detail={camOk ? 'working' : s.camera.problem ? PROBLEM_TEXT[s.camera.problem] : 'checking…'} testId="check-camera" />
-            <Check ok={s.started ? micOk : null} label="Microphone" detail={micOk ? 'working — speak to see the meter move' : s.mic.problem ? PROBLEM_TEXT[s.mic.problem] : 'checking…'} testId="check-mic" />
+            <Check ok={s.started ? camOk : null} label={t('prejoin.camera')} detail={camOk ? t('prejoin.working') : s.camera.problem ? problemText(s.camera.problem) : t('prejoin.checking_short')} testId="check-camera" />
+            <Check ok={s.started ? micOk : null} label={t('prejoin.microphone')} detail={micOk ? t('prejoin.mic_working') : s.mic.problem ? problemText(s.mic.problem) : t('prejoin.checking_short')} testId="check-mic" />
             <Check
               ok={s.speakerTest === 'played' ? true : s.speakerTest === 'failed' ? false : null}
-              label="Speaker"
-              detail={s.speakerTest === 'played' ? 'did you hear the chime?' : s.speakerTest === 'failed' ? 'could not play a sound' : s.speakerTest === 'playing' ? 'playing…' : 'play a test sound'}
+              label={t('prejoin.speaker')}
+              detail={s.speakerTest === 'played' ? t('prejoin.heard_chime') : s.speakerTest === 'failed' ? t('prejoin.sound_failed') : s.speakerTest === 'playing' ? t('prejoin.playing') : t('prejoin.play_test')}
               testId="check-speaker"
             >
               <button class="btn small" onClick={() => void check.testSpeaker()} disabled={s.speakerTest === 'playing'} data-testid="test-speaker">
-                <Icon name="speaker" size={18} /> Test sound
+                <Icon name="speaker" size={18} /> {t('prejoin.test_sound')}
               </button>
             </Check>
             <Check
               ok={net.state === 'checking' ? null : net.state === 'done' ? net.ok : false}
-              label="Network"
-              detail={net.state === 'checking' ? 'measuring…' : net.state === 'failed' ? 'the lesson service did not answer' : net.ok ? `${net.rttMs} ms round trip` : `${net.rttMs} ms round trip — slower than ${RTT_WARN_MS} ms, video may stutter`}
+              label={t('prejoin.network')}
+              detail={net.state === 'checking' ? t('prejoin.measuring') : net.state === 'failed' ? t('prejoin.no_answer') : net.ok ? t('prejoin.rtt', { ms: net.rttMs }) : t('prejoin.rtt_slow', { ms: net.rttMs, limit: RTT_WARN_MS })}
               testId="check-network"
             >
               {net.state !== 'checking' ? (
-                <button class="btn small ghost" onClick={() => void check.runNetworkCheck()} aria-label="Measure the network again">
+                <button class="btn small ghost" onClick={() => void check.runNetworkCheck()} aria-label={t('prejoin.measure_again')}>
                   <Icon name="refresh" size={18} />
                 </button>
               ) : null}
@@ -147,10 +143,10 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
           </ul>
 
           <details class="device-pickers" open>
-            <summary>Devices</summary>
-            <DevicePicker label="Camera" devices={s.devices.cameras} value={deviceIdOf(s.camera.track)} onChange={(id) => void check.selectCamera(id)} testId="pick-camera" />
-            <DevicePicker label="Microphone" devices={s.devices.mics} value={deviceIdOf(s.mic.track)} onChange={(id) => void check.selectMic(id)} testId="pick-mic" />
-            {supportsSpeakerSelection() ? <DevicePicker label="Speaker" devices={s.devices.speakers} value={s.speakerId} onChange={(id) => check.selectSpeaker(id)} testId="pick-speaker" /> : null}
+            <summary>{t('prejoin.devices')}</summary>
+            <DevicePicker label={t('prejoin.camera')} devices={s.devices.cameras} value={deviceIdOf(s.camera.track)} onChange={(id) => void check.selectCamera(id)} testId="pick-camera" />
+            <DevicePicker label={t('prejoin.microphone')} devices={s.devices.mics} value={deviceIdOf(s.mic.track)} onChange={(id) => void check.selectMic(id)} testId="pick-mic" />
+            {supportsSpeakerSelection() ? <DevicePicker label={t('prejoin.speaker')} devices={s.devices.speakers} value={s.speakerId} onChange={(id) => check.selectSpeaker(id)} testId="pick-speaker" /> : null}
           </details>
         </section>
       </div>

@@ -4,6 +4,7 @@ import { deviceIdOf, listDevices, supportsSpeakerSelection, type DeviceLists } f
 import { Dialog } from './dialog.tsx';
 import { DevicePicker } from './device-picker.tsx';
 import { Icon } from './icons.tsx';
+import { t } from '../i18n/i18n.ts';
 
 export function SettingsDialog(props: { local: MediaStream | null; speakerId: string; onClose: () => void; onSwitch: (kind: 'audio' | 'video', deviceId: string) => Promise<void>; onSpeaker: (id: string) => void }) {
   const [devices, setDevices] = useState<DeviceLists>({ cameras: [], mics: [], speakers: [] });
@@ -18,7 +19,7 @@ export function SettingsDialog(props: { local: MediaStream | null; speakerId: st
     try {
       await props.onSwitch(kind, id);
     } catch {
-      setError(kind === 'video' ? 'That camera could not be started.' : 'That microphone could not be started.');
+      setError(kind === 'video' ? t('settings.camera_failed') : t('settings.mic_failed'));
     } finally {
       setBusy(false);
     }
@@ -26,11 +27,11 @@ export function SettingsDialog(props: { local: MediaStream | null; speakerId: st
   const cam = props.local?.getVideoTracks()[0];
   const mic = props.local?.getAudioTracks()[0];
   return (
-    <Dialog title="Settings" onClose={props.onClose} testId="settings">
+    <Dialog title={t('settings.title')} onClose={props.onClose} testId="settings">
       <div aria-busy={busy ? 'true' : undefined}>
-        {cam ? <DevicePicker label="Camera" devices={devices.cameras} value={deviceIdOf(cam)} onChange={(id) => void switchTo('video', id)} testId="settings-camera" /> : <p class="muted">You joined without a camera.</p>}
-        <DevicePicker label="Microphone" devices={devices.mics} value={deviceIdOf(mic)} onChange={(id) => void switchTo('audio', id)} testId="settings-mic" />
-        {supportsSpeakerSelection() ? <DevicePicker label="Speaker" devices={devices.speakers} value={props.speakerId} onChange={props.onSpeaker} testId="settings-speaker" /> : null}
+        {cam ? <DevicePicker label={t('prejoin.camera')} devices={devices.cameras} value={deviceIdOf(cam)} onChange={(id) => void switchTo('video', id)} testId="settings-camera" /> : <p class="muted">{t('settings.no_camera')}</p>}
+        <DevicePicker label={t('prejoin.microphone')} devices={devices.mics} value={deviceIdOf(mic)} onChange={(id) => void switchTo('audio', id)} testId="settings-mic" />
+        {supportsSpeakerSelection() ? <DevicePicker label={t('prejoin.speaker')} devices={devices.speakers} value={props.speakerId} onChange={props.onSpeaker} testId="settings-speaker" /> : null}
         {error ? (
           <p class="warn-text" role="alert">
             <Icon name="warn" size={18} /> {error}
@@ -39,7 +40,7 @@ export function SettingsDialog(props: { local: MediaStream | null; speakerId: st
       </div>
       <div class="dialog-actions">
         <button class="btn primary" onClick={props.onClose} data-testid="settings-done">
-          Done
+          {t('settings.done')}
         </button>
       </div>
     </Dialog>
@@ -51,7 +52,7 @@ export function LeaveDialog(props: { role: 'tutor' | 'student' | null; peerName:
   const [error, setError] = useState<string | null>(null);
   if (confirmEnd) {
     return (
-      <Dialog title="End the lesson for both?" onClose={props.onClose} testId="confirm-end" description={`${props.peerName} will be taken out of the room too, and the lesson will be marked as finished.`}>
+      <Dialog title={t('leave.confirm_title')} onClose={props.onClose} testId="confirm-end" description={t('leave.confirm_detail', { name: props.peerName })}>
         {error ? (
           <p class="warn-text" role="alert">
             {error}
@@ -59,16 +60,16 @@ export function LeaveDialog(props: { role: 'tutor' | 'student' | null; peerName:
         ) : null}
         <div class="dialog-actions">
           <button class="btn" onClick={() => setConfirmEnd(false)} data-autofocus>
-            Go back
+            {t('leave.go_back')}
           </button>
           <button
             class="btn danger"
             data-testid="confirm-end-lesson"
             onClick={() =>
-              void props.onEnd().catch(() => setError('The lesson could not be ended. Check your connection and try again.'))
+              void props.onEnd().catch(() => setError(t('leave.end_failed')))
             }
           >
-            End lesson for both
+            {t('leave.end_both')}
           </button>
         </div>
       </Dialog>
@@ -76,21 +77,21 @@ export function LeaveDialog(props: { role: 'tutor' | 'student' | null; peerName:
   }
   return (
     <Dialog
-      title={props.role === 'tutor' ? 'Leave or end the lesson?' : 'Leave the lesson?'}
+      title={props.role === 'tutor' ? t('leave.title_tutor') : t('leave.title_student')}
       onClose={props.onClose}
       testId="leave-dialog"
-      description={props.role === 'tutor' ? `Leaving keeps the room open so you can come back. Ending closes it for ${props.peerName} too.` : 'You can rejoin from your link while the lesson is running.'}
+      description={props.role === 'tutor' ? t('leave.detail_tutor', { name: props.peerName }) : t('leave.detail_student')}
     >
       <div class="dialog-actions">
         <button class="btn" onClick={props.onClose} data-autofocus>
-          Stay
+          {t('leave.stay')}
         </button>
         <button class="btn danger-outline" onClick={props.onLeave} data-testid="confirm-leave">
-          Leave
+          {t('leave.leave')}
         </button>
         {props.role === 'tutor' ? (
           <button class="btn danger" onClick={() => setConfirmEnd(true)} data-testid="end-lesson">
-            End lesson for both
+            {t('leave.end_both')}
           </button>
         ) : null}
       </div>

@@ -2,7 +2,7 @@
 // header with status and clock, banners for reconnects and time warnings, the control bar and the
 // side panel. On phones the controls sit over the video and hide after a few seconds.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { clock } from '../lib/format.ts';
+import { formatClock as clock, formatZone, t } from '../i18n/i18n.ts';
 import type { Lesson } from '../lib/lesson-api.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 import { useStore } from '../lib/store.ts';
@@ -13,6 +13,8 @@ import { Avatar } from './common.tsx';
 import { Controls } from './controls.tsx';
 import { Icon } from './icons.tsx';
 import { LeaveDialog, SettingsDialog } from './room-dialogs.tsx';
+import { BothJoinedNotice, ExtendDialog, ExtendedNotice } from './room-notices.tsx';
+import { Upload } from './post-session.tsx';
 import { RoomHeader } from './room-header.tsx';
 import { hasLiveVideo, peerPresence, roomStatus } from './room-status.ts';
 import { SidePanel, type ChatLine } from './side-panel.tsx';
@@ -28,6 +30,10 @@ export interface RoomActions {
   leave(): void;
   endLesson(): Promise<void>;
   retry(): void;
+  /** Tutor: add minutes to the lesson (through the API). */
+  extend?(minutes: number): Promise<unknown>;
+  /** Tutor: share files during the lesson. */
+  upload?(files: File[]): void;
 }
 
 const HIDE_CONTROLS_MS = 4000;
@@ -43,18 +49,18 @@ function canPip(): boolean {
 export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: Lesson | null; config: PageConfig; actions: RoomActions; role: 'tutor' | 'student' | null; myName: string; speakerId: string; onSpeaker: (id: string) => void }) {
   const { state: s, extras, actions, role } = props;
   const x = useStore(extras.state);
-  const [dialog, setDialog] = useState<'settings' | 'leave' | null>(null);
+  const [dialog, setDialog] = useState<'settings' | 'leave' | 'extend' | null>(null);
   const [controlsVisible, setControlsVisible] = useState(true);
   const [dismissedWarning, setDismissedWarning] = useState<number | null>(null);
   const [shareError, setShareError] = useState<string | null>(null);
   const hideTimer = useRef<ReturnType<typeof setTimeout>>();
   const remoteVideo = useRef<HTMLVideoElement | null>(null);
 
-  const peerName = s.peer?.name ?? s.join?.peer.name ?? (props.lesson ? (role === 'tutor' ? props.lesson.student.name : props.lesson.tutor.name) : 'the other person');
+  const peerName = s.peer?.name ?? s.join?.peer.name ?? (props.lesson ? (role === 'tutor' ? props.lesson.student.name : props.lesson.tutor.name) : t('room.other_person'));
   const peerAvatar = s.peer?.avatarUrl ?? s.join?.peer.avatar_url ?? null;
   const presence = peerPresence(s);
   const status = roomStatus(s);
-  const title = props.lesson ? lessonTitle(props.lesson) : (s.join?.session.title ?? 'Lesson');
+  const title = props.lesson ? lessonTitle(props.lesson) : (s.join?.session.title ?? t('room.lesson'));
   const chat: ChatLine[] = [...(s.chat ?? []), ...(s.chatPending ?? []).map((p) => ({ id: p.id, role: role ?? 'student', userId: '', name: props.myName, text: p.text, sentAt: new Date().toISOString(), pending: !p.failed, failed: p.failed }))];
   const unread = Math.max(0, (s.chat?.length ?? 0) - x.chatSeen);
   const endsAt = s.lesson?.endsAt ? new Date(new Date(s.lesson.endsAt).getTime() - (s.lesson.clockOffsetMs ?? 0)) : props.lesson ? new Date(props.lesson.ends_at ?? props.lesson.scheduled_end) : null;
@@ -63,6 +69,11 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
   const remoteScreen = hasLiveVideo(s.remoteScreen) && (s.peer?.screen ?? true) && presence === 'present' ? s.remoteScreen : null;
   const peerCamOn = presence === 'present' && (s.peer?.video ?? true) && hasLiveVideo(s.remote);
   const hasCamera = !!s.local?.getVideoTracks().length;
+  // What the tutor may still add: the API's bound minus what was already granted.
+  const maxExt = s.join?.timer?.max_extension_seconds ?? 0;
+  const usedExt = props.lesson?.extension_seconds ?? s.join?.timer?.extension_seconds ?? 0;
+  const extendLeft = Math.max(0, Math.floor((maxExt - usedExt) / 60));
+  const canExtend = role === 'tutor' && !!actions.extend && maxExt > 0 && s.phase === 'room';
 
   useEffect(() => {
     if (presence === 'present' && s.media === 'connected') extras.markStarted();
@@ -103,7 +114,7 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
       await actions.toggleScreen();
     } catch (err) {
       const name = (err as { name?: string }).name;
-      if (name !== 'NotAllowedError' && name !== 'AbortError') setShareError('Screen sharing could not start.');
+      if (name !== 'NotAllowedError' && name !== 'AbortError') setShareError(t('room.share_failed'));
     }
   };
 
@@ -113,13 +124,15 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
     <div class={`room ${controlsShown ? '' : 'controls-hidden'} ${x.panel ? 'with-panel' : ''}`} data-testid="room" data-mode={s.mode ?? ''} data-status={status} onPointerMove={poke} onKeyDown={poke} onTouchStart={poke}>
       <RoomHeader title={title} peerName={peerName} status={status} quality={status === 'reconnecting' ? 'poor' : x.quality} startedAt={x.startedAt} endsAt={endsAt} warning={warning} logo={props.config.logo} recording={!!props.lesson?.recording || !!s.join?.session.recording} />
       <div class="room-body">
-        <section class={`stage ${remoteScreen ? 'has-screen' : ''}`} aria-label="Video" onClick={(e) => e.target === e.currentTarget && setControlsVisible((v) => !v)}>
+        <section class={`stage ${remoteScreen ? 'has-screen' : ''}`} aria-label={t('room.video')} onClick={(e) => e.target === e.currentTarget && setControlsVisible((v) => !v)}>
           <div class="banners" aria-live="polite">
+            <BothJoinedNotice present={presence === 'present' && s.phase === 'room'} peerName={peerName} />
+            <ExtendedNotice serverEndsAt={s.lesson?.endsAt ?? props.lesson?.ends_at ?? null} />
             {status === 'reconnecting' ? (
               <div class="banner banner-warn" data-testid="banner-reconnecting" role="status">
                 <span class="spinner small" aria-hidden="true" />
                 <span>
-                  <strong>Reconnecting…</strong> Your connection dropped. Media is paused while we reconnect — your seat is kept.
+                  <strong>{t('room.reconnecting')}</strong> {t('room.reconnecting_detail')}
                 </span>
               </div>
             ) : null}
@@ -127,7 +140,7 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
               <div class="banner banner-warn" data-testid="banner-peer-reconnecting" role="status">
                 <span class="spinner small" aria-hidden="true" />
                 <span>
-                  <strong>{peerName}’s connection dropped.</strong> Waiting for them to reconnect…
+                  <strong>{t('room.peer_dropped', { name: peerName })}</strong> {t('room.peer_dropped_detail')}
                 </span>
               </div>
             ) : null}
@@ -135,10 +148,10 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
               <div class="banner banner-error" data-testid="banner-technical" role="alert">
                 <Icon name="warn" size={18} />
                 <span>
-                  <strong>Technical issue.</strong> The video connection failed.
+                  <strong>{t('room.technical')}</strong> {t('room.technical_detail')}
                 </span>
                 <button class="btn small" onClick={actions.retry} data-testid="retry-media">
-                  Retry
+                  {t('common.retry')}
                 </button>
               </div>
             ) : null}
@@ -146,9 +159,9 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
               <div class={`banner ${warning === 1 ? 'banner-error' : 'banner-warn'}`} data-testid="banner-warning" data-minutes={warning} role="status">
                 <Icon name="clock" size={18} />
                 <span>
-                  <strong>{warning === 1 ? '1 minute left.' : `${warning} minutes left.`}</strong> The lesson ends at {endsAt ? clock(endsAt) : 'the scheduled time'}.
+                  <strong>{warning === 1 ? t('room.one_minute_left') : t('room.minutes_left', { n: warning! })}</strong> {endsAt ? t('room.ends_at', { time: `${clock(endsAt)} ${formatZone(endsAt)}` }) : t('room.ends_at_scheduled')}
                 </span>
-                <button class="icon-btn" aria-label="Dismiss the time warning" onClick={() => setDismissedWarning(warning)}>
+                <button class="icon-btn" aria-label={t('room.dismiss_warning')} onClick={() => setDismissedWarning(warning)}>
                   <Icon name="close" size={16} />
                 </button>
               </div>
@@ -156,9 +169,9 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
             {s.screenOn ? (
               <div class="banner banner-info" data-testid="banner-sharing" role="status">
                 <Icon name="screen" size={18} />
-                <span>You are sharing your screen.</span>
+                <span>{t('room.sharing')}</span>
                 <button class="btn small" onClick={() => void share()}>
-                  Stop sharing
+                  {t('room.stop_sharing')}
                 </button>
               </div>
             ) : null}
@@ -171,9 +184,9 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
 
           {remoteScreen ? (
             <div class="tile main screen-tile" data-testid="remote-screen-tile">
-              <VideoTile stream={remoteScreen} muted label={`${peerName}'s shared screen`} class="screen" testId="remote-screen" />
+              <VideoTile stream={remoteScreen} muted label={t('room.peer_screen_label', { name: peerName })} class="screen" testId="remote-screen" />
               <span class="name-tag">
-                <Icon name="screen" size={16} /> {peerName}’s screen
+                <Icon name="screen" size={16} /> {t('room.peer_screen', { name: peerName })}
               </span>
             </div>
           ) : null}
@@ -181,30 +194,30 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
           {presence === 'absent' && s.phase !== 'connecting' ? (
             <div class="tile main waiting-card" data-testid="waiting">
               <Avatar name={peerName} url={peerAvatar} size="xl" />
-              <p class="waiting-title">You’re here. Waiting for {peerName} to join…</p>
-              <p class="muted">The lesson starts when you are both in the room. {props.lesson ? `Scheduled ${clock(props.lesson.scheduled_start)}–${clock(props.lesson.scheduled_end)}.` : ''}</p>
+              <p class="waiting-title">{t('room.waiting_title', { name: peerName })}</p>
+              <p class="muted">{t('room.waiting_detail')} {props.lesson ? t('room.scheduled', { start: clock(props.lesson.scheduled_start), end: clock(props.lesson.scheduled_end), zone: formatZone(props.lesson.scheduled_start) }) : ''}</p>
             </div>
           ) : (
             <div class={`tile ${remoteScreen ? 'pinned' : 'main'} remote-tile ${s.speaker && s.speaker !== role ? 'speaking' : ''}`} data-testid="remote-tile" data-speaking={s.speaker && s.speaker !== role ? 'true' : 'false'}>
-              <VideoTile stream={s.remote} label={`${peerName}'s video`} class="remote" testId="remote-video" speakerId={props.speakerId} hidden={!peerCamOn} videoRef={remoteVideo} />
+              <VideoTile stream={s.remote} label={t('room.peer_video', { name: peerName })} class="remote" testId="remote-video" speakerId={props.speakerId} hidden={!peerCamOn} videoRef={remoteVideo} />
               {!peerCamOn ? (
                 <div class="avatar-fill" data-testid="remote-avatar">
                   <Avatar name={peerName} url={peerAvatar} size={remoteScreen ? 'md' : 'xl'} />
-                  {presence === 'present' && s.peer && !s.peer.video ? <span class="muted">Camera off</span> : null}
-                  {s.phase === 'connecting' ? <span class="muted">Connecting…</span> : null}
+                  {presence === 'present' && s.peer && !s.peer.video ? <span class="muted">{t('room.camera_off')}</span> : null}
+                  {s.phase === 'connecting' ? <span class="muted">{t('room.connecting')}</span> : null}
                 </div>
               ) : null}
               <span class="name-tag">
                 {s.speaker && s.speaker !== role ? (
-                  <span class="speaking-icon" title="Speaking">
+                  <span class="speaking-icon" title={t('room.speaking')}>
                     <Icon name="speaker" size={16} />
-                    <span class="sr-only">Speaking: </span>
+                    <span class="sr-only">{t('room.speaking_prefix')}</span>
                   </span>
                 ) : null}
                 {peerName}
                 {s.peer && !s.peer.audio ? (
                   <span class="muted-tag" data-testid="peer-muted">
-                    <Icon name="micOff" size={14} /> {peerName} is muted
+                    <Icon name="micOff" size={14} /> {t('room.peer_muted', { name: peerName })}
                   </span>
                 ) : null}
               </span>
@@ -212,24 +225,24 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
           )}
 
           <div class={`tile self-tile ${s.speaker === role && role ? 'speaking' : ''}`} data-testid="self-tile">
-            <VideoTile stream={s.local} muted mirrored label="Your camera" class="self" testId="self-video" hidden={!s.camOn || !hasCamera} />
+            <VideoTile stream={s.local} muted mirrored label={t('room.your_camera')} class="self" testId="self-video" hidden={!s.camOn || !hasCamera} />
             {!s.camOn || !hasCamera ? (
               <div class="avatar-fill" data-testid="self-avatar">
                 <Avatar name={props.myName} size="md" />
               </div>
             ) : null}
             <span class="name-tag small">
-              You
+              {t('room.you')}
               {!s.micOn ? (
                 <span class="muted-tag">
-                  <Icon name="micOff" size={14} /> muted
+                  <Icon name="micOff" size={14} /> {t('room.muted')}
                 </span>
               ) : null}
             </span>
           </div>
           {s.localScreen && hasLiveVideo(s.localScreen) ? (
             <div class="tile self-screen-tile" data-testid="self-screen-tile">
-              <VideoTile stream={s.localScreen} muted label="Your shared screen" class="screen" />
+              <VideoTile stream={s.localScreen} muted label={t('room.your_screen')} class="screen" />
             </div>
           ) : null}
         </section>
@@ -249,6 +262,8 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
             onNotesBlur={() => void extras.saveNotes()}
             resources={x.resources}
             unread={unread}
+            newResources={x.newResources}
+            resourcesFooter={role === 'tutor' && actions.upload ? <Upload state={x.upload} onUpload={actions.upload} idPrefix="room-upload" /> : null}
           />
         ) : null}
       </div>
@@ -270,7 +285,9 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
         onSettings={() => setDialog('settings')}
         onPip={() => void pip()}
         onLeave={() => setDialog('leave')}
+        onExtend={canExtend ? () => setDialog('extend') : undefined}
       />
+      {dialog === 'extend' && actions.extend ? <ExtendDialog minutesLeft={extendLeft} onExtend={actions.extend} onClose={() => setDialog(null)} /> : null}
 
       {dialog === 'settings' ? <SettingsDialog local={s.local} speakerId={props.speakerId} onClose={() => setDialog(null)} onSwitch={actions.switchDevice} onSpeaker={props.onSpeaker} /> : null}
       {dialog === 'leave' ? (

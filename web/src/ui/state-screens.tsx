@@ -1,5 +1,6 @@
 // Screens for the states around the room: loading, early (countdown), no-show and every error.
-import { clock, countdown, day, minutesBetween } from '../lib/format.ts';
+import { countdown, minutesBetween } from '../lib/format.ts';
+import { formatClock, formatDay, formatZone, t } from '../i18n/i18n.ts';
 import type { Lesson } from '../lib/lesson-api.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 import type { PageError } from '../page/copy.ts';
@@ -9,10 +10,10 @@ import { Icon } from './icons.tsx';
 
 export function Loading(props: { config: PageConfig }) {
   return (
-    <Screen config={props.config} busy label="Loading">
+    <Screen config={props.config} busy label={t('app.loading_label')}>
       <div class="center" role="status">
         <span class="spinner" aria-hidden="true" />
-        <p class="muted">Loading your lesson…</p>
+        <p class="muted">{t('app.loading')}</p>
       </div>
     </Screen>
   );
@@ -25,10 +26,10 @@ export function LessonSummary(props: { lesson: Lesson; role: 'tutor' | 'student'
     <div class="lesson-summary">
       <Avatar name={other.name} url={other.avatar_url} size="lg" />
       <div>
-        <p class="eyebrow">{other.role === 'tutor' ? 'Your tutor' : 'Your student'}</p>
+        <p class="eyebrow">{other.role === 'tutor' ? t('summary.your_tutor') : t('summary.your_student')}</p>
         <p class="person-name">{other.name}</p>
         <p class="muted">
-          {day(lesson.scheduled_start)} · {clock(lesson.scheduled_start)}–{clock(lesson.scheduled_end)} · {minutesBetween(lesson.scheduled_start, lesson.scheduled_end)} min
+          {t('summary.when', { day: formatDay(lesson.scheduled_start), start: formatClock(lesson.scheduled_start), end: formatClock(lesson.scheduled_end), zone: formatZone(lesson.scheduled_start), minutes: minutesBetween(lesson.scheduled_start, lesson.scheduled_end) })}
         </p>
       </div>
     </div>
@@ -39,17 +40,17 @@ export function Early(props: { config: PageConfig; lesson: Lesson; opensAt: Date
   const now = useTick(1000);
   const left = props.opensAt.getTime() - now;
   return (
-    <Screen config={props.config} testId="early" label="Lesson not open yet">
+    <Screen config={props.config} testId="early" label={t('early.label')}>
       <p class="eyebrow">{lessonTitle(props.lesson)}</p>
-      <h1>The lesson room opens at {clock(props.opensAt)}</h1>
+      <h1>{t('early.title', { time: `${formatClock(props.opensAt)} ${formatZone(props.opensAt)}` })}</h1>
       <LessonSummary lesson={props.lesson} role={props.role} />
       <div class="countdown" role="timer" aria-live="off">
         <Icon name="clock" />
         <span>
-          Opens in <strong data-testid="countdown">{countdown(left)}</strong>
+          {t('early.opens_in')} <strong data-testid="countdown">{countdown(left)}</strong>
         </span>
       </div>
-      <p class="muted">Keep this page open: it moves to the device check by itself when the room opens.</p>
+      <p class="muted">{t('early.keep_open')}</p>
     </Screen>
   );
 }
@@ -59,15 +60,15 @@ export function NoShow(props: { config: PageConfig; lesson: Lesson; role: 'tutor
   const other = otherPerson(lesson, role);
   const meAbsent = role === 'tutor' ? lesson.no_show?.tutor : lesson.no_show?.student;
   const otherAbsent = role === 'tutor' ? lesson.no_show?.student : lesson.no_show?.tutor;
-  let message = 'Nobody joined this lesson in time, so it was closed. No one is penalised.';
-  if (otherAbsent && !meAbsent) message = `${other.name} did not join in time, so the lesson was closed. Thank you for waiting.`;
-  else if (meAbsent && !otherAbsent) message = `You did not join in time, so the lesson was closed. ${other.name} was there.`;
+  let message = t('noshow.nobody');
+  if (otherAbsent && !meAbsent) message = t('noshow.other_absent', { name: other.name });
+  else if (meAbsent && !otherAbsent) message = t('noshow.me_absent', { name: other.name });
   return (
-    <Screen config={props.config} testId="no-show" label="Lesson missed">
+    <Screen config={props.config} testId="no-show" label={t('noshow.label')}>
       <p class="eyebrow">{lessonTitle(lesson)}</p>
-      <h1>This lesson didn’t take place</h1>
+      <h1>{t('noshow.title')}</h1>
       <p>{message}</p>
-      <p class="muted">Check your dashboard to book another time.</p>
+      <p class="muted">{t('noshow.book')}</p>
       <Actions config={props.config} />
     </Screen>
   );
@@ -93,7 +94,7 @@ export function ErrorScreen(props: { config: PageConfig; error: PageError; onRet
       </div>
       {error.retry ? (
         <button class="btn primary" onClick={props.onRetry} data-testid="retry">
-          <Icon name="refresh" /> Retry
+          <Icon name="refresh" /> {t('common.retry')}
         </button>
       ) : (
         <Actions config={props.config} />
@@ -106,20 +107,20 @@ export function Actions(props: { config: PageConfig }) {
   const { dashboard, book, course } = props.config.links;
   if (!dashboard && !book && !course) return null;
   return (
-    <nav class="actions" aria-label="Next steps">
+    <nav class="actions" aria-label={t('actions.label')}>
       {dashboard ? (
         <a class="btn" href={dashboard} target="_top" data-testid="link-dashboard">
-          Back to dashboard
+          {t('actions.dashboard')}
         </a>
       ) : null}
       {book ? (
         <a class="btn primary" href={book} target="_top" data-testid="link-book">
-          Book next lesson
+          {t('actions.book')}
         </a>
       ) : null}
       {course ? (
         <a class="btn" href={course} target="_top" data-testid="link-course">
-          View course
+          {t('actions.course')}
         </a>
       ) : null}
     </nav>

@@ -161,7 +161,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
           ends_at: t.endsAt.toISOString(),
           extension_seconds: t.extensionSeconds,
           max_extension_seconds: t.maxExtensionSeconds,
-          warnings_minutes_before_end: [5, 1],
+          warnings_minutes_before_end: ctx.config.warningMinutes,
           server_time: t.serverTime.toISOString(),
         },
       };
