@@ -22,6 +22,9 @@ const SCREENS: Record<string, { retry: boolean; steps?: MessageKey[] }> = {
   video_unavailable: { retry: true },
   technical_issue: { retry: true },
   replaced: { retry: true },
+  link_replaced: { retry: false },
+  link_used: { retry: false },
+  removed: { retry: false },
   unexpected: { retry: true },
 };
 
@@ -60,6 +63,13 @@ const CODE_TO_SCREEN: Record<string, string> = {
   internal_error: 'technical_issue',
   media_error: 'technical_issue',
   replaced: 'replaced',
+  // Links the marketplace replaced or revoked (issue 12): say so, offer no pointless retry.
+  token_superseded: 'link_replaced',
+  token_already_used: 'link_used',
+  token_not_redeemed: 'link_invalid',
+  participant_revoked: 'removed',
+  removed: 'removed',
+  lesson_elsewhere: 'video_unavailable',
 };
 
 export interface PageError extends ScreenCopy {

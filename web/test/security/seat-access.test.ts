@@ -29,3 +29,13 @@ describe('removed and refused links', () => {
     expect(seen[1]!.get('authorization')).toBe('Bearer jwt');
   });
 });
+
+describe('the page screens for refused links (what the person actually sees)', () => {
+  it('maps each refusal to its own catalogue screen', async () => {
+    const { pageError } = await import('../../src/page/copy.ts');
+    expect(pageError('participant_revoked')).toMatchObject({ screen: 'removed', title: 'Removed from the lesson', retry: false });
+    expect(pageError('removed')).toMatchObject({ screen: 'removed', retry: false });
+    expect(pageError('token_superseded')).toMatchObject({ screen: 'link_replaced', title: 'Link replaced', retry: false });
+    expect(pageError('token_already_used')).toMatchObject({ screen: 'link_used', title: 'Link already used', retry: false });
+  });
+});
