@@ -62,6 +62,11 @@ run_one() {
       console.log(r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === "failed").map((a) => a.fullName)).join(" | "))' "$json" 2>/dev/null || true)
   fi
   if [ "$result" = fail ] && [ -z "$failed" ]; then failed="(no test failed: $(grep -m1 -iE 'error|timed out' "$WORK/last-$$.log" | cut -c1-200 || true))"; fi
+  # Keep the output of a failed run beside the report.
+  if [ "$result" = fail ]; then
+    mkdir -p "${REPORT%.tsv}.logs"
+    cp "$WORK/last-$$.log" "${REPORT%.tsv}.logs/$(echo "$file" | tr / _)-$MODE-$run.log"
+  fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$MODE" "$file" "$run" "$result" "$secs" "$failed" >> "$REPORT"
   echo "[flake-hunt] $MODE $file #$run: $result (${secs}s)${failed:+ — $failed}" >&2
 }
