@@ -25,6 +25,8 @@ export default defineConfig({
       include: [...Object.keys(COVERAGE_PARTS).map((part) => `${part}/src/**/*.{ts,tsx}`), 'src/**/*.{ts,tsx}'],
       exclude: ['**/*.d.ts', '**/deploy/src/testing/**', 'testing/**'],
       reporter: [['json-summary'], ['json'], ['text', { file: 'coverage.txt' }]],
+      // The per-part summary must print (and hold its thresholds) even when a test failed.
+      reportOnFailure: true,
     },
   },
 });
