@@ -23,7 +23,7 @@ export default defineConfig({
       reportsDirectory: '.duet/coverage',
       // Paths are relative to the root (a whole run) or to each project's root (`--project x`).
       include: [...Object.keys(COVERAGE_PARTS).map((part) => `${part}/src/**/*.{ts,tsx}`), 'src/**/*.{ts,tsx}'],
-      exclude: ['**/*.d.ts', '**/deploy/src/testing/**', 'testing/**'],
+      exclude: ['**/*.d.ts', '**/deploy/src/testing/**', 'src/testing/**'],
       reporter: [['json-summary'], ['json'], ['text', { file: 'coverage.txt' }]],
       // The per-part summary must print (and hold its thresholds) even when a test failed.
       reportOnFailure: true,
