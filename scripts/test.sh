@@ -16,9 +16,21 @@ bash scripts/build-recorder.sh
 echo "[test] vitest (in a lo-only network namespace)" >&2
 REPORT="$ROOT/.duet/vitest-report.json"
 rm -f "$REPORT"
+# Coverage (V8) on a whole run; a run of chosen files (`npm test -- api/test/x.test.ts`) or
+# COVERAGE=0 skips it, since the per-part thresholds only mean something for the whole suite.
+COVERAGE_ARGS=()
+if [ "$#" -eq 0 ] && [ "${COVERAGE:-1}" != 0 ]; then
+  COVERAGE_ARGS=(--coverage)
+  rm -rf "$ROOT/.duet/coverage"
+fi
 status=0
 bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run \
-  --reporter=default --reporter=json --outputFile.json="$REPORT" "$@" || status=$?
+  --reporter=default --reporter=json --outputFile.json="$REPORT" "${COVERAGE_ARGS[@]}" "$@" || status=$?
+if [ "${#COVERAGE_ARGS[@]}" -gt 0 ]; then
+  # One line per part; below its threshold (coverage.thresholds.ts) fails the run.
+  echo "[test] coverage per part (full report: .duet/coverage/coverage.txt)" >&2
+  node scripts/coverage-summary.ts || status=1
+fi
 # A plain closing line any CI can read.
 if [ -f "$REPORT" ]; then
   node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$REPORT"

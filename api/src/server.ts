@@ -24,6 +24,7 @@ import { registerRecordingConsentRoutes } from './http/routes/recording-consent.
 import { registerErasureRoutes } from './http/routes/erasure.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
+import { rejectNulCharacters } from './http/text-input.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
 import { createLessonJobs, runLessonJobsOnce, type LessonJobResult } from './jobs/lesson-jobs.ts';
@@ -144,6 +145,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   const lessonJobs = createLessonJobs(ctx);
 
   installErrorHandling(app);
+  rejectNulCharacters(app);
   // JSON only: any other body type is answered 415 instead of failing validation as a string.
   app.removeContentTypeParser('text/plain');
   // Plugins first, routes after them (the rate limiter and helmet attach to routes as they are added).

@@ -113,8 +113,11 @@ describe.each(DB_KINDS)('SIGTERM on the API (%s)', (kind) => {
         ids.push(...events.body.events.map((e: any) => e.id));
       }
       for (const id of cutOff) expect((await api.request('GET', `/v1/sessions/${id}`, { token: API_KEY })).body.status).toBe('scheduled');
-      // Only cancels can be cut off (every create was accepted before the signal).
-      expect(results.filter((r) => 'error' in r && r.error === 'ECONNRESET').length).toBeLessThanOrEqual(cutOff.length);
+      // Creates can be cut off too (on a loaded machine not every create is accepted before the
+      // signal): a cut-off create left no lesson behind — exactly the answered ones exist.
+      const listed = await api.request('GET', '/v1/sessions?limit=200', { token: API_KEY });
+      expect(listed.body.next_cursor).toBeNull();
+      expect(listed.body.sessions.map((s: any) => s.id).sort()).toEqual(created.map((r) => r.body.id).sort());
       const cancelled = results.filter((r) => 'status' in r && r.status === 200).length;
       expect(ids.length).toBe(cancelled); // one status_changed event per cancelled lesson
       expect(cancelled).toBeGreaterThan(0);

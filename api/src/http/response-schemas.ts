@@ -189,8 +189,14 @@ export const RecordingRetryStarted = Obj({
 export const RecordingList = Obj({ recordings: Type.Array(RecordingJson) });
 export const RecordingPage = Obj({ recordings: Type.Array(RecordingJson), next_cursor: NullableString });
 
-/** Bytes (downloads): documented, not serialized by Fastify (streams pass through). */
-export const Binary = Type.Unsafe<unknown>({ type: 'string', format: 'binary', description: 'the file (HTTP Range supported)' });
+/**
+ * Bytes (downloads) in the file's own content type: documented, not serialized by Fastify (streams
+ * pass through). Declared per media type, or the document would claim JSON.
+ */
+export const Binary = Type.Unsafe<unknown>({
+  description: 'the file (HTTP Range supported)',
+  content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+});
 
 const EventJson = Obj({ id: Type.String(), type: Type.String(), created_at: DateTime, session_id: Type.String(), data: AnyObject });
 export const EventList = Obj({ events: Type.Array(EventJson) });
@@ -275,5 +281,8 @@ export const NodeList = Obj({ nodes: Type.Array(NodeJson) });
 
 export const Healthz = Obj({ ok: Type.Boolean() });
 export const Readyz = Obj({ ready: Type.Boolean(), reasons: Type.Array(Type.String()) });
-export const MetricsText = Type.String({ description: 'Prometheus text exposition format' });
-export const Html = Type.String({ description: 'HTML page' });
+/** Text answers, declared with their media type (a plain string schema would be documented as JSON). */
+const textAs = (mediaType: string, description: string) =>
+  Type.Unsafe<string>({ description, content: { [mediaType]: { schema: { type: 'string' } } } });
+export const MetricsText = textAs('text/plain', 'Prometheus text exposition format');
+export const Html = textAs('text/html', 'HTML page');

@@ -141,14 +141,23 @@ export async function deliveryLog(
      limit ${f.limit}`;
 }
 
-/** Puts a failed delivery back in the queue (an operator fixed the receiver); false if not failed. */
-export async function requeueDelivery(q: Queryable, id: string): Promise<boolean> {
-  const rows = await q`
-    update webhook_deliveries
-       set status = 'pending', next_attempt_at = now(), created_at = now(), updated_at = now()
-     where id = ${id} and status = 'failed'
-    returning id`;
-  return rows.length === 1;
+/**
+ * Puts a failed delivery back in the queue (an operator fixed the receiver) and returns the row as
+ * this update left it; null if it is not failed. The row comes from the update itself, not a second
+ * read: the delivery loop may claim and send it the moment the update commits.
+ */
+export async function requeueDelivery(q: Queryable, id: string): Promise<DeliveryLogRow | null> {
+  const rows = await q<DeliveryLogRow[]>`
+    with requeued as (
+      update webhook_deliveries
+         set status = 'pending', next_attempt_at = now(), created_at = now(), updated_at = now()
+       where id = ${id} and status = 'failed'
+      returning *
+    )
+    select d.id::text, d.event_id, e.type as event_type, e.session_id, d.endpoint_url, d.status, d.attempts, d.last_error,
+           d.last_status_code, d.next_attempt_at, d.delivered_at, d.created_at, d.updated_at
+      from requeued d join events e on e.id = d.event_id`;
+  return rows[0] ?? null;
 }
 
 export async function findDelivery(q: Queryable, id: string): Promise<DeliveryLogRow | null> {

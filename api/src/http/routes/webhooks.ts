@@ -81,13 +81,15 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): vo
     '/v1/webhooks/deliveries/:id/retry',
     { schema: { params: DeliveryParams, body: NoBody, response: withErrors({ 200: DeliveryRequeued }) }, preValidation: apiKeyFirst },
     async (req) => {
-      const existing = await findDelivery(ctx.sql, req.params.id);
-      if (!existing) throw new ApiError(404, 'delivery_not_found', 'delivery not found');
-      if (!(await requeueDelivery(ctx.sql, req.params.id))) {
+      // Requeue first, then look only on failure: the loop may send the row as soon as it is pending.
+      const requeued = await requeueDelivery(ctx.sql, req.params.id);
+      if (!requeued) {
+        const existing = await findDelivery(ctx.sql, req.params.id);
+        if (!existing) throw new ApiError(404, 'delivery_not_found', 'delivery not found');
         throw new ApiError(409, 'delivery_not_failed', `only failed deliveries can be retried (this one is ${existing.status})`);
       }
       ctx.eventsCommitted();
-      return { delivery: deliveryJson((await findDelivery(ctx.sql, req.params.id))!) };
+      return { delivery: deliveryJson(requeued) };
     },
   );
 

@@ -1,0 +1,20 @@
+// Coverage thresholds per part, held by `npm test` (scripts/test.sh runs vitest with coverage and
+// fails below them). The one place to change them; vitest.config.ts and
+// scripts/coverage-summary.ts both read this file. Percentages of lines (and statements) measured
+// by V8 in the vitest workers of each part's own tests and of the other parts' tests that import it.
+export const COVERAGE_PARTS = {
+  api: { lines: 85 },
+  signaling: { lines: 85 },
+  sfu: { lines: 85 },
+  // 80.7 % measured: drain.ts, main.ts and most of parts.ts run only in the recorder as its own
+  // process (the SIGTERM-drain, kill -9 and failover tests), which is not measured.
+  recorder: { lines: 80 },
+  // The room runs in Chromium in the e2e suite, which V8 in the vitest workers cannot see: only
+  // the happy-dom unit tests count (27 % measured, mostly the pure state/controller modules), so
+  // this bar only stops that share from shrinking; raising it means browser coverage from e2e.
+  web: { lines: 25 },
+  // 22.5 % measured: the CLI and the all-in-one launcher are tested as child processes.
+  deploy: { lines: 20 },
+} as const;
+
+export type CoveragePart = keyof typeof COVERAGE_PARTS;
