@@ -3,6 +3,7 @@
 // side panel. On phones the controls sit over the video and hide after a few seconds.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { clock } from '../lib/format.ts';
+import { NO_WEBRTC_TEXT, webrtcSupported } from '../lib/webrtc-support.ts';
 import type { Lesson } from '../lib/lesson-api.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 import { useStore } from '../lib/store.ts';
@@ -131,7 +132,12 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
                 </span>
               </div>
             ) : null}
-            {status === 'media_failed' ? (
+            {!webrtcSupported() ? (
+              <div class="banner banner-error" data-testid="banner-no-webrtc" role="alert">
+                <Icon name="warn" size={18} />
+                <span>{NO_WEBRTC_TEXT}</span>
+              </div>
+            ) : status === 'media_failed' ? (
               <div class="banner banner-error" data-testid="banner-technical" role="alert">
                 <Icon name="warn" size={18} />
                 <span>

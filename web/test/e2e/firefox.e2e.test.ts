@@ -1,0 +1,136 @@
+// Firefox in the lesson room: Debian's Firefox ESR over WebDriver BiDi, with its fake camera and
+// microphone, against the whole stack and a Chromium on the other side — the pre-join screen, a
+// P2P lesson and an SFU (recorded) lesson where both see and hear each other, a screen share from
+// Firefox, and a dropped connection that resumes. Firefox finds no network on `lo` alone, so the
+// stack and both browsers run in a namespace of the test's own with a veth pair (lab/netns-lab.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoLesson } from '@duet/deploy';
+import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
+import { waitFor } from './browser.ts';
+import { startLab, type Lab } from './lab/netns-lab.ts';
+import { launchChromium, launchFirefox, type LabChromium, type LabFirefox, type Participant } from './lab/lab-browsers.ts';
+import { element, framesDuring, room, seesAndHears, stats, waitForTestId, waitGone } from './lab/room-checks.ts';
+
+let lab: Lab;
+let stack: Stack;
+/** The stack's API and media node as the test process reaches them (through the lab's portal). */
+let apiUrl: string;
+let signalingUrl: string;
+let firefox: LabFirefox;
+let chrome: LabChromium;
+
+beforeAll(async () => {
+  assertLoopbackOnly();
+  lab = await startLab();
+  // The API and signaling stay on 127.0.0.1 (a secure context for getUserMedia); mediasoup
+  // listens on the lab's veth address, where Firefox gathers its candidates.
+  [stack, firefox, chrome] = await Promise.all([
+    startStack({ MEDIA_LISTEN_IP: lab.address, WEBHOOK_ENDPOINTS: '[]', RECONNECT_GRACE_MS: '20000' }, { enter: lab.enter }),
+    launchFirefox(lab),
+    launchChromium(lab),
+  ]);
+  const port = (url: string) => Number(new URL(url).port);
+  apiUrl = `http://127.0.0.1:${await lab.forward('127.0.0.1', port(stack.apiUrl))}`;
+  signalingUrl = `http://127.0.0.1:${await lab.forward('127.0.0.1', port(stack.signalingUrl))}`;
+}, 120_000);
+
+afterAll(async () => {
+  await firefox?.close();
+  await chrome?.close();
+  await stack?.stop();
+  await lab?.stop();
+});
+
+async function api(path: string): Promise<any> {
+  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+  expect(res.status, `GET ${path}`).toBe(200);
+  return res.json();
+}
+
+async function mediaRoom(id: string): Promise<any> {
+  const res = await fetch(`${signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } });
+  return res.json();
+}
+
+async function readyToJoin(p: Participant): Promise<void> {
+  await waitForTestId(p, 'prejoin');
+  await waitFor(`${p.browser}: Join enabled`, async () => {
+    const join = await element(p, 'join');
+    return join && !join.disabled;
+  });
+}
+
+async function join(p: Participant, url: string): Promise<void> {
+  await p.goto(url);
+  await readyToJoin(p);
+  await p.click('join');
+  await waitForTestId(p, 'room');
+}
+
+async function leave(p: Participant): Promise<void> {
+  await p.click('leave');
+  await p.click('confirm-leave');
+  await waitForTestId(p, 'post-session');
+}
+
+describe('Firefox ESR', () => {
+  it('pre-join: a live camera preview, a moving mic meter and the checks', async () => {
+    const lesson = await createDemoLesson(apiUrl, stack.apiKey, { title: 'Firefox pre-join' });
+    const p = await firefox.newParticipant();
+    await p.goto(lesson.studentUrl);
+    await readyToJoin(p);
+    await waitFor('camera preview playing', async () =>
+      p.run(() => {
+        const v = document.querySelector('[data-testid="preview-video"]') as HTMLVideoElement | null;
+        return !!v && v.videoWidth > 0 && v.currentTime > 0;
+      }),
+    );
+    const levels = new Set<string>();
+    let peak = 0;
+    for (let i = 0; i < 30; i++) {
+      const l = (await element(p, 'mic-meter'))?.attrs['data-level'] ?? '0';
+      levels.add(l);
+      peak = Math.max(peak, Number(l));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(levels.size, `mic levels seen: ${[...levels].join(',')}`).toBeGreaterThan(3);
+    expect(peak).toBeGreaterThan(0.02);
+    expect((await element(p, 'check-camera'))?.attrs['data-state']).toBe('ok');
+    expect((await element(p, 'check-mic'))?.attrs['data-state']).toBe('ok');
+    await waitFor('network check done', async () => (await element(p, 'check-network'))?.attrs['data-state'] !== 'pending');
+    expect((await element(p, 'check-network'))?.text).toMatch(/\d+ ms round trip/);
+    await p.click('test-speaker');
+    await waitFor('speaker test played', async () => (await element(p, 'check-speaker'))?.attrs['data-state'] === 'ok');
+    await p.close();
+  });
+
+  for (const recording of [false, true]) {
+    const mode = recording ? 'sfu' : 'p2p';
+    it(`${mode}: Firefox ↔ Chromium see and hear each other`, async () => {
+      const lesson = await createDemoLesson(apiUrl, stack.apiKey, { title: `Firefox ${mode}`, recording });
+      // P2P: Firefox offers (tutor); SFU: Firefox is the student.
+      const ff = await firefox.newParticipant();
+      const cr = await chrome.newParticipant();
+      const [tutor, student] = recording ? [cr, ff] : [ff, cr];
+      await join(tutor, lesson.tutorUrl);
+      await join(student, lesson.studentUrl);
+      for (const p of [tutor, student]) {
+        const got = await seesAndHears(p);
+        console.log(`[firefox e2e] ${mode} ${p.browser} receives: ${JSON.stringify(got)}`);
+        expect((await room(p)).mediaKind).toBe(mode);
+        const s = await stats(p);
+        expect(s?.selectedPair?.local.address, `${p.browser} selected pair ${JSON.stringify(s)}`).toBe(lab.address);
+      }
+      if (recording) {
+        await waitFor('four producers and consumers in mediasoup', async () => {
+          const r = await mediaRoom(lesson.id);
+          return r.media?.producers === 4 && r.media.consumers === 4;
+        });
+      }
+      await leave(student);
+      await leave(tutor);
+      await waitFor('lesson completed', async () => (await api(`/v1/sessions/${lesson.id}`)).status === 'completed');
+      await Promise.all([ff.close(), cr.close()]);
+    });
+  }
+});
