@@ -106,7 +106,7 @@ describe('Firefox ESR', () => {
 
   for (const recording of [false, true]) {
     const mode = recording ? 'sfu' : 'p2p';
-    it(`${mode}: Firefox ↔ Chromium see and hear each other`, async () => {
+    it(`${mode}: Firefox ↔ Chromium see and hear each other, Firefox shares its screen, drops and resumes`, async () => {
       const lesson = await createDemoLesson(apiUrl, stack.apiKey, { title: `Firefox ${mode}`, recording });
       // P2P: Firefox offers (tutor); SFU: Firefox is the student.
       const ff = await firefox.newParticipant();
@@ -116,7 +116,7 @@ describe('Firefox ESR', () => {
       await join(student, lesson.studentUrl);
       for (const p of [tutor, student]) {
         const got = await seesAndHears(p);
-        console.log(`[firefox e2e] ${mode} ${p.browser} receives: ${JSON.stringify(got)}`);
+        console.log(`[firefox e2e] ${mode}: ${p.browser} receives ${JSON.stringify(got)}`);
         expect((await room(p)).mediaKind).toBe(mode);
         const s = await stats(p);
         expect(s?.selectedPair?.local.address, `${p.browser} selected pair ${JSON.stringify(s)}`).toBe(lab.address);
@@ -127,10 +127,63 @@ describe('Firefox ESR', () => {
           return r.media?.producers === 4 && r.media.consumers === 4;
         });
       }
+
+      // Mute from Firefox reaches Chromium.
+      await ff.click('toggle-mic');
+      await waitForTestId(cr, 'peer-muted', 'peer muted shown');
+      await ff.click('toggle-mic');
+      await waitGone(cr, 'peer-muted');
+
+      // Screen share from Firefox: the real picker first (see docs/browsers.md for what headless
+      // Firefox does with it), then a canvas track through the same room path.
+      const picker = await ff.run(() =>
+        navigator.mediaDevices.getDisplayMedia({ video: true }).then(
+          (s) => (s.getTracks().forEach((t) => t.stop()), 'granted'),
+          (e: Error) => `${e.name}: ${e.message}`,
+        ),
+      );
+      console.log(`[firefox e2e] headless Firefox getDisplayMedia: ${picker}`);
+      await ff.run(() => {
+        const canvas = Object.assign(document.createElement('canvas'), { width: 320, height: 200 });
+        const ctx = canvas.getContext('2d')!;
+        let n = 0;
+        setInterval(() => {
+          ctx.fillStyle = `hsl(${(n++ * 7) % 360} 80% 50%)`;
+          ctx.fillRect(0, 0, 320, 200);
+        }, 50);
+        void (window as any).__duet.test.shareScreen(canvas.captureStream(20).getVideoTracks()[0]);
+      });
+      await waitForTestId(cr, 'remote-screen-tile', 'Firefox screen on the Chromium side');
+      const screen = await waitFor('screen frames at the screen size', async () => {
+        const f = await framesDuring(cr, 'remote-screen', 800);
+        return f.frames > 3 && f.width === 320 && f.height === 200 ? f : null;
+      }, 30_000);
+      expect(screen.width).toBe(320);
+      await ff.click('toggle-screen');
+      await waitGone(cr, 'remote-screen-tile');
+
+      // Firefox's connection drops: Chromium sees it reconnecting, then back; media resumes both ways.
+      await cr.run(() => {
+        const seen: string[] = [];
+        (window as any).__presence = seen;
+        (window as any).__duet.controller.state.subscribe((s: { peerPresence: string }) => seen.at(-1) !== s.peerPresence && seen.push(s.peerPresence));
+      });
+      await ff.run(() => (window as any).__duet.test.dropSignaling());
+      await waitFor('Chromium saw Firefox reconnecting, then back', async () => {
+        const list = await cr.run(() => (window as any).__presence as string[]);
+        const i = list.indexOf('reconnecting');
+        return i >= 0 && list.lastIndexOf('present') > i;
+      }, 30_000);
+      await waitFor('Firefox resumed', async () => {
+        const s = await room(ff);
+        return !s.reconnecting && s.phase === 'room' && s.mediaKind === mode;
+      }, 30_000);
+      for (const p of [tutor, student]) await seesAndHears(p);
+
       await leave(student);
       await leave(tutor);
       await waitFor('lesson completed', async () => (await api(`/v1/sessions/${lesson.id}`)).status === 'completed');
       await Promise.all([ff.close(), cr.close()]);
-    });
+    }, 180_000);
   }
 });

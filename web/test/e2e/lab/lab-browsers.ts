@@ -18,8 +18,9 @@ export const FIREFOX_PREFS: Record<string, unknown> = {
   'media.peerconnection.ice.obfuscate_host_addresses': false,
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
-  // Screen share: Firefox's getDisplayMedia honours the fake-streams pref too (a fake screen).
-  'media.getdisplaymedia.enabled': true,
+  // No sound server here: without a null audio context Firefox's audio graph never runs (WebAudio
+  // analysers read silence, so the mic meter and the energy checks would see nothing).
+  'media.cubeb.force_null_context': true,
   'browser.shell.checkDefaultBrowser': false,
 };
 
@@ -126,7 +127,7 @@ export async function launchChromium(lab: Lab): Promise<LabChromium> {
   };
 }
 
-function playwrightParticipant(page: PwPage): Participant {
+export function playwrightParticipant(page: PwPage): Participant {
   return {
     browser: 'chromium',
     run: (fn, arg) => page.evaluate(fn as never, arg as never) as never,
