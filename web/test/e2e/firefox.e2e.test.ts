@@ -99,6 +99,7 @@ describe('Firefox ESR', () => {
     expect((await element(p, 'check-mic'))?.attrs['data-state']).toBe('ok');
     await waitFor('network check done', async () => (await element(p, 'check-network'))?.attrs['data-state'] !== 'pending');
     expect((await element(p, 'check-network'))?.text).toMatch(/\d+ ms round trip/);
+    expect(await element(p, 'no-webrtc'), 'Firefox has WebRTC: no notice').toBeNull();
     await p.click('test-speaker');
     await waitFor('speaker test played', async () => (await element(p, 'check-speaker'))?.attrs['data-state'] === 'ok');
     await p.close();
