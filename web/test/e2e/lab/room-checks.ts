@@ -79,7 +79,8 @@ export function remoteAudioEnergy(p: Participant, ms = 1_500): Promise<number> {
     const track = remote?.getAudioTracks()[0];
     if (!track) return -1;
     const ctx = new AudioContext();
-    await ctx.resume();
+    // A context that cannot start (no audio output) must fail the check, not hang it.
+    await Promise.race([ctx.resume(), new Promise((r) => setTimeout(r, 1_000))]);
     const analyser = ctx.createAnalyser();
     analyser.fftSize = 2048;
     ctx.createMediaStreamSource(new MediaStream([track])).connect(analyser);
