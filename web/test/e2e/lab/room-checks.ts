@@ -44,6 +44,7 @@ export function room(p: Participant): Promise<RoomSnapshot> {
 export interface MediaStats {
   videoFramesDecoded: number;
   audioPacketsReceived: number;
+  audioLevel: number;
   selectedPair: { local: { address: string }; remote: { address: string } } | null;
 }
 
@@ -99,12 +100,19 @@ export function remoteAudioEnergy(p: Participant, ms = 1_500): Promise<number> {
   }, ms);
 }
 
-/** Waits until `p` presents remote frames and hears remote sound; returns what it measured. */
-export async function seesAndHears(p: Participant, timeoutMs = 30_000): Promise<{ frames: number; width: number; energy: number }> {
+/**
+ * Waits until `p` presents remote frames and receives remote sound: WebAudio energy on the remote
+ * track, or the receiver's own audio level (getStats inbound-rtp audioLevel) — headless Firefox
+ * has no sound device here and its WebAudio graph reads silence, while its receiver still
+ * measures the level of what it decodes.
+ */
+export async function seesAndHears(p: Participant, timeoutMs = 30_000): Promise<{ frames: number; width: number; energy: number; audioLevel: number }> {
   return waitFor(`${p.browser}: remote frames and sound`, async () => {
-    const f = await framesDuring(p, 'remote-video', 800);
-    const energy = f.frames > 3 ? await remoteAudioEnergy(p) : 0;
-    if (f.frames > 3 && f.width > 0 && energy > 0.001) return { frames: f.frames, width: f.width, energy };
-    throw new Error(`frames ${JSON.stringify(f)}, energy ${energy}, room ${JSON.stringify(await room(p))}, stats ${JSON.stringify(await stats(p))}`);
+    const f = await framesDuring(p, 'remote-video', 1_500);
+    const energy = f.frames >= 2 ? await remoteAudioEnergy(p) : 0;
+    const s = await stats(p);
+    const audioLevel = s?.audioLevel ?? 0;
+    if (f.frames >= 2 && f.width > 0 && (energy > 0.001 || audioLevel > 0.001)) return { frames: f.frames, width: f.width, energy, audioLevel };
+    throw new Error(`frames ${JSON.stringify(f)}, energy ${energy}, room ${JSON.stringify(await room(p))}, stats ${JSON.stringify(s)}`);
   }, timeoutMs, 500);
 }

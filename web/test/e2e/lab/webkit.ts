@@ -49,7 +49,7 @@ export async function launchWebKit(): Promise<WebKit> {
   const xvfb = spawn('Xvfb', ['-displayfd', '1', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const display = `:${(await waitForOutput(xvfb, /^(\d+)\n/m, 'Xvfb'))[1]}`;
   const port = await freePort();
-  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISPLAY: display } });
+  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`, '--host=127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISPLAY: display } });
   const base = `http://127.0.0.1:${port}`;
   const sessions: string[] = [];
   const call = async (method: string, path: string, body?: unknown): Promise<any> => {
@@ -58,7 +58,8 @@ export async function launchWebKit(): Promise<WebKit> {
     if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${res.status} ${JSON.stringify(json.value)}`);
     return json.value;
   };
-  // The driver is up once it answers /status.
+  // The driver is up once it answers /status. (Its default --host=local fails without IPv6,
+  // as in the suite's namespace: "Unable to listen for HTTP server at host local".)
   const deadline = Date.now() + 20_000;
   for (;;) {
     if ((await fetch(`${base}/status`).then((r) => r.ok, () => false))) break;
