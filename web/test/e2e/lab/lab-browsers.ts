@@ -18,9 +18,6 @@ export const FIREFOX_PREFS: Record<string, unknown> = {
   'media.peerconnection.ice.obfuscate_host_addresses': false,
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
-  // No sound server here: without a null audio context Firefox's audio graph never runs (WebAudio
-  // analysers read silence, so the mic meter and the energy checks would see nothing).
-  'media.cubeb.force_null_context': true,
   'browser.shell.checkDefaultBrowser': false,
 };
 
