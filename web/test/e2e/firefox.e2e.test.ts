@@ -74,7 +74,7 @@ async function leave(p: Participant): Promise<void> {
 }
 
 describe('Firefox ESR', () => {
-  it('pre-join: a live camera preview, a moving mic meter and the checks', async () => {
+  it('pre-join: a live camera preview, the checks, no no-WebRTC notice', async () => {
     const lesson = await createDemoLesson(apiUrl, stack.apiKey, { title: 'Firefox pre-join' });
     const p = await firefox.newParticipant();
     await p.goto(lesson.studentUrl);
