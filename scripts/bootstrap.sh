@@ -56,6 +56,9 @@ RUNTIME_PKGS=(libsrtp2-1 chromium ffmpeg postgresql iproute2 util-linux procps c
 RUNTIME_PKGS+=(coturn nginx openssl systemd)
 # deploy/ tests: prometheus (promtool check/test of the alert rules; a real Prometheus scrapes a stack).
 RUNTIME_PKGS+=(prometheus)
+# Browsers beyond Chromium for web/test/e2e (docs/browsers.md): Firefox ESR (WebDriver BiDi), WebKitGTK's
+# WebDriver with its MiniBrowser, and Xvfb for it (WebKitGTK has no headless mode).
+RUNTIME_PKGS+=(firefox-esr webkit2gtk-driver xvfb)
 ALL_PKGS=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}")
 
 missing_pkgs() {

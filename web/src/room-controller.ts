@@ -163,7 +163,7 @@ export class RoomController {
     early = null;
     for (const n of pending) this.onNotification(n);
     const modeSeen = pending.some((n) => n.t === 'mode');
-    if (hello.mode === 'sfu' && !modeSeen && !this.media.session) {
+    if (hello.mode === 'sfu' && !modeSeen && !this.media.session && !this.media.unsupported()) {
       // Producers announced while the hello was in flight are consumed too (deduped by id).
       const announced = pending.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
       // Consumers the server made for us meanwhile (after a join with receive capabilities).
@@ -314,7 +314,7 @@ export class RoomController {
     if (!hello.resumed || hello.mode !== before || !this.media.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
       this.media.close(true);
-      if (hello.mode === 'sfu') await this.media.start(await this.media.newSfuSession());
+      if (hello.mode === 'sfu' && !this.media.unsupported()) await this.media.start(await this.media.newSfuSession());
     } else {
       await this.media.session.resumed().catch((err) => console.warn('media resume failed', err));
     }

@@ -1,6 +1,6 @@
 // Pre-join (checks, pickers, Join rules) and post-session (stats, rating once, recording,
 // resources, tutor upload, links).
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/preact';
 import { DeviceCheck } from '../src/page/device-check.ts';
 import type { PostSessionState } from '../src/page/post-session.ts';
@@ -9,6 +9,9 @@ import { PreJoin } from '../src/ui/prejoin.tsx';
 import { config, lesson } from './fixtures.ts';
 
 afterEach(cleanup);
+// happy-dom has no WebRTC; the browsers the room serves do (the no-WebRTC case is its own test).
+beforeEach(() => vi.stubGlobal('RTCPeerConnection', class {}));
+afterEach(() => vi.unstubAllGlobals());
 
 const track = (kind: string) => ({ kind, readyState: 'live', getSettings: () => ({ deviceId: `${kind}-1` }) }) as unknown as MediaStreamTrack;
 
@@ -54,6 +57,15 @@ describe('pre-join', () => {
     expect((screen.getByRole('button', { name: 'Join lesson' }) as HTMLButtonElement).disabled).toBe(true);
     expect(screen.queryByRole('button', { name: /Join without camera/ })).toBeNull();
     expect(screen.getByRole('alert').textContent).toContain('A working microphone is needed to join.');
+  });
+
+  it('without WebRTC (WebKitGTK, WebRTC turned off) the page says so before the join', () => {
+    vi.stubGlobal('RTCPeerConnection', undefined);
+    render(<PreJoin config={config} lesson={lesson()} role="student" name={null} check={check()} onJoin={() => undefined} />);
+    expect(screen.getByTestId('no-webrtc').textContent).toContain('This browser cannot make video calls');
+    expect(screen.getByRole('alert').textContent).toContain('Chat still works');
+    // Joining still works: presence and chat need no WebRTC.
+    expect((screen.getByRole('button', { name: 'Join lesson' }) as HTMLButtonElement).disabled).toBe(false);
   });
 
   it('the mic meter follows the level', () => {

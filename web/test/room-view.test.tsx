@@ -1,6 +1,6 @@
 // The room's states and controls: waiting, in progress, reconnecting (both sides), camera off,
 // muted, screen share, time warnings, chat, settings and leave/end with confirmation.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
 import { RoomExtras } from '../src/room-extras.ts';
 import { RoomView, type RoomActions } from '../src/ui/room-view.tsx';
@@ -8,6 +8,9 @@ import type { RoomState } from '../src/room-controller.ts';
 import { config, fakeStream, lesson, roomState } from './fixtures.ts';
 
 afterEach(cleanup);
+// happy-dom has no WebRTC; the browsers the room serves do (the no-WebRTC case is its own test).
+beforeEach(() => vi.stubGlobal('RTCPeerConnection', class {}));
+afterEach(() => vi.unstubAllGlobals());
 
 function actions(): RoomActions & Record<string, ReturnType<typeof vi.fn>> {
   return {
@@ -65,6 +68,13 @@ describe('room states', () => {
     const { a } = show(roomState({ media: 'failed' }));
     fireEvent.click(screen.getByTestId('retry-media'));
     expect(a.retry).toHaveBeenCalledOnce();
+  });
+
+  it('without WebRTC the room says why there is no picture, instead of offering a Retry that cannot help', () => {
+    vi.stubGlobal('RTCPeerConnection', undefined);
+    show(roomState({ media: 'failed' }));
+    expect(screen.getByTestId('banner-no-webrtc').textContent).toContain('cannot make video calls');
+    expect(screen.queryByTestId('retry-media')).toBeNull();
   });
 
   it('camera off shows the avatar and says so in words; mute is shown in words', () => {

@@ -59,6 +59,7 @@ export const en = {
   'err.boundary.title': 'This screen stopped working',
   'err.boundary.message': 'Something in the page broke. Your seat in the lesson is kept — reload to continue.',
   'err.boundary.reload': 'Reload',
+  'notice.no_webrtc': 'This browser cannot make video calls (WebRTC is missing or turned off). Chat still works; to see and hear each other, open this link in a current Chrome, Firefox, Edge or Safari.',
   // pre-join
   'tips.light': 'Ensure good lighting: face a window or a lamp.',
   'tips.headphones': 'Use headphones for the best audio (no echo).',

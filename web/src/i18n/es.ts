@@ -58,6 +58,7 @@ export const es: Partial<Record<MessageKey, string>> = {
   'err.boundary.title': 'Esta pantalla dejó de funcionar',
   'err.boundary.message': 'Algo en la página falló. Tu plaza en la clase se mantiene: recarga para continuar.',
   'err.boundary.reload': 'Recargar',
+  'notice.no_webrtc': 'Este navegador no puede hacer videollamadas (WebRTC falta o está desactivado). El chat sigue funcionando; para verse y oírse, abre este enlace en un Chrome, Firefox, Edge o Safari actual.',
   'tips.light': 'Busca buena luz: ponte frente a una ventana o una lámpara.',
   'tips.headphones': 'Usa auriculares para el mejor audio (sin eco).',
   'tips.close_apps': 'Cierra otras aplicaciones que usen la cámara.',

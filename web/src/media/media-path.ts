@@ -10,6 +10,7 @@ import { P2PSession } from './p2p-session.ts';
 import type { SfuSession } from './sfu-session.ts';
 import { loadSfuSession } from './load-sfu.ts';
 import { remoteTrackHandlers } from './remote-tracks.ts';
+import { webrtcSupported } from '../lib/webrtc-support.ts';
 
 /** An SFU device loaded at pre-join, with the router capabilities it was loaded with (JSON). */
 export interface PreloadedDevice {
@@ -46,6 +47,11 @@ export class MediaPath {
     performance.mark(`duet:mode-${mode}`);
     const gen = ++this.generation;
     this.state.set({ mode, modeReason: reason });
+    if (!webrtcSupported()) {
+      // No media path can exist here (the room says why); presence and chat go on.
+      if (mode !== 'waiting') this.state.set({ media: 'failed' });
+      return;
+    }
     const { local, join } = this.state.get();
     if (mode === 'p2p') {
       const prepared = this.prepared;
@@ -76,6 +82,13 @@ export class MediaPath {
     }
   }
 
+  /** No WebRTC in this browser: the media path is marked failed (the room explains why). */
+  unsupported(): boolean {
+    if (webrtcSupported()) return false;
+    this.state.set({ media: 'failed' });
+    return true;
+  }
+
   private newP2PSession(initiator: boolean, hold: boolean): P2PSession {
     const { local, join } = this.state.get();
     const session: P2PSession = new P2PSession(this.getSig()!, local!, join!.ice_servers, initiator, remoteTrackHandlers(this.state), {
@@ -90,7 +103,7 @@ export class MediaPath {
   /** The tutor, waiting alone in a P2P-capable room, gets the offer ready ahead of the student. */
   prepareP2P(): void {
     const { local, join, role, mode } = this.state.get();
-    if (role !== 'tutor' || mode !== 'waiting' || !local || !join || !this.getSig() || this.prepared?.isOpen) return;
+    if (role !== 'tutor' || mode !== 'waiting' || !local || !join || !this.getSig() || this.prepared?.isOpen || !webrtcSupported()) return;
     const session = this.newP2PSession(true, true);
     this.prepared = session;
     session.start().catch(() => {

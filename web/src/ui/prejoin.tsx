@@ -2,6 +2,7 @@
 // device pickers and tips. Join needs a working microphone, and a camera unless the person
 // explicitly chooses to join without one.
 import { supportsSpeakerSelection, type DeviceProblem } from '../lib/devices.ts';
+import { webrtcSupported } from '../lib/webrtc-support.ts';
 import type { Lesson } from '../lib/lesson-api.ts';
 import { RTT_WARN_MS } from '../lib/network-check.ts';
 import type { PageConfig } from '../lib/page-config.ts';
@@ -100,6 +101,11 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
           {!s.started ? (
             <p class="muted small" role="status">
               {t('prejoin.checking')}
+            </p>
+          ) : null}
+          {!webrtcSupported() ? (
+            <p class="warn-text" role="alert" data-testid="no-webrtc">
+              <Icon name="warn" size={18} /> {t('notice.no_webrtc')}
             </p>
           ) : null}
           {s.started && !micOk ? (

@@ -3,6 +3,7 @@
 // side panel. On phones the controls sit over the video and hide after a few seconds.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { formatClock as clock, formatZone, t } from '../i18n/i18n.ts';
+import { webrtcSupported } from '../lib/webrtc-support.ts';
 import type { Lesson } from '../lib/lesson-api.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 import { useStore } from '../lib/store.ts';
@@ -144,7 +145,12 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
                 </span>
               </div>
             ) : null}
-            {status === 'media_failed' ? (
+            {!webrtcSupported() ? (
+              <div class="banner banner-error" data-testid="banner-no-webrtc" role="alert">
+                <Icon name="warn" size={18} />
+                <span>{t('notice.no_webrtc')}</span>
+              </div>
+            ) : status === 'media_failed' ? (
               <div class="banner banner-error" data-testid="banner-technical" role="alert">
                 <Icon name="warn" size={18} />
                 <span>

@@ -59,7 +59,8 @@ async function startReceiver(secret: string, sink: ReceivedWebhook[]): Promise<{
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/duet` };
 }
 
-export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
+/** `enter`: a command prefix the stack runs under (e.g. nsenter into a test's own namespace). */
+export async function startStack(extraEnv: Record<string, string> = {}, opts: { enter?: string[] } = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'duet-e2e-'));
   const webhookSecret = randomBytes(24).toString('hex');
   const webhooks: ReceivedWebhook[] = [];
@@ -68,7 +69,8 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   const apiKey = `duet_test_${randomBytes(16).toString('hex')}`;
   const internalSecret = randomBytes(32).toString('hex');
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'deploy/src/all-in-one.ts')], {
+  const [cmd, ...args] = [...(opts.enter ?? []), process.execPath, join(REPO_ROOT, 'deploy/src/all-in-one.ts')];
+  const child: ChildProcess = spawn(cmd!, args, {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
