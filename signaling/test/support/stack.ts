@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
 import { createDemoLesson, type DemoLesson } from '@duet/deploy';
-import { createSignalingServer, loadSignalingConfig, type Logger, type SignalingServer } from '../../src/index.ts';
+import { createSignalingServer, loadSignalingConfig, type LogFn, type Logger, type SignalingServer } from '../../src/index.ts';
 import { freePort } from '@duet/deploy/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ export interface NodeStack {
  */
 export async function startNodeStack(
   extra: Record<string, string> = {},
-  log?: Logger,
+  log?: Logger | LogFn,
   opts: { omitNodeJoinSecret?: boolean; nodeEnv?: Record<string, string> } = {},
 ): Promise<NodeStack> {
   const [apiPort, sigPort] = [await freePort(), await freePort()];
