@@ -111,8 +111,9 @@ export function checkSecrets(env: Record<string, string | undefined>, specs: rea
       continue;
     }
     if (s.list) {
-      raw.split(',').map((x) => x.trim()).forEach((v, i) => {
-        const problem = v === '' ? null : checkSecretValue(`${s.name} entry ${i + 1}`, v, s.minLength);
+      const entries = raw.split(',').map((x) => x.trim());
+      entries.forEach((v, i) => {
+        const problem = v === '' ? null : checkSecretValue(entries.length === 1 ? s.name : `${s.name} entry ${i + 1}`, v, s.minLength);
         if (problem) problems.push(problem);
       });
       continue;
