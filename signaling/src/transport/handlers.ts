@@ -6,6 +6,7 @@ import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '..
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError, SeatRefusedError } from '../api-client.ts';
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
+import { JoinKeysUnavailableError } from './join-keys.ts';
 import { RequestError, type Connection, type Handler, type Reply } from './connection.ts';
 
 const EMPTY = {};
@@ -17,6 +18,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       return await verifyJoinToken(joinKeys, token);
     } catch (err) {
       if (err instanceof JoinTokenError) throw new RequestError(err.code === 'token_wrong_session' ? 'token_invalid' : err.code, err.message);
+      if (err instanceof JoinKeysUnavailableError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }
   }

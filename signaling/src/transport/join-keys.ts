@@ -12,6 +12,8 @@ const MAX_KEYS = 16;
 const EMPTY_GAP_MS = 250;
 
 export class JoinKeysError extends Error {}
+/** No key set could be loaded yet (the API unreachable): the client should retry, its link may be fine. */
+export class JoinKeysUnavailableError extends Error {}
 
 /** A JWKS (JSON text or parsed) to kid → key; throws on anything but Ed25519 signing keys. */
 export function parseJoinKeySet(jwks: unknown): Map<string, KeyObject> {
@@ -81,7 +83,10 @@ export class JoinKeyStore {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** The verifier's lookup: a known kid at once; an unknown one may refresh (rate-limited). */
+  /**
+   * The verifier's lookup: a known kid at once; an unknown one may refresh (rate-limited). Throws
+   * JoinKeysUnavailableError while no key set has ever loaded (retryable, not a bad token).
+   */
   lookup = async (kid: string): Promise<KeyObject | undefined> => {
     const known = this.keys.get(kid);
     if (known || this.pinned || this.stopped) return known;
@@ -91,6 +96,7 @@ export class JoinKeyStore {
       if (this.inFlight) await this.inFlight;
       else if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (this.keys.size === 0) await this.refresh();
+      if (this.keys.size === 0) throw new JoinKeysUnavailableError('the join-token keys could not be loaded from the API');
     } else if (Date.now() - this.lastFetchAt >= this.minRefreshMs) {
       await this.refresh();
     } else if (this.inFlight) {
