@@ -231,6 +231,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   if (joinTokenSecret && joinTokenSecret === internalHookSecret) {
     problems.push('JOIN_TOKEN_SECRET and INTERNAL_HOOK_SECRET must differ');
   }
+  if (joinTokenVerifySecrets.some((s) => s === internalHookSecret || s === apiKey)) problems.push('JOIN_TOKEN_VERIFY_SECRETS must differ from INTERNAL_HOOK_SECRET and DUET_API_KEY');
   if (apiKey && (apiKey === joinTokenSecret || apiKey === internalHookSecret)) {
     problems.push('DUET_API_KEY must differ from JOIN_TOKEN_SECRET and INTERNAL_HOOK_SECRET');
   }

@@ -4,7 +4,7 @@ import { createHmac, generateKeyPairSync, randomBytes, sign, verify } from 'node
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadApiConfig } from '../../src/config.ts';
 import { joinKeyOf, publicKeyFromJwk } from '../../src/tokens/join-token.ts';
-import { DB_KINDS, JOIN_SECRET, createLesson, createTestDatabase, mintToken, startApi, startApiOn, testEnv, type TestApi } from '../support/harness.ts';
+import { DB_KINDS, HOOK_SECRET, JOIN_SECRET, createLesson, createTestDatabase, mintToken, startApi, startApiOn, testEnv, type TestApi } from '../support/harness.ts';
 
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 const parts = (token: string) => token.split('.') as [string, string, string];
@@ -123,5 +123,7 @@ describe('rotating the join-token key (pglite)', () => {
   it('checks each JOIN_TOKEN_VERIFY_SECRETS entry like a secret', () => {
     expect(() => loadApiConfig(testEnv('pglite:memory', { JOIN_TOKEN_VERIFY_SECRETS: `${NEW},short` }))).toThrow(/JOIN_TOKEN_VERIFY_SECRETS entry 2/);
     expect(loadApiConfig(testEnv('pglite:memory', { JOIN_TOKEN_VERIFY_SECRETS: ` ${NEW} , ` })).joinTokenVerifySecrets).toEqual([NEW]);
+    // A hook sender's secret must never become a join-token key (one leak must not unlock both).
+    expect(() => loadApiConfig(testEnv('pglite:memory', { JOIN_TOKEN_VERIFY_SECRETS: HOOK_SECRET }))).toThrow(/JOIN_TOKEN_VERIFY_SECRETS must differ/);
   });
 });
