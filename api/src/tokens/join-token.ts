@@ -167,15 +167,6 @@ export function verifyJoinTokenSync(secrets: string | readonly string[], token: 
   return check(fromSecrets(secrets)(kid), h, p, s, sessionId);
 }
 
-/** The kid a well-formed EdDSA join token names (null otherwise); lets a node refresh its keys. */
-export function joinTokenKid(token: string): string | null {
-  try {
-    return parse(token).kid;
-  } catch {
-    return null;
-  }
-}
-
 function parse(token: string | undefined): { h: string; p: string; s: string; kid: string } {
   if (!token) throw new JoinTokenError('token_missing', 'a join token is required');
   if (token.length > 8192) throw invalid();
