@@ -65,6 +65,8 @@ export interface ApiConfig {
   storage: StorageConfig;
   apiKeySha256: Buffer;
   joinTokenSecret: string;
+  /** JOIN_TOKEN_VERIFY_SECRETS: older (or next) secrets whose public keys still verify, never sign (rotation). */
+  joinTokenVerifySecrets: string[];
   internalHookSecret: string;
   joinEarlyMinutes: number;
   /** Cap on a join token's life; it also ends when the lesson's join window can last no longer. */
@@ -224,10 +226,12 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const apiKey = secret('DUET_API_KEY');
   const joinTokenSecret = secret('JOIN_TOKEN_SECRET');
   const internalHookSecret = secret('INTERNAL_HOOK_SECRET');
+  const joinTokenVerifySecrets = [...new Set((env.JOIN_TOKEN_VERIFY_SECRETS ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '' && x !== joinTokenSecret))];
   // One leaked secret must not unlock the other role: hook senders cannot mint join tokens.
   if (joinTokenSecret && joinTokenSecret === internalHookSecret) {
     problems.push('JOIN_TOKEN_SECRET and INTERNAL_HOOK_SECRET must differ');
   }
+  if (joinTokenVerifySecrets.some((s) => s === internalHookSecret || s === apiKey)) problems.push('JOIN_TOKEN_VERIFY_SECRETS must differ from INTERNAL_HOOK_SECRET and DUET_API_KEY');
   if (apiKey && (apiKey === joinTokenSecret || apiKey === internalHookSecret)) {
     problems.push('DUET_API_KEY must differ from JOIN_TOKEN_SECRET and INTERNAL_HOOK_SECRET');
   }
@@ -361,6 +365,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     storage: storage.config,
     apiKeySha256: sha256(apiKey),
     joinTokenSecret,
+    joinTokenVerifySecrets,
     internalHookSecret,
     joinEarlyMinutes: int('JOIN_EARLY_MINUTES', 15, 0, 24 * 60),
     // Short-lived by design: the marketplace mints a token when the user clicks "join". A token

@@ -56,6 +56,8 @@ export interface SecretSpec {
   minLength: number;
   /** False: the variable may be absent (the feature it enables is off). */
   required: boolean;
+  /** A comma list of secrets (JOIN_TOKEN_VERIFY_SECRETS): each entry is checked. */
+  list?: boolean;
 }
 
 /**
@@ -66,6 +68,7 @@ export interface SecretSpec {
 export const API_SECRET_VARS: readonly SecretSpec[] = [
   { name: 'DUET_API_KEY', minLength: 24, required: true },
   { name: 'JOIN_TOKEN_SECRET', minLength: 32, required: true },
+  { name: 'JOIN_TOKEN_VERIFY_SECRETS', minLength: 32, required: false, list: true },
   { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
   { name: 'URL_SIGNING_SECRET', minLength: 32, required: false },
   { name: 'TURN_SECRET', minLength: 16, required: false },
@@ -73,8 +76,8 @@ export const API_SECRET_VARS: readonly SecretSpec[] = [
   { name: 'S3_ACCESS_KEY_ID', minLength: 3, required: false },
   { name: 'S3_SECRET_ACCESS_KEY', minLength: 8, required: false },
 ];
+// No JOIN_TOKEN_SECRET: a media node verifies join tokens with the API's public keys (/v1/join-keys).
 export const SIGNALING_SECRET_VARS: readonly SecretSpec[] = [
-  { name: 'JOIN_TOKEN_SECRET', minLength: 32, required: true },
   { name: 'INTERNAL_HOOK_SECRET', minLength: 32, required: true },
   { name: 'METRICS_TOKEN', minLength: 16, required: false },
 ];
@@ -105,6 +108,14 @@ export function checkSecrets(env: Record<string, string | undefined>, specs: rea
     const raw = env[s.name];
     if (raw === undefined || raw.trim() === '') {
       if (s.required) problems.push(`${s.name} is required (at least ${s.minLength} characters)`);
+      continue;
+    }
+    if (s.list) {
+      const entries = raw.split(',').map((x) => x.trim());
+      entries.forEach((v, i) => {
+        const problem = v === '' ? null : checkSecretValue(entries.length === 1 ? s.name : `${s.name} entry ${i + 1}`, v, s.minLength);
+        if (problem) problems.push(problem);
+      });
       continue;
     }
     const why = weakSecretReason(raw, s.minLength);

@@ -11,6 +11,7 @@ import { openDatabase, type Database, type Sql } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { errorBody, installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
+import { registerJoinKeyRoutes } from './http/routes/join-keys.ts';
 import { internalRoutes } from './http/routes/internal.ts';
 import { nodeRoutes } from './http/routes/nodes.ts';
 import { opsRoutes } from './http/routes/ops.ts';
@@ -153,6 +154,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   registerOpenApi(app);
   app.register(async (scope) => {
     registerHealthRoutes(scope);
+    registerJoinKeyRoutes(scope, ctx.config);
     registerSessionRoutes(scope, ctx);
     registerLessonContentRoutes(scope, ctx);
     registerWebhookRoutes(scope, ctx);

@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     process.env.RECORDER_URL = url;
   }
   guardProcess((msg, extra) => logStream.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), service: 'duet', msg, ...extra }) + '\n'));
-  const signaling = await createSignalingServer(loadSignalingConfig(env), (level, msg, extra) =>
+  // The media node verifies join tokens with the API's public keys: it is not handed the signing secret.
+  const signaling = await createSignalingServer(loadSignalingConfig({ ...env, JOIN_TOKEN_SECRET: undefined }), (level, msg, extra) =>
     logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n'),
   );
   const api = createApiServer(loadApiConfig(env), { logStream, objects: store });

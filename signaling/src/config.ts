@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
 import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
+import { parseJoinKeySet } from './transport/join-keys.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { parseTrustProxy, type SocketLimitsConfig } from './transport/socket-limits.ts';
 import { SIGNALING_SECRET_VARS, checkSecrets, metricsExposureProblem, withNodeSecret } from '@duet/api/secrets';
@@ -28,7 +29,10 @@ export interface SignalingConfig {
   port: number;
   /** Base URL of the API's internal endpoints (lesson facts, lifecycle hooks). */
   apiInternalUrl: string;
-  joinTokenSecret: string;
+  /** JOIN_TOKEN_PUBLIC_KEYS: a JWKS pinning the join-token keys; null = fetch GET /v1/join-keys. */
+  joinTokenPublicKeys: string | null;
+  /** JOIN_TOKEN_SECRET is set here although a node does not need it (a startup warning). */
+  joinTokenSecretSet: boolean;
   internalHookSecret: string;
   /** When false every lesson runs through the SFU (operators behind strict NATs, tests). */
   p2pEnabled: boolean;
@@ -91,6 +95,17 @@ function minutesList(env: NodeJS.ProcessEnv, name: string, fallback: number[]): 
   return [...new Set(list)].sort((a, b) => b - a);
 }
 
+function joinTokenPublicKeys(env: NodeJS.ProcessEnv): string | null {
+  const v = env.JOIN_TOKEN_PUBLIC_KEYS?.trim();
+  if (!v) return null;
+  try {
+    parseJoinKeySet(v);
+  } catch (err) {
+    throw new SignalingConfigError(`JOIN_TOKEN_PUBLIC_KEYS must be the JSON of GET /v1/join-keys: ${(err as Error).message.slice(0, 200)}`);
+  }
+  return v;
+}
+
 function trustProxy(env: NodeJS.ProcessEnv) {
   const parsed = parseTrustProxy(env.TRUST_PROXY);
   if (parsed instanceof Error) throw new SignalingConfigError(parsed.message);
@@ -120,7 +135,8 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     host,
     port,
     apiInternalUrl: apiInternalUrl.replace(/\/$/, ''),
-    joinTokenSecret: required(env, 'JOIN_TOKEN_SECRET'),
+    joinTokenPublicKeys: joinTokenPublicKeys(env),
+    joinTokenSecretSet: !!env.JOIN_TOKEN_SECRET,
     // With NODE_SECRET the node never uses the shared secret (its recorder gets NODE_SECRET too).
     internalHookSecret: env.NODE_SECRET && !env.INTERNAL_HOOK_SECRET ? env.NODE_SECRET : required(env, 'INTERNAL_HOOK_SECRET'),
     nodeSecret: nodeSecretOf(env),

@@ -18,6 +18,7 @@ import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { Rejections } from './transport/rejections.ts';
 import { SocketLimits } from './transport/socket-limits.ts';
 import { createHandler } from './transport/handlers.ts';
+import { JoinKeyStore } from './transport/join-keys.ts';
 import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
 import { handleNodeHttp } from './node/node-http.ts';
 import { createNodeMetrics } from './node/node-metrics.ts';
@@ -35,6 +36,8 @@ export interface SignalingServer {
   pool: WorkerPool;
   /** Registration, drain and graceful shutdown as one node of many (src/node). */
   node: MediaNodeRuntime;
+  /** The API's public join-token keys this node verifies with. */
+  joinKeys: JoinKeyStore;
 }
 
 /**
@@ -86,7 +89,9 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0, rejections: new Rejections() };
   const limits = new SocketLimits(config.sockets);
   const connections = new Map<WebSocket, Connection>();
-  const handler = createHandler(registry, config.joinTokenSecret, config.standbyTimeoutMs);
+  if (config.joinTokenSecretSet) log.warn('JOIN_TOKEN_SECRET is set but a media node does not need it (it verifies join tokens with the API public keys): remove it from this node');
+  const joinKeys = new JoinKeyStore({ apiInternalUrl: config.apiInternalUrl, pinned: config.joinTokenPublicKeys, log: logFn(log.child({ component: 'join-keys' })) });
+  const handler = createHandler(registry, joinKeys.lookup, config.standbyTimeoutMs);
   const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: apiCredential, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
   const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending(), hooksSetAside: hooks.setAsideTotal(), hookClockSkew: hooks.clockSkewRejections() }), rejections: () => stats.rejections.entries() });
 
@@ -222,10 +227,12 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       const url = `http://${config.host}:${port}`;
       log.info({ url, p2p: config.p2pEnabled, workers: pool.workers().length }, 'signaling listening');
       node.start();
+      joinKeys.start();
       return { url, wsUrl: `ws://${config.host}:${port}/ws` };
     },
     async close() {
       await node.stop();
+      joinKeys.stop();
       clearInterval(heartbeat);
       registry.closeAll();
       for (const ws of wss.clients) ws.terminate();
@@ -235,6 +242,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       hooks.stop();
       pool.close();
     },
+    joinKeys,
     stats: () => ({ connections: connections.size, rooms: registry.all().length, frames: stats.frames, badFrames: stats.badFrames, rateLimited: stats.rateLimited, pendingHooks: hooks.pending() }),
   };
 }

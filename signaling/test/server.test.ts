@@ -2,7 +2,7 @@
 // input, presence, P2P relay, SFU mode and the lifecycle hooks that drive lesson status.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignJWT } from 'jose';
+import { mintJoinToken } from '@duet/api/tokens';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
 import { TestClient } from './support/ws-client.ts';
 import { freePort } from '@duet/deploy/testing';
@@ -41,14 +41,7 @@ describe('authentication and bad input', () => {
     const tampered = `${h}.${p}.${s!.slice(0, -3)}${s!.endsWith('AAA') ? 'BBB' : 'AAA'}`;
     expect(await c.request('hello', { v: 1, token: tampered })).toMatchObject({ ok: false, error: { code: 'token_invalid' } });
 
-    const expired = await new SignJWT({ sid: 'x', role: 'tutor', name: 'T' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('u')
-      .setAudience('duet-join')
-      .setIssuer('duet-api')
-      .setJti('j')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-      .sign(new TextEncoder().encode(stack.env.JOIN_TOKEN_SECRET));
+    const { token: expired } = await mintJoinToken(stack.env.JOIN_TOKEN_SECRET!, { sessionId: 'x', userId: 'u', role: 'tutor', name: 'T' }, -60);
     expect(await c.request('hello', { v: 1, token: expired })).toMatchObject({ ok: false, error: { code: 'token_expired' } });
 
     const noneAlg = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
@@ -94,14 +87,7 @@ describe('authentication and bad input', () => {
 
   it('refuses a lesson that does not exist or has ended', async () => {
     const c = await client();
-    const forged = await new SignJWT({ sid: '00000000-0000-4000-8000-000000000000', role: 'tutor', name: 'T' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('u')
-      .setAudience('duet-join')
-      .setIssuer('duet-api')
-      .setJti('j2')
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode(stack.env.JOIN_TOKEN_SECRET));
+    const { token: forged } = await mintJoinToken(stack.env.JOIN_TOKEN_SECRET!, { sessionId: '00000000-0000-4000-8000-000000000000', userId: 'u', role: 'tutor', name: 'T' }, 300);
     expect(await c.request('hello', { v: 1, token: forged })).toMatchObject({ ok: false, error: { code: 'lesson_unavailable' } });
   });
 

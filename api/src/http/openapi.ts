@@ -8,7 +8,7 @@ function tagFor(url: string): string | null {
   if (url.startsWith('/v1/webhooks') || url.endsWith('/events')) return 'webhooks';
   if (/\/(resources)/.test(url)) return 'resources';
   if (/\/(notes|feedback|chat|analytics)$/.test(url)) return 'lesson content';
-  if (/\/(tokens|join)$/.test(url)) return 'joining';
+  if (/\/(tokens|join|join-keys)$/.test(url)) return 'joining';
   if (url.endsWith('/attendance')) return 'attendance';
   if (url.startsWith('/v1/sessions') || url.startsWith('/v1/recordings')) return 'lessons';
   return null;
@@ -38,7 +38,7 @@ export function registerOpenApi(app: FastifyInstance): void {
       // document would map them out for anyone who can reach /docs.
       const hidden = url === '/session/:id' || url.startsWith('/assets') || url.startsWith('/docs') || url.startsWith('/internal');
       const tag = tagFor(url);
-      const security = url.startsWith('/v1/')
+      const security = url.startsWith('/v1/') && url !== '/v1/join-keys' // public keys: no credential
           ? [{ apiKey: [] }, { joinToken: [] }]
           : [];
       return {

@@ -280,6 +280,22 @@ export const NodeRegistered = Obj({
 export const NodeList = Obj({ nodes: Type.Array(NodeJson) });
 
 export const Healthz = Obj({ ok: Type.Boolean() });
+/** GET /v1/join-keys: the public keys join tokens are verified with (JWKS, RFC 7517 / RFC 8037). */
+export const JoinKeySet = Obj(
+  {
+    keys: Type.Array(
+      Obj({
+        kty: Type.Literal('OKP'),
+        crv: Type.Literal('Ed25519'),
+        kid: Type.String({ description: 'names the key; join tokens carry it in their header' }),
+        x: Type.String({ description: 'the raw 32-byte public key, base64url' }),
+        alg: Type.Literal('EdDSA'),
+        use: Type.Literal('sig'),
+      }),
+    ),
+  },
+  'The signing key first, then keys still accepted during a rotation (JOIN_TOKEN_VERIFY_SECRETS).',
+);
 export const Readyz = Obj({ ready: Type.Boolean(), reasons: Type.Array(Type.String()) });
 /** Text answers, declared with their media type (a plain string schema would be documented as JSON). */
 const textAs = (mediaType: string, description: string) =>

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { sha256, type ApiConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import type { AppContext } from '../context.ts';
+import { joinVerifySecrets } from './join-keys-service.ts';
 import { JoinTokenError, verifyJoinToken, type JoinClaims } from '../tokens/join-token.ts';
 import { assertSeatCurrent } from './seat-access-service.ts';
 
@@ -32,7 +33,7 @@ export function requireInternalSecret(config: ApiConfig, bearer: string | undefi
 
 export async function requireJoinToken(config: ApiConfig, bearer: string | undefined, sessionId: string): Promise<JoinClaims> {
   try {
-    return await verifyJoinToken(config.joinTokenSecret, bearer, sessionId);
+    return await verifyJoinToken(joinVerifySecrets(config), bearer, sessionId);
   } catch (err) {
     if (err instanceof JoinTokenError) {
       throw new ApiError(err.code === 'token_wrong_session' ? 403 : 401, err.code, err.message);

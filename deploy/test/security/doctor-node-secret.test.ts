@@ -12,6 +12,10 @@ describe('duet doctor and NODE_SECRET', () => {
     const env = { JOIN_TOKEN_SECRET: JOIN, NODE_ID: 'media-1', NODE_SECRET };
     expect(checkSecrets(env, ['media', 'recorder'])).toMatchObject({ status: 'ok' });
   });
+  it('does not ask a media host for JOIN_TOKEN_SECRET (it verifies with the API public keys); the API still needs it', () => {
+    expect(checkSecrets({ NODE_ID: 'media-1', NODE_SECRET }, ['media', 'recorder'])).toMatchObject({ status: 'ok' });
+    expect(checkSecrets({ NODE_ID: 'media-1', NODE_SECRET }, ['api'])).toMatchObject({ status: 'fail', detail: expect.stringContaining('JOIN_TOKEN_SECRET is required') });
+  });
   it('refuses a malformed node secret and a host with neither secret', () => {
     expect(checkSecrets({ JOIN_TOKEN_SECRET: JOIN, NODE_ID: 'media-1', NODE_SECRET: 'not-hex' }, ['media']).status).toBe('fail');
     expect(checkSecrets({ JOIN_TOKEN_SECRET: JOIN, NODE_ID: 'media-1' }, ['media'])).toMatchObject({ status: 'fail', detail: expect.stringContaining('INTERNAL_HOOK_SECRET is required') });

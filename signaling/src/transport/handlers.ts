@@ -1,21 +1,24 @@
 // Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
-import { JoinTokenError, verifyJoinToken } from '@duet/api/tokens';
+import { JoinTokenError, verifyJoinToken, type JoinKeyLookup } from '@duet/api/tokens';
 import { routerRtpCapabilities } from '@duet/sfu';
 import type { ClientMessage } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError, SeatRefusedError } from '../api-client.ts';
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.ts';
+import { JoinKeysUnavailableError } from './join-keys.ts';
 import { RequestError, type Connection, type Handler, type Reply } from './connection.ts';
 
 const EMPTY = {};
 
-export function createHandler(registry: RoomRegistry, joinTokenSecret: string, standbyTimeoutMs: number): Handler {
+/** `joinKeys`: the API's public keys by kid (transport/join-keys.ts); this node holds no signing secret. */
+export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, standbyTimeoutMs: number): Handler {
   async function verify(token: string) {
     try {
-      return await verifyJoinToken(joinTokenSecret, token);
+      return await verifyJoinToken(joinKeys, token);
     } catch (err) {
       if (err instanceof JoinTokenError) throw new RequestError(err.code === 'token_wrong_session' ? 'token_invalid' : err.code, err.message);
+      if (err instanceof JoinKeysUnavailableError) throw new RequestError('service_unavailable', 'the lesson service is unavailable, try again shortly');
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 // Attack: a media node started with a secret copied from deploy/env/media.env.example (anyone can
-// then forge join tokens or hooks), or listening beyond loopback (k8s: SIGNALING_HOST=0.0.0.0)
+// then forge hooks), or listening beyond loopback (k8s: SIGNALING_HOST=0.0.0.0)
 // with /metrics open to whoever reaches the port. Defence: the process refuses to start, naming
 // the variable; METRICS_TOKEN is required beyond loopback and /metrics checks it.
 import { randomBytes } from 'node:crypto';
@@ -14,9 +14,10 @@ const TOKEN = 'metrics-7f3a9c2e51d84b6a';
 
 describe('the media node refuses to start', () => {
   it.each([
-    ['JOIN_TOKEN_SECRET', 'CHANGE_ME_join_token_secret_at_least_32_characters'],
+    // (JOIN_TOKEN_SECRET is no longer a media-node secret: join-keys.test.ts; a node only warns.)
     ['INTERNAL_HOOK_SECRET', 'CHANGE_ME_internal_hook_secret_at_least_32_chars'],
-    ['JOIN_TOKEN_SECRET', 'secretsecretsecretsecretsecretsecret'],
+    ['INTERNAL_HOOK_SECRET', 'secretsecretsecretsecretsecretsecret'],
+    ['METRICS_TOKEN', 'CHANGE_ME_metrics_token'],
     ['INTERNAL_HOOK_SECRET', 'z'.repeat(48)],
   ])('on %s = a placeholder or well-known value', async (name, value) => {
     expectRefused(await runRole(MAIN, { ...GOOD, [name]: value }), name, value);

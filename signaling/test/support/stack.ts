@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
 import { createDemoLesson, type DemoLesson } from '@duet/deploy';
-import { createSignalingServer, loadSignalingConfig, type Logger, type SignalingServer } from '../../src/index.ts';
+import { createSignalingServer, loadSignalingConfig, type LogFn, type Logger, type SignalingServer } from '../../src/index.ts';
 import { freePort } from '@duet/deploy/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +23,15 @@ export interface NodeStack {
   stop(): Promise<void>;
 }
 
-/** `log`: where the node's pino logger writes (default: nowhere). */
-export async function startNodeStack(extra: Record<string, string> = {}, log?: Logger): Promise<NodeStack> {
+/**
+ * `log`: where the node's pino logger writes (default: nowhere). `nodeEnv`: variables only the
+ * node sees (over `extra`); `omitNodeJoinSecret`: the node gets no JOIN_TOKEN_SECRET (it needs none).
+ */
+export async function startNodeStack(
+  extra: Record<string, string> = {},
+  log?: Logger | LogFn,
+  opts: { omitNodeJoinSecret?: boolean; nodeEnv?: Record<string, string> } = {},
+): Promise<NodeStack> {
   const [apiPort, sigPort] = [await freePort(), await freePort()];
   // The node reaches the API through a recording proxy (hooks seen, outages on demand).
   const proxy = await startApiProxy(() => `http://127.0.0.1:${apiPort}`);
@@ -46,7 +53,9 @@ export async function startNodeStack(extra: Record<string, string> = {}, log?: L
     ...extra,
   };
   const fullEnv = { ...process.env, ...env };
-  const signaling = await createSignalingServer(loadSignalingConfig(fullEnv), log ?? (() => undefined));
+  const nodeEnv: Record<string, string | undefined> = { ...fullEnv, ...opts.nodeEnv };
+  if (opts.omitNodeJoinSecret) delete nodeEnv.JOIN_TOKEN_SECRET;
+  const signaling = await createSignalingServer(loadSignalingConfig(nodeEnv), log ?? (() => undefined));
   const api = createApiServer(loadApiConfig(fullEnv));
   const { wsUrl, url: httpUrl } = await signaling.start();
   const { url: apiUrl } = await api.start();
