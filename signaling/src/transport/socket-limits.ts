@@ -4,10 +4,10 @@
 // address could hold thousands of sockets (each with timers and buffers) on a media node.
 import { BlockList, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { parseTrustProxy as parseApiTrustProxy, type TrustProxy } from '@duet/api/limits';
 import type { Connection, SeatAccounting } from './connection.ts';
 
-/** Same shape as the API's TRUST_PROXY: false, a hop count, or the proxies' addresses/CIDRs. */
-export type TrustProxy = false | number | string[];
+export type { TrustProxy };
 
 export interface SocketLimitsConfig {
   perAddress: number;
@@ -16,19 +16,11 @@ export interface SocketLimitsConfig {
   trustProxy: TrustProxy;
 }
 
+/** TRUST_PROXY with the API's own parser (one syntax for both roles), as a value or an Error. */
 export function parseTrustProxy(raw: string | undefined): TrustProxy | Error {
-  const v = raw?.trim();
-  if (!v || v === 'false' || v === '0') return false;
-  if (/^\d{1,2}$/.test(v)) return Number(v);
-  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
-  const bad = list.filter((x) => {
-    const [addr, bits, extra] = x.split('/');
-    const family = addr ? isIP(addr) : 0;
-    return extra !== undefined || family === 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
-  });
-  // `true` (trust every hop) would let any client choose its address: not offered.
-  if (bad.length > 0) return new Error(`TRUST_PROXY must be false, a hop count (1 = one proxy such as nginx) or a comma list of proxy addresses/CIDRs (bad: ${bad.join(', ')})`);
-  return list;
+  const problems: string[] = [];
+  const parsed = parseApiTrustProxy(raw, problems);
+  return problems.length > 0 ? new Error(problems.join('; ')) : parsed;
 }
 
 const plain = (a: string) => a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
