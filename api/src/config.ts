@@ -11,9 +11,10 @@ import { DEFAULT_WARNING_MINUTES, parseWarningMinutes } from './domain/warning-m
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
 import { API_SECRET_VARS, checkSecrets, checkSecretValue, isProduction, metricsExposureProblem } from './secret-policy.ts';
 
-export { API_SECRET_VARS };
 import { loadLimitsConfig, type LimitsConfig } from './limits-config.ts';
+import { DEFAULT_RESOURCE_CONTENT_TYPES } from './domain/resource-content-types.ts';
 
+export { API_SECRET_VARS, DEFAULT_RESOURCE_CONTENT_TYPES };
 
 export type DatabaseConfig =
   | { kind: 'pglite'; /** null = in memory (tests) */ dataDir: string | null }
@@ -126,21 +127,6 @@ export class ConfigError extends Error {
 }
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const DEFAULT_RESOURCE_CONTENT_TYPES = [
-  'application/pdf',
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/webp',
-  'text/plain',
-  'text/markdown',
-  'audio/mpeg',
-  'video/mp4',
-  'application/zip',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function sha256(value: string): Buffer {
