@@ -1,24 +1,14 @@
 // One lesson's live room: two seats (tutor, student) with a reconnect grace, the media mode
 // (P2P relay, fallback to the SFU, make before break), the lesson clock and its end, and app data.
 // Seats live in seat.ts, the mode rules in media-mode.ts, the SFU side in room-media.ts, chat in
-// room-chat.ts. It talks to
-// connections through the small RoomConnection interface, so no WebSocket details appear here.
+// room-chat.ts. It talks to connections through the small RoomConnection interface, so no
+// WebSocket details appear here.
 import { randomBytes } from 'node:crypto';
 import { newEvent, type DuetEvent, type EventType } from '@duet/api/events';
 import type { JoinClaims } from '@duet/api/tokens';
 import type { MediaRoom, WorkerPool } from '@duet/sfu';
-import {
-  CLOSE_REMOVED,
-  type ChatMessage,
-  type EndReason,
-  type HelloData,
-  type LessonInfo,
-  type ModeReason,
-  type Notification,
-  type P2PSignal,
-  type Role,
-  type RoomMode,
-} from '../protocol/index.ts';
+import { CLOSE_REMOVED, type ChatMessage, type EndReason, type HelloData, type LessonInfo } from '../protocol/index.ts';
+import type { ModeReason, Notification, P2PSignal, Role, RoomMode } from '../protocol/index.ts';
 import type { ApiClient, LessonFacts } from '../api-client.ts';
 import { LessonClock } from './lesson-clock.ts';
 import { LessonRecorder, type RecorderClient } from '../recording/index.ts';
