@@ -13,6 +13,7 @@ import { errorBody, installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { registerJoinKeyRoutes } from './http/routes/join-keys.ts';
 import { internalRoutes } from './http/routes/internal.ts';
+import { whiteboardRoutes } from './http/routes/whiteboard.ts';
 import { nodeRoutes } from './http/routes/nodes.ts';
 import { opsRoutes } from './http/routes/ops.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
@@ -165,6 +166,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
+  app.register(whiteboardRoutes, { ctx });
   app.register(nodeRoutes, { ctx });
   app.register(opsRoutes, { ctx });
   app.register(webAppRoutes, { ctx });

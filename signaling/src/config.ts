@@ -3,6 +3,7 @@ import { DEFAULT_MIN_FREE_DISK_MB } from '@duet/api/free-disk';
 import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
 import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
+import { DEFAULT_BOARD_LIMITS, type BoardLimits } from './room/room-board.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { parseJoinKeySet } from './transport/join-keys.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
@@ -42,6 +43,8 @@ export interface SignalingConfig {
   /** A pre-join socket (`standby`) that has not joined is closed after this long. */
   standbyTimeoutMs: number;
   timings: RoomTimings;
+  /** BOARD_MAX_DOC_BYTES (one lesson's whiteboard budget), BOARD_PERSIST_MS (save delay). */
+  board: BoardLimits;
   /** Per-connection message rate cap (token bucket); `kindScale` scales the per-kind buckets. */
   rate: { perSecond: number; burst: number; kindScale: number };
   /** Sockets per client address / per seat / not yet authenticated, and TRUST_PROXY. */
@@ -151,6 +154,10 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
       switchTimeoutMs: int(env, 'P2P_SWITCH_TIMEOUT_MS', DEFAULT_TIMINGS.switchTimeoutMs, 500, 120_000),
       warningMinutes: minutesList(env, 'LESSON_WARNING_MINUTES', DEFAULT_TIMINGS.warningMinutes),
       scheduleRefreshMs: int(env, 'LESSON_SCHEDULE_REFRESH_MS', DEFAULT_TIMINGS.scheduleRefreshMs, 1_000, 3_600_000),
+    },
+    board: {
+      maxDocBytes: int(env, 'BOARD_MAX_DOC_BYTES', DEFAULT_BOARD_LIMITS.maxDocBytes, 64 * 1024, 16 * 1024 * 1024),
+      persistMs: int(env, 'BOARD_PERSIST_MS', DEFAULT_BOARD_LIMITS.persistMs, 100, 600_000),
     },
     rate: {
       perSecond: int(env, 'SIGNALING_RATE_PER_SEC', 40, 1, 1_000_000),

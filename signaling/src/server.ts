@@ -84,6 +84,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     emitHook: (event) => hooks.send(event),
     log,
     recorder: recorderClient,
+    board: config.board,
   });
   registry.nodeId = config.node?.id ?? null;
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0, rejections: new Rejections() };

@@ -18,6 +18,7 @@ import type { RoomTimings } from './timings.ts';
 import { RoomChat } from './room-chat.ts';
 import { RoomMedia } from './room-media.ts';
 import { MediaMode } from './media-mode.ts';
+import { DEFAULT_BOARD_LIMITS, RoomBoard, type BoardLimits } from './room-board.ts';
 
 export { RoomError, type RoomConnection } from './seat.ts';
 export { DEFAULT_TIMINGS, type RoomTimings } from './timings.ts';
@@ -36,6 +37,8 @@ export interface RoomDeps {
   log?: Logger | undefined;
   /** Set when a recorder runs next to this node (RECORDER_URL). */
   recorder?: RecorderClient | undefined;
+  /** Whiteboard bounds (BOARD_MAX_DOC_BYTES, BOARD_PERSIST_MS). */
+  board?: BoardLimits | undefined;
 }
 
 export class Room {
@@ -44,6 +47,8 @@ export class Room {
   private readonly deps: RoomDeps;
   /** The SFU side (router created on first use). */
   readonly sfu: RoomMedia;
+  /** The lesson's whiteboard (room-board.ts). */
+  readonly board: RoomBoard;
   private readonly modes: MediaMode;
   private speaker: Role | null = null;
   private readonly clock: LessonClock;
@@ -96,6 +101,7 @@ export class Room {
       },
       onEnd: () => this.end('time_up'),
     });
+    this.board = new RoomBoard(lesson.id, { store: deps.api, limits: deps.board ?? DEFAULT_BOARD_LIMITS, notify: (role, n) => this.seats.get(role)?.conn?.notify(n), broadcast: (n) => this.broadcast(n), log: this.log });
     if (lesson.recording && deps.recorder) this.recording = new LessonRecorder(lesson.id, deps.recorder);
   }
 
@@ -361,6 +367,7 @@ export class Room {
     this.modes.stop();
     for (const seat of this.seats.values()) clearTimeout(seat.grace);
     this.sfu.close();
+    void this.board.close();
     this.deps.onEmpty(this);
   }
 

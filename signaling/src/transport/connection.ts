@@ -196,6 +196,11 @@ export class Connection implements RoomConnection {
       if (authenticates) this.authenticating = false;
       if (err instanceof RequestError) {
         if (err.code === 'rate_limited' && message.t.startsWith('sfu.')) this.stats.rejections.count('sfu_limit');
+        if (message.t === 'board.update') {
+          if (err.code === 'board_full' || err.code === 'board_locked') this.stats.rejections.count(err.code);
+          else if (err.code === 'payload_too_large') this.stats.rejections.count('board_too_large');
+          else if (err.code === 'invalid_message') this.stats.rejections.count('board_invalid');
+        }
         this.log.debug({ request_id: message.id, type: message.t, code: err.code }, 'request refused');
         return this.fail(message.id, err.code, err.message);
       }
