@@ -74,6 +74,7 @@ function Room(props: { page: LessonPage }) {
       role={page.role ?? s.role}
       myName={page.claims.name ?? s.join?.you.name ?? t('room.you')}
       speakerId={speakerId}
+      board={room.board}
       onSpeaker={(id) => {
         setSpeakerId(id);
         try {

@@ -17,6 +17,7 @@ import { MediaPath } from './media/media-path.ts';
 import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-state.ts';
 import { screenError } from './room-errors.ts';
 import { ChatOutbox } from './room-chat.ts';
+import { BoardLink } from './board/board-link.ts';
 
 export type { Phase, RoomState, ScreenError } from './room-state.ts';
 
@@ -41,6 +42,8 @@ export class RoomController {
   private readonly media = new MediaPath(this.state, () => this.sig);
   private leaving = false;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
+  /** The whiteboard's requests and notifications (web/src/board, loaded when opened). */
+  readonly board = new BoardLink(() => this.sig);
 
   constructor(sessionId: string | null, token: string | null) {
     this.sessionId = sessionId;
@@ -319,6 +322,7 @@ export class RoomController {
       await this.media.session.resumed().catch((err) => console.warn('media resume failed', err));
     }
     this.chatOutbox.retryFailed();
+    this.board.resumed();
   }
 
   private onNotification(n: Notification): void {
@@ -371,6 +375,7 @@ export class RoomController {
         else this.state.set({ phase: 'left' });
         break;
       default:
+        this.board.notify(n);
         break;
     }
   }
