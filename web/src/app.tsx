@@ -75,6 +75,7 @@ function Room(props: { page: LessonPage }) {
       myName={page.claims.name ?? s.join?.you.name ?? t('room.you')}
       speakerId={speakerId}
       board={room.board}
+      boardFiles={page.api}
       onSpeaker={(id) => {
         setSpeakerId(id);
         try {

@@ -66,3 +66,13 @@ export function fromBase64(text: string): Uint8Array {
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
+
+/** The worksheet shown under page `page`: a lesson resource id (set by the tutor), or null. */
+export function pageBackground(doc: Y.Doc, page: number): string | null {
+  const id = doc.getMap('meta').get(`bg:${page}`);
+  return typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : null;
+}
+
+export function setPageBackground(doc: Y.Doc, page: number, resourceId: string): void {
+  doc.transact(() => doc.getMap('meta').set(`bg:${page}`, resourceId), LOCAL);
+}

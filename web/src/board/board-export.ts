@@ -6,11 +6,11 @@ import type * as Y from 'yjs';
 import { PAGE_H, PAGE_W, pageCount, pageItems } from './board-doc.ts';
 import { drawPage } from './board-render.ts';
 
-function render(doc: Y.Doc, page: number): HTMLCanvasElement {
+function render(doc: Y.Doc, page: number, background: ImageBitmap | null): HTMLCanvasElement {
   const canvas = document.createElement('canvas');
   canvas.width = PAGE_W;
   canvas.height = PAGE_H;
-  drawPage(canvas.getContext('2d')!, pageItems(doc, page).toArray(), { scale: 1, panX: 0, panY: 0 }, 1, PAGE_W, PAGE_H, null);
+  drawPage(canvas.getContext('2d')!, pageItems(doc, page).toArray(), { scale: 1, panX: 0, panY: 0 }, 1, PAGE_W, PAGE_H, null, background);
   return canvas;
 }
 
@@ -66,11 +66,11 @@ export function pdfOfJpegs(jpegs: Uint8Array[]): Uint8Array {
 }
 
 /** The board as files: whiteboard-page-<n>.png for each page, and whiteboard.pdf. */
-export async function exportBoard(doc: Y.Doc, stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')): Promise<File[]> {
+export async function exportBoard(doc: Y.Doc, background: (page: number) => Promise<ImageBitmap | null>, stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-')): Promise<File[]> {
   const files: File[] = [];
   const jpegs: Uint8Array[] = [];
   for (let p = 1; p <= pageCount(doc); p++) {
-    const canvas = render(doc, p);
+    const canvas = render(doc, p, await background(p).catch(() => null));
     files.push(new File([await blobOf(canvas, 'image/png')], `whiteboard-${stamp}-page-${p}.png`, { type: 'image/png' }));
     jpegs.push(new Uint8Array(await (await blobOf(canvas, 'image/jpeg', 0.9)).arrayBuffer()));
   }

@@ -161,7 +161,15 @@ export function hits(item: Item, x: number, y: number, r: number): boolean {
 }
 
 /** The page, white, with its items, under the view transform; device pixels from `dpr`. */
-export function drawPage(ctx: CanvasRenderingContext2D, items: Item[], view: View, dpr: number, pageW: number, pageH: number, draft: Draft | null): void {
+/** A worksheet image, scaled to fit the page (kept whole, centred). */
+function drawBackground(ctx: CanvasRenderingContext2D, bg: ImageBitmap, pageW: number, pageH: number): void {
+  const k = Math.min(pageW / bg.width, pageH / bg.height);
+  const w = bg.width * k;
+  const h = bg.height * k;
+  ctx.drawImage(bg, (pageW - w) / 2, (pageH - h) / 2, w, h);
+}
+
+export function drawPage(ctx: CanvasRenderingContext2D, items: Item[], view: View, dpr: number, pageW: number, pageH: number, draft: Draft | null, background?: ImageBitmap | null): void {
   const { width, height } = ctx.canvas;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.fillStyle = '#e5e7eb';
@@ -173,6 +181,7 @@ export function drawPage(ctx: CanvasRenderingContext2D, items: Item[], view: Vie
   ctx.beginPath();
   ctx.rect(0, 0, pageW, pageH);
   ctx.clip();
+  if (background) drawBackground(ctx, background, pageW, pageH);
   for (const item of items) drawItem(ctx, item);
   if (draft) drawDraft(ctx, draft);
   ctx.restore();

@@ -7,7 +7,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as Y from 'yjs';
 import { t, type MessageKey } from '../i18n/i18n.ts';
 import type { BoardLink } from './board-link.ts';
-import { addPage, LOCAL, newItem, PAGE_H, PAGE_W, pageCount, pageItems, SHAPES, toBase64, undoManager, type Item, type ItemKind, type Tool } from './board-doc.ts';
+import { addPage, LOCAL, newItem, PAGE_H, PAGE_W, pageBackground, pageCount, pageItems, setPageBackground, SHAPES, toBase64, undoManager, type Item, type ItemKind, type Tool } from './board-doc.ts';
+import { Worksheets, WORKSHEET_TYPES, type BoardFiles } from './board-worksheets.ts';
 import { drawPage, hits, type Draft, type View } from './board-render.ts';
 import { BoardSync, type BoardSyncState } from './board-sync.ts';
 import { exportBoard } from './board-export.ts';
@@ -32,6 +33,7 @@ const ERRORS: Record<string, MessageKey> = {
   board_full: 'board.err_full',
   payload_too_large: 'board.err_too_large',
   offline: 'board.err_offline',
+  worksheet_failed: 'board.err_worksheet',
 };
 
 export interface BoardStageProps {
@@ -39,6 +41,8 @@ export interface BoardStageProps {
   role: 'tutor' | 'student' | null;
   /** Tutor: put files into the lesson's resources (the room's upload). */
   onExport?: ((files: File[]) => void) | undefined;
+  /** The lesson's files (worksheet images); null when the API cannot be reached from here. */
+  files?: BoardFiles | null | undefined;
 }
 
 export default function BoardStage(props: BoardStageProps) {
@@ -57,6 +61,18 @@ export default function BoardStage(props: BoardStageProps) {
   const draft = useRef<Draft | null>(null);
   const drawing = useRef<{ id: number; item?: Item; last?: { x: number; y: number } } | null>(null);
   const frame = useRef(0);
+  const worksheets = useMemo(() => (props.files ? new Worksheets(props.files) : null), []);
+  const [bg, setBg] = useState<ImageBitmap | null>(null);
+  const bgId = doc ? pageBackground(doc, page) : null;
+  useEffect(() => {
+    setBg(null);
+    if (!bgId || !worksheets) return;
+    let live = true;
+    void worksheets.image(bgId).then((b) => live && setBg(b));
+    return () => {
+      live = false;
+    };
+  }, [bgId, worksheets]);
 
   const sync = useMemo(() => new BoardSync(props.link, (s) => setState((prev) => ({ ...prev, ...s })), (d) => setDoc(d)), []);
   useEffect(() => {
@@ -92,7 +108,7 @@ export default function BoardStage(props: BoardStageProps) {
       const w = Math.round(el.clientWidth * dpr);
       const h = Math.round(el.clientHeight * dpr);
       if (el.width !== w || el.height !== h) Object.assign(el, { width: w, height: h });
-      drawPage(ctx, pageItems(doc, page).toArray(), view(), dpr, PAGE_W, PAGE_H, draft.current);
+      drawPage(ctx, pageItems(doc, page).toArray(), view(), dpr, PAGE_W, PAGE_H, draft.current, bg);
     });
   };
 
@@ -111,7 +127,7 @@ export default function BoardStage(props: BoardStageProps) {
       doc.off('update', onUpdate);
       ro.disconnect();
     };
-  }, [doc, page, zoom, pan]);
+  }, [doc, page, zoom, pan, bg]);
   useEffect(() => {
     if (undo && doc) for (let p = 1; p <= pages; p++) undo.addToScope(pageItems(doc, p));
   }, [undo, pages]);
@@ -187,7 +203,7 @@ export default function BoardStage(props: BoardStageProps) {
 
   const error = state.error ? ERRORS[state.error] ?? 'board.err_refused' : null;
   return (
-    <section class="board" aria-label={t('board.label')} data-testid="board" data-synced={state.synced ? 'true' : 'false'} data-locked={state.locked ? 'true' : 'false'}>
+    <section class="board" aria-label={t('board.label')} data-testid="board" data-synced={state.synced ? 'true' : 'false'} data-locked={state.locked ? 'true' : 'false'} data-background={bg ? 'loaded' : bgId ? 'loading' : 'none'}>
       <div class="board-toolbar" role="toolbar" aria-label={t('board.tools')}>
         <div class="board-group" role="group" aria-label={t('board.tool')}>
           {TOOLS.map((k) => (
@@ -223,8 +239,24 @@ export default function BoardStage(props: BoardStageProps) {
           <button class="board-btn" onClick={() => { setZoom(1); setPan({ x: 0, y: 0 }); }}>{Math.round(zoom * 100)}%</button>
           <button class="board-btn" onClick={() => setZoom((z) => Math.min(4, z * 1.25))} aria-label={t('board.zoom_in')}>+</button>
         </div>
+        {props.role === 'tutor' && worksheets ? (
+          <label class="board-btn board-file" data-testid="board-worksheet">
+            {t('board.worksheet')}
+            <input
+              type="file"
+              accept={WORKSHEET_TYPES}
+              class="sr-only"
+              onChange={(e) => {
+                const input = e.target as HTMLInputElement;
+                const file = input.files?.[0];
+                input.value = '';
+                if (file && doc) void worksheets.add(file).then((id) => setPageBackground(doc, page, id), () => setState((p) => ({ ...p, error: 'worksheet_failed' })));
+              }}
+            />
+          </label>
+        ) : null}
         {props.onExport ? (
-          <button class="board-btn" disabled={!doc} onClick={() => doc && void exportBoard(doc).then(props.onExport)} data-testid="board-export">
+          <button class="board-btn" disabled={!doc} onClick={() => doc && void exportBoard(doc, async (p) => { const id = pageBackground(doc, p); return id && worksheets ? worksheets.image(id) : null; }).then(props.onExport)} data-testid="board-export">
             {t('board.export')}
           </button>
         ) : null}

@@ -328,4 +328,6 @@ export const ar: Partial<Record<MessageKey, string>> = {
   'board.err_offline': "جارٍ إعادة توصيل السبورة… سيُرسل رسمك عند عودة الاتصال.",
   'board.err_refused': "رفضت السبورة تغييرك الأخير.",
   'board.export': "احفظ في ملفات الدرس",
+  'board.worksheet': "صورة ورقة عمل",
+  'board.err_worksheet': "تعذرت إضافة ورقة العمل: استخدم صورة PNG أو JPEG أو WebP أو GIF ضمن حد الحجم.",
 };

@@ -336,6 +336,8 @@ export const en = {
   'board.err_offline': "Reconnecting the whiteboard… your drawing is sent when the connection is back.",
   'board.err_refused': "The whiteboard refused your last change.",
   'board.export': "Save to lesson files",
+  'board.worksheet': "Worksheet image",
+  'board.err_worksheet': "The worksheet could not be added: use a PNG, JPEG, WebP or GIF image within the size limit.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -328,4 +328,6 @@ export const es: Partial<Record<MessageKey, string>> = {
   'board.err_offline': "Reconectando la pizarra… tu dibujo se enviará al volver la conexión.",
   'board.err_refused': "La pizarra rechazó tu último cambio.",
   'board.export': "Guardar en los archivos de la clase",
+  'board.worksheet': "Imagen de ficha",
+  'board.err_worksheet': "No se pudo añadir la ficha: usa una imagen PNG, JPEG, WebP o GIF dentro del límite de tamaño.",
 };

@@ -22,6 +22,7 @@ import { SidePanel, type ChatLine } from './side-panel.tsx';
 import { VideoTile } from './video-tile.tsx';
 import { BoardSlot } from './board-slot.tsx';
 import type { BoardLink } from '../board/board-link.ts';
+import type { BoardFiles } from '../board/board-worksheets.ts';
 
 export interface RoomActions {
   toggleMic(): void;
@@ -49,7 +50,7 @@ function canPip(): boolean {
   return typeof document !== 'undefined' && !!(document as Document & { pictureInPictureEnabled?: boolean }).pictureInPictureEnabled;
 }
 
-export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: Lesson | null; config: PageConfig; actions: RoomActions; role: 'tutor' | 'student' | null; myName: string; speakerId: string; onSpeaker: (id: string) => void; board?: BoardLink }) {
+export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: Lesson | null; config: PageConfig; actions: RoomActions; role: 'tutor' | 'student' | null; myName: string; speakerId: string; onSpeaker: (id: string) => void; board?: BoardLink; boardFiles?: BoardFiles | null }) {
   const { state: s, extras, actions, role } = props;
   const x = useStore(extras.state);
   const [dialog, setDialog] = useState<'settings' | 'leave' | 'extend' | null>(null);
@@ -128,7 +129,7 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
     <div class={`room ${controlsShown ? '' : 'controls-hidden'} ${x.panel ? 'with-panel' : ''} ${boardOpen ? 'with-board' : ''}`} data-testid="room" data-mode={s.mode ?? ''} data-status={status} onPointerMove={poke} onKeyDown={poke} onTouchStart={poke}>
       <RoomHeader title={title} peerName={peerName} status={status} quality={status === 'reconnecting' ? 'poor' : x.quality} startedAt={x.startedAt} endsAt={endsAt} warning={warning} logo={props.config.logo} recording={!!props.lesson?.recording || !!s.join?.session.recording} />
       <div class="room-body">
-        {boardOpen && props.board ? <BoardSlot link={props.board} role={role} onExport={role === 'tutor' ? actions.upload : undefined} /> : null}
+        {boardOpen && props.board ? <BoardSlot link={props.board} role={role} onExport={role === 'tutor' ? actions.upload : undefined} files={props.boardFiles} /> : null}
         <section class={`stage ${remoteScreen ? 'has-screen' : ''}`} aria-label={t('room.video')} onClick={(e) => e.target === e.currentTarget && setControlsVisible((v) => !v)}>
           <div class="banners" aria-live="polite">
             <BothJoinedNotice present={presence === 'present' && s.phase === 'room'} peerName={peerName} />

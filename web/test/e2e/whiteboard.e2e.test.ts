@@ -1,5 +1,7 @@
 // The whiteboard in two real Chromium pages against the real stack (API, media node, SFU): strokes
-// drawn with the pointer on each side appear on the other; a late joiner (reload) and a reconnect
+// drawn with the pointer on each side appear on the other; a worksheet image becomes the page
+// background on both sides; the export (PNG pages + PDF) lands in the lesson's resources and the
+// PNG shows the strokes over the worksheet; a late joiner (reload) and a reconnect
 // (socket dropped while the other side draws) converge on identical Yjs state; the tutor's lock
 // makes the node refuse the student's updates (sent raw, past the UI); an oversized update is
 // refused; screenshots at desktop and phone size, and axe finds no serious issue.
@@ -72,13 +74,25 @@ describe('whiteboard in Chromium', () => {
     await waitFor('student rectangle on the tutor side', async () => (await items(tutor)) === 2, 10_000, 50);
     await converged(tutor, student, 'both sides identical');
 
+    // Worksheet: an image the tutor uploads becomes page 1's background on both sides.
+    const sheet = await tutor.evaluate(async () => {
+      const c = new OffscreenCanvas(320, 200);
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#ff0000';
+      g.fillRect(0, 0, 320, 200);
+      const bytes = new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      return btoa(String.fromCharCode(...bytes));
+    });
+    await tutor.getByTestId('board-worksheet').locator('input').setInputFiles({ name: 'worksheet.png', mimeType: 'image/png', buffer: Buffer.from(sheet, 'base64') });
+    for (const page of [tutor, student]) await page.locator('[data-testid="board"][data-background="loaded"]').waitFor({ timeout: 15_000 });
+
     // Export: PNG pages + a PDF land in the lesson's resources; the PNG shows the tutor's stroke
     // (decoded in the page: dark pixels along the stroke's own points, a white page elsewhere).
     await tutor.getByTestId('board-export').click();
     const files = await waitFor('exported files listed', async () => {
       const res = await fetch(`${stack.apiUrl}/v1/sessions/${lesson.id}/resources`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
       const list = ((await res.json()) as { resources: { filename: string; content_type: string; url: string }[] }).resources;
-      const png = list.find((r) => r.content_type === 'image/png' && r.filename.startsWith('whiteboard-'));
+      const png = list.find((r) => r.content_type === 'image/png' && r.filename.startsWith('whiteboard-') && r.filename.endsWith('page-1.png'));
       const pdf = list.find((r) => r.content_type === 'application/pdf' && r.filename.startsWith('whiteboard-'));
       return png && pdf ? { png, pdf } : null;
     }, 15_000);
@@ -93,18 +107,17 @@ describe('whiteboard in Chromium', () => {
       const ctx = canvas.getContext('2d')!;
       ctx.drawImage(bitmap, 0, 0);
       const stroke = (window as any).duetBoard.doc.getArray('page:1').get(0).get('pts').toArray() as number[];
-      const dark = (x: number, y: number) => {
-        const d = ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data;
-        return d[0]! + d[1]! + d[2]! < 200;
-      };
+      const px = (x: number, y: number) => [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3)];
+      const dark = (x: number, y: number) => px(x, y).reduce((a, b) => a + b, 0) < 200;
       const onStroke = [];
       for (let i = 0; i < stroke.length; i += 3) onStroke.push(dark(stroke[i]!, stroke[i + 1]!));
-      return { size: [bitmap.width, bitmap.height], onStroke, corner: dark(5, 5), farAway: dark(1590, 990) };
+      return { size: [bitmap.width, bitmap.height], onStroke, corner: px(5, 5), farAway: px(1590, 990) };
     }, (await download(files.png.url)).toString('base64'));
     expect(pixels.size).toEqual([1600, 1000]);
     expect(pixels.onStroke.length).toBeGreaterThan(3);
     expect(pixels.onStroke.every(Boolean), JSON.stringify(pixels.onStroke)).toBe(true);
-    expect([pixels.corner, pixels.farAway]).toEqual([false, false]);
+    // Away from the ink: the worksheet's red, not white and not ink.
+    for (const p of [pixels.corner, pixels.farAway]) expect(p[0]! > 200 && p[1]! < 60 && p[2]! < 60, JSON.stringify(p)).toBe(true);
 
     // Per-person undo: the student's undo takes its rectangle away, never the tutor's stroke.
     await student.getByTestId('board-undo').click();
