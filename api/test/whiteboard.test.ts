@@ -1,7 +1,7 @@
 // Whiteboard persistence through the internal API: the media node saves the merged Yjs doc and a
 // new node reads it back; authenticated like every /internal route, bounded in size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_KINDS, HOOK_SECRET, createLesson, startApiOn, type TestApi } from './support/harness.ts';
+import { API_KEY, DB_KINDS, HOOK_SECRET, createLesson, startApiOn, type TestApi } from './support/harness.ts';
 import { deriveNodeSecret } from '../src/services/node-credentials.ts';
 import { MAX_STORED_BOARD_BYTES } from '../src/services/whiteboard-service.ts';
 
@@ -64,5 +64,17 @@ describe.each(DB_KINDS)('internal whiteboard API (%s)', (kind) => {
     expect(text.status).toBeLessThan(500);
     expect((await put('no-such-lesson', new Uint8Array([1]))).status).toBe(404);
     expect((await get(lesson.id)).status).toBe(204);
+  });
+
+  it('goes with the lesson content on erasure, and is not stored again afterwards', async () => {
+    const lesson = await createLesson(api);
+    expect((await put(lesson.id, new Uint8Array([9, 9, 9]))).status).toBe(204);
+    expect((await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token: API_KEY, body: { reason: 'x' } })).status).toBe(200);
+    const erased = await api.request('POST', `/v1/sessions/${lesson.id}/erase`, { token: API_KEY, body: {} });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect((await get(lesson.id)).status).toBe(204);
+    const late = await put(lesson.id, new Uint8Array([1]));
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as any).error.code).toBe('lesson_erased');
   });
 });

@@ -313,6 +313,7 @@ export class RoomController {
     const before = this.state.get().mode;
     this.applyHello(hello);
     this.state.set({ reconnecting: false });
+    this.board.resumed(); // the whiteboard syncs again (it does not wait for the media)
     this.media.applyTrackState();
     if (!hello.resumed || hello.mode !== before || !this.media.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
@@ -322,7 +323,6 @@ export class RoomController {
       await this.media.session.resumed().catch((err) => console.warn('media resume failed', err));
     }
     this.chatOutbox.retryFailed();
-    this.board.resumed();
   }
 
   private onNotification(n: Notification): void {

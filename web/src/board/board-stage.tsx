@@ -83,10 +83,18 @@ export default function BoardStage(props: BoardStageProps) {
   const undo = useMemo(() => (doc ? undoManager(doc) : null), [doc]);
   const readOnly = state.locked && props.role !== 'tutor';
 
-  // Test and tooling hook: the doc's encoding (e2e tests compare both sides).
+  // Test and tooling hook (e2e tests compare both sides).
   useEffect(() => {
     if (!doc) return;
-    (window as unknown as { duetBoard?: unknown }).duetBoard = { doc, encode: () => toBase64(Y.encodeStateAsUpdate(doc)), page: () => pageItems(doc, page).length };
+    // `state`: the state vector plus the content; two docs that merged the same updates match
+    // (the raw encoding can differ where each side garbage-collected deletions differently).
+    const content = () => ({ meta: doc.getMap('meta').toJSON(), pages: Array.from({ length: pageCount(doc) }, (_, i) => pageItems(doc, i + 1).toJSON()) });
+    (window as unknown as { duetBoard?: unknown }).duetBoard = {
+      doc,
+      encode: () => toBase64(Y.encodeStateAsUpdate(doc)),
+      state: () => `${toBase64(Y.encodeStateVector(doc))}|${JSON.stringify(content())}`,
+      page: () => pageItems(doc, page).length,
+    };
   }, [doc, page]);
 
   const view = (): View => {

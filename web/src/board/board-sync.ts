@@ -28,6 +28,8 @@ export class BoardSync {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSent = 0;
   private synced = false;
+  private closed = false;
+  private retry: ReturnType<typeof setTimeout> | undefined;
   private readonly offs: (() => void)[] = [];
   private readonly onUpdate = (u: Uint8Array, origin: unknown) => {
     if (origin !== REMOTE) this.queue(u);
@@ -56,6 +58,7 @@ export class BoardSync {
 
   /** Sync with the node: take what this side lacks, then send what the node lacks. */
   async sync(keepError = false): Promise<void> {
+    clearTimeout(this.retry);
     try {
       const s = await this.link.sync(toBase64(Y.encodeStateVector(this.doc)));
       Y.applyUpdate(this.doc, fromBase64(s.update), REMOTE);
@@ -66,6 +69,8 @@ export class BoardSync {
       if (missing.byteLength > 2) this.queue(missing);
     } catch {
       this.onState({ error: 'offline' });
+      // Not connected yet (or the node could not restore the board): try again shortly.
+      if (!this.closed) this.retry = setTimeout(() => void this.sync(keepError), 2_000);
     }
   }
 
@@ -111,6 +116,8 @@ export class BoardSync {
   }
 
   close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
     clearTimeout(this.timer);
     void this.flush();
     for (const off of this.offs) off();

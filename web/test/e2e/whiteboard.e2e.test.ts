@@ -2,7 +2,7 @@
 // drawn with the pointer on each side appear on the other; a worksheet image becomes the page
 // background on both sides; the export (PNG pages + PDF) lands in the lesson's resources and the
 // PNG shows the strokes over the worksheet; a late joiner (reload) and a reconnect
-// (socket dropped while the other side draws) converge on identical Yjs state; the tutor's lock
+// (socket dropped while the other side draws) converge on identical Yjs state (state vector and content); the tutor's lock
 // makes the node refuse the student's updates (sent raw, past the UI); an oversized update is
 // refused; screenshots at desktop and phone size, and axe finds no serious issue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,13 +52,20 @@ async function draw(page: Page, fx: number, fy: number, tx: number, ty: number):
   await page.mouse.up();
 }
 
-const encoding = (page: Page) => page.evaluate(() => (window as any).duetBoard.encode() as string);
+/** The doc's state vector and content (see board-stage.tsx: raw encodings differ after GC). */
+const encoding = (page: Page) => page.evaluate(() => (window as any).duetBoard.state() as string);
 const items = (page: Page) => page.evaluate(() => (window as any).duetBoard.page() as number);
-const converged = (a: Page, b: Page, what: string) =>
-  waitFor(what, async () => {
-    const [x, y] = await Promise.all([encoding(a), encoding(b)]);
-    return x === y && x;
-  }, 10_000, 100);
+async function converged(a: Page, b: Page, what: string): Promise<void> {
+  try {
+    await waitFor(what, async () => {
+      const [x, y] = await Promise.all([encoding(a), encoding(b)]);
+      return x === y && x;
+    }, 10_000, 100);
+  } catch (err) {
+    const state = (p: Page) => p.evaluate(() => ({ items: (window as any).duetBoard.page(), board: document.querySelector('[data-testid="board"]')?.outerHTML.slice(0, 300), error: document.querySelector('[data-testid="board-error"]')?.textContent ?? null }));
+    throw new Error(`${(err as Error).message}: ${JSON.stringify([await state(a), await state(b)])}`);
+  }
+}
 
 describe('whiteboard in Chromium', () => {
   it('syncs both ways, converges after late join and reconnect, enforces the lock and the bounds at the node', async () => {
