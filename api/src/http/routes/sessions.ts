@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import type { LessonStatus } from '../../domain/lesson-status.ts';
-import { requireApiKey, requireJoinToken, requireKeyOrCurrentToken } from '../../services/auth-service.ts';
+import { requireJoinToken } from '../../services/auth-service.ts';
 import { attendanceReport } from '../../services/attendance-service.ts';
 import {
   archiveLesson,
@@ -15,6 +15,7 @@ import {
   listLessons,
   updateLesson,
 } from '../../services/sessions-service.ts';
+import { requireKey, keyOrCurrentToken } from '../caller.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
 import {
   CancelBody,
@@ -38,7 +39,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
   const { config } = ctx;
   // Authenticate before validating, so anonymous callers learn nothing about the schema.
   const apiKeyFirst = async (req: Parameters<typeof bearerOf>[0]) => {
-    requireApiKey(config, bearerOf(req));
+    requireKey(req);
   };
   const json = (s: Parameters<typeof sessionJson>[0]) => sessionJson(s, config, ctx.now());
 
@@ -79,7 +80,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id', { schema: { params: SessionParams, response: withErrors({ 200: SessionJson }) } }, async (req) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
     return json(await getSessionFor(ctx, req.params.id, caller));
   });
 
@@ -116,7 +117,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     {
       schema: { params: SessionParams, body: ExtendBody, response: withErrors({ 200: SessionJson }) },
       preValidation: async (req) => {
-        (req as { caller?: unknown }).caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), (req.params as SessionParams).id);
+        (req as { caller?: unknown }).caller = await keyOrCurrentToken(ctx, req, (req.params as SessionParams).id);
       },
     },
     async (req) => {
@@ -176,7 +177,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/attendance', { schema: { params: SessionParams, response: withErrors({ 200: AttendanceJson }) } }, async (req) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     return attendanceReport(ctx, session);
   });
