@@ -16,6 +16,10 @@ export const EVENT_TYPES = [
   'session.mode_changed',
   // The tutor or the marketplace added time (data: minutes, extension_seconds, ends_at, by).
   'session.extended',
+  // The marketplace moved a scheduled lesson (data: scheduled_start, scheduled_end, previous).
+  'session.rescheduled',
+  // The marketplace changed who sits in a seat of a scheduled lesson (data: role, previous, participant, links_revoked).
+  'participant.changed',
   // The marketplace removed a participant (data: role, user_id, reason, revoked_at, node_notified).
   'participant.revoked',
   'recording.started',
