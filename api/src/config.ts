@@ -106,6 +106,12 @@ export interface ApiConfig {
   webhookRetryBaseMs: number;
   webhookRetryMaxMs: number;
   webhookMaxAttempts: number;
+  /** WEBHOOK_ALLOW_PRIVATE_URLS: API-created endpoints may point at private/loopback addresses. */
+  webhookAllowPrivateUrls: boolean;
+  /** WEBHOOK_DISABLE_AFTER_DAYS: an API-created endpoint failing this long is disabled. */
+  webhookDisableAfterDays: number;
+  /** Production (NODE_ENV/DUET_ENV): API-created endpoints must be https. */
+  production: boolean;
   webDistDir: string;
   logLevel: string;
   /** HTTP worker processes (API_WORKERS, node:cluster); 1 = this process serves. PostgreSQL only. */
@@ -383,6 +389,9 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookRetryMaxMs: int('WEBHOOK_RETRY_MAX_MS', 300_000, 10, 86_400_000),
     webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 30, 1, 1000),
+    webhookAllowPrivateUrls: bool('WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    webhookDisableAfterDays: int('WEBHOOK_DISABLE_AFTER_DAYS', 3, 1, 90),
+    production: isProduction(env),
     webDistDir: resolve(str('WEB_DIST_DIR') ?? resolve(REPO_ROOT, 'web/dist')),
     logLevel,
     workers,

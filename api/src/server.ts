@@ -24,6 +24,7 @@ import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecy
 import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
 import { registerErasureRoutes } from './http/routes/erasure.ts';
 import { registerApiKeyRoutes } from './http/routes/api-keys.ts';
+import { registerWebhookEndpointRoutes } from './http/routes/webhook-endpoints.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { routeScope } from './http/route-scopes.ts';
@@ -174,6 +175,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerRecordingConsentRoutes(scope, ctx);
     registerErasureRoutes(scope, ctx);
     registerApiKeyRoutes(scope, ctx);
+    registerWebhookEndpointRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
