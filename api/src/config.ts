@@ -106,11 +106,9 @@ export interface ApiConfig {
   webhookRetryBaseMs: number;
   webhookRetryMaxMs: number;
   webhookMaxAttempts: number;
-  /** WEBHOOK_ALLOW_PRIVATE_URLS: API-created endpoints may point at private/loopback addresses. */
+  /** API-created endpoints: may point at private addresses; disabled after failing this long; https in production. */
   webhookAllowPrivateUrls: boolean;
-  /** WEBHOOK_DISABLE_AFTER_DAYS: an API-created endpoint failing this long is disabled. */
   webhookDisableAfterDays: number;
-  /** Production (NODE_ENV/DUET_ENV): API-created endpoints must be https. */
   production: boolean;
   webDistDir: string;
   logLevel: string;

@@ -340,11 +340,7 @@ export class Room {
 
   // ---- internals -------------------------------------------------------------
 
-  /**
-   * The marketplace cancelled the lesson while it ran (the API already recorded it): both are told
-   * (`session.ended {reason: 'cancelled'}`, close 4002) and the room ends. No `session.ended` hook:
-   * the API made that move itself; the closing `participant.left` hooks close the attendance.
-   */
+  /** The marketplace cancelled it while it ran: end for both, no session.ended hook (the API moved it). */
   cancel(): void {
     this.end('cancelled');
   }
