@@ -57,7 +57,7 @@ export function endpointJson(e: EndpointRow) {
 }
 
 function checkUrl(ctx: AppContext, url: string): string {
-  const problem = webhookUrlProblem(url, { allowPrivate: ctx.config.webhookAllowPrivateUrls, requireHttps: ctx.config.production });
+  const problem = webhookUrlProblem(url, { allowPrivate: ctx.config.webhookApi.allowPrivateUrls, requireHttps: ctx.config.webhookApi.requireHttps });
   if (problem) throw new ApiError(400, 'webhook_url_not_allowed', problem);
   if (ctx.config.webhookEndpoints.some((e) => e.url === url)) throw new ApiError(409, 'webhook_url_exists', 'this URL is already an endpoint (WEBHOOK_ENDPOINTS)');
   return url;
@@ -139,7 +139,7 @@ export async function pingEndpoint(ctx: AppContext, id: string): Promise<{ event
 export async function noteEndpointFailure(ctx: AppContext, endpoint: EndpointRow): Promise<void> {
   const now = ctx.now();
   const since = await markEndpointFailing(ctx.sql, endpoint.id, now);
-  if (!since || now.getTime() - since.getTime() < ctx.config.webhookDisableAfterDays * 86_400_000) return;
+  if (!since || now.getTime() - since.getTime() < ctx.config.webhookApi.disableAfterDays * 86_400_000) return;
   const disabled = await ctx.sql.begin(async (tx) => {
     if (!(await disableEndpoint(tx, endpoint.id, 'failing', now))) return false;
     await failPendingDeliveries(tx, endpoint.id, 'endpoint was disabled (failing)');
@@ -148,7 +148,7 @@ export async function noteEndpointFailure(ctx: AppContext, endpoint: EndpointRow
       type: 'webhook_endpoint.disabled',
       created_at: now.toISOString(),
       session_id: null,
-      data: { endpoint_id: endpoint.id, url: endpoint.url, failing_since: since.toISOString(), reason: 'failing', disable_after_days: ctx.config.webhookDisableAfterDays },
+      data: { endpoint_id: endpoint.id, url: endpoint.url, failing_since: since.toISOString(), reason: 'failing', disable_after_days: ctx.config.webhookApi.disableAfterDays },
     };
     await recordEvent(ctx, tx, event);
     return true;

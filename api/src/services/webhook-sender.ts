@@ -58,7 +58,7 @@ export async function sendWebhook(ctx: AppContext, target: WebhookTarget, payloa
       status = await postWebhook(target.endpoint.url, headers, body, {
         timeoutMs: config.webhookTimeoutMs,
         signal: abort.signal,
-        allowPrivate: config.webhookAllowPrivateUrls,
+        allowPrivate: config.webhookApi.allowPrivateUrls,
       });
     }
     return status >= 200 && status < 300 ? { ok: true, status } : { ok: false, error: `HTTP ${status}`, status };
