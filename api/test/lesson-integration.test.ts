@@ -99,6 +99,17 @@ describe.each(DB_KINDS)('lesson integration (%s)', (kind) => {
       const res = await api.request('POST', '/v1/sessions', { token: API_KEY, body: lessonBody(), headers: { 'idempotency-key': bad } });
       expect(res.status, JSON.stringify(bad)).toBe(400);
     }
+    // A participant's POST is scoped to their seat: a retried analytics event is stored once.
+    const seatLesson = await createLesson(api);
+    const student = await mintToken(api, seatLesson.id, 'student');
+    const event = { type: 'page_view', at: new Date().toISOString(), data: {} };
+    const ak = randomUUID();
+    for (let i = 0; i < 2; i++) {
+      const r = await api.request('POST', `/v1/sessions/${seatLesson.id}/analytics`, { token: student, body: event, headers: { 'idempotency-key': ak } });
+      expect(r.status).toBe(202);
+      expect(r.headers.get('idempotent-replayed')).toBe(i === 0 ? null : 'true');
+    }
+    expect((await api.request('GET', `/v1/sessions/${seatLesson.id}/analytics`, { token: API_KEY })).body.events).toHaveLength(1);
     // Concurrent duplicates: one lesson; the other answer is the replay or 409 in flight.
     const ck2 = randomUUID();
     const b2 = lessonBody();
