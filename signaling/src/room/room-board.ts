@@ -19,6 +19,11 @@ export interface BoardLimits {
 
 export const DEFAULT_BOARD_LIMITS: BoardLimits = { maxDocBytes: 4 * 1024 * 1024, persistMs: 2_000 };
 
+/** What a Room's deps carry for its board (BOARD_MAX_DOC_BYTES, BOARD_PERSIST_MS). */
+export interface RoomBoardDeps {
+  board?: BoardLimits | undefined;
+}
+
 /** Where the doc lives between nodes (the API, api-client.ts). */
 export interface BoardStore {
   loadBoard(sessionId: string): Promise<{ state: Uint8Array; locked: boolean } | null>;
@@ -27,7 +32,8 @@ export interface BoardStore {
 
 export interface BoardDeps {
   store: BoardStore;
-  limits: BoardLimits;
+  /** Default: DEFAULT_BOARD_LIMITS. */
+  limits?: BoardLimits | undefined;
   notify(role: Role, n: Notification): void;
   broadcast(n: Notification): void;
   log?: Logger | undefined;
@@ -49,9 +55,12 @@ export class RoomBoard {
   private dirty = false;
   private closed = false;
 
+  private readonly limits: BoardLimits;
+
   constructor(sessionId: string, deps: BoardDeps) {
     this.sessionId = sessionId;
     this.deps = deps;
+    this.limits = deps.limits ?? DEFAULT_BOARD_LIMITS;
   }
 
   /** The doc, restored from the API first. Nothing is answered or saved before that succeeded. */
@@ -87,7 +96,7 @@ export class RoomBoard {
     } catch {
       throw new RoomError('invalid_message', 'not a valid whiteboard state vector');
     }
-    return { update: b64(update), sv: b64(Y.encodeStateVector(doc)), locked: this.locked, bytes: this.bytes, maxBytes: this.deps.limits.maxDocBytes };
+    return { update: b64(update), sv: b64(Y.encodeStateVector(doc)), locked: this.locked, bytes: this.bytes, maxBytes: this.limits.maxDocBytes };
   }
 
   /** Applies one update from `role` and relays it to the other side. */
@@ -97,7 +106,7 @@ export class RoomBoard {
     if (this.locked && role === 'student') throw new RoomError('board_locked', 'the tutor has locked the whiteboard');
     const update = Buffer.from(updateBase64, 'base64');
     if (update.byteLength > MAX_BOARD_UPDATE_BYTES) throw new RoomError('payload_too_large', `a whiteboard update is limited to ${MAX_BOARD_UPDATE_BYTES} bytes`);
-    const max = this.deps.limits.maxDocBytes;
+    const max = this.limits.maxDocBytes;
     if (this.bytes + update.byteLength > max) throw new RoomError('board_full', `this lesson's whiteboard is full (${Math.round(max / 1024)} KB): clear a page to go on`);
     try {
       Y.applyUpdate(doc, update, role);
@@ -140,7 +149,7 @@ export class RoomBoard {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.persist();
-    }, this.deps.limits.persistMs);
+    }, this.limits.persistMs);
     this.timer.unref?.();
   }
 

@@ -18,13 +18,13 @@ import type { RoomTimings } from './timings.ts';
 import { RoomChat } from './room-chat.ts';
 import { RoomMedia } from './room-media.ts';
 import { MediaMode } from './media-mode.ts';
-import { DEFAULT_BOARD_LIMITS, RoomBoard, type BoardLimits } from './room-board.ts';
+import { RoomBoard, type RoomBoardDeps } from './room-board.ts';
 
 export { RoomError, type RoomConnection } from './seat.ts';
 export { DEFAULT_TIMINGS, type RoomTimings } from './timings.ts';
 export { capabilitiesOf } from './room-media.ts';
 
-export interface RoomDeps {
+export interface RoomDeps extends RoomBoardDeps {
   pool: WorkerPool;
   api: ApiClient;
   p2pEnabled: boolean;
@@ -37,8 +37,6 @@ export interface RoomDeps {
   log?: Logger | undefined;
   /** Set when a recorder runs next to this node (RECORDER_URL). */
   recorder?: RecorderClient | undefined;
-  /** Whiteboard bounds (BOARD_MAX_DOC_BYTES, BOARD_PERSIST_MS). */
-  board?: BoardLimits | undefined;
 }
 
 export class Room {
@@ -47,8 +45,7 @@ export class Room {
   private readonly deps: RoomDeps;
   /** The SFU side (router created on first use). */
   readonly sfu: RoomMedia;
-  /** The lesson's whiteboard (room-board.ts). */
-  readonly board: RoomBoard;
+  readonly board: RoomBoard; // the lesson's whiteboard (room-board.ts)
   private readonly modes: MediaMode;
   private speaker: Role | null = null;
   private readonly clock: LessonClock;
@@ -101,7 +98,7 @@ export class Room {
       },
       onEnd: () => this.end('time_up'),
     });
-    this.board = new RoomBoard(lesson.id, { store: deps.api, limits: deps.board ?? DEFAULT_BOARD_LIMITS, notify: (role, n) => this.seats.get(role)?.conn?.notify(n), broadcast: (n) => this.broadcast(n), log: this.log });
+    this.board = new RoomBoard(lesson.id, { store: deps.api, limits: deps.board, notify: (role, n) => this.seats.get(role)?.conn?.notify(n), broadcast: (n) => this.broadcast(n), log: this.log });
     if (lesson.recording && deps.recorder) this.recording = new LessonRecorder(lesson.id, deps.recorder);
   }
 
@@ -372,7 +369,6 @@ export class Room {
     this.modes.stop();
     for (const seat of this.seats.values()) clearTimeout(seat.grace);
     this.sfu.close();
-    void this.board.close();
     this.deps.onEmpty(this);
   }
 
