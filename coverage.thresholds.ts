@@ -19,4 +19,7 @@ export const COVERAGE_PARTS = {
   deploy: { lines: 12 },
 } as const;
 
+/** Bundles that tests spawn as child processes; their coverage is remapped onto the sources. */
+export const CHILD_BUNDLES = ['recorder/dist/*.js'];
+
 export type CoveragePart = keyof typeof COVERAGE_PARTS;
