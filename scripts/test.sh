@@ -34,14 +34,18 @@ else
   # report (results + coverage); the blobs are merged into the JSON report and one coverage report.
   BLOBS="$ROOT/.duet/vitest-blobs"
   rm -rf "$BLOBS" "$ROOT/.duet/coverage-lanes"
+  # The core lane runs two files at a time (its files wait on databases, sockets and child
+  # processes as much as they compute; DUET_CORE_WORKERS=1 runs it one at a time).
+  CORE_WORKERS="${DUET_CORE_WORKERS:-2}"
   lane() {
     set +e  # a failing lane still reports (this runs in its own background subshell)
-    local name="$1" lane_cov=()
+    local name="$1" lane_cov=() lane_args=()
+    [ "$name" = core ] && lane_args=(--maxWorkers="$CORE_WORKERS")
     [ "${#COVERAGE_ARGS[@]}" -gt 0 ] && lane_cov=(--coverage --coverage.reportsDirectory="$ROOT/.duet/coverage-lanes/$name")
     local t0
     t0=$(date +%s)
     DUET_TEST_LANE="$name" bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run \
-      --reporter=default --reporter=blob --outputFile.blob="$BLOBS/$name.json" "${lane_cov[@]}" 2>&1 | sed -u "s/^/[$name] /"
+      --reporter=default --reporter=blob --outputFile.blob="$BLOBS/$name.json" "${lane_args[@]}" "${lane_cov[@]}" 2>&1 | sed -u "s/^/[$name] /"
     local rc="${PIPESTATUS[0]}"
     echo "[test] lane $name: exit $rc in $(( $(date +%s) - t0 )) s" >&2
     return "$rc"
