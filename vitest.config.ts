@@ -8,8 +8,8 @@ import { CHILD_BUNDLES, COVERAGE_PARTS } from './coverage.thresholds.ts';
 // DUET_TEST_LANE and merged afterwards (blob reports, coverage included):
 //   media  the recorder's files (real-time RTP into FFmpeg, mostly waiting: two at a time), then the
 //          files with browsers, recorder-e2e and e2e (one at a time: two browsers and a stack each)
-//   core   everything else, two files at a time (scripts/test.sh passes --maxWorkers; vitest's
-//          default on 2 cores is one)
+//   core   everything else, one file at a time (scripts/test.sh passes --maxWorkers, 1 unless
+//          DUET_CORE_WORKERS says otherwise)
 // Vitest runs projects of different parallelism one group after the other, never side by side,
 // so in one process the media files would idle the second core for ~10 minutes. A new project
 // lands in `core` unless it is listed in MEDIA_LANE.
