@@ -6,8 +6,8 @@ import { CHILD_BUNDLES, COVERAGE_PARTS } from './coverage.thresholds.ts';
 // `npm test` (scripts/test.sh) runs the projects as two lanes side by side, two vitest processes
 // each in its own lo-only namespace (no port or namespace shared between them), selected by
 // DUET_TEST_LANE and merged afterwards (blob reports, coverage included):
-//   media  the recorder's files (real-time RTP into FFmpeg, mostly waiting: two at a time), then the
-//          files with browsers, recorder-e2e and e2e (one at a time: two browsers and a stack each)
+//   media  the recorder's files (real-time RTP into FFmpeg) and the files with browsers,
+//          recorder-e2e and e2e (two browsers and a stack each), one at a time
 //   core   everything else, one file at a time (scripts/test.sh passes --maxWorkers, 1 unless
 //          DUET_CORE_WORKERS says otherwise)
 // Vitest runs projects of different parallelism one group after the other, never side by side,
