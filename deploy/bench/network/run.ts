@@ -27,9 +27,15 @@ const SECONDS = Math.max(5, Math.min(120, Number(process.env.NETBENCH_SECONDS ??
 const WARMUP_MS = 4_000;
 /** After an outage ends, how long the bench keeps measuring (media back, then steady state). */
 const AFTER_OUTAGE_MS = 12_000;
-const RESULTS = resolve(import.meta.dirname, '../results/network.json');
 type Contender = 'raw' | 'duet_p2p' | 'duet_sfu';
-const CONTENDERS: Contender[] = ['raw', 'duet_p2p', 'duet_sfu'];
+const CONTENDERS = (process.env.NETBENCH_CONTENDERS?.split(',') ?? ['raw', 'duet_p2p', 'duet_sfu']) as Contender[];
+/**
+ * A/B of the adaptation choices (web/src/media/encodings.ts): NETBENCH_TUNING='{"simulcast":false}'
+ * turns choices off in the Duet pages; such runs go to NETBENCH_OUT, not network.json.
+ */
+const TUNING = process.env.NETBENCH_TUNING ? (JSON.parse(process.env.NETBENCH_TUNING) as Record<string, boolean>) : null;
+const INIT = TUNING ? `globalThis.__duetMediaTuning = ${JSON.stringify(TUNING)};` : undefined;
+const RESULTS = resolve(import.meta.dirname, '../results', process.env.NETBENCH_OUT ?? (TUNING ? 'network-ab.json' : 'network.json'));
 
 interface Run {
   tutor: QualitySummary;
@@ -52,7 +58,7 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
     await Promise.all([t.page.goto(`${room.stack.apiUrl}/healthz`), s.page.goto(`${room.stack.apiUrl}/healthz`)]);
     pages = { tutor: t.page, student: s.page, close: async () => void (await Promise.all([t.page.context().close(), s.page.context().close()])) };
   } else {
-    const lesson = await joinLabLesson(room, { recording: contender === 'duet_sfu', title: `network ${name}` });
+    const lesson = await joinLabLesson(room, { recording: contender === 'duet_sfu', title: `network ${name}`, init: INIT });
     pages = { tutor: lesson.tutor.page, student: lesson.student.page, close: lesson.close };
     mode = () => lesson.student.page.evaluate(() => (window as unknown as { __duet: { mediaKind(): string | null } }).__duet.mediaKind());
   }
@@ -168,6 +174,7 @@ writeFileSync(
       cpus: cpus().length,
       machine: { hostname: hostname(), cpu: cpus()[0]?.model ?? 'unknown' },
       versions: versions(),
+      tuning: TUNING ?? 'all adaptation choices on (web/src/media/encodings.ts)',
       settings: { measured_seconds: SECONDS, warmup_ms: WARMUP_MS, after_outage_ms: AFTER_OUTAGE_MS, sample_every_ms: 250, impaired: 'student link, both directions; tutor link clean' },
       metrics,
       ratios: { vs_raw: ratioTable, vs_livekit: null },

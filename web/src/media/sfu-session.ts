@@ -8,6 +8,7 @@ import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
 import { summarize } from './stats.ts';
 import { VIDEO_START_KBPS } from './start-bitrate.ts';
+import { AUDIO_ENCODING, cameraSimulcast, markScreenTrack, mediaTuning } from './encodings.ts';
 
 /** A device loaded ahead of time (the pre-join screen) with a router's capabilities. */
 export async function loadDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
@@ -80,11 +81,16 @@ export class SfuSession implements MediaSession {
       const tracks = [...this.local.getVideoTracks(), ...this.local.getAudioTracks()];
       for (const track of tracks) {
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
+        // Audio first (encodings.ts): the microphone wins when bandwidth is short; the camera
+        // goes out in simulcast layers so the SFU can fit the other side's link.
+        const simulcast = track.kind === 'video' ? cameraSimulcast(track) : undefined;
         const producer = await this.sendTransport!.produce({
           track,
           stopTracks: false,
           appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
-          ...(track.kind === 'video' ? { codecOptions: { videoGoogleStartBitrate: VIDEO_START_KBPS } } : {}),
+          ...(track.kind === 'video'
+            ? { codecOptions: { videoGoogleStartBitrate: VIDEO_START_KBPS }, ...(simulcast ? { encodings: simulcast } : {}) }
+            : { codecOptions: { opusFec: true, opusDtx: mediaTuning().dtx }, ...(mediaTuning().audioFirst ? { encodings: [AUDIO_ENCODING] } : {}) }),
         });
         this.producers.set(producer.id, producer);
         performance.mark(`duet:sfu-produced-${track.kind}`);
@@ -108,7 +114,20 @@ export class SfuSession implements MediaSession {
       old.close();
       await this.sig.request('sfu.closeProducer', { producerId: old.id }).catch(() => undefined);
     }
-    if (track) this.screenProducer = await this.sendTransport.produce({ track, stopTracks: false, appData: { source: 'screen' } });
+    if (track) {
+      markScreenTrack(track);
+      this.screenProducer = await this.sendTransport.produce({
+        track,
+        stopTracks: false,
+        appData: { source: 'screen' },
+        // Text stays sharp: the frame rate gives way first.
+        onRtpSender: (sender) => {
+          const params = sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+          params.degradationPreference = 'maintain-resolution';
+          void sender.setParameters(params).catch(() => undefined);
+        },
+      });
+    }
   }
 
   /** After a signaling resume the server kept our transports: new ICE credentials for both. */

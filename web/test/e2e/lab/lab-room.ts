@@ -75,9 +75,9 @@ async function enter(p: Participant, url: string): Promise<void> {
 }
 
 /** A lesson with both in the room (the tutor first); resolves once both are in. */
-export async function joinLabLesson(room: LabRoom, opts: { recording?: boolean; title?: string } = {}): Promise<LabLesson> {
+export async function joinLabLesson(room: LabRoom, opts: { recording?: boolean; title?: string; init?: string } = {}): Promise<LabLesson> {
   const lesson = await createDemoLesson(room.apiUrl, room.stack.apiKey, { title: opts.title ?? 'lab lesson', recording: !!opts.recording });
-  const [t, s] = await Promise.all([room.browsers.tutor.newPage(), room.browsers.student.newPage()]);
+  const [t, s] = await Promise.all([room.browsers.tutor.newPage(opts.init), room.browsers.student.newPage(opts.init)]);
   await enter(t.participant, lesson.tutorUrl);
   await enter(s.participant, lesson.studentUrl);
   return {

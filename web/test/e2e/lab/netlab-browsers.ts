@@ -9,7 +9,8 @@ import type { NetLab, NetLink } from './netlab.ts';
 export interface LinkChromium {
   browser: Browser;
   /** A fresh context and page (camera and microphone granted), as a Participant and as a Page. */
-  newPage(): Promise<{ page: Page; participant: Participant }>;
+  /** `init`: a script every document of the page runs first (e.g. a bench's media tuning switch). */
+  newPage(init?: string): Promise<{ page: Page; participant: Participant }>;
   close(): Promise<void>;
 }
 
@@ -18,8 +19,9 @@ export async function launchLabChromium(link: NetLink, extraArgs: string[] = [])
   const browser = await chromium.launch({ executablePath: link.wrapper(process.env.CHROMIUM_PATH || '/usr/bin/chromium'), headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
   return {
     browser,
-    async newPage() {
+    async newPage(init) {
       const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+      if (init) await context.addInitScript(init);
       const page = await context.newPage();
       page.on('pageerror', (err) => console.error(`[${link.name} page error] ${err.message}`));
       if (process.env.DUET_E2E_CONSOLE) page.on('console', (m) => console.log(`[${link.name} ${m.type()}] ${m.text()}`));
