@@ -187,7 +187,13 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       conn.close(4000, 'no hello received in time');
     }, config.helloTimeoutMs);
     ws.on('pong', () => (conn.alive = true));
-    ws.on('message', (data, isBinary) => conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary));
+    ws.on('message', (data, isBinary) => {
+      conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
+      if (conn.quiet) {
+        conn.quiet = false;
+        if (conn.room && conn.claims) conn.room.quiet(conn.claims.role, conn, false);
+      }
+    });
     ws.on('error', (err) => conn.log.warn({ error: err.message }, 'websocket error'));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
@@ -213,6 +219,20 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   }, config.heartbeatMs);
   heartbeat.unref();
 
+  // Quiet: a room client pings every 2 s (web/src/lib/signaling-client.ts). When its frames stop
+  // while the socket still looks open (a cut link: TCP only notices much later), the other side
+  // is told "reconnecting" at once, and "present" with its next frame. Only clients that ping
+  // count (tools that never ping are not quiet); the seat and attendance are untouched.
+  const quietSweep = setInterval(() => {
+    const now = Date.now();
+    for (const conn of connections.values()) {
+      if (conn.quiet || conn.pings < 2 || !conn.room || !conn.claims || now - conn.lastFrameAt < config.quietMs) continue;
+      conn.quiet = true;
+      conn.room.quiet(conn.claims.role, conn, true);
+    }
+  }, 500);
+  quietSweep.unref();
+
   return {
     hooks,
     pool,
@@ -234,6 +254,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       await node.stop();
       joinKeys.stop();
       clearInterval(heartbeat);
+      clearInterval(quietSweep);
       registry.closeAll();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));

@@ -64,6 +64,10 @@ export class Connection implements RoomConnection {
   claims: JoinClaims | undefined;
   room: Room | undefined;
   alive = true;
+  /** When the last frame came, how many app pings it sent, and whether it went quiet (server.ts). */
+  lastFrameAt = Date.now();
+  pings = 0;
+  quiet = false;
   /** Set by a successful `standby`: the token `join` seats with, its seat ticket and claims. */
   standbyToken: string | undefined;
   standbyTicket: string | undefined;
@@ -132,6 +136,7 @@ export class Connection implements RoomConnection {
 
   onFrame(data: Buffer, isBinary: boolean): void {
     this.stats.frames++;
+    this.lastFrameAt = Date.now();
     if (!this.limiter.take()) return this.rateLimited(undefined, 'rate_limited');
     if (data.byteLength > MAX_FRAME_BYTES) {
       this.stats.rejections.count('frame_too_large');
