@@ -162,16 +162,34 @@ export class QualityTracker {
     return first && start !== undefined ? Math.round(first.at - start) : null;
   }
 
-  /** The first step after the outage's end with new video frames, and with new audio packets. */
+  /**
+   * After the mark, per kind: the first step with new video frames (audio packets) that follows
+   * a step without any — so media still draining from before a break (an address change marks
+   * the break itself) is not taken for media that came back.
+   */
   private mediaBack(): number | null {
     const end = this.outageEnd;
     if (end === undefined) return null;
     let video: number | undefined, audio: number | undefined;
+    let videoStopped = false, audioStopped = false;
     for (let i = 1; i < this.samples.length; i++) {
       const [p, c] = [this.samples[i - 1]!, this.samples[i]!];
-      if (c.at < end) continue;
-      if (video === undefined && c.video && inc(p.video?.framesDecoded ?? 0, c.video.framesDecoded) > 0) video = c.at;
-      if (audio === undefined && c.audio && inc(p.audio?.packetsReceived ?? 0, c.audio.packetsReceived) > 0) audio = c.at;
+      const frames = c.video ? inc(p.video?.framesDecoded ?? 0, c.video.framesDecoded) : 0;
+      const packets = c.audio ? inc(p.audio?.packetsReceived ?? 0, c.audio.packetsReceived) : 0;
+      if (c.at < end) {
+        // Already stopped when the mark came (an outage that just ended): the next media counts.
+        videoStopped = frames === 0;
+        audioStopped = packets === 0;
+        continue;
+      }
+      if (video === undefined) {
+        if (frames === 0) videoStopped = true;
+        else if (videoStopped) video = c.at;
+      }
+      if (audio === undefined) {
+        if (packets === 0) audioStopped = true;
+        else if (audioStopped) audio = c.at;
+      }
       if (video !== undefined && audio !== undefined) return Math.round(Math.max(video, audio) - end);
     }
     return null;
