@@ -134,6 +134,31 @@ function row(name: string, c: string, run: Run | undefined): string {
   return `${name.padEnd(9)} ${c.padEnd(9)} student: conceal ${f(s.audioConcealedPct)}% fps ${f(s.videoFps)} ${s.videoHeight?.median ?? '–'}p freeze ${s.freezeCount}/${s.freezeMs}ms back ${s.mediaBackMs ?? '–'}ms rtt ${f(s.rttMs?.median, 0)} | tutor: conceal ${f(t.audioConcealedPct)}% fps ${f(t.videoFps)} ${t.videoHeight?.median ?? '–'}p freeze ${t.freezeCount}/${t.freezeMs}ms back ${t.mediaBackMs ?? '–'}ms`;
 }
 
+/** Written after every profile, so a run cut short keeps what it measured. */
+function write(): void {
+  mkdirSync(resolve(RESULTS, '..'), { recursive: true });
+  writeFileSync(
+    RESULTS,
+    JSON.stringify(
+      {
+        name: 'network',
+        date: started.toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        machine: { hostname: hostname(), cpu: cpus()[0]?.model ?? 'unknown' },
+        versions: versions(),
+        tuning: TUNING ?? 'all adaptation choices on (web/src/media/encodings.ts)',
+        settings: { measured_seconds: SECONDS, warmup_ms: WARMUP_MS, after_outage_ms: AFTER_OUTAGE_MS, sample_every_ms: 250, impaired: 'student link, both directions; tutor link clean' },
+        metrics,
+        ratios: { vs_raw: ratioTable, vs_livekit: null },
+        baseline: 'raw RTCPeerConnection pair (browser defaults) in the same run, same browsers and links',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+}
+
 assertLoopbackOnly();
 const room = await startLabRoom({ RECONNECT_GRACE_MS: '60000' });
 const metrics: Record<string, Record<string, Run | { error: string } | null>> = {};
@@ -158,30 +183,10 @@ try {
       const d = metrics[name]![c] as Run | undefined;
       if (raw && 'student' in raw && d && 'student' in d) ratioTable[name]![c] = ratios(d, raw);
     }
+    write();
   }
 } finally {
   await room.stop();
 }
 
-mkdirSync(resolve(RESULTS, '..'), { recursive: true });
-writeFileSync(
-  RESULTS,
-  JSON.stringify(
-    {
-      name: 'network',
-      date: started.toISOString(),
-      node: process.version,
-      cpus: cpus().length,
-      machine: { hostname: hostname(), cpu: cpus()[0]?.model ?? 'unknown' },
-      versions: versions(),
-      tuning: TUNING ?? 'all adaptation choices on (web/src/media/encodings.ts)',
-      settings: { measured_seconds: SECONDS, warmup_ms: WARMUP_MS, after_outage_ms: AFTER_OUTAGE_MS, sample_every_ms: 250, impaired: 'student link, both directions; tutor link clean' },
-      metrics,
-      ratios: { vs_raw: ratioTable, vs_livekit: null },
-      baseline: 'raw RTCPeerConnection pair (browser defaults) in the same run, same browsers and links',
-    },
-    null,
-    2,
-  ) + '\n',
-);
 console.log(`wrote ${RESULTS}`);
