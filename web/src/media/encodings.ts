@@ -33,7 +33,8 @@ export function cameraSimulcast(track: MediaStreamTrack): RTCRtpEncodingParamete
     { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
     { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
   ];
-  return height >= 540 ? layers : layers.slice(1).map((l) => ({ ...l, scaleResolutionDownBy: l.scaleResolutionDownBy! / 2 }));
+  // 360p-540p: half and full size only (a quarter of 480p is too small to be worth a layer).
+  return height >= 540 ? layers : layers.slice(1);
 }
 
 /** A screen share keeps its resolution (text) and lets the frame rate go. */
