@@ -94,6 +94,11 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
   }
 }
 
+/**
+ * Duet / raw for the figures where both have a number. Time to first frame has no ratio: Duet's
+ * counts from opening the lesson page (pre-join and join included), the raw pair's from its
+ * getUserMedia (deploy/bench/ttff compares first frames properly).
+ */
 /** Duet / raw for the figures where both have a number (the side that receives through the impaired link: student). */
 function ratios(duet: Run, raw: Run): Record<string, Record<string, number | null>> {
   const r = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : b === 0 ? (a === 0 ? 1 : null) : Math.round((a / b) * 100) / 100);
@@ -103,7 +108,6 @@ function ratios(duet: Run, raw: Run): Record<string, Record<string, number | nul
     stallMs: r(d.stallMs, b.stallMs),
     videoFps: r(d.videoFps, b.videoFps),
     videoHeight: r(d.videoHeight?.median, b.videoHeight?.median),
-    timeToFirstFrameMs: r(d.timeToFirstFrameMs, b.timeToFirstFrameMs),
     mediaBackMs: r(d.mediaBackMs, b.mediaBackMs),
   });
   return { student: side(duet.student, raw.student), tutor: side(duet.tutor, raw.tutor) };
