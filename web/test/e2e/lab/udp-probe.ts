@@ -83,14 +83,14 @@ if (mode === 'server') {
       bytes += msg.length;
     });
     s.send(`B${kbit} ${ms}`);
-    await new Promise((r) => setTimeout(r, ms + 1_500));
+    await new Promise((r) => setTimeout(r, ms + 600));
     out({ kbps: Math.round((bytes * 8) / Math.max(1, last - first)), bytes });
   } else if (mode === 'up') {
     const [kbit, ms] = [Number(a), Number(b)];
     s.send('S');
     await new Promise((r) => setTimeout(r, 50));
     await blast((buf) => s.send(buf), kbit, ms);
-    await new Promise((r) => setTimeout(r, 1_000)); // the queue drains
+    await new Promise((r) => setTimeout(r, 400)); // the queue drains (tbf holds at most 200 ms)
     const reply = new Promise<string>((r) => s.once('message', (m) => r(m.toString())));
     s.send('R');
     const bytes = Number((await reply).slice(1));
