@@ -2,7 +2,8 @@
 // - audio first: the microphone's packets have `priority`/`networkPriority` high, so when the
 //   estimate drops the video gives way; Opus in-band FEC (on by default) and DTX;
 // - P2P: Opus RED (each packet also carries the previous frame) when both browsers offer it;
-// - SFU camera: VP8 simulcast (3 spatial layers, 3 temporal layers each), so the SFU can give a
+// - SFU camera: VP8 simulcast (3 spatial layers, 3 temporal layers each where the browser takes a
+//   scalabilityMode per layer; Firefox gets its default), so the SFU can give a
 //   receiver on a weak link a layer its link can carry instead of the full picture it cannot;
 // - screen share: contentHint 'detail' and 'maintain-resolution' (text stays sharp, frame rate gives).
 // `__duetMediaTuning` (set by the network bench before the page loads) turns a choice off to
@@ -23,7 +24,7 @@ export function mediaTuning(): MediaTuning {
 export const AUDIO_ENCODING: RTCRtpEncodingParameters = { priority: 'high', networkPriority: 'high' };
 
 /** Camera simulcast layers for the SFU (low, medium, full), by the track's height. */
-export function cameraSimulcast(track: MediaStreamTrack): RTCRtpEncodingParameters[] | undefined {
+export function cameraSimulcast(track: MediaStreamTrack, temporalLayers = true): RTCRtpEncodingParameters[] | undefined {
   if (!mediaTuning().simulcast) return undefined;
   const height = track.getSettings().height ?? 720;
   // Below 360p two layers are not worth their cost: one stream, as before.
@@ -34,6 +35,7 @@ export function cameraSimulcast(track: MediaStreamTrack): RTCRtpEncodingParamete
     { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
   ];
   // 360p-540p: half and full size only (a quarter of 480p is too small to be worth a layer).
+  if (!temporalLayers) for (const l of layers) delete l.scalabilityMode;
   return height >= 540 ? layers : layers.slice(1);
 }
 

@@ -89,14 +89,21 @@ export class SfuSession implements MediaSession {
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
         // Audio first (encodings.ts): the microphone wins when bandwidth is short; the camera
         // goes out in simulcast layers so the SFU can fit the other side's link.
-        const simulcast = track.kind === 'video' ? cameraSimulcast(track) : undefined;
-        const producer = await this.sendTransport!.produce({
-          track,
-          stopTracks: false,
-          appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
-          ...(track.kind === 'video'
-            ? { codecOptions: { videoGoogleStartBitrate: VIDEO_START_KBPS }, ...(simulcast ? { encodings: simulcast } : {}) }
-            : { codecOptions: { opusFec: true, opusDtx: mediaTuning().dtx }, ...(mediaTuning().audioFirst ? { encodings: [AUDIO_ENCODING] } : {}) }),
+        const simulcast = track.kind === 'video' ? cameraSimulcast(track, !this.device.handlerName.startsWith('Firefox')) : undefined;
+        const produce = (encodings: RTCRtpEncodingParameters[] | undefined) =>
+          this.sendTransport!.produce({
+            track,
+            stopTracks: false,
+            appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
+            ...(encodings ? { encodings } : {}),
+            codecOptions: track.kind === 'video' ? { videoGoogleStartBitrate: VIDEO_START_KBPS } : { opusFec: true, opusDtx: mediaTuning().dtx },
+          });
+        const wanted = track.kind === 'video' ? simulcast : mediaTuning().audioFirst ? [AUDIO_ENCODING] : undefined;
+        // A browser that refuses the layers or priorities still sends, as one plain stream.
+        const producer = await produce(wanted).catch((err: unknown) => {
+          if (!wanted) throw err;
+          console.warn('sending with tuned encodings failed; plain stream', err);
+          return produce(undefined);
         });
         this.producers.set(producer.id, producer);
         performance.mark(`duet:sfu-produced-${track.kind}`);
