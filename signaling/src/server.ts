@@ -226,7 +226,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   const quietSweep = setInterval(() => {
     const now = Date.now();
     for (const conn of connections.values()) {
-      if (conn.quiet || conn.pings < 2 || !conn.room || !conn.claims || now - conn.lastFrameAt < config.quietMs) continue;
+      if (conn.quiet || conn.pings < 1 || !conn.room || !conn.claims || now - conn.lastFrameAt < config.quietMs) continue;
       conn.quiet = true;
       conn.room.quiet(conn.claims.role, conn, true);
     }

@@ -182,6 +182,7 @@ export class Connection implements RoomConnection {
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
+    if (message.t === 'ping') this.pings++; // standby pings too: a client that pings is a room client
     const authenticates = message.t === 'hello' || message.t === 'standby' || message.t === 'join';
     if (message.t === 'hello' || message.t === 'standby') {
       if (this.authenticated || this.authenticating) return this.fail(message.id, 'already_authenticated', 'hello was already sent on this connection');

@@ -120,7 +120,6 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     try {
       switch (msg.t) {
         case 'ping':
-          conn.pings++;
           return { data: { now: Date.now() } };
         case 'leave':
           return { data: EMPTY, after: () => { room.leave(role, conn, 'left'); conn.close(1000, 'left'); } };

@@ -211,7 +211,11 @@ export class SfuSession implements MediaSession {
         return;
       }
       try {
-        const { iceParameters } = await this.sig.request('sfu.restartIce', { transportId: transport.id });
+        // A socket on a cut link may swallow the request: never wait longer than one retry period.
+        const { iceParameters } = await Promise.race([
+          this.sig.request('sfu.restartIce', { transportId: transport.id }),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), ICE_RETRY_MS)),
+        ]);
         await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
       } catch {
         // No socket right now (it resumes, and resumed() restarts ICE) or too soon: next tick.
