@@ -130,6 +130,18 @@ describe('presence and resume', () => {
     expect(restarted.data.iceParameters.usernameFragment).not.toBe(t.data.iceParameters.usernameFragment);
   });
 
+  it('a resume while the old socket still looks open (a cut link) is a resume: the transports are kept', async () => {
+    const { lesson, student, sh } = await seatBoth({ recording: true });
+    await student.request('sfu.capabilities');
+    const t = (await student.request('sfu.createTransport', { direction: 'recv' })) as any;
+    // No terminate: the server has not noticed anything when the client comes back.
+    const back = await client('msgpack');
+    expect(await hello(back, lesson.studentToken, sh.resumeToken)).toMatchObject({ resumed: true, mode: 'sfu' });
+    expect(await back.request('sfu.restartIce', { transportId: t.data.transportId })).toMatchObject({ ok: true });
+    await student.until(() => student.closed);
+    expect(student.closed!.code).toBe(4001);
+  });
+
   it('a resume without the matching token (another tab) starts media fresh', async () => {
     const { lesson, student } = await seatBoth({ recording: true });
     await student.request('sfu.capabilities');
