@@ -10,7 +10,7 @@
 //   NETBENCH_SECONDS=30 (measured seconds per contender and profile)
 //
 // Bounded: ~(NETBENCH_SECONDS + ~12 s) x 3 contenders x profiles (default 8 profiles: ~20 min at 30 s).
-import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -165,12 +165,15 @@ function write(): void {
 
 assertLoopbackOnly();
 const room = await startLabRoom({ RECONNECT_GRACE_MS: '60000' });
-const metrics: Record<string, Record<string, Run | { error: string } | null>> = {};
-const ratioTable: Record<string, Record<string, unknown>> = {};
+// NETBENCH_MERGE=1: the profiles of this run replace theirs in the existing file, the rest stay
+// (a rerun of some profiles after a fix); each profile records when it was measured.
+const previous = process.env.NETBENCH_MERGE === '1' && existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : null;
+const metrics: Record<string, Record<string, Run | { error: string } | null | string>> = previous?.metrics ?? {};
+const ratioTable: Record<string, Record<string, unknown>> = previous?.ratios?.vs_raw ?? {};
 const started = new Date();
 try {
   for (const name of profiles) {
-    metrics[name] = { livekit: null }; // the LiveKit column lands with the LiveKit harness
+    metrics[name] = { livekit: null, measured_at: new Date().toISOString() }; // the LiveKit column lands with the LiveKit harness
     for (const c of CONTENDERS) {
       try {
         const run = await runOne(room, c, name);
