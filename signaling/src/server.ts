@@ -191,6 +191,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
       if (conn.quiet) {
         conn.quiet = false;
+        conn.log.info({}, 'participant back from quiet');
         if (conn.room && conn.claims) conn.room.quiet(conn.claims.role, conn, false);
       }
     });
@@ -228,6 +229,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     for (const conn of connections.values()) {
       if (conn.quiet || conn.pings < 1 || !conn.room || !conn.claims || now - conn.lastFrameAt < config.quietMs) continue;
       conn.quiet = true;
+      conn.log.info({ silent_ms: now - conn.lastFrameAt }, 'participant quiet');
       conn.room.quiet(conn.claims.role, conn, true);
     }
   }, 500);

@@ -83,6 +83,7 @@ describe('real network cuts (network lab)', () => {
       return sums.every((x) => x.mediaBackMs !== null) ? sums : null;
     }, 20_000);
     console.log(`[network e2e] p2p 5 s cut: media back tutor ${t!.mediaBackMs} ms, student ${s!.mediaBackMs} ms; tutor saw ${JSON.stringify(await presence(lesson.tutor.p))}`);
+    console.log(room.stack.logs().split('\n').filter((l) => /quiet|participant (joined|disconnected)|restartIce|p2p/i.test(l)).slice(-10).join('\n'));
     expect(t!.mediaBackMs).toBeLessThanOrEqual(3_000);
     expect(s!.mediaBackMs).toBeLessThanOrEqual(3_000);
     await waitFor('tutor saw reconnecting, then present', async () => {
