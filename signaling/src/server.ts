@@ -23,6 +23,7 @@ import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node
 import { handleNodeHttp } from './node/node-http.ts';
 import { createNodeMetrics } from './node/node-metrics.ts';
 import { logFn, toLogger, type LogFn, type Logger } from './log.ts';
+import { onFrameQuiet, startQuietSweep } from './transport/quiet.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
@@ -208,11 +209,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => {
       conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
-      if (conn.quiet) {
-        conn.quiet = false;
-        conn.log.info({}, 'participant back from quiet');
-        if (conn.room && conn.claims) conn.room.quiet(conn.claims.role, conn, false);
-      }
+      onFrameQuiet(connections, conn);
     });
     ws.on('error', (err) => conn.log.warn({ error: err.message }, 'websocket error'));
     ws.on('close', (code) => {
@@ -239,20 +236,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   }, config.heartbeatMs);
   heartbeat.unref();
 
-  // Quiet: a room client pings every 2 s (web/src/lib/signaling-client.ts). When its frames stop
-  // while the socket still looks open (a cut link: TCP only notices much later), the other side
-  // is told "reconnecting" at once, and "present" with its next frame. Only clients that ping
-  // count (tools that never ping are not quiet); the seat and attendance are untouched.
-  const quietSweep = setInterval(() => {
-    const now = Date.now();
-    for (const conn of connections.values()) {
-      if (conn.quiet || conn.pings < 1 || !conn.room || !conn.claims || now - conn.lastFrameAt < config.quietMs) continue;
-      conn.quiet = true;
-      conn.log.info({ silent_ms: now - conn.lastFrameAt }, 'participant quiet');
-      conn.room.quiet(conn.claims.role, conn, true);
-    }
-  }, 500);
-  quietSweep.unref();
+  const stopQuietSweep = startQuietSweep(connections, config.quietMs);
 
   return {
     hooks,
@@ -275,7 +259,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       await node.stop();
       joinKeys.stop();
       clearInterval(heartbeat);
-      clearInterval(quietSweep);
+      stopQuietSweep();
       registry.closeAll();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));

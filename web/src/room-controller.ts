@@ -276,11 +276,7 @@ export class RoomController {
   /** getStats() of the media path as plain entries (tests and benches copy them out of the page). */
   async rawStats(): Promise<Record<string, unknown>[][]> {
     const reports = this.media.session ? await this.media.session.rawStats() : [];
-    return reports.map((r) => {
-      const entries: Record<string, unknown>[] = [];
-      r.forEach((e: Record<string, unknown>) => entries.push({ ...e }));
-      return entries;
-    });
+    return reports.map((r) => [...(r as unknown as Map<string, Record<string, unknown>>).values()].map((e) => ({ ...e })));
   }
 
   stats(): Promise<MediaStatsSummary | null> {

@@ -197,13 +197,6 @@ export class Room {
     if (this.speaker === role) this.setSpeaker(null);
   }
 
-  /** A socket went quiet (link cut?) or spoke again: the other side sees it; seat and attendance untouched. */
-  quiet(role: Role, conn: RoomConnection, quiet: boolean): void {
-    const seat = this.seats.get(role);
-    if (!seat || seat.conn !== conn || this.ended || this.closed) return;
-    this.seats.get(other(role))?.conn?.notify({ t: 'peer.presence', role, presence: quiet ? 'reconnecting' : 'present' });
-  }
-
   /** Whether `resume` is the resume token of the seat kept for `role` (a reconnect of that client). */
   keepsSeat(role: Role, resume: string | undefined): boolean {
     return resume !== undefined && this.seats.get(role)?.resumeToken === resume;
