@@ -23,6 +23,7 @@ import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node
 import { handleNodeHttp } from './node/node-http.ts';
 import { createNodeMetrics } from './node/node-metrics.ts';
 import { logFn, toLogger, type LogFn, type Logger } from './log.ts';
+import { onFrameQuiet, startQuietSweep } from './transport/quiet.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
@@ -127,6 +128,25 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
         return json(status === 404 || status === 409 ? status : 502, { error: { code: status === 404 ? 'not_found' : status === 409 ? 'recording_not_failed' : 'recorder_unavailable', message: (err as Error).message.slice(0, 300) } });
       }
     }
+    const cancel = /^\/internal\/sessions\/([^/]+)\/cancel$/.exec(url.pathname);
+    if (req.method === 'POST' && cancel) {
+      // The API says the marketplace cancelled this running lesson: end the room for both now.
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret, apiCredential)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      req.resume();
+      const sessionId = decodeURIComponent(cancel[1]!);
+      const hosted = registry.cancel(sessionId);
+      let standing = 0;
+      for (const conn of connections.values()) {
+        if (!conn.claims && conn.standbyClaims?.sessionId === sessionId) {
+          conn.notify({ t: 'session.ended', reason: 'cancelled' });
+          conn.close(4002, 'lesson_cancelled');
+          standing++;
+        }
+      }
+      log.info({ session_id: sessionId, hosted, standby_sockets: standing }, 'lesson cancelled by the API');
+      return json(200, { ok: true, hosted, standby_sockets: standing });
+    }
     const revoke = /^\/internal\/sessions\/([^/]+)\/participants\/(tutor|student)\/revoke$/.exec(url.pathname);
     if (req.method === 'POST' && revoke) {
       // The API says the marketplace removed this participant: close the seat and any pre-join socket now.
@@ -187,7 +207,10 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       conn.close(4000, 'no hello received in time');
     }, config.helloTimeoutMs);
     ws.on('pong', () => (conn.alive = true));
-    ws.on('message', (data, isBinary) => conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary));
+    ws.on('message', (data, isBinary) => {
+      conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
+      onFrameQuiet(connections, conn);
+    });
     ws.on('error', (err) => conn.log.warn({ error: err.message }, 'websocket error'));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
@@ -213,6 +236,8 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   }, config.heartbeatMs);
   heartbeat.unref();
 
+  const stopQuietSweep = startQuietSweep(connections, config.quietMs);
+
   return {
     hooks,
     pool,
@@ -234,6 +259,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       await node.stop();
       joinKeys.stop();
       clearInterval(heartbeat);
+      stopQuietSweep();
       registry.closeAll();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
