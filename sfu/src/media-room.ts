@@ -7,6 +7,7 @@ import { MEDIA_CODECS } from './codecs.ts';
 import type { PooledWorker, WorkerPool } from './worker-pool.ts';
 import { ActiveSpeaker } from './active-speaker.ts';
 import { RecordingTap } from './recording-tap.ts';
+import { adaptLayers } from './layer-adapter.ts';
 
 export type Direction = 'send' | 'recv';
 export type MediaKind = 'audio' | 'video';
@@ -253,6 +254,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const paused = !opts.startEarly || recv.dtlsState !== 'new';
     const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused }));
     peer.consumers.set(consumer.id, consumer);
+    adaptLayers(consumer);
     consumer.observer.once('close', () => {
       peer.consumers.delete(consumer.id);
       peer.lastKeyFrame.delete(consumer.id);

@@ -276,6 +276,12 @@ export class RoomController {
     this.state.set({ phase: 'left' });
   }
 
+  /** getStats() of the media path as plain entries (tests and benches copy them out of the page). */
+  async rawStats(): Promise<Record<string, unknown>[][]> {
+    const reports = this.media.session ? await this.media.session.rawStats() : [];
+    return reports.map((r) => [...(r as unknown as Map<string, Record<string, unknown>>).values()].map((e) => ({ ...e })));
+  }
+
   stats(): Promise<MediaStatsSummary | null> {
     return this.media.session ? this.media.session.stats() : Promise.resolve(null);
   }

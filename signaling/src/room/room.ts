@@ -128,6 +128,7 @@ export class Room {
       if (previous.conn) {
         previous.conn.notify({ t: 'session.ended', reason: 'replaced' });
         previous.conn.close(4001, 'replaced by a newer connection');
+        resumed = sameClient; // back before its old socket was noticed dead (a cut link): a resume
       } else {
         resumed = true;
         this.hook('participant.joined', { role, user_id: claims.userId, resumed: true });
