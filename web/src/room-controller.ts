@@ -42,8 +42,7 @@ export class RoomController {
   private readonly media = new MediaPath(this.state, () => this.sig);
   private leaving = false;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
-  /** The whiteboard's requests and notifications (web/src/board, loaded when opened). */
-  readonly board = new BoardLink(() => this.sig);
+  readonly board = new BoardLink(() => this.sig); // the whiteboard's line (web/src/board)
 
   constructor(sessionId: string | null, token: string | null) {
     this.sessionId = sessionId;
@@ -383,8 +382,7 @@ export class RoomController {
         else this.state.set({ phase: 'left' });
         break;
       default:
-        this.board.notify(n);
-        break;
+        this.board.notify(n); // the whiteboard's notifications
     }
   }
 

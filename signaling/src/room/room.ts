@@ -43,8 +43,7 @@ export class Room {
   readonly lesson: LessonFacts;
   private readonly seats = new Map<Role, Seat>();
   private readonly deps: RoomDeps;
-  /** The SFU side (router created on first use). */
-  readonly sfu: RoomMedia;
+  readonly sfu: RoomMedia; // the SFU side (router created on first use)
   readonly board: RoomBoard; // the lesson's whiteboard (room-board.ts)
   private readonly modes: MediaMode;
   private speaker: Role | null = null;
