@@ -273,6 +273,16 @@ export class RoomController {
     this.state.set({ phase: 'left' });
   }
 
+  /** getStats() of the media path as plain entries (tests and benches copy them out of the page). */
+  async rawStats(): Promise<Record<string, unknown>[][]> {
+    const reports = this.media.session ? await this.media.session.rawStats() : [];
+    return reports.map((r) => {
+      const entries: Record<string, unknown>[] = [];
+      r.forEach((e: Record<string, unknown>) => entries.push({ ...e }));
+      return entries;
+    });
+  }
+
   stats(): Promise<MediaStatsSummary | null> {
     return this.media.session ? this.media.session.stats() : Promise.resolve(null);
   }

@@ -233,6 +233,10 @@ export class P2PSession implements MediaSession {
     return summarize([await this.pc.getStats()]);
   }
 
+  async rawStats(): Promise<RTCStatsReport[]> {
+    return [await this.pc.getStats()];
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.disconnectedTimer);

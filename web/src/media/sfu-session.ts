@@ -257,6 +257,11 @@ export class SfuSession implements MediaSession {
     return summarize(reports);
   }
 
+  async rawStats(): Promise<RTCStatsReport[]> {
+    const transports = [this.recvTransport, this.sendTransport].filter((t): t is types.Transport => !!t && !t.closed);
+    return Promise.all(transports.map((t) => t.getStats()));
+  }
+
   close(): void {
     this.closed = true;
     this.unsubscribe();
