@@ -23,6 +23,7 @@ import { registerRecordingRoutes } from './http/routes/recordings.ts';
 import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecycle.ts';
 import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
 import { registerErasureRoutes } from './http/routes/erasure.ts';
+import { registerQualityRoutes } from './http/routes/quality.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { rejectNulCharacters } from './http/text-input.ts';
@@ -162,6 +163,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerRecordingLifecycleRoutes(scope, ctx);
     registerRecordingConsentRoutes(scope, ctx);
     registerErasureRoutes(scope, ctx);
+    registerQualityRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });

@@ -97,6 +97,11 @@ export const en = {
   'prejoin.rtt': '{ms} ms round trip',
   'prejoin.rtt_slow': '{ms} ms round trip — slower than {limit} ms, video may stutter',
   'prejoin.measure_again': 'Measure the network again',
+  'prejoin.route': 'Video route',
+  'prejoin.route_checking': 'trying the routes video calls take…',
+  'prejoin.route_direct': 'your network is ready for video calls',
+  'prejoin.route_slower': 'Your network blocks video calls; we will use a slower route',
+  'prejoin.route_blocked': 'your network blocks every route video calls take; the call may not connect — try another network',
   'prejoin.devices': 'Devices',
   'prejoin.mic_level': 'Microphone level',
   // room header and status

@@ -83,6 +83,30 @@ async function mediaOver(page: Page): Promise<Pair> {
   }, 45_000);
 }
 
+async function routeCheck(i: number): Promise<string> {
+  const lesson = await createDemoLesson(apiUrl, stack.apiKey, { title: `Route check ${i}` });
+  const page = await open(i, lesson.studentUrl);
+  try {
+    const row = page.getByTestId('check-route');
+    await waitFor('the route check to finish', async () => !/trying/.test((await row.textContent({ timeout: 20_000 })) ?? ''), 20_000);
+    return (await row.textContent())!;
+  } finally {
+    await page.context().close();
+  }
+}
+
+describe('pre-join route check', () => {
+  it('an open network: ready for video calls', async () => {
+    blockUdp(lab, false);
+    expect(await routeCheck(0)).toContain('your network is ready for video calls');
+  });
+
+  it('UDP blocked: the plain message about the slower route', async () => {
+    blockUdp(lab, true);
+    expect(await routeCheck(1)).toContain('Your network blocks video calls; we will use a slower route');
+  });
+});
+
 describe('UDP blocked', () => {
   beforeAll(() => blockUdp(lab, true));
 
