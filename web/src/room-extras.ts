@@ -48,6 +48,8 @@ export class RoomExtras {
   private readonly roomQuality = new RoomQuality();
   private qualitySources: QualitySources | undefined;
   private finalSent = false;
+  /** The media mode while media flowed (at leave the session is already gone). */
+  private lastMode: 'p2p' | 'sfu' | null = null;
   private resourcesTimer: ReturnType<typeof setInterval> | undefined;
   private readonly api: LessonApi | null;
   private notesTimer: ReturnType<typeof setTimeout> | undefined;
@@ -169,6 +171,7 @@ export class RoomExtras {
     const raw = await this.qualitySources?.rawStats().catch(() => null);
     if (!raw) return this.state.set({ quality: flow });
     this.roomQuality.add(raw, now);
+    this.lastMode = this.qualitySources?.mode() ?? this.lastMode;
     const recent = this.roomQuality.recent(now);
     // The worse of "is media flowing" and what the figures say (concealment, freezes, loss, RTT).
     this.state.set({ quality: RANK[recent.level] > RANK[flow] ? recent.level : flow, qualityDetail: recent.detail });
@@ -178,7 +181,7 @@ export class RoomExtras {
   /** The lesson's figures so far to the API; `final` once, when the person leaves or the page goes. */
   sendQuality(final: boolean): void {
     if (!this.api || !this.qualitySources || this.finalSent) return;
-    const body = this.roomQuality.report(this.qualitySources.mode(), browserName(navigator.userAgent));
+    const body = this.roomQuality.report(this.qualitySources.mode() ?? this.lastMode, browserName(navigator.userAgent));
     if (!body) return;
     if (final) this.finalSent = true;
     void this.api.quality({ ...body, ...(final ? { final: true } : {}) });

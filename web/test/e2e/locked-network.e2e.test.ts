@@ -128,6 +128,30 @@ describe('UDP blocked', () => {
             expect(pair.local.protocol === 'tcp' || pair.local.relayProtocol === 'tls', JSON.stringify(pair)).toBe(true);
           }
         }
+        // The header's indicator names the path it measured; leaving sends the final quality report.
+        const path = mode === 'p2p' ? 'through a relay (TLS)' : /direct \(TCP\)|through a relay \(TLS\)/;
+        for (const page of pages) {
+          await waitFor('the quality tooltip', async () => {
+            const title = (await page.getByTestId('network-quality').getAttribute('title')) ?? '';
+            return (typeof path === 'string' ? title.includes(path) : path.test(title)) || undefined;
+          }, 20_000);
+        }
+        for (const page of pages) {
+          await page.getByTestId('leave').click();
+          await page.getByTestId('confirm-leave').click();
+          await page.getByTestId('post-session').waitFor({ timeout: 20_000 });
+        }
+        const quality = await waitFor('both final quality reports', async () => {
+          const res = await fetch(`${apiUrl}/v1/sessions/${lesson.id}/quality`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+          const body = (await res.json()) as { participants: { role: string; final: boolean; report: { mode: string; path: { type: string; protocol: string }; browser: string; freeze_count: number } }[] };
+          return body.participants.length === 2 && body.participants.every((p) => p.final) && body.participants;
+        }, 20_000);
+        for (const p of quality) {
+          expect(p.report.mode).toBe(mode);
+          expect(p.report.browser).toMatch(/^Chrom(e|ium) \d+$/);
+          if (mode === 'p2p') expect(p.report.path).toEqual({ type: 'relay', protocol: 'tls' });
+          else expect(p.report.path.protocol === 'tcp' || p.report.path.protocol === 'tls', JSON.stringify(p.report.path)).toBe(true);
+        }
       } finally {
         for (const page of pages) await page.context().close();
       }
