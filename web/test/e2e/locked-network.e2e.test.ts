@@ -133,7 +133,8 @@ describe('UDP blocked', () => {
         for (const page of pages) {
           await waitFor('the quality tooltip', async () => {
             const title = (await page.getByTestId('network-quality').getAttribute('title')) ?? '';
-            return (typeof path === 'string' ? title.includes(path) : path.test(title)) || undefined;
+            if (typeof path === 'string' ? title.includes(path) : path.test(title)) return true;
+            throw new Error(`title "${title}"`);
           }, 20_000);
         }
         for (const page of pages) {
@@ -144,7 +145,8 @@ describe('UDP blocked', () => {
         const quality = await waitFor('both final quality reports', async () => {
           const res = await fetch(`${apiUrl}/v1/sessions/${lesson.id}/quality`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
           const body = (await res.json()) as { participants: { role: string; final: boolean; report: { mode: string; path: { type: string; protocol: string }; browser: string; freeze_count: number } }[] };
-          return body.participants.length === 2 && body.participants.every((p) => p.final) && body.participants;
+          if (body.participants.length === 2 && body.participants.every((p) => p.final)) return body.participants;
+          throw new Error(JSON.stringify(body));
         }, 20_000);
         for (const p of quality) {
           expect(p.report.mode).toBe(mode);
