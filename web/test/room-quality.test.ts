@@ -1,6 +1,7 @@
 // The room's quality numbers: the bars, the tooltip and the report to the API come from one
 // tracker (room-quality.ts over quality/), so what a person sees is what the marketplace reads.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { RoomExtras } from '../src/room-extras.ts';
 import { browserName, detailOf, levelOf, reportOf, RoomQuality } from '../src/room-quality.ts';
 import { qualityTooltip } from '../src/ui/room-header.tsx';
 import type { QualitySummary } from '../src/quality/index.ts';
@@ -61,5 +62,33 @@ describe('room quality', () => {
     expect(r.path).toEqual({ type: 'host', protocol: 'tcp' });
     expect(r.rtt_ms).toEqual({ median: 50, p90: 50 });
     expect(r.freeze_count).toBe(0);
+  });
+});
+
+describe('the room reports its quality', () => {
+  it('samples while open, sends the final report once at close (and not again on pagehide), with the mode media had', async () => {
+    vi.useFakeTimers();
+    try {
+      const sent: any[] = [];
+      const api = { notes: async () => ({ text: '' }), resources: async () => [], saveNotes: async () => undefined, quality: async (r: unknown) => void sent.push(r) };
+      const extras = new RoomExtras(api as never, null);
+      let t = 0;
+      let mode: 'p2p' | 'sfu' | null = 'p2p';
+      extras.open(
+        async () => ({ videoFramesDecoded: 50 * t, videoFrameWidth: 640, audioPacketsReceived: 100 * t, audioLevel: 0.1, selectedPair: null }),
+        () => ({ audio: true, video: true }),
+        { rawStats: async () => [report(t, 0) as never], mode: () => mode },
+      );
+      for (t = 1; t <= 4; t++) await vi.advanceTimersByTimeAsync(2000);
+      expect(extras.state.get().quality).toBe('good');
+      expect(extras.state.get().qualityDetail?.path).toEqual({ relay: false, protocol: 'tcp' });
+      mode = null; // the session is gone by the time the room unmounts
+      extras.close();
+      globalThis.dispatchEvent(new Event('pagehide'));
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ final: true, mode: 'p2p', path: { type: 'host', protocol: 'tcp' } });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -146,7 +146,7 @@ describe('UDP blocked', () => {
           const res = await fetch(`${apiUrl}/v1/sessions/${lesson.id}/quality`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
           const body = (await res.json()) as { participants: { role: string; final: boolean; report: { mode: string; path: { type: string; protocol: string }; browser: string; freeze_count: number } }[] };
           if (body.participants.length === 2 && body.participants.every((p) => p.final)) return body.participants;
-          throw new Error(JSON.stringify(body));
+          throw new Error(`${JSON.stringify(body)}\n${stack.logs().split('\n').filter((l) => l.includes('/quality')).slice(-6).join('\n')}`);
         }, 20_000);
         for (const p of quality) {
           expect(p.report.mode).toBe(mode);
