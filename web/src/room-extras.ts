@@ -164,14 +164,17 @@ export class RoomExtras {
     const now = performance.now();
     const prev = this.lastStats;
     this.lastStats = { at: now, frames: s.videoFramesDecoded, packets: s.audioPacketsReceived };
+    // Every tick feeds the tracker, the first one too (a short stay still gets its report).
+    const raw = await this.qualitySources?.rawStats().catch(() => null);
+    if (raw) {
+      this.roomQuality.add(raw, now);
+      this.lastMode = this.qualitySources?.mode() ?? this.lastMode;
+    }
     if (!prev) return;
     const secs = (now - prev.at) / 1000;
     const expect = peerMedia();
     const flow = qualityFrom((s.videoFramesDecoded - prev.frames) / secs, (s.audioPacketsReceived - prev.packets) / secs, expect.video, expect.audio);
-    const raw = await this.qualitySources?.rawStats().catch(() => null);
     if (!raw) return this.state.set({ quality: flow });
-    this.roomQuality.add(raw, now);
-    this.lastMode = this.qualitySources?.mode() ?? this.lastMode;
     const recent = this.roomQuality.recent(now);
     // The worse of "is media flowing" and what the figures say (concealment, freezes, loss, RTT).
     this.state.set({ quality: RANK[recent.level] > RANK[flow] ? recent.level : flow, qualityDetail: recent.detail });
