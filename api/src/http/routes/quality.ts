@@ -1,7 +1,8 @@
 // Media quality of a lesson: the rooms report (join token), the marketplace reads (API key).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
-import { requireApiKey, requireCurrentToken } from '../../services/auth-service.ts';
+import { requireCurrentToken } from '../../services/auth-service.ts';
+import { requireKey } from '../caller.ts';
 import { lessonQuality, recordQuality, type FinalQuality } from '../../services/quality-service.ts';
 import { assertParticipant, getSession } from '../../services/sessions-service.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
@@ -38,7 +39,7 @@ export function registerQualityRoutes(app: FastifyInstance, ctx: AppContext): vo
     {
       schema: { params: SessionParams, response: withErrors({ 200: LessonQuality }) },
       preValidation: async (req) => {
-        requireApiKey(ctx.config, bearerOf(req));
+        requireKey(req);
       },
     },
     async (req) => {
