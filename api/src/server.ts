@@ -26,6 +26,7 @@ import { registerRecordingConsentRoutes } from './http/routes/recording-consent.
 import { registerErasureRoutes } from './http/routes/erasure.ts';
 import { registerApiKeyRoutes } from './http/routes/api-keys.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/webhook-endpoints.ts';
+import { registerQualityRoutes } from './http/routes/quality.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { routeScope } from './http/route-scopes.ts';
@@ -177,6 +178,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerErasureRoutes(scope, ctx);
     registerApiKeyRoutes(scope, ctx);
     registerWebhookEndpointRoutes(scope, ctx);
+    registerQualityRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });

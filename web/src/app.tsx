@@ -48,6 +48,7 @@ function Room(props: { page: LessonPage }) {
     extras.open(
       () => room.stats(),
       () => ({ audio: !!room.state.get().peer?.audio, video: !!room.state.get().peer?.video }),
+      { rawStats: () => room.rawStats() as never, mode: () => room.mediaKind },
     );
     return () => extras.close();
   }, []);
