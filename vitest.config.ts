@@ -15,6 +15,8 @@ export default defineConfig({
       'sfu/vitest.config.ts',
       'recorder/vitest.config.ts',
       'deploy/vitest.config.ts',
+      'sdk/vitest.config.ts',
+      'embed/vitest.config.ts',
       'web/vitest.config.ts',
       'web/vitest.e2e.config.ts',
     ],
