@@ -5,6 +5,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$ROOT"
+# The pinned Node 24 when this platform has one (node_modules/.bin/node), else the one bootstrap chose.
+NODE_BIN="${DUET_NODE:-node}"
+[ -x node_modules/.bin/node ] && NODE_BIN=node_modules/.bin/node
 T0=$(date +%s)
 bash scripts/bootstrap.sh
 . .duet/env.sh
@@ -24,7 +27,7 @@ if [ "$#" -eq 0 ] && [ "${COVERAGE:-1}" != 0 ]; then
   rm -rf "$ROOT/.duet/coverage"
 fi
 status=0
-bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run \
+bash scripts/in-lo-netns.sh "$NODE_BIN" node_modules/.bin/vitest run \
   --reporter=default --reporter=json --outputFile.json="$REPORT" "${COVERAGE_ARGS[@]}" "$@" || status=$?
 if [ "${#COVERAGE_ARGS[@]}" -gt 0 ]; then
   # One line per part; below its threshold (coverage.thresholds.ts) fails the run.

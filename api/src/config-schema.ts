@@ -12,7 +12,7 @@ export interface EnvVarDoc {
 }
 
 export const API_ENV: EnvVarDoc[] = [
-  { names: ["DUET_API_KEY"], usedBy: ["api"], doc: "generated into `data/secrets.json` by `npm start`" },
+  { names: ["DUET_API_KEY"], usedBy: ["api", "cli"], doc: "generated into `data/secrets.json` by `npm start`; the marketplace's API key (`Authorization: Bearer`), also what the `duet` CLI authenticates with" },
   { names: ["JOIN_TOKEN_SECRET"], usedBy: ["api"], doc: "generated likewise; the join-token Ed25519 signing key is derived from it (media nodes do not need it: they warn if it is set)" },
   { names: ["JOIN_TOKEN_VERIFY_SECRETS"], usedBy: ["api"], doc: "empty; comma list of secrets whose keys still verify join tokens, never sign (key rotation, RUNBOOK \"Rotate the join-token key\"); each entry checked like a secret" },
   { names: ["INTERNAL_HOOK_SECRET"], usedBy: ["api", "signaling"], doc: "generated likewise (≥ 32 characters). Every secret variable of every role refuses the start (exit 2, the variable named) when it is a `CHANGE_ME…` placeholder, a well-known value (`secret`, `changeme`, the AWS example keys…), mostly one repeated character, or too short (`api/src/secret-policy.ts`)" },

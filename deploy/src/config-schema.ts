@@ -9,5 +9,5 @@ export const DEPLOY_ENV: EnvVarDoc[] = [
   { names: ["DUET_DEMO_LESSON", "DUET_DEMO_RECORDING"], usedBy: ["all-in-one"], doc: "`1`, `0`: create (and print links for) a demo lesson that starts now; make it a recorded one" },
   { names: ["DUET_LOG_STDOUT"], usedBy: ["all-in-one"], doc: "`0`: the roles' JSON logs go to `$DUET_DATA_DIR/logs`; `1` sends them to stdout" },
   { names: ["DUET_PRINT_READY"], usedBy: ["all-in-one"], doc: "`0`; `1` prints a machine-readable `DUET_READY {apiUrl, wsUrl}` line (tests, scripts)" },
-  { names: ["DUET_API_URL", "DUET_API_KEY"], usedBy: ["cli"], doc: "`http://127.0.0.1:8080`, none: where `npx duet` finds the API and its key (or `--api-key-file`); `duet doctor --env-from /etc/duet/<role>.env` checks a host with exactly its service's environment" },
+  { names: ["DUET_API_URL"], usedBy: ["cli"], doc: "`http://127.0.0.1:8080`, none: where `npx duet` finds the API; it authenticates with `DUET_API_KEY` (or `--api-key-file`); `duet doctor --env-from /etc/duet/<role>.env` checks a host with exactly its service's environment" },
 ];
