@@ -24,3 +24,11 @@ describe('environment reference', () => {
     expect(readFileSync(resolve(ROOT, 'README.md'), 'utf8')).not.toMatch(/^\| variable \| used by \|/m);
   });
 });
+
+describe('benchmarks page', () => {
+  it('shows exactly the latest numbers of deploy/bench/results/*.json (run `npm run generate`)', async () => {
+    const { withFreshResults } = await import('../../scripts/bench-doc.ts');
+    const page = readFileSync(resolve(ROOT, 'docs/benchmarks.md'), 'utf8');
+    expect(withFreshResults(page) === page, 'docs/benchmarks.md results are stale: run `npm run generate`').toBe(true);
+  });
+});
