@@ -17,7 +17,7 @@ export function buildEmbed(): string {
   rmSync(DIST, { recursive: true, force: true });
   mkdirSync(DIST, { recursive: true });
   writeFileSync(resolve(DIST, 'index.js'), embedJs());
-  execFileSync(resolve(EMBED, '../node_modules/.bin/tsc'), [resolve(EMBED, 'src/index.ts'), '--declaration', '--emitDeclarationOnly', '--lib', 'ES2022,DOM', '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'Bundler', '--types', '', '--skipLibCheck', '--outDir', DIST], { stdio: 'inherit' });
+  execFileSync(resolve(EMBED, '../node_modules/.bin/tsc'), [resolve(EMBED, 'src/index.ts'), '--declaration', '--emitDeclarationOnly', '--lib', 'ES2022,DOM', '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'Bundler', '--skipLibCheck', '--outDir', DIST], { stdio: 'inherit' });
   return DIST;
 }
 
