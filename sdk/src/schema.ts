@@ -45,7 +45,10 @@ export interface paths {
         /** List lessons by start time (keyset-paged) */
         get: operations["listLessons"];
         put?: never;
-        /** Schedule a lesson */
+        /**
+         * Schedule a lesson (201), or get the one this key created with the same external_id (200)
+         * @description Send `Idempotency-Key` to retry safely; `external_id` (your booking id) makes the create itself idempotent per API key: a create with a known external_id answers 200 with that lesson, whatever the other fields.
+         */
         post: operations["createLesson"];
         delete?: never;
         options?: never;
@@ -150,6 +153,23 @@ export interface paths {
         put?: never;
         /** Join (participant): media node, ICE servers, lesson clock */
         post: operations["joinLesson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/participants/{role}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a scheduled lesson's tutor or student (a different person: their old links stop working) */
+        put: operations["changeParticipant"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -268,8 +288,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Configured webhook endpoints (no secrets) */
-        get: operations["listWebhookEndpoints"];
+        /** Webhook endpoints from WEBHOOK_ENDPOINTS and the API (no secrets) */
+        get: operations["listConfiguredWebhookEndpoints"];
         put?: never;
         post?: never;
         delete?: never;
@@ -466,6 +486,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys (never their secrets) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Create a named API key (the secret is shown once) */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One API key */
+        get: operations["getApiKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a key: a new secret (shown once); the old one keeps working for overlap_seconds */
+        post: operations["rotateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a key at once (its previous secret too) */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints managed through the API (never their secrets) */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /** Add a webhook endpoint (the signing secret is shown once) */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /** Remove a webhook endpoint (its pending deliveries are given up) */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /** Change URL, description, types, or enable/disable (enabling clears a failure streak) */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/roll-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New signing secret (shown once); the old one also signs for overlap_seconds (two v1= in duet-signature) */
+        post: operations["rollWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver a signed `ping` event to the endpoint now and report the answer */
+        post: operations["testWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{id}/resources": {
         parameters: {
             query?: never;
@@ -634,8 +794,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A participant entered the room
-         * @description Sent to every webhook endpoint subscribed to `participant.joined`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * A participant took their seat in the room (`resumed`: came back within the reconnect grace).
+         * @description Sent to every webhook endpoint that takes `participant.joined`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_participant_joined"];
         delete?: never;
@@ -654,8 +814,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A participant left the room
-         * @description Sent to every webhook endpoint subscribed to `participant.left`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * A participant left the room; `reason` left | disconnected | grace_expired | ended | removed.
+         * @description Sent to every webhook endpoint that takes `participant.left`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_participant_left"];
         delete?: never;
@@ -674,8 +834,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A participant's connection dropped; the seat is kept for the grace period
-         * @description Sent to every webhook endpoint subscribed to `participant.reconnecting`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * A participant's connection dropped; their seat is kept for the reconnect grace.
+         * @description Sent to every webhook endpoint that takes `participant.reconnecting`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_participant_reconnecting"];
         delete?: never;
@@ -694,8 +854,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A lesson status move without a more specific type
-         * @description Sent to every webhook endpoint subscribed to `session.status_changed`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The lesson moved between statuses with no more specific event (first join → waiting, cancel, reconnecting and back, archive).
+         * @description Sent to every webhook endpoint that takes `session.status_changed`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_status_changed"];
         delete?: never;
@@ -714,8 +874,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * Both participants are present
-         * @description Sent to every webhook endpoint subscribed to `session.started`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * Both participants are present: the lesson is live.
+         * @description Sent to every webhook endpoint that takes `session.started`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_started"];
         delete?: never;
@@ -734,8 +894,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * The lesson ended (tutor ended it, or its time was up)
-         * @description Sent to every webhook endpoint subscribed to `session.ended`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The lesson is completed, with attendance and the time both were there together.
+         * @description Sent to every webhook endpoint that takes `session.ended`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_ended"];
         delete?: never;
@@ -754,8 +914,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * Someone did not come within the grace period
-         * @description Sent to every webhook endpoint subscribed to `session.no_show`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * Nobody, or only one side, came by the end of the grace; `mutual` no-shows carry no penalty.
+         * @description Sent to every webhook endpoint that takes `session.no_show`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_no_show"];
         delete?: never;
@@ -774,8 +934,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * Minutes left before the end
-         * @description Sent to every webhook endpoint subscribed to `session.warning`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The lesson ends in `minutes_left` minutes (LESSON_WARNING_MINUTES).
+         * @description Sent to every webhook endpoint that takes `session.warning`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_warning"];
         delete?: never;
@@ -794,8 +954,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * The media path changed (waiting, peer-to-peer, SFU)
-         * @description Sent to every webhook endpoint subscribed to `session.mode_changed`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The media node moved the lesson's media: waiting | p2p | sfu, with the reason.
+         * @description Sent to every webhook endpoint that takes `session.mode_changed`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_mode_changed"];
         delete?: never;
@@ -814,10 +974,50 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * The tutor or the marketplace added time
-         * @description Sent to every webhook endpoint subscribed to `session.extended`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The tutor or the marketplace added time.
+         * @description Sent to every webhook endpoint that takes `session.extended`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_extended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "session.rescheduled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The marketplace moved a scheduled lesson (PATCH /v1/sessions/:id with new times).
+         * @description Sent to every webhook endpoint that takes `session.rescheduled`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
+         */
+        post: operations["webhook_session_rescheduled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "participant.changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The marketplace changed who sits in a seat of a scheduled lesson; a different person's old links stop working (`links_revoked`).
+         * @description Sent to every webhook endpoint that takes `participant.changed`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
+         */
+        post: operations["webhook_participant_changed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -834,30 +1034,10 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * The marketplace removed a participant
-         * @description Sent to every webhook endpoint subscribed to `participant.revoked`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The marketplace removed a participant: every link of the seat minted so far is refused; the media node closed the seat.
+         * @description Sent to every webhook endpoint that takes `participant.revoked`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_participant_revoked"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "recording.started": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Recording began
-         * @description Sent to every webhook endpoint subscribed to `recording.started`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
-         */
-        post: operations["webhook_recording_started"];
         delete?: never;
         options?: never;
         head?: never;
@@ -874,8 +1054,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * The composed recording is available
-         * @description Sent to every webhook endpoint subscribed to `recording.ready`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The recording is playable; GET `recording_url` with the API key for a fresh download link.
+         * @description Sent to every webhook endpoint that takes `recording.ready`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_recording_ready"];
         delete?: never;
@@ -894,8 +1074,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * The recording could not be produced
-         * @description Sent to every webhook endpoint subscribed to `recording.failed`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The recording could not be produced.
+         * @description Sent to every webhook endpoint that takes `recording.failed`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_recording_failed"];
         delete?: never;
@@ -914,8 +1094,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A recording was deleted (API or retention)
-         * @description Sent to every webhook endpoint subscribed to `recording.deleted`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * A recording was deleted (DELETE /v1/recordings/:id, retention, or an erasure); its row stays as `deleted`.
+         * @description Sent to every webhook endpoint that takes `recording.deleted`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_recording_deleted"];
         delete?: never;
@@ -934,8 +1114,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A participant acknowledged the recording notice
-         * @description Sent to every webhook endpoint subscribed to `recording.consent`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * A participant acknowledged the recording notice when joining a recorded lesson.
+         * @description Sent to every webhook endpoint that takes `recording.consent`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_recording_consent"];
         delete?: never;
@@ -954,8 +1134,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * GDPR: the lesson's content was erased
-         * @description Sent to every webhook endpoint subscribed to `session.erased`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * GDPR: the lesson's content was erased (counts only, never the content); billing facts kept.
+         * @description Sent to every webhook endpoint that takes `session.erased`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_session_erased"];
         delete?: never;
@@ -974,8 +1154,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * GDPR: one user's data was erased from this lesson
-         * @description Sent to every webhook endpoint subscribed to `user.erased`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * GDPR: one user's data erased from this lesson (one event per lesson of the user).
+         * @description Sent to every webhook endpoint that takes `user.erased`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_user_erased"];
         delete?: never;
@@ -994,8 +1174,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A participant rated the lesson
-         * @description Sent to every webhook endpoint subscribed to `feedback.submitted`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * A participant rated the lesson after it ended.
+         * @description Sent to every webhook endpoint that takes `feedback.submitted`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_feedback_submitted"];
         delete?: never;
@@ -1014,10 +1194,50 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * The tutor shared a file
-         * @description Sent to every webhook endpoint subscribed to `resource.uploaded`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` over the raw body (the SDK's verifyWebhook) and dedupe on `duet-event-id` / `id`.
+         * The tutor (or the marketplace) shared a file with the lesson.
+         * @description Sent to every webhook endpoint that takes `resource.uploaded`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
          */
         post: operations["webhook_resource_uploaded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook_endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An endpoint managed through the API failed for WEBHOOK_DISABLE_AFTER_DAYS and was disabled (sent to the other endpoints).
+         * @description Sent to every webhook endpoint that takes `webhook_endpoint.disabled`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
+         */
+        post: operations["webhook_webhook_endpoint_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * POST /v1/webhook-endpoints/:id/test: a signed test delivery to that endpoint only (never stored or retried).
+         * @description Sent to every webhook endpoint that takes `ping`. Verify `duet-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (two v1 values during a secret roll) over the raw body — the SDK's verifyWebhook — and dedupe on `duet-event-id` / `id`.
+         */
+        post: operations["webhook_ping"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1027,360 +1247,544 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
-        /** @description A participant entered the room */
+        /** @description A participant took their seat in the room (`resumed`: came back within the reconnect grace). */
         WebhookEvent_participant_joined: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "participant.joined";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description A participant left the room */
+        /** @description A participant left the room; `reason` left | disconnected | grace_expired | ended | removed. */
         WebhookEvent_participant_left: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "participant.left";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description A participant's connection dropped; the seat is kept for the grace period */
+        /** @description A participant's connection dropped; their seat is kept for the reconnect grace. */
         WebhookEvent_participant_reconnecting: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "participant.reconnecting";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description A lesson status move without a more specific type */
+        /** @description The lesson moved between statuses with no more specific event (first join → waiting, cancel, reconnecting and back, archive). */
         WebhookEvent_session_status_changed: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.status_changed";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description Both participants are present */
+        /** @description Both participants are present: the lesson is live. */
         WebhookEvent_session_started: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.started";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description The lesson ended (tutor ended it, or its time was up) */
+        /** @description The lesson is completed, with attendance and the time both were there together. */
         WebhookEvent_session_ended: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.ended";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description Someone did not come within the grace period */
+        /** @description Nobody, or only one side, came by the end of the grace; `mutual` no-shows carry no penalty. */
         WebhookEvent_session_no_show: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.no_show";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description Minutes left before the end */
+        /** @description The lesson ends in `minutes_left` minutes (LESSON_WARNING_MINUTES). */
         WebhookEvent_session_warning: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.warning";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description The media path changed (waiting, peer-to-peer, SFU) */
+        /** @description The media node moved the lesson's media: waiting | p2p | sfu, with the reason. */
         WebhookEvent_session_mode_changed: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.mode_changed";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description The tutor or the marketplace added time */
+        /** @description The tutor or the marketplace added time. */
         WebhookEvent_session_extended: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.extended";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description The marketplace removed a participant */
+        /** @description The marketplace moved a scheduled lesson (PATCH /v1/sessions/:id with new times). */
+        WebhookEvent_session_rescheduled: {
+            /** @description Stable event id: deliveries are at least once, dedupe on it */
+            id: string;
+            /** @constant */
+            type: "session.rescheduled";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
+            /**
+             * Format: date-time
+             * @description When the fact happened (not when it was delivered)
+             */
+            created_at: string;
+            session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            data: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The marketplace changed who sits in a seat of a scheduled lesson; a different person's old links stop working (`links_revoked`). */
+        WebhookEvent_participant_changed: {
+            /** @description Stable event id: deliveries are at least once, dedupe on it */
+            id: string;
+            /** @constant */
+            type: "participant.changed";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
+            /**
+             * Format: date-time
+             * @description When the fact happened (not when it was delivered)
+             */
+            created_at: string;
+            session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            data: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The marketplace removed a participant: every link of the seat minted so far is refused; the media node closed the seat. */
         WebhookEvent_participant_revoked: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "participant.revoked";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description Recording began */
-        WebhookEvent_recording_started: {
-            /** @description Stable event id: deliveries are at least once, dedupe on it */
-            id: string;
-            /** @constant */
-            type: "recording.started";
-            /**
-             * Format: date-time
-             * @description When the fact happened (not when it was delivered)
-             */
-            created_at: string;
-            session_id: string;
-            data: {
-                [key: string]: unknown;
-            };
-        } & {
-            [key: string]: unknown;
-        };
-        /** @description The composed recording is available */
+        /** @description The recording is playable; GET `recording_url` with the API key for a fresh download link. */
         WebhookEvent_recording_ready: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "recording.ready";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description The recording could not be produced */
+        /** @description The recording could not be produced. */
         WebhookEvent_recording_failed: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "recording.failed";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description A recording was deleted (API or retention) */
+        /** @description A recording was deleted (DELETE /v1/recordings/:id, retention, or an erasure); its row stays as `deleted`. */
         WebhookEvent_recording_deleted: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "recording.deleted";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description A participant acknowledged the recording notice */
+        /** @description A participant acknowledged the recording notice when joining a recorded lesson. */
         WebhookEvent_recording_consent: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "recording.consent";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description GDPR: the lesson's content was erased */
+        /** @description GDPR: the lesson's content was erased (counts only, never the content); billing facts kept. */
         WebhookEvent_session_erased: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "session.erased";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description GDPR: one user's data was erased from this lesson */
+        /** @description GDPR: one user's data erased from this lesson (one event per lesson of the user). */
         WebhookEvent_user_erased: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "user.erased";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description A participant rated the lesson */
+        /** @description A participant rated the lesson after it ended. */
         WebhookEvent_feedback_submitted: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "feedback.submitted";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
             data: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description The tutor shared a file */
+        /** @description The tutor (or the marketplace) shared a file with the lesson. */
         WebhookEvent_resource_uploaded: {
             /** @description Stable event id: deliveries are at least once, dedupe on it */
             id: string;
             /** @constant */
             type: "resource.uploaded";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
             /**
              * Format: date-time
              * @description When the fact happened (not when it was delivered)
              */
             created_at: string;
             session_id: string;
+            /** @description The lesson's metadata when the delivery is sent */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            data: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description An endpoint managed through the API failed for WEBHOOK_DISABLE_AFTER_DAYS and was disabled (sent to the other endpoints). */
+        WebhookEvent_webhook_endpoint_disabled: {
+            /** @description Stable event id: deliveries are at least once, dedupe on it */
+            id: string;
+            /** @constant */
+            type: "webhook_endpoint.disabled";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
+            /**
+             * Format: date-time
+             * @description When the fact happened (not when it was delivered)
+             */
+            created_at: string;
+            session_id: null;
+            data: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description POST /v1/webhook-endpoints/:id/test: a signed test delivery to that endpoint only (never stored or retried). */
+        WebhookEvent_ping: {
+            /** @description Stable event id: deliveries are at least once, dedupe on it */
+            id: string;
+            /** @constant */
+            type: "ping";
+            /** @description The payload shape's version (now 2026-12-01) */
+            api_version: string;
+            /**
+             * Format: date-time
+             * @description When the fact happened (not when it was delivered)
+             */
+            created_at: string;
+            session_id: null;
             data: {
                 [key: string]: unknown;
             };
@@ -1612,7 +2016,9 @@ export interface operations {
                      *             "id": "example",
                      *             "name": "example",
                      *             "avatar_url": "example"
-                     *           }
+                     *           },
+                     *           "external_id": "example",
+                     *           "metadata": {}
                      *         }
                      *       ],
                      *       "next_cursor": "example"
@@ -1671,6 +2077,12 @@ export interface operations {
                                 name: string;
                                 avatar_url: string | null;
                             };
+                            /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                            external_id: string | null;
+                            /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                            metadata: {
+                                [key: string]: unknown;
+                            };
                         }[];
                         next_cursor: string | null;
                     };
@@ -1727,23 +2139,38 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "title": "Spanish B1 — conversation",
-                 *       "course_title": "Spanish B1",
+                 *       "external_id": "booking-1042",
+                 *       "title": "Algebra: quadratic equations",
                  *       "scheduled_start": "2026-12-07T15:00:00Z",
                  *       "scheduled_end": "2026-12-07T15:50:00Z",
                  *       "recording": false,
                  *       "tutor": {
-                 *         "id": "tutor-42",
-                 *         "name": "Ana García",
-                 *         "avatar_url": "https://cdn.example/ana.png"
+                 *         "id": "tutor-17",
+                 *         "name": "Ana Tutor"
                  *       },
                  *       "student": {
-                 *         "id": "student-7",
-                 *         "name": "Sam Lee"
+                 *         "id": "student-42",
+                 *         "name": "Sam Student"
+                 *       },
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042",
+                 *         "plan": "trial"
                  *       }
                  *     }
                  */
                 "application/json": {
+                    /** @description the marketplace's own id (e.g. its booking id), unique per API key: a create with a known one returns that lesson (200) */
+                    external_id?: string;
+                    /**
+                     * @description a small JSON object (≤ 4 KB serialized, ≤ 5 levels, ≤ 50 keys) returned on every read and in every webhook about the lesson
+                     * @example {
+                     *       "booking_id": "bk_1042",
+                     *       "plan": "trial"
+                     *     }
+                     */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
                     title: string;
                     course_title?: string | null;
                     /** Format: date-time */
@@ -1766,7 +2193,7 @@ export interface operations {
         };
         responses: {
             /** @description a lesson */
-            201: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1810,7 +2237,9 @@ export interface operations {
                      *         "id": "example",
                      *         "name": "example",
                      *         "avatar_url": "example"
-                     *       }
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
                      *     }
                      */
                     "application/json": {
@@ -1864,6 +2293,123 @@ export interface operations {
                             id: string;
                             name: string;
                             avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description a lesson */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "example",
+                     *       "title": "example",
+                     *       "course_title": "example",
+                     *       "status": "scheduled",
+                     *       "recording": true,
+                     *       "scheduled_start": "2026-12-07T15:00:00Z",
+                     *       "scheduled_end": "2026-12-07T15:00:00Z",
+                     *       "join_opens_at": "2026-12-07T15:00:00Z",
+                     *       "join_closes_at": "2026-12-07T15:00:00Z",
+                     *       "can_join": true,
+                     *       "ends_at": "2026-12-07T15:00:00Z",
+                     *       "extension_seconds": 1,
+                     *       "started_at": "2026-12-07T15:00:00Z",
+                     *       "ended_at": "2026-12-07T15:00:00Z",
+                     *       "planned_duration_seconds": 1,
+                     *       "duration_seconds": 1,
+                     *       "end_reason": "example",
+                     *       "never_overlapped": true,
+                     *       "no_show": {
+                     *         "tutor": true,
+                     *         "student": true
+                     *       },
+                     *       "cancel_reason": "example",
+                     *       "cancelled_at": "2026-12-07T15:00:00Z",
+                     *       "archived_at": "2026-12-07T15:00:00Z",
+                     *       "media_node": "example",
+                     *       "created_at": "2026-12-07T15:00:00Z",
+                     *       "updated_at": "2026-12-07T15:00:00Z",
+                     *       "tutor": {
+                     *         "id": "example",
+                     *         "name": "example",
+                     *         "avatar_url": "example"
+                     *       },
+                     *       "student": {
+                     *         "id": "example",
+                     *         "name": "example",
+                     *         "avatar_url": "example"
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        course_title: string | null;
+                        /** @enum {string} */
+                        status: "scheduled" | "waiting" | "live" | "reconnecting" | "completed" | "cancelled" | "no_show" | "archived";
+                        recording: boolean;
+                        /** Format: date-time */
+                        scheduled_start: string;
+                        /** Format: date-time */
+                        scheduled_end: string;
+                        /** Format: date-time */
+                        join_opens_at: string;
+                        /** Format: date-time */
+                        join_closes_at: string;
+                        /** @description whether the room can be entered now (by the calling participant) */
+                        can_join: boolean;
+                        /** Format: date-time */
+                        ends_at: string;
+                        extension_seconds: number;
+                        /** Format: date-time */
+                        started_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        planned_duration_seconds: number;
+                        duration_seconds: number | null;
+                        end_reason: string | null;
+                        never_overlapped: boolean;
+                        no_show: {
+                            tutor: boolean;
+                            student: boolean;
+                        };
+                        cancel_reason: string | null;
+                        /** Format: date-time */
+                        cancelled_at: string | null;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                        media_node: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        tutor: {
+                            id: string;
+                            name: string;
+                            avatar_url: string | null;
+                        };
+                        student: {
+                            id: string;
+                            name: string;
+                            avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -1964,7 +2510,9 @@ export interface operations {
                      *         "id": "example",
                      *         "name": "example",
                      *         "avatar_url": "example"
-                     *       }
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
                      *     }
                      */
                     "application/json": {
@@ -2018,6 +2566,12 @@ export interface operations {
                             id: string;
                             name: string;
                             avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -2087,6 +2641,16 @@ export interface operations {
                     scheduled_start?: string;
                     /** Format: date-time */
                     scheduled_end?: string;
+                    /**
+                     * @description a small JSON object (≤ 4 KB serialized, ≤ 5 levels, ≤ 50 keys) returned on every read and in every webhook about the lesson
+                     * @example {
+                     *       "booking_id": "bk_1042",
+                     *       "plan": "trial"
+                     *     }
+                     */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -2136,7 +2700,9 @@ export interface operations {
                      *         "id": "example",
                      *         "name": "example",
                      *         "avatar_url": "example"
-                     *       }
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
                      *     }
                      */
                     "application/json": {
@@ -2190,6 +2756,12 @@ export interface operations {
                             id: string;
                             name: string;
                             avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -2301,7 +2873,9 @@ export interface operations {
                      *         "id": "example",
                      *         "name": "example",
                      *         "avatar_url": "example"
-                     *       }
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
                      *     }
                      */
                     "application/json": {
@@ -2355,6 +2929,12 @@ export interface operations {
                             id: string;
                             name: string;
                             avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -2461,7 +3041,9 @@ export interface operations {
                      *         "id": "example",
                      *         "name": "example",
                      *         "avatar_url": "example"
-                     *       }
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
                      *     }
                      */
                     "application/json": {
@@ -2515,6 +3097,12 @@ export interface operations {
                             id: string;
                             name: string;
                             avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -2626,7 +3214,9 @@ export interface operations {
                      *         "id": "example",
                      *         "name": "example",
                      *         "avatar_url": "example"
-                     *       }
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
                      *     }
                      */
                     "application/json": {
@@ -2680,6 +3270,12 @@ export interface operations {
                             id: string;
                             name: string;
                             avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -2882,7 +3478,9 @@ export interface operations {
                      *           "id": "example",
                      *           "name": "example",
                      *           "avatar_url": "example"
-                     *         }
+                     *         },
+                     *         "external_id": "example",
+                     *         "metadata": {}
                      *       },
                      *       "you": {
                      *         "role": "tutor",
@@ -2971,6 +3569,12 @@ export interface operations {
                                 name: string;
                                 avatar_url: string | null;
                             };
+                            /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                            external_id: string | null;
+                            /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                            metadata: {
+                                [key: string]: unknown;
+                            };
                         };
                         you: {
                             /** @enum {string} */
@@ -2998,6 +3602,184 @@ export interface operations {
                             warnings_minutes_before_end: number[];
                             /** Format: date-time */
                             server_time: string;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    changeParticipant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                role: "tutor" | "student";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "student-77",
+                 *       "name": "Kim Student",
+                 *       "avatar_url": null
+                 *     }
+                 */
+                "application/json": {
+                    id: string;
+                    name: string;
+                    avatar_url?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description a lesson */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "example",
+                     *       "title": "example",
+                     *       "course_title": "example",
+                     *       "status": "scheduled",
+                     *       "recording": true,
+                     *       "scheduled_start": "2026-12-07T15:00:00Z",
+                     *       "scheduled_end": "2026-12-07T15:00:00Z",
+                     *       "join_opens_at": "2026-12-07T15:00:00Z",
+                     *       "join_closes_at": "2026-12-07T15:00:00Z",
+                     *       "can_join": true,
+                     *       "ends_at": "2026-12-07T15:00:00Z",
+                     *       "extension_seconds": 1,
+                     *       "started_at": "2026-12-07T15:00:00Z",
+                     *       "ended_at": "2026-12-07T15:00:00Z",
+                     *       "planned_duration_seconds": 1,
+                     *       "duration_seconds": 1,
+                     *       "end_reason": "example",
+                     *       "never_overlapped": true,
+                     *       "no_show": {
+                     *         "tutor": true,
+                     *         "student": true
+                     *       },
+                     *       "cancel_reason": "example",
+                     *       "cancelled_at": "2026-12-07T15:00:00Z",
+                     *       "archived_at": "2026-12-07T15:00:00Z",
+                     *       "media_node": "example",
+                     *       "created_at": "2026-12-07T15:00:00Z",
+                     *       "updated_at": "2026-12-07T15:00:00Z",
+                     *       "tutor": {
+                     *         "id": "example",
+                     *         "name": "example",
+                     *         "avatar_url": "example"
+                     *       },
+                     *       "student": {
+                     *         "id": "example",
+                     *         "name": "example",
+                     *         "avatar_url": "example"
+                     *       },
+                     *       "external_id": "example",
+                     *       "metadata": {}
+                     *     }
+                     */
+                    "application/json": {
+                        id: string;
+                        title: string;
+                        course_title: string | null;
+                        /** @enum {string} */
+                        status: "scheduled" | "waiting" | "live" | "reconnecting" | "completed" | "cancelled" | "no_show" | "archived";
+                        recording: boolean;
+                        /** Format: date-time */
+                        scheduled_start: string;
+                        /** Format: date-time */
+                        scheduled_end: string;
+                        /** Format: date-time */
+                        join_opens_at: string;
+                        /** Format: date-time */
+                        join_closes_at: string;
+                        /** @description whether the room can be entered now (by the calling participant) */
+                        can_join: boolean;
+                        /** Format: date-time */
+                        ends_at: string;
+                        extension_seconds: number;
+                        /** Format: date-time */
+                        started_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        planned_duration_seconds: number;
+                        duration_seconds: number | null;
+                        end_reason: string | null;
+                        never_overlapped: boolean;
+                        no_show: {
+                            tutor: boolean;
+                            student: boolean;
+                        };
+                        cancel_reason: string | null;
+                        /** Format: date-time */
+                        cancelled_at: string | null;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                        media_node: string | null;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        tutor: {
+                            id: string;
+                            name: string;
+                            avatar_url: string | null;
+                        };
+                        student: {
+                            id: string;
+                            name: string;
+                            avatar_url: string | null;
+                        };
+                        /** @description the marketplace's own id for the lesson (unique per API key); null for participants */
+                        external_id: string | null;
+                        /** @description the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens) */
+                        metadata: {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -3832,7 +4614,7 @@ export interface operations {
             };
         };
     };
-    listWebhookEndpoints: {
+    listConfiguredWebhookEndpoints: {
         parameters: {
             query?: never;
             header?: never;
@@ -5032,6 +5814,1343 @@ export interface operations {
             };
         };
     };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "id": "key_3f2a9c0b1d4e5f60",
+                     *           "name": "booking service",
+                     *           "scopes": [
+                     *             "lessons"
+                     *           ],
+                     *           "prefix": "duet_sk_Ab3x",
+                     *           "status": "active",
+                     *           "previous_secret_expires_at": null,
+                     *           "created_at": "2026-12-01T10:00:00.000Z",
+                     *           "rotated_at": null,
+                     *           "revoked_at": null,
+                     *           "last_used_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        keys: {
+                            id: string;
+                            name: string;
+                            scopes: ("lessons" | "operator" | "read")[];
+                            /** @description the first characters of the secret, to recognise it */
+                            prefix: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked";
+                            /** Format: date-time */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            rotated_at: string | null;
+                            /** Format: date-time */
+                            revoked_at: string | null;
+                            /** Format: date-time */
+                            last_used_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "booking service",
+                 *       "scopes": [
+                 *         "lessons"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    scopes: ("lessons" | "operator" | "read")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "key_3f2a9c0b1d4e5f60",
+                     *         "name": "booking service",
+                     *         "scopes": [
+                     *           "lessons"
+                     *         ],
+                     *         "prefix": "duet_sk_Ab3x",
+                     *         "status": "active",
+                     *         "previous_secret_expires_at": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "rotated_at": null,
+                     *         "revoked_at": null,
+                     *         "last_used_at": null
+                     *       },
+                     *       "secret": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "key_3f2a9c0b1d4e5f60",
+                         *       "name": "booking service",
+                         *       "scopes": [
+                         *         "lessons"
+                         *       ],
+                         *       "prefix": "duet_sk_Ab3x",
+                         *       "status": "active",
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "rotated_at": null,
+                         *       "revoked_at": null,
+                         *       "last_used_at": null
+                         *     }
+                         */
+                        key: {
+                            id: string;
+                            name: string;
+                            scopes: ("lessons" | "operator" | "read")[];
+                            /** @description the first characters of the secret, to recognise it */
+                            prefix: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked";
+                            /** Format: date-time */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            rotated_at: string | null;
+                            /** Format: date-time */
+                            revoked_at: string | null;
+                            /** Format: date-time */
+                            last_used_at: string | null;
+                        };
+                        /** @description shown once: store it now (only its SHA-256 is kept) */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "key_3f2a9c0b1d4e5f60",
+                     *         "name": "booking service",
+                     *         "scopes": [
+                     *           "lessons"
+                     *         ],
+                     *         "prefix": "duet_sk_Ab3x",
+                     *         "status": "active",
+                     *         "previous_secret_expires_at": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "rotated_at": null,
+                     *         "revoked_at": null,
+                     *         "last_used_at": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "key_3f2a9c0b1d4e5f60",
+                         *       "name": "booking service",
+                         *       "scopes": [
+                         *         "lessons"
+                         *       ],
+                         *       "prefix": "duet_sk_Ab3x",
+                         *       "status": "active",
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "rotated_at": null,
+                         *       "revoked_at": null,
+                         *       "last_used_at": null
+                         *     }
+                         */
+                        key: {
+                            id: string;
+                            name: string;
+                            scopes: ("lessons" | "operator" | "read")[];
+                            /** @description the first characters of the secret, to recognise it */
+                            prefix: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked";
+                            /** Format: date-time */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            rotated_at: string | null;
+                            /** Format: date-time */
+                            revoked_at: string | null;
+                            /** Format: date-time */
+                            last_used_at: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    rotateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap_seconds": 0
+                 *     }
+                 */
+                "application/json": {
+                    /** @description how long the old secret keeps working (default 86400) */
+                    overlap_seconds?: number;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "key_3f2a9c0b1d4e5f60",
+                     *         "name": "booking service",
+                     *         "scopes": [
+                     *           "lessons"
+                     *         ],
+                     *         "prefix": "duet_sk_Ab3x",
+                     *         "status": "active",
+                     *         "previous_secret_expires_at": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "rotated_at": null,
+                     *         "revoked_at": null,
+                     *         "last_used_at": null
+                     *       },
+                     *       "secret": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "key_3f2a9c0b1d4e5f60",
+                         *       "name": "booking service",
+                         *       "scopes": [
+                         *         "lessons"
+                         *       ],
+                         *       "prefix": "duet_sk_Ab3x",
+                         *       "status": "active",
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "rotated_at": null,
+                         *       "revoked_at": null,
+                         *       "last_used_at": null
+                         *     }
+                         */
+                        key: {
+                            id: string;
+                            name: string;
+                            scopes: ("lessons" | "operator" | "read")[];
+                            /** @description the first characters of the secret, to recognise it */
+                            prefix: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked";
+                            /** Format: date-time */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            rotated_at: string | null;
+                            /** Format: date-time */
+                            revoked_at: string | null;
+                            /** Format: date-time */
+                            last_used_at: string | null;
+                        };
+                        /** @description shown once: store it now (only its SHA-256 is kept) */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description no fields: send nothing or {} */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "id": "key_3f2a9c0b1d4e5f60",
+                     *         "name": "booking service",
+                     *         "scopes": [
+                     *           "lessons"
+                     *         ],
+                     *         "prefix": "duet_sk_Ab3x",
+                     *         "status": "active",
+                     *         "previous_secret_expires_at": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "rotated_at": null,
+                     *         "revoked_at": null,
+                     *         "last_used_at": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "key_3f2a9c0b1d4e5f60",
+                         *       "name": "booking service",
+                         *       "scopes": [
+                         *         "lessons"
+                         *       ],
+                         *       "prefix": "duet_sk_Ab3x",
+                         *       "status": "active",
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "rotated_at": null,
+                         *       "revoked_at": null,
+                         *       "last_used_at": null
+                         *     }
+                         */
+                        key: {
+                            id: string;
+                            name: string;
+                            scopes: ("lessons" | "operator" | "read")[];
+                            /** @description the first characters of the secret, to recognise it */
+                            prefix: string;
+                            /** @enum {string} */
+                            status: "active" | "revoked";
+                            /** Format: date-time */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            rotated_at: string | null;
+                            /** Format: date-time */
+                            revoked_at: string | null;
+                            /** Format: date-time */
+                            last_used_at: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "endpoints": [
+                     *         {
+                     *           "id": "we_5d1c0a9e8b7f6a51",
+                     *           "url": "https://school.example/duet/webhooks",
+                     *           "description": "production receiver",
+                     *           "types": null,
+                     *           "enabled": true,
+                     *           "secret_rolling_until": null,
+                     *           "failing_since": null,
+                     *           "disabled_at": null,
+                     *           "disabled_reason": null,
+                     *           "created_at": "2026-12-01T10:00:00.000Z",
+                     *           "updated_at": "2026-12-01T10:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        endpoints: {
+                            id: string;
+                            url: string;
+                            description: string | null;
+                            types: string[] | null;
+                            enabled: boolean;
+                            /**
+                             * Format: date-time
+                             * @description while set, deliveries carry two v1= signatures (new and old secret)
+                             */
+                            secret_rolling_until: string | null;
+                            /** Format: date-time */
+                            failing_since: string | null;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                            /** @description failing (WEBHOOK_DISABLE_AFTER_DAYS) or api */
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://school.example/duet/webhooks",
+                 *       "description": "production receiver",
+                 *       "types": null
+                 *     }
+                 */
+                "application/json": {
+                    /** @description https URL that receives POSTed events (http allowed outside production) */
+                    url: string;
+                    description?: string | null;
+                    /** @description event types to send (see docs/events.md); null or absent = all */
+                    types?: string[] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "endpoint": {
+                     *         "id": "we_5d1c0a9e8b7f6a51",
+                     *         "url": "https://school.example/duet/webhooks",
+                     *         "description": "production receiver",
+                     *         "types": null,
+                     *         "enabled": true,
+                     *         "secret_rolling_until": null,
+                     *         "failing_since": null,
+                     *         "disabled_at": null,
+                     *         "disabled_reason": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "updated_at": "2026-12-01T10:00:00.000Z"
+                     *       },
+                     *       "secret": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "we_5d1c0a9e8b7f6a51",
+                         *       "url": "https://school.example/duet/webhooks",
+                         *       "description": "production receiver",
+                         *       "types": null,
+                         *       "enabled": true,
+                         *       "secret_rolling_until": null,
+                         *       "failing_since": null,
+                         *       "disabled_at": null,
+                         *       "disabled_reason": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "updated_at": "2026-12-01T10:00:00.000Z"
+                         *     }
+                         */
+                        endpoint: {
+                            id: string;
+                            url: string;
+                            description: string | null;
+                            types: string[] | null;
+                            enabled: boolean;
+                            /**
+                             * Format: date-time
+                             * @description while set, deliveries carry two v1= signatures (new and old secret)
+                             */
+                            secret_rolling_until: string | null;
+                            /** Format: date-time */
+                            failing_since: string | null;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                            /** @description failing (WEBHOOK_DISABLE_AFTER_DAYS) or api */
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                        /** @description the signing secret (whsec_…), shown once: store it now */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "endpoint": {
+                     *         "id": "we_5d1c0a9e8b7f6a51",
+                     *         "url": "https://school.example/duet/webhooks",
+                     *         "description": "production receiver",
+                     *         "types": null,
+                     *         "enabled": true,
+                     *         "secret_rolling_until": null,
+                     *         "failing_since": null,
+                     *         "disabled_at": null,
+                     *         "disabled_reason": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "updated_at": "2026-12-01T10:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "we_5d1c0a9e8b7f6a51",
+                         *       "url": "https://school.example/duet/webhooks",
+                         *       "description": "production receiver",
+                         *       "types": null,
+                         *       "enabled": true,
+                         *       "secret_rolling_until": null,
+                         *       "failing_since": null,
+                         *       "disabled_at": null,
+                         *       "disabled_reason": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "updated_at": "2026-12-01T10:00:00.000Z"
+                         *     }
+                         */
+                        endpoint: {
+                            id: string;
+                            url: string;
+                            description: string | null;
+                            types: string[] | null;
+                            enabled: boolean;
+                            /**
+                             * Format: date-time
+                             * @description while set, deliveries carry two v1= signatures (new and old secret)
+                             */
+                            secret_rolling_until: string | null;
+                            /** Format: date-time */
+                            failing_since: string | null;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                            /** @description failing (WEBHOOK_DISABLE_AFTER_DAYS) or api */
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description https URL that receives POSTed events (http allowed outside production) */
+                    url?: string;
+                    description?: string | null;
+                    /** @description event types to send (see docs/events.md); null or absent = all */
+                    types?: string[] | null;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "endpoint": {
+                     *         "id": "we_5d1c0a9e8b7f6a51",
+                     *         "url": "https://school.example/duet/webhooks",
+                     *         "description": "production receiver",
+                     *         "types": null,
+                     *         "enabled": true,
+                     *         "secret_rolling_until": null,
+                     *         "failing_since": null,
+                     *         "disabled_at": null,
+                     *         "disabled_reason": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "updated_at": "2026-12-01T10:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "we_5d1c0a9e8b7f6a51",
+                         *       "url": "https://school.example/duet/webhooks",
+                         *       "description": "production receiver",
+                         *       "types": null,
+                         *       "enabled": true,
+                         *       "secret_rolling_until": null,
+                         *       "failing_since": null,
+                         *       "disabled_at": null,
+                         *       "disabled_reason": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "updated_at": "2026-12-01T10:00:00.000Z"
+                         *     }
+                         */
+                        endpoint: {
+                            id: string;
+                            url: string;
+                            description: string | null;
+                            types: string[] | null;
+                            enabled: boolean;
+                            /**
+                             * Format: date-time
+                             * @description while set, deliveries carry two v1= signatures (new and old secret)
+                             */
+                            secret_rolling_until: string | null;
+                            /** Format: date-time */
+                            failing_since: string | null;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                            /** @description failing (WEBHOOK_DISABLE_AFTER_DAYS) or api */
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    rollWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap_seconds": 0
+                 *     }
+                 */
+                "application/json": {
+                    /** @description how long the old secret also signs (default 86400) */
+                    overlap_seconds?: number;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "endpoint": {
+                     *         "id": "we_5d1c0a9e8b7f6a51",
+                     *         "url": "https://school.example/duet/webhooks",
+                     *         "description": "production receiver",
+                     *         "types": null,
+                     *         "enabled": true,
+                     *         "secret_rolling_until": null,
+                     *         "failing_since": null,
+                     *         "disabled_at": null,
+                     *         "disabled_reason": null,
+                     *         "created_at": "2026-12-01T10:00:00.000Z",
+                     *         "updated_at": "2026-12-01T10:00:00.000Z"
+                     *       },
+                     *       "secret": "example"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @example {
+                         *       "id": "we_5d1c0a9e8b7f6a51",
+                         *       "url": "https://school.example/duet/webhooks",
+                         *       "description": "production receiver",
+                         *       "types": null,
+                         *       "enabled": true,
+                         *       "secret_rolling_until": null,
+                         *       "failing_since": null,
+                         *       "disabled_at": null,
+                         *       "disabled_reason": null,
+                         *       "created_at": "2026-12-01T10:00:00.000Z",
+                         *       "updated_at": "2026-12-01T10:00:00.000Z"
+                         *     }
+                         */
+                        endpoint: {
+                            id: string;
+                            url: string;
+                            description: string | null;
+                            types: string[] | null;
+                            enabled: boolean;
+                            /**
+                             * Format: date-time
+                             * @description while set, deliveries carry two v1= signatures (new and old secret)
+                             */
+                            secret_rolling_until: string | null;
+                            /** Format: date-time */
+                            failing_since: string | null;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                            /** @description failing (WEBHOOK_DISABLE_AFTER_DAYS) or api */
+                            disabled_reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                        /** @description the signing secret (whsec_…), shown once: store it now */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description no fields: send nothing or {} */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "event_id": "evt_0b6f…",
+                     *       "delivered": true,
+                     *       "status_code": 200,
+                     *       "error": null
+                     *     }
+                     */
+                    "application/json": {
+                        event_id: string;
+                        delivered: boolean;
+                        status_code: number | null;
+                        error: string | null;
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
     listResources: {
         parameters: {
             query?: never;
@@ -6152,9 +8271,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6164,13 +8283,17 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "participant.joined",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "role": "student",
-                 *         "user_id": "student-7",
+                 *         "user_id": "student-42",
                  *         "resumed": false
                  *       }
                  *     }
@@ -6192,9 +8315,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6204,15 +8327,19 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "participant.left",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "role": "student",
-                 *         "user_id": "student-7",
+                 *         "user_id": "student-42",
                  *         "reason": "left",
-                 *         "joined_at": "2026-12-07T15:00:12Z"
+                 *         "joined_at": "2026-12-07T15:00:05.000Z"
                  *       }
                  *     }
                  */
@@ -6233,9 +8360,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6245,13 +8372,17 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "participant.reconnecting",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "role": "tutor",
-                 *         "user_id": "tutor-42"
+                 *         "user_id": "tutor-17"
                  *       }
                  *     }
                  */
@@ -6272,9 +8403,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6284,14 +8415,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.status_changed",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "from": "scheduled",
-                 *         "to": "waiting",
-                 *         "reason": "first_join"
+                 *         "from": "live",
+                 *         "to": "cancelled",
+                 *         "reason": "cancelled",
+                 *         "cancel_reason": "tutor ill",
+                 *         "started": true
                  *       }
                  *     }
                  */
@@ -6312,9 +8449,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6324,12 +8461,19 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.started",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "started_at": "2026-12-07T15:00:40Z"
+                 *         "from": "waiting",
+                 *         "to": "live",
+                 *         "reason": "both_present",
+                 *         "started_at": "2026-12-07T15:00:05.000Z"
                  *       }
                  *     }
                  */
@@ -6350,9 +8494,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6362,15 +8506,33 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.ended",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
+                 *         "from": "live",
+                 *         "to": "completed",
                  *         "reason": "time_up",
-                 *         "overlap_seconds": 2950,
-                 *         "never_overlapped": false,
-                 *         "duration_seconds": 2960
+                 *         "ended_at": "2026-12-07T15:50:00.000Z",
+                 *         "attendance": [
+                 *           {
+                 *             "role": "tutor",
+                 *             "user_id": "tutor-17",
+                 *             "duration_seconds": 2995
+                 *           },
+                 *           {
+                 *             "role": "student",
+                 *             "user_id": "student-42",
+                 *             "duration_seconds": 2980
+                 *           }
+                 *         ],
+                 *         "overlap_seconds": 2975,
+                 *         "never_overlapped": false
                  *       }
                  *     }
                  */
@@ -6391,9 +8553,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6403,11 +8565,18 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.no_show",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
+                 *         "from": "waiting",
+                 *         "to": "no_show",
+                 *         "reason": "participant_absent",
                  *         "absent": [
                  *           "student"
                  *         ],
@@ -6415,7 +8584,7 @@ export interface operations {
                  *           "tutor"
                  *         ],
                  *         "mutual": false,
-                 *         "penalty": "student"
+                 *         "penalty": true
                  *       }
                  *     }
                  */
@@ -6436,9 +8605,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6448,13 +8617,17 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.warning",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "minutes_left": 5,
-                 *         "ends_at": "2026-12-07T15:50:00Z"
+                 *         "ends_at": "2026-12-07T15:50:00.000Z"
                  *       }
                  *     }
                  */
@@ -6475,9 +8648,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6487,10 +8660,14 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.mode_changed",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "mode": "sfu",
                  *         "reason": "p2p_timeout"
@@ -6514,9 +8691,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6526,15 +8703,22 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.extended",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "minutes": 10,
                  *         "extension_seconds": 600,
-                 *         "ends_at": "2026-12-07T16:00:00Z",
-                 *         "by": "tutor"
+                 *         "ends_at": "2026-12-07T16:00:00.000Z",
+                 *         "by": {
+                 *           "role": "tutor",
+                 *           "user_id": "tutor-17"
+                 *         }
                  *       }
                  *     }
                  */
@@ -6551,13 +8735,13 @@ export interface operations {
             };
         };
     };
-    webhook_participant_revoked: {
+    webhook_session_rescheduled: {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6567,15 +8751,118 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
-                 *       "type": "participant.revoked",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
+                 *       "type": "session.rescheduled",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
+                 *       "data": {
+                 *         "scheduled_start": "2026-12-08T15:00:00.000Z",
+                 *         "scheduled_end": "2026-12-08T15:50:00.000Z",
+                 *         "previous": {
+                 *           "scheduled_start": "2026-12-07T15:00:00.000Z",
+                 *           "scheduled_end": "2026-12-07T15:50:00.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_session_rescheduled"];
+            };
+        };
+        responses: {
+            /** @description Received; any other answer (or none within the timeout) is retried with backoff */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_participant_changed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @example t=1796655605,v1=5f0c… */
+                "duet-signature": string;
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
+                "duet-event-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
+                 *       "type": "participant.changed",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "role": "student",
-                 *         "user_id": "student-7",
-                 *         "reason": "booking_cancelled",
-                 *         "revoked_at": "2026-12-07T15:10:00Z",
+                 *         "previous": {
+                 *           "user_id": "student-42",
+                 *           "name": "Sam Student"
+                 *         },
+                 *         "participant": {
+                 *           "user_id": "student-77",
+                 *           "name": "Kim Student",
+                 *           "avatar_url": null
+                 *         },
+                 *         "links_revoked": true
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_participant_changed"];
+            };
+        };
+        responses: {
+            /** @description Received; any other answer (or none within the timeout) is retried with backoff */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_participant_revoked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @example t=1796655605,v1=5f0c… */
+                "duet-signature": string;
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
+                "duet-event-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
+                 *       "type": "participant.revoked",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
+                 *       "data": {
+                 *         "role": "student",
+                 *         "user_id": "student-42",
+                 *         "reason": "booking refunded",
+                 *         "revoked_at": "2026-12-07T15:00:05.000Z",
                  *         "node_notified": true
                  *       }
                  *     }
@@ -6593,51 +8880,13 @@ export interface operations {
             };
         };
     };
-    webhook_recording_started: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @example t=1796655612,v1=5f0c… */
-                "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
-                "duet-event-id": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
-                 *       "type": "recording.started",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
-                 *       "data": {
-                 *         "recording_id": "b1f0e3a2-7c55-4d0e-9a3b-5d1f2e8c4a90"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["WebhookEvent_recording_started"];
-            };
-        };
-        responses: {
-            /** @description Received; any other answer (or none within the timeout) is retried with backoff */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
     webhook_recording_ready: {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6647,16 +8896,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "recording.ready",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "recording_id": "b1f0e3a2-7c55-4d0e-9a3b-5d1f2e8c4a90",
-                 *         "duration_seconds": 2955,
-                 *         "size_bytes": 183500000,
+                 *         "recording_id": "6f1c2a4e-1b7d-4c39-9a0e-3f5b8d2c7e10",
+                 *         "duration_seconds": 2990,
+                 *         "size_bytes": 183500800,
                  *         "partial": false,
-                 *         "recording_url": "https://duet.example/v1/recordings/b1f0e3a2-7c55-4d0e-9a3b-5d1f2e8c4a90"
+                 *         "recording_url": "https://duet.school.example/v1/recordings/6f1c2a4e-1b7d-4c39-9a0e-3f5b8d2c7e10"
                  *       }
                  *     }
                  */
@@ -6677,9 +8930,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6689,12 +8942,16 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "recording.failed",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "recording_id": "b1f0e3a2-7c55-4d0e-9a3b-5d1f2e8c4a90",
+                 *         "recording_id": "6f1c2a4e-1b7d-4c39-9a0e-3f5b8d2c7e10",
                  *         "reason": "storage_unavailable"
                  *       }
                  *     }
@@ -6716,9 +8973,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6728,14 +8985,19 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "recording.deleted",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "recording_id": "b1f0e3a2-7c55-4d0e-9a3b-5d1f2e8c4a90",
+                 *         "recording_id": "6f1c2a4e-1b7d-4c39-9a0e-3f5b8d2c7e10",
                  *         "reason": "retention",
-                 *         "objects_deleted": 7
+                 *         "objects_deleted": 14,
+                 *         "bytes_deleted": 190000000
                  *       }
                  *     }
                  */
@@ -6756,9 +9018,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6768,15 +9030,19 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "recording.consent",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "role": "student",
-                 *         "user_id": "student-7",
-                 *         "at": "2026-12-07T14:59:30Z",
-                 *         "recording": true
+                 *         "user_id": "student-42",
+                 *         "at": "2026-12-07T15:00:05.000Z",
+                 *         "notice": "recorded_lesson"
                  *       }
                  *     }
                  */
@@ -6797,9 +9063,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6809,16 +9075,30 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "session.erased",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "erase_id": "er_5f2c",
-                 *         "requested_by": "dpo@marketplace.example",
+                 *         "erase_id": "era_3c9e0f7a-5b21-4d8e-9c6a-1f2b3c4d5e6f",
+                 *         "requested_by": "privacy@school.example",
+                 *         "by": "api_key",
                  *         "counts": {
-                 *           "recordings": 1,
-                 *           "chat_messages": 12
+                 *           "chat_messages": 12,
+                 *           "notes": 2,
+                 *           "feedback": 2,
+                 *           "analytics_events": 40,
+                 *           "resources": 1,
+                 *           "attendance_facts": 4,
+                 *           "recordings": 1
+                 *         },
+                 *         "kept": {
+                 *           "scheduled_start": "2026-12-07T15:00:00.000Z",
+                 *           "status": "completed"
                  *         }
                  *       }
                  *     }
@@ -6840,9 +9120,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6852,16 +9132,27 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "user.erased",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "erase_id": "er_5f2d",
-                 *         "user_id": "student-7",
+                 *         "erase_id": "era_7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "user_id": "student-42",
                  *         "role": "student",
+                 *         "requested_by": "privacy@school.example",
+                 *         "by": "api_key",
                  *         "counts": {
-                 *           "notes": 1
+                 *           "chat_messages": 5,
+                 *           "notes": 1,
+                 *           "feedback": 1,
+                 *           "analytics_events": 20,
+                 *           "resources": 0,
+                 *           "recordings": 1
                  *         }
                  *       }
                  *     }
@@ -6883,9 +9174,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6895,16 +9186,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "feedback.submitted",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
                  *         "role": "student",
-                 *         "user_id": "student-7",
+                 *         "user_id": "student-42",
                  *         "rating": 5,
-                 *         "comment": "Great session",
-                 *         "created_at": "2026-12-07T15:52:00Z"
+                 *         "comment": "Clear and patient.",
+                 *         "created_at": "2026-12-07T15:52:00.000Z"
                  *       }
                  *     }
                  */
@@ -6925,9 +9220,9 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @example t=1796655612,v1=5f0c… */
+                /** @example t=1796655605,v1=5f0c… */
                 "duet-signature": string;
-                /** @example evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60 */
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
                 "duet-event-id": string;
             };
             path?: never;
@@ -6937,23 +9232,109 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "evt_0f8d3c52-6a1e-4f57-b3c4-2d9e7a1b5c60",
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
                  *       "type": "resource.uploaded",
-                 *       "created_at": "2026-12-07T15:00:12Z",
-                 *       "session_id": "a3c1c9de-5b7e-4b43-9f4e-0c2b8f1d6e21",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": "0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c",
+                 *       "metadata": {
+                 *         "booking_id": "bk_1042"
+                 *       },
                  *       "data": {
-                 *         "resource_id": "c7d9a1e0-2f4b-4c8e-8a61-3b5e9d0f1a22",
+                 *         "resource_id": "2d4f6a8c-0e1b-4c3d-8e5f-7a9b1c3d5e7f",
                  *         "filename": "worksheet.pdf",
                  *         "content_type": "application/pdf",
                  *         "size_bytes": 48213,
                  *         "uploaded_by": {
                  *           "role": "tutor",
-                 *           "user_id": "tutor-42"
+                 *           "user_id": "tutor-17"
                  *         }
                  *       }
                  *     }
                  */
                 "application/json": components["schemas"]["WebhookEvent_resource_uploaded"];
+            };
+        };
+        responses: {
+            /** @description Received; any other answer (or none within the timeout) is retried with backoff */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_webhook_endpoint_disabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @example t=1796655605,v1=5f0c… */
+                "duet-signature": string;
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
+                "duet-event-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
+                 *       "type": "webhook_endpoint.disabled",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": null,
+                 *       "data": {
+                 *         "endpoint_id": "we_5d1c0a9e8b7f6a51",
+                 *         "url": "https://old.school.example/hooks",
+                 *         "failing_since": "2026-12-04T09:00:00.000Z",
+                 *         "reason": "failing",
+                 *         "disable_after_days": 3
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_webhook_endpoint_disabled"];
+            };
+        };
+        responses: {
+            /** @description Received; any other answer (or none within the timeout) is retried with backoff */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_ping: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @example t=1796655605,v1=5f0c… */
+                "duet-signature": string;
+                /** @example evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c */
+                "duet-event-id": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c",
+                 *       "type": "ping",
+                 *       "api_version": "2026-12-01",
+                 *       "created_at": "2026-12-07T15:00:05.000Z",
+                 *       "session_id": null,
+                 *       "data": {
+                 *         "endpoint_id": "we_5d1c0a9e8b7f6a51"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_ping"];
             };
         };
         responses: {

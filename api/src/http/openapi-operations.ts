@@ -62,7 +62,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'GET /v1/sessions/:id/analytics': { operationId: 'listAnalyticsEvents', summary: "The lesson's room analytics events" },
   'GET /v1/sessions/:id/events': { operationId: 'listLessonEvents', summary: "The lesson's event log (what webhooks delivered)" },
-  'GET /v1/webhooks/endpoints': { operationId: 'listWebhookEndpoints', summary: 'Configured webhook endpoints (no secrets)' },
+  'GET /v1/webhooks/endpoints': { operationId: 'listConfiguredWebhookEndpoints', summary: 'Webhook endpoints from WEBHOOK_ENDPOINTS and the API (no secrets)' },
   'GET /v1/webhooks/deliveries': { operationId: 'listWebhookDeliveries', summary: 'The webhook delivery log' },
   'POST /v1/webhooks/deliveries/:id/retry': { operationId: 'retryWebhookDelivery', summary: 'Re-queue a failed webhook delivery', requestExample: {} },
   'GET /v1/sessions/:id/recordings': { operationId: 'listLessonRecordings', summary: "A lesson's recordings with signed download links" },
