@@ -56,4 +56,6 @@ export const API_ENV: EnvVarDoc[] = [
   { names: ["FRAME_ANCESTORS"], usedBy: ["api"], doc: "none (the room cannot be framed): space or comma list of http(s) origins allowed to embed the room in an iframe — CSP `frame-ancestors`, and the only origins the embedded room posts its events to and accepts `@duet/embed` commands from (docs/integrate.md)" },
   { names: ["WEB_DIST_DIR"], usedBy: ["api"], doc: "`web/dist`: the built web room the API serves (`bash scripts/build-web.sh`)" },
   { names: ["NODE_ENV", "DUET_ENV"], usedBy: ["api", "signaling", "recorder"], doc: "unset; `production` (either) makes `URL_SIGNING_SECRET` required and refuses derived secrets; the systemd units and the container image set `NODE_ENV=production`" },
+  { names: ["WEBHOOK_ALLOW_PRIVATE_URLS"], usedBy: ["api"], doc: "`false`: webhook endpoints created through the API must resolve to public addresses (checked at creation and at every connection); `true` lets them point at private/loopback addresses (docs/integration-surface.md)" },
+  { names: ["WEBHOOK_DISABLE_AFTER_DAYS"], usedBy: ["api"], doc: "`3` (1–90): an endpoint managed through the API that has failed this long is disabled (`webhook_endpoint.disabled` event, gauge `duet_webhook_endpoints{state}`)" },
 ];
