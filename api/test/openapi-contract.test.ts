@@ -72,7 +72,8 @@ describe('OpenAPI contract', () => {
       const body = served.webhooks[type].post.requestBody.content['application/json'];
       const schema = served.components.schemas[body.schema.$ref.split('/').pop()];
       expect(schema.properties.type.const).toBe(type);
-      expect(body.example).toMatchObject({ type, id: expect.any(String), session_id: expect.any(String), data: expect.any(Object) });
+      expect(body.example).toMatchObject({ type, id: expect.any(String), api_version: expect.any(String), data: expect.any(Object) });
+      expect(typeof body.example.session_id === 'string' || body.example.session_id === null).toBe(true);
       expect(served.webhooks[type].post.parameters.map((p: any) => p.name)).toEqual(['duet-signature', 'duet-event-id']);
     }
   });

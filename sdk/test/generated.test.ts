@@ -14,6 +14,6 @@ describe('generated client types', () => {
     expect(fresh === readFileSync(resolve(ROOT, 'sdk/src/schema.ts'), 'utf8'), 'sdk/src/schema.ts is stale: run `npm run generate`').toBe(true);
     // Every path and webhook of the document is a key of the generated types.
     const parsed = JSON.parse(doc) as { paths: Record<string, unknown>; webhooks: Record<string, unknown> };
-    for (const p of [...Object.keys(parsed.paths), ...Object.keys(parsed.webhooks)]) expect(fresh, p).toContain(`"${p}": {`);
+    for (const p of [...Object.keys(parsed.paths), ...Object.keys(parsed.webhooks)]) expect(fresh.includes(`"${p}": {`) || fresh.includes(`    ${p}: {`), p).toBe(true);
   });
 });
