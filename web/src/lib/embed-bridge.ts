@@ -70,7 +70,7 @@ export class EmbedBridge {
   }
 
   private onMessage(e: MessageEvent): void {
-    void this.allowed;
+    if (e.source !== this.parent || !this.allowed.has(e.origin)) return;
     const m = e.data as { source?: unknown; type?: unknown; command?: unknown; value?: unknown } | null;
     if (!m || typeof m !== 'object' || m.source !== HOST_SOURCE) return;
     if (m.type === 'hello') {
