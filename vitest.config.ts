@@ -16,7 +16,6 @@ export default defineConfig({
       'recorder/vitest.config.ts',
       'deploy/vitest.config.ts',
       'sdk/vitest.config.ts',
-      'embed/vitest.config.ts',
       'web/vitest.config.ts',
       'web/vitest.e2e.config.ts',
     ],
