@@ -24,6 +24,7 @@ const PROJECTS = [
   'recorder/vitest.config.ts',
   'recorder/vitest.e2e.config.ts',
   'deploy/vitest.config.ts',
+  'sdk/vitest.config.ts',
   'web/vitest.config.ts',
   'web/vitest.e2e.config.ts',
 ];

@@ -9,7 +9,7 @@ cd "$ROOT"
 # One build at a time (test projects and launchers may call this concurrently).
 exec 9<"$ROOT/scripts/build-recorder.sh"
 flock 9
-NODE="${NODE:-node}"
+NODE="${DUET_NODE:-node}"
 [ -x node_modules/.bin/node ] && NODE=node_modules/.bin/node
 HASH="$(cat package-lock.json recorder/package.json api/package.json \
   $(find recorder/src recorder/scripts api/src/storage api/src/events -type f | sort) | sha256sum | cut -c1-16)"

@@ -3,6 +3,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$ROOT"
+# The pinned Node 24 when this platform has one (node_modules/.bin/node), else the one bootstrap chose.
+NODE_BIN="${DUET_NODE:-node}"
+[ -x node_modules/.bin/node ] && NODE_BIN=node_modules/.bin/node
 HASH="$(cat package-lock.json web/index.html web/vite.config.ts \
   $(find web/src signaling/src/protocol -type f | sort) | sha256sum | cut -c1-16)"
 if [ -f web/dist/.build-hash ] && [ "$(cat web/dist/.build-hash)" = "$HASH" ]; then
@@ -10,5 +13,5 @@ if [ -f web/dist/.build-hash ] && [ "$(cat web/dist/.build-hash)" = "$HASH" ]; t
   exit 0
 fi
 echo "[web] building the room (vite)" >&2
-node_modules/.bin/node node_modules/.bin/vite build web --logLevel warn >&2
+"$NODE_BIN" node_modules/.bin/vite build web --logLevel warn >&2
 echo "$HASH" > web/dist/.build-hash

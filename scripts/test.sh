@@ -8,6 +8,10 @@ cd "$ROOT"
 T0=$(date +%s)
 bash scripts/bootstrap.sh
 . .duet/env.sh
+# The pinned Node 24 when this platform has one (node_modules/.bin/node), else the one bootstrap
+# chose; resolved after bootstrap, which is what installs it on a fresh clone.
+NODE_BIN="${DUET_NODE:-node}"
+[ -x node_modules/.bin/node ] && NODE_BIN=node_modules/.bin/node
 bash scripts/install-test-tools.sh
 echo "[test] typecheck" >&2
 tsc -p tsconfig.json
@@ -26,7 +30,7 @@ fi
 status=0
 if [ "$#" -gt 0 ]; then
   # Chosen files: one vitest process, as before.
-  bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run \
+  bash scripts/in-lo-netns.sh "$NODE_BIN" node_modules/.bin/vitest run \
     --reporter=default --reporter=json --outputFile.json="$REPORT" "$@" || status=$?
 else
   # The whole suite: two lanes side by side (see vitest.config.ts), each its own vitest process in
@@ -44,7 +48,7 @@ else
     [ "${#COVERAGE_ARGS[@]}" -gt 0 ] && lane_cov=(--coverage --coverage.reportsDirectory="$ROOT/.duet/coverage-lanes/$name")
     local t0
     t0=$(date +%s)
-    DUET_TEST_LANE="$name" bash scripts/in-lo-netns.sh node_modules/.bin/node node_modules/.bin/vitest run \
+    DUET_TEST_LANE="$name" bash scripts/in-lo-netns.sh "$NODE_BIN" node_modules/.bin/vitest run \
       --reporter=default --reporter=blob --outputFile.blob="$BLOBS/$name.json" "${lane_args[@]}" "${lane_cov[@]}" 2>&1 | sed -u "s/^/[$name] /"
     local rc="${PIPESTATUS[0]}"
     echo "[test] lane $name: exit $rc in $(( $(date +%s) - t0 )) s" >&2

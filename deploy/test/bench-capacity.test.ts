@@ -1,6 +1,6 @@
 // The capacity benchmark itself runs on demand (deploy/bench/capacity/run.ts). This keeps it
 // working: one tiny step of real RTP through Duet's MediaRoom and a bare mediasoup router, and
-// the results file in the shared benchmark format (DESIGN.md "Quality bars").
+// the results file in the shared benchmark format (docs/architecture.md "Quality bars").
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

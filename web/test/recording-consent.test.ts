@@ -10,8 +10,10 @@ afterEach(() => vi.unstubAllGlobals());
 
 function page() {
   const calls: { url: string; method: string; auth: string | null }[] = [];
-  vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
-    calls.push({ url: String(url), method: init.method ?? 'GET', auth: new Headers(init.headers).get('authorization') });
+  // The room's client (@duet/sdk/fetch) calls fetch with a Request.
+  vi.stubGlobal('fetch', async (input: Request | string, init: RequestInit = {}) => {
+    const req = typeof input === 'string' ? new Request(new URL(input, 'http://room.test'), init) : input;
+    calls.push({ url: new URL(req.url).pathname, method: req.method, auth: req.headers.get('authorization') });
     return new Response(JSON.stringify({ ok: true }), { status: 200, headers: { 'content-type': 'application/json' } });
   });
   vi.stubGlobal('MediaStream', class { getTracks() { return []; } getVideoTracks() { return []; } removeTrack() {} });

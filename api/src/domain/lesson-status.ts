@@ -1,4 +1,4 @@
-// The lesson's life (DESIGN.md "The lesson's life") as ONE table. Code asks `canTransition`; the
+// The lesson's life (docs/architecture.md "The lesson's life") as ONE table. Code asks `canTransition`; the
 // migration runner copies the same rows into `session_status_transitions`, where a trigger rejects
 // every other status change, so no writer (service, script, psql) can make an illegal move.
 import type { EventType } from '../events/event.ts';

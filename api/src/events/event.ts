@@ -1,5 +1,5 @@
 // The one event shape shared by internal hooks (signaling/recorder -> API) and
-// outbound webhooks (API -> marketplace). See DESIGN.md "Lifecycle events".
+// outbound webhooks (API -> marketplace). See docs/architecture.md "Lifecycle events and webhooks".
 import { randomUUID } from 'node:crypto';
 
 export const EVENT_TYPES = [

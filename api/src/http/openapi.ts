@@ -4,6 +4,42 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { routeScope } from './route-scopes.ts';
+import { derivedOperationId, OPERATIONS } from './openapi-operations.ts';
+import { exampleFor, prune } from './openapi-examples.ts';
+import { addWebhooks } from './openapi-webhooks.ts';
+
+const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head'];
+
+/**
+ * The finishing pass over the generated document: operationIds and summaries (route schema first,
+ * else the operation table), an example on every request body and JSON answer, and the webhooks
+ * section. The committed api/openapi.json is this document (npm run generate regenerates it).
+ */
+export function finishDocument(doc: Record<string, any>): Record<string, any> {
+  const resolve = (ref: string) => ref.split('/').slice(1).reduce<any>((o, k) => o?.[k], doc);
+  for (const [path, item] of Object.entries<Record<string, any>>(doc.paths ?? {})) {
+    const fastifyPath = path.replace(/\{([^}]+)\}/g, ':$1');
+    for (const method of METHODS) {
+      if (!item[method]) continue;
+      // GET and its automatic HEAD can share one operation object: give each its own.
+      const op = (item[method] = { ...item[method] });
+      const known = OPERATIONS[`${method.toUpperCase()} ${fastifyPath}`];
+      op.operationId ??= known?.operationId ?? derivedOperationId(method, fastifyPath);
+      op.summary ??= known?.summary;
+      for (const [type, media] of Object.entries<any>(op.requestBody?.content ?? {})) {
+        if (media.example !== undefined || !type.includes('json')) continue;
+        media.example = known?.requestExample ?? prune(exampleFor(media.schema, resolve));
+      }
+      for (const [code, res] of Object.entries<any>(op.responses ?? {})) {
+        if (!/^2\d\d$/.test(code)) continue;
+        const media = res.content?.['application/json'];
+        if (media && media.example === undefined) media.example = prune(exampleFor(media.schema, resolve));
+      }
+    }
+  }
+  addWebhooks(doc);
+  return doc;
+}
 
 function tagFor(url: string): string | null {
   if (url.startsWith('/v1/webhooks') || url.startsWith('/v1/webhook-endpoints') || url.endsWith('/events')) return 'webhooks';
@@ -35,6 +71,7 @@ export function registerOpenApi(app: FastifyInstance): void {
         },
       },
     },
+    transformObject: (documentObject) => finishDocument((documentObject as { openapiObject: Record<string, any> }).openapiObject) as never,
     transform: ({ schema, url, route }) => {
       // The media nodes' internal routes are not part of the public contract: the published
       // document would map them out for anyone who can reach /docs.

@@ -34,7 +34,7 @@ export function sessionJson(session: Session, config: ApiConfig, now: Date, mark
     planned_duration_seconds: Math.round((session.scheduledEnd.getTime() - session.scheduledStart.getTime()) / 1000),
     duration_seconds: durationSeconds(session, now),
     end_reason: session.endReason,
-    // Both attended but never at the same time (completed, not a no-show): see README "The lesson API".
+    // Both attended but never at the same time (completed, not a no-show): see docs/integrate.md "API reference".
     never_overlapped: session.endReason === 'never_overlapped',
     no_show: { tutor: session.tutorNoShow, student: session.studentNoShow },
     cancel_reason: session.cancelReason,

@@ -14,7 +14,7 @@
 // counted against the worker. On a 2-core machine the worker gets one core and the generator the
 // other, so the generator, not the worker, may be what stops the run: the report says which.
 //
-// Writes deploy/bench/results/capacity.json (format: DESIGN.md "Quality bars").
+// Writes deploy/bench/results/capacity.json (format: docs/architecture.md "Quality bars").
 // lessons_per_core = lessons / CPU cores the worker used at the highest healthy level (the
 // worker's own CPU time from /proc, so the load generator's CPU does not count against it).
 import { writeFileSync, mkdirSync } from 'node:fs';

@@ -43,11 +43,11 @@ export async function keysCommand(sub: string | undefined, rest: string[], value
       if (typeof name !== 'string' || name.trim() === '') throw new CliError('usage: duet keys create --name <name> --scopes lessons,operator,read', 2);
       const scopes = String(values.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       if (scopes.length === 0 || scopes.some((s) => !['lessons', 'operator', 'read'].includes(s))) throw new CliError('--scopes takes lessons, operator and/or read (comma-separated)', 2);
-      printSecret(io, json, await api.request('POST', '/v1/api-keys', { name, scopes }), 'created key');
+      printSecret(io, json, (await api.call('POST /v1/api-keys', api.duet.POST('/v1/api-keys', { body: { name, scopes: scopes as ('lessons' | 'operator' | 'read')[] } }))) as { key: KeyJson; secret: string }, 'created key');
       return 0;
     }
     case 'list': {
-      const { keys } = await api.request<{ keys: KeyJson[] }>('GET', '/v1/api-keys');
+      const { keys } = (await api.call('GET /v1/api-keys', api.duet.GET('/v1/api-keys'))) as { keys: KeyJson[] };
       if (json) io.out(JSON.stringify(keys, null, 2));
       else for (const line of table(keys.map((k) => ({ ...k, scopes: k.scopes.join(',') })), ['id', 'name', 'scopes', 'prefix', 'status', 'last_used_at', 'previous_secret_expires_at'])) io.out(line);
       return 0;
@@ -56,12 +56,12 @@ export async function keysCommand(sub: string | undefined, rest: string[], value
       const id = keyId(rest, 'rotate');
       // --overlap like --deadline: seconds, or 90s / 15m / 2h; default one day.
       const overlap = values.overlap === undefined ? 86_400 : parseDeadline(values.overlap);
-      printSecret(io, json, await api.request('POST', `/v1/api-keys/${id}/rotate`, { overlap_seconds: overlap }), 'rotated key');
+      printSecret(io, json, (await api.call(`POST /v1/api-keys/${id}/rotate`, api.duet.POST('/v1/api-keys/{id}/rotate', { params: { path: { id } }, body: { overlap_seconds: overlap } }))) as { key: KeyJson; secret: string }, 'rotated key');
       return 0;
     }
     case 'revoke': {
       const id = keyId(rest, 'revoke');
-      const res = await api.request<{ key: KeyJson }>('POST', `/v1/api-keys/${id}/revoke`);
+      const res = (await api.call(`POST /v1/api-keys/${id}/revoke`, api.duet.POST('/v1/api-keys/{id}/revoke', { params: { path: { id } }, body: {} }))) as { key: KeyJson };
       if (json) io.out(JSON.stringify(res, null, 2));
       else io.out(`revoked key ${res.key.id} (${res.key.name}): it no longer authenticates`);
       return 0;

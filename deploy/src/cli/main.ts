@@ -132,20 +132,19 @@ async function lessons(sub: string | undefined, rest: string[], values: Values, 
   const api = client(values, io.env);
   const print = (obj: unknown, human: () => string[]) => (values.json ? io.out(JSON.stringify(obj, null, 2)) : human().forEach((l) => io.out(l)));
   if (sub === 'list') {
-    const q = new URLSearchParams();
-    if (values.status) q.set('status', String(values.status));
-    if (values.user) q.set('user_id', String(values.user));
-    if (values.from) q.set('from', ISO('from', values.from));
-    if (values.to) q.set('to', ISO('to', values.to));
     const limit = values.limit === undefined ? 50 : positiveInt('limit', values.limit, 200);
-    q.set('limit', String(limit));
+    const query: { status?: string; user_id?: string; from?: string; to?: string; limit: string; cursor?: string } = { limit: String(limit) };
+    if (values.status) query.status = String(values.status);
+    if (values.user) query.user_id = String(values.user);
+    if (values.from) query.from = ISO('from', values.from);
+    if (values.to) query.to = ISO('to', values.to);
     const all: Record<string, unknown>[] = [];
     // --all follows the cursor, bounded so a huge table cannot run forever.
     for (let page = 0; page < (values.all ? 1000 : 1); page++) {
-      const res = await api.request<{ sessions: Record<string, unknown>[]; next_cursor: string | null }>('GET', `/v1/sessions?${q}`);
-      all.push(...res.sessions);
+      const res = await api.call('GET /v1/sessions', api.duet.GET('/v1/sessions', { params: { query } }));
+      all.push(...(res.sessions as Record<string, unknown>[]));
       if (!res.next_cursor) break;
-      q.set('cursor', res.next_cursor);
+      query.cursor = res.next_cursor;
     }
     print({ sessions: all }, () => (all.length === 0 ? ['no lessons'] : table(all, ['id', 'status', 'scheduled_start', 'scheduled_end', 'media_node', 'recording', 'title'])));
     return 0;
@@ -153,11 +152,9 @@ async function lessons(sub: string | undefined, rest: string[], values: Values, 
   if (sub === 'show') {
     const id = rest[0];
     if (!id) throw new CliError('usage: duet lessons show <lesson id>', 2);
-    const lesson = await api.request<Record<string, unknown>>('GET', `/v1/sessions/${encodeURIComponent(id)}`);
-    const attendance = await api.request<{ participants: { role: string; user_id: string; duration_seconds: number; intervals: { joined_at: string; left_at: string | null }[] }[] }>(
-      'GET',
-      `/v1/sessions/${encodeURIComponent(id)}/attendance`,
-    );
+    const path = { id };
+    const lesson: Record<string, unknown> = await api.call(`GET /v1/sessions/${id}`, api.duet.GET('/v1/sessions/{id}', { params: { path } }));
+    const attendance = await api.call(`GET /v1/sessions/${id}/attendance`, api.duet.GET('/v1/sessions/{id}/attendance', { params: { path } }));
     print({ lesson, attendance }, () => {
       const lines = Object.entries(lesson)
         .filter(([, v]) => v === null || typeof v !== 'object')
@@ -186,14 +183,19 @@ async function lessons(sub: string | undefined, rest: string[], values: Values, 
     const start = values.start ? new Date(ISO('start', values.start)) : new Date(Date.now() + positiveInt('in', values.in ?? '0', 60 * 24 * 365) * 60_000);
     const minutes = positiveInt('minutes', values.minutes ?? '60', 24 * 60);
     if (minutes === 0) throw new CliError('--minutes must be at least 1', 2);
-    const lesson = await api.request<Record<string, unknown>>('POST', '/v1/sessions', {
-      title: values.title,
-      scheduled_start: start.toISOString(),
-      scheduled_end: new Date(start.getTime() + minutes * 60_000).toISOString(),
-      recording: values.recording === true,
-      tutor,
-      student,
-    });
+    const lesson = await api.call(
+      'POST /v1/sessions',
+      api.duet.POST('/v1/sessions', {
+        body: {
+          title: values.title,
+          scheduled_start: start.toISOString(),
+          scheduled_end: new Date(start.getTime() + minutes * 60_000).toISOString(),
+          recording: values.recording === true,
+          tutor,
+          student,
+        },
+      }),
+    );
     print(lesson, () => [`created lesson ${lesson.id} (${lesson.status}), ${lesson.scheduled_start} -> ${lesson.scheduled_end}`, `mint links: duet tokens mint ${lesson.id} --role tutor|student`]);
     return 0;
   }
@@ -206,7 +208,7 @@ async function tokens(sub: string | undefined, rest: string[], values: Values, i
   if (!id) throw new CliError('usage: duet tokens mint <lesson id> --role tutor|student', 2);
   if (values.role !== 'tutor' && values.role !== 'student') throw new CliError('--role must be tutor or student', 2);
   const api = client(values, io.env);
-  const t = await api.request<{ token: string; expires_at: string; join_url: string }>('POST', `/v1/sessions/${encodeURIComponent(id)}/tokens`, { role: values.role });
+  const t = await api.call(`POST /v1/sessions/${id}/tokens`, api.duet.POST('/v1/sessions/{id}/tokens', { params: { path: { id } }, body: { role: values.role } }));
   if (values.json) io.out(JSON.stringify(t, null, 2));
   else {
     io.out(t.join_url);
@@ -220,26 +222,28 @@ async function webhooks(sub: string | undefined, rest: string[], values: Values,
   if (sub === 'retry') {
     const id = rest[0];
     if (!id || !/^\d{1,18}$/.test(id)) throw new CliError('usage: duet webhooks retry <delivery id (a number)>', 2);
-    const res = await api.request<{ delivery: Record<string, unknown> }>('POST', `/v1/webhooks/deliveries/${id}/retry`);
+    const res = await api.call(`POST /v1/webhooks/deliveries/${id}/retry`, api.duet.POST('/v1/webhooks/deliveries/{id}/retry', { params: { path: { id } }, body: {} }));
     if (values.json) io.out(JSON.stringify(res, null, 2));
     else io.out(`delivery ${id} re-queued (${res.delivery.status}, next attempt ${res.delivery.next_attempt_at ?? 'now'})`);
     return 0;
   }
   if (sub !== 'deliveries') throw new CliError(`unknown command: duet webhooks ${sub ?? ''}\n\n${USAGE}`, 2);
-  const q = new URLSearchParams();
+  const query: { status?: 'pending' | 'delivered' | 'failed'; session_id?: string; limit: string; before?: string } = {
+    limit: String(values.limit === undefined ? 50 : positiveInt('limit', values.limit, 1000)),
+  };
   if (values.status !== undefined) {
-    if (!['pending', 'delivered', 'failed'].includes(String(values.status))) throw new CliError('--status must be pending, delivered or failed', 2);
-    q.set('status', String(values.status));
+    const status = String(values.status);
+    if (status !== 'pending' && status !== 'delivered' && status !== 'failed') throw new CliError('--status must be pending, delivered or failed', 2);
+    query.status = status;
   }
-  if (values.lesson) q.set('session_id', String(values.lesson));
-  q.set('limit', String(values.limit === undefined ? 50 : positiveInt('limit', values.limit, 1000)));
+  if (values.lesson) query.session_id = String(values.lesson);
   const all: Record<string, unknown>[] = [];
   // --all follows the keyset cursor, bounded so a huge log cannot run forever.
   for (let page = 0; page < (values.all ? 1000 : 1); page++) {
-    const res = await api.request<{ deliveries: Record<string, unknown>[]; next_before: string | null }>('GET', `/v1/webhooks/deliveries?${q}`);
-    all.push(...res.deliveries);
+    const res = await api.call('GET /v1/webhooks/deliveries', api.duet.GET('/v1/webhooks/deliveries', { params: { query } }));
+    all.push(...(res.deliveries as Record<string, unknown>[]));
     if (!res.next_before) break;
-    q.set('before', res.next_before);
+    query.before = res.next_before;
   }
   if (values.json) io.out(JSON.stringify({ deliveries: all }, null, 2));
   else if (all.length === 0) io.out('no deliveries');

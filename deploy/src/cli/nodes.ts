@@ -37,24 +37,25 @@ export async function nodesCommand(sub: string | undefined, rest: string[], valu
   const id = rest[0];
   const needId = () => {
     if (!id || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new CliError(`usage: duet nodes ${sub} <node id>`, 2);
-    return encodeURIComponent(id);
+    return id;
   };
   if (sub === 'list') {
-    const res = await api.request<{ nodes: Record<string, any>[] }>('GET', '/v1/nodes');
+    const res = (await api.call('GET /v1/nodes', api.duet.GET('/v1/nodes'))) as { nodes: Record<string, any>[] };
     print(res, () => (res.nodes.length === 0 ? ['no media node registered (lessons go to SIGNALING_PUBLIC_URL)'] : table(res.nodes.map(flat), ['id', 'health', 'state', 'lessons', 'assigned', 'participants', 'cpu', 'mbps', 'heartbeat', 'drain_deadline', 'signaling_url'])));
     return 0;
   }
   if (sub === 'show') {
-    const n = await api.request<Record<string, any>>('GET', `/v1/nodes/${needId()}`);
+    const node = needId();
+    const n: Record<string, any> = await api.call(`GET /v1/nodes/${node}`, api.duet.GET('/v1/nodes/{id}', { params: { path: { id: node } } }));
     print(n, () => Object.entries({ ...n, load: undefined, ...Object.fromEntries(Object.entries(n.load).map(([k, v]) => [`load.${k}`, v])) }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(18)} ${v ?? '-'}`));
     return 0;
   }
   if (sub === 'drain') {
-    const path = `/v1/nodes/${needId()}/drain`;
-    const body: Record<string, unknown> = {};
+    const node = needId();
+    const body: { deadline_seconds?: number; reason?: string } = {};
     if (values.deadline !== undefined) body.deadline_seconds = parseDeadline(values.deadline);
     if (typeof values.reason === 'string') body.reason = values.reason;
-    const n = await api.request<Record<string, any>>('POST', path, body);
+    const n: Record<string, any> = await api.call(`POST /v1/nodes/${node}/drain`, api.duet.POST('/v1/nodes/{id}/drain', { params: { path: { id: node } }, body }));
     print(n, () => [
       `node ${n.id} is draining: no new lessons; ${n.assigned_lessons} open lesson(s) there`,
       n.drain_deadline ? `at ${n.drain_deadline} its remaining participants are moved to another node` : 'running lessons finish on their own (no deadline)',
@@ -62,12 +63,14 @@ export async function nodesCommand(sub: string | undefined, rest: string[], valu
     return 0;
   }
   if (sub === 'undrain') {
-    const n = await api.request<Record<string, any>>('POST', `/v1/nodes/${needId()}/undrain`);
+    const node = needId();
+    const n: Record<string, any> = await api.call(`POST /v1/nodes/${node}/undrain`, api.duet.POST('/v1/nodes/{id}/undrain', { params: { path: { id: node } }, body: {} }));
     print(n, () => [`node ${n.id} is ${n.state} (${n.health}) and takes new lessons`]);
     return 0;
   }
   if (sub === 'remove') {
-    await api.request('DELETE', `/v1/nodes/${needId()}`);
+    const node = needId();
+    await api.call(`DELETE /v1/nodes/${node}`, api.duet.DELETE('/v1/nodes/{id}', { params: { path: { id: node } } }));
     io.out(`node ${id} removed from the registry (it registers again if it is still running)`);
     return 0;
   }

@@ -8,7 +8,7 @@ export async function recordingsCommand(sub: string | undefined, rest: string[],
   if (sub !== 'retry') throw new CliError(`unknown command: duet recordings ${sub ?? ''}\n\n${usage}`, 2);
   const id = rest[0];
   if (!id || !UUID_RE.test(id)) throw new CliError('usage: duet recordings retry <recording id (a UUID)>', 2);
-  const res = await api.request<{ recording_id: string; session_id: string; status: string; media_node: string }>('POST', `/v1/recordings/${id}/retry`);
+  const res = await api.call(`POST /v1/recordings/${id}/retry`, api.duet.POST('/v1/recordings/{id}/retry', { params: { path: { id } }, body: {} }));
   if (json) io.out(JSON.stringify(res, null, 2));
   else io.out(`recording ${res.recording_id} (lesson ${res.session_id}) is being finalized again on media node ${res.media_node}; its webhook follows (recording.ready or recording.failed)`);
   return 0;

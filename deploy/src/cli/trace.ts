@@ -47,20 +47,20 @@ function eventDetail(type: string, d: Obj): string {
 }
 
 export async function traceLesson(api: ApiClient, id: string, limits = { deliveries: 20 }): Promise<{ lesson: Obj; timeline: TraceEntry[] }> {
-  const path = `/v1/sessions/${encodeURIComponent(id)}`;
-  const lesson = await api.request<Obj>('GET', path);
-  const [events, analytics] = await Promise.all([
-    api.request<{ events: Obj[] }>('GET', `${path}/events`),
-    api.request<{ events: Obj[] }>('GET', `${path}/analytics?limit=1000`),
-  ]);
+  const path = { id };
+  const lesson = (await api.call(`GET /v1/sessions/${id}`, api.duet.GET('/v1/sessions/{id}', { params: { path } }))) as Obj;
+  const [events, analytics] = (await Promise.all([
+    api.call(`GET /v1/sessions/${id}/events`, api.duet.GET('/v1/sessions/{id}/events', { params: { path } })),
+    api.call(`GET /v1/sessions/${id}/analytics`, api.duet.GET('/v1/sessions/{id}/analytics', { params: { path, query: { limit: '1000' } } })),
+  ])) as [{ events: Obj[] }, { events: Obj[] }];
   // Deliveries of this lesson's events, following the keyset cursor (bounded).
   const deliveries: Obj[] = [];
-  const q = new URLSearchParams({ session_id: String(lesson.id), limit: '1000' });
+  const query: { session_id: string; limit: string; before?: string } = { session_id: String(lesson.id), limit: '1000' };
   for (let page = 0; page < limits.deliveries; page++) {
-    const res = await api.request<{ deliveries: Obj[]; next_before: string | null }>('GET', `/v1/webhooks/deliveries?${q}`);
-    deliveries.push(...res.deliveries);
+    const res = await api.call('GET /v1/webhooks/deliveries', api.duet.GET('/v1/webhooks/deliveries', { params: { query } }));
+    deliveries.push(...(res.deliveries as Obj[]));
     if (!res.next_before) break;
-    q.set('before', res.next_before);
+    query.before = res.next_before;
   }
 
   const t: TraceEntry[] = [];

@@ -1,9 +1,14 @@
 // Room analytics: sent to the API (POST /v1/sessions/:id/analytics), which stores them for the
-// marketplace to read or forward; when embedded, also posted to the parent page. One-off events
+// marketplace to read or forward; when embedded, also posted to the parent page (embed-bridge.ts). One-off events
 // (session_joined, session_started, session_ended) are sent once per page. The API calls wait
 // SEND_DELAY_MS and go out together: the moments that emit them (join, first media) are the ones
 // where the room's own signaling must not queue behind bookkeeping requests.
 import type { LessonApi } from './lesson-api.ts';
+
+/** Where embedded events go (lib/embed-bridge.ts: only to an allowed embedding origin). */
+export interface EventSink {
+  emit(type: string, data: Record<string, unknown>, at?: Date): void;
+}
 
 export type AnalyticsType = 'page_view' | 'session_joined' | 'session_started' | 'session_ended' | 'feedback_submitted' | 'tech_issue' | 'first_frame' | 'network_check';
 
@@ -21,12 +26,12 @@ export class Analytics {
   readonly sent: AnalyticsEvent[] = [];
   private readonly api: Pick<LessonApi, 'analytics'> | null;
   private readonly sessionId: string | null;
-  private readonly parent: Window | null;
+  private readonly parent: EventSink | null;
   private readonly sendDelayMs: number;
   private queue: AnalyticsEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(api: Pick<LessonApi, 'analytics'> | null, sessionId: string | null, parent: Window | null = null, sendDelayMs = SEND_DELAY_MS) {
+  constructor(api: Pick<LessonApi, 'analytics'> | null, sessionId: string | null, parent: EventSink | null = null, sendDelayMs = SEND_DELAY_MS) {
     this.api = api;
     this.sessionId = sessionId;
     this.parent = parent;
@@ -48,11 +53,7 @@ export class Analytics {
       this.queue.push(event);
       this.timer ??= setTimeout(() => this.flush(), this.sendDelayMs);
     }
-    try {
-      this.parent?.postMessage({ source: 'duet', type, at: event.at.toISOString(), data: event.data }, '*');
-    } catch {
-      // a parent that went away must not break the room
-    }
+    this.parent?.emit(type, event.data, event.at);
     return true;
   }
 }

@@ -1,4 +1,6 @@
-// Calls to the Duet API from the room page.
+// Calls to the Duet API from the room page, through the client generated from the API's OpenAPI
+// document (@duet/sdk/fetch, openapi-fetch): paths, parameters and bodies are typed from the contract.
+import { createDuetClient, type DuetClient } from '@duet/sdk/fetch';
 export interface JoinInfo {
   signaling_url: string;
   /** Proof that this page did the join: sent to signaling, and to the API as x-duet-seat-ticket. */
@@ -37,22 +39,32 @@ export class ApiError extends Error {
 let seatTicket: string | undefined;
 export const currentSeatTicket = (): string | undefined => seatTicket;
 
-export async function joinLesson(sessionId: string, token: string): Promise<JoinInfo> {
-  let res: Response;
+/** A participant's client: the join token, and the seat ticket once this page has joined. */
+export function participantClient(token: string, origin = ''): DuetClient {
+  return createDuetClient({ baseUrl: origin, token, headers: () => ({ 'x-duet-seat-ticket': seatTicket }) });
+}
+
+type Result<D> = { data?: D; error?: unknown; response: Response };
+
+/** The data of a 2xx answer, or an ApiError with the API's code (`network` when it cannot be reached). */
+export async function unwrapCall<D>(call: Promise<Result<D>>, networkMessage = 'The lesson service cannot be reached.'): Promise<D> {
+  let r: Result<D>;
   try {
-    res = await fetch(`/v1/sessions/${encodeURIComponent(sessionId)}/join`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
+    r = await call;
   } catch {
-    throw new ApiError(0, 'network', 'The lesson service cannot be reached. Check your connection and retry.');
+    throw new ApiError(0, 'network', networkMessage);
   }
-  const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } & Record<string, unknown> };
-  if (!res.ok) {
-    const e = body.error ?? {};
-    throw new ApiError(res.status, e.code ?? 'unknown', e.message ?? `The lesson service answered ${res.status}.`, e);
-  }
+  if (r.response.ok) return (r.data ?? {}) as D;
+  const body = (typeof r.error === 'object' && r.error !== null ? r.error : {}) as { error?: { code?: string; message?: string } & Record<string, unknown> };
+  const e = body.error ?? {};
+  throw new ApiError(r.response.status, e.code ?? `http_${r.response.status}`, e.message ?? `The lesson service answered ${r.response.status}.`, e);
+}
+
+export async function joinLesson(sessionId: string, token: string): Promise<JoinInfo> {
+  const body = await unwrapCall(
+    createDuetClient({ baseUrl: '', token }).POST('/v1/sessions/{id}/join', { params: { path: { id: sessionId } }, body: {} }),
+    'The lesson service cannot be reached. Check your connection and retry.',
+  );
   const info = body as unknown as JoinInfo;
   if (typeof info.seat_ticket === 'string') seatTicket = info.seat_ticket;
   return info;

@@ -1,7 +1,9 @@
 // The participant-facing lesson API (Authorization: Bearer <join token>): lesson facts, notes,
 // feedback, resources, recordings, attendance and analytics. Every call turns a failure into an
 // ApiError with the API's machine-readable code, or `network` when the API cannot be reached.
-import { ApiError, currentSeatTicket } from './api.ts';
+// The calls go through the generated client (@duet/sdk/fetch), typed from api/openapi.json.
+import type { DuetClient } from '@duet/sdk/fetch';
+import { participantClient, unwrapCall } from './api.ts';
 import type { QualityReportBody } from '../room-quality.ts';
 
 export interface LessonPerson {
@@ -66,67 +68,44 @@ export interface Feedback {
 }
 
 export class LessonApi {
-  private readonly base: string;
-  private readonly token: string;
+  private readonly client: DuetClient;
+  private readonly path: { id: string };
   constructor(sessionId: string, token: string, origin = '') {
-    this.base = `${origin}/v1/sessions/${encodeURIComponent(sessionId)}`;
-    this.token = token;
-  }
-
-  private async call<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    const ticket = currentSeatTicket();
-    if (ticket) headers['x-duet-seat-ticket'] = ticket;
-    let payload: BodyInit | undefined;
-    if (body instanceof FormData) payload = body;
-    else if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body);
-    }
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, { method, headers, body: payload, ...init });
-    } catch {
-      throw new ApiError(0, 'network', 'The lesson service cannot be reached.');
-    }
-    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } & Record<string, unknown> };
-    if (!res.ok) {
-      const e = json.error ?? {};
-      throw new ApiError(res.status, e.code ?? `http_${res.status}`, e.message ?? `The lesson service answered ${res.status}.`, e);
-    }
-    return json as T;
+    this.client = participantClient(token, origin);
+    this.path = { id: sessionId };
   }
 
   lesson(): Promise<Lesson> {
-    return this.call('GET', '');
+    return unwrapCall(this.client.GET('/v1/sessions/{id}', { params: { path: this.path } })) as Promise<Lesson>;
   }
 
   /** Tutor: more time (POST /extend, bounded by LESSON_MAX_EXTENSION_MINUTES) → the lesson. */
   extend(minutes: number): Promise<Lesson> {
-    return this.call('POST', '/extend', { minutes });
+    return unwrapCall(this.client.POST('/v1/sessions/{id}/extend', { params: { path: this.path }, body: { minutes } })) as Promise<Lesson>;
   }
 
   /** The person saw the recording notice and joined: the API keeps it as `recording.consent`. */
   async recordingConsent(): Promise<void> {
-    await this.call('POST', '/recording-consent', {});
+    await unwrapCall(this.client.POST('/v1/sessions/{id}/recording-consent', { params: { path: this.path }, body: {} }));
   }
 
   async attendance(): Promise<AttendanceEntry[]> {
-    return (await this.call<{ participants: AttendanceEntry[] }>('GET', '/attendance')).participants ?? [];
+    const r = await unwrapCall(this.client.GET('/v1/sessions/{id}/attendance', { params: { path: this.path } }));
+    return (r.participants ?? []) as AttendanceEntry[];
   }
 
   async notes(): Promise<string> {
-    const r = await this.call<{ text?: string; notes?: { text?: string } }>('GET', '/notes');
+    const r = (await unwrapCall(this.client.GET('/v1/sessions/{id}/notes', { params: { path: this.path } }))) as { text?: string; notes?: { text?: string } };
     return r.text ?? r.notes?.text ?? '';
   }
 
   async saveNotes(text: string): Promise<void> {
-    await this.call('PUT', '/notes', { text });
+    await unwrapCall(this.client.PUT('/v1/sessions/{id}/notes', { params: { path: this.path }, body: { text } }));
   }
 
   /** My own feedback, or null when I have not rated yet. */
   async myFeedback(): Promise<Feedback | null> {
-    const r = await this.call<Record<string, unknown>>('GET', '/feedback');
+    const r = (await unwrapCall(this.client.GET('/v1/sessions/{id}/feedback', { params: { path: this.path } }))) as Record<string, unknown>;
     const f = (r.feedback ?? r) as unknown;
     if (Array.isArray(f)) return (f[0] as Feedback | undefined) ?? null;
     if (f && typeof f === 'object' && typeof (f as Feedback).rating === 'number') return f as Feedback;
@@ -134,29 +113,32 @@ export class LessonApi {
   }
 
   async sendFeedback(rating: number, comment: string): Promise<void> {
-    await this.call('POST', '/feedback', comment.trim() ? { rating, comment: comment.trim() } : { rating });
+    await unwrapCall(this.client.POST('/v1/sessions/{id}/feedback', { params: { path: this.path }, body: comment.trim() ? { rating, comment: comment.trim() } : { rating } }));
   }
 
   async resources(): Promise<Resource[]> {
-    const r = await this.call<{ resources?: Record<string, unknown>[] }>('GET', '/resources');
+    const r = (await unwrapCall(this.client.GET('/v1/sessions/{id}/resources', { params: { path: this.path } }))) as { resources?: Record<string, unknown>[] };
     return (r.resources ?? []).map(normalizeResource);
   }
 
   async upload(file: File): Promise<Resource> {
     const form = new FormData();
     form.append('file', file, file.name);
-    const r = await this.call<Record<string, unknown>>('POST', '/resources', form);
+    // multipart: the browser sets the boundary; the document describes the `file` part.
+    const r = (await unwrapCall(
+      this.client.POST('/v1/sessions/{id}/resources', { params: { path: this.path }, body: form as never, bodySerializer: (b: unknown) => b as FormData }),
+    )) as Record<string, unknown>;
     return normalizeResource((r.resource ?? r) as Record<string, unknown>);
   }
 
   async recordings(): Promise<Recording[]> {
-    const r = await this.call<{ recordings?: Recording[] }>('GET', '/recordings');
+    const r = (await unwrapCall(this.client.GET('/v1/sessions/{id}/recordings', { params: { path: this.path } }))) as { recordings?: Recording[] };
     return r.recordings ?? [];
   }
 
   /** The room's media quality summary (fire and forget; keepalive for the one sent at leave). */
   quality(report: QualityReportBody): Promise<void> {
-    return this.call('POST', '/quality', report, { keepalive: true }).then(
+    return unwrapCall(this.client.POST('/v1/sessions/{id}/quality', { params: { path: this.path }, body: report, keepalive: true })).then(
       () => undefined,
       () => undefined,
     );
@@ -164,7 +146,7 @@ export class LessonApi {
 
   /** Fire and forget; keepalive lets the last event of a closing page still go out. */
   analytics(type: string, at: Date, data: Record<string, unknown>): Promise<void> {
-    return this.call('POST', '/analytics', { type, at: at.toISOString(), data }, { keepalive: true }).then(
+    return unwrapCall(this.client.POST('/v1/sessions/{id}/analytics', { params: { path: this.path }, body: { type, at: at.toISOString(), data }, keepalive: true })).then(
       () => undefined,
       () => undefined,
     );

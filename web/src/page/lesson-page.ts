@@ -2,7 +2,7 @@
 // no-show, ended…), runs the device check, hands the person's devices to the room controller on
 // Join, follows the room to its end and sends the analytics events.
 import { ApiError } from '../lib/api.ts';
-import { Analytics } from '../lib/analytics.ts';
+import { Analytics, type EventSink } from '../lib/analytics.ts';
 import { LessonApi, type AttendanceEntry, type Lesson } from '../lib/lesson-api.ts';
 import type { PageConfig } from '../lib/page-config.ts';
 import { Store } from '../lib/store.ts';
@@ -44,7 +44,7 @@ export class LessonPage {
   /** Status changes while the page is open (no-show, cancelled, ended elsewhere, a new end). */
   readonly watch: StatusWatch | null;
 
-  constructor(opts: { sessionId: string | null; token: string | null; config: PageConfig; room: RoomController; parent?: Window | null }) {
+  constructor(opts: { sessionId: string | null; token: string | null; config: PageConfig; room: RoomController; parent?: EventSink | null }) {
     this.sessionId = opts.sessionId;
     this.claims = readTokenClaims(opts.token);
     this.api = opts.sessionId && opts.token ? new LessonApi(opts.sessionId, opts.token) : null;

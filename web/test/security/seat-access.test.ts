@@ -18,9 +18,10 @@ describe('removed and refused links', () => {
 
   it('sends the seat ticket from the join with every lesson API call', async () => {
     const seen: Headers[] = [];
-    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
-      seen.push(new Headers(init.headers));
-      const body = url.endsWith('/join') ? { signaling_url: 'ws://x/ws', seat_ticket: 'ticket-123', ice_servers: [] } : { text: '' };
+    // The room's client (@duet/sdk/fetch) calls fetch with a Request.
+    vi.stubGlobal('fetch', async (input: Request) => {
+      seen.push(new Headers(input.headers));
+      const body = input.url.endsWith('/join') ? { signaling_url: 'ws://x/ws', seat_ticket: 'ticket-123', ice_servers: [] } : { text: '' };
       return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
     });
     await joinLesson('s1', 'jwt');

@@ -1,6 +1,6 @@
 // Serves the built web app (Vite output in WEB_DIST_DIR): the room page for /session/:id and its
 // hashed assets. Checked per request, so building the app later needs no API restart.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -32,10 +32,21 @@ export async function webAppRoutes(app: FastifyInstance, opts: { ctx: AppContext
     return reply.sendFile(req.params['*']);
   });
 
+  // The embedding origins (FRAME_ANCESTORS) are written into the page: the room posts its events
+  // only to, and takes @duet/embed commands only from, these (web/src/lib/embed-bridge.ts).
+  const escape = (s: string) => s.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const embedMeta = `<meta name="duet-embed-origins" content="${escape(opts.ctx.config.frameAncestors.join(' '))}" />`;
+  let cached: { mtimeMs: number; html: string } | null = null;
+  const page = (): string => {
+    const mtimeMs = statSync(indexHtml).mtimeMs;
+    if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, html: readFileSync(indexHtml, 'utf8').replace('<head>', `<head>\n    ${embedMeta}`) };
+    return cached.html;
+  };
+
   app.get<{ Params: SessionParams }>('/session/:id', { schema: { params: SessionParams, response: withErrors({ 200: Html }) } }, async (_req, reply) => {
     if (!existsSync(indexHtml)) return notBuilt(reply);
     // The page must be revalidated so a new build's asset names are picked up.
-    reply.header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer');
-    return reply.sendFile('index.html', dist, { cacheControl: false });
+    reply.header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8');
+    return page();
   });
 }
