@@ -65,6 +65,13 @@ export async function servePage(dir = PAGE_DIST): Promise<{ origin: string; serv
   return { origin: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, server };
 }
 
+/** A LiveKit join token: this room only, publish + subscribe, 10 minutes. */
+export function mintToken(apiKey: string, secret: string, room: string, identity: string): Promise<string> {
+  const at = new AccessToken(apiKey, secret, { identity, ttl: '10m' });
+  at.addGrant({ roomJoin: true, room, canPublish: true, canSubscribe: true });
+  return at.toJwt();
+}
+
 /** livekit.yaml with its three ports moved to port, port+1 (TCP), port+2 (UDP); throws if a key is missing. */
 export function configBody(port: number): string {
   let body = readFileSync(CONFIG_FILE, 'utf8');
@@ -106,11 +113,7 @@ export async function startLiveKit(bin = livekitBinary()): Promise<LiveKit> {
     pageOrigin: page.origin,
     pid: child.pid!,
     logs: () => output,
-    async token(room, identity) {
-      const at = new AccessToken(apiKey, secret, { identity, ttl: '10m' });
-      at.addGrant({ roomJoin: true, room, canPublish: true, canSubscribe: true });
-      return at.toJwt();
-    },
+    token: (room, identity) => mintToken(apiKey, secret, room, identity),
     async stop() {
       await new Promise<void>((r) => page.server.close(() => r()));
       if (child.exitCode !== null) return;
