@@ -30,6 +30,7 @@ export const KIND_RATES: Partial<Record<string, { perSecond: number; burst: numb
   'chat.send': { perSecond: 3, burst: 10, group: 'chat' },
   'app.data': { perSecond: 30, burst: 60, group: 'app' },
   'sfu.createTransport': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.preconnect': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.connectTransport': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.restartIce': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.produce': { perSecond: 10, burst: 20, group: 'sfu' },
