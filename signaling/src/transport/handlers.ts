@@ -110,6 +110,8 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       throw err;
     }
     const { data, after } = joined;
+    const pre = conn.preconnected; // instant join: adopted below in an SFU room, else dropped
+    conn.preconnected = undefined;
     conn.claims = claims;
     conn.room = room;
     conn.seated(claims);
@@ -120,12 +122,11 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       // `join` with receive capabilities: transports and consumers made here, saving the client
       // its sfu.createTransport and sfu.consume round trips (it does them itself if this fails).
       if (rtpCapabilities) {
-        const pre = conn.preconnected?.room === room ? conn.preconnected.key : undefined;
-        conn.preconnected = undefined;
-        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities, pre).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
+        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities, pre?.room === room ? pre.key : undefined).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
         if (prepared) data.sfu.prepared = prepared;
       }
     }
+    if (pre) pre.room.sfu.dropPre(pre.key); // no-op once adopted
     conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };
   }

@@ -16,6 +16,59 @@ export async function loadDevice(routerRtpCapabilities: Record<string, unknown>)
   return device;
 }
 
+/** Instant join: transports the server made for the pre-join socket, already connecting. */
+export interface Preconnected {
+  send: types.Transport;
+  recv: types.Transport;
+}
+
+/**
+ * Instant join, on the pre-join screen of a live SFU lesson: creates the standby socket's two
+ * transports and connects them (ICE + DTLS) with nothing sent or shown. mediasoup-client only
+ * connects a transport at its first consume/produce, so each gets a local-only warm-up: a
+ * consumer the server never made (no packets can come) and a producer of a generated silent
+ * track (no device) that never reaches the server (its `produce` is answered locally); both are
+ * closed at once, the transports stay up. The join then adopts the same transports.
+ */
+export async function preconnect(sig: SignalingClient, device: Device, iceServers: RTCIceServer[]): Promise<Preconnected> {
+  const { send: sendInfo, recv: recvInfo } = await sig.request('sfu.preconnect', {});
+  const options = (info: TransportInfo): types.TransportOptions => ({
+    id: info.transportId,
+    iceParameters: info.iceParameters as unknown as types.IceParameters,
+    iceCandidates: info.iceCandidates as unknown as types.IceCandidate[],
+    dtlsParameters: info.dtlsParameters as unknown as types.DtlsParameters,
+    iceServers,
+  });
+  const send = device.createSendTransport(options(sendInfo));
+  const recv = device.createRecvTransport(options(recvInfo));
+  for (const t of [send, recv]) {
+    t.once('connect', ({ dtlsParameters }, ok, fail) => {
+      sig.request('sfu.connectTransport', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => ok(), fail);
+    });
+    t.on('connectionstatechange', (state) => state === 'connected' && performance.mark(`duet:pre-${t.direction}-connected`));
+  }
+  try {
+    const opus = device.recvRtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'audio/opus');
+    if (!opus?.preferredPayloadType) throw new Error('no opus in the router capabilities');
+    const codec = { mimeType: opus.mimeType, payloadType: opus.preferredPayloadType, clockRate: opus.clockRate, channels: opus.channels ?? 2, parameters: {}, rtcpFeedback: [] };
+    const audio = new AudioContext();
+    const silent = audio.createMediaStreamDestination().stream.getAudioTracks()[0]!;
+    send.once('produce', (_params, ok) => ok({ id: 'warm-up' }));
+    const [consumer, producer] = await Promise.all([
+      recv.consume({ id: 'warm-up', producerId: 'warm-up', kind: 'audio', rtpParameters: { codecs: [codec], headerExtensions: [], encodings: [{ ssrc: 1 }], rtcp: { cname: 'warm-up', reducedSize: true } } }),
+      send.produce({ track: silent, stopTracks: true, zeroRtpOnPause: true }),
+    ]);
+    consumer.close();
+    producer.close();
+    void audio.close();
+  } catch (err) {
+    send.close();
+    recv.close();
+    throw err;
+  }
+  return { send, recv };
+}
+
 export class SfuSession implements MediaSession {
   readonly kind = 'sfu';
   private readonly sig: SignalingClient;
@@ -43,8 +96,12 @@ export class SfuSession implements MediaSession {
   private preset: SfuHello | undefined;
 
   /** `device`: loaded at pre-join with the same router capabilities as the preset's (or a new one). */
-  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device) {
+  /** Instant join: transports connected at pre-join, used when the join hands back their ids. */
+  private pre: Preconnected | undefined;
+
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device, pre?: Preconnected) {
     this.sig = sig;
+    this.pre = pre;
     this.preset = preset;
     this.device = device ?? new Device();
     this.screenTrack = screen;
@@ -92,6 +149,19 @@ export class SfuSession implements MediaSession {
       if (this.screenTrack) await this.setScreen(this.screenTrack);
     })();
     await Promise.all([receiving, sending]);
+    this.dropPreconnected();
+  }
+
+  /** Preconnected transports the join did not adopt (the server made new ones) are closed. */
+  private dropPreconnected(): void {
+    for (const t of [this.pre?.send, this.pre?.recv]) if (t && t !== this.sendTransport && t !== this.recvTransport) t.close();
+    this.pre = undefined;
+  }
+
+  /** The preconnected transport the server adopted as `info`, if any. */
+  private adopted(info: TransportInfo | undefined, direction: 'send' | 'recv'): types.Transport | undefined {
+    const t = this.pre?.[direction];
+    return t && !t.closed && info?.transportId === t.id ? t : undefined;
   }
 
   async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
@@ -165,8 +235,7 @@ export class SfuSession implements MediaSession {
 
   /** `info`: a transport the server made during `join`; otherwise one is requested now. */
   private async createSendTransport(info?: TransportInfo): Promise<void> {
-    info ??= await this.sig.request('sfu.createTransport', { direction: 'send' });
-    const transport = this.device.createSendTransport(this.transportOptions(info));
+    const transport = this.adopted(info, 'send') ?? this.device.createSendTransport(this.transportOptions(info ?? (await this.sig.request('sfu.createTransport', { direction: 'send' }))));
     this.wireConnect(transport);
     transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
       this.sig
@@ -177,8 +246,7 @@ export class SfuSession implements MediaSession {
   }
 
   private async createRecvTransport(info?: TransportInfo): Promise<void> {
-    info ??= await this.sig.request('sfu.createTransport', { direction: 'recv' });
-    const transport = this.device.createRecvTransport(this.transportOptions(info));
+    const transport = this.adopted(info, 'recv') ?? this.device.createRecvTransport(this.transportOptions(info ?? (await this.sig.request('sfu.createTransport', { direction: 'recv' }))));
     this.wireConnect(transport);
     this.recvTransport = transport;
   }
@@ -259,6 +327,7 @@ export class SfuSession implements MediaSession {
 
   close(): void {
     this.closed = true;
+    this.dropPreconnected();
     this.unsubscribe();
     this.sendTransport?.close();
     this.recvTransport?.close();
