@@ -23,6 +23,8 @@ async function waitPhase(page: Page, phase: string, extra?: (s: LkState) => bool
 export interface FrameProbe {
   arm(page: Page): Promise<void>;
   firstFrameAt(page: Page): Promise<number>;
+  /** How long the student stays on the pre-join before clicking. */
+  prejoinMs: number;
 }
 
 let roomSeq = 0;
@@ -30,13 +32,17 @@ let roomSeq = 0;
 export async function livekitRound(lk: LiveKit, browser: Browser, probe: FrameProbe): Promise<number> {
   const room = `ttff-${process.pid}-${++roomSeq}`;
   const pageUrl = async (who: string) => `${lk.pageOrigin}/?url=${encodeURIComponent(lk.url)}&token=${encodeURIComponent(await lk.token(room, who))}${process.env.LIVEKIT_SIMULCAST === '0' ? '&simulcast=0' : ''}`;
-  const [tutor, student] = await Promise.all([openParticipant(browser, await pageUrl('tutor')), openParticipant(browser, await pageUrl('student'))]);
+  const tutor = await openParticipant(browser, await pageUrl('tutor'));
+  let student: Page | undefined;
   try {
     await waitPhase(tutor, 'prejoin');
     await tutor.getByTestId('join').click();
     await waitPhase(tutor, 'room', (s) => s.published > 0);
     await tutor.waitForTimeout(500);
+    // As for Duet: the student opens the link while the tutor waits and stays prejoinMs.
+    student = await openParticipant(browser, await pageUrl('student'));
     await waitPhase(student, 'prejoin');
+    await student.waitForTimeout(probe.prejoinMs);
     await probe.arm(tutor);
     await student.evaluate(() => {
       const w = window as unknown as { __joinClickAt?: number };
@@ -51,6 +57,6 @@ export async function livekitRound(lk: LiveKit, browser: Browser, probe: FramePr
     return Math.max(a, b) - t0;
   } finally {
     await tutor.context().close();
-    await student.context().close();
+    await student?.context().close();
   }
 }

@@ -23,6 +23,8 @@ import { machine, ratio, spread } from '../machine.ts';
 
 const ROUNDS = Math.max(3, Math.min(15, Number(process.argv[2] ?? 5)));
 const WITH_LIVEKIT = process.env.TTFF_NO_LIVEKIT !== '1';
+/** How long the second person stays on the pre-join before clicking (every contender alike). */
+export const PREJOIN_MS = Math.max(0, Math.min(10_000, Number(process.env.TTFF_PREJOIN_MS ?? 1000)));
 const RAW_MEDIA = process.env.TTFF_RAW_VGA ? { audio: true, video: { width: 640, height: 480 } } : { audio: AUDIO_CONSTRAINTS, video: VIDEO_CONSTRAINTS };
 const RESULTS = resolve(import.meta.dirname, '../results/ttff.json');
 
@@ -53,7 +55,8 @@ async function now(page: Page): Promise<number> {
 
 async function duetRound(stack: Stack, browser: Browser, recording: boolean): Promise<number> {
   const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'ttff', recording });
-  const [tutor, student] = await Promise.all([openParticipant(browser, lesson.tutorUrl), openParticipant(browser, lesson.studentUrl)]);
+  const tutor = await openParticipant(browser, lesson.tutorUrl);
+  let student: Page | undefined;
   try {
     await tutor.getByTestId('join').click();
     await tutor.getByTestId('room').waitFor({ timeout: 20_000 });
@@ -69,7 +72,11 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
       { timeout: 20_000, polling: 20 },
     );
     await tutor.waitForTimeout(500);
+    // The student opens the link while the tutor waits, and spends PREJOIN_MS on the pre-join
+    // (the same for every contender: what each does with that time is its own business).
+    student = await openParticipant(browser, lesson.studentUrl);
     await student.getByTestId('join').waitFor();
+    await student.waitForTimeout(PREJOIN_MS);
     // The tutor's <video> is in the DOM; the student's appears with the room.
     await armFirstFrame(tutor);
     // The clock starts when the click reaches the page (not when Playwright starts its
@@ -83,13 +90,13 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     const t0 = (await student.evaluate(() => (window as unknown as { __joinClickAt?: number }).__joinClickAt)) ?? (await now(student));
     await student.getByTestId('room').waitFor({ timeout: 20_000 });
     await armFirstFrame(student);
-    const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student)]);
+    const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student!)]);
     if (process.env.TTFF_TRACE) {
       // Where the time went, on both sides (performance marks the room sets; both pages share
       // the browser's wall clock). The tutor's marks from before the click are left out.
       const trace = async (page: Page) => {
         const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
-        return marks.filter(([n, t]) => n.startsWith('duet:') && t >= t0 - 5).map(([n, t]) => `${n.slice(5)}+${Math.round(t - t0)}`).join(' ');
+        return marks.filter(([n, t]) => n.startsWith('duet:') && (t >= t0 - 5 || n.startsWith('duet:pre-'))).map(([n, t]) => `${n.slice(5)}+${Math.round(t - t0)}`).join(' ');
       };
       console.log(`  ${recording ? 'rec ' : ''}student: ${await trace(student)} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
       console.log(`  ${recording ? 'rec ' : ''}tutor:   ${await trace(tutor)}`);
@@ -97,9 +104,9 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     return Math.max(a, b) - t0;
   } finally {
     await tutor.getByTestId('leave').click().catch(() => undefined);
-    await student.getByTestId('leave').click().catch(() => undefined);
+    await student?.getByTestId('leave').click().catch(() => undefined);
     await tutor.context().close();
-    await student.context().close();
+    await student?.context().close();
   }
 }
 
@@ -174,7 +181,7 @@ async function main(): Promise<void> {
     livekitBin ? startLiveKit(livekitBin) : Promise.resolve(undefined as LiveKit | undefined),
   ]);
   const chromium = browser.version();
-  const probe = { arm: armFirstFrame, firstFrameAt: (page: Page) => firstFrameAt(page) };
+  const probe = { arm: armFirstFrame, firstFrameAt: (page: Page) => firstFrameAt(page), prejoinMs: PREJOIN_MS };
   const raw: number[] = [];
   const p2p: number[] = [];
   const sfu: number[] = [];
@@ -219,6 +226,7 @@ async function main(): Promise<void> {
     metrics,
     ratios,
     goals: { 'duet_vs_livekit <=': 0.5, 'instant_join_vs_raw <=': 0.6 },
+    prejoin_ms: PREJOIN_MS,
     spread: spreads,
     samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), sfu_ms: sfu.map(Math.round), ...(lk ? { livekit_ms: livekit.map(Math.round) } : {}) },
     baseline: 'a raw RTCPeerConnection pair in one page of the same Chromium (no signaling server), capturing with the same constraints as the Duet room (1280x720 ideal; TTFF_RAW_VGA=1 for 640x480); time from the second join to the first remote frame on screen at both ends',
