@@ -231,6 +231,8 @@ export class SfuSession implements MediaSession {
       if (state === 'connected') performance.mark(`duet:sfu-${transport.direction}-connected`);
       if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);
     });
+    // Instant join: a transport adopted from the pre-join connected before anyone listened.
+    if (transport.connectionState === 'connected') this.handlers.onConnectionState?.('connected');
   }
 
   /** `info`: a transport the server made during `join`; otherwise one is requested now. */

@@ -90,6 +90,8 @@ describe('the pre-join socket', () => {
     await join(student);
     await Promise.all([seesVideo(tutor), seesVideo(student)]);
     expect((await tutorState()).peerPresence).toBe('present');
+    // The adopted transports were connected before the session listened: still reported as such.
+    await waitFor('student media connected', async () => (await student.evaluate(() => (window as unknown as { __duet: { state(): { media: string | null } } }).__duet.state().media)) === 'connected');
     // The join adopted the preconnected transports: no new ones were made.
     expect((await room()).media).toMatchObject({ transports: 4, producers: 4, consumers: 4 });
   });
