@@ -30,6 +30,13 @@ export interface Preconnected {
  * track (no device) that never reaches the server (its `produce` is answered locally); both are
  * closed at once, the transports stay up. The join then adopts the same transports.
  */
+/**
+ * The warm-up consumer's m-section stays in the SDP (disabled: the first one of a BUNDLE cannot be
+ * removed); its mid must never be one the server gives consumers ("0", "1", …), or the first real
+ * consumer would reuse it with another kind and the browser would refuse the description.
+ */
+const WARM_UP_MID = 'warm';
+
 export async function preconnect(sig: SignalingClient, device: Device, iceServers: RTCIceServer[]): Promise<Preconnected> {
   const { send: sendInfo, recv: recvInfo } = await sig.request('sfu.preconnect', {});
   const options = (info: TransportInfo): types.TransportOptions => ({
@@ -55,7 +62,7 @@ export async function preconnect(sig: SignalingClient, device: Device, iceServer
     const silent = audio.createMediaStreamDestination().stream.getAudioTracks()[0]!;
     send.once('produce', (_params, ok) => ok({ id: 'warm-up' }));
     const [consumer, producer] = await Promise.all([
-      recv.consume({ id: 'warm-up', producerId: 'warm-up', kind: 'audio', rtpParameters: { codecs: [codec], headerExtensions: [], encodings: [{ ssrc: 1 }], rtcp: { cname: 'warm-up', reducedSize: true } } }),
+      recv.consume({ id: 'warm-up', producerId: 'warm-up', kind: 'audio', rtpParameters: { mid: WARM_UP_MID, codecs: [codec], headerExtensions: [], encodings: [{ ssrc: 1 }], rtcp: { cname: 'warm-up', reducedSize: true } } }),
       send.produce({ track: silent, stopTracks: true, zeroRtpOnPause: true }),
     ]);
     consumer.close();
