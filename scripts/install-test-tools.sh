@@ -7,6 +7,9 @@
 #   - kubeconform (validates deploy/k8s against deploy/k8s/schemas), `go install`ed at a pinned tag
 #   - helm (lints and renders deploy/helm/duet), `go install`ed at a pinned tag
 #   (promtool and prometheus come from Debian's `prometheus` package: scripts/bootstrap.sh)
+#   - the network lab's tools (docs/network-lab.md): Debian nftables, iptables (legacy, for
+#     NFQUEUE) and libnetfilter-queue-dev; nfq-delay (web/test/e2e/lab/nfq-delay.c) compiled, keyed
+#     by its source
 #
 # Prints where each tool is; `.duet/test-tools.env` records them for the tests.
 set -euo pipefail
@@ -54,7 +57,31 @@ else
   log "helm: cached ($HELM)"
 fi
 
+# --- network lab: nftables (loss, UDP blocked), iptables-legacy NFQUEUE + nfq-delay (delay, jitter) ---
+LAB_PKGS=(nftables iptables libnetfilter-queue-dev)
+LAB_MISSING=""
+for p in "${LAB_PKGS[@]}"; do
+  dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || LAB_MISSING+="$p "
+done
+if [ -n "$LAB_MISSING" ]; then
+  [ "$(id -u)" = 0 ] || { log "ERROR: the network lab needs Debian packages: $LAB_MISSING(run as root: apt-get install $LAB_MISSING)"; exit 1; }
+  log "installing the network lab's packages: $LAB_MISSING"
+  # shellcheck disable=SC2086 # word splitting of the package list is intended
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $LAB_MISSING \
+    || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $LAB_MISSING; }; } >&2
+fi
+DELAY_SRC="$ROOT/web/test/e2e/lab/nfq-delay.c"
+NFQ_DELAY="$CACHE/nfq-delay-$(sha256sum "$DELAY_SRC" | cut -c1-12)/nfq-delay"
+if [ ! -x "$NFQ_DELAY" ]; then
+  log "building nfq-delay into $(dirname "$NFQ_DELAY")"
+  mkdir -p "$(dirname "$NFQ_DELAY")"
+  cc -O2 -Wall -o "$NFQ_DELAY.tmp" "$DELAY_SRC" -lnetfilter_queue -lm && mv "$NFQ_DELAY.tmp" "$NFQ_DELAY"
+else
+  log "nfq-delay: cached ($NFQ_DELAY)"
+fi
+
 {
+  echo "DUET_NFQ_DELAY=$NFQ_DELAY"
   echo "DUET_HELM=$HELM"
   echo "DUET_S3_SERVER_BIN=$MOTO_DIR/venv/bin/moto_server"
   echo "DUET_KUBECONFORM=$KUBECONFORM"

@@ -13,6 +13,7 @@ import { errorBody, installErrorHandling } from './http/error-handling.ts';
 import { registerHealthRoutes } from './http/routes/health.ts';
 import { registerJoinKeyRoutes } from './http/routes/join-keys.ts';
 import { internalRoutes } from './http/routes/internal.ts';
+import { whiteboardRoutes } from './http/routes/whiteboard.ts';
 import { nodeRoutes } from './http/routes/nodes.ts';
 import { opsRoutes } from './http/routes/ops.ts';
 import { registerSessionRoutes } from './http/routes/sessions.ts';
@@ -25,6 +26,7 @@ import { registerRecordingConsentRoutes } from './http/routes/recording-consent.
 import { registerErasureRoutes } from './http/routes/erasure.ts';
 import { registerApiKeyRoutes } from './http/routes/api-keys.ts';
 import { registerWebhookEndpointRoutes } from './http/routes/webhook-endpoints.ts';
+import { registerQualityRoutes } from './http/routes/quality.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
 import { routeScope } from './http/route-scopes.ts';
@@ -176,9 +178,11 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerErasureRoutes(scope, ctx);
     registerApiKeyRoutes(scope, ctx);
     registerWebhookEndpointRoutes(scope, ctx);
+    registerQualityRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });
+  app.register(whiteboardRoutes, { ctx });
   app.register(nodeRoutes, { ctx });
   app.register(opsRoutes, { ctx });
   app.register(webAppRoutes, { ctx });

@@ -56,6 +56,7 @@ describe('Prometheus rules', () => {
         ['worker CPU threshold', text.replace('(duet_mediasoup_worker_cpu_percent) > 85', '(duet_mediasoup_worker_cpu_percent) > 99')],
         ['join failures count client errors', text.replace('result=~"media_node_unavailable|', 'result=~"token_expired|media_node_unavailable|')],
         ['media node down never fires', text.replace('up{job="duet-media"} == 0', 'up{job="duet-medias"} == 0')],
+        ['lesson freeze threshold', text.replace('duet_lesson_freeze_seconds_bucket{le="10"}', 'duet_lesson_freeze_seconds_bucket{le="60"}')],
       ];
       for (const [what, mutant] of mutants) {
         expect(mutant, what).not.toBe(text);

@@ -22,6 +22,8 @@ describe('coturn config', () => {
     expect(lines).toContain('use-auth-secret');
     expect(lines).toContain('static-auth-secret=CHANGE_ME_TURN_SECRET');
     expect(lines.some((l) => l.startsWith('realm='))).toBe(true);
+    // TURN over TLS on 443: what a network that lets only web traffic through still reaches.
+    expect(lines).toContain('tls-listening-port=443');
     expect(lines).not.toContain('lt-cred-mech');
     for (const range of ['10.0.0.0-10.255.255.255', '127.0.0.0-127.255.255.255', '172.16.0.0-172.31.255.255', '192.168.0.0-192.168.255.255']) {
       expect(lines).toContain(`denied-peer-ip=${range}`);

@@ -3,8 +3,9 @@
 // later without being partial); a second SIGTERM or the drain deadline exits at once keeping every
 // local segment; /readyz follows storage; /metrics counts segments, uploads, upload failures,
 // FFmpeg exits, finalize time and failures.
-import { cp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createLesson, eventually } from '../../api/test/support/harness.ts';
@@ -20,6 +21,23 @@ const exited = (child: ChildProcess) =>
     if (child.exitCode !== null || child.signalCode !== null) return r({ code: child.exitCode, signal: child.signalCode });
     child.once('exit', (code, signal) => r({ code, signal }));
   });
+
+/**
+ * Copies each file of `from` that `to` lacks into `to`, next to a recorder that may be creating
+ * the same directories and files right then: directories with mkdir -p, files only if absent.
+ * (fs.cp checks then creates each directory, so a directory the recorder makes in between fails it
+ * with EEXIST.)
+ */
+async function mergeInto(from: string, to: string): Promise<void> {
+  for (const entry of await readdir(from, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const target = join(to, relative(from, join(entry.parentPath, entry.name)));
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(join(entry.parentPath, entry.name), target, constants.COPYFILE_EXCL).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+}
 
 const segmentsOf = (m: any) => m.tracks.flatMap((t: any) => t.runs.flatMap((r: any) => r.segments.map((s: any) => ({ ...s, runDir: r.dir }))));
 
@@ -69,8 +87,8 @@ describe('recorder operability', () => {
       expect(sample(metrics, 'duet_recorder_recordings', { state: 'recording' })).toBe(1);
       // Storage is back: the drain uploads what it holds and exits 0.
       await rm(lessonPrefix);
-      // (The recorder may already have recreated the prefix: merge back without overwriting it.)
-      await cp(`${lessonPrefix}.away`, lessonPrefix, { recursive: true, force: false, errorOnExist: false });
+      // (The recorder may already be recreating the prefix: merge back without overwriting it.)
+      await mergeInto(`${lessonPrefix}.away`, lessonPrefix);
       await rm(`${lessonPrefix}.away`, { recursive: true });
       expect(await exit).toEqual({ code: 0, signal: null });
     } finally {

@@ -10,6 +10,7 @@ import { RecordingTap } from './recording-tap.ts';
 import { assertRoomFor, keep, MEDIA_LIMITS, MediaError, MediaLimitError, type PeerMedia } from './peer-media.ts';
 
 export { MEDIA_LIMITS, MediaError, MediaLimitError } from './peer-media.ts';
+import { adaptLayers } from './layer-adapter.ts';
 
 export type Direction = 'send' | 'recv';
 export type MediaKind = 'audio' | 'video';
@@ -233,6 +234,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const paused = !opts.startEarly || recv.dtlsState !== 'new';
     const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused }));
     peer.consumers.set(consumer.id, consumer);
+    adaptLayers(consumer);
     consumer.observer.once('close', () => {
       peer.consumers.delete(consumer.id);
       peer.lastKeyFrame.delete(consumer.id);

@@ -141,6 +141,35 @@ export class ApiClient {
     return chatFromApi(stored);
   }
 
+  /** The lesson's saved whiteboard (a Yjs state update), or null when none was saved yet. */
+  async loadBoard(sessionId: string): Promise<{ state: Uint8Array; locked: boolean } | null> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/whiteboard`, { headers: { authorization: `Bearer ${this.secret}` }, signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
+    }
+    if (res.status === 204) return null;
+    if (!res.ok) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
+    return { state: new Uint8Array(await res.arrayBuffer()), locked: res.headers.get('duet-board-locked') === 'true' };
+  }
+
+  /** Replaces the lesson's saved whiteboard with the node's merged doc. */
+  async saveBoard(sessionId: string, state: Uint8Array, locked: boolean): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/whiteboard?locked=${locked}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/octet-stream' },
+        body: state as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (err) {
+      throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
+    }
+    if (!res.ok) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
+  }
+
   /** The lesson's chat, oldest first. */
   async chatHistory(sessionId: string, limit = 200): Promise<ChatMessage[]> {
     const body = await this.call('GET', `/internal/sessions/${encodeURIComponent(sessionId)}/chat?limit=${limit}`);

@@ -3,6 +3,7 @@ import { DEFAULT_MIN_FREE_DISK_MB } from '@duet/api/free-disk';
 import { join } from 'node:path';
 import { loadMediaConfig, type MediaConfig } from '@duet/sfu';
 import { DEFAULT_TIMINGS, type RoomTimings } from './room/timings.ts';
+import { DEFAULT_BOARD_LIMITS, type BoardLimits } from './room/room-board.ts';
 import { loadNodeConfig, loadShutdownConfig, type NodeConfig, type ShutdownConfig } from './node/node-config.ts';
 import { parseJoinKeySet } from './transport/join-keys.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
@@ -38,10 +39,14 @@ export interface SignalingConfig {
   p2pEnabled: boolean;
   media: MediaConfig;
   heartbeatMs: number;
+  /** A pinging client silent this long is shown to the other side as reconnecting. */
+  quietMs: number;
   helloTimeoutMs: number;
   /** A pre-join socket (`standby`) that has not joined is closed after this long. */
   standbyTimeoutMs: number;
   timings: RoomTimings;
+  /** BOARD_MAX_DOC_BYTES (one lesson's whiteboard budget), BOARD_PERSIST_MS (save delay). */
+  board: BoardLimits;
   /** Per-connection message rate cap (token bucket); `kindScale` scales the per-kind buckets. */
   rate: { perSecond: number; burst: number; kindScale: number };
   /** Sockets per client address / per seat / not yet authenticated, and TRUST_PROXY. */
@@ -143,6 +148,7 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     p2pEnabled: bool(env, 'P2P_ENABLED', true),
     media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),
+    quietMs: int(env, 'SIGNALING_QUIET_MS', 4_500, 1_000, 120_000),
     helloTimeoutMs: int(env, 'SIGNALING_HELLO_TIMEOUT_MS', 10_000, 500, 120_000),
     standbyTimeoutMs: int(env, 'SIGNALING_STANDBY_TIMEOUT_MS', 20 * 60_000, 1_000, 24 * 3_600_000),
     timings: {
@@ -151,6 +157,10 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
       switchTimeoutMs: int(env, 'P2P_SWITCH_TIMEOUT_MS', DEFAULT_TIMINGS.switchTimeoutMs, 500, 120_000),
       warningMinutes: minutesList(env, 'LESSON_WARNING_MINUTES', DEFAULT_TIMINGS.warningMinutes),
       scheduleRefreshMs: int(env, 'LESSON_SCHEDULE_REFRESH_MS', DEFAULT_TIMINGS.scheduleRefreshMs, 1_000, 3_600_000),
+    },
+    board: {
+      maxDocBytes: int(env, 'BOARD_MAX_DOC_BYTES', DEFAULT_BOARD_LIMITS.maxDocBytes, 64 * 1024, 16 * 1024 * 1024),
+      persistMs: int(env, 'BOARD_PERSIST_MS', DEFAULT_BOARD_LIMITS.persistMs, 100, 600_000),
     },
     rate: {
       perSecond: int(env, 'SIGNALING_RATE_PER_SEC', 40, 1, 1_000_000),

@@ -23,6 +23,7 @@ import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node
 import { handleNodeHttp } from './node/node-http.ts';
 import { createNodeMetrics } from './node/node-metrics.ts';
 import { logFn, toLogger, type LogFn, type Logger } from './log.ts';
+import { onFrameQuiet, startQuietSweep } from './transport/quiet.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
@@ -84,6 +85,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
     emitHook: (event) => hooks.send(event),
     log,
     recorder: recorderClient,
+    board: config.board,
   });
   registry.nodeId = config.node?.id ?? null;
   const stats: ConnectionStats = { frames: 0, badFrames: 0, rateLimited: 0, rejections: new Rejections() };
@@ -206,7 +208,10 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       conn.close(4000, 'no hello received in time');
     }, config.helloTimeoutMs);
     ws.on('pong', () => (conn.alive = true));
-    ws.on('message', (data, isBinary) => conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary));
+    ws.on('message', (data, isBinary) => {
+      conn.onFrame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
+      onFrameQuiet(connections, conn);
+    });
     ws.on('error', (err) => conn.log.warn({ error: err.message }, 'websocket error'));
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
@@ -234,6 +239,8 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   }, config.heartbeatMs);
   heartbeat.unref();
 
+  const stopQuietSweep = startQuietSweep(connections, config.quietMs);
+
   return {
     hooks,
     pool,
@@ -255,6 +262,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       await node.stop();
       joinKeys.stop();
       clearInterval(heartbeat);
+      stopQuietSweep();
       registry.closeAll();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));

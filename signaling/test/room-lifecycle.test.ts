@@ -55,6 +55,7 @@ beforeAll(async () => {
     P2P_SWITCH_TIMEOUT_MS: '3000',
     LESSON_WARNING_MINUTES: '0.15,0.05',
     LESSON_SCHEDULE_REFRESH_MS: '1000',
+    SIGNALING_QUIET_MS: '1000',
   });
 });
 afterAll(async () => {
@@ -87,6 +88,22 @@ describe('presence and resume', () => {
       .toEqual(['participant.joined:tutor', 'participant.joined:student', 'participant.reconnecting:student', 'participant.joined:student:resumed']);
   });
 
+  it('a pinging client that goes silent with its socket open (a cut link): the other side sees reconnecting, then present at its next frame; the seat and hooks are untouched', async () => {
+    const { lesson, tutor, student } = await seatBoth();
+    await tutor.next('mode');
+    for (let i = 0; i < 2; i++) expect(await student.request('ping')).toMatchObject({ ok: true });
+    // Silence (no frames, the socket stays open): past SIGNALING_QUIET_MS the tutor is told.
+    const quiet = await tutor.until(() => tutor.notifications.find((n) => n.t === 'peer.presence'), 4_000);
+    expect(quiet).toEqual({ t: 'peer.presence', role: 'student', presence: 'reconnecting' });
+    expect(await student.request('ping')).toMatchObject({ ok: true });
+    await tutor.until(() => tutor.notifications.find((n) => n.t === 'peer.presence' && n.presence === 'present'), 2_000);
+    // The tutor never pinged and was silent just as long: a client that does not ping is never "quiet".
+    expect(student.notifications.filter((n) => n.t === 'peer.presence')).toHaveLength(0);
+    expect(tutor.notifications.filter((n) => n.t === 'peer.left')).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hooksOf(lesson.id).map((h) => h.type)).toEqual(['participant.joined', 'participant.joined']);
+  });
+
   it('after the grace the seat goes: peer.left(grace_expired), back to waiting', async () => {
     const { lesson, tutor, student } = await seatBoth();
     await tutor.next('mode');
@@ -111,6 +128,18 @@ describe('presence and resume', () => {
     const restarted = (await back.request('sfu.restartIce', { transportId: t.data.transportId })) as any;
     expect(restarted).toMatchObject({ ok: true, data: { iceParameters: { usernameFragment: expect.any(String), password: expect.any(String) } } });
     expect(restarted.data.iceParameters.usernameFragment).not.toBe(t.data.iceParameters.usernameFragment);
+  });
+
+  it('a resume while the old socket still looks open (a cut link) is a resume: the transports are kept', async () => {
+    const { lesson, student, sh } = await seatBoth({ recording: true });
+    await student.request('sfu.capabilities');
+    const t = (await student.request('sfu.createTransport', { direction: 'recv' })) as any;
+    // No terminate: the server has not noticed anything when the client comes back.
+    const back = await client('msgpack');
+    expect(await hello(back, lesson.studentToken, sh.resumeToken)).toMatchObject({ resumed: true, mode: 'sfu' });
+    expect(await back.request('sfu.restartIce', { transportId: t.data.transportId })).toMatchObject({ ok: true });
+    await student.until(() => student.closed);
+    expect(student.closed!.code).toBe(4001);
   });
 
   it('a resume without the matching token (another tab) starts media fresh', async () => {

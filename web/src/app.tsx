@@ -48,6 +48,7 @@ function Room(props: { page: LessonPage }) {
     extras.open(
       () => room.stats(),
       () => ({ audio: !!room.state.get().peer?.audio, video: !!room.state.get().peer?.video }),
+      { rawStats: () => room.rawStats() as never, mode: () => room.mediaKind },
     );
     return () => extras.close();
   }, []);
@@ -74,6 +75,8 @@ function Room(props: { page: LessonPage }) {
       role={page.role ?? s.role}
       myName={page.claims.name ?? s.join?.you.name ?? t('room.you')}
       speakerId={speakerId}
+      board={room.board}
+      boardFiles={page.api}
       onSpeaker={(id) => {
         setSpeakerId(id);
         try {

@@ -45,6 +45,7 @@ if (isEmbedded()) document.documentElement.dataset.embedded = 'true';
   },
   mediaKind: () => room.mediaKind,
   stats: () => room.stats(),
+  rawStats: () => room.rawStats(),
   localTracks: () => {
     const local = room.state.get().local;
     const id = (t: MediaStreamTrack | undefined) => t?.getSettings().deviceId ?? null;

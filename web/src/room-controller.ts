@@ -17,6 +17,7 @@ import { MediaPath } from './media/media-path.ts';
 import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-state.ts';
 import { screenError } from './room-errors.ts';
 import { ChatOutbox } from './room-chat.ts';
+import { BoardLink } from './board/board-link.ts';
 
 export type { Phase, RoomState, ScreenError } from './room-state.ts';
 
@@ -41,6 +42,7 @@ export class RoomController {
   private readonly media = new MediaPath(this.state, () => this.sig);
   private leaving = false;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
+  readonly board = new BoardLink(() => this.sig); // the whiteboard's line (web/src/board)
 
   constructor(sessionId: string | null, token: string | null) {
     this.sessionId = sessionId;
@@ -273,6 +275,12 @@ export class RoomController {
     this.state.set({ phase: 'left' });
   }
 
+  /** getStats() of the media path as plain entries (tests and benches copy them out of the page). */
+  async rawStats(): Promise<Record<string, unknown>[][]> {
+    const reports = this.media.session ? await this.media.session.rawStats() : [];
+    return reports.map((r) => [...(r as unknown as Map<string, Record<string, unknown>>).values()].map((e) => ({ ...e })));
+  }
+
   stats(): Promise<MediaStatsSummary | null> {
     return this.media.session ? this.media.session.stats() : Promise.resolve(null);
   }
@@ -310,6 +318,7 @@ export class RoomController {
     const before = this.state.get().mode;
     this.applyHello(hello);
     this.state.set({ reconnecting: false });
+    this.board.resumed(); // the whiteboard syncs again (it does not wait for the media)
     this.media.applyTrackState();
     if (!hello.resumed || hello.mode !== before || !this.media.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
@@ -373,7 +382,7 @@ export class RoomController {
         else this.state.set({ phase: 'left' });
         break;
       default:
-        break;
+        this.board.notify(n); // the whiteboard's notifications
     }
   }
 

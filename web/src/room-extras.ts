@@ -6,8 +6,19 @@ import type { LessonApi, Resource } from './lib/lesson-api.ts';
 import { Store } from './lib/store.ts';
 import { uploadFiles, type UploadState } from './lib/uploads.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
+import type { StatsEntry } from './quality/index.ts';
+import { browserName, RoomQuality, type NetworkQuality, type QualityDetail } from './room-quality.ts';
 
-export type NetworkQuality = 'good' | 'fair' | 'poor' | 'unknown';
+export type { NetworkQuality } from './room-quality.ts';
+
+/** Where the room's quality numbers come from (RoomController.rawStats / mediaKind). */
+export interface QualitySources {
+  rawStats: () => Promise<StatsEntry[][]>;
+  mode: () => 'p2p' | 'sfu' | null;
+}
+
+const SAMPLE_MS = 2000;
+const RANK: Record<NetworkQuality, number> = { unknown: 0, good: 1, fair: 2, poor: 3 };
 
 export interface RoomExtrasState {
   panel: 'chat' | 'notes' | 'resources' | null;
@@ -22,6 +33,8 @@ export interface RoomExtrasState {
   newResources: number;
   upload: UploadState;
   quality: NetworkQuality;
+  /** The numbers behind `quality` (the indicator's tooltip). */
+  qualityDetail: QualityDetail | null;
 }
 
 /** app.data topic the tutor's room sends after sharing a file: the other side re-reads the list. */
@@ -31,7 +44,12 @@ export const RESOURCES_CHANGED_TOPIC = 'duet.resources_changed';
 const RESOURCES_POLL_MS = 30_000;
 
 export class RoomExtras {
-  readonly state = new Store<RoomExtrasState>({ panel: null, chatSeen: 0, startedAt: null, notes: '', notesState: 'idle', resources: null, newResources: 0, upload: { state: 'idle' }, quality: 'unknown' });
+  readonly state = new Store<RoomExtrasState>({ panel: null, chatSeen: 0, startedAt: null, notes: '', notesState: 'idle', resources: null, newResources: 0, upload: { state: 'idle' }, quality: 'unknown', qualityDetail: null });
+  private readonly roomQuality = new RoomQuality();
+  private qualitySources: QualitySources | undefined;
+  private finalSent = false;
+  /** The media mode while media flowed (at leave the session is already gone). */
+  private lastMode: 'p2p' | 'sfu' | null = null;
   private resourcesTimer: ReturnType<typeof setInterval> | undefined;
   private readonly api: LessonApi | null;
   private notesTimer: ReturnType<typeof setTimeout> | undefined;
@@ -45,13 +63,16 @@ export class RoomExtras {
   }
 
   /** Starts the room-side work: notes, resources, the network quality estimate. */
-  open(stats: () => Promise<MediaStatsSummary | null>, peerMedia: () => { audio: boolean; video: boolean }): void {
+  open(stats: () => Promise<MediaStatsSummary | null>, peerMedia: () => { audio: boolean; video: boolean }, sources?: QualitySources): void {
+    this.qualitySources = sources;
+    globalThis.removeEventListener?.('pagehide', this.onPageHide);
+    globalThis.addEventListener?.('pagehide', this.onPageHide);
     if (!this.notesLoaded) void this.loadNotes();
     void this.loadResources();
     clearInterval(this.resourcesTimer);
     this.resourcesTimer = setInterval(() => void this.loadResources(), RESOURCES_POLL_MS);
     clearInterval(this.statsTimer);
-    this.statsTimer = setInterval(() => void this.sampleQuality(stats, peerMedia), 2000);
+    this.statsTimer = setInterval(() => void this.sampleQuality(stats, peerMedia), SAMPLE_MS);
   }
 
   /** Both people are in the room: the lesson clock starts (if the API did not know yet). */
@@ -108,7 +129,11 @@ export class RoomExtras {
     if (ok) onShared();
   }
 
+  private readonly onPageHide = () => this.sendQuality(true);
+
   close(): void {
+    globalThis.removeEventListener?.('pagehide', this.onPageHide);
+    this.sendQuality(true);
     clearInterval(this.statsTimer);
     clearInterval(this.resourcesTimer);
     if (this.state.get().notesState === 'saving') void this.saveNotes();
@@ -139,10 +164,30 @@ export class RoomExtras {
     const now = performance.now();
     const prev = this.lastStats;
     this.lastStats = { at: now, frames: s.videoFramesDecoded, packets: s.audioPacketsReceived };
+    // Every tick feeds the tracker, the first one too (a short stay still gets its report).
+    const raw = await this.qualitySources?.rawStats().catch(() => null);
+    if (raw) {
+      this.roomQuality.add(raw, now);
+      this.lastMode = this.qualitySources?.mode() ?? this.lastMode;
+    }
     if (!prev) return;
     const secs = (now - prev.at) / 1000;
     const expect = peerMedia();
-    this.state.set({ quality: qualityFrom((s.videoFramesDecoded - prev.frames) / secs, (s.audioPacketsReceived - prev.packets) / secs, expect.video, expect.audio) });
+    const flow = qualityFrom((s.videoFramesDecoded - prev.frames) / secs, (s.audioPacketsReceived - prev.packets) / secs, expect.video, expect.audio);
+    if (!raw) return this.state.set({ quality: flow });
+    const recent = this.roomQuality.recent(now);
+    // The worse of "is media flowing" and what the figures say (concealment, freezes, loss, RTT).
+    this.state.set({ quality: RANK[recent.level] > RANK[flow] ? recent.level : flow, qualityDetail: recent.detail });
+    if (this.roomQuality.due(SAMPLE_MS)) this.sendQuality(false);
+  }
+
+  /** The lesson's figures so far to the API; `final` once, when the person leaves or the page goes. */
+  sendQuality(final: boolean): void {
+    if (!this.api || !this.qualitySources || this.finalSent) return;
+    const body = this.roomQuality.report(this.qualitySources.mode() ?? this.lastMode, browserName(navigator.userAgent));
+    if (!body) return;
+    if (final) this.finalSent = true;
+    void this.api.quality({ ...body, ...(final ? { final: true } : {}) });
   }
 }
 

@@ -48,6 +48,10 @@ describe('production build', () => {
     };
     walk(entry.fileName);
     for (const c of mediasoup) expect(eager.has(c.fileName), `${c.fileName} must load lazily`).toBe(false);
+    // The whiteboard (Yjs and the canvas code) loads the first time someone opens the board.
+    const board = chunks.filter((c) => ids(c).some((id) => id.includes('/node_modules/yjs/')));
+    expect(board.length, 'a chunk holding yjs').toBeGreaterThan(0);
+    for (const c of board) expect(eager.has(c.fileName), `${c.fileName} (whiteboard) must load lazily`).toBe(false);
 
     const rest = chunks.filter((c) => !isMediasoup(c));
     const sizes = rest.map((c) => ({ file: c.fileName, gzip: gzipSync(c.code, { level: 9 }).length }));

@@ -55,6 +55,17 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventDoc>> = {
       ],
       overlap_seconds: 2975,
       never_overlapped: false,
+      // Each room's media quality report received by then (GET /v1/sessions/:id/quality).
+      quality: [
+        {
+          role: 'student',
+          user_id: 'student-42',
+          reports: 100,
+          final: true,
+          updated_at: '2026-12-07T15:49:58.000Z',
+          report: { mode: 'p2p', path: { type: 'relay', protocol: 'tls' }, duration_seconds: 2980, rtt_ms: { median: 42, p90: 80 }, audio_loss_pct: 1.5, video_loss_pct: 2, audio_concealment_pct: 4, freeze_count: 2, freeze_seconds: 3.5, video_fps: 24, video_height: 480, browser: 'Chrome 131' },
+        },
+      ],
     },
   },
   'session.no_show': {

@@ -16,6 +16,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteScope>> = {
   'GET /v1/sessions/:id/feedback': 'read',
   'GET /v1/sessions/:id/chat': 'read',
   'GET /v1/sessions/:id/analytics': 'read',
+  'GET /v1/sessions/:id/quality': 'read',
   'GET /v1/sessions/:id/events': 'read',
   'GET /v1/sessions/:id/resources': 'read',
   'GET /v1/sessions/:id/resources/:rid/content': 'read',
@@ -44,6 +45,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteScope>> = {
   'PUT /v1/sessions/:id/notes': 'participant',
   'POST /v1/sessions/:id/feedback': 'participant',
   'POST /v1/sessions/:id/analytics': 'participant',
+  'POST /v1/sessions/:id/quality': 'participant',
   'POST /v1/sessions/:id/recording-consent': 'participant',
 
   // Operators: media nodes, recordings' machinery, webhooks, API keys.

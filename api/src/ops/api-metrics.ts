@@ -17,6 +17,9 @@ export interface ApiMetrics {
   internalHooks: Counter<'result'>;
   joinDuration: Histogram<'result'>;
   timeToFirstFrame: Histogram<'mode'>;
+  /** From each seat's final quality report (POST /v1/sessions/:id/quality). */
+  lessonFreezeSeconds: Histogram<'mode'>;
+  lessonConcealment: Histogram<'mode'>;
   /** Requests refused with a 4xx, by route template and error code (bad input, rate limits, quotas). */
   rejected: Counter<'route' | 'code'>;
   /** One consistent scrape (Prometheus text). */
@@ -54,6 +57,21 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     help: 'Client-reported time from pressing join to the first remote video frame (analytics type first_frame, data {ms, mode})',
     labelNames: ['mode'],
     buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 20, 30],
+    registers: [registry],
+  });
+
+  const lessonFreezeSeconds = new Histogram({
+    name: 'duet_lesson_freeze_seconds',
+    help: 'Total time the received video was frozen in a lesson, per participant (the room\'s final quality report)',
+    labelNames: ['mode'],
+    buckets: [0, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+    registers: [registry],
+  });
+  const lessonConcealment = new Histogram({
+    name: 'duet_lesson_audio_concealment_ratio',
+    help: 'Share of received audio the browser had to conceal (make up) in a lesson, per participant (final quality report)',
+    labelNames: ['mode'],
+    buckets: [0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1],
     registers: [registry],
   });
 
@@ -174,6 +192,8 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     internalHooks,
     joinDuration,
     timeToFirstFrame,
+    lessonFreezeSeconds,
+    lessonConcealment,
     rejected,
     async scrape() {
       overview = null;

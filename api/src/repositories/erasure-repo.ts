@@ -32,8 +32,12 @@ export async function eraseContent(q: Queryable, sessionId: string, role?: Role)
   const feedback = await q`delete from feedback where session_id = ${sessionId} ${seat('role')}`;
   const analytics = await q`delete from analytics_events where session_id = ${sessionId} ${seat('role')}`;
   const facts = await q`delete from attendance_facts where session_id = ${sessionId} ${seat('role')}`;
+  // Media quality reports (browser, path, figures): measurements, not counted as content.
+  await q`delete from lesson_quality where session_id = ${sessionId} ${seat('role')}`;
   // attendance_intervals stay: join/leave times per seat are the billing facts the lesson keeps.
   const resources = await q`delete from resources where session_id = ${sessionId} ${seat('uploaded_by_role')}`;
+  // The board holds both people's writing: any erasure of the lesson's content takes it whole.
+  await q`delete from whiteboards where session_id = ${sessionId}`;
   await q`update participants set name = ${ERASED_NAME}, avatar_url = null where session_id = ${sessionId} ${seat('role')}`;
   await q`update events set data = data - ${q.array(EVENT_TEXT_KEYS)}::text[] where session_id = ${sessionId} ${role ? q`and data->>'role' = ${role}` : q``}`;
   return {

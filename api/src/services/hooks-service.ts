@@ -18,6 +18,7 @@ import { isWarningMinute, MAX_WARNING_MINUTES } from '../domain/warning-minutes.
 import { recordEvent } from './outbox-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
 import { RECORDING_HOOK_HANDLERS } from './recording-hooks.ts';
+import { lessonQuality } from './quality-service.ts';
 
 type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
 
@@ -102,7 +103,9 @@ export async function completeLesson(
   }));
   const of = (role: Role) => rows.filter((r) => r.role === role).map((r) => ({ joinedAt: r.joined_at, leftAt: r.left_at }));
   const overlap = overlapSeconds(of('tutor'), of('student'), at);
-  const data = { attendance, overlap_seconds: overlap, never_overlapped: reason === NEVER_OVERLAPPED };
+  // What each room reported of its media so far (a report sent at leave may come just after).
+  const quality = (await lessonQuality(tx, session.id)).participants;
+  const data = { attendance, overlap_seconds: overlap, never_overlapped: reason === NEVER_OVERLAPPED, quality };
   const { session: done } = await changeLessonStatus(ctx, tx, session, 'completed', { at, reason, data });
   return done;
 }

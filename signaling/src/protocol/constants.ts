@@ -17,3 +17,12 @@ export const MAX_CHAT_TEXT = 2000;
 /** Close codes the server uses besides 1000/1001/1008: 4001 replaced by a newer connection, 4002 lesson ended, 4003 standby expired, 4005 removed by the marketplace. */
 export const CLOSE_REPLACED = 4001;
 export const CLOSE_REMOVED = 4005;
+/**
+ * Whiteboard (Yjs) updates travel base64-encoded in strings (the frame pre-scan refuses msgpack
+ * binary and extension values, and JSON framing needs text anyway). One update is at most this
+ * many bytes once decoded; its base64 form must fit a frame with room to spare.
+ */
+export const MAX_BOARD_UPDATE_BYTES = 32 * 1024;
+export const MAX_BOARD_UPDATE_BASE64 = Math.ceil(MAX_BOARD_UPDATE_BYTES / 3) * 4;
+/** A Yjs state vector (one varint pair per writer client id): tiny for a two-person board. */
+export const MAX_BOARD_STATE_VECTOR_BASE64 = 8 * 1024;

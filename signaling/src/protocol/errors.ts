@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'token_already_used', // JOIN_TOKEN_SINGLE_USE: the link joined already and the seat ticket is missing
   'token_not_redeemed', // JOIN_TOKEN_SINGLE_USE: join through the lesson page (POST /join) first
   'participant_revoked', // the marketplace removed this participant from the lesson
+  'board_full', // the lesson's whiteboard reached its size budget (BOARD_MAX_DOC_BYTES)
+  'board_locked', // the tutor locked the whiteboard: the student's updates are refused
   'lesson_elsewhere', // the API placed this lesson on another media node: ask the API (POST /join)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -4,13 +4,14 @@
 // opaque JSON objects here: the SFU validates them; no mediasoup object ever crosses.
 import { Type, type Static } from '@sinclair/typebox';
 
-import { MAX_CHAT_TEXT, PROTOCOL_VERSION } from './constants.ts';
+import { MAX_BOARD_STATE_VECTOR_BASE64, MAX_BOARD_UPDATE_BASE64, MAX_CHAT_TEXT, PROTOCOL_VERSION } from './constants.ts';
 import type { ErrorCode } from './errors.ts';
 
 const Id = Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 });
 const Opaque = Type.Record(Type.String(), Type.Unknown());
 const MediaSource = Type.Union([Type.Literal('camera'), Type.Literal('microphone'), Type.Literal('screen')]);
 const MediaKind = Type.Union([Type.Literal('audio'), Type.Literal('video')]);
+const Base64 = (maxLength: number) => Type.String({ maxLength, pattern: '^[A-Za-z0-9+/]*={0,2}$' });
 const ShortId = Type.String({ minLength: 1, maxLength: 128 });
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
 /** Which local track is which, by transceiver mid (P2P) so the other side can tell camera from screen. */
@@ -96,6 +97,12 @@ export const ClientMessageSchema = Type.Union([
   req('sfu.ready', {}),
   req('chat.send', { messageId: Uuid, text: Type.String({ minLength: 1, maxLength: MAX_CHAT_TEXT }) }),
   req('app.data', { topic: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }), data: Type.Unknown() }),
+  // Whiteboard (Yjs CRDT, docs/whiteboard.md). `sync`: this side's state vector; the answer is
+  // what it lacks. `update`: one Yjs update, applied by the node (which holds the merged doc)
+  // and relayed to the other side. `lock` (tutor only): the node refuses the student's updates.
+  req('board.sync', { sv: Base64(MAX_BOARD_STATE_VECTOR_BASE64) }),
+  req('board.update', { update: Type.String({ minLength: 4, maxLength: MAX_BOARD_UPDATE_BASE64, pattern: '^[A-Za-z0-9+/]*={0,2}$' }) }),
+  req('board.lock', { locked: Type.Boolean() }),
   // Tutor only.
   req('lesson.end', {}),
 ]);
@@ -233,6 +240,20 @@ export interface ResponseData {
   'chat.send': { message: ChatMessage };
   'app.data': Record<string, never>;
   'lesson.end': Record<string, never>;
+  /** `update`: the node's doc minus what the state vector covers; `sv`: the node's state vector. */
+  'board.sync': BoardState;
+  'board.update': { bytes: number };
+  'board.lock': { locked: boolean };
+}
+
+/** The whiteboard as the node holds it (base64 Yjs encodings). */
+export interface BoardState {
+  update: string;
+  sv: string;
+  locked: boolean;
+  /** Bytes the lesson's board holds of its `maxBytes` budget. */
+  bytes: number;
+  maxBytes: number;
 }
 
 export interface ErrorBody {
@@ -270,6 +291,9 @@ export type Notification =
   | { t: 'speaker'; role: Role | null }
   | { t: 'chat.message'; message: ChatMessage }
   | { t: 'app.data'; from: Role; topic: string; data: unknown }
+  /** A whiteboard update from the other side (base64 Yjs update). */
+  | { t: 'board.update'; from: Role; update: string }
+  | { t: 'board.lock'; locked: boolean }
   /** The end moved (the tutor extended the lesson). */
   | { t: 'lesson.schedule'; endsAt: string; serverNow: string }
   | { t: 'lesson.warning'; minutesLeft: number; endsAt: string; serverNow: string }

@@ -117,6 +117,7 @@ export class RoomRegistry {
       api: this.api,
       chatHistory: await history,
       onEmpty: (r) => {
+        void r.board.close(); // the board's last changes are saved through the API
         if (r.hasEnded) {
           this.ended.add(r.lesson.id);
           // Only a short-term guard until the API has caught up: bounded, oldest forgotten first.

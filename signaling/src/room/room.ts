@@ -18,12 +18,13 @@ import type { RoomTimings } from './timings.ts';
 import { RoomChat } from './room-chat.ts';
 import { RoomMedia } from './room-media.ts';
 import { MediaMode } from './media-mode.ts';
+import { RoomBoard, type RoomBoardDeps } from './room-board.ts';
 
 export { RoomError, type RoomConnection } from './seat.ts';
 export { DEFAULT_TIMINGS, type RoomTimings } from './timings.ts';
 export { capabilitiesOf } from './room-media.ts';
 
-export interface RoomDeps {
+export interface RoomDeps extends RoomBoardDeps {
   pool: WorkerPool;
   api: ApiClient;
   p2pEnabled: boolean;
@@ -42,8 +43,8 @@ export class Room {
   readonly lesson: LessonFacts;
   private readonly seats = new Map<Role, Seat>();
   private readonly deps: RoomDeps;
-  /** The SFU side (router created on first use). */
-  readonly sfu: RoomMedia;
+  readonly sfu: RoomMedia; // the SFU side (router created on first use)
+  readonly board: RoomBoard; // the lesson's whiteboard (room-board.ts)
   private readonly modes: MediaMode;
   private speaker: Role | null = null;
   private readonly clock: LessonClock;
@@ -96,6 +97,7 @@ export class Room {
       },
       onEnd: () => this.end('time_up'),
     });
+    this.board = new RoomBoard(lesson.id, { store: deps.api, limits: deps.board, notify: (role, n) => this.seats.get(role)?.conn?.notify(n), broadcast: (n) => this.broadcast(n), log: this.log });
     if (lesson.recording && deps.recorder) this.recording = new LessonRecorder(lesson.id, deps.recorder);
   }
 
@@ -125,6 +127,7 @@ export class Room {
       if (previous.conn) {
         previous.conn.notify({ t: 'session.ended', reason: 'replaced' });
         previous.conn.close(4001, 'replaced by a newer connection');
+        resumed = sameClient; // back before its old socket was noticed dead (a cut link): a resume
       } else {
         resumed = true;
         this.hook('participant.joined', { role, user_id: claims.userId, resumed: true });

@@ -9,7 +9,7 @@ export interface RoomConnection {
 }
 
 export class RoomError extends Error {
-  readonly code: 'wrong_mode' | 'no_peer' | 'media_error' | 'forbidden' | 'payload_too_large' | 'lesson_ended' | 'service_unavailable' | 'rate_limited';
+  readonly code: 'wrong_mode' | 'no_peer' | 'media_error' | 'forbidden' | 'payload_too_large' | 'lesson_ended' | 'service_unavailable' | 'rate_limited' | 'board_full' | 'board_locked' | 'invalid_message';
   constructor(code: RoomError['code'], message: string) {
     super(message);
     this.code = code;

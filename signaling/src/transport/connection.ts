@@ -67,6 +67,10 @@ export class Connection implements RoomConnection {
   claims: JoinClaims | undefined;
   room: Room | undefined;
   alive = true;
+  /** When the last frame came, how many app pings it sent, and whether it went quiet (server.ts). */
+  lastFrameAt = Date.now();
+  pings = 0;
+  quiet = false;
   /** Set by a successful `standby`: the token `join` seats with, its seat ticket and claims. */
   standbyToken: string | undefined;
   standbyTicket: string | undefined;
@@ -142,6 +146,7 @@ export class Connection implements RoomConnection {
 
   onFrame(data: Buffer, isBinary: boolean): void {
     this.stats.frames++;
+    this.lastFrameAt = Date.now();
     if (!this.limiter.take()) return this.rateLimited(undefined, 'rate_limited');
     if (data.byteLength > MAX_FRAME_BYTES) {
       this.stats.rejections.count('frame_too_large');
@@ -187,6 +192,7 @@ export class Connection implements RoomConnection {
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
+    if (message.t === 'ping') this.pings++; // standby pings too: a client that pings is a room client
     const authenticates = message.t === 'hello' || message.t === 'standby' || message.t === 'join';
     if (message.t === 'hello' || message.t === 'standby') {
       if (this.authenticated || this.authenticating) return this.fail(message.id, 'already_authenticated', 'hello was already sent on this connection');
@@ -206,6 +212,11 @@ export class Connection implements RoomConnection {
       if (authenticates) this.authenticating = false;
       if (err instanceof RequestError) {
         if (err.code === 'rate_limited' && message.t.startsWith('sfu.')) this.stats.rejections.count('sfu_limit');
+        if (message.t === 'board.update') {
+          if (err.code === 'board_full' || err.code === 'board_locked') this.stats.rejections.count(err.code);
+          else if (err.code === 'payload_too_large') this.stats.rejections.count('board_too_large');
+          else if (err.code === 'invalid_message') this.stats.rejections.count('board_invalid');
+        }
         this.log.debug({ request_id: message.id, type: message.t, code: err.code }, 'request refused');
         return this.fail(message.id, err.code, err.message);
       }

@@ -181,6 +181,12 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
         case 'app.data':
           room.appData(role, msg.topic, msg.data);
           return { data: EMPTY };
+        case 'board.sync':
+          return { data: await room.board.sync(msg.sv) };
+        case 'board.update':
+          return { data: await room.board.update(role, msg.update) };
+        case 'board.lock':
+          return { data: room.board.setLocked(role, msg.locked) };
         case 'lesson.end':
           if (role !== 'tutor') throw new RoomError('forbidden', 'only the tutor can end the lesson');
           return { data: EMPTY, after: () => room.endByTutor(role) };

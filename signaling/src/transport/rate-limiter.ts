@@ -29,6 +29,10 @@ export class RateLimiter {
 export const KIND_RATES: Partial<Record<string, { perSecond: number; burst: number; group: string }>> = {
   'chat.send': { perSecond: 3, burst: 10, group: 'chat' },
   'app.data': { perSecond: 30, burst: 60, group: 'app' },
+  // A drawing client coalesces its changes and sends at most every 40 ms (≤ 25/s).
+  'board.update': { perSecond: 30, burst: 60, group: 'board' },
+  'board.sync': { perSecond: 2, burst: 10, group: 'board.sync' },
+  'board.lock': { perSecond: 2, burst: 10, group: 'board.lock' },
   'sfu.createTransport': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.preconnect': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.connectTransport': { perSecond: 10, burst: 20, group: 'sfu' },

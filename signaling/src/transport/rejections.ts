@@ -16,7 +16,11 @@ export type RejectionReason =
   | 'sockets_per_seat'
   | 'sockets_per_address'
   | 'preauth_sockets'
-  | 'preauth_timeout'; // no hello/standby in time
+  | 'preauth_timeout' // no hello/standby in time
+  | 'board_too_large' // one whiteboard update beyond MAX_BOARD_UPDATE_BYTES
+  | 'board_invalid' // not a Yjs update
+  | 'board_full' // the lesson's whiteboard reached BOARD_MAX_DOC_BYTES
+  | 'board_locked'; // the student wrote while the tutor had locked the board
 
 export class Rejections {
   private readonly counts = new Map<RejectionReason, number>();

@@ -5,7 +5,7 @@
 // where the room's own signaling must not queue behind bookkeeping requests.
 import type { LessonApi } from './lesson-api.ts';
 
-export type AnalyticsType = 'page_view' | 'session_joined' | 'session_started' | 'session_ended' | 'feedback_submitted' | 'tech_issue' | 'first_frame';
+export type AnalyticsType = 'page_view' | 'session_joined' | 'session_started' | 'session_ended' | 'feedback_submitted' | 'tech_issue' | 'first_frame' | 'network_check';
 
 const ONCE: ReadonlySet<AnalyticsType> = new Set(['page_view', 'session_joined', 'session_started', 'session_ended', 'feedback_submitted', 'first_frame']);
 

@@ -2,6 +2,7 @@
 // feedback, resources, recordings, attendance and analytics. Every call turns a failure into an
 // ApiError with the API's machine-readable code, or `network` when the API cannot be reached.
 import { ApiError, currentSeatTicket } from './api.ts';
+import type { QualityReportBody } from '../room-quality.ts';
 
 export interface LessonPerson {
   id: string;
@@ -151,6 +152,14 @@ export class LessonApi {
   async recordings(): Promise<Recording[]> {
     const r = await this.call<{ recordings?: Recording[] }>('GET', '/recordings');
     return r.recordings ?? [];
+  }
+
+  /** The room's media quality summary (fire and forget; keepalive for the one sent at leave). */
+  quality(report: QualityReportBody): Promise<void> {
+    return this.call('POST', '/quality', report, { keepalive: true }).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Fire and forget; keepalive lets the last event of a closing page still go out. */

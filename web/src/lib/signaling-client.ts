@@ -29,7 +29,10 @@ const FINAL_HELLO_ERRORS = new Set([
   'token_not_redeemed',
   'participant_revoked',
 ]);
-const PING_MS = 5_000;
+/** Often enough that the server notices a silent socket within seconds (its quiet sweep, SIGNALING_QUIET_MS). */
+const PING_MS = 2_000;
+/** One resume attempt (connect + hello) at most this long: on a cut link a connect can hang for minutes. */
+const RESUME_ATTEMPT_MS = 4_000;
 /** How long the join click waits for a standby socket that is still coming up. */
 export const STANDBY_WAIT_MS = 3_000;
 
@@ -239,7 +242,7 @@ export class SignalingClient {
       }
       attempt++;
       try {
-        const hello = await this.open();
+        const hello = await this.openWithin(RESUME_ATTEMPT_MS);
         this.reconnecting = false;
         for (const fn of this.resumedListeners) fn(hello);
         return;
@@ -264,6 +267,27 @@ export class SignalingClient {
     }
     this.reconnecting = false;
     if (!this.intentional) this.emitClose(4900, 'connection_lost');
+  }
+
+  /** open(), given up after `ms` (the half-made socket is dropped without a close event). */
+  private openWithin(ms: number): Promise<HelloData> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const ws = this.ws;
+        if (ws) {
+          ws.onclose = null;
+          ws.onerror = null;
+          ws.onopen = null;
+          ws.close();
+        }
+        clearInterval(this.pingTimer);
+        for (const p of this.pending.values()) p.reject(new Error('resume attempt timed out'));
+        this.pending.clear();
+        reject(new Error('resume attempt timed out'));
+      }, ms);
+    });
+    return Promise.race([this.open(), timeout]).finally(() => clearTimeout(timer));
   }
 
   private emitClose(code: number, reason: string): void {

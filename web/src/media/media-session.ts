@@ -20,5 +20,7 @@ export interface MediaSession {
   /** The signaling connection came back after a drop: get the media path going again. */
   resumed(): Promise<void>;
   stats(): Promise<MediaStatsSummary>;
+  /** Every getStats() report of the path (quality/sample.ts reads them). */
+  rawStats(): Promise<RTCStatsReport[]>;
   close(): void;
 }

@@ -9,6 +9,7 @@ import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media-ses
 import { SpeakingDetector } from './speaking-detector.ts';
 import { summarize } from './stats.ts';
 import { withVideoStartBitrate } from './start-bitrate.ts';
+import { markScreenTrack, preferRed, tuneSenders, withOpusDtx } from './encodings.ts';
 
 /** How long ICE may stay 'disconnected' before it counts as broken. */
 const DISCONNECTED_GRACE_MS = 3_000;
@@ -89,7 +90,11 @@ export class P2PSession implements MediaSession {
       return { t, source };
     };
     const transceivers = [add(audio ?? 'audio', 'microphone'), add(camera ?? 'video', 'camera'), add('video', 'screen')];
-    if (this.screenTrack) await transceivers[2]!.t.sender.replaceTrack(this.screenTrack);
+    preferRed(transceivers[0]!.t);
+    if (this.screenTrack) {
+      markScreenTrack(this.screenTrack);
+      await transceivers[2]!.t.sender.replaceTrack(this.screenTrack);
+    }
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     this.sources = Object.fromEntries(transceivers.map(({ t, source }) => [t.mid ?? '', source]));
@@ -101,7 +106,7 @@ export class P2PSession implements MediaSession {
     if (signal.kind === 'offer') {
       performance.mark('duet:p2p-offer');
       if (signal.sources) this.sources = { ...signal.sources };
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: withVideoStartBitrate(signal.sdp) });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: withOpusDtx(withVideoStartBitrate(signal.sdp)) });
       performance.mark('duet:p2p-srd');
       // Tracks, queued candidates and the answer go on the connection's operations chain back to
       // back: awaiting each one separately cost a thread hop apiece (~20-80 ms on the answer).
@@ -112,10 +117,12 @@ export class P2PSession implements MediaSession {
       performance.mark('duet:p2p-answered');
       await this.send({ kind: 'answer', sdp: answer.sdp ?? '' });
       await Promise.all([attached, flushed]);
+      await tuneSenders(this.pc, this.screenTrack);
     } else if (signal.kind === 'answer') {
       performance.mark('duet:p2p-answer');
-      await this.pc.setRemoteDescription({ type: 'answer', sdp: withVideoStartBitrate(signal.sdp) });
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: withOpusDtx(withVideoStartBitrate(signal.sdp)) });
       await this.flushCandidates();
+      await tuneSenders(this.pc, this.screenTrack);
     } else {
       if (this.opts.blockCandidates) return;
       const init: RTCIceCandidateInit = { candidate: signal.candidate.candidate, sdpMid: signal.candidate.sdpMid ?? null, sdpMLineIndex: signal.candidate.sdpMLineIndex ?? null };
@@ -135,6 +142,8 @@ export class P2PSession implements MediaSession {
       const source = this.sources[t.mid ?? ''];
       if (!source || t.direction === 'sendrecv') continue;
       const track = source === 'microphone' ? this.local.getAudioTracks()[0] : source === 'camera' ? this.local.getVideoTracks()[0] : this.screenTrack;
+      if (source === 'microphone') preferRed(t);
+      if (source === 'screen' && track) markScreenTrack(track);
       t.sender.setStreams(this.local);
       t.direction = 'sendrecv';
       if (track || t.sender.track) replaced.push(t.sender.replaceTrack(track ?? null));
@@ -220,8 +229,12 @@ export class P2PSession implements MediaSession {
 
   async setScreen(track: MediaStreamTrack | null): Promise<void> {
     this.screenTrack = track;
+    if (track) markScreenTrack(track);
     const t = this.pc.getTransceivers().find((x) => this.sources[x.mid ?? ''] === 'screen');
-    if (t) await t.sender.replaceTrack(track);
+    if (t) {
+      await t.sender.replaceTrack(track);
+      await tuneSenders(this.pc, track);
+    }
   }
 
   setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void {
@@ -231,6 +244,10 @@ export class P2PSession implements MediaSession {
 
   async stats() {
     return summarize([await this.pc.getStats()]);
+  }
+
+  async rawStats(): Promise<RTCStatsReport[]> {
+    return [await this.pc.getStats()];
   }
 
   close(): void {

@@ -8,6 +8,7 @@ import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
 import { summarize } from './stats.ts';
 import { VIDEO_START_KBPS } from './start-bitrate.ts';
+import { AUDIO_ENCODING, cameraSimulcast, markScreenTrack, mediaTuning } from './encodings.ts';
 
 /** A device loaded ahead of time (the pre-join screen) with a router's capabilities. */
 export async function loadDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
@@ -76,6 +77,10 @@ export async function preconnect(sig: SignalingClient, device: Device, iceServer
   return { send, recv };
 }
 
+/** How often a broken transport's ICE is restarted, and for how long at most. */
+const ICE_RETRY_MS = 2_000;
+const ICE_WATCH_MAX_MS = 5 * 60_000;
+
 export class SfuSession implements MediaSession {
   readonly kind = 'sfu';
   private readonly sig: SignalingClient;
@@ -96,6 +101,8 @@ export class SfuSession implements MediaSession {
   private markRecvReady!: () => void;
   private readonly consuming = new Set<string>(); // producer ids with a consume in flight or done
   private closed = false;
+  /** Transports whose ICE is being restarted until they connect again (watchIce). */
+  private readonly iceWatch = new Map<string, ReturnType<typeof setTimeout>>();
   /**
    * What came with the hello (saves the sfu.capabilities round trip) and, after a `join` with
    * receive capabilities, the transports and consumers the server already made.
@@ -144,11 +151,23 @@ export class SfuSession implements MediaSession {
       const tracks = [...this.local.getVideoTracks(), ...this.local.getAudioTracks()];
       for (const track of tracks) {
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
-        const producer = await this.sendTransport!.produce({
-          track,
-          stopTracks: false,
-          appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
-          ...(track.kind === 'video' ? { codecOptions: { videoGoogleStartBitrate: VIDEO_START_KBPS } } : {}),
+        // Audio first (encodings.ts): the microphone wins when bandwidth is short; the camera
+        // goes out in simulcast layers so the SFU can fit the other side's link.
+        const simulcast = track.kind === 'video' ? cameraSimulcast(track, !this.device.handlerName.startsWith('Firefox')) : undefined;
+        const produce = (encodings: RTCRtpEncodingParameters[] | undefined) =>
+          this.sendTransport!.produce({
+            track,
+            stopTracks: false,
+            appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
+            ...(encodings ? { encodings } : {}),
+            codecOptions: track.kind === 'video' ? { videoGoogleStartBitrate: VIDEO_START_KBPS } : { opusFec: true, opusDtx: mediaTuning().dtx },
+          });
+        const wanted = track.kind === 'video' ? simulcast : mediaTuning().audioFirst ? [AUDIO_ENCODING] : undefined;
+        // A browser that refuses the layers or priorities still sends, as one plain stream.
+        const producer = await produce(wanted).catch((err: unknown) => {
+          if (!wanted) throw err;
+          console.warn('sending with tuned encodings failed; plain stream', err);
+          return produce(undefined);
         });
         this.producers.set(producer.id, producer);
         performance.mark(`duet:sfu-produced-${track.kind}`);
@@ -185,7 +204,20 @@ export class SfuSession implements MediaSession {
       old.close();
       await this.sig.request('sfu.closeProducer', { producerId: old.id }).catch(() => undefined);
     }
-    if (track) this.screenProducer = await this.sendTransport.produce({ track, stopTracks: false, appData: { source: 'screen' } });
+    if (track) {
+      markScreenTrack(track);
+      this.screenProducer = await this.sendTransport.produce({
+        track,
+        stopTracks: false,
+        appData: { source: 'screen' },
+        // Text stays sharp: the frame rate gives way first.
+        onRtpSender: (sender) => {
+          const params = sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+          params.degradationPreference = 'maintain-resolution';
+          void sender.setParameters(params).catch(() => undefined);
+        },
+      });
+    }
   }
 
   /** After a signaling resume the server kept our transports: new ICE credentials for both. */
@@ -237,9 +269,40 @@ export class SfuSession implements MediaSession {
     transport.on('connectionstatechange', (state) => {
       if (state === 'connected') performance.mark(`duet:sfu-${transport.direction}-connected`);
       if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);
+      if (state === 'disconnected' || state === 'failed') this.watchIce(transport);
     });
     // Instant join: a transport adopted from the pre-join connected before anyone listened.
     if (transport.connectionState === 'connected') this.handlers.onConnectionState?.('connected');
+  }
+
+  /**
+   * The path broke under a live socket (a cut link, a new address): ICE does not find its way
+   * back by itself after an address change, and after a long cut the browser gives up. While the
+   * transport is not connected, restart its ICE every ICE_RETRY_MS (the server allows one a second).
+   */
+  private watchIce(transport: types.Transport): void {
+    if (this.iceWatch.has(transport.id)) return;
+    const started = Date.now();
+    const tick = async () => {
+      const state = transport.connectionState;
+      if (this.closed || transport.closed || state === 'connected' || state === 'new' || Date.now() - started > ICE_WATCH_MAX_MS) {
+        this.iceWatch.delete(transport.id);
+        return;
+      }
+      try {
+        // A socket on a cut link may swallow the request: never wait longer than one retry period.
+        const { iceParameters } = await Promise.race([
+          this.sig.request('sfu.restartIce', { transportId: transport.id }),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), ICE_RETRY_MS)),
+        ]);
+        await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
+      } catch {
+        // No socket right now (it resumes, and resumed() restarts ICE) or too soon: next tick.
+      }
+      this.iceWatch.set(transport.id, setTimeout(() => void tick(), ICE_RETRY_MS));
+    };
+    // 'disconnected' often heals by itself within a second or two (a burst of loss): wait first.
+    this.iceWatch.set(transport.id, setTimeout(() => void tick(), transport.connectionState === 'failed' ? 0 : ICE_RETRY_MS));
   }
 
   /** `info`: a transport the server made during `join`; otherwise one is requested now. */
@@ -334,9 +397,16 @@ export class SfuSession implements MediaSession {
     return summarize(reports);
   }
 
+  async rawStats(): Promise<RTCStatsReport[]> {
+    const transports = [this.recvTransport, this.sendTransport].filter((t): t is types.Transport => !!t && !t.closed);
+    return Promise.all(transports.map((t) => t.getStats()));
+  }
+
   close(): void {
     this.closed = true;
     this.dropPreconnected();
+    for (const t of this.iceWatch.values()) clearTimeout(t);
+    this.iceWatch.clear();
     this.unsubscribe();
     this.sendTransport?.close();
     this.recvTransport?.close();

@@ -5,6 +5,8 @@ export interface CandidateInfo {
   port: number;
   protocol: string;
   candidateType: string;
+  /** For a relay candidate: how this side reaches the TURN server (udp, tcp, tls). */
+  relayProtocol?: string;
 }
 
 export interface MediaStatsSummary {
@@ -23,6 +25,7 @@ function candidate(s: Stat | undefined): CandidateInfo {
     port: Number(s?.port ?? 0),
     protocol: String(s?.protocol ?? ''),
     candidateType: String(s?.candidateType ?? ''),
+    ...(typeof s?.relayProtocol === 'string' ? { relayProtocol: s.relayProtocol } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { deviceIdOf, DeviceError, listDevices, openTrack, type DeviceLists, type
 import { pickRemembered, rememberDevice, rememberedDevice } from '../lib/device-memory.ts';
 import { MicMeter } from '../lib/mic-meter.ts';
 import { checkNetwork, type NetworkCheck } from '../lib/network-check.ts';
+import { checkRoutes, type RouteCheck } from '../lib/route-check.ts';
 import { Store } from '../lib/store.ts';
 import { playTestSound } from '../lib/test-sound.ts';
 
@@ -22,6 +23,8 @@ export interface DeviceCheckState {
   preview: MediaStream | null;
   network: { state: 'checking' } | ({ state: 'done' } & NetworkCheck) | { state: 'failed' };
   speakerTest: 'idle' | 'playing' | 'played' | 'failed';
+  /** The routes to the lesson's media this network allows (TURN over UDP / TCP / TLS). */
+  route: { state: 'idle' } | { state: 'checking' } | ({ state: 'done' } & RouteCheck);
 }
 
 const SPEAKER_KEY = 'duet.speaker';
@@ -36,7 +39,10 @@ export class DeviceCheck {
     preview: null,
     network: { state: 'checking' },
     speakerTest: 'idle',
+    route: { state: 'idle' },
   });
+  private iceServers: RTCIceServer[] | null = null;
+  private readonly onRoute: ((r: RouteCheck) => void) | undefined;
   /** Microphone level 0..1, in its own store so the meter re-renders alone. */
   readonly level = new Store<{ value: number }>({ value: 0 });
   private meter: MicMeter | undefined;
@@ -44,8 +50,10 @@ export class DeviceCheck {
   private handedOver = false;
   private readonly healthUrl: string;
 
-  constructor(healthUrl = '/healthz') {
+  /** `onRoute`: each finished route check (the page reports it to analytics). */
+  constructor(healthUrl = '/healthz', onRoute?: (r: RouteCheck) => void) {
     this.healthUrl = healthUrl;
+    this.onRoute = onRoute;
   }
 
   async start(): Promise<void> {
@@ -109,7 +117,19 @@ export class DeviceCheck {
     }
   }
 
+  /** Tries the media routes with the join grant's ICE servers (nothing to try without TURN). */
+  async runRouteCheck(iceServers: RTCIceServer[] | null = this.iceServers): Promise<void> {
+    this.iceServers = iceServers;
+    if (!iceServers || typeof RTCPeerConnection === 'undefined') return;
+    this.state.set({ route: { state: 'checking' } });
+    const result = await checkRoutes(iceServers);
+    if (this.handedOver) return;
+    this.state.set({ route: result.verdict === 'unknown' ? { state: 'idle' } : { state: 'done', ...result } });
+    if (result.verdict !== 'unknown') this.onRoute?.(result);
+  }
+
   async runNetworkCheck(): Promise<void> {
+    if (this.iceServers) void this.runRouteCheck();
     this.state.set({ network: { state: 'checking' } });
     try {
       this.state.set({ network: { state: 'done', ...(await checkNetwork(this.healthUrl)) } });

@@ -195,6 +195,11 @@ export class LessonPage {
     if (this.prefetched) return;
     const p = this.room.load().catch(() => undefined);
     this.prefetched = p;
+    // With the grant's TURN servers, the device check tries the routes media will take.
+    void p.then(() => {
+      const join = this.room.state.get().join;
+      if (join && this.devices) void this.devices.runRouteCheck(join.ice_servers);
+    });
   }
 
   private async attended(): Promise<boolean> {
@@ -208,8 +213,10 @@ export class LessonPage {
 
   private async startDeviceCheck(): Promise<void> {
     this.devices?.stop();
-    const check = new DeviceCheck();
+    const check = new DeviceCheck('/healthz', (r) => this.analytics.track('network_check', { verdict: r.verdict, ...r.routes }));
     this.devices = check;
+    const join = this.room.state.get().join;
+    if (join) void check.runRouteCheck(join.ice_servers);
     this.state.set({ view: 'prejoin' }); // re-render with the new check
     await check.start();
     if (this.devices === check && check.denied) {

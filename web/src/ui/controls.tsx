@@ -51,6 +51,9 @@ export interface ControlsProps {
   onLeave: () => void;
   /** Tutor: extend the lesson (shown when the API allows more time). */
   onExtend?: () => void;
+  /** The whiteboard (shown once in the room). */
+  boardOn?: boolean;
+  onBoard?: () => void;
 }
 
 export function Controls(p: ControlsProps) {
@@ -68,6 +71,7 @@ export function Controls(p: ControlsProps) {
         testId="toggle-cam"
       />
       {p.canShare ? <Control icon="screen" caption={p.screenOn ? t('controls.stop_sharing') : t('controls.share_screen')} pressed={p.screenOn} onClick={p.onScreen} testId="toggle-screen" /> : null}
+      {p.onBoard ? <Control icon="board" caption={p.boardOn ? t('controls.board_close') : t('controls.board')} extra={p.boardOn ? undefined : t('controls.board_extra')} pressed={!!p.boardOn} onClick={p.onBoard} testId="toggle-board" /> : null}
       <Control icon="chat" caption={t('controls.chat')} extra={p.unread ? t('controls.chat_extra_unread', { n: p.unread }) : t('controls.chat_extra')} pressed={p.panel !== null} expanded={p.panel !== null} controls="side-panel" onClick={p.onChat} testId="toggle-chat" badge={p.panel === 'chat' ? 0 : p.unread} />
       <Control icon="settings" caption={t('controls.settings')} extra={t('controls.settings_extra')} onClick={p.onSettings} testId="open-settings" />
       {p.canPip ? <Control icon="pip" caption={t('controls.pip')} extra={t('controls.pip_extra')} onClick={p.onPip} testId="pip" /> : null}

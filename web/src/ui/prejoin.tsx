@@ -146,6 +146,14 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
                 </button>
               ) : null}
             </Check>
+            {s.route.state !== 'idle' ? (
+              <Check
+                ok={s.route.state === 'checking' ? null : s.route.verdict !== 'blocked'}
+                label={t('prejoin.route')}
+                detail={s.route.state === 'checking' ? t('prejoin.route_checking') : t(`prejoin.route_${s.route.verdict === 'unknown' ? 'blocked' : s.route.verdict}`)}
+                testId="check-route"
+              />
+            ) : null}
           </ul>
 
           <details class="device-pickers" open>

@@ -1,7 +1,7 @@
 // The room's header: course title, the other person, status, network quality and the lesson clock.
 import { elapsed } from '../lib/format.ts';
 import { formatClock, formatZone, t } from '../i18n/i18n.ts';
-import type { NetworkQuality } from '../room-extras.ts';
+import type { NetworkQuality, QualityDetail } from '../room-quality.ts';
 import { Icon } from './icons.tsx';
 import { useTick } from './common.tsx';
 
@@ -11,10 +11,22 @@ export const statusText = (s: RoomStatus): string => t(`status.${s}`);
 const qualityText = (q: NetworkQuality): string => t(`quality.${q}`);
 const QUALITY_BARS: Record<NetworkQuality, number> = { good: 3, fair: 2, poor: 1, unknown: 0 };
 
-export function NetworkBadge(props: { quality: NetworkQuality }) {
+/** The tooltip: the same numbers the room reports to the API (room-quality.ts), in words. */
+export function qualityTooltip(d: QualityDetail | null | undefined): string {
+  if (!d) return t('quality.label');
+  const parts = [t('quality.label')];
+  if (d.rttMs !== null) parts.push(t('quality.rtt', { ms: Math.round(d.rttMs) }));
+  if (d.lossPct !== null) parts.push(t('quality.loss', { pct: d.lossPct }));
+  if (d.concealmentPct !== null) parts.push(t('quality.concealment', { pct: d.concealmentPct }));
+  parts.push(t('quality.freezes', { n: d.freezes }));
+  if (d.path) parts.push(t(d.path.relay ? 'quality.path_relay' : 'quality.path_direct', { protocol: d.path.protocol.toUpperCase() }));
+  return parts.join(' · ');
+}
+
+export function NetworkBadge(props: { quality: NetworkQuality; detail?: QualityDetail | null }) {
   const bars = QUALITY_BARS[props.quality];
   return (
-    <span class={`netq netq-${props.quality}`} data-testid="network-quality" data-quality={props.quality} title={t('quality.label')}>
+    <span class={`netq netq-${props.quality}`} data-testid="network-quality" data-quality={props.quality} title={qualityTooltip(props.detail)}>
       <span class="bars" aria-hidden="true">
         {[1, 2, 3].map((i) => (
           <span key={i} class={i <= bars ? 'on' : ''} style={{ height: `${i * 4 + 2}px` }} />
@@ -50,7 +62,7 @@ export function LessonTimer(props: { startedAt: Date | null; endsAt: Date | null
   );
 }
 
-export function RoomHeader(props: { title: string; peerName: string; status: RoomStatus; quality: NetworkQuality; startedAt: Date | null; endsAt: Date | null; warning: number | null; logo: string | null; recording: boolean }) {
+export function RoomHeader(props: { title: string; peerName: string; status: RoomStatus; quality: NetworkQuality; qualityDetail?: QualityDetail | null; startedAt: Date | null; endsAt: Date | null; warning: number | null; logo: string | null; recording: boolean }) {
   return (
     <header class="room-header">
       <div class="room-title">
@@ -70,7 +82,7 @@ export function RoomHeader(props: { title: string; peerName: string; status: Roo
           <span class="dot" aria-hidden="true" />
           {statusText(props.status)}
         </span>
-        <NetworkBadge quality={props.quality} />
+        <NetworkBadge quality={props.quality} detail={props.qualityDetail ?? null} />
         <LessonTimer startedAt={props.startedAt} endsAt={props.endsAt} warning={props.warning} />
       </div>
     </header>

@@ -20,6 +20,9 @@ import { RoomHeader } from './room-header.tsx';
 import { hasLiveVideo, peerPresence, roomStatus } from './room-status.ts';
 import { SidePanel, type ChatLine } from './side-panel.tsx';
 import { VideoTile } from './video-tile.tsx';
+import { BoardSlot } from './board-slot.tsx';
+import type { BoardLink } from '../board/board-link.ts';
+import type { BoardFiles } from '../board/board-worksheets.ts';
 
 export interface RoomActions {
   toggleMic(): void;
@@ -47,13 +50,14 @@ function canPip(): boolean {
   return typeof document !== 'undefined' && !!(document as Document & { pictureInPictureEnabled?: boolean }).pictureInPictureEnabled;
 }
 
-export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: Lesson | null; config: PageConfig; actions: RoomActions; role: 'tutor' | 'student' | null; myName: string; speakerId: string; onSpeaker: (id: string) => void }) {
+export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: Lesson | null; config: PageConfig; actions: RoomActions; role: 'tutor' | 'student' | null; myName: string; speakerId: string; onSpeaker: (id: string) => void; board?: BoardLink; boardFiles?: BoardFiles | null }) {
   const { state: s, extras, actions, role } = props;
   const x = useStore(extras.state);
   const [dialog, setDialog] = useState<'settings' | 'leave' | 'extend' | null>(null);
   const [controlsVisible, setControlsVisible] = useState(true);
   const [dismissedWarning, setDismissedWarning] = useState<number | null>(null);
   const [shareError, setShareError] = useState<string | null>(null);
+  const [boardOpen, setBoardOpen] = useState(false);
   const hideTimer = useRef<ReturnType<typeof setTimeout>>();
   const remoteVideo = useRef<HTMLVideoElement | null>(null);
 
@@ -122,9 +126,10 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
   const warnVisible = warning !== null && warning !== dismissedWarning && status !== 'waiting';
 
   return (
-    <div class={`room ${controlsShown ? '' : 'controls-hidden'} ${x.panel ? 'with-panel' : ''}`} data-testid="room" data-mode={s.mode ?? ''} data-status={status} onPointerMove={poke} onKeyDown={poke} onTouchStart={poke}>
-      <RoomHeader title={title} peerName={peerName} status={status} quality={status === 'reconnecting' ? 'poor' : x.quality} startedAt={x.startedAt} endsAt={endsAt} warning={warning} logo={props.config.logo} recording={!!props.lesson?.recording || !!s.join?.session.recording} />
+    <div class={`room ${controlsShown ? '' : 'controls-hidden'} ${x.panel ? 'with-panel' : ''} ${boardOpen ? 'with-board' : ''}`} data-testid="room" data-mode={s.mode ?? ''} data-status={status} onPointerMove={poke} onKeyDown={poke} onTouchStart={poke}>
+      <RoomHeader title={title} peerName={peerName} status={status} quality={status === 'reconnecting' ? 'poor' : x.quality} qualityDetail={x.qualityDetail} startedAt={x.startedAt} endsAt={endsAt} warning={warning} logo={props.config.logo} recording={!!props.lesson?.recording || !!s.join?.session.recording} />
       <div class="room-body">
+        {boardOpen && props.board ? <BoardSlot link={props.board} role={role} onExport={role === 'tutor' ? actions.upload : undefined} files={props.boardFiles} /> : null}
         <section class={`stage ${remoteScreen ? 'has-screen' : ''}`} aria-label={t('room.video')} onClick={(e) => e.target === e.currentTarget && setControlsVisible((v) => !v)}>
           <div class="banners" aria-live="polite">
             <BothJoinedNotice present={presence === 'present' && s.phase === 'room'} peerName={peerName} />
@@ -292,6 +297,8 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
         onPip={() => void pip()}
         onLeave={() => setDialog('leave')}
         onExtend={canExtend ? () => setDialog('extend') : undefined}
+        boardOn={boardOpen}
+        onBoard={props.board && s.phase === 'room' ? () => setBoardOpen((o) => !o) : undefined}
       />
       {dialog === 'extend' && actions.extend ? <ExtendDialog minutesLeft={extendLeft} onExtend={actions.extend} onClose={() => setDialog(null)} /> : null}
 

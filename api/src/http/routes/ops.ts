@@ -10,6 +10,7 @@ import { errorBody } from '../error-handling.ts';
 import { Type } from '@sinclair/typebox';
 import { ErrorBody, MetricsText, Readyz, withErrors } from '../response-schemas.ts';
 import { timingSafeEqual, createHash } from 'node:crypto';
+import type { QualityReply } from './quality.ts';
 
 export interface HttpDrain {
   /** Stop taking new requests; resolves when none is in flight (or after `maxWaitMs`). */
@@ -89,6 +90,11 @@ async function opsPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promi
       // Hooks from media nodes and recorders, by result: ok, or the error code (signature_expired
       // = clock skew beyond the signature window, validation_failed = malformed, ...).
       metrics.internalHooks.inc({ result: reply.statusCode < 300 ? 'ok' : String((reply as FastifyReply & { duetErrorCode?: string }).duetErrorCode ?? reply.statusCode) });
+    }
+    const finalQuality = (reply as QualityReply).duetFinalQuality;
+    if (finalQuality) {
+      metrics.lessonFreezeSeconds.observe({ mode: finalQuality.mode }, finalQuality.freezeSeconds);
+      if (finalQuality.concealmentRatio !== null) metrics.lessonConcealment.observe({ mode: finalQuality.mode }, finalQuality.concealmentRatio);
     }
     if (req.method === 'POST' && route === '/v1/sessions/:id/analytics' && reply.statusCode < 300) {
       const b = req.body as { type?: unknown; data?: Record<string, unknown> } | undefined;

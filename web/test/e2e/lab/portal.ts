@@ -3,7 +3,10 @@
 // connection to it from outside is forwarded here to a TCP address inside. Each connection starts
 // with one line "host port\n"; the rest is piped both ways. Only addresses inside the lab are
 // reachable (the namespace has nothing else).
-import { createServer, connect } from 'node:net';
+// A connection whose line is "LISTEN <host> <port> <target host> <target port>" instead makes a
+// relay inside the namespace (host:port -> target), answers "OK <port>" and closes: the network
+// lab (netlab.ts) uses it so a browser's namespace reaches the servers' namespace over the veth.
+import { createServer, connect, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 
 const socketPath = process.argv[2];
@@ -21,7 +24,9 @@ const server = createServer((client) => {
     }
     client.off('data', onData);
     client.pause();
-    const [host, port] = head.subarray(0, nl).toString().trim().split(' ');
+    const words = head.subarray(0, nl).toString().trim().split(' ');
+    if (words[0] === 'LISTEN') return relay(client, words.slice(1));
+    const [host, port] = words;
     const rest = head.subarray(nl + 1);
     const upstream = connect({ host: host!, port: Number(port) }, () => {
       if (rest.length) upstream.write(rest);
@@ -37,6 +42,23 @@ const server = createServer((client) => {
   client.on('data', onData);
   client.on('error', () => undefined);
 });
+function pipeTo(client: Socket, host: string, port: number): void {
+  const upstream = connect({ host, port }, () => {
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  upstream.on('error', () => client.destroy());
+  client.on('error', () => upstream.destroy());
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+}
+
+function relay(control: Socket, [host, port, toHost, toPort]: string[]): void {
+  const listener = createServer((c) => pipeTo(c, toHost!, Number(toPort)));
+  listener.on('error', (err) => control.end(`ERR ${err.message}\n`));
+  listener.listen(Number(port), host, () => control.end(`OK ${(listener.address() as { port: number }).port}\n`));
+}
+
 server.listen(socketPath, () => console.log('PORTAL_READY'));
 // The test process holds our stdin: when it goes away, so does the namespace.
 process.stdin.on('end', () => process.exit(0));

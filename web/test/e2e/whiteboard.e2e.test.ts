@@ -1,0 +1,183 @@
+// The whiteboard in two real Chromium pages against the real stack (API, media node, SFU): strokes
+// drawn with the pointer on each side appear on the other; a worksheet image becomes the page
+// background on both sides; the export (PNG pages + PDF) lands in the lesson's resources and the
+// PNG shows the strokes over the worksheet; a late joiner (reload) and a reconnect
+// (socket dropped while the other side draws) converge on identical Yjs state (state vector and content); the tutor's lock
+// makes the node refuse the student's updates (sent raw, past the UI); an oversized update is
+// refused; screenshots at desktop and phone size, and axe finds no serious issue.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createDemoLesson } from '@duet/deploy';
+import * as Y from 'yjs';
+import { MAX_BOARD_UPDATE_BASE64 } from '@duet/signaling/protocol';
+import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
+import { launchBrowser, openParticipant, waitFor } from './browser.ts';
+import { describeViolations, screenshots, seriousA11yViolations } from './ui-checks.ts';
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  assertLoopbackOnly();
+  [stack, browser] = await Promise.all([startStack({ BOARD_PERSIST_MS: '300' }), launchBrowser()]);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function join(url: string): Promise<Page> {
+  const page = await openParticipant(browser, url);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+  await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
+  await page.getByTestId('join').click();
+  await page.getByTestId('room').waitFor({ timeout: 20_000 });
+  return page;
+}
+
+async function openBoard(page: Page): Promise<void> {
+  await page.getByTestId('toggle-board').click();
+  await page.locator('[data-testid="board"][data-synced="true"]').waitFor({ timeout: 15_000 });
+}
+
+/** A pointer stroke across the canvas, from (fx, fy) to (tx, ty) as fractions of its box. */
+async function draw(page: Page, fx: number, fy: number, tx: number, ty: number): Promise<void> {
+  const box = (await page.getByTestId('board-canvas').boundingBox())!;
+  const at = (f: number, g: number) => [box.x + box.width * f, box.y + box.height * g] as const;
+  await page.mouse.move(...at(fx, fy));
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(...at(fx + ((tx - fx) * i) / 8, fy + ((ty - fy) * i) / 8));
+  await page.mouse.up();
+}
+
+/** The doc's state vector and content (see board-stage.tsx: raw encodings differ after GC). */
+const encoding = (page: Page) => page.evaluate(() => (window as any).duetBoard.state() as string);
+const items = (page: Page) => page.evaluate(() => (window as any).duetBoard.page() as number);
+async function converged(a: Page, b: Page, what: string): Promise<void> {
+  try {
+    await waitFor(what, async () => {
+      const [x, y] = await Promise.all([encoding(a), encoding(b)]);
+      return x === y && x;
+    }, 10_000, 100);
+  } catch (err) {
+    const state = (p: Page) => p.evaluate(() => ({ items: (window as any).duetBoard.page(), board: document.querySelector('[data-testid="board"]')?.outerHTML.slice(0, 300), error: document.querySelector('[data-testid="board-error"]')?.textContent ?? null }));
+    throw new Error(`${(err as Error).message}: ${JSON.stringify([await state(a), await state(b)])}`);
+  }
+}
+
+describe('whiteboard in Chromium', () => {
+  it('syncs both ways, converges after late join and reconnect, enforces the lock and the bounds at the node', async () => {
+    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Fractions', minutes: 30 });
+    const tutor = await join(lesson.tutorUrl);
+    const student = await join(lesson.studentUrl);
+    await Promise.all([openBoard(tutor), openBoard(student)]);
+
+    await draw(tutor, 0.2, 0.3, 0.6, 0.5);
+    await waitFor('tutor stroke on the student side', async () => (await items(student)) === 1, 10_000, 50);
+    await student.getByTestId('board-tool-rect').click();
+    await draw(student, 0.3, 0.6, 0.7, 0.8);
+    await waitFor('student rectangle on the tutor side', async () => (await items(tutor)) === 2, 10_000, 50);
+    await converged(tutor, student, 'both sides identical');
+
+    // Worksheet: an image the tutor uploads becomes page 1's background on both sides.
+    const sheet = await tutor.evaluate(async () => {
+      const c = new OffscreenCanvas(320, 200);
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#ff0000';
+      g.fillRect(0, 0, 320, 200);
+      const bytes = new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      return btoa(String.fromCharCode(...bytes));
+    });
+    await tutor.getByTestId('board-worksheet').locator('input').setInputFiles({ name: 'worksheet.png', mimeType: 'image/png', buffer: Buffer.from(sheet, 'base64') });
+    for (const page of [tutor, student]) await page.locator('[data-testid="board"][data-background="loaded"]').waitFor({ timeout: 15_000 });
+
+    // Export: PNG pages + a PDF land in the lesson's resources; the PNG shows the tutor's stroke
+    // (decoded in the page: dark pixels along the stroke's own points, a white page elsewhere).
+    await tutor.getByTestId('board-export').click();
+    const files = await waitFor('exported files listed', async () => {
+      const res = await fetch(`${stack.apiUrl}/v1/sessions/${lesson.id}/resources`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+      const list = ((await res.json()) as { resources: { filename: string; content_type: string; url: string }[] }).resources;
+      const png = list.find((r) => r.content_type === 'image/png' && r.filename.startsWith('whiteboard-') && r.filename.endsWith('page-1.png'));
+      const pdf = list.find((r) => r.content_type === 'application/pdf' && r.filename.startsWith('whiteboard-'));
+      return png && pdf ? { png, pdf } : null;
+    }, 15_000);
+    const download = async (url: string) => Buffer.from(await (await fetch(new URL(url, stack.apiUrl))).arrayBuffer());
+    const pdf = await download(files.pdf.url);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.toString('latin1')).toContain('/Count 1');
+    const pixels = await tutor.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(bitmap, 0, 0);
+      const stroke = (window as any).duetBoard.doc.getArray('page:1').get(0).get('pts').toArray() as number[];
+      const px = (x: number, y: number) => [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3)];
+      const dark = (x: number, y: number) => px(x, y).reduce((a, b) => a + b, 0) < 200;
+      const onStroke = [];
+      for (let i = 0; i < stroke.length; i += 3) onStroke.push(dark(stroke[i]!, stroke[i + 1]!));
+      return { size: [bitmap.width, bitmap.height], onStroke, corner: px(5, 5), farAway: px(1590, 990) };
+    }, (await download(files.png.url)).toString('base64'));
+    expect(pixels.size).toEqual([1600, 1000]);
+    expect(pixels.onStroke.length).toBeGreaterThan(3);
+    expect(pixels.onStroke.every(Boolean), JSON.stringify(pixels.onStroke)).toBe(true);
+    // Away from the ink: the worksheet's red, not white and not ink.
+    for (const p of [pixels.corner, pixels.farAway]) expect(p[0]! > 200 && p[1]! < 60 && p[2]! < 60, JSON.stringify(p)).toBe(true);
+
+    // Per-person undo: the student's undo takes its rectangle away, never the tutor's stroke.
+    await student.getByTestId('board-undo').click();
+    await waitFor('undo reaches the tutor', async () => (await items(tutor)) === 1, 10_000, 50);
+    await student.getByTestId('board-redo').click();
+    await waitFor('redo reaches the tutor', async () => (await items(tutor)) === 2, 10_000, 50);
+
+    // Reconnect: the student's socket drops while the tutor draws; after the resume both match.
+    await student.evaluate(() => (window as any).__duet.test.dropSignaling());
+    await draw(tutor, 0.1, 0.1, 0.3, 0.2);
+    await waitFor('student resumed', async () => (await student.evaluate(() => (window as any).__duet.state().reconnecting)) === false, 15_000);
+    await converged(tutor, student, 'converged after the reconnect');
+    expect(await items(student)).toBe(3);
+
+    // Late join: the student reloads (a fresh doc) and gets the whole board in one sync.
+    await student.reload();
+    await student.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+    await waitFor('Join enabled', async () => student.getByTestId('join').isEnabled());
+    await student.getByTestId('join').click();
+    await student.getByTestId('room').waitFor({ timeout: 20_000 });
+    await openBoard(student);
+    await converged(tutor, student, 'converged after the late join');
+
+    // Screenshots and axe with the board open (desktop and phone).
+    for (const page of [tutor, student]) {
+      const v = await seriousA11yViolations(page);
+      expect(v, `board: serious/critical axe violations\n${describeViolations(v)}`).toEqual([]);
+    }
+    await screenshots(tutor, 'room-whiteboard');
+
+    // The lock: the student's UI goes read-only, and an update sent past the UI is refused by the node.
+    await tutor.getByTestId('board-lock').click();
+    await student.getByTestId('board-locked-note').waitFor({ timeout: 10_000 });
+    expect(await student.getByTestId('board-tool-pen').isDisabled()).toBe(true);
+    const sneaky = new Y.Doc();
+    sneaky.getArray('page:1').push(['drawn while locked']);
+    const update = Buffer.from(Y.encodeStateAsUpdate(sneaky)).toString('base64');
+    const raw = await student.evaluate(async (u) => {
+      const link = (window as any).__duet.controller.board;
+      return link.update(u).then(() => 'accepted', (e: { code?: string }) => e.code ?? 'error');
+    }, update);
+    expect(raw).toBe('board_locked');
+    await screenshots(student, 'room-whiteboard-locked');
+    await tutor.getByTestId('board-lock').click();
+    await student.getByTestId('board-locked-note').waitFor({ state: 'detached', timeout: 10_000 });
+
+    // Bounds: an update beyond the size cap is refused with a clear code, the room carries on.
+    const big = await student.evaluate(async (n) => {
+      const link = (window as any).__duet.controller.board;
+      return link.update('A'.repeat(n)).then(() => 'accepted', (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`);
+    }, MAX_BOARD_UPDATE_BASE64 + 4);
+    expect(big).toMatch(/^invalid_message/);
+    await draw(student, 0.5, 0.2, 0.8, 0.3);
+    await converged(tutor, student, 'drawing goes on after the refusals');
+  }, 120_000);
+});

@@ -1,0 +1,32 @@
+// media/encodings.ts: what the SDP and the senders get (the lab measures whether it helps).
+import { afterEach, describe, expect, it } from 'vitest';
+import { cameraSimulcast, mediaTuning, withOpusDtx } from '../src/media/encodings.ts';
+
+const SDP = ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111 63', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=rtpmap:63 red/48000/2', 'a=fmtp:63 111/111', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=rtpmap:96 VP8/90000', ''].join('\r\n');
+
+const track = (height: number) => ({ getSettings: () => ({ height }) }) as unknown as MediaStreamTrack;
+
+afterEach(() => delete (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning);
+
+describe('encodings', () => {
+  it('asks the other side for Opus DTX and FEC, leaves RED and video alone', () => {
+    const out = withOpusDtx(SDP);
+    expect(out).toContain('a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n');
+    expect(out).toContain('a=fmtp:63 111/111\r\n');
+    expect(out.endsWith('\r\n')).toBe(true);
+    expect(withOpusDtx(out)).toBe(out);
+  });
+
+  it('camera simulcast: three layers at 720p, two at 480p, none below 360p', () => {
+    expect(cameraSimulcast(track(720))!.map((e) => e.scaleResolutionDownBy)).toEqual([4, 2, 1]);
+    expect(cameraSimulcast(track(480))!.map((e) => e.scaleResolutionDownBy)).toEqual([2, 1]);
+    expect(cameraSimulcast(track(240))).toBeUndefined();
+  });
+
+  it('the bench switch turns choices off', () => {
+    (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = { simulcast: false, dtx: false };
+    expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false });
+    expect(cameraSimulcast(track(720))).toBeUndefined();
+    expect(withOpusDtx(SDP)).toBe(SDP);
+  });
+});
