@@ -7,6 +7,9 @@ import { MEDIA_CODECS } from './codecs.ts';
 import type { PooledWorker, WorkerPool } from './worker-pool.ts';
 import { ActiveSpeaker } from './active-speaker.ts';
 import { RecordingTap } from './recording-tap.ts';
+import { assertRoomFor, keep, MEDIA_LIMITS, MediaError, MediaLimitError, type PeerMedia } from './peer-media.ts';
+
+export { MEDIA_LIMITS, MediaError, MediaLimitError } from './peer-media.ts';
 import { adaptLayers } from './layer-adapter.ts';
 
 export type Direction = 'send' | 'recv';
@@ -36,37 +39,8 @@ export interface ConsumerParams {
   rtpParameters: Json;
 }
 
-/** A request the SFU refused (unknown id, wrong owner, bad parameters): safe to show the client. */
-export class MediaError extends Error {}
-/** A request refused by a cap or throttle (one participant cannot exhaust the worker). */
-export class MediaLimitError extends MediaError {}
-
-/** What one participant may hold at most, and how often it may ask for costly things. */
-export const MEDIA_LIMITS = {
-  /** Per direction (a send and a recv transport are needed; one spare for a rebuild). */
-  transportsPerDirection: 2,
-  /** Requests of one participant queued behind each other (see serial()). */
-  queuedRequests: 32,
-  /** A consumer's keyframe requests (resumeConsumer on a running consumer) at most this often. */
-  keyFrameIntervalMs: 1_000,
-  /** A transport's ICE restarts at most this often. */
-  restartIceIntervalMs: 1_000,
-};
-
 /** Which kind each source carries: a microphone cannot smuggle a second video. */
 const SOURCE_KIND: Record<MediaSource, MediaKind> = { microphone: 'audio', camera: 'video', screen: 'video' };
-
-interface PeerMedia {
-  transports: Map<string, types.WebRtcTransport>;
-  producers: Map<string, types.Producer>;
-  consumers: Map<string, types.Consumer>;
-  /** The tail of this participant's request queue, and how many wait in it. */
-  queue: Promise<unknown>;
-  queued: number;
-  /** Throttles: when a consumer last asked for a keyframe / a transport last restarted ICE. */
-  lastKeyFrame: Map<string, number>;
-  lastRestartIce: Map<string, number>;
-}
 
 export interface MediaRoomEvents {
   producerAdded: [ProducerSummary];
@@ -161,8 +135,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   private async createTransportNow(peerId: string, direction: Direction): Promise<TransportParams> {
     this.assertOpen();
     const peer = this.peer(peerId);
-    const same = [...peer.transports.values()].filter((t) => (t.appData as { direction?: string }).direction === direction).length;
-    if (same >= MEDIA_LIMITS.transportsPerDirection) throw new MediaLimitError(`too many ${direction} transports for this participant`);
+    assertRoomFor(peer, direction);
     const transport = await this.router.createWebRtcTransport({
       webRtcServer: this.host.webRtcServer,
       enableUdp: true,
@@ -176,17 +149,24 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
       transport.close();
       throw new MediaError('the participant left');
     }
-    peer.transports.set(transport.id, transport);
-    transport.observer.once('close', () => {
-      peer.transports.delete(transport.id);
-      peer.lastRestartIce.delete(transport.id);
+    return keep(peer, transport);
+  }
+
+  /** Instant join: a pre-join socket's bare transports (ICE+DTLS up) become `toPeerId`'s. */
+  adoptTransports(fromPeerId: string, toPeerId: string): Promise<TransportParams[]> {
+    return this.serial(toPeerId, async () => {
+      this.assertOpen();
+      const from = this.peers.get(fromPeerId);
+      if (!from || from.transports.size === 0) throw new MediaError('nothing to adopt');
+      if (from.producers.size > 0 || from.consumers.size > 0) throw new MediaError('only bare transports can be adopted');
+      const to = this.peer(toPeerId);
+      for (const t of from.transports.values()) assertRoomFor(to, (t.appData as { direction: string }).direction);
+      this.peers.delete(fromPeerId);
+      return [...from.transports.values()].map((transport) => {
+        transport.appData.peerId = toPeerId;
+        return keep(to, transport);
+      });
     });
-    return {
-      transportId: transport.id,
-      iceParameters: transport.iceParameters as unknown as Json,
-      iceCandidates: transport.iceCandidates as unknown as Json[],
-      dtlsParameters: transport.dtlsParameters as unknown as Json,
-    };
   }
 
   connectTransport(peerId: string, transportId: string, dtlsParameters: Json): Promise<void> {

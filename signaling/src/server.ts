@@ -219,6 +219,8 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       limits.release(conn);
       if (conn.claims) conn.log.info({ code }, 'participant disconnected');
       if (conn.room && conn.claims) conn.room.leave(conn.claims.role, conn, 'disconnected');
+      // A pre-join socket that preconnected and never joined: its transports go with it.
+      if (conn.preconnected) conn.preconnected.room.sfu.dropPre(conn.preconnected.key);
     });
   });
   wss.on('error', (err) => log.error({ error: err.message }, 'websocket server error'));

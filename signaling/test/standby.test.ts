@@ -151,4 +151,58 @@ describe('standby and join in an SFU lesson', () => {
     await student.request('sfu.produce', { transportId: sJoin.data.sfu.prepared.send.transportId, kind: 'audio', rtpParameters: opusParameters(3333), source: 'microphone' });
     expect(await tutor.next('sfu.newProducer')).toMatchObject({ kind: 'audio', role: 'student' });
   });
+
+  it('instant join: transports made and connected at pre-join, nobody told, adopted by the join, dropped with the socket', async () => {
+    const lesson = await sfuStack.lesson();
+    const roomMedia = async () => (await (await fetch(`${sfuStack.httpUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${sfuStack.env.INTERNAL_HOOK_SECRET}` } })).json()).media;
+    const early = await client(sfuStack);
+    await early.request('standby', { v: 1, token: lesson.studentToken });
+    // Nobody in the lesson yet: no room is opened for a pre-join socket.
+    expect(await early.request('sfu.preconnect')).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
+    early.close();
+
+    const tutor = await client(sfuStack, 'msgpack');
+    const caps = ((await tutor.request('standby', { v: 1, token: lesson.tutorToken })) as any).data.sfu.routerRtpCapabilities;
+    const tJoin = (await tutor.request('join', { rtpCapabilities: caps })) as any;
+    expect(await tutor.request('sfu.preconnect')).toMatchObject({ ok: false, error: { code: 'already_authenticated' } });
+    const tProduced = (await tutor.request('sfu.produce', { transportId: tJoin.data.sfu.prepared.send.transportId, kind: 'audio', rtpParameters: opusParameters(4444), source: 'microphone' })) as any;
+
+    const student = await client(sfuStack);
+    await student.request('standby', { v: 1, token: lesson.studentToken });
+    const pre = (await student.request('sfu.preconnect')) as any;
+    expect(pre).toMatchObject({ ok: true, data: { send: { transportId: expect.any(String) }, recv: { transportId: expect.any(String) } } });
+    expect([...pre.data.send.iceCandidates, ...pre.data.recv.iceCandidates].every((c: { address: string }) => c.address === '127.0.0.1')).toBe(true);
+    const dtlsParameters = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
+    expect(await student.request('sfu.connectTransport', { transportId: pre.data.recv.transportId, dtlsParameters })).toMatchObject({ ok: true });
+    // Only its own two transports, only once, and still nothing else before the join.
+    expect(await student.request('sfu.connectTransport', { transportId: tJoin.data.sfu.prepared.recv.transportId, dtlsParameters })).toMatchObject({ ok: false, error: { code: 'media_error' } });
+    expect(await student.request('sfu.preconnect')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await student.request('sfu.produce', { transportId: pre.data.send.transportId, kind: 'audio', rtpParameters: opusParameters(5555), source: 'microphone' })).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
+
+    // Nothing reached the other side: no presence, no mode change, no producer or consumer, no hook.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tutor.notifications).toEqual([]);
+    expect(await roomMedia()).toMatchObject({ transports: 4, producers: 1, consumers: 0 });
+    expect(sfuStack.proxy.hooks.some((h) => h.session_id === lesson.id && h.type === 'participant.joined' && h.data.role === 'student')).toBe(false);
+
+    // A second pre-join socket of the same seat that goes away takes its transports along.
+    const other = await client(sfuStack);
+    await other.request('standby', { v: 1, token: lesson.studentToken });
+    expect(await other.request('sfu.preconnect')).toMatchObject({ ok: true });
+    expect(await roomMedia()).toMatchObject({ transports: 6 });
+    other.close();
+    await expect.poll(async () => (await roomMedia()).transports, { timeout: 5_000 }).toBe(4);
+
+    // The click: the same (already connected) transports, the tutor's producer ready to consume.
+    const sJoin = (await student.request('join', { rtpCapabilities: caps })) as any;
+    expect(sJoin.data.sfu.prepared).toMatchObject({
+      send: { transportId: pre.data.send.transportId },
+      recv: { transportId: pre.data.recv.transportId },
+      consumers: [expect.objectContaining({ producerId: tProduced.data.producerId })],
+    });
+    expect(await tutor.next('peer.joined')).toMatchObject({ peer: { role: 'student' } });
+    expect(await roomMedia()).toMatchObject({ transports: 4, producers: 1, consumers: 1 });
+    const sProduced = (await student.request('sfu.produce', { transportId: pre.data.send.transportId, kind: 'audio', rtpParameters: opusParameters(6666), source: 'microphone' })) as any;
+    expect(await tutor.next('sfu.newConsumer')).toMatchObject({ producerId: sProduced.data.producerId, role: 'student' });
+  });
 });

@@ -11,7 +11,7 @@ import { openTrack } from './lib/devices.ts';
 import { rememberDevice } from './lib/device-memory.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 import { cameraAlreadyAllowed } from './lib/permissions.ts';
-import { loadSfuDevice, loadSfuSession } from './media/load-sfu.ts';
+import { loadSfuSession, prepareSfu } from './media/load-sfu.ts';
 import type { PreloadedDevice } from './media/media-path.ts';
 import { MediaPath } from './media/media-path.ts';
 import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-state.ts';
@@ -65,7 +65,7 @@ export class RoomController {
       this.standbySig = sig;
       this.sfuDevice = sig
         .standby(join.signaling_url, this.token, join.seat_ticket)
-        .then(async (d) => (d?.sfu ? { device: await loadSfuDevice(d.sfu.routerRtpCapabilities), caps: JSON.stringify(d.sfu.routerRtpCapabilities) } : null))
+        .then((d) => (d?.sfu ? prepareSfu(sig, d.sfu.routerRtpCapabilities, join.ice_servers) : null))
         .catch(() => null);
       // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
       // start on the SFU; P2P ones may fall back to it).
@@ -173,7 +173,7 @@ export class RoomController {
       const prepared = hello.sfu?.prepared ? { ...hello.sfu.prepared, consumers: [...hello.sfu.prepared.consumers, ...pushed] } : undefined;
       const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced], ...(prepared ? { prepared } : {}) } : undefined;
       const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
-      await this.media.start(await this.media.newSfuSession(preset, preloaded));
+      await this.media.start(await this.media.newSfuSession(preset, preloaded, preloaded && device?.pre));
     }
     if (!modeSeen) this.media.prepareP2P();
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch

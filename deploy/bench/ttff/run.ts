@@ -1,22 +1,30 @@
 // Time to first remote frame: from the moment the second person clicks "join" (the first is
-// already in the room) until BOTH see a frame of the other on screen. Three contenders in the
+// already in the room) until BOTH see a frame of the other on screen. Four contenders in the
 // same run, same Chromium, interleaved rounds: a raw RTCPeerConnection pair (no Duet, no
-// signaling server: the floor), Duet P2P, and Duet through the SFU. Prints medians and ratios
-// and writes deploy/bench/results/ttff.json.
+// signaling server: the floor), Duet P2P, Duet through the SFU, and LiveKit (the anchor:
+// deploy/bench/livekit, with its own best practice). Prints medians and ratios and writes
+// deploy/bench/results/ttff.json (spread over every round, versions, machine).
 //
-//   bash scripts/in-lo-netns.sh node deploy/bench/ttff/run.ts [rounds]
+//   flock /tmp/duet-heavy.lock bash scripts/in-lo-netns.sh node deploy/bench/ttff/run.ts [rounds]
 //
-// Runs on demand (not in the suite); bounded to a few rounds (default 5; ~1-2 minutes).
+// Runs on demand (not in the suite); bounded to a few rounds (default 5, 3..15; ~2-3 minutes).
+// TTFF_NO_LIVEKIT=1 leaves LiveKit out (no Go toolchain); the first run builds livekit-server.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { AUDIO_CONSTRAINTS, VIDEO_CONSTRAINTS } from '../../../web/src/lib/devices.ts';
 import { assertLoopbackOnly, startStack, type Stack } from '../../../web/test/e2e/stack.ts';
 import { launchBrowser, openParticipant } from '../../../web/test/e2e/browser.ts';
+import { buildPage, livekitBinary, startLiveKit, versions, type LiveKit } from '../livekit/anchor.ts';
+import { livekitRound } from '../livekit/ttff-round.ts';
+import { machine, ratio, spread } from '../machine.ts';
 
-const ROUNDS = Math.max(1, Math.min(15, Number(process.argv[2] ?? 5)));
+const ROUNDS = Math.max(3, Math.min(15, Number(process.argv[2] ?? 5)));
+const WITH_LIVEKIT = process.env.TTFF_NO_LIVEKIT !== '1';
+/** How long the second person stays on the pre-join before clicking (every contender alike). */
+export const PREJOIN_MS = Math.max(0, Math.min(10_000, Number(process.env.TTFF_PREJOIN_MS ?? 1000)));
 const RAW_MEDIA = process.env.TTFF_RAW_VGA ? { audio: true, video: { width: 640, height: 480 } } : { audio: AUDIO_CONSTRAINTS, video: VIDEO_CONSTRAINTS };
 const RESULTS = resolve(import.meta.dirname, '../results/ttff.json');
 
@@ -47,7 +55,8 @@ async function now(page: Page): Promise<number> {
 
 async function duetRound(stack: Stack, browser: Browser, recording: boolean): Promise<number> {
   const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'ttff', recording });
-  const [tutor, student] = await Promise.all([openParticipant(browser, lesson.tutorUrl), openParticipant(browser, lesson.studentUrl)]);
+  const tutor = await openParticipant(browser, lesson.tutorUrl);
+  let student: Page | undefined;
   try {
     await tutor.getByTestId('join').click();
     await tutor.getByTestId('room').waitFor({ timeout: 20_000 });
@@ -63,7 +72,11 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
       { timeout: 20_000, polling: 20 },
     );
     await tutor.waitForTimeout(500);
+    // The student opens the link while the tutor waits, and spends PREJOIN_MS on the pre-join
+    // (the same for every contender: what each does with that time is its own business).
+    student = await openParticipant(browser, lesson.studentUrl);
     await student.getByTestId('join').waitFor();
+    await student.waitForTimeout(PREJOIN_MS);
     // The tutor's <video> is in the DOM; the student's appears with the room.
     await armFirstFrame(tutor);
     // The clock starts when the click reaches the page (not when Playwright starts its
@@ -77,13 +90,13 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     const t0 = (await student.evaluate(() => (window as unknown as { __joinClickAt?: number }).__joinClickAt)) ?? (await now(student));
     await student.getByTestId('room').waitFor({ timeout: 20_000 });
     await armFirstFrame(student);
-    const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student)]);
+    const [a, b] = await Promise.all([firstFrameAt(tutor), firstFrameAt(student!)]);
     if (process.env.TTFF_TRACE) {
       // Where the time went, on both sides (performance marks the room sets; both pages share
       // the browser's wall clock). The tutor's marks from before the click are left out.
       const trace = async (page: Page) => {
         const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
-        return marks.filter(([n, t]) => n.startsWith('duet:') && t >= t0 - 5).map(([n, t]) => `${n.slice(5)}+${Math.round(t - t0)}`).join(' ');
+        return marks.filter(([n, t]) => n.startsWith('duet:') && (t >= t0 - 5 || n.startsWith('duet:pre-'))).map(([n, t]) => `${n.slice(5)}+${Math.round(t - t0)}`).join(' ');
       };
       console.log(`  ${recording ? 'rec ' : ''}student: ${await trace(student)} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
       console.log(`  ${recording ? 'rec ' : ''}tutor:   ${await trace(tutor)}`);
@@ -91,9 +104,9 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
     return Math.max(a, b) - t0;
   } finally {
     await tutor.getByTestId('leave').click().catch(() => undefined);
-    await student.getByTestId('leave').click().catch(() => undefined);
+    await student?.getByTestId('leave').click().catch(() => undefined);
     await tutor.context().close();
-    await student.context().close();
+    await student?.context().close();
   }
 }
 
@@ -154,53 +167,77 @@ async function rawRound(browser: Browser, origin: string): Promise<number> {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return Math.round(s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2);
-};
-
 async function main(): Promise<void> {
   assertLoopbackOnly();
   const started = Date.now();
   const startLoad = Math.round(loadavg()[0]! * 10) / 10;
-  const [p2pStack, sfuStack, browser] = await Promise.all([startStack(), startStack({ P2P_ENABLED: 'false' }), launchBrowser()]);
+  // Inputs first (fail fast, before any browser): the LiveKit binary and its page.
+  const livekitBin = WITH_LIVEKIT ? livekitBinary() : undefined;
+  if (WITH_LIVEKIT) await buildPage();
+  const [p2pStack, sfuStack, browser, lk] = await Promise.all([
+    startStack(),
+    startStack({ P2P_ENABLED: 'false' }),
+    launchBrowser(),
+    livekitBin ? startLiveKit(livekitBin) : Promise.resolve(undefined as LiveKit | undefined),
+  ]);
+  const chromium = browser.version();
+  const probe = { arm: armFirstFrame, firstFrameAt: (page: Page) => firstFrameAt(page), prejoinMs: PREJOIN_MS };
   const raw: number[] = [];
   const p2p: number[] = [];
   const sfu: number[] = [];
+  const livekit: number[] = [];
   try {
     // One warm-up of each (first page load, codec init), not counted.
     await rawRound(browser, p2pStack.apiUrl);
     await duetRound(p2pStack, browser, false);
     await duetRound(sfuStack, browser, false);
+    if (lk) await livekitRound(lk, browser, probe);
     for (let i = 0; i < ROUNDS; i++) {
       raw.push(await rawRound(browser, p2pStack.apiUrl));
       p2p.push(await duetRound(p2pStack, browser, false));
       sfu.push(await duetRound(sfuStack, browser, false));
-      console.log(`round ${i + 1}/${ROUNDS}: raw ${Math.round(raw.at(-1)!)} ms, p2p ${Math.round(p2p.at(-1)!)} ms, sfu ${Math.round(sfu.at(-1)!)} ms`);
+      if (lk) livekit.push(await livekitRound(lk, browser, probe));
+      console.log(`round ${i + 1}/${ROUNDS}: raw ${Math.round(raw.at(-1)!)} ms, p2p ${Math.round(p2p.at(-1)!)} ms, sfu ${Math.round(sfu.at(-1)!)} ms${lk ? `, livekit ${Math.round(livekit.at(-1)!)} ms` : ''}`);
     }
+  } catch (err) {
+    if (lk && process.env.TTFF_TRACE) console.error(lk.logs().slice(-4000));
+    throw err;
   } finally {
     await browser.close();
-    await Promise.all([p2pStack.stop(), sfuStack.stop()]);
+    await Promise.all([p2pStack.stop(), sfuStack.stop(), lk?.stop()]);
   }
-  const metrics = { raw_ms: median(raw), p2p_ms: median(p2p), sfu_ms: median(sfu), rounds: ROUNDS };
-  const ratios = { p2p_vs_raw: Math.round((metrics.p2p_ms / metrics.raw_ms) * 100) / 100, sfu_vs_raw: Math.round((metrics.sfu_ms / metrics.raw_ms) * 100) / 100 };
+  const spreads = { raw_ms: spread(raw), p2p_ms: spread(p2p), sfu_ms: spread(sfu), ...(lk ? { livekit_ms: spread(livekit) } : {}) };
+  const metrics = { raw_ms: spreads.raw_ms.median, p2p_ms: spreads.p2p_ms.median, sfu_ms: spreads.sfu_ms.median, ...(lk ? { livekit_ms: spreads.livekit_ms!.median } : {}), rounds: ROUNDS };
+  const lkMs = spreads.livekit_ms?.median;
+  const ratios = {
+    p2p_vs_raw: ratio(metrics.p2p_ms, metrics.raw_ms),
+    sfu_vs_raw: ratio(metrics.sfu_ms, metrics.raw_ms),
+    ...(lk ? { vs_livekit: { p2p: ratio(metrics.p2p_ms, lkMs), sfu: ratio(metrics.sfu_ms, lkMs), raw: ratio(metrics.raw_ms, lkMs) } } : {}),
+  };
   const result = {
     name: 'ttff',
     date: new Date().toISOString(),
+    machine: machine(),
+    versions: versions({ chromium, ...(livekitBin ? { livekitBin } : {}) }),
     node: process.version,
-    cpus: cpus().length,
     // The machine may be shared: a load far above the core count makes every figure slower and noisier.
     loadavg_1m_at_start: startLoad,
     loadavg_1m_at_end: Math.round(loadavg()[0]! * 10) / 10,
     metrics,
     ratios,
-    samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), sfu_ms: sfu.map(Math.round) },
+    goals: { 'duet_vs_livekit <=': 0.5, 'instant_join_vs_raw <=': 0.6 },
+    prejoin_ms: PREJOIN_MS,
+    spread: spreads,
+    samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), sfu_ms: sfu.map(Math.round), ...(lk ? { livekit_ms: livekit.map(Math.round) } : {}) },
     baseline: 'a raw RTCPeerConnection pair in one page of the same Chromium (no signaling server), capturing with the same constraints as the Duet room (1280x720 ideal; TTFF_RAW_VGA=1 for 640x480); time from the second join to the first remote frame on screen at both ends',
+    livekit: lk
+      ? 'livekit-server on loopback (deploy/bench/livekit/livekit.yaml), livekit-client page (deploy/bench/livekit/page): tracks created and room.prepareConnection() during the pre-join, room.connect() + publishTrack() on the click; adaptiveStream, dynacast, simulcast (LIVEKIT_SIMULCAST=0: off), VP8, 1280x720 capture as the Duet room; medians are over every round, not the best'
+      : 'left out (TTFF_NO_LIVEKIT=1)',
   };
   mkdirSync(resolve(RESULTS, '..'), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
-  console.log(`ttff medians: raw ${metrics.raw_ms} ms, Duet P2P ${metrics.p2p_ms} ms (${ratios.p2p_vs_raw}x), Duet SFU ${metrics.sfu_ms} ms (${ratios.sfu_vs_raw}x) — ${Math.round((Date.now() - started) / 1000)} s; wrote ${RESULTS}`);
+  const vs = lk ? ` — vs LiveKit ${lkMs} ms: p2p ${ratios.vs_livekit!.p2p}x, sfu ${ratios.vs_livekit!.sfu}x` : '';
+  console.log(`ttff medians: raw ${metrics.raw_ms} ms, Duet P2P ${metrics.p2p_ms} ms (${ratios.p2p_vs_raw}x), Duet SFU ${metrics.sfu_ms} ms (${ratios.sfu_vs_raw}x)${vs} — ${Math.round((Date.now() - started) / 1000)} s; wrote ${RESULTS}`);
 }
 
 await main();

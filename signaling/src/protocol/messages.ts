@@ -79,6 +79,13 @@ export const ClientMessageSchema = Type.Union([
   // restart did not fix it: the server then switches the room to the SFU.
   req('p2p.status', { state: Type.Union([Type.Literal('connected'), Type.Literal('restarting'), Type.Literal('failed')]) }),
   req('sfu.capabilities', {}),
+  // Instant join, on a standby socket only (before `join`), once: a send and a receive transport
+  // on the lesson's router made now, so the client connects ICE and DTLS (sfu.connectTransport,
+  // also allowed there for these two) while the person is still on the pre-join screen. Nothing
+  // is produced, consumed or announced: the other side cannot tell. `join` then adopts them
+  // (HelloData.sfu.prepared names the same transports). Refused with `wrong_mode` unless the
+  // lesson's room is live on this node and in SFU mode.
+  req('sfu.preconnect', {}),
   req('sfu.createTransport', { direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) }),
   req('sfu.connectTransport', { transportId: ShortId, dtlsParameters: Opaque }),
   req('sfu.restartIce', { transportId: ShortId }),
@@ -221,6 +228,7 @@ export interface ResponseData {
   'p2p.signal': Record<string, never>;
   'p2p.status': { mode: RoomMode };
   'sfu.capabilities': { routerRtpCapabilities: Record<string, unknown>; producers: ProducerAnnouncement[] };
+  'sfu.preconnect': { send: TransportInfo; recv: TransportInfo };
   'sfu.createTransport': TransportInfo;
   'sfu.connectTransport': Record<string, never>;
   'sfu.restartIce': { iceParameters: Record<string, unknown> };

@@ -2,7 +2,7 @@
 // notifications, the participants' SFU calls, and the rebuild after a worker died. Plain ids and
 // JSON only cross this boundary (mediasoup objects stay in @duet/sfu).
 import { MediaError, MediaLimitError, MediaRoom, type ProducerSummary, type WorkerPool } from '@duet/sfu';
-import type { MediaKindName, MediaSourceName, Notification, ResponseData, Role, SfuPrepared } from '../protocol/index.ts';
+import type { MediaKindName, MediaSourceName, Notification, ResponseData, Role, SfuPrepared, TransportInfo } from '../protocol/index.ts';
 import type { Logger } from '../log.ts';
 import { other, RoomError } from './seat.ts';
 
@@ -33,6 +33,8 @@ export class RoomMedia {
   private media: Promise<MediaRoom> | undefined;
   /** Receive capabilities given with `join`: the other side's new producers are consumed for them here. */
   private readonly recvCaps = new Map<Role, Record<string, unknown>>();
+  /** Preconnected transports of pre-join sockets (by socket key): their ids. */
+  private readonly pre = new Map<string, { send: string; recv: string }>();
 
   constructor(lessonId: string, pool: WorkerPool, host: RoomMediaHost, log: Logger | undefined) {
     this.lessonId = lessonId;
@@ -101,13 +103,50 @@ export class RoomMedia {
    * consumers of everything the other side produces, made now. Later producers of the other
    * side are consumed for it as they come (announce()).
    */
-  prepare(role: Role, rtpCapabilities: Record<string, unknown>): Promise<SfuPrepared> {
+  prepare(role: Role, rtpCapabilities: Record<string, unknown>, preconnected?: string): Promise<SfuPrepared> {
     this.recvCaps.set(role, rtpCapabilities);
     return this.call(async (m) => {
-      const [send, recv] = await Promise.all([m.createTransport(role, 'send'), m.createTransport(role, 'recv')]);
+      // Instant join: the transports this socket made and connected at pre-join, if still there.
+      const ids = preconnected ? this.pre.get(preconnected) : undefined;
+      if (preconnected) this.pre.delete(preconnected);
+      const adopted = ids ? await m.adoptTransports(preconnected!, role).catch(() => (m.removePeer(preconnected!), [])) : [];
+      const pick = (direction: 'send' | 'recv') => adopted.find((t) => t.transportId === ids?.[direction]) ?? m.createTransport(role, direction);
+      const [send, recv] = await Promise.all([pick('send'), pick('recv')]);
       const consumers = await Promise.all(m.producersFor(role).map(async (p) => ({ ...(await m.consume(role, p.producerId, rtpCapabilities, { startEarly: true })), role: p.peerId as Role })));
       return { send, recv, consumers };
     });
+  }
+
+  /**
+   * Instant join, at pre-join: a send and a receive transport for a socket that is not seated
+   * (`key`: per socket). They carry nothing (the socket can neither produce nor consume) and
+   * nobody is told; `join` on that socket adopts them (prepare), its close drops them (dropPre).
+   */
+  async preconnect(key: string): Promise<{ send: TransportInfo; recv: TransportInfo }> {
+    if (this.pre.has(key)) throw new RoomError('forbidden', 'this connection is already preconnected');
+    this.pre.set(key, { send: '', recv: '' });
+    try {
+      const [send, recv] = await this.call((m) => Promise.all([m.createTransport(key, 'send'), m.createTransport(key, 'recv')]));
+      if (!this.pre.has(key)) throw new RoomError('lesson_ended', 'the connection closed meanwhile');
+      this.pre.set(key, { send: send.transportId, recv: recv.transportId });
+      return { send, recv };
+    } catch (err) {
+      this.dropPre(key);
+      throw err;
+    }
+  }
+
+  /** DTLS for a preconnected transport (only the socket's own two). */
+  async connectPre(key: string, transportId: string, dtlsParameters: Record<string, unknown>): Promise<void> {
+    const ids = this.pre.get(key);
+    if (!ids || (ids.send !== transportId && ids.recv !== transportId)) throw new RoomError('media_error', `unknown transport ${transportId}`);
+    await this.call((m) => m.connectTransport(key, transportId, dtlsParameters));
+  }
+
+  /** The pre-join socket closed (or never joined): its transports go. */
+  dropPre(key: string): void {
+    if (!this.pre.delete(key)) return;
+    void this.media?.then((m) => m.removePeer(key)).catch(() => undefined);
   }
 
   async capabilities(role: Role): Promise<ResponseData['sfu.capabilities']> {
@@ -155,6 +194,7 @@ export class RoomMedia {
   }
 
   close(): void {
+    this.pre.clear();
     void this.media?.then((m) => m.close()).catch(() => undefined);
     this.media = undefined;
   }

@@ -59,6 +59,9 @@ export interface Reply {
 }
 export type Handler = (conn: Connection, message: ClientMessage) => Promise<Reply>;
 
+/** What a standby socket may send before its `join` (the sfu.* two: instant join, its own transports only). */
+const STANDBY_MESSAGES = new Set<ClientMessage['t']>(['ping', 'leave', 'sfu.preconnect', 'sfu.connectTransport']);
+
 export class Connection implements RoomConnection {
   readonly id = randomUUID();
   claims: JoinClaims | undefined;
@@ -72,6 +75,8 @@ export class Connection implements RoomConnection {
   standbyToken: string | undefined;
   standbyTicket: string | undefined;
   standbyClaims: JoinClaims | undefined;
+  /** Instant join: the room holding this standby socket's preconnected transports (dropped on close). */
+  preconnected: { room: Room; key: string } | undefined;
   private authenticating = false;
   private readonly ws: WebSocket;
   private readonly framing: Framing;
@@ -128,6 +133,11 @@ export class Connection implements RoomConnection {
 
   notify(message: Notification): void {
     this.send(message);
+  }
+
+  /** The socket is closing or closed. */
+  get closed(): boolean {
+    return this.ws.readyState === this.ws.CLOSING || this.ws.readyState === this.ws.CLOSED;
   }
 
   close(code: number, reason: string): void {
@@ -189,7 +199,7 @@ export class Connection implements RoomConnection {
     } else if (message.t === 'join') {
       if (this.claims || this.authenticating) return this.fail(message.id, 'already_authenticated', 'this connection has already joined');
       if (this.standbyToken === undefined) return this.fail(message.id, 'not_authenticated', 'join follows a standby on the same connection');
-    } else if (!this.claims && !(this.standbyToken !== undefined && (message.t === 'ping' || message.t === 'leave'))) {
+    } else if (!this.claims && !(this.standbyToken !== undefined && STANDBY_MESSAGES.has(message.t))) {
       return this.fail(message.id, 'not_authenticated', this.standbyToken === undefined ? 'the first message must be hello with a join token' : 'join first (this connection is standing by)');
     }
     if (authenticates) this.authenticating = true;

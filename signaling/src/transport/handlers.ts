@@ -1,7 +1,7 @@
 // Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
 import { JoinTokenError, verifyJoinToken, type JoinKeyLookup } from '@duet/api/tokens';
 import { routerRtpCapabilities } from '@duet/sfu';
-import type { ClientMessage } from '../protocol/index.ts';
+import type { ClientMessage, TransportInfo } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError, SeatRefusedError } from '../api-client.ts';
@@ -57,6 +57,28 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     return { data: { timeoutMs: standbyTimeoutMs, ...(sfu ? { sfu } : {}) } };
   }
 
+  /**
+   * Instant join: transports for a standby socket of a live SFU room (see sfu.preconnect). A
+   * room is never opened for it: only a lesson somebody is already in has a router to connect to.
+   */
+  async function preconnect(conn: Connection): Promise<{ send: TransportInfo; recv: TransportInfo }> {
+    const claims = conn.standbyClaims!;
+    if (conn.preconnected) throw new RequestError('forbidden', 'this connection is already preconnected');
+    const room = registry.get(claims.sessionId);
+    if (!room || room.hasEnded) throw new RequestError('wrong_mode', 'nobody is in this lesson yet: nothing to preconnect to');
+    const key = `standby:${conn.id}`;
+    conn.preconnected = { room, key };
+    try {
+      const data = await room.sfu.preconnect(key);
+      // Closed while the worker made them: the close hook may have run before they existed.
+      if (conn.closed) room.sfu.dropPre(key);
+      return data;
+    } catch (err) {
+      conn.preconnected = undefined;
+      return asRequestError(err);
+    }
+  }
+
   async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>): Promise<Reply> {
     // Checked again on `join`: the token may have expired, been superseded or revoked while the
     // person sat on the pre-join screen. The API is asked alongside opening a live room (no extra
@@ -88,6 +110,8 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       throw err;
     }
     const { data, after } = joined;
+    const pre = conn.preconnected; // instant join: adopted below in an SFU room, else dropped
+    conn.preconnected = undefined;
     conn.claims = claims;
     conn.room = room;
     conn.seated(claims);
@@ -98,12 +122,18 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       // `join` with receive capabilities: transports and consumers made here, saving the client
       // its sfu.createTransport and sfu.consume round trips (it does them itself if this fails).
       if (rtpCapabilities) {
-        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
+        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities, pre?.room === room ? pre.key : undefined).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
         if (prepared) data.sfu.prepared = prepared;
       }
     }
+    if (pre) pre.room.sfu.dropPre(pre.key); // no-op once adopted
     conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };
+  }
+
+  function asRequestError(err: unknown): never {
+    if (err instanceof RoomError) throw new RequestError(err.code === 'lesson_ended' ? 'lesson_unavailable' : err.code, err.message);
+    throw err;
   }
 
   return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
@@ -111,8 +141,15 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     if (msg.t === 'standby') return standby(conn, msg.token, msg.ticket);
     if (msg.t === 'join') return hello(conn, conn.standbyToken!, conn.standbyTicket, undefined, msg.rtpCapabilities);
     if (!conn.claims) {
-      // A standby socket (the connection only lets ping and leave through before the join).
+      // A standby socket (the connection only lets STANDBY_MESSAGES through before the join).
       if (msg.t === 'leave') return { data: EMPTY, after: () => conn.close(1000, 'left') };
+      if (msg.t === 'sfu.preconnect') return { data: await preconnect(conn) };
+      if (msg.t === 'sfu.connectTransport') {
+        const pre = conn.preconnected;
+        if (!pre) throw new RequestError('not_authenticated', 'join first (this connection is standing by)');
+        await pre.room.sfu.connectPre(pre.key, msg.transportId, msg.dtlsParameters).catch(asRequestError);
+        return { data: EMPTY };
+      }
       return { data: { now: Date.now() } };
     }
     const room = conn.room!;
@@ -156,6 +193,8 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
         case 'p2p.signal':
           room.relay(role, msg.signal);
           return { data: EMPTY };
+        case 'sfu.preconnect':
+          throw new RequestError('already_authenticated', 'sfu.preconnect is for a standby socket, before join');
         case 'sfu.capabilities':
           return { data: await room.sfu.capabilities(role) };
         case 'sfu.createTransport':

@@ -34,6 +34,7 @@ export const KIND_RATES: Partial<Record<string, { perSecond: number; burst: numb
   'board.sync': { perSecond: 2, burst: 10, group: 'board.sync' },
   'board.lock': { perSecond: 2, burst: 10, group: 'board.lock' },
   'sfu.createTransport': { perSecond: 10, burst: 20, group: 'sfu' },
+  'sfu.preconnect': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.connectTransport': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.restartIce': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.produce': { perSecond: 10, burst: 20, group: 'sfu' },

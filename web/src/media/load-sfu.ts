@@ -1,6 +1,7 @@
 // The SFU session's code (mediasoup-client) in its own chunk, loaded once and only when needed.
-import type { Device } from 'mediasoup-client';
 import type { SfuSession } from './sfu-session.ts';
+import { delay, SignalingError, type SignalingClient } from '../lib/signaling-client.ts';
+import type { PreloadedDevice } from './media-path.ts';
 
 let sfuModule: Promise<typeof import('./sfu-session.ts')> | undefined;
 const sfuChunk = () => (sfuModule ??= import('./sfu-session.ts'));
@@ -10,7 +11,29 @@ export function loadSfuSession(): Promise<typeof SfuSession> {
   return sfuChunk().then((m) => m.SfuSession);
 }
 
-/** A mediasoup-client device loaded with a router's capabilities (at pre-join, off the click's path). */
-export function loadSfuDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
-  return sfuChunk().then((m) => m.loadDevice(routerRtpCapabilities));
+/**
+ * Pre-join of an SFU lesson: the device, and (instant join) the media path connected ahead of the
+ * click when the lesson is live (sfu-session.ts preconnect(); refused otherwise: the join makes it).
+ */
+export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Record<string, unknown>, iceServers: RTCIceServer[]): Promise<PreloadedDevice> {
+  const m = await sfuChunk();
+  const prepared: PreloadedDevice = { device: await m.loadDevice(routerRtpCapabilities), caps: JSON.stringify(routerRtpCapabilities) };
+  // In the background (the click never waits for it). Nobody in the lesson yet (wrong_mode): asked
+  // again every PRECONNECT_RETRY_MS, bounded; any other answer (joined, socket closed) ends it.
+  void (async () => {
+    for (let i = 0; i < PRECONNECT_TRIES; i++) {
+      try {
+        prepared.pre = await m.preconnect(sig, prepared.device, iceServers);
+        return;
+      } catch (err) {
+        if (!(err instanceof SignalingError && err.code === 'wrong_mode')) return;
+      }
+      await delay(PRECONNECT_RETRY_MS, undefined);
+    }
+  })();
+  return prepared;
 }
+
+const PRECONNECT_RETRY_MS = 2_000;
+/** 20 minutes of pre-join at most (the server's standby timeout by default). */
+const PRECONNECT_TRIES = 600;

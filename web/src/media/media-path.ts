@@ -7,7 +7,7 @@ import type { Store } from '../lib/store.ts';
 import type { RoomState } from '../room-state.ts';
 import type { MediaSession, TrackSource } from './media-session.ts';
 import { P2PSession } from './p2p-session.ts';
-import type { SfuSession } from './sfu-session.ts';
+import type { Preconnected, SfuSession } from './sfu-session.ts';
 import { loadSfuSession } from './load-sfu.ts';
 import { remoteTrackHandlers } from './remote-tracks.ts';
 import { webrtcSupported } from '../lib/webrtc-support.ts';
@@ -16,6 +16,8 @@ import { webrtcSupported } from '../lib/webrtc-support.ts';
 export interface PreloadedDevice {
   device: Device;
   caps: string;
+  /** Instant join: the transports connected at pre-join (SFU lessons somebody is already in). */
+  pre?: Preconnected;
 }
 
 export class MediaPath {
@@ -146,10 +148,10 @@ export class MediaPath {
     await sig.request('sfu.ready', {}).catch(() => undefined);
   }
 
-  async newSfuSession(preset?: SfuHello, device?: Device): Promise<SfuSession> {
+  async newSfuSession(preset?: SfuHello, device?: Device, pre?: Preconnected): Promise<SfuSession> {
     const SfuSession = await loadSfuSession();
     const { local, join } = this.state.get();
-    return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset, device);
+    return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset, device, pre);
   }
 
   private currentScreenTrack(): MediaStreamTrack | null {

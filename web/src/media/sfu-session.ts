@@ -17,6 +17,66 @@ export async function loadDevice(routerRtpCapabilities: Record<string, unknown>)
   return device;
 }
 
+/** Instant join: transports the server made for the pre-join socket, already connecting. */
+export interface Preconnected {
+  send: types.Transport;
+  recv: types.Transport;
+}
+
+/**
+ * Instant join, on the pre-join screen of a live SFU lesson: creates the standby socket's two
+ * transports and connects them (ICE + DTLS) with nothing sent or shown. mediasoup-client only
+ * connects a transport at its first consume/produce, so each gets a local-only warm-up: a
+ * consumer the server never made (no packets can come) and a producer of a generated silent
+ * track (no device) that never reaches the server (its `produce` is answered locally); both are
+ * closed at once, the transports stay up. The join then adopts the same transports.
+ */
+/**
+ * The warm-up consumer's m-section stays in the SDP (disabled: the first one of a BUNDLE cannot be
+ * removed); its mid must never be one the server gives consumers ("0", "1", …), or the first real
+ * consumer would reuse it with another kind and the browser would refuse the description.
+ */
+const WARM_UP_MID = 'warm';
+
+export async function preconnect(sig: SignalingClient, device: Device, iceServers: RTCIceServer[]): Promise<Preconnected> {
+  const { send: sendInfo, recv: recvInfo } = await sig.request('sfu.preconnect', {});
+  const options = (info: TransportInfo): types.TransportOptions => ({
+    id: info.transportId,
+    iceParameters: info.iceParameters as unknown as types.IceParameters,
+    iceCandidates: info.iceCandidates as unknown as types.IceCandidate[],
+    dtlsParameters: info.dtlsParameters as unknown as types.DtlsParameters,
+    iceServers,
+  });
+  const send = device.createSendTransport(options(sendInfo));
+  const recv = device.createRecvTransport(options(recvInfo));
+  for (const t of [send, recv]) {
+    t.once('connect', ({ dtlsParameters }, ok, fail) => {
+      sig.request('sfu.connectTransport', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => ok(), fail);
+    });
+    t.on('connectionstatechange', (state) => state === 'connected' && performance.mark(`duet:pre-${t.direction}-connected`));
+  }
+  try {
+    const opus = device.recvRtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'audio/opus');
+    if (!opus?.preferredPayloadType) throw new Error('no opus in the router capabilities');
+    const codec = { mimeType: opus.mimeType, payloadType: opus.preferredPayloadType, clockRate: opus.clockRate, channels: opus.channels ?? 2, parameters: {}, rtcpFeedback: [] };
+    const audio = new AudioContext();
+    const silent = audio.createMediaStreamDestination().stream.getAudioTracks()[0]!;
+    send.once('produce', (_params, ok) => ok({ id: 'warm-up' }));
+    const [consumer, producer] = await Promise.all([
+      recv.consume({ id: 'warm-up', producerId: 'warm-up', kind: 'audio', rtpParameters: { mid: WARM_UP_MID, codecs: [codec], headerExtensions: [], encodings: [{ ssrc: 1 }], rtcp: { cname: 'warm-up', reducedSize: true } } }),
+      send.produce({ track: silent, stopTracks: true, zeroRtpOnPause: true }),
+    ]);
+    consumer.close();
+    producer.close();
+    void audio.close();
+  } catch (err) {
+    send.close();
+    recv.close();
+    throw err;
+  }
+  return { send, recv };
+}
+
 /** How often a broken transport's ICE is restarted, and for how long at most. */
 const ICE_RETRY_MS = 2_000;
 const ICE_WATCH_MAX_MS = 5 * 60_000;
@@ -50,8 +110,12 @@ export class SfuSession implements MediaSession {
   private preset: SfuHello | undefined;
 
   /** `device`: loaded at pre-join with the same router capabilities as the preset's (or a new one). */
-  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device) {
+  /** Instant join: transports connected at pre-join, used when the join hands back their ids. */
+  private pre: Preconnected | undefined;
+
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device, pre?: Preconnected) {
     this.sig = sig;
+    this.pre = pre;
     this.preset = preset;
     this.device = device ?? new Device();
     this.screenTrack = screen;
@@ -111,6 +175,19 @@ export class SfuSession implements MediaSession {
       if (this.screenTrack) await this.setScreen(this.screenTrack);
     })();
     await Promise.all([receiving, sending]);
+    this.dropPreconnected();
+  }
+
+  /** Preconnected transports the join did not adopt (the server made new ones) are closed. */
+  private dropPreconnected(): void {
+    for (const t of [this.pre?.send, this.pre?.recv]) if (t && t !== this.sendTransport && t !== this.recvTransport) t.close();
+    this.pre = undefined;
+  }
+
+  /** The preconnected transport the server adopted as `info`, if any. */
+  private adopted(info: TransportInfo | undefined, direction: 'send' | 'recv'): types.Transport | undefined {
+    const t = this.pre?.[direction];
+    return t && !t.closed && info?.transportId === t.id ? t : undefined;
   }
 
   async replaceTrack(old: MediaStreamTrack, next: MediaStreamTrack): Promise<void> {
@@ -194,6 +271,8 @@ export class SfuSession implements MediaSession {
       if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);
       if (state === 'disconnected' || state === 'failed') this.watchIce(transport);
     });
+    // Instant join: a transport adopted from the pre-join connected before anyone listened.
+    if (transport.connectionState === 'connected') this.handlers.onConnectionState?.('connected');
   }
 
   /**
@@ -228,8 +307,7 @@ export class SfuSession implements MediaSession {
 
   /** `info`: a transport the server made during `join`; otherwise one is requested now. */
   private async createSendTransport(info?: TransportInfo): Promise<void> {
-    info ??= await this.sig.request('sfu.createTransport', { direction: 'send' });
-    const transport = this.device.createSendTransport(this.transportOptions(info));
+    const transport = this.adopted(info, 'send') ?? this.device.createSendTransport(this.transportOptions(info ?? (await this.sig.request('sfu.createTransport', { direction: 'send' }))));
     this.wireConnect(transport);
     transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
       this.sig
@@ -240,8 +318,7 @@ export class SfuSession implements MediaSession {
   }
 
   private async createRecvTransport(info?: TransportInfo): Promise<void> {
-    info ??= await this.sig.request('sfu.createTransport', { direction: 'recv' });
-    const transport = this.device.createRecvTransport(this.transportOptions(info));
+    const transport = this.adopted(info, 'recv') ?? this.device.createRecvTransport(this.transportOptions(info ?? (await this.sig.request('sfu.createTransport', { direction: 'recv' }))));
     this.wireConnect(transport);
     this.recvTransport = transport;
   }
@@ -327,6 +404,7 @@ export class SfuSession implements MediaSession {
 
   close(): void {
     this.closed = true;
+    this.dropPreconnected();
     for (const t of this.iceWatch.values()) clearTimeout(t);
     this.iceWatch.clear();
     this.unsubscribe();

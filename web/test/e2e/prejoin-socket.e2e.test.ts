@@ -66,4 +66,33 @@ describe('the pre-join socket', () => {
     const seated = await participants(lesson.id);
     expect(seated.participants?.map((p) => p.role).sort()).toEqual(['student', 'tutor']);
   });
+
+  it('instant join: connects the media path on the pre-join, shows the tutor nothing before the click, and uses it on the click', async () => {
+    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'instant' });
+    const room = async () => (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } })).json()) as { media: { transports: number; producers: number; consumers: number } };
+    const tutor = await openParticipant(browser, lesson.tutorUrl);
+    await tutor.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+    await waitFor('Join enabled', async () => tutor.getByTestId('join').isEnabled());
+    await join(tutor);
+    await waitFor('tutor producing', async () => (await room()).media?.producers === 2);
+
+    const student = await openParticipant(browser, lesson.studentUrl);
+    await waitFor('student media path connected on the pre-join', async () => {
+      const m = await marks(student);
+      return m.includes('duet:pre-send-connected') && m.includes('duet:pre-recv-connected');
+    });
+    // Connected, yet nothing reached the tutor: no presence, no producer, no consumer.
+    expect((await room()).media).toMatchObject({ transports: 4, producers: 2, consumers: 0 });
+    const tutorState = () => tutor.evaluate(() => (window as unknown as { __duet: { state(): { peerPresence: string } } }).__duet.state());
+    expect((await tutorState()).peerPresence).toBe('absent');
+    expect((await participants(lesson.id)).participants?.map((p) => p.role)).toEqual(['tutor']);
+
+    await join(student);
+    await Promise.all([seesVideo(tutor), seesVideo(student)]);
+    expect((await tutorState()).peerPresence).toBe('present');
+    // The adopted transports were connected before the session listened: still reported as such.
+    await waitFor('student media connected', async () => (await student.evaluate(() => (window as unknown as { __duet: { state(): { media: string | null } } }).__duet.state().media)) === 'connected');
+    // The join adopted the preconnected transports: no new ones were made.
+    expect((await room()).media).toMatchObject({ transports: 4, producers: 4, consumers: 4 });
+  });
 });
