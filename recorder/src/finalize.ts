@@ -59,8 +59,14 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
         await fail(storage, deps, 'no_media', 'no media reached the recorder');
         return;
       }
-      log('info', 'finalize: composing', { step: 'compose', attempt: f.attempts, mediaSeconds: Number(plan.durationS.toFixed(1)), layout: `${plan.width}x${plan.height}` });
-      await runFfmpeg(deps.config.ffmpegPath, plan.args, plan.durationS, (pct) => log('info', 'finalize: progress', { percent: pct }));
+      const queue = deps.composeQueue;
+      if (queue && queue.active >= deps.config.composeConcurrency) log('info', 'finalize: waiting for a compose slot', { queued: queue.depth + 1, running: queue.active });
+      const compose = () => {
+        log('info', 'finalize: composing', { step: 'compose', attempt: f.attempts, mediaSeconds: Number(plan.durationS.toFixed(1)), layout: `${plan.width}x${plan.height}` });
+        const spawner = queue ? queue.spawnLowPriority.bind(queue) : undefined;
+        return runFfmpeg(deps.config.ffmpegPath, plan.args, plan.durationS, (pct) => log('info', 'finalize: progress', { percent: pct }), spawner, deps.onComposeSpawn);
+      };
+      await (queue ? queue.run(compose) : compose());
       await rename(tmp, output);
       f.durationSeconds = await probeDuration(deps.config.ffprobePath, output);
       f.sizeBytes = (await stat(output)).size;

@@ -68,7 +68,7 @@ export interface RecorderMetrics {
   render(): Promise<string>;
 }
 
-export function createRecorderMetrics(live: { recordingsByState(): Record<string, number>; draining(): boolean; pendingHooks(): number }): RecorderMetrics {
+export function createRecorderMetrics(live: { recordingsByState(): Record<string, number>; draining(): boolean; pendingHooks(): number; composeLoad?(): { queued: number; running: number } }): RecorderMetrics {
   const registry = new Registry();
   processMetrics(registry);
   const registers = [registry];
@@ -84,6 +84,8 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
   });
   new Gauge({ name: 'duet_recorder_draining', help: '1 while the recorder drains for shutdown (not ready)', registers, collect() { this.set(live.draining() ? 1 : 0); } });
   new Gauge({ name: 'duet_recorder_pending_hooks', help: 'Recording hooks not yet acknowledged by the API', registers, collect() { this.set(live.pendingHooks()); } });
+  new Gauge({ name: 'duet_recorder_compose_queue_depth', help: 'Composes (finalize FFmpeg) waiting for a slot (RECORDER_COMPOSE_CONCURRENCY)', registers, collect() { this.set(live.composeLoad?.().queued ?? 0); } });
+  new Gauge({ name: 'duet_recorder_composes_running', help: 'Composes running now (low CPU priority, RECORDER_COMPOSE_NICE)', registers, collect() { this.set(live.composeLoad?.().running ?? 0); } });
   const segmentsWritten = new Counter({ name: 'duet_recorder_segments_written_total', help: 'Segments FFmpeg closed on local disk', registers });
   const segmentsUploaded = new Counter({ name: 'duet_recorder_segments_uploaded_total', help: 'Segments confirmed in object storage', registers });
   const uploadFailures = new Counter({ name: 'duet_recorder_upload_failures_total', help: 'Failed segment upload attempts (each is retried; the local file is kept)', registers });
