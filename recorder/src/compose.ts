@@ -29,7 +29,7 @@ export interface ComposePlan {
   hasScreen: boolean;
 }
 
-function placedRuns(m: Manifest): { runs: PlacedRun[]; t0: number; durationS: number } {
+export function placedRuns(m: Manifest): { runs: PlacedRun[]; t0: number; durationS: number } {
   const all: { track: TrackEntry; run: RunEntry & { startMs: number } }[] = [];
   for (const track of m.tracks) {
     for (const run of track.runs) {

@@ -64,6 +64,8 @@ export interface RecorderMetrics {
   hookClockSkew: Counter;
   /** From finalize start (compose) to the final file uploaded. */
   finalizeDuration: Histogram;
+  /** From the lesson's end (recording stopped) to playback.json in storage: watchable from segments. */
+  playbackReady: Histogram;
   contentType: string;
   render(): Promise<string>;
 }
@@ -99,6 +101,12 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
     buckets: [1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640, 1280],
     registers,
   });
+  const playbackReady = new Histogram({
+    name: 'duet_recorder_playback_ready_seconds',
+    help: 'From the recording stopping to its segment playback manifest in storage (watchable)',
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
+    registers,
+  });
   // Known label values appear at 0 from the first scrape, so rate() and alerts work before the first event.
   for (const end of ['stopped', 'idle', 'crashed']) ffmpegExits.inc({ end }, 0);
   for (const reason of ['no_media', 'finalize_failed', 'storage_unavailable']) recordingFailures.inc({ reason }, 0);
@@ -112,6 +120,7 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
     hooksRejected,
     hookClockSkew,
     finalizeDuration,
+    playbackReady,
     contentType: registry.contentType,
     render: () => registry.metrics(),
   };
