@@ -19,8 +19,9 @@ const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), 
 const SegmentParams = Type.Object({
   id: Params.properties.id,
   recordingId: Params.properties.recordingId,
-  track: Type.Integer({ minimum: 0, maximum: 63 }),
-  segment: Type.Integer({ minimum: 0, maximum: 100_000 }),
+  // Path segments are strings (no type coercion in this API): small decimal indexes only.
+  track: Type.String({ pattern: '^(0|[1-9][0-9]?)$' }),
+  segment: Type.String({ pattern: '^(0|[1-9][0-9]{0,5})$' }),
 });
 const Query = Type.Object({ exp: Type.Optional(Type.String({ maxLength: 20 })), sig: Type.Optional(Type.String({ maxLength: 128 })) });
 const Segment = Type.Object({ url: Type.String(), start: Type.Number(), duration: Type.Number() }, { additionalProperties: false });
@@ -58,7 +59,9 @@ export function registerRecordingPlaybackRoutes(app: FastifyInstance, ctx: AppCo
     '/v1/sessions/:id/recordings/:recordingId/playback/:track/:segment',
     { schema: { params: SegmentParams, querystring: Query, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
-      const { id, recordingId, track, segment } = req.params;
+      const { id, recordingId } = req.params;
+      const track = Number(req.params.track);
+      const segment = Number(req.params.segment);
       await authorize(req, id, recordingId, { track, segment });
       const { read, contentType } = await openPlaybackSegment(ctx, store, id, recordingId, track, segment);
       reply
