@@ -9,6 +9,12 @@ import { allocatePortPair, releasePortPair } from './ports.ts';
 export class LiveTracks {
   /** trackId -> RTP port of the current run; -1 while the run that records it is starting. */
   readonly ports = new Map<string, number>();
+  /**
+   * The media node follows port changes (it re-plumbs a track whose port the status changed; its
+   * start call says so): track changes are then gapless, every track moving to the new run's
+   * ports. Without it (older callers, fixed RTP senders) a change restarts FFmpeg on the same ports.
+   */
+  gapless = false;
   /** Track changes in flight; stop and finalize wait for them. */
   changes: Promise<void> = Promise.resolve();
   private applying: Promise<void> = Promise.resolve();
@@ -32,7 +38,7 @@ export class LiveTracks {
     const apply = this.applying.then(async () => {
       const next = new Map<string, number>();
       try {
-        for (const trackId of this.ports.keys()) next.set(trackId, await allocatePortPair(this.address));
+        for (const [trackId, port] of this.ports) next.set(trackId, port >= 0 && !this.gapless ? port : await allocatePortPair(this.address));
         const inputs = [...next].map(([trackId, port]) => {
           const t = this.entry(trackId);
           return { trackId, kind: t.kind, codec: t.codec, container: t.container, port };
@@ -41,7 +47,7 @@ export class LiveTracks {
         this.changes = this.changes.then(() => change).catch(() => undefined);
         await change;
       } catch (err) {
-        for (const p of next.values()) releasePortPair(p);
+        for (const [trackId, p] of next) if (p !== this.ports.get(trackId)) releasePortPair(p);
         throw err;
       }
       const old = [...this.ports.values()];

@@ -217,6 +217,11 @@ export class Recording {
     return this.liveTracks.apply();
   }
 
+  /** The caller (media node) moves tracks to the ports the status names: track changes become gapless. */
+  followPortChanges(): void {
+    this.liveTracks.gapless = true;
+  }
+
   /** Adds a track (its port is returned once the lesson's new FFmpeg run listens on it). */
   async addTrack(spec: TrackSpec): Promise<TrackStatus> {
     if (this.state !== 'recording' || this.stopped) throw new Error(`recording ${this.id} is ${this.state}`);
