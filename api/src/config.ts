@@ -10,7 +10,6 @@ import { EVENT_TYPES, isEventType } from './events/event.ts';
 import { DEFAULT_WARNING_MINUTES, parseWarningMinutes } from './domain/warning-minutes.ts';
 import { parseStorageConfig, type StorageConfig } from './storage/storage-config.ts';
 import { API_SECRET_VARS, checkSecrets, checkSecretValue, isProduction, metricsExposureProblem } from './secret-policy.ts';
-
 import { loadLimitsConfig, type LimitsConfig } from './limits-config.ts';
 import { DEFAULT_RESOURCE_CONTENT_TYPES } from './domain/resource-content-types.ts';
 
@@ -106,6 +105,8 @@ export interface ApiConfig {
   webhookRetryBaseMs: number;
   webhookRetryMaxMs: number;
   webhookMaxAttempts: number;
+  /** Endpoints created through the API: WEBHOOK_ALLOW_PRIVATE_URLS, WEBHOOK_DISABLE_AFTER_DAYS, https in production. */
+  webhookApi: { allowPrivateUrls: boolean; disableAfterDays: number; requireHttps: boolean };
   webDistDir: string;
   logLevel: string;
   /** HTTP worker processes (API_WORKERS, node:cluster); 1 = this process serves. PostgreSQL only. */
@@ -383,6 +384,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 1000, 10, 3_600_000),
     webhookRetryMaxMs: int('WEBHOOK_RETRY_MAX_MS', 300_000, 10, 86_400_000),
     webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 30, 1, 1000),
+    webhookApi: { allowPrivateUrls: bool('WEBHOOK_ALLOW_PRIVATE_URLS', false), disableAfterDays: int('WEBHOOK_DISABLE_AFTER_DAYS', 3, 1, 90), requireHttps: isProduction(env) },
     webDistDir: resolve(str('WEB_DIST_DIR') ?? resolve(REPO_ROOT, 'web/dist')),
     logLevel,
     workers,

@@ -24,8 +24,12 @@ import { registerRecordingPlaybackRoutes } from './http/routes/recording-playbac
 import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecycle.ts';
 import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
 import { registerErasureRoutes } from './http/routes/erasure.ts';
+import { registerApiKeyRoutes } from './http/routes/api-keys.ts';
+import { registerWebhookEndpointRoutes } from './http/routes/webhook-endpoints.ts';
 import { webAppRoutes } from './http/routes/web-app.ts';
 import { registerSecurity } from './http/security.ts';
+import { routeScope } from './http/route-scopes.ts';
+import { installIdempotency } from './http/idempotency.ts';
 import { rejectNulCharacters } from './http/text-input.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createWebhookDeliveryLoop } from './jobs/webhook-delivery-loop.ts';
@@ -151,8 +155,16 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   // JSON only: any other body type is answered 415 instead of failing validation as a string.
   app.removeContentTypeParser('text/plain');
   // Plugins first, routes after them (the rate limiter and helmet attach to routes as they are added).
-  registerSecurity(app, config);
+  // Every /v1 route declares the API-key scope it needs (http/route-scopes.ts): fail closed at start.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/')) return;
+    for (const method of [route.method].flat()) {
+      if (routeScope(method, route.url) === undefined) throw new Error(`route ${method} ${route.url} declares no scope in api/src/http/route-scopes.ts`);
+    }
+  });
+  registerSecurity(app, ctx);
   registerOpenApi(app);
+  installIdempotency(app, ctx);
   app.register(async (scope) => {
     registerHealthRoutes(scope);
     registerJoinKeyRoutes(scope, ctx.config);
@@ -164,6 +176,8 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerRecordingLifecycleRoutes(scope, ctx);
     registerRecordingConsentRoutes(scope, ctx);
     registerErasureRoutes(scope, ctx);
+    registerApiKeyRoutes(scope, ctx);
+    registerWebhookEndpointRoutes(scope, ctx);
   });
   app.register(resourceRoutes, { ctx });
   app.register(internalRoutes, { ctx });

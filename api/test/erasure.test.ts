@@ -46,7 +46,7 @@ describe.each(MATRIX)('erasure (%s database, %s storage)', (kind, storage) => {
 
   /** A finished, recorded lesson with something in every kind of content. */
   async function fullLesson(overrides: Record<string, unknown> = {}) {
-    const lesson = await createLesson(api, { recording: true, title: `Maths with ${SECRET_TEXT}`, ...overrides });
+    const lesson = await createLesson(api, { recording: true, title: `Maths with ${SECRET_TEXT}`, metadata: { note: SECRET_TEXT }, ...overrides });
     const tutorWho = { role: 'tutor', user_id: lesson.tutor.id };
     const studentWho = { role: 'student', user_id: lesson.student.id };
     await hook('participant.joined', lesson.id, tutorWho);
@@ -92,7 +92,7 @@ describe.each(MATRIX)('erasure (%s database, %s storage)', (kind, storage) => {
     expect(await count('attendance_intervals', lesson.id)).toBe(2);
 
     const after = await api.request('GET', `/v1/sessions/${lesson.id}`, { token: API_KEY });
-    expect(after.body).toMatchObject({ status: 'completed', started_at: before.body.started_at, ended_at: before.body.ended_at, title: 'Erased lesson' });
+    expect(after.body).toMatchObject({ status: 'completed', started_at: before.body.started_at, ended_at: before.body.ended_at, title: 'Erased lesson', metadata: {} });
     expect(after.body.student.name).toBe('Erased');
     expect(after.body.student.id).toBe(lesson.student.id);
     expect((await api.request('GET', `/v1/recordings/${recId}`, { token: API_KEY })).body).toMatchObject({ status: 'deleted', deleted_reason: 'session_erased' });

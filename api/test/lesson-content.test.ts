@@ -42,7 +42,7 @@ describe.each(DB_KINDS)('notes, feedback, chat and analytics (%s)', (kind) => {
     expectError(await api.request('GET', `${url}?role=tutor`, { token: student }), 403, 'notes_private');
     expect((await api.request('GET', `${url}?role=student`, { token: API_KEY })).body.text).toBe('ask about homework');
     expectError(await api.request('GET', url, { token: API_KEY }), 400, 'validation_failed');
-    expectError(await api.request('PUT', url, { token: API_KEY, body: { text: 'x' } }), 401, 'token_invalid');
+    expectError(await api.request('PUT', url, { token: API_KEY, body: { text: 'x' } }), 403, 'insufficient_scope'); // participant-only route: no API key (issue 16)
     expectError(await api.request('PUT', url, { token: tutor, body: { text: 'x'.repeat(20001) } }), 400, 'validation_failed');
     expectError(await api.request('PUT', url, { token: tutor, body: { txt: 'x' } }), 400, 'validation_failed');
     const other = await createLesson(api);
@@ -106,6 +106,6 @@ describe.each(DB_KINDS)('notes, feedback, chat and analytics (%s)', (kind) => {
     expectError(await api.request('POST', url, { token: student, body: { type: 'x', at: 'now' } }), 400, 'validation_failed');
     expectError(await api.request('POST', url, { token: student, body: { type: 'x', at: '2001-01-01T00:00:00Z' } }), 400, 'validation_failed');
     expectError(await api.request('POST', url, { token: student, body: { type: 'x', at, data: { big: 'x'.repeat(20000) } } }), 413, 'payload_too_large');
-    expectError(await api.request('POST', url, { token: API_KEY, body: { type: 'x', at } }), 401, 'token_invalid');
+    expectError(await api.request('POST', url, { token: API_KEY, body: { type: 'x', at } }), 403, 'insufficient_scope');
   });
 });

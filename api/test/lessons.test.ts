@@ -155,7 +155,7 @@ describe.each(DB_KINDS)('lesson operations (%s)', (kind) => {
       expect(Date.parse(res.body.cancelled_at)).toBeGreaterThan(Date.now() - MINUTE);
       const [event] = await api.server.sql<{ type: string; data: any }[]>`
         select type, data from events where session_id = ${lesson.id}`;
-      expect(event).toEqual({ type: 'session.status_changed', data: { from: 'scheduled', to: 'cancelled', reason: 'cancelled', cancel_reason: 'tutor is ill' } });
+      expect(event).toEqual({ type: 'session.status_changed', data: { from: 'scheduled', to: 'cancelled', reason: 'cancelled', cancel_reason: 'tutor is ill', started: false } });
       const token = await mintToken(api, lesson.id, 'student');
       expectError(await api.request('POST', `/v1/sessions/${lesson.id}/join`, { token }), 409, 'lesson_cancelled');
       expectError(await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token: API_KEY, body: { reason: 'again' } }), 409, 'lesson_not_cancellable');
@@ -166,16 +166,19 @@ describe.each(DB_KINDS)('lesson operations (%s)', (kind) => {
       expectError(await api.request('POST', `/v1/sessions/${lesson.id}/archive`, { token: API_KEY }), 409, 'lesson_not_archivable');
     });
 
-    it('refuses to cancel without a reason, a started lesson, or archive an open one', async () => {
+    it('refuses to cancel without a reason or archive an open one; cancels a started lesson (issue 16)', async () => {
       const lesson = await createLesson(api);
       expectError(await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token: API_KEY, body: {} }), 400, 'validation_failed');
       expectError(await api.request('POST', `/v1/sessions/${lesson.id}/archive`, { token: API_KEY }), 409, 'lesson_not_archivable');
       expectError(await api.request('POST', `/v1/sessions/${lesson.id}/archive`, { token: API_KEY, body: { x: 1 } }), 400, 'validation_failed');
       await hook('participant.joined', lesson.id, { role: 'student', user_id: lesson.student.id });
-      expectError(await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token: API_KEY, body: { reason: 'r' } }), 409, 'lesson_not_cancellable');
       const token = await mintToken(api, lesson.id, 'tutor');
       expectError(await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token, body: { reason: 'r' } }), 401, 'api_key_invalid');
       expect((await get(lesson.id)).status).toBe('waiting');
+      // A started lesson can be cancelled now: it ends (ended_at) and keeps the reason.
+      const cancelled = await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token: API_KEY, body: { reason: 'r' } });
+      expect(cancelled.body).toMatchObject({ status: 'cancelled', cancel_reason: 'r', ended_at: expect.any(String) });
+      expectError(await api.request('POST', `/v1/sessions/${lesson.id}/cancel`, { token: API_KEY, body: { reason: 'r' } }), 409, 'lesson_not_cancellable');
     });
   });
 

@@ -24,7 +24,12 @@ describe('capacity benchmark (smoke)', () => {
       expect(report.metrics.generator_threads).toBe(2);
       expect(report.compared_at_lessons).toBe(2);
       expect(report.metrics.lessons_per_core).toBeGreaterThan(0);
-      expect(report.ratios.vs_bare_mediasoup).toBeGreaterThan(0);
+      expect(report.ratios.vs_bare_mediasoup, JSON.stringify(report.levels)).toBeGreaterThan(0);
+      // Memory per lesson is measured (worker PSS, control-plane heap); with one level the slope
+      // runs from idle, so it is a number but its size at 2 lessons is noise.
+      expect(report.metrics.worker_pss_mb_idle).toBeGreaterThan(1);
+      expect(report.metrics.worker_pss_kb_per_lesson).toEqual(expect.any(Number));
+      expect(report.metrics.control_heap_kb_per_lesson).toBeGreaterThan(0);
       expect(report.levels.map((l: { variant: string; lessons: number }) => `${l.variant}:${l.lessons}`)).toEqual(['duet:2', 'bare:2']);
       for (const level of report.levels) {
         // Media really went through: the receivers counted packets and almost none were lost.
@@ -32,6 +37,7 @@ describe('capacity benchmark (smoke)', () => {
         expect(level.sent_pps).toBeGreaterThan(0);
         expect(level.generator_cpu_cores).toBeGreaterThan(0);
         expect(level.latency_ms.p50).toBeGreaterThan(0);
+        expect(level.worker_pss_mb).toBeGreaterThan(level.variant === 'duet' ? report.metrics.worker_pss_mb_idle - 1 : 1);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -127,6 +127,25 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
         return json(status === 404 || status === 409 ? status : 502, { error: { code: status === 404 ? 'not_found' : status === 409 ? 'recording_not_failed' : 'recorder_unavailable', message: (err as Error).message.slice(0, 300) } });
       }
     }
+    const cancel = /^\/internal\/sessions\/([^/]+)\/cancel$/.exec(url.pathname);
+    if (req.method === 'POST' && cancel) {
+      // The API says the marketplace cancelled this running lesson: end the room for both now.
+      const auth = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!sameSecret(auth, config.internalHookSecret, apiCredential)) return json(401, { error: { code: 'unauthorized', message: 'internal secret required' } });
+      req.resume();
+      const sessionId = decodeURIComponent(cancel[1]!);
+      const hosted = registry.cancel(sessionId);
+      let standing = 0;
+      for (const conn of connections.values()) {
+        if (!conn.claims && conn.standbyClaims?.sessionId === sessionId) {
+          conn.notify({ t: 'session.ended', reason: 'cancelled' });
+          conn.close(4002, 'lesson_cancelled');
+          standing++;
+        }
+      }
+      log.info({ session_id: sessionId, hosted, standby_sockets: standing }, 'lesson cancelled by the API');
+      return json(200, { ok: true, hosted, standby_sockets: standing });
+    }
     const revoke = /^\/internal\/sessions\/([^/]+)\/participants\/(tutor|student)\/revoke$/.exec(url.pathname);
     if (req.method === 'POST' && revoke) {
       // The API says the marketplace removed this participant: close the seat and any pre-join socket now.

@@ -368,6 +368,8 @@ export class RoomController {
         this.media.close();
         this.state.set({ ended: n.reason });
         if (n.reason === 'replaced') this.fail(screenError('replaced'));
+        // The marketplace cancelled the running lesson: the cancelled screen, not "lesson ended".
+        else if (n.reason === 'cancelled') this.fail(screenError('lesson_cancelled'));
         else this.state.set({ phase: 'left' });
         break;
       default:

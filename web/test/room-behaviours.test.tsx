@@ -48,6 +48,13 @@ describe('status changes while the page is open', () => {
     expect(c.page.state.get()).toMatchObject({ view: 'error', error: { screen: 'lesson_ended' } });
   });
 
+  it('a running lesson the marketplace cancelled shows the cancelled screen, not "lesson ended" (issue 16)', () => {
+    const { page, room } = pageIn('room');
+    (room as unknown as { onNotification(n: unknown): void }).onNotification({ t: 'session.ended', reason: 'cancelled' });
+    expect(page.state.get()).toMatchObject({ view: 'error', error: { screen: 'lesson_cancelled' } });
+    page.watch?.stop();
+  });
+
   it('a new end (an extension) moves the room clock', () => {
     const { page, room } = pageIn('room');
     room.state.set({ lesson: { endsAt: '2026-11-23T10:45:00.000Z', scheduledStart: '2026-11-23T10:00:00Z', scheduledEnd: '2026-11-23T10:45:00Z', clockOffsetMs: 0 } });

@@ -26,6 +26,10 @@ export interface LessonTransition {
 export const LESSON_TRANSITIONS: readonly LessonTransition[] = [
   { from: 'scheduled', to: 'waiting', event: 'session.status_changed' }, // first join
   { from: 'scheduled', to: 'cancelled', event: 'session.status_changed' },
+  // The marketplace cancels a lesson that has started: it ends for both (issue 16).
+  { from: 'waiting', to: 'cancelled', event: 'session.status_changed' },
+  { from: 'live', to: 'cancelled', event: 'session.status_changed' },
+  { from: 'reconnecting', to: 'cancelled', event: 'session.status_changed' },
   { from: 'scheduled', to: 'no_show', event: 'session.no_show' }, // grace over, nobody came
   { from: 'waiting', to: 'live', event: 'session.started' }, // second join
   { from: 'waiting', to: 'no_show', event: 'session.no_show' }, // grace over, the other absent

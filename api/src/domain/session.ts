@@ -32,6 +32,12 @@ export interface Session {
   endReason: string | null;
   tutor: Participant;
   student: Participant;
+  /** The marketplace's own id for the lesson (a booking id), unique per API key; null when not given. */
+  externalId: string | null;
+  /** The API key that created it (`env` = DUET_API_KEY). */
+  ownerKey: string;
+  /** The marketplace's small JSON object (domain/metadata.ts). */
+  metadata: Record<string, unknown>;
 }
 
 export const MAX_LESSON_DURATION_MS = 8 * 3600_000;

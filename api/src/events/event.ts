@@ -16,6 +16,10 @@ export const EVENT_TYPES = [
   'session.mode_changed',
   // The tutor or the marketplace added time (data: minutes, extension_seconds, ends_at, by).
   'session.extended',
+  // The marketplace moved a scheduled lesson (data: scheduled_start, scheduled_end, previous).
+  'session.rescheduled',
+  // The marketplace changed who sits in a seat of a scheduled lesson (data: role, previous, participant, links_revoked).
+  'participant.changed',
   // The marketplace removed a participant (data: role, user_id, reason, revoked_at, node_notified).
   'participant.revoked',
   'recording.started',
@@ -31,7 +35,17 @@ export const EVENT_TYPES = [
   'user.erased',
   'feedback.submitted',
   'resource.uploaded',
+  // An endpoint managed through the API failed for WEBHOOK_DISABLE_AFTER_DAYS and was disabled (no session).
+  'webhook_endpoint.disabled',
+  // POST /v1/webhook-endpoints/:id/test: delivered to that endpoint only, never stored (no session).
+  'ping',
 ] as const;
+
+/**
+ * The version of the webhook payload shape, sent as `api_version` in every delivery. A change a
+ * receiver could notice (a field removed or retyped) gets a new date; added fields do not.
+ */
+export const WEBHOOK_API_VERSION = '2026-12-01';
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -43,6 +57,29 @@ export interface DuetEvent<D extends Record<string, unknown> = Record<string, un
   created_at: string;
   session_id: string;
   data: D;
+}
+
+/** An event about the account rather than one lesson (session_id null). */
+export interface AccountEvent<D extends Record<string, unknown> = Record<string, unknown>> {
+  id: string;
+  type: EventType;
+  created_at: string;
+  session_id: null;
+  data: D;
+}
+
+/**
+ * What a webhook endpoint receives: the event, the payload version and, for a lesson's event, the
+ * lesson's metadata as it is when the delivery is sent.
+ */
+export interface WebhookPayload {
+  id: string;
+  type: EventType;
+  api_version: string;
+  created_at: string;
+  session_id: string | null;
+  metadata?: Record<string, unknown>;
+  data: Record<string, unknown>;
 }
 
 export function isEventType(value: unknown): value is EventType {

@@ -3,9 +3,11 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { routeScope } from './route-scopes.ts';
 
 function tagFor(url: string): string | null {
-  if (url.startsWith('/v1/webhooks') || url.endsWith('/events')) return 'webhooks';
+  if (url.startsWith('/v1/webhooks') || url.startsWith('/v1/webhook-endpoints') || url.endsWith('/events')) return 'webhooks';
+  if (url.startsWith('/v1/api-keys')) return 'api keys';
   if (/\/(resources)/.test(url)) return 'resources';
   if (/\/(notes|feedback|chat|analytics)$/.test(url)) return 'lesson content';
   if (/\/(tokens|join|join-keys)$/.test(url)) return 'joining';
@@ -28,12 +30,12 @@ export function registerOpenApi(app: FastifyInstance): void {
       },
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'DUET_API_KEY (marketplace, server to server)' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'an API key (DUET_API_KEY, or a named key duet_sk_… with scopes lessons / operator / read; see x-duet-scope on each operation)' },
           joinToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a participant join token' },
         },
       },
     },
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
       // The media nodes' internal routes are not part of the public contract: the published
       // document would map them out for anyone who can reach /docs.
       const hidden = url === '/session/:id' || url === '/session/:id/recording/:recordingId' || url.startsWith('/assets') || url.startsWith('/docs') || url.startsWith('/internal');
@@ -41,8 +43,10 @@ export function registerOpenApi(app: FastifyInstance): void {
       const security = url.startsWith('/v1/') && url !== '/v1/join-keys' // public keys: no credential
           ? [{ apiKey: [] }, { joinToken: [] }]
           : [];
+      // The API-key scope the operation needs (route-scopes.ts): read, lessons, operator, participant, public.
+      const scope = routeScope([route.method].flat()[0] ?? 'GET', url);
       return {
-        schema: { ...(schema ?? {}), hide: hidden || undefined, tags: tag ? [tag] : undefined, security } as never,
+        schema: { ...(schema ?? {}), hide: hidden || undefined, tags: (schema as { tags?: string[] } | undefined)?.tags ?? (tag ? [tag] : undefined), security, ...(scope ? { 'x-duet-scope': scope } : {}) } as never,
         url,
       };
     },

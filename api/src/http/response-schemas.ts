@@ -78,6 +78,8 @@ export const SessionJson = Obj(
     updated_at: DateTime,
     tutor: ParticipantJson,
     student: ParticipantJson,
+    external_id: Type.Unsafe<string | null>({ type: ['string', 'null'], description: "the marketplace's own id for the lesson (unique per API key); null for participants" }),
+    metadata: Type.Object({}, { additionalProperties: true, description: "the marketplace's JSON object (≤ 4 KB); {} for participants (join tokens)" }),
   },
   'a lesson',
 );

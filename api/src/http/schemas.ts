@@ -13,8 +13,23 @@ export const ParticipantInput = Type.Object(
   { additionalProperties: false },
 );
 
+/** The marketplace's JSON object; its bounds (4 KB, depth, keys) are checked by domain/metadata.ts. */
+export const MetadataInput = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {
+  maxProperties: 50,
+  description: 'a small JSON object (≤ 4 KB serialized, ≤ 5 levels, ≤ 50 keys) returned on every read and in every webhook about the lesson',
+  examples: [{ booking_id: 'bk_1042', plan: 'trial' }],
+});
+export const ExternalId = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[\\x21-\\x7e]+$',
+  description: "the marketplace's own id (e.g. its booking id), unique per API key: a create with a known one returns that lesson (200)",
+});
+
 export const CreateSessionBody = Type.Object(
   {
+    external_id: Type.Optional(ExternalId),
+    metadata: Type.Optional(MetadataInput),
     title: Type.String({ minLength: 1, maxLength: 200 }),
     course_title: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
     scheduled_start: Type.String({ format: 'date-time' }),
@@ -23,7 +38,21 @@ export const CreateSessionBody = Type.Object(
     tutor: ParticipantInput,
     student: ParticipantInput,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        external_id: 'booking-1042',
+        title: 'Algebra: quadratic equations',
+        scheduled_start: '2026-12-07T15:00:00Z',
+        scheduled_end: '2026-12-07T15:50:00Z',
+        recording: false,
+        tutor: { id: 'tutor-17', name: 'Ana Tutor' },
+        student: { id: 'student-42', name: 'Sam Student' },
+        metadata: { booking_id: 'bk_1042', plan: 'trial' },
+      },
+    ],
+  },
 );
 export type CreateSessionBody = Static<typeof CreateSessionBody>;
 
@@ -119,6 +148,7 @@ export const UpdateSessionBody = Type.Object(
     recording: Type.Optional(Type.Boolean()),
     scheduled_start: Type.Optional(Type.String({ format: 'date-time' })),
     scheduled_end: Type.Optional(Type.String({ format: 'date-time' })),
+    metadata: Type.Optional(MetadataInput),
   },
   { additionalProperties: false, minProperties: 1 },
 );

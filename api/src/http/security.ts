@@ -11,14 +11,19 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiConfig } from '../config.ts';
+import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { presignedUrlOrigins } from '../storage/storage-config.ts';
-import { isApiKey, requireJoinToken } from '../services/auth-service.ts';
+import { requireJoinToken } from '../services/auth-service.ts';
+import { resolveApiKey } from '../services/api-keys-service.ts';
+import { scopeAllows } from '../domain/api-key-scopes.ts';
+import { setApiKeyOf } from './caller.ts';
+import { routeScope } from './route-scopes.ts';
 import { checkSignedPath } from '../services/signed-urls.ts';
 import { bearerOf } from './bearer.ts';
 
 /** Who a request counts against; set by an onRequest hook before the limiter runs. */
-export type LimitCaller = { kind: 'key' } | { kind: 'seat'; sessionId: string; role: string } | { kind: 'url'; path: string } | { kind: 'anon'; ip: string };
+export type LimitCaller = { kind: 'key'; id: string } | { kind: 'seat'; sessionId: string; role: string } | { kind: 'url'; path: string } | { kind: 'anon'; ip: string };
 
 const callers = new WeakMap<FastifyRequest, LimitCaller>();
 
@@ -29,7 +34,7 @@ export function limitCallerOf(req: FastifyRequest): LimitCaller {
 function callerKey(c: LimitCaller): string {
   switch (c.kind) {
     case 'key':
-      return 'key';
+      return `key:${c.id}`;
     case 'seat':
       return `seat:${c.sessionId}:${c.role}`;
     case 'url':
@@ -39,9 +44,26 @@ function callerKey(c: LimitCaller): string {
   }
 }
 
-async function classify(config: ApiConfig, req: FastifyRequest): Promise<LimitCaller> {
+/**
+ * Who is calling. An API key is resolved here, once per request, and its scope checked against the
+ * route's (route-scopes.ts) before the limiter, validation or the route run: a key without the
+ * scope gets 403 insufficient_scope, whatever the body.
+ */
+async function classify(ctx: AppContext, req: FastifyRequest): Promise<LimitCaller> {
+  const { config } = ctx;
   const bearer = bearerOf(req);
-  if (isApiKey(config, bearer)) return { kind: 'key' };
+  const key = await resolveApiKey(ctx, bearer);
+  if (key) {
+    const needed = routeScope(req.method, req.routeOptions.url ?? '');
+    if (needed !== undefined && !scopeAllows(key.scopes, needed)) {
+      throw new ApiError(403, 'insufficient_scope', needed === 'participant' ? 'this route is for participants (join tokens), not API keys' : `this API key lacks the "${needed}" scope`, {
+        required_scope: needed,
+        key_scopes: key.scopes,
+      });
+    }
+    setApiKeyOf(req, key);
+    return { kind: 'key', id: key.id };
+  }
   const sessionId = (req.params as { id?: unknown } | undefined)?.id;
   if (bearer !== undefined && typeof sessionId === 'string') {
     try {
@@ -67,7 +89,8 @@ function maxFor(config: ApiConfig, c: LimitCaller): number {
 }
 
 /** Registers on `app` itself (the plugins are not encapsulated), before any route. */
-export function registerSecurity(app: FastifyInstance, config: ApiConfig): void {
+export function registerSecurity(app: FastifyInstance, ctx: AppContext): void {
+  const { config } = ctx;
   // The room page talks to its media nodes over WebSocket: allow exactly those origins.
   const signalingOrigins = [...new Set(config.mediaNodes.map((n) => new URL(n.signalingUrl).origin))];
   app.register(helmet, {
@@ -96,13 +119,13 @@ export function registerSecurity(app: FastifyInstance, config: ApiConfig): void 
     // Only the web origin (WEB_ORIGIN) may call the API from a browser; no origin = same-origin only.
     origin: config.webOrigin ? [config.webOrigin] : false,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'range'],
-    exposedHeaders: ['content-range', 'accept-ranges', 'content-length', 'retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'range', 'idempotency-key'],
+    exposedHeaders: ['content-range', 'accept-ranges', 'content-length', 'retry-after', 'idempotent-replayed'],
     maxAge: 600,
   });
   // Root-level hook: runs before the limiter's route-level onRequest hooks.
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/v1/')) callers.set(req, await classify(config, req));
+    if (req.url.startsWith('/v1/')) callers.set(req, await classify(ctx, req));
   });
   app.register(rateLimit, {
     // Every /v1 route (the public API); health, metrics, the web app's static files and the

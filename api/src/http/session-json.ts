@@ -10,9 +10,14 @@ export function participantJson(p: Participant) {
 }
 
 /** `can_join`: whether the room can be entered now (for a participant caller: by them). */
-export function sessionJson(session: Session, config: ApiConfig, now: Date) {
+/**
+ * `marketplace`: the caller is an API key. external_id and metadata belong to the marketplace (a
+ * booking id, a price plan): a participant's join token reads null and {}.
+ */
+export function sessionJson(session: Session, config: ApiConfig, now: Date, marketplace = true) {
   return {
     id: session.id,
+    external_id: marketplace ? session.externalId : null,
     title: session.title,
     course_title: session.courseTitle,
     status: session.status,
@@ -40,6 +45,7 @@ export function sessionJson(session: Session, config: ApiConfig, now: Date) {
     updated_at: session.updatedAt.toISOString(),
     tutor: participantJson(session.tutor),
     student: participantJson(session.student),
+    metadata: marketplace ? session.metadata : {},
   };
 }
 

@@ -9,6 +9,7 @@ import { listIntervals } from '../repositories/attendance-repo.ts';
 import { completeLesson, NEVER_OVERLAPPED } from '../services/hooks-service.ts';
 import { changeLessonStatus } from '../services/lesson-status-service.ts';
 import type { Queryable } from '../db/connect.ts';
+import { IDEMPOTENCY_TTL_MS, purgeIdempotencyKeys } from '../repositories/idempotency-repo.ts';
 import { runRetentionOnce } from '../services/recording-lifecycle-service.ts';
 
 const BATCH_SIZE = 25;
@@ -21,6 +22,8 @@ export interface LessonJobResult {
 /** One pass over every lesson that is due now; returns what this runner did. */
 export async function runLessonJobsOnce(ctx: AppContext): Promise<LessonJobResult> {
   const result: LessonJobResult = { noShows: [], ended: [] };
+  // Idempotency-Key records live 24 h (http/idempotency.ts); expired ones go with each pass.
+  await purgeIdempotencyKeys(ctx.sql, new Date(ctx.now().getTime() - IDEMPOTENCY_TTL_MS));
   for (;;) {
     const handled = await ctx.sql.begin(async (tx) => {
       const due = await lockDueLessons(tx, ctx.now(), BATCH_SIZE);

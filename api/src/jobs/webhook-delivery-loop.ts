@@ -2,7 +2,6 @@
 // restart resumes where it stopped; the loop polls every WEBHOOK_POLL_MS and is kicked right after
 // commits that wrote events. Receivers dedupe by event id, so an at-least-once resend is harmless.
 import type { AppContext } from '../context.ts';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, sign } from '../events/signature.ts';
 import {
   claimDueDeliveries,
   markAttemptFailed,
@@ -10,7 +9,10 @@ import {
   releaseDelivery,
   type ClaimedDelivery,
 } from '../repositories/webhook-deliveries-repo.ts';
-import { retryDelayMs } from './retry-backoff.ts';
+import { jitteredRetryDelayMs } from './retry-backoff.ts';
+import { findEndpoints, markEndpointHealthy, type EndpointRow } from '../repositories/webhook-endpoints-repo.ts';
+import { sendWebhook, targetUrl, type SendOutcome, type WebhookTarget } from '../services/webhook-sender.ts';
+import { noteEndpointFailure, webhookPayload } from '../services/webhook-endpoints-service.ts';
 
 const BATCH_SIZE = 20;
 
@@ -58,55 +60,50 @@ export function createWebhookDeliveryLoop(ctx: AppContext): WebhookDeliveryLoop 
   async function drain(): Promise<void> {
     while (!stopped) {
       const batch = await claimDueDeliveries(ctx.sql, BATCH_SIZE, leaseMs);
-      await Promise.all(batch.map(deliver));
+      const ids = [...new Set(batch.map((d) => d.endpointId).filter((id): id is string => id !== null))];
+      const apiEndpoints = new Map((await findEndpoints(ctx.sql, ids)).map((e) => [e.id, e]));
+      await Promise.all(batch.map((d) => deliver(d, apiEndpoints)));
       if (batch.length < BATCH_SIZE) return;
     }
   }
 
-  async function deliver(d: ClaimedDelivery): Promise<void> {
-    const endpoint = config.webhookEndpoints.find((e) => e.url === d.endpointUrl);
-    if (!endpoint) {
-      await markAttemptFailed(ctx.sql, d.id, 'endpoint is no longer configured', null, null);
-      return;
+  async function deliver(d: ClaimedDelivery, apiEndpoints: Map<string, EndpointRow>): Promise<void> {
+    let target: WebhookTarget;
+    if (d.endpointId !== null) {
+      const endpoint = apiEndpoints.get(d.endpointId);
+      if (!endpoint || !endpoint.enabled) {
+        await markAttemptFailed(ctx.sql, d.id, endpoint ? 'endpoint is disabled' : 'endpoint was deleted', null, null, false);
+        return;
+      }
+      target = { kind: 'api', endpoint };
+    } else {
+      const endpoint = config.webhookEndpoints.find((e) => e.url === d.endpointUrl);
+      if (!endpoint) {
+        await markAttemptFailed(ctx.sql, d.id, 'endpoint is no longer configured', null, null);
+        return;
+      }
+      target = { kind: 'env', url: endpoint.url, secret: endpoint.secret };
     }
+    const url = targetUrl(target);
     const ageMs = Date.now() - d.createdAt.getTime();
     if (ageMs > config.webhookMaxAgeSeconds * 1000) {
       await markAttemptFailed(ctx.sql, d.id, `not delivered within the maximum age of ${config.webhookMaxAgeSeconds} s`, null, null, false);
-      log.warn({ session_id: d.event.session_id, eventId: d.event.id, url: endpoint.url }, 'webhook delivery expired (maximum age)');
+      log.warn({ session_id: d.event.session_id, eventId: d.event.id, url }, 'webhook delivery expired (maximum age)');
       return;
     }
-    const body = JSON.stringify(d.event);
     const abort = new AbortController();
     inflight.add(abort);
-    const timeout = setTimeout(() => abort.abort(new Error(`timed out after ${config.webhookTimeoutMs} ms`)), config.webhookTimeoutMs);
-    let outcome: { ok: true; status: number } | { ok: false; error: string; status: number | null };
+    let outcome: SendOutcome;
     try {
-      const res = await fetch(endpoint.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'duet-webhooks/1',
-          [SIGNATURE_HEADER]: sign(endpoint.secret, body),
-          [EVENT_ID_HEADER]: d.event.id,
-        },
-        body,
-        // A redirect would re-send a signed event to wherever it points: treat it as a failure.
-        redirect: 'manual',
-        signal: abort.signal,
-      });
-      await res.body?.cancel().catch(() => {});
-      outcome = res.ok ? { ok: true, status: res.status } : { ok: false, error: `HTTP ${res.status}`, status: res.status };
-    } catch (err) {
-      const reason = abort.signal.aborted ? abort.signal.reason : err;
-      outcome = { ok: false, error: reason instanceof Error ? reason.message : String(reason), status: null };
+      outcome = await sendWebhook(ctx, target, webhookPayload(d.event, d.metadata), abort.signal);
     } finally {
-      clearTimeout(timeout);
       inflight.delete(abort);
     }
 
     if (outcome.ok) {
       await markDelivered(ctx.sql, d.id, outcome.status);
-      log.debug({ session_id: d.event.session_id, eventId: d.event.id, url: endpoint.url }, 'webhook delivered');
+      if (target.kind === 'api' && target.endpoint.failing_since) await markEndpointHealthy(ctx.sql, target.endpoint.id);
+      log.debug({ session_id: d.event.session_id, eventId: d.event.id, url }, 'webhook delivered');
       return;
     }
     if (stopped) {
@@ -117,12 +114,13 @@ export function createWebhookDeliveryLoop(ctx: AppContext): WebhookDeliveryLoop 
     const retryIn =
       attempts >= config.webhookMaxAttempts
         ? null
-        : retryDelayMs(attempts, config.webhookRetryBaseMs, config.webhookRetryMaxMs);
+        : jitteredRetryDelayMs(attempts, config.webhookRetryBaseMs, config.webhookRetryMaxMs);
     await markAttemptFailed(ctx.sql, d.id, outcome.error, outcome.status, retryIn);
     log.warn(
-      { session_id: d.event.session_id, eventId: d.event.id, url: endpoint.url, attempts, error: outcome.error, retryInMs: retryIn },
+      { session_id: d.event.session_id, eventId: d.event.id, url, attempts, error: outcome.error, retryInMs: retryIn },
       retryIn === null ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
     );
+    if (target.kind === 'api') await noteEndpointFailure(ctx, target.endpoint);
   }
 
   return {

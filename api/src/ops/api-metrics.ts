@@ -115,6 +115,18 @@ export function createApiMetrics(getCtx: () => AppContext): ApiMetrics {
     },
   });
 
+  new Gauge({
+    name: 'duet_webhook_endpoints',
+    help: 'Webhook endpoints managed through the API, by state (disabled = failing for WEBHOOK_DISABLE_AFTER_DAYS, or turned off)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const rows = await sql()<{ enabled: boolean; n: number }[]>`select enabled, count(*)::int as n from webhook_endpoints group by enabled`;
+      this.set({ state: 'enabled' }, rows.find((r) => r.enabled)?.n ?? 0);
+      this.set({ state: 'disabled' }, rows.find((r) => !r.enabled)?.n ?? 0);
+    },
+  });
+
   registerRecordingMetrics(registry, sql);
 
   // Media nodes as the registry sees them: one overview per scrape, shared by every node gauge

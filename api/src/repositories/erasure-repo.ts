@@ -46,11 +46,11 @@ export async function eraseContent(q: Queryable, sessionId: string, role?: Role)
   };
 }
 
-/** The lesson row keeps its times and status (billing); its free text goes. */
+/** The lesson row keeps its times and status (billing); its free text and the marketplace's metadata go. */
 export async function markSessionErased(q: Queryable, sessionId: string, at: Date): Promise<void> {
   await q`
     update sessions set title = ${ERASED_TITLE}, course_title = null, cancel_reason = case when cancel_reason is null then null else '' end,
-           erased_at = ${at}, updated_at = now()
+           metadata = '{}'::jsonb, erased_at = ${at}, updated_at = now()
      where id = ${sessionId}`;
 }
 

@@ -1,8 +1,8 @@
 // The lifecycle event log and the webhook outbox rows that go with each event.
 import type { Queryable } from '../db/connect.ts';
-import type { DuetEvent, EventType } from '../events/event.ts';
+import type { AccountEvent, DuetEvent, EventType } from '../events/event.ts';
 
-export async function insertEvent(q: Queryable, event: DuetEvent): Promise<void> {
+export async function insertEvent(q: Queryable, event: DuetEvent | AccountEvent): Promise<void> {
   await q`
     insert into events (id, type, session_id, created_at, data)
     values (${event.id}, ${event.type}, ${event.session_id}, ${new Date(event.created_at)}, ${q.json(event.data as never)})`;

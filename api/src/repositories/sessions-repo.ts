@@ -29,6 +29,9 @@ export interface SessionRow {
   student_id: string;
   student_name: string;
   student_avatar_url: string | null;
+  external_id: string | null;
+  owner_key: string;
+  metadata: Record<string, unknown>;
 }
 
 export function toSession(r: SessionRow): Session {
@@ -54,6 +57,9 @@ export function toSession(r: SessionRow): Session {
     updatedAt: r.updated_at,
     tutor: { role: 'tutor', userId: r.tutor_id, name: r.tutor_name, avatarUrl: r.tutor_avatar_url },
     student: { role: 'student', userId: r.student_id, name: r.student_name, avatarUrl: r.student_avatar_url },
+    externalId: r.external_id,
+    ownerKey: r.owner_key,
+    metadata: r.metadata ?? {},
   };
 }
 
@@ -66,14 +72,18 @@ export interface NewSession {
   scheduledEnd: Date;
   tutor: Omit<Participant, 'role'>;
   student: Omit<Participant, 'role'>;
+  externalId: string | null;
+  ownerKey: string;
+  metadata: Record<string, unknown>;
 }
 
 /** One statement (atomic on its own): the lesson and both seats; returns the lesson as stored. */
 export async function insertSession(q: Queryable, s: NewSession): Promise<Session> {
   const rows = await q<Omit<SessionRow, `${'tutor' | 'student'}_${'id' | 'name' | 'avatar_url'}`>[]>`
     with lesson as (
-      insert into sessions (id, title, course_title, recording, scheduled_start, scheduled_end)
-      values (${s.id}, ${s.title}, ${s.courseTitle}, ${s.recording}, ${s.scheduledStart}, ${s.scheduledEnd})
+      insert into sessions (id, title, course_title, recording, scheduled_start, scheduled_end, external_id, owner_key, metadata)
+      values (${s.id}, ${s.title}, ${s.courseTitle}, ${s.recording}, ${s.scheduledStart}, ${s.scheduledEnd}, ${s.externalId},
+              ${s.ownerKey}, ${q.json(s.metadata as never)})
       returning *
     ), seats as (
       insert into participants (session_id, role, user_id, name, avatar_url)
@@ -223,6 +233,24 @@ export async function updateDetails(
            recording = coalesce(${d.recording ?? null}, recording),
            updated_at = now()
      where id = ${id}`;
+}
+
+/** The lesson a key created with this external id, if any. */
+export async function findSessionIdByExternalId(q: Queryable, ownerKey: string, externalId: string): Promise<string | null> {
+  const rows = await q<{ id: string }[]>`select id from sessions where owner_key = ${ownerKey} and external_id = ${externalId}`;
+  return rows[0]?.id ?? null;
+}
+
+export async function setMetadata(q: Queryable, id: string, metadata: Record<string, unknown>): Promise<void> {
+  await q`update sessions set metadata = ${q.json(metadata as never)}, updated_at = now() where id = ${id}`;
+}
+
+/** Replaces who sits in a seat (only while the lesson is scheduled; the caller checked). */
+export async function updateParticipant(q: Queryable, sessionId: string, role: 'tutor' | 'student', p: { userId: string; name: string; avatarUrl: string | null }): Promise<void> {
+  await q`
+    update participants set user_id = ${p.userId}, name = ${p.name}, avatar_url = ${p.avatarUrl}
+     where session_id = ${sessionId} and role = ${role}`;
+  await q`update sessions set updated_at = now() where id = ${sessionId}`;
 }
 
 export async function setExtension(q: Queryable, id: string, extensionSeconds: number): Promise<void> {

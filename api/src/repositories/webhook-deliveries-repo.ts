@@ -9,6 +9,10 @@ import { toEvent } from './events-repo.ts';
 export interface ClaimedDelivery {
   id: string;
   endpointUrl: string;
+  /** Set for endpoints managed through the API; null for WEBHOOK_ENDPOINTS (matched by URL). */
+  endpointId: string | null;
+  /** The lesson's metadata now (null for an event without a lesson). */
+  metadata: Record<string, unknown> | null;
   attempts: number;
   /** When the row was written (the outbox commit): the maximum age counts from here. */
   createdAt: Date;
@@ -20,6 +24,8 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
     {
       id: string;
       endpoint_url: string;
+      endpoint_id: string | null;
+      metadata: Record<string, unknown> | null;
       attempts: number;
       queued_at: Date;
       event_id: string;
@@ -39,14 +45,17 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
       update webhook_deliveries d
          set next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
         from due where d.id = due.id
-      returning d.id, d.endpoint_url, d.attempts, d.event_id, d.created_at
+      returning d.id, d.endpoint_url, d.endpoint_id, d.attempts, d.event_id, d.created_at
     )
-    select l.id, l.endpoint_url, l.attempts, l.created_at as queued_at, l.event_id, e.type, e.session_id, e.created_at, e.data
-      from leased l join events e on e.id = l.event_id
+    select l.id, l.endpoint_url, l.endpoint_id, s.metadata, l.attempts, l.created_at as queued_at, l.event_id, e.type, e.session_id,
+           e.created_at, e.data
+      from leased l join events e on e.id = l.event_id left join sessions s on s.id = e.session_id
      order by e.created_at, l.id`;
   return rows.map((r) => ({
     id: r.id,
     endpointUrl: r.endpoint_url,
+    endpointId: r.endpoint_id,
+    metadata: r.metadata,
     attempts: r.attempts,
     createdAt: r.queued_at,
     event: toEvent({ id: r.event_id, type: r.type, session_id: r.session_id, created_at: r.created_at, data: r.data }),

@@ -8,21 +8,13 @@ import type { AppContext } from '../context.ts';
 import { joinVerifySecrets } from './join-keys-service.ts';
 import { JoinTokenError, verifyJoinToken, type JoinClaims } from '../tokens/join-token.ts';
 import { assertSeatCurrent } from './seat-access-service.ts';
+import type { KeyPrincipal } from './api-keys-service.ts';
 
-export type Caller = { kind: 'service' } | { kind: 'participant'; claims: JoinClaims };
+/** `service`: an API key (resolved per request in http/caller.ts); `participant`: a join token. */
+export type Caller = { kind: 'service'; key?: KeyPrincipal } | { kind: 'participant'; claims: JoinClaims };
 
 function sameDigest(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-export function isApiKey(config: ApiConfig, bearer: string | undefined): boolean {
-  return bearer !== undefined && sameDigest(sha256(bearer), config.apiKeySha256);
-}
-
-export function requireApiKey(config: ApiConfig, bearer: string | undefined): Caller {
-  if (bearer === undefined) throw new ApiError(401, 'api_key_missing', 'Authorization: Bearer <API key> is required');
-  if (!isApiKey(config, bearer)) throw new ApiError(401, 'api_key_invalid', 'the API key is not valid');
-  return { kind: 'service' };
 }
 
 export function requireInternalSecret(config: ApiConfig, bearer: string | undefined): void {
@@ -42,12 +34,6 @@ export async function requireJoinToken(config: ApiConfig, bearer: string | undef
   }
 }
 
-/** The API key or a join token for `sessionId`. */
-export async function requireKeyOrToken(config: ApiConfig, bearer: string | undefined, sessionId: string): Promise<Caller> {
-  if (isApiKey(config, bearer)) return { kind: 'service' };
-  return { kind: 'participant', claims: await requireJoinToken(config, bearer, sessionId) };
-}
-
 /**
  * A participant's credentials for every route but POST /join: a valid token for `sessionId` that
  * is still current for its seat (not superseded, not revoked; with JOIN_TOKEN_SINGLE_USE a used
@@ -59,8 +45,3 @@ export async function requireCurrentToken(ctx: AppContext, bearer: string | unde
   return claims;
 }
 
-/** The API key, or a current join token for `sessionId` (see requireCurrentToken). */
-export async function requireKeyOrCurrentToken(ctx: AppContext, bearer: string | undefined, ticket: string | undefined, sessionId: string): Promise<Caller> {
-  if (isApiKey(ctx.config, bearer)) return { kind: 'service' };
-  return { kind: 'participant', claims: await requireCurrentToken(ctx, bearer, ticket, sessionId) };
-}

@@ -34,7 +34,7 @@ export async function changeLessonStatus(
   const stamps: StatusStamps = {
     ...change.stamps,
     startedAt: to === 'live' && from === 'waiting' ? change.at : undefined,
-    endedAt: to === 'completed' || to === 'no_show' ? change.at : undefined,
+    endedAt: to === 'completed' || to === 'no_show' || (to === 'cancelled' && from !== 'scheduled') ? change.at : undefined,
     cancelledAt: to === 'cancelled' ? change.at : undefined,
     archivedAt: to === 'archived' ? change.at : undefined,
     endReason: to === 'completed' || to === 'no_show' ? change.reason : undefined,

@@ -17,9 +17,8 @@ import {
   listSessions,
   openLessonsPerNode,
   reassignMediaNode,
+  findSessionIdByExternalId,
   setExtension,
-  updateDetails,
-  updateSchedule,
 } from '../repositories/sessions-repo.ts';
 import type { Caller } from './auth-service.ts';
 import { iceServersFor } from './ice-servers.ts';
@@ -27,6 +26,7 @@ import { placeOnRegisteredNode } from './placement-service.ts';
 import { newSeatTicket, revokedError, supersededError, usedError } from './seat-access-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
 import { recordEvent } from './outbox-service.ts';
+import { checkMetadata } from '../domain/metadata.ts';
 
 export interface CreateSessionInput {
   title: string;
@@ -36,11 +36,13 @@ export interface CreateSessionInput {
   recording: boolean;
   tutor: Omit<Participant, 'role'>;
   student: Omit<Participant, 'role'>;
+  externalId?: string | null;
+  metadata?: Record<string, unknown>;
 }
 
-const invalid = (message: string) => new ApiError(400, 'validation_failed', message);
+export const invalid = (message: string) => new ApiError(400, 'validation_failed', message);
 
-function checkSchedule(ctx: AppContext, start: Date, end: Date): void {
+export function checkSchedule(ctx: AppContext, start: Date, end: Date): void {
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
     throw invalid('scheduled_start and scheduled_end must be valid ISO 8601 date-times');
   }
@@ -49,14 +51,36 @@ function checkSchedule(ctx: AppContext, start: Date, end: Date): void {
   if (end <= ctx.now()) throw invalid('scheduled_end must be in the future');
 }
 
-export async function createSession(ctx: AppContext, input: CreateSessionInput): Promise<Session> {
+/**
+ * Schedules a lesson. With an `externalId` the key already used, the existing lesson is returned
+ * instead (`created: false`), also when two creates race: the unique index decides, the loser reads.
+ */
+export async function createSession(ctx: AppContext, input: CreateSessionInput, ownerKey = 'env'): Promise<Session> {
+  return (await createOrFindSession(ctx, input, ownerKey)).session;
+}
+
+export async function createOrFindSession(ctx: AppContext, input: CreateSessionInput, ownerKey: string): Promise<{ session: Session; created: boolean }> {
+  const externalId = input.externalId ?? null;
+  if (externalId !== null) {
+    const existing = await findSessionIdByExternalId(ctx.sql, ownerKey, externalId);
+    if (existing) return { session: await getSession(ctx, existing), created: false };
+  }
   checkSchedule(ctx, input.scheduledStart, input.scheduledEnd);
   if (input.tutor.userId === input.student.userId) throw invalid('tutor.id and student.id must differ');
+  const metadata = checkMetadata(input.metadata ?? {});
 
   const id = randomUUID();
-  const session = await insertSession(ctx.sql, { id, ...input });
-  ctx.log.info({ session_id: id }, 'lesson scheduled');
-  return session;
+  try {
+    const session = await insertSession(ctx.sql, { id, ...input, externalId, metadata, ownerKey });
+    ctx.log.info({ session_id: id }, 'lesson scheduled');
+    return { session, created: true };
+  } catch (err) {
+    if ((err as { constraint_name?: string }).constraint_name === 'sessions_external_id' && externalId !== null) {
+      const existing = await findSessionIdByExternalId(ctx.sql, ownerKey, externalId);
+      if (existing) return { session: await getSession(ctx, existing), created: false };
+    }
+    throw err;
+  }
 }
 
 export async function getSession(ctx: AppContext, id: string): Promise<Session> {
@@ -244,53 +268,6 @@ export async function listLessons(ctx: AppContext, input: ListInput): Promise<{ 
   });
   const page = rows.slice(0, input.limit);
   return { sessions: page, nextCursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]!) : null };
-}
-
-export interface UpdateInput {
-  title?: string;
-  courseTitle?: string | null;
-  recording?: boolean;
-  scheduledStart?: Date;
-  scheduledEnd?: Date;
-}
-
-/** Details and schedule can change only while the lesson is still scheduled (nobody has joined). */
-export async function updateLesson(ctx: AppContext, id: string, input: UpdateInput): Promise<Session> {
-  await ctx.sql.begin(async (tx) => {
-    const session = await findSession(tx, id, { forUpdate: true });
-    if (!session) throw notFound();
-    if (session.status !== 'scheduled') {
-      throw new ApiError(409, 'lesson_not_scheduled', `a ${session.status} lesson cannot be changed; only scheduled lessons can`);
-    }
-    const start = input.scheduledStart ?? session.scheduledStart;
-    const end = input.scheduledEnd ?? session.scheduledEnd;
-    if (input.scheduledStart || input.scheduledEnd) {
-      checkSchedule(ctx, start, end);
-      await updateSchedule(tx, id, start, end);
-    }
-    await updateDetails(tx, id, { title: input.title, courseTitle: input.courseTitle, recording: input.recording });
-  });
-  ctx.log.info({ session_id: id }, 'lesson updated');
-  return getSession(ctx, id);
-}
-
-export async function cancelLesson(ctx: AppContext, id: string, reason: string): Promise<Session> {
-  const session = await ctx.sql.begin(async (tx) => {
-    const s = await findSession(tx, id, { forUpdate: true });
-    if (!s) throw notFound();
-    if (s.status !== 'scheduled') {
-      throw new ApiError(409, 'lesson_not_cancellable', `a ${s.status} lesson cannot be cancelled; only scheduled lessons can`);
-    }
-    const { session: done } = await changeLessonStatus(ctx, tx, s, 'cancelled', {
-      at: ctx.now(),
-      reason: 'cancelled',
-      data: { cancel_reason: reason },
-      stamps: { cancelReason: reason },
-    });
-    return done;
-  });
-  ctx.eventsCommitted();
-  return session;
 }
 
 export async function archiveLesson(ctx: AppContext, id: string): Promise<Session> {

@@ -28,6 +28,7 @@ import { cpuSeconds, runQueueSeconds } from './cpu.ts';
 import { udpDrops } from './udp-drops.ts';
 import { Worker } from 'node:worker_threads';
 import { setupLesson, type LessonLoad } from './lesson-load.ts';
+import { liveHeapKb, pssKb, slope } from './memory.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -152,6 +153,10 @@ interface LevelResult {
   /** Share of the window the worker waited for a CPU: high = the machine, not the worker, was the limit. */
   worker_cpu_wait: number;
   latency_ms: { p50: number; p95: number; p99: number };
+  /** The worker's proportional set size with this many lessons set up, in MiB. */
+  worker_pss_mb: number;
+  /** Live JS heap this variant's control objects (rooms, transports, producers, consumers) added, in MiB, cumulative. */
+  control_heap_mb: number;
   sent_pps: number;
   intended_pps: number;
   healthy: boolean;
@@ -164,7 +169,16 @@ const pct = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted
  * a shared machine scheduling delay alone can exceed any absolute bound. */
 const baselineP95: Record<string, number> = {};
 
+/** Live heap each variant's lessons added so far (KiB): measured around its own setup only, so the
+ * other variant's objects, alive in the same process, do not count. */
+const controlHeapKb: Record<string, number> = { duet: 0, bare: 0 };
+/** Each variant's worker PSS before its first lesson (KiB). */
+const idlePssKb: Record<string, number> = {};
+
 async function measure(v: Variant, level: number): Promise<LevelResult> {
+  idlePssKb[v.name] ??= pssKb(v.workerPid);
+  const heapBefore = v.lessons.length < level ? liveHeapKb() : 0;
+  const grew = v.lessons.length < level;
   while (v.lessons.length < level) {
     const index = v.lessons.length;
     const g = index % GENERATORS;
@@ -175,6 +189,7 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
     for (const p of lesson.publishers) v.inputPorts.add(p.port);
     await ask(g, { cmd: 'add', variant: v.name, index, receivers: sampled ? ports : [], publishers: lesson.publishers });
   }
+  if (grew) controlHeapKb[v.name]! += liveHeapKb() - heapBefore;
   await blockSink();
   await askAll({ cmd: 'run', variant: v.name, lessons: level });
   await new Promise((r) => setTimeout(r, WARMUP_MS));
@@ -215,6 +230,8 @@ async function measure(v: Variant, level: number): Promise<LevelResult> {
     input_drops: inputDrops,
     worker_cpu_wait: Number(((wait1 - wait0) / elapsed).toFixed(3)),
     latency_ms: { p50: Number(pct(lat, 0.5).toFixed(2)), p95: Number(pct(lat, 0.95).toFixed(2)), p99: Number(pct(lat, 0.99).toFixed(2)) },
+    worker_pss_mb: Number((pssKb(v.workerPid) / 1024).toFixed(2)),
+    control_heap_mb: Number((controlHeapKb[v.name]! / 1024).toFixed(3)),
     sent_pps: Math.round(sentInWindow / elapsed),
     intended_pps: intendedPps,
     healthy: true,
@@ -284,6 +301,22 @@ async function main(): Promise<void> {
   const common = Math.max(0, ...[...duetOk.keys()].filter((l) => bareOk.has(l)));
   const duet = best.duet;
   const bare = best.bare;
+  // Memory per lesson: the slope over the measured levels (the lessons stay set up between levels,
+  // so each level's figure includes all its lessons).
+  function memoryPerLesson(name: 'duet' | 'bare') {
+    const levels = results.filter((r) => r.variant === name);
+    // Over the levels alone when there are two or more: the step from idle to the first level also
+    // holds one-time costs (the first router, compiled code), which are not per lesson.
+    const from = (origin: number) => (levels.length >= 2 ? [] : [{ x: 0, y: origin }]);
+    const pss = slope([...from(idlePssKb[name]! / 1024), ...levels.map((r) => ({ x: r.lessons, y: r.worker_pss_mb }))]);
+    const heap = slope([...from(0), ...levels.map((r) => ({ x: r.lessons, y: r.control_heap_mb }))]);
+    const p = name === 'duet' ? '' : 'bare_';
+    return {
+      [`${p}worker_pss_mb_idle`]: Number((idlePssKb[name]! / 1024).toFixed(2)),
+      [`${p}worker_pss_kb_per_lesson`]: Number.isFinite(pss) ? Number((pss * 1024).toFixed(1)) : null,
+      [`${p}control_heap_kb_per_lesson`]: Number.isFinite(heap) ? Number((heap * 1024).toFixed(1)) : null,
+    };
+  }
   const report = {
     name: 'capacity',
     date: new Date().toISOString(),
@@ -298,9 +331,11 @@ async function main(): Promise<void> {
       generator_cpu_cores_at_max: duet?.generator_cpu_cores ?? 0,
       generator_threads: GENERATORS,
       measured_lessons_every: SAMPLE_EVERY,
+      ...memoryPerLesson('bare'),
       p95_latency_ms_at_max: duet?.latency_ms.p95 ?? null,
       p95_latency_ms_lightest: baselineP95.duet ?? null,
       loss_at_max: duet?.loss ?? null,
+      ...memoryPerLesson('duet'),
       mbps_per_lesson_in: 2 * ((100 * (12 + 1180) + 50 * (12 + 80)) * 8) / 1e6,
     },
     ratios: {

@@ -7,6 +7,7 @@ import { ApiClient, CliError } from './api-client.ts';
 import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
 import { recordingsCommand } from './recordings.ts';
 import { nodesCommand } from './nodes.ts';
+import { keysCommand } from './keys.ts';
 import { requireLessonId, traceLesson, traceLines } from './trace.ts';
 
 export const USAGE = `duet — operate a Duet installation
@@ -30,6 +31,12 @@ Usage:
   duet webhooks deliveries [--status pending|failed|delivered] [--lesson <id>] [--limit N] [--all]
   duet webhooks retry <delivery id>           re-queue a delivery that was given up on
   duet recordings retry <recording id>        finalize a failed recording again (storage back)
+  duet keys create --name <name> --scopes lessons,operator,read
+                                              a named API key (its secret is printed once)
+  duet keys list                              keys, scopes, last use (never secrets)
+  duet keys rotate <key id> [--overlap 86400|90s|15m|2h]
+                                              a new secret; the old one works for the overlap
+  duet keys revoke <key id>                   the key stops working at once
 
 Options:
   --api-url <url>       API base URL (env DUET_API_URL, default http://127.0.0.1:8080)
@@ -248,6 +255,7 @@ export const COMMANDS: Record<string, string[]> = {
   webhooks: ['deliveries', 'retry'],
   nodes: ['list', 'show', 'drain', 'undrain', 'remove'],
   recordings: ['retry'],
+  keys: ['create', 'list', 'rotate', 'revoke'],
   help: [],
 };
 
@@ -281,6 +289,9 @@ export function parseCli(argv: string[]): { values: Values; positionals: string[
         lesson: { type: 'string' },
         deadline: { type: 'string' },
         reason: { type: 'string' },
+        name: { type: 'string' },
+        scopes: { type: 'string' },
+        overlap: { type: 'string' },
       },
     });
   } catch (err) {
@@ -316,6 +327,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         return await nodesCommand(sub, rest, values, io, client(values, io.env), table);
       case 'recordings':
         return await recordingsCommand(sub, rest, values.json === true, io, client(values, io.env), USAGE);
+      case 'keys':
+        return await keysCommand(sub, rest, values, io, client(values, io.env), table, USAGE);
       default:
         throw new CliError(`unknown command: ${cmd}\n\n${USAGE}`, 2);
     }

@@ -104,7 +104,7 @@ export type RoomMode = 'waiting' | 'p2p' | 'sfu';
 /** Why the room is in its mode now. */
 export type ModeReason = 'alone' | 'both_present' | 'peer_left' | 'recorded' | 'p2p_disabled' | 'p2p_failed' | 'p2p_timeout' | 'media_restarted' | 'peer_resumed';
 export type Presence = 'present' | 'reconnecting' | 'absent';
-export type EndReason = 'ended_by_tutor' | 'time_up' | 'replaced' | 'ended';
+export type EndReason = 'ended_by_tutor' | 'time_up' | 'replaced' | 'ended' | 'cancelled';
 
 export interface PeerInfo {
   role: Role;

@@ -57,6 +57,15 @@ export class RoomRegistry {
     return standing;
   }
 
+  /** The API cancelled a running lesson: end its room (if here) and refuse it from now on. */
+  cancel(sessionId: string): boolean {
+    this.ended.add(sessionId);
+    if (this.ended.size > 10_000) this.ended.delete(this.ended.values().next().value!);
+    const room = this.rooms.get(sessionId);
+    room?.cancel();
+    return room !== undefined;
+  }
+
   /** Closes a revoked seat of a live room now. False: no such room or nobody seated. */
   revoke(sessionId: string, role: 'tutor' | 'student'): boolean {
     return this.rooms.get(sessionId)?.revoke(role) ?? false;

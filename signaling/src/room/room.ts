@@ -340,17 +340,22 @@ export class Room {
 
   // ---- internals -------------------------------------------------------------
 
-  private end(reason: 'ended_by_tutor' | 'time_up'): void {
+  /** The marketplace cancelled it while it ran: end for both, no session.ended hook (the API moved it). */
+  cancel(): void {
+    this.end('cancelled');
+  }
+
+  private end(reason: 'ended_by_tutor' | 'time_up' | 'cancelled'): void {
     if (this.ended) return;
     this.ended = reason;
     // The reason first, so the API records why; then each attendance interval closes.
-    this.hook('session.ended', { reason });
+    if (reason !== 'cancelled') this.hook('session.ended', { reason });
     this.recording?.stop(reason);
     this.broadcast({ t: 'session.ended', reason });
     for (const seat of [...this.seats.values()]) {
       const conn = seat.conn;
       this.vacate(seat, 'ended');
-      conn?.close(4002, 'the lesson has ended');
+      conn?.close(4002, reason === 'cancelled' ? 'lesson_cancelled' : 'the lesson has ended');
     }
     this.dispose();
   }

@@ -3,8 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireApiKey } from '../../services/auth-service.ts';
 import { eraseLesson, eraseUser } from '../../services/erasure-service.ts';
+import { requireKey } from '../caller.ts';
 import { bearerOf } from '../bearer.ts';
 import { SessionParams } from '../schemas.ts';
 import { withErrors } from '../response-schemas.ts';
@@ -43,7 +43,7 @@ const UserErased = Type.Object(
 
 export function registerErasureRoutes(app: FastifyInstance, ctx: AppContext): void {
   const apiKeyFirst = async (req: Parameters<typeof bearerOf>[0]) => {
-    requireApiKey(ctx.config, bearerOf(req));
+    requireKey(req);
   };
 
   app.post<{ Params: SessionParams; Body: EraseBody }>(

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../errors.ts';
-import { requireApiKey, requireCurrentToken, requireKeyOrCurrentToken } from '../../services/auth-service.ts';
+import { requireCurrentToken } from '../../services/auth-service.ts';
 import { chatHistory } from '../../services/chat-service.ts';
 import {
   readAnalytics,
@@ -13,6 +13,7 @@ import {
   writeNote,
 } from '../../services/lesson-content-service.ts';
 import { assertParticipant, getSession, getSessionFor } from '../../services/sessions-service.ts';
+import { requireKey, keyOrCurrentToken } from '../caller.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
 import {
   AnalyticsBody,
@@ -45,7 +46,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
     '/v1/sessions/:id/notes',
     { schema: { params: SessionParams, querystring: RoleQuery, response: withErrors({ 200: NoteJson }) } },
     async (req) => {
-      const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+      const caller = await keyOrCurrentToken(ctx, req, req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
       if (caller.kind === 'participant') {
         if (req.query.role && req.query.role !== caller.claims.role) {
@@ -78,7 +79,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/feedback', { schema: { params: SessionParams, response: withErrors({ 200: FeedbackList }) } }, async (req) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     return readFeedback(ctx, session, caller);
   });
@@ -87,7 +88,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
     '/v1/sessions/:id/chat',
     { schema: { params: SessionParams, querystring: LimitQuery, response: withErrors({ 200: ChatHistory }) } },
     async (req) => {
-      const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+      const caller = await keyOrCurrentToken(ctx, req, req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
       return chatHistory(ctx, session, parseLimit(req.query.limit, 200, 1000));
     },
@@ -108,7 +109,7 @@ export function registerLessonContentRoutes(app: FastifyInstance, ctx: AppContex
     {
       schema: { params: SessionParams, querystring: AnalyticsQuery, response: withErrors({ 200: AnalyticsList }) },
       preValidation: async (req) => {
-        requireApiKey(config, bearerOf(req));
+        requireKey(req);
       },
     },
     async (req) => {

@@ -3,7 +3,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireApiKey } from '../../services/auth-service.ts';
 import { assertSameNode, internalCaller } from '../../services/node-credentials.ts';
 import {
   deregisterNode,
@@ -19,6 +18,7 @@ import {
   type NodeView,
 } from '../../services/node-registry-service.ts';
 import type { NodeLoad } from '../../repositories/media-nodes-repo.ts';
+import { requireKey } from '../caller.ts';
 import { bearerOf } from '../bearer.ts';
 import { NoBody } from '../schemas.ts';
 import { NodeDirectiveJson, NodeJson, NodeList, NodeRegistered, NoContent, withErrors } from '../response-schemas.ts';
@@ -128,7 +128,7 @@ export async function nodeRoutes(app: FastifyInstance, opts: { ctx: AppContext }
     (req as unknown as { internalCaller: typeof caller }).internalCaller = caller;
   };
   const apiKeyFirst = async (req: Parameters<typeof bearerOf>[0]) => {
-    requireApiKey(config, bearerOf(req));
+    requireKey(req);
   };
 
   app.post<{ Body: RegisterBody }>('/internal/nodes/register', { schema: { body: RegisterBody, response: withErrors({ 200: NodeRegistered }) }, preValidation: internalFirst }, async (req) => {

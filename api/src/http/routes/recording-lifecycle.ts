@@ -4,9 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireApiKey } from '../../services/auth-service.ts';
 import { getRecording, listRecordingsAcross } from '../../services/recording-catalog-service.ts';
 import { deleteRecording } from '../../services/recording-lifecycle-service.ts';
+import { requireKey } from '../caller.ts';
 import { bearerOf } from '../bearer.ts';
 import { parseLimit } from '../schemas.ts';
 import { NoContent, RecordingJson, RecordingPage, withErrors } from '../response-schemas.ts';
@@ -30,7 +30,7 @@ type ListRecordingsQuery = Static<typeof ListRecordingsQuery>;
 export function registerRecordingLifecycleRoutes(app: FastifyInstance, ctx: AppContext): void {
   // The key is checked before the input, so anonymous callers learn nothing about the schema.
   const apiKeyFirst = async (req: Parameters<typeof bearerOf>[0]) => {
-    requireApiKey(ctx.config, bearerOf(req));
+    requireKey(req);
   };
 
   app.get<{ Querystring: ListRecordingsQuery }>(

@@ -4,11 +4,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireApiKey, requireKeyOrCurrentToken } from '../../services/auth-service.ts';
 import { retryRecording } from '../../services/recording-retry-service.ts';
 import { getSessionFor } from '../../services/sessions-service.ts';
 import { checkRecordingUrl, listRecordingsFor, openRecordingFile } from '../../services/recordings-service.ts';
 import { RangeNotSatisfiableError, type ObjectStore } from '../../storage/index.ts';
+import { requireKey, keyOrCurrentToken } from '../caller.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
 import { NoBody, SessionParams } from '../schemas.ts';
 import { Binary, ErrorBody, RecordingList, RecordingRetryStarted, withErrors } from '../response-schemas.ts';
@@ -27,7 +27,7 @@ function extensionOf(type: string): string {
 
 export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, store: ObjectStore): void {
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/recordings', { schema: { params: SessionParams, response: withErrors({ 200: RecordingList }) } }, async (req, reply) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
     reply.header('cache-control', 'no-store');
     return listRecordingsFor(ctx, req.params.id, caller);
   });
@@ -36,7 +36,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
     const { id, recordingId } = req.params;
     const bearer = bearerOf(req as never);
     if (req.query.sig !== undefined || bearer === undefined) checkRecordingUrl(ctx, id, recordingId, req.query);
-    else await getSessionFor(ctx, id, await requireKeyOrCurrentToken(ctx, bearer, seatTicketOf(req as never), id));
+    else await getSessionFor(ctx, id, await keyOrCurrentToken(ctx, req as never, id));
     const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
     let opened;
     try {
@@ -68,7 +68,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
     '/v1/recordings/:id/retry',
     {
       schema: { params: RecordingIdParams, body: NoBody, response: withErrors({ 202: RecordingRetryStarted }) },
-      preValidation: async (req) => void requireApiKey(ctx.config, bearerOf(req)),
+      preValidation: async (req) => void requireKey(req),
     },
     async (req, reply) => reply.code(202).send(await retryRecording(ctx, req.params.id)),
   );

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../errors.ts';
-import { requireKeyOrCurrentToken } from '../../services/auth-service.ts';
 import {
   getResource,
   listLessonResources,
@@ -15,6 +14,7 @@ import {
 } from '../../services/resources-service.ts';
 import { getSessionFor, getSession } from '../../services/sessions-service.ts';
 import { requireSignedPath } from '../../services/signed-urls.ts';
+import { keyOrCurrentToken } from '../caller.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
 import { SessionParams, Uuid } from '../schemas.ts';
 import { sendObject } from '../send-object.ts';
@@ -58,7 +58,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
       bodyLimit: config.resourceMaxBytes + 64 * 1024,
     },
     async (req, reply) => {
-      const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+      const caller = await keyOrCurrentToken(ctx, req, req.params.id);
       const session = await getSessionFor(ctx, req.params.id, caller);
       if (!req.isMultipart()) {
         throw new ApiError(415, 'multipart_required', 'upload the file as multipart/form-data with a "file" field');
@@ -82,12 +82,12 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/resources', { schema: { params: SessionParams, response: withErrors({ 200: ResourceList }) } }, async (req) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
     return listLessonResources(ctx, await getSessionFor(ctx, req.params.id, caller));
   });
 
   app.delete<{ Params: ResourceParams }>('/v1/sessions/:id/resources/:rid', { schema: { params: ResourceParams, response: withErrors({ 204: NoContent }) } }, async (req, reply) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     await removeResource(ctx, session, caller, req.params.rid);
     return reply.code(204).send();
@@ -103,7 +103,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
       const bearer = bearerOf(req);
       let session;
       if (bearer !== undefined && req.query.sig === undefined) {
-        session = await getSessionFor(ctx, id, await requireKeyOrCurrentToken(ctx, bearer, seatTicketOf(req as never), id));
+        session = await getSessionFor(ctx, id, await keyOrCurrentToken(ctx, req as never, id));
       } else {
         requireSignedPath(ctx, resourceContentPath(id, rid), req.query);
         session = await getSession(ctx, id);

@@ -2,19 +2,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import type { LessonStatus } from '../../domain/lesson-status.ts';
-import { requireApiKey, requireJoinToken, requireKeyOrCurrentToken } from '../../services/auth-service.ts';
+import { requireJoinToken } from '../../services/auth-service.ts';
 import { attendanceReport } from '../../services/attendance-service.ts';
 import {
   archiveLesson,
-  cancelLesson,
-  createSession,
+  createOrFindSession,
   extendLesson,
   getSessionFor,
   issueJoinToken,
   joinSession,
   listLessons,
-  updateLesson,
 } from '../../services/sessions-service.ts';
+import { cancelLesson, changeParticipant, updateLesson } from '../../services/lesson-changes-service.ts';
+import { requireKey, keyOrCurrentToken } from '../caller.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
 import {
   CancelBody,
@@ -31,23 +31,35 @@ import { sessionJson } from '../session-json.ts';
 import { AttendanceJson, JoinJson, SessionJson, SessionList, TokenJson, withErrors } from '../response-schemas.ts';
 import { rateLimited } from '../security.ts';
 import { revokeParticipant } from '../../services/revocation-service.ts';
-import { ParticipantParams, RevokeBody } from '../schemas.ts';
+import { ParticipantInput, ParticipantParams, RevokeBody } from '../schemas.ts';
+import type { Static } from '@sinclair/typebox';
 import { RevokedJson } from '../response-schemas.ts';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
   // Authenticate before validating, so anonymous callers learn nothing about the schema.
   const apiKeyFirst = async (req: Parameters<typeof bearerOf>[0]) => {
-    requireApiKey(config, bearerOf(req));
+    requireKey(req);
   };
   const json = (s: Parameters<typeof sessionJson>[0]) => sessionJson(s, config, ctx.now());
 
   app.post<{ Body: CreateSessionBody }>(
     '/v1/sessions',
-    { schema: { body: CreateSessionBody, response: withErrors({ 201: SessionJson }) }, preValidation: apiKeyFirst },
+    {
+      schema: {
+        operationId: 'createLesson',
+        summary: 'Schedule a lesson (201), or get the one this key created with the same external_id (200)',
+        description:
+          'Send `Idempotency-Key` to retry safely; `external_id` (your booking id) makes the create itself idempotent per API key: ' +
+          'a create with a known external_id answers 200 with that lesson, whatever the other fields.',
+        body: CreateSessionBody,
+        response: withErrors({ 200: SessionJson, 201: SessionJson }),
+      },
+      preValidation: apiKeyFirst,
+    },
     async (req, reply) => {
       const b = req.body;
-      const session = await createSession(ctx, {
+      const { session, created } = await createOrFindSession(ctx, {
         title: b.title,
         courseTitle: b.course_title ?? null,
         scheduledStart: new Date(b.scheduled_start),
@@ -55,8 +67,10 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
         recording: b.recording ?? false,
         tutor: { userId: b.tutor.id, name: b.tutor.name, avatarUrl: b.tutor.avatar_url ?? null },
         student: { userId: b.student.id, name: b.student.name, avatarUrl: b.student.avatar_url ?? null },
-      });
-      return reply.code(201).send(json(session));
+        externalId: b.external_id ?? null,
+        metadata: b.metadata ?? {},
+      }, requireKey(req).id);
+      return reply.code(created ? 201 : 200).send(json(session));
     },
   );
 
@@ -79,8 +93,8 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id', { schema: { params: SessionParams, response: withErrors({ 200: SessionJson }) } }, async (req) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
-    return json(await getSessionFor(ctx, req.params.id, caller));
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
+    return sessionJson(await getSessionFor(ctx, req.params.id, caller), config, ctx.now(), caller.kind === 'service');
   });
 
   app.patch<{ Params: SessionParams; Body: UpdateSessionBody }>(
@@ -94,6 +108,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
         recording: b.recording,
         scheduledStart: b.scheduled_start === undefined ? undefined : new Date(b.scheduled_start),
         scheduledEnd: b.scheduled_end === undefined ? undefined : new Date(b.scheduled_end),
+        metadata: b.metadata,
       });
       return json(session);
     },
@@ -116,7 +131,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     {
       schema: { params: SessionParams, body: ExtendBody, response: withErrors({ 200: SessionJson }) },
       preValidation: async (req) => {
-        (req as { caller?: unknown }).caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), (req.params as SessionParams).id);
+        (req as { caller?: unknown }).caller = await keyOrCurrentToken(ctx, req, (req.params as SessionParams).id);
       },
     },
     async (req) => {
@@ -152,7 +167,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
         seat_ticket: grant.seatTicket,
         media_node: grant.mediaNode,
         ice_servers: grant.iceServers,
-        session: json(grant.session),
+        session: sessionJson(grant.session, config, ctx.now(), false),
         you: { role: grant.you.role, user_id: grant.you.userId, name: grant.you.name, avatar_url: grant.you.avatarUrl },
         peer: { role: grant.peer.role, user_id: grant.peer.userId, name: grant.peer.name, avatar_url: grant.peer.avatarUrl },
         timer: {
@@ -168,6 +183,23 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
     },
   );
 
+  // The marketplace changes who sits in a seat of a scheduled lesson (old links stop working).
+  app.put<{ Params: ParticipantParams; Body: Static<typeof ParticipantInput> }>(
+    '/v1/sessions/:id/participants/:role',
+    {
+      schema: {
+        operationId: 'changeParticipant',
+        summary: "Change a scheduled lesson's tutor or student (a different person: their old links stop working)",
+        params: ParticipantParams,
+        body: { ...ParticipantInput, examples: [{ id: 'student-77', name: 'Kim Student', avatar_url: null }] },
+        response: withErrors({ 200: SessionJson }),
+      },
+      preValidation: apiKeyFirst,
+    },
+    async (req) =>
+      json(await changeParticipant(ctx, req.params.id, req.params.role, { userId: req.body.id, name: req.body.name, avatarUrl: req.body.avatar_url ?? null })),
+  );
+
   // The marketplace removes a participant: their links stop working and the media node closes the seat.
   app.post<{ Params: ParticipantParams; Body: RevokeBody }>(
     '/v1/sessions/:id/participants/:role/revoke',
@@ -176,7 +208,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: AppContext): vo
   );
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/attendance', { schema: { params: SessionParams, response: withErrors({ 200: AttendanceJson }) } }, async (req) => {
-    const caller = await requireKeyOrCurrentToken(ctx, bearerOf(req), seatTicketOf(req), req.params.id);
+    const caller = await keyOrCurrentToken(ctx, req, req.params.id);
     const session = await getSessionFor(ctx, req.params.id, caller);
     return attendanceReport(ctx, session);
   });

@@ -4,10 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../errors.ts';
-import { requireApiKey } from '../../services/auth-service.ts';
 import { getSession } from '../../services/sessions-service.ts';
 import { listSessionEvents } from '../../repositories/events-repo.ts';
 import { deliveryLog, findDelivery, requeueDelivery, type DeliveryLogRow } from '../../repositories/webhook-deliveries-repo.ts';
+import { requireKey } from '../caller.ts';
 import { bearerOf } from '../bearer.ts';
 import { NoBody, SessionParams, parseLimit } from '../schemas.ts';
 import { DeliveryList, DeliveryRequeued, EventList, WebhookEndpoints, withErrors } from '../response-schemas.ts';
@@ -49,7 +49,7 @@ function deliveryJson(r: DeliveryLogRow) {
 export function registerWebhookRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
   const apiKeyFirst = async (req: Parameters<typeof bearerOf>[0]) => {
-    requireApiKey(config, bearerOf(req));
+    requireKey(req);
   };
 
   app.get('/v1/webhooks/endpoints', { schema: { response: withErrors({ 200: WebhookEndpoints }) }, preValidation: apiKeyFirst }, async () => ({
