@@ -7,11 +7,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
-import { requireKeyOrCurrentToken } from '../../services/auth-service.ts';
 import { checkPlaybackUrl, getPlayback, openPlaybackSegment } from '../../services/recording-playback-service.ts';
 import { getSessionFor } from '../../services/sessions-service.ts';
 import type { ObjectStore } from '../../storage/index.ts';
-import { bearerOf, seatTicketOf } from '../bearer.ts';
+import { bearerOf } from '../bearer.ts';
+import { keyOrCurrentToken } from '../caller.ts';
 import { Binary, withErrors } from '../response-schemas.ts';
 import { OBJECT_RESPONSE_HEADERS } from '../../domain/served-types.ts';
 
@@ -42,7 +42,7 @@ export function registerRecordingPlaybackRoutes(app: FastifyInstance, ctx: AppCo
   const authorize = async (req: { query: Static<typeof Query>; headers: Record<string, unknown> }, sessionId: string, recordingId: string, segment?: { track: number; segment: number }) => {
     const bearer = bearerOf(req as never);
     if (req.query.sig !== undefined || bearer === undefined) checkPlaybackUrl(ctx, sessionId, recordingId, req.query, segment);
-    else await getSessionFor(ctx, sessionId, await requireKeyOrCurrentToken(ctx, bearer, seatTicketOf(req as never), sessionId));
+    else await getSessionFor(ctx, sessionId, await keyOrCurrentToken(ctx, req as never, sessionId));
   };
 
   app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof Query> }>(
