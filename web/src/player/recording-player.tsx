@@ -81,8 +81,9 @@ function SegmentPlayer(props: { playback: PlaybackJson }) {
     let waiting = false;
     const tick = () => {
       const t = clock.now();
-      // Hold the clock while a track that should play has no data yet (start, seek): no stutter.
-      const starved = clock.playing || waiting ? feeds.some((f) => f.covers(t) && f.el.readyState < 3) : false;
+      // Hold the clock while a segment that should play is still being fetched (start, seek): no
+      // stutter. Once appended it plays when the element can (a track may start inside its segment).
+      const starved = clock.playing || waiting ? feeds.some((f) => !f.loaded(t)) : false;
       if (clock.playing && starved) {
         clock.pause();
         waiting = true;

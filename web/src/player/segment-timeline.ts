@@ -63,6 +63,13 @@ export class TrackFeed {
     return this.track.segments.some((s) => t >= s.start && t < s.start + s.duration);
   }
 
+  /** Whether the segment covering `t` (if any) is appended: otherwise the clock waits for it (start, seek). */
+  loaded(t: number): boolean {
+    if (this.failed) return true;
+    const i = this.track.segments.findIndex((s) => t >= s.start && t < s.start + s.duration);
+    return i < 0 || this.appended.has(i);
+  }
+
   /** Appends the segments around `t` (one at a time), drops those far behind. */
   async fill(t: number): Promise<void> {
     await this.opened;
