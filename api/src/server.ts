@@ -21,6 +21,7 @@ import { registerLessonContentRoutes } from './http/routes/lesson-content.ts';
 import { resourceRoutes } from './http/routes/resources.ts';
 import { registerWebhookRoutes } from './http/routes/webhooks.ts';
 import { registerRecordingRoutes } from './http/routes/recordings.ts';
+import { registerRecordingPlaybackRoutes } from './http/routes/recording-playback.ts';
 import { registerRecordingLifecycleRoutes } from './http/routes/recording-lifecycle.ts';
 import { registerRecordingConsentRoutes } from './http/routes/recording-consent.ts';
 import { registerErasureRoutes } from './http/routes/erasure.ts';
@@ -173,6 +174,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     registerLessonContentRoutes(scope, ctx);
     registerWebhookRoutes(scope, ctx);
     registerRecordingRoutes(scope, ctx, ctx.objects);
+    registerRecordingPlaybackRoutes(scope, ctx, ctx.objects);
     registerRecordingLifecycleRoutes(scope, ctx);
     registerRecordingConsentRoutes(scope, ctx);
     registerErasureRoutes(scope, ctx);

@@ -6,21 +6,24 @@
 //    copying pre-encoded files (so the senders cost almost nothing). CPU (% of one core) and
 //    memory of the recorder + its FFmpeg children (one FFmpeg per lesson), per lesson; and the
 //    floor: the RSS/PSS of the one FFmpeg copying one lesson.
-// 2) Finalize time for a 10-minute lesson: 4 tracks x 60 segments of 10 s, composed by the real
-//    resumable finalize path (a manifest in state "finalizing" adopted by a recorder at start).
+// 2) Watchable after the end (issue 15): playback.json in storage for a 10- and a 60-minute lesson
+//    (recording-ready.ts), and the compose of the 10-minute one (4 tracks x 60 segments of 10 s, by
+//    the real resumable finalize path, at nice 19): wall time and CPU-seconds per lesson-minute.
 // Prints the numbers next to the anchors' Chrome-composite cost and writes results/recording.json.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiServer, loadApiConfig } from '@duet/api';
 import { freePort } from '@duet/deploy/testing';
 import { RECORDER_ARGV } from '@duet/recorder/launch';
+import { readyAfterEnd } from './recording-ready.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
-const { values: args } = parseArgs({ options: { lessons: { type: 'string', default: '4' }, seconds: { type: 'string', default: '20' }, 'skip-finalize': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { lessons: { type: 'string', default: '4' }, seconds: { type: 'string', default: '20' }, 'skip-finalize': { type: 'boolean', default: false }, 'compose-minutes': { type: 'string', default: '10' } } });
+/** Length of the lesson whose compose is measured (CPU-seconds per lesson-minute); 10 by default. */
+const COMPOSE_MIN = Math.max(1, Math.min(60, Number(args['compose-minutes'])));
 const N = Math.max(1, Math.min(8, Number(args.lessons)));
 const WINDOW_S = Math.max(5, Math.min(40, Number(args.seconds)));
 const ANCHOR = { core: 0.9, rssMb: 1270, what: 'one Chrome composite recorder per lesson (LiveKit egress / Jibri class)' };
@@ -170,8 +173,15 @@ async function main(): Promise<void> {
   await api.close();
 
   // ---- finalize of a 10-minute lesson ------------------------------------------------------
-  let finalizeS: number | null = null;
-  if (!args['skip-finalize']) finalizeS = await finalizeTenMinutes(cam, mic);
+  // ---- watchable after the end (10 and 60 minutes) and compose cost (recording-ready.ts) --------
+  const readyOpts = { work, cam, mic, argv: [...RECORDER_ARGV], cwd: REPO, env: { ...process.env, INTERNAL_HOOK_SECRET: SECRET, OBJECTS_DIR: join(work, 'objects') }, children };
+  const ready60 = await readyAfterEnd({ ...readyOpts, minutes: 60, compose: false });
+  log(`60-minute lesson: watchable ${ready60.readyS.toFixed(2)} s after it ended`);
+  const ready10 = await readyAfterEnd({ ...readyOpts, minutes: 10, compose: !args['skip-finalize'] && COMPOSE_MIN === 10 });
+  log(`10-minute lesson: watchable ${ready10.readyS.toFixed(2)} s after it ended`);
+  const composed = args['skip-finalize'] ? null : COMPOSE_MIN === 10 ? ready10 : await readyAfterEnd({ ...readyOpts, minutes: COMPOSE_MIN, compose: true });
+  if (composed?.composeWallS != null) log(`${COMPOSE_MIN}-minute lesson composed in ${composed.composeWallS.toFixed(1)} s at nice 19 using ${composed.composeCpuS!.toFixed(1)} CPU-seconds`);
+  const finalizeS = COMPOSE_MIN === 10 ? (composed?.composeWallS ?? null) : null;
 
   const metrics = {
     lessons: N,
@@ -191,6 +201,11 @@ async function main(): Promise<void> {
     ffmpeg_rss_mb_one_lesson: round(results[1]!.ffmpegRssMb, 1),
     ffmpeg_pss_mb_one_lesson: round(results[1]!.ffmpegPssMb, 1),
     finalize_s_10min: finalizeS === null ? null : round(finalizeS, 1),
+    // Issue 15: watchable from the copied segments (goal <= 5 s whatever the length), and the compose cost.
+    ready_s_10min: round(ready10.readyS, 2),
+    ready_s_60min: round(ready60.readyS, 2),
+    compose_cpu_s_per_lesson_minute: composed?.composeCpuS == null ? null : round(composed.composeCpuS / COMPOSE_MIN, 2),
+    compose_measured_minutes: composed ? COMPOSE_MIN : null,
     window_s: WINDOW_S,
   };
   const ratios = { core_vs_chrome_composite: round(perLesson.core / ANCHOR.core, 4), rss_vs_chrome_composite: round(perLesson.rssMb / ANCHOR.rssMb, 4) };
@@ -199,67 +214,11 @@ async function main(): Promise<void> {
   log(`anchor (${ANCHOR.what}): ${ANCHOR.core * 100} % of a core, ${ANCHOR.rssMb} MB  ->  Duet uses ${(ratios.core_vs_chrome_composite * 100).toFixed(2)} % of the CPU and ${(ratios.rss_vs_chrome_composite * 100).toFixed(1)} % of the memory`);
   log(`goal per live lesson: <= 2 % of a core and <= 64 MB; FFmpeg alone copying one lesson: RSS ${results[1]!.ffmpegRssMb.toFixed(0)} MB, PSS ${results[1]!.ffmpegPssMb.toFixed(0)} MB`);
   if (finalizeS !== null) log(`finalize of a 10-minute lesson: ${finalizeS.toFixed(1)} s`);
-  const out = { name: 'recording', date: new Date().toISOString(), node: process.version, cpus: cpus().length, recorder: `node ${RECORDER_ARGV.join(' ')}`, metrics, ratios, baseline: `${ANCHOR.what}: ~${ANCHOR.core} core and ~${ANCHOR.rssMb} MB per recording` };
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', load_avg_at_end: loadavg().map((l) => round(l, 2)), ffmpeg: execFileSync('ffmpeg', ['-version']).toString().split('\n')[0], commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO }).toString().trim() };
+  const out = { name: 'recording', date: new Date().toISOString(), node: process.version, cpus: cpus().length, machine, recorder: `node ${RECORDER_ARGV.join(' ')}`, metrics, ratios, baseline: `${ANCHOR.what}: ~${ANCHOR.core} core and ~${ANCHOR.rssMb} MB per recording` };
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results/recording.json'), JSON.stringify(out, null, 2) + '\n');
   log(`wrote deploy/bench/results/recording.json`);
-}
-
-async function finalizeTenMinutes(cam: string, mic: string): Promise<number> {
-  const lessonId = randomUUID();
-  const recordingId = randomUUID();
-  const dir = join(work, 'fin', recordingId);
-  // 10-s segments cut from the pre-encoded files, repeated 60 times per track (same bytes, same cost).
-  const seg = { video: join(work, 'seg.webm'), audio: join(work, 'seg-a.webm') };
-  copyFileSync(cam, seg.video);
-  copyFileSync(mic, seg.audio);
-  const t0 = Date.now() - 700_000;
-  const tracks = (['tutor', 'student'] as const).flatMap((role) =>
-    (['video', 'audio'] as const).map((kind) => {
-      const trackId = `${role}-${kind}`;
-      const runDir = `tracks/${trackId}/run-0`;
-      mkdirSync(join(dir, runDir), { recursive: true });
-      const segments = Array.from({ length: 60 }, (_, i) => {
-        const file = `seg-${String(i).padStart(5, '0')}.webm`;
-        copyFileSync(kind === 'video' ? seg.video : seg.audio, join(dir, runDir, file));
-        return { file, startS: i * 10, endS: (i + 1) * 10, size: 0, key: `recordings/sessions/${lessonId}/${recordingId}/${runDir}/${file}`, uploaded: true };
-      });
-      return {
-        trackId,
-        role,
-        source: kind === 'video' ? 'camera' : 'microphone',
-        kind,
-        codec: kind === 'video' ? { mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 } : { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 },
-        container: 'webm',
-        addedAt: t0,
-        runs: [{ index: 0, dir: runDir, startMs: t0 + (kind === 'audio' ? 40 : 0), end: 'stopped', segments }],
-      };
-    }),
-  );
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: 1, recordingId, lessonId, state: 'finalizing', partial: false, partialReasons: [], createdAt: t0, stoppedAt: Date.now(), segmentSeconds: 10, tracks, pendingHooks: [] }));
-  const recorder = spawn(process.execPath, [...RECORDER_ARGV], { cwd: REPO,
-    env: { ...process.env, INTERNAL_HOOK_SECRET: SECRET, API_INTERNAL_URL: 'http://127.0.0.1:9', RECORDER_WORK_DIR: join(work, 'fin'), OBJECTS_DIR: join(work, 'objects'), RECORDER_PORT: String(await freePort()), RECORDER_KEEP_LOCAL: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(recorder);
-  const started = Date.now();
-  log('finalizing a 10-minute lesson (4 tracks, 240 segments; libx264 veryfast, 1280x480, 25 fps)...');
-  let out = '';
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('finalize did not finish within 10 minutes')), 600_000);
-    recorder.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      for (const line of c.toString().split('\n')) if (line.includes('finalize: progress')) log(`  ${JSON.parse(line).percent} %`);
-      if (/finalize: composed|recording failed/.test(out)) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-  });
-  const seconds = (Date.now() - started) / 1000;
-  recorder.kill('SIGTERM');
-  if (!out.includes('finalize: composed')) throw new Error(`finalize failed:\n${out.slice(-2000)}`);
-  return seconds;
 }
 
 const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;

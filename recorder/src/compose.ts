@@ -29,7 +29,7 @@ export interface ComposePlan {
   hasScreen: boolean;
 }
 
-function placedRuns(m: Manifest): { runs: PlacedRun[]; t0: number; durationS: number } {
+export function placedRuns(m: Manifest): { runs: PlacedRun[]; t0: number; durationS: number } {
   const all: { track: TrackEntry; run: RunEntry & { startMs: number } }[] = [];
   for (const track of m.tracks) {
     for (const run of track.runs) {
@@ -70,6 +70,10 @@ export async function planCompose(m: Manifest, recordingDir: string, workDir: st
     if (r.track.kind === 'video') args.push('-reinit_filter', '0');
     args.push('-f', 'concat', '-safe', '0', '-i', list);
     const off = r.offset.toFixed(3);
+    // A track change starts the next run before this one stops (gapless): where they overlap, the
+    // next run's media wins (the media node moved the track there), so this run ends where it starts.
+    const next = Math.min(...runs.filter((o) => o.track.trackId === r.track.trackId && o.offset > r.offset).map((o) => o.offset));
+    const trim = next < r.offset + r.length ? `${r.track.kind === 'video' ? 'trim' : 'atrim'}=end=${(next - r.offset).toFixed(3)},` : '';
     if (r.track.kind === 'video') {
       const screen = r.track.source === 'screen';
       const w = screen ? width : TILE_W;
@@ -77,12 +81,12 @@ export async function planCompose(m: Manifest, recordingDir: string, workDir: st
       const x = screen ? 0 : r.track.role === 'tutor' ? 0 : TILE_W;
       const y = screen ? TILE_H : 0;
       filters.push(
-        `[${input}:v:0]setpts=PTS+${off}/TB,scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1[v${input}]`,
+        `[${input}:v:0]${trim}setpts=PTS+${off}/TB,scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2,setsar=1[v${input}]`,
         `[${base}][v${input}]overlay=x=${x}:y=${y}:eof_action=pass:repeatlast=0[b${input}]`,
       );
       base = `b${input}`;
     } else {
-      filters.push(`[${input}:a:0]asetpts=PTS+${off}/TB,aresample=48000:async=1000:first_pts=0,aformat=channel_layouts=stereo[a${input}]`);
+      filters.push(`[${input}:a:0]${trim}asetpts=PTS+${off}/TB,aresample=48000:async=1000:first_pts=0,aformat=channel_layouts=stereo[a${input}]`);
       audio.push(`[a${input}]`);
     }
     input++;

@@ -33,6 +33,10 @@ export interface RecorderConfig {
   minFreeDiskMb: number;
   /** Segment and final-file uploads keep retrying through a storage outage this long before the recording fails. */
   uploadDeadlineMs: number;
+  /** Composes (finalize's FFmpeg) running at once on this recorder; the rest wait in the queue. */
+  composeConcurrency: number;
+  /** Niceness of compose FFmpeg runs: 19 leaves the CPU to live lessons. */
+  composeNice: number;
   /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; required beyond loopback. */
   metricsToken: string | null;
 }
@@ -98,6 +102,8 @@ export function loadRecorderConfig(env: NodeJS.ProcessEnv = process.env): Record
     keepSegments: flag(env, 'RECORDING_KEEP_SEGMENTS'),
     drainDeadlineMs: int(env, 'RECORDER_DRAIN_DEADLINE_MS', 60_000, 0, 3600_000),
     minFreeDiskMb: int(env, 'MIN_FREE_DISK_MB', DEFAULT_MIN_FREE_DISK_MB, 0, 1_000_000_000),
+    composeConcurrency: int(env, 'RECORDER_COMPOSE_CONCURRENCY', 1, 1, 64),
+    composeNice: int(env, 'RECORDER_COMPOSE_NICE', 19, 0, 19),
     uploadDeadlineMs: hours(env, 'RECORDER_UPLOAD_DEADLINE_HOURS', 24, 0.001, 24 * 30) * 3_600_000,
   };
 }

@@ -1,10 +1,15 @@
 // The two FFmpeg tools the finalizer runs: FFmpeg itself (with progress from `-progress pipe:1`)
 // and ffprobe for a file's duration (also used to find segments FFmpeg could not finish).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
-export function runFfmpeg(bin: string, args: string[], durationS: number, progress: (pct: number) => void): Promise<void> {
+type Spawner = (bin: string, args: string[], options: SpawnOptions) => ChildProcess;
+
+/** `spawner`: the compose queue's low-priority spawn (compose-queue.ts); `onSpawn` sees the process (tests, benches). */
+export function runFfmpeg(bin: string, args: string[], durationS: number, progress: (pct: number) => void, spawner: Spawner = spawn, onSpawn?: (child: ChildProcess) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawner(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child);
+    if (!child.stdout || !child.stderr) throw new Error('ffmpeg spawned without pipes');
     let err = '';
     let lastLog = 0;
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-2000)));

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { newEvent } from '@duet/api/events';
 import { planCompose } from './compose.ts';
+import { buildPlayback, playbackKey } from './playback.ts';
 import { probeDuration, runFfmpeg } from './ffmpeg-run.ts';
 import { storagePrefix, type TrackEntry } from './manifest.ts';
 import { earlierTracks, loadParts } from './parts.ts';
@@ -34,6 +35,22 @@ export async function cleanupLocal(storage: RecordingStorage, deps: RecordingDep
   await rm(join(storage.dir, 'final'), { recursive: true, force: true });
 }
 
+/**
+ * Publishes playback.json once this part's segments are in storage (at most the last segment of
+ * each track is still uploading when the lesson ends), so the lesson is watchable seconds after it.
+ */
+async function publishPlayback(storage: RecordingStorage, deps: RecordingDeps): Promise<void> {
+  const m = storage.manifest;
+  await storage.uploadsSettled();
+  const playback = buildPlayback({ ...m, tracks: allTracks(storage) });
+  if (!playback) return;
+  const body = Buffer.from(JSON.stringify(playback));
+  await deps.store.put(playbackKey(m.lessonId, m.recordingId), body, { contentType: 'application/json', contentLength: body.length });
+  const readyS = m.stoppedAt ? (Date.now() - m.stoppedAt) / 1000 : undefined;
+  if (readyS !== undefined) deps.metrics?.playbackReady.observe(readyS);
+  deps.log('info', 'playback: ready', { recordingId: m.recordingId, session_id: m.lessonId, secondsAfterEnd: readyS, tracks: playback.tracks.length, mediaSeconds: playback.durationS });
+}
+
 /** Runs (or resumes) the finalize steps of a recording in state `finalizing`. */
 export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps): Promise<void> {
   const m = storage.manifest;
@@ -51,6 +68,8 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
       await storage.save();
       // Reads from storage (earlier parts, segments recorded elsewhere) wait out an outage too.
       await withStorageRetry(storage, deps, 'merge earlier parts', () => mergeEarlierParts(storage, deps));
+      // Watchable now, from the segments (playback.ts); the compose below may wait in the queue.
+      void publishPlayback(storage, deps).catch((err: Error) => log('warn', 'playback manifest not published', { error: err.message }));
       await withStorageRetry(storage, deps, 'fetch segments', () => ensureLocalSegments(storage, deps));
       const tmp = join(storage.dir, 'final', 'recording.tmp.mp4');
       await mkdir(dirname(tmp), { recursive: true });
@@ -59,8 +78,14 @@ export async function runFinalize(storage: RecordingStorage, deps: RecordingDeps
         await fail(storage, deps, 'no_media', 'no media reached the recorder');
         return;
       }
-      log('info', 'finalize: composing', { step: 'compose', attempt: f.attempts, mediaSeconds: Number(plan.durationS.toFixed(1)), layout: `${plan.width}x${plan.height}` });
-      await runFfmpeg(deps.config.ffmpegPath, plan.args, plan.durationS, (pct) => log('info', 'finalize: progress', { percent: pct }));
+      const queue = deps.composeQueue;
+      if (queue && queue.active >= deps.config.composeConcurrency) log('info', 'finalize: waiting for a compose slot', { queued: queue.depth + 1, running: queue.active });
+      const compose = () => {
+        log('info', 'finalize: composing', { step: 'compose', attempt: f.attempts, mediaSeconds: Number(plan.durationS.toFixed(1)), layout: `${plan.width}x${plan.height}` });
+        const spawner = queue ? queue.spawnLowPriority.bind(queue) : undefined;
+        return runFfmpeg(deps.config.ffmpegPath, plan.args, plan.durationS, (pct) => log('info', 'finalize: progress', { percent: pct }), spawner, deps.onComposeSpawn);
+      };
+      await (queue ? queue.run(compose) : compose());
       await rename(tmp, output);
       f.durationSeconds = await probeDuration(deps.config.ffprobePath, output);
       f.sizeBytes = (await stat(output)).size;

@@ -1,13 +1,16 @@
 // One FFmpeg per recorded lesson: a single SDP with one m-line per track (all RTP ports are bound
 // at once, before probing) and one segment muxer per track, copying (no transcoding) into
 // WebM/Matroska segments. Each FFmpeg process is a "run". When the set of tracks changes (a
-// producer appears or goes away) the run is closed cleanly and a new one starts with the new set;
-// when FFmpeg exits unexpectedly a new run starts with the same set on the same ports (mediasoup
+// producer appears or goes away) a new run starts with the new set on NEW ports while the old run
+// goes on recording (gapless, issue 15): the media node moves each track to its new port when it
+// sees it, the new run finishes probing once every track arrives there, and only then is the old
+// run closed, so no packet falls between two runs. When FFmpeg exits unexpectedly a new run starts with the same set on the same ports (mediasoup
 // keeps sending there), so a crash costs a moment, not a lesson.
 //
 // One process per lesson instead of one per track: FFmpeg maps ~40 MB of shared libraries per
 // process, which dominated the live memory cost (see deploy/bench/results/recording.json).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -51,8 +54,8 @@ export interface LessonProcessEvents {
   /** FFmpeg saw the first packets: `startMs` is the wall-clock time its timestamps count from. */
   mediaStarted: [{ run: number; startMs: number }];
   segmentClosed: [{ run: number; trackId: string; segment: ClosedSegment }];
-  /** `idle`: every RTP input was silent for 10 s (FFmpeg gives up); a new run starts at once. */
-  runEnded: [{ run: number; end: RunEnd; code: number | null; signal: string | null }];
+  /** `idle`: every RTP input was silent for 10 s (FFmpeg gives up); a new run starts at once. `ports`: the run's RTP ports. */
+  runEnded: [{ run: number; end: RunEnd; code: number | null; signal: string | null; ports: number[] }];
 }
 
 const START_RE = /Duration: N\/A, start: (\d+\.\d+)/;
@@ -86,10 +89,18 @@ interface LiveRun {
 
 /** How long a track change waits for the running FFmpeg to finish probing before restarting it. */
 const PROBE_WAIT_MS = 4_000;
+/**
+ * How long the old run of a track change records on after the new one listens: until the new run
+ * has probed every track (the node moved them all; FFmpeg's -analyzeduration bounds it at 5 s for a
+ * track that sends nothing), at most this.
+ */
+const OVERLAP_MAX_MS = 6_000;
 
 export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private readonly opts: LessonProcessOptions;
   private current: LiveRun | undefined;
+  /** The run a track change replaces, recording on until the new one has every track. */
+  private previous: LiveRun | undefined;
   private desired: LessonInput[] = [];
   private nextRun: number;
   private chain: Promise<void> = Promise.resolve();
@@ -106,6 +117,11 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     return this.current?.child.pid;
   }
 
+  /** RTP ports an FFmpeg of this lesson listens on (the current run's and a replaced one's). */
+  portsInUse(): Set<number> {
+    return new Set([...(this.current?.inputs ?? []), ...(this.previous?.inputs ?? [])].map((i) => i.port));
+  }
+
   /** The run FFmpeg is in (its ports are bound), or -1 before the first one. */
   get currentRun(): number {
     return this.current?.run ?? this.nextRun - 1;
@@ -117,14 +133,25 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
    */
   setInputs(inputs: LessonInput[]): Promise<void> {
     this.desired = [...inputs];
-    return this.enqueue(() => this.switchTo(this.desired));
+    let listening!: () => void;
+    let failed!: (err: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      listening = resolve;
+      failed = reject;
+    });
+    // The chain goes on (the old run's overlap) after the new run listens; errors after that are logged.
+    this.enqueue(() => this.switchTo(this.desired, listening)).then(listening, failed);
+    return ready;
   }
 
   /** Ends the current run cleanly; no new run starts. */
   stop(): Promise<void> {
     this.closed = true;
     this.desired = [];
-    return this.enqueue(() => this.endCurrent());
+    return this.enqueue(async () => {
+      await this.endRun(this.previous);
+      await this.endCurrent();
+    });
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
@@ -133,29 +160,60 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     return next;
   }
 
-  private async switchTo(inputs: LessonInput[]): Promise<void> {
+  private async switchTo(inputs: LessonInput[], listening: () => void): Promise<void> {
     const cur = this.current;
     if (cur && !cur.stopping && sameInputs(cur.inputs, inputs)) return;
     // An FFmpeg stopped while still probing writes nothing: what it buffered would be lost (tracks
     // added in quick succession, e.g. both people joining at once). Let it finish probing first.
-    if (cur && !cur.stopping) await Promise.race([cur.probed, new Promise((r) => setTimeout(r, PROBE_WAIT_MS))]);
-    await this.endCurrent();
-    if (inputs.length > 0 && !this.closed) await this.startRun(inputs);
+    if (cur && !cur.stopping) await Promise.race([cur.probed, sleep(PROBE_WAIT_MS)]);
+    const overlap = cur && !cur.stopping && inputs.length > 0 && !this.closed && !inputs.some((i) => cur.inputs.some((c) => c.port === i.port));
+    if (!overlap) {
+      await this.endCurrent();
+      if (inputs.length > 0 && !this.closed) await this.startRun(inputs);
+      return;
+    }
+    // Gapless: the new run listens on its own ports before the old one stops.
+    this.previous = cur;
+    this.current = undefined;
+    try {
+      await this.startRun(inputs);
+    } catch (err) {
+      this.current = cur;
+      this.previous = undefined;
+      throw err;
+    }
+    listening();
+    const next = this.current as LiveRun | undefined;
+    const since = Date.now();
+    const probed = next ? await Promise.race([next.probed.then(() => true), sleep(OVERLAP_MAX_MS).then(() => false)]) : false;
+    const stopping = Date.now();
+    await this.endRun(cur);
+    this.opts.log('info', 'track change: old run stopped after the new one took over', { oldRun: cur.run, newRun: next?.run, newRunProbed: probed, overlapMs: stopping - since, stopMs: Date.now() - stopping });
+    if (this.previous === cur) this.previous = undefined;
   }
 
-  private async endCurrent(): Promise<void> {
-    const cur = this.current;
+  private endCurrent(): Promise<void> {
+    return this.endRun(this.current);
+  }
+
+  private async endRun(cur: LiveRun | undefined): Promise<void> {
     if (!cur) return;
     cur.stopping = true;
     const { child } = cur;
     if (child.exitCode === null && child.signalCode === null) {
-      // SIGINT ends FFmpeg cleanly (trailers written, segments listed) within a moment: its
-      // demuxer polls the sockets every 100 ms. SIGKILL only as a last resort: a second SIGINT
-      // would interrupt the trailer write and lose the open segments.
+      // SIGINT ends FFmpeg cleanly (trailers written, segments listed), but only once a read
+      // returns: FFmpeg checks it between packets, and a run whose tracks moved away (or whose
+      // lesson ended) receives none, so it would hang until its 10-s RTP timeout. An RTCP BYE on
+      // every track ends its input at once (FFmpeg's SDP demuxer: EOF once every stream said
+      // BYE), as senders leaving do. SIGKILL only as a last resort: a second SIGINT would
+      // interrupt the trailer write and lose the open segments.
       child.kill('SIGINT');
+      const wake = setInterval(() => sendBye(cur.inputs), 1000);
+      sendBye(cur.inputs);
       const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await cur.exited;
       clearTimeout(killer);
+      clearInterval(wake);
     } else {
       await cur.exited;
     }
@@ -239,7 +297,8 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
         void this.scanLists(live).finally(() => {
           if (this.current === live) this.current = undefined;
           if (end === 'crashed') opts.log('warn', 'ffmpeg exited unexpectedly; restarting the lesson run', { run, code, signal, stderr: text });
-          this.emit('runEnded', { run, end, code, signal: signal ?? null });
+          if (this.previous === live) this.previous = undefined;
+          this.emit('runEnded', { run, end, code, signal: signal ?? null, ports: inputs.map((i) => i.port) });
           resolve();
           if (end !== 'stopped') this.restartAfter(end);
         });
@@ -314,6 +373,23 @@ export function parseSegmentRow(row: string): { file: string; startS: number; en
   if (!Number.isFinite(startS) || !Number.isFinite(endS)) return undefined;
   return { file, startS, endS };
 }
+
+/**
+ * RTCP BYE (RFC 3550 6.6: V=2, SC=2, PT=203, length 2): 12 bytes, since FFmpeg drops anything
+ * shorter than an RTP header before looking at it.
+ */
+const BYE = Buffer.from([0x82, 203, 0x00, 0x02, 0x0d, 0x0e, 0x7e, 0x01, 0x0d, 0x0e, 0x7e, 0x02]);
+let byeSocket: Socket | undefined;
+function sendBye(inputs: LessonInput[]): void {
+  if (!byeSocket) {
+    byeSocket = createSocket('udp4');
+    byeSocket.on('error', () => undefined);
+    byeSocket.unref();
+  }
+  for (const i of inputs) byeSocket.send(BYE, i.port + 1, '127.0.0.1');
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function sameInputs(a: LessonInput[], b: LessonInput[]): boolean {
   return a.length === b.length && a.every((x, i) => x.trackId === b[i]!.trackId && x.port === b[i]!.port);

@@ -64,11 +64,13 @@ export interface RecorderMetrics {
   hookClockSkew: Counter;
   /** From finalize start (compose) to the final file uploaded. */
   finalizeDuration: Histogram;
+  /** From the lesson's end (recording stopped) to playback.json in storage: watchable from segments. */
+  playbackReady: Histogram;
   contentType: string;
   render(): Promise<string>;
 }
 
-export function createRecorderMetrics(live: { recordingsByState(): Record<string, number>; draining(): boolean; pendingHooks(): number }): RecorderMetrics {
+export function createRecorderMetrics(live: { recordingsByState(): Record<string, number>; draining(): boolean; pendingHooks(): number; composeLoad?(): { queued: number; running: number } }): RecorderMetrics {
   const registry = new Registry();
   processMetrics(registry);
   const registers = [registry];
@@ -84,6 +86,8 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
   });
   new Gauge({ name: 'duet_recorder_draining', help: '1 while the recorder drains for shutdown (not ready)', registers, collect() { this.set(live.draining() ? 1 : 0); } });
   new Gauge({ name: 'duet_recorder_pending_hooks', help: 'Recording hooks not yet acknowledged by the API', registers, collect() { this.set(live.pendingHooks()); } });
+  new Gauge({ name: 'duet_recorder_compose_queue_depth', help: 'Composes (finalize FFmpeg) waiting for a slot (RECORDER_COMPOSE_CONCURRENCY)', registers, collect() { this.set(live.composeLoad?.().queued ?? 0); } });
+  new Gauge({ name: 'duet_recorder_composes_running', help: 'Composes running now (low CPU priority, RECORDER_COMPOSE_NICE)', registers, collect() { this.set(live.composeLoad?.().running ?? 0); } });
   const segmentsWritten = new Counter({ name: 'duet_recorder_segments_written_total', help: 'Segments FFmpeg closed on local disk', registers });
   const segmentsUploaded = new Counter({ name: 'duet_recorder_segments_uploaded_total', help: 'Segments confirmed in object storage', registers });
   const uploadFailures = new Counter({ name: 'duet_recorder_upload_failures_total', help: 'Failed segment upload attempts (each is retried; the local file is kept)', registers });
@@ -95,6 +99,12 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
     name: 'duet_recorder_finalize_duration_seconds',
     help: 'Finalize time (compose + upload of the final file)',
     buckets: [1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640, 1280],
+    registers,
+  });
+  const playbackReady = new Histogram({
+    name: 'duet_recorder_playback_ready_seconds',
+    help: 'From the recording stopping to its segment playback manifest in storage (watchable)',
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300],
     registers,
   });
   // Known label values appear at 0 from the first scrape, so rate() and alerts work before the first event.
@@ -110,6 +120,7 @@ export function createRecorderMetrics(live: { recordingsByState(): Record<string
     hooksRejected,
     hookClockSkew,
     finalizeDuration,
+    playbackReady,
     contentType: registry.contentType,
     render: () => registry.metrics(),
   };

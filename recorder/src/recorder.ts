@@ -3,6 +3,7 @@
 // interrupted finalizations resume where the manifest says they stopped).
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ComposeQueue } from './compose-queue.ts';
 import type { RecorderConfig } from './config.ts';
 import { HookClient, type Log } from './hook-client.ts';
 import { MANIFEST_FILE, readManifest } from './manifest.ts';
@@ -16,7 +17,7 @@ export class Recorder {
   private readonly deps: RecordingDeps;
   private readonly hooks: HookClient;
 
-  constructor(config: RecorderConfig, store: ObjectStore, log: Log, opts: { uploadRetryMs?: number; metrics?: RecorderMetrics } = {}) {
+  constructor(config: RecorderConfig, store: ObjectStore, log: Log, opts: { uploadRetryMs?: number; metrics?: RecorderMetrics; onComposeSpawn?: RecordingDeps['onComposeSpawn'] } = {}) {
     this.hooks = new HookClient(
       config.apiInternalUrl,
       config.internalHookSecret,
@@ -25,11 +26,17 @@ export class Recorder {
       undefined,
       config.hookNodeId,
     );
-    this.deps = { config, store, hooks: this.hooks, log, ...opts };
+    this.deps = { config, store, hooks: this.hooks, log, composeQueue: new ComposeQueue({ concurrency: config.composeConcurrency, nice: config.composeNice }), ...opts };
   }
 
   get config(): RecorderConfig {
     return this.deps.config;
+  }
+
+  /** Composes waiting for a slot, and running. */
+  composeLoad(): { queued: number; running: number } {
+    const q = this.deps.composeQueue;
+    return { queued: q?.depth ?? 0, running: q?.active ?? 0 };
   }
 
   get store(): ObjectStore {

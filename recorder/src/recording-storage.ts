@@ -2,7 +2,9 @@
 // in order, before it is acted upon), its segments and manifests in object storage (uploads retried
 // with backoff, local files kept until the upload is confirmed), and its hooks to the API (delivered
 // in order, each removed from the manifest only once acknowledged, so a restart never loses one).
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { ComposeQueue } from './compose-queue.ts';
 import type { DuetEvent } from '@duet/api/events';
 import type { RecorderConfig } from './config.ts';
 import type { HookClient, Log } from './hook-client.ts';
@@ -18,6 +20,10 @@ export interface RecordingDeps {
   /** Upload retry schedule base (tests shorten it). */
   uploadRetryMs?: number;
   metrics?: RecorderMetrics;
+  /** One per recorder: caps concurrent composes and lowers their priority. */
+  composeQueue?: ComposeQueue;
+  /** Sees each compose FFmpeg process once spawned (tests check its priority). */
+  onComposeSpawn?: (child: ChildProcess) => void;
 }
 
 export class RecordingStorage {

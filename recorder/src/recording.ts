@@ -11,7 +11,7 @@ import { cleanupLocal, markPartial, runFinalize } from './finalize.ts';
 import { LessonProcess, parseSegmentRow, readStartMs, runDirs } from './lesson-process.ts';
 import { storagePrefix, type Manifest, type Role, type Source, type TrackEntry } from './manifest.ts';
 import { continuedElsewhere, loadParts, nextRunBase } from './parts.ts';
-import { allocatePortPair, releasePortPair } from './ports.ts';
+import { LiveTracks } from './live-tracks.ts';
 import { RecordingStorage, type RecordingDeps } from './recording-storage.ts';
 import type { RtpCodec } from './sdp.ts';
 
@@ -40,15 +40,13 @@ export class Recording {
   readonly manifest: Manifest;
   readonly dir: string;
   private readonly deps: RecordingDeps;
-  /** Tracks being recorded now, with their RTP port (stable across FFmpeg runs). */
-  private readonly live = new Map<string, number>();
+  /** Tracks being recorded now and their ports (live-tracks.ts). */
+  private readonly liveTracks: LiveTracks;
   private readonly proc: LessonProcess;
   private readonly storage: RecordingStorage;
   private idleTimer: NodeJS.Timeout | undefined;
   private finalizing: Promise<void> | undefined;
   private stopped = false;
-  /** Track-set changes in flight; stop and finalize wait for them. */
-  private changes: Promise<void> = Promise.resolve();
 
   /** The recorder's log with this recording's lesson bound (session_id, as in the API's and node's logs). */
   private log(level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>): void {
@@ -69,7 +67,12 @@ export class Recording {
       firstRun,
       log: (level, msg, extra) => deps.log(level, msg, { recordingId: manifest.recordingId, session_id: manifest.lessonId, ...extra }),
     });
+    this.liveTracks = new LiveTracks(this.proc, deps.config.rtpAddress, (id) => this.track(id)!);
     this.wireProcess();
+  }
+
+  private get live(): Map<string, number> {
+    return this.liveTracks.ports;
   }
 
   /**
@@ -161,6 +164,7 @@ export class Recording {
     const tracks: TrackStatus[] = [];
     const live = this.proc.pid !== undefined;
     for (const [trackId, port] of this.live) {
+      if (port < 0) continue; // its run is starting
       const entry = this.track(trackId)!;
       tracks.push({ trackId, kind: entry.kind, port, rtcpPort: port + 1, run: this.proc.currentRun, live });
     }
@@ -195,7 +199,9 @@ export class Recording {
       void this.save();
       this.queueUpload(join(this.dir, r.dir, segment.file), entrySeg);
     });
-    this.proc.on('runEnded', ({ run, end }) => {
+    this.proc.on('runEnded', ({ run, end, ports }) => {
+      // A replaced run's ports are free once it exited (never while an FFmpeg may hold them).
+      this.liveTracks.releaseUnused(ports);
       for (const r of runsOf(run)) {
         r.end = end;
         r.endedAt = Date.now();
@@ -207,22 +213,25 @@ export class Recording {
     });
   }
 
-  /** Points the lesson's FFmpeg at the live tracks (a new run when the set changed). */
   private applyTracks(): Promise<void> {
-    const inputs = [...this.live].map(([trackId, port]) => {
-      const t = this.track(trackId)!;
-      return { trackId, kind: t.kind, codec: t.codec, container: t.container, port };
-    });
-    const change = this.proc.setInputs(inputs);
-    this.changes = this.changes.then(() => change).catch(() => undefined);
-    return change;
+    return this.liveTracks.apply();
+  }
+
+  /** The caller (media node) moves tracks to the ports the status names: track changes become gapless. */
+  followPortChanges(): void {
+    this.liveTracks.gapless = true;
   }
 
   /** Adds a track (its port is returned once the lesson's new FFmpeg run listens on it). */
   async addTrack(spec: TrackSpec): Promise<TrackStatus> {
     if (this.state !== 'recording' || this.stopped) throw new Error(`recording ${this.id} is ${this.state}`);
     this.attach();
-    if (this.live.has(spec.trackId)) return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
+    if (this.live.has(spec.trackId)) {
+      await this.liveTracks.settled(); // its run may still be starting
+      const known = this.status().tracks.find((t) => t.trackId === spec.trackId);
+      if (!known) throw new Error(`track ${spec.trackId} could not be recorded`);
+      return known;
+    }
     let entry = this.track(spec.trackId);
     if (!entry) {
       const container = spec.codec.mimeType.toLowerCase() === 'video/h264' ? 'matroska' : 'webm';
@@ -231,31 +240,26 @@ export class Recording {
     } else {
       delete entry.removedAt;
     }
-    const port = await allocatePortPair(this.deps.config.rtpAddress);
-    this.live.set(spec.trackId, port);
+    // Its port comes with the run that records it (applyTracks).
+    this.live.set(spec.trackId, -1);
     try {
       await this.applyTracks();
     } catch (err) {
       this.live.delete(spec.trackId);
-      releasePortPair(port);
       void this.applyTracks().catch((e: Error) => this.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: e.message }));
       throw err;
     }
     await this.save();
-    this.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port, run: this.proc.currentRun });
+    this.log('info', 'recording track', { recordingId: this.id, trackId: spec.trackId, role: spec.role, source: spec.source, kind: spec.kind, port: this.live.get(spec.trackId), run: this.proc.currentRun });
     return this.status().tracks.find((t) => t.trackId === spec.trackId)!;
   }
 
   /** The producers are gone (camera off, left, replaced): the lesson's FFmpeg goes on without them. */
   async removeTracks(trackIds: string[]): Promise<boolean> {
-    const ports = trackIds.flatMap((id) => {
-      const port = this.live.get(id);
-      this.live.delete(id);
-      return port === undefined ? [] : [port];
-    });
-    if (ports.length === 0) return false;
+    const removed = trackIds.filter((id) => this.live.delete(id));
+    if (removed.length === 0) return false;
+    // Their ports are released when the run that recorded them exits (runEnded).
     await this.applyTracks().catch((err: Error) => this.log('error', 'ffmpeg restart failed', { recordingId: this.id, error: err.message }));
-    for (const p of ports) releasePortPair(p);
     for (const id of trackIds) {
       const entry = this.track(id);
       if (entry) entry.removedAt = Date.now();
@@ -289,7 +293,7 @@ export class Recording {
       this.log('info', 'recording stopping', { recordingId: this.id, reason });
       await this.removeTracks([...this.live.keys()]);
       await this.proc.stop();
-      await this.changes;
+      await this.liveTracks.changes;
       this.manifest.stoppedAt = Date.now();
       if (await this.continuedElsewhere()) {
         // The lesson moved to another media node, whose recorder continued this recording and

@@ -1,5 +1,5 @@
 // The recorder's HTTP API, for the media node next to it (loopback, Bearer INTERNAL_HOOK_SECRET):
-//   POST   /v1/recordings                       {lessonId}                  -> the lesson's live recording (new or re-attached)
+//   POST   /v1/recordings                       {lessonId, gapless?}        -> the lesson's live recording (new or re-attached); gapless: the caller follows port changes
 //   GET    /v1/recordings/:id                                               -> state and live tracks (ports, run numbers)
 //   POST   /v1/recordings/:id/tracks            {trackId, role, source, kind, codec} -> ports FFmpeg listens on (new run)
 //   DELETE /v1/recordings/:id/tracks/:trackId                              -> the lesson's FFmpeg goes on without it (new run)
@@ -116,9 +116,11 @@ export function createRecorderHttp(recorder: Recorder, log: Log, ops: RecorderOp
     if (ops.draining() && req.method === 'POST') throw new HttpError(503, 'draining', 'this recorder is shutting down; the lesson records on its next node');
     if (parts[0] !== 'v1' || parts[1] !== 'recordings') throw new HttpError(404, 'not_found', 'not found');
     if (parts.length === 2 && req.method === 'POST') {
-      const { lessonId } = await readJson(req);
+      const { lessonId, gapless } = await readJson(req);
       if (typeof lessonId !== 'string' || !UUID_RE.test(lessonId)) throw new HttpError(400, 'invalid_lesson', 'lessonId must be a UUID');
+      if (gapless !== undefined && typeof gapless !== 'boolean') throw new HttpError(400, 'invalid_gapless', 'gapless must be a boolean');
       const rec = await recorder.startForLesson(lessonId);
+      if (gapless) rec.followPortChanges();
       return json(res, 201, rec.status());
     }
     const rec = parts[2] ? recorder.get(parts[2]) : undefined;

@@ -8,6 +8,7 @@ import { createRecorderDrain, type DrainReport } from './drain.ts';
 import type { Log } from './hook-client.ts';
 import { createRecorderMetrics, type RecorderMetrics } from './metrics.ts';
 import { Recorder } from './recorder.ts';
+import type { RecordingDeps } from './recording-storage.ts';
 import { createRecorderHttp } from './server.ts';
 import type { ObjectStore } from './store.ts';
 
@@ -26,7 +27,7 @@ export const defaultRecorderLog: Log = (level, msg, extra) =>
 const STORAGE_PROBE_KEY = 'recordings/readyz-probe';
 const STORAGE_PROBE_TIMEOUT_MS = 3_000;
 
-export function createRecorderService(config: RecorderConfig, store: ObjectStore, log: Log = defaultRecorderLog, opts: { uploadRetryMs?: number } = {}): RecorderService {
+export function createRecorderService(config: RecorderConfig, store: ObjectStore, log: Log = defaultRecorderLog, opts: { uploadRetryMs?: number; onComposeSpawn?: RecordingDeps['onComposeSpawn'] } = {}): RecorderService {
   let recorder: Recorder | undefined;
   const metrics = createRecorderMetrics({
     recordingsByState() {
@@ -35,6 +36,7 @@ export function createRecorderService(config: RecorderConfig, store: ObjectStore
       return by;
     },
     draining: () => drain.draining,
+    composeLoad: () => recorder?.composeLoad() ?? { queued: 0, running: 0 },
     pendingHooks: () => (recorder?.all() ?? []).reduce((n, r) => n + (r.manifest.pendingHooks?.length ?? 0), 0),
   });
   recorder = new Recorder(config, store, log, { ...opts, metrics });

@@ -75,7 +75,7 @@ export function registerOpenApi(app: FastifyInstance): void {
     transform: ({ schema, url, route }) => {
       // The media nodes' internal routes are not part of the public contract: the published
       // document would map them out for anyone who can reach /docs.
-      const hidden = url === '/session/:id' || url.startsWith('/assets') || url.startsWith('/docs') || url.startsWith('/internal');
+      const hidden = url === '/session/:id' || url === '/session/:id/recording/:recordingId' || url.startsWith('/assets') || url.startsWith('/docs') || url.startsWith('/internal');
       const tag = tagFor(url);
       const security = url.startsWith('/v1/') && url !== '/v1/join-keys' // public keys: no credential
           ? [{ apiKey: [] }, { joinToken: [] }]

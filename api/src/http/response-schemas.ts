@@ -178,6 +178,7 @@ export const RecordingJson = Obj({
   failure_reason: NullableString,
   url: Nullable(Type.String({ description: 'signed, short-lived; ready recordings only' })),
   url_expires_at: NullableDateTime,
+  playback_url: Nullable(Type.String({ description: 'signed, short-lived: GET it for the playback description (segments seconds after the lesson, then the composed file); processing and ready recordings' })),
   deleted_at: NullableDateTime,
   deleted_reason: Type.Unsafe<string | null>({ type: ['string', 'null'], enum: ['api', 'retention', 'session_erased', 'user_erased', null] }),
 });

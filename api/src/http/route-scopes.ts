@@ -22,6 +22,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, RouteScope>> = {
   'GET /v1/sessions/:id/resources/:rid/content': 'read',
   'GET /v1/sessions/:id/recordings': 'read',
   'GET /v1/sessions/:id/recordings/:recordingId/file': 'read',
+  'GET /v1/sessions/:id/recordings/:recordingId/playback': 'read',
+  'GET /v1/sessions/:id/recordings/:recordingId/playback/:track/:segment': 'read',
   'GET /v1/recordings': 'read',
   'GET /v1/recordings/:id': 'read',
 

@@ -102,7 +102,8 @@ export function registerSecurity(app: FastifyInstance, ctx: AppContext): void {
         'img-src': ["'self'", 'data:', 'blob:', 'https:'],
         // Recordings on S3 play from presigned S3 URLs (storage-config.ts presignedUrlOrigins).
         'media-src': ["'self'", 'blob:', ...presignedUrlOrigins(config.storage)],
-        'connect-src': ["'self'", ...signalingOrigins, ...config.nodes.connectSrc],
+        // The recording player fetches segments (presigned on S3) for Media Source Extensions.
+        'connect-src': ["'self'", ...signalingOrigins, ...config.nodes.connectSrc, ...presignedUrlOrigins(config.storage)],
         'worker-src': ["'self'", 'blob:'],
         'frame-ancestors': ["'self'", ...config.frameAncestors],
         // Plain-http deployments (the local demo, LAN) must keep their ws:// and http:// URLs.

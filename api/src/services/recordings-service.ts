@@ -23,12 +23,19 @@ export interface RecordingJson {
   /** Signed, short-lived; works in `<video src>` without headers (ready recordings only). */
   url: string | null;
   url_expires_at: string | null;
+  /** Signed, short-lived: the playback description (recording-playback-service.ts). */
+  playback_url: string | null;
   deleted_at: string | null;
   deleted_reason: string | null;
 }
 
 export function recordingFilePath(sessionId: string, recordingId: string): string {
   return `/v1/sessions/${encodeURIComponent(sessionId)}/recordings/${encodeURIComponent(recordingId)}/file`;
+}
+
+/** Where the player reads a recording's playback description (routes/recording-playback.ts). */
+export function playbackPath(sessionId: string, recordingId: string): string {
+  return `${recordingFilePath(sessionId, recordingId).slice(0, -'/file'.length)}/playback`;
 }
 
 /**
@@ -71,6 +78,7 @@ export async function toJson(ctx: AppContext, r: RecordingRow): Promise<Recordin
     failure_reason: r.failure_reason,
     url,
     url_expires_at: expiresAt,
+    playback_url: r.status === 'processing' || r.status === 'ready' ? signedUrl(ctx, playbackPath(r.session_id, r.id)).url : null,
     deleted_at: r.deleted_at?.toISOString() ?? null,
     deleted_reason: r.deleted_reason,
   };

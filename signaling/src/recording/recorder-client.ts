@@ -64,7 +64,9 @@ export class RecorderClient {
   }
 
   start(lessonId: string): Promise<RecorderRecordingStatus> {
-    return this.call('POST', '/v1/recordings', { lessonId });
+    // gapless: this node re-plumbs a track whose port changed (LessonRecorder.reconcile), so the
+    // recorder may start each new FFmpeg run on new ports before stopping the old one (issue 15).
+    return this.call('POST', '/v1/recordings', { lessonId, gapless: true });
   }
 
   status(recordingId: string): Promise<RecorderRecordingStatus> {

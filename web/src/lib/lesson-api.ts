@@ -58,6 +58,8 @@ export interface Recording {
   duration_seconds: number | null;
   size_bytes?: number | null;
   url: string | null;
+  /** Signed: the playback description (segments seconds after the lesson, then the MP4). */
+  playback_url?: string | null;
   partial?: boolean;
 }
 

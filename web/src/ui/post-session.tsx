@@ -8,6 +8,7 @@ import { lessonTitle, otherPerson } from '../page/lesson-view.ts';
 import { firstJoin, lessonDurationSeconds, type PostSessionState } from '../page/post-session.ts';
 import { Screen } from './common.tsx';
 import { Icon } from './icons.tsx';
+import { LazyRecordingPlayer } from './lazy-player.tsx';
 import { ResourceList } from './side-panel.tsx';
 import { Actions } from './state-screens.tsx';
 import type { UploadState } from '../lib/uploads.ts';
@@ -164,7 +165,7 @@ function Stars(props: { value: number }) {
 
 function Recordings(props: { recordings: Recording[] | null }) {
   const recs = props.recordings;
-  if (!recs || !recs.length || recs.every((r) => r.status === 'processing')) {
+  if (!recs || !recs.length || recs.every((r) => r.status === 'processing' && !r.playback_url)) {
     return (
       <p class="processing" data-testid="recording-processing" role="status">
         <span class="spinner small" aria-hidden="true" /> {t('post.processing')}
@@ -186,6 +187,9 @@ function Recordings(props: { recordings: Recording[] | null }) {
                 </a>
               </p>
             </>
+          ) : r.status === 'processing' && r.playback_url ? (
+            // Watchable from the recorded segments seconds after the lesson; the MP4 follows.
+            <LazyRecordingPlayer playbackUrl={r.playback_url} />
           ) : r.status === 'processing' ? (
             <p class="processing">
               <span class="spinner small" aria-hidden="true" /> {t('post.processing')}

@@ -4,10 +4,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../../context.ts';
 import { errorBody } from '../error-handling.ts';
 import { SessionParams } from '../schemas.ts';
 import { Binary, Html, withErrors } from '../response-schemas.ts';
+
+const RecordingPageParams = Type.Object({ id: SessionParams.properties.id, recordingId: Type.String({ minLength: 1, maxLength: 100 }) });
+type RecordingPageParams = Static<typeof RecordingPageParams>;
 
 export async function webAppRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const dist = opts.ctx.config.webDistDir;
@@ -43,10 +47,13 @@ export async function webAppRoutes(app: FastifyInstance, opts: { ctx: AppContext
     return cached.html;
   };
 
-  app.get<{ Params: SessionParams }>('/session/:id', { schema: { params: SessionParams, response: withErrors({ 200: Html }) } }, async (_req, reply) => {
+  const servePage = async (_req: unknown, reply: FastifyReply) => {
     if (!existsSync(indexHtml)) return notBuilt(reply);
     // The page must be revalidated so a new build's asset names are picked up.
     reply.header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8');
     return page();
-  });
+  };
+  app.get<{ Params: SessionParams }>('/session/:id', { schema: { params: SessionParams, response: withErrors({ 200: Html }) } }, servePage);
+  // The standalone recording player the marketplace links (with the signed playback_url's exp/sig).
+  app.get<{ Params: RecordingPageParams }>('/session/:id/recording/:recordingId', { schema: { params: RecordingPageParams, response: withErrors({ 200: Html }) } }, servePage);
 }

@@ -1,0 +1,136 @@
+// Watchable at once (issue 15 item 1): a recorded lesson (both cameras, both microphones, as
+// mediasoup sends them) is playable from its copied segments seconds after it ends, long before
+// the composed MP4 (held back here, as on a busy node), and Chromium plays it on the standalone
+// page the marketplace links: both people side by side, both voices, seeking.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { API_KEY, HOOK_SECRET, createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
+import { launchBrowser, waitFor } from '../../web/test/e2e/browser.ts';
+import { loadRecorderConfig } from '../src/config.ts';
+import { createRecorderService } from '../src/service.ts';
+import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
+import { createLocalStore, recorderEnv, REPO_ROOT, tempDir } from './support/recorder-harness.ts';
+
+let api: TestApi;
+let browser: Browser | undefined;
+const dirs: { remove(): Promise<void> }[] = [];
+const composes: ChildProcess[] = [];
+
+beforeAll(async () => {
+  execFileSync('bash', [join(REPO_ROOT, 'scripts/build-web.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+});
+afterAll(async () => {
+  for (const c of composes) c.kill('SIGKILL');
+  await browser?.close();
+  await api?.close();
+  for (const d of dirs) await d.remove();
+});
+
+it('plays a lesson from its segments ≤ 5 s after it ends: both cameras advance, seeking works', { timeout: 60_000 }, async () => {
+  const work = await tempDir('duet-rec-play-');
+  const objects = await tempDir('duet-rec-play-obj-');
+  dirs.push(work, objects);
+  api = await startApiOn('pglite', { OBJECTS_DIR: objects.path });
+  // The compose (the only FFmpeg run with -filter_complex) waits 60 s, as on a node whose compose
+  // queue is busy: what plays below can only come from the segments.
+  const ffmpeg = join(work.path, 'ffmpeg-slow-compose.sh');
+  writeFileSync(ffmpeg, '#!/bin/sh\ncase "$*" in *-filter_complex*) sleep 60;; esac\nexec ffmpeg "$@"\n');
+  chmodSync(ffmpeg, 0o755);
+  const service = createRecorderService(loadRecorderConfig(recorderEnv(work.path, api.url, { FFMPEG_PATH: ffmpeg })), createLocalStore(objects.path), () => undefined, {
+    onComposeSpawn: (c) => composes.push(c),
+  });
+  const { url: recUrl } = await service.start();
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(recUrl + path, { method, headers: { authorization: `Bearer ${HOOK_SECRET}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const senders: RtpSender[] = [];
+  try {
+    const lesson = await createLesson(api, { recording: true });
+    const { body: started } = await call('POST', '/v1/recordings', { lessonId: lesson.id });
+    const rid = started.recordingId as string;
+    for (const [role, colour, freq] of [['tutor', 'red', 440], ['student', 'blue', 660]] as const) {
+      const v = await call('POST', `/v1/recordings/${rid}/tracks`, { trackId: `${role}-cam`, role, source: 'camera', kind: 'video', codec: VP8 });
+      senders.push(sendVideo(v.body.port, colour));
+      const a = await call('POST', `/v1/recordings/${rid}/tracks`, { trackId: `${role}-mic`, role, source: 'microphone', kind: 'audio', codec: OPUS });
+      senders.push(sendAudio(a.body.port, freq));
+    }
+    // ~8 s of lesson (2-s segments, most uploaded while it is live).
+    await eventually(async () => {
+      const rec = service.recorder.get(rid)!;
+      const segs = rec.manifest.tracks.flatMap((t) => t.runs.flatMap((r) => r.segments));
+      return segs.length >= 16 ? true : undefined;
+    }, 30_000);
+    const stop = await call('POST', `/v1/recordings/${rid}/stop`, { reason: 'ended_by_tutor' });
+    expect(stop.status).toBe(202);
+    const stoppedAt = performance.now();
+    for (const s of senders) await s.stop();
+
+    // Ready: the playback description answers with segments (the API key, as the marketplace).
+    const playback = await eventually(async () => {
+      const res = await api.request('GET', `/v1/sessions/${lesson.id}/recordings/${rid}/playback`, { token: API_KEY });
+      return res.status === 200 ? res.body : undefined;
+    }, 10_000);
+    const readyS = (performance.now() - stoppedAt) / 1000;
+    console.log(`[playback] ready ${readyS.toFixed(2)} s after the lesson ended`);
+    expect(readyS).toBeLessThanOrEqual(5);
+    expect(playback.mode).toBe('segments');
+    expect(playback.tracks.map((t: { role: string; kind: string }) => `${t.role}-${t.kind}`).sort()).toEqual(['student-audio', 'student-video', 'tutor-audio', 'tutor-video']);
+    expect(playback.duration_seconds).toBeGreaterThan(6);
+    // Tracks were added one after the other (each a new FFmpeg run): all four play from here on.
+    const allOn = Math.max(...playback.tracks.map((t: { segments: { start: number }[] }) => t.segments[0]!.start));
+    expect(playback.duration_seconds - allOn).toBeGreaterThan(5);
+
+    // The recording list hands out the signed playback URL; the standalone page uses it alone.
+    const list = await api.request('GET', `/v1/sessions/${lesson.id}/recordings`, { token: API_KEY });
+    const signed = new URL(list.body.recordings[0].playback_url as string);
+    browser = await launchBrowser();
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${api.url}/session/${lesson.id}/recording/${rid}${signed.search}`);
+    await page.getByTestId('segment-player').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('segment-video').count()).toBe(2);
+    expect(await page.getByTestId('segment-audio').count()).toBe(2);
+    await page.getByTestId('player-toggle').click();
+
+    type El = { role: string; kind: string; time: number; active: boolean; paused: boolean };
+    const elements = () => page.evaluate(() => (window as unknown as { __duetPlayer: { elements(): unknown } }).__duetPlayer.elements()) as Promise<El[]>;
+    const colourOf = (role: string) =>
+      page.evaluate((r) => {
+        const v = document.querySelector(`video[data-role="${r}"]`) as HTMLVideoElement;
+        const c = document.createElement('canvas');
+        c.width = 16;
+        c.height = 16;
+        const g = c.getContext('2d')!;
+        g.drawImage(v, 0, 0, 16, 16);
+        return [...g.getImageData(8, 8, 1, 1).data.slice(0, 3)];
+      }, role);
+    // Every track plays and advances together.
+    await waitFor('all four tracks playing', async () => (await elements()).every((e) => e.time > allOn + 0.5 && !e.paused) || undefined, 20_000);
+    const [r, , b] = await colourOf('tutor');
+    expect(r).toBeGreaterThan(150);
+    expect(b).toBeLessThan(100);
+    const [r2, , b2] = await colourOf('student');
+    expect(b2).toBeGreaterThan(150);
+    expect(r2).toBeLessThan(100);
+
+    // Seek back, then forward: every track follows and keeps advancing.
+    for (const target of [allOn + 0.2, allOn + 2.5]) {
+      await page.evaluate((t) => (window as unknown as { __duetPlayer: { seek(t: number): void } }).__duetPlayer.seek(t), target);
+      await waitFor(`tracks advancing from ${target} s`, async () => {
+        const els = await elements();
+        return els.every((e) => e.time > target + 0.4 && e.time < target + 4 && !e.paused) || undefined;
+      }, 15_000);
+      const els = await elements();
+      const times = els.map((e) => e.time);
+      // In sync: the four elements within half a second of each other.
+      expect(Math.max(...times) - Math.min(...times)).toBeLessThan(0.5);
+    }
+  } finally {
+    for (const s of senders) await s.stop();
+    for (const c of composes) c.kill('SIGKILL');
+    await service.close();
+  }
+});
