@@ -400,6 +400,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/recordings/{recordingId}/playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getSessionsByIdRecordingsByRecordingIdPlayback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/recordings/{recordingId}/playback/{track}/{segment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getSessionsByIdRecordingsByRecordingIdPlaybackByTrackBySegment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/recordings": {
         parameters: {
             query?: never;
@@ -620,6 +652,22 @@ export interface paths {
         put?: never;
         /** Deliver a signed `ping` event to the endpoint now and report the answer */
         post: operations["testWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getSessionsByIdQuality"];
+        put?: never;
+        post: operations["postSessionsByIdQuality"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5025,6 +5073,7 @@ export interface operations {
                      *           "failure_reason": "example",
                      *           "url": "example",
                      *           "url_expires_at": "2026-12-07T15:00:00Z",
+                     *           "playback_url": "example",
                      *           "deleted_at": "2026-12-07T15:00:00Z",
                      *           "deleted_reason": "api"
                      *         }
@@ -5050,6 +5099,8 @@ export interface operations {
                             url: string | null;
                             /** Format: date-time */
                             url_expires_at: string | null;
+                            /** @description signed, short-lived: GET it for the playback description (segments seconds after the lesson, then the composed file); processing and ready recordings */
+                            playback_url: string | null;
                             /** Format: date-time */
                             deleted_at: string | null;
                             /** @enum {string|null} */
@@ -5271,6 +5322,175 @@ export interface operations {
             };
         };
     };
+    getSessionsByIdRecordingsByRecordingIdPlayback: {
+        parameters: {
+            query?: {
+                exp?: string;
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                recordingId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "recording_id": "example",
+                     *       "mode": "segments",
+                     *       "duration_seconds": 1,
+                     *       "file_url": "example",
+                     *       "tracks": [
+                     *         {
+                     *           "role": "example",
+                     *           "source": "example",
+                     *           "kind": "example",
+                     *           "mime_type": "example",
+                     *           "segments": [
+                     *             {
+                     *               "url": "example",
+                     *               "start": 1,
+                     *               "duration": 1
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        recording_id: string;
+                        mode: "segments" | "file";
+                        duration_seconds: number | null;
+                        file_url: string | null;
+                        tracks: {
+                            role: string;
+                            source: string;
+                            kind: string;
+                            mime_type: string;
+                            segments: {
+                                url: string;
+                                start: number;
+                                duration: number;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getSessionsByIdRecordingsByRecordingIdPlaybackByTrackBySegment: {
+        parameters: {
+            query?: {
+                exp?: string;
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                recordingId: string;
+                track: string;
+                segment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file (HTTP Range supported) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
     listRecordings: {
         parameters: {
             query?: {
@@ -5310,6 +5530,7 @@ export interface operations {
                      *           "failure_reason": "example",
                      *           "url": "example",
                      *           "url_expires_at": "2026-12-07T15:00:00Z",
+                     *           "playback_url": "example",
                      *           "deleted_at": "2026-12-07T15:00:00Z",
                      *           "deleted_reason": "api"
                      *         }
@@ -5336,6 +5557,8 @@ export interface operations {
                             url: string | null;
                             /** Format: date-time */
                             url_expires_at: string | null;
+                            /** @description signed, short-lived: GET it for the playback description (segments seconds after the lesson, then the composed file); processing and ready recordings */
+                            playback_url: string | null;
                             /** Format: date-time */
                             deleted_at: string | null;
                             /** @enum {string|null} */
@@ -5416,6 +5639,7 @@ export interface operations {
                      *       "failure_reason": "example",
                      *       "url": "example",
                      *       "url_expires_at": "2026-12-07T15:00:00Z",
+                     *       "playback_url": "example",
                      *       "deleted_at": "2026-12-07T15:00:00Z",
                      *       "deleted_reason": "api"
                      *     }
@@ -5438,6 +5662,8 @@ export interface operations {
                         url: string | null;
                         /** Format: date-time */
                         url_expires_at: string | null;
+                        /** @description signed, short-lived: GET it for the playback description (segments seconds after the lesson, then the composed file); processing and ready recordings */
+                        playback_url: string | null;
                         /** Format: date-time */
                         deleted_at: string | null;
                         /** @enum {string|null} */
@@ -7151,6 +7377,244 @@ export interface operations {
             };
         };
     };
+    getSessionsByIdQuality: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "session_id": "example",
+                     *       "participants": [
+                     *         {
+                     *           "role": "tutor",
+                     *           "user_id": "example",
+                     *           "reports": 1,
+                     *           "final": true,
+                     *           "updated_at": "2026-12-07T15:00:00Z",
+                     *           "report": {
+                     *             "mode": "p2p",
+                     *             "path": {
+                     *               "type": "host",
+                     *               "protocol": "udp"
+                     *             },
+                     *             "duration_seconds": 0,
+                     *             "rtt_ms": {
+                     *               "median": 0,
+                     *               "p90": 0
+                     *             },
+                     *             "audio_loss_pct": 0,
+                     *             "video_loss_pct": 0,
+                     *             "audio_concealment_pct": 0,
+                     *             "freeze_count": 0,
+                     *             "freeze_seconds": 0,
+                     *             "video_fps": 0,
+                     *             "video_height": 0,
+                     *             "browser": "example"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        session_id: string;
+                        participants: {
+                            role: "tutor" | "student";
+                            user_id: string;
+                            reports: number;
+                            final: boolean;
+                            /** Format: date-time */
+                            updated_at: string;
+                            report: {
+                                mode: "p2p" | "sfu" | null;
+                                path: {
+                                    type: "host" | "srflx" | "prflx" | "relay" | "unknown";
+                                    protocol: "udp" | "tcp" | "tls" | "unknown";
+                                } | null;
+                                duration_seconds: number;
+                                rtt_ms: {
+                                    median: number;
+                                    p90: number;
+                                } | null;
+                                audio_loss_pct: number | null;
+                                video_loss_pct: number | null;
+                                audio_concealment_pct: number | null;
+                                freeze_count: number;
+                                freeze_seconds: number;
+                                video_fps: number | null;
+                                video_height: number | null;
+                                browser: string;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postSessionsByIdQuality: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "final": true,
+                 *       "mode": "p2p",
+                 *       "path": {
+                 *         "type": "host",
+                 *         "protocol": "udp"
+                 *       },
+                 *       "duration_seconds": 0,
+                 *       "rtt_ms": {
+                 *         "median": 0,
+                 *         "p90": 0
+                 *       },
+                 *       "audio_loss_pct": 0,
+                 *       "video_loss_pct": 0,
+                 *       "audio_concealment_pct": 0,
+                 *       "freeze_count": 0,
+                 *       "freeze_seconds": 0,
+                 *       "video_fps": 0,
+                 *       "video_height": 0,
+                 *       "browser": "example"
+                 *     }
+                 */
+                "application/json": {
+                    final?: boolean;
+                    mode: "p2p" | "sfu" | null;
+                    path: {
+                        type: "host" | "srflx" | "prflx" | "relay" | "unknown";
+                        protocol: "udp" | "tcp" | "tls" | "unknown";
+                    } | null;
+                    duration_seconds: number;
+                    rtt_ms: {
+                        median: number;
+                        p90: number;
+                    } | null;
+                    audio_loss_pct: number | null;
+                    video_loss_pct: number | null;
+                    audio_concealment_pct: number | null;
+                    freeze_count: number;
+                    freeze_seconds: number;
+                    video_fps: number | null;
+                    video_height: number | null;
+                    browser: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true
+                     *     }
+                     */
+                    "application/json": {
+                        ok: boolean;
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description every 4xx/5xx answer */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description extra fields give details (e.g. opens_at for join_too_early) */
+                        error: {
+                            /** @description stable machine-readable code, e.g. validation_failed, join_too_early */
+                            code: string;
+                            /** @description human-readable explanation */
+                            message: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
     listResources: {
         parameters: {
             query?: never;
@@ -8532,7 +8996,36 @@ export interface operations {
                  *           }
                  *         ],
                  *         "overlap_seconds": 2975,
-                 *         "never_overlapped": false
+                 *         "never_overlapped": false,
+                 *         "quality": [
+                 *           {
+                 *             "role": "student",
+                 *             "user_id": "student-42",
+                 *             "reports": 100,
+                 *             "final": true,
+                 *             "updated_at": "2026-12-07T15:49:58.000Z",
+                 *             "report": {
+                 *               "mode": "p2p",
+                 *               "path": {
+                 *                 "type": "relay",
+                 *                 "protocol": "tls"
+                 *               },
+                 *               "duration_seconds": 2980,
+                 *               "rtt_ms": {
+                 *                 "median": 42,
+                 *                 "p90": 80
+                 *               },
+                 *               "audio_loss_pct": 1.5,
+                 *               "video_loss_pct": 2,
+                 *               "audio_concealment_pct": 4,
+                 *               "freeze_count": 2,
+                 *               "freeze_seconds": 3.5,
+                 *               "video_fps": 24,
+                 *               "video_height": 480,
+                 *               "browser": "Chrome 131"
+                 *             }
+                 *           }
+                 *         ]
                  *       }
                  *     }
                  */
