@@ -21,4 +21,7 @@ export const RECORDER_ENV: EnvVarDoc[] = [
   { names: ["RECORDER_DRAIN_DEADLINE_MS"], usedBy: ["recorder"], doc: "`60000`: on SIGTERM live recordings close their FFmpeg segments and upload them and the manifest within this time, then exit 0 (a second signal or the deadline exits 1; local files are kept and the next start resumes)" },
   { names: ["RECORDER_UPLOAD_DEADLINE_HOURS"], usedBy: ["recorder"], doc: "`24`: segment and final-file uploads retry with backoff through a storage outage this long (counted from the first failure, kept in the manifest across restarts) before the recording fails `storage_unavailable`; local files are kept either way and `duet recordings retry <id>` finalizes it again" },
   { names: ["FFMPEG_PATH", "FFPROBE_PATH"], usedBy: ["recorder"], doc: "`ffmpeg`, `ffprobe` from `PATH`" },
+  { names: ["PATH"], usedBy: ["recorder"], doc: "the system's: where `ffmpeg`, `ffprobe` and the compose queue's `nice` / `ionice` are found (without `ionice` the compose runs under `nice` alone)" },
+  { names: ["RECORDER_COMPOSE_CONCURRENCY"], usedBy: ["recorder"], doc: "`1` (1–64): composes (one MP4 per finished lesson) run at once on this recorder; the rest wait in a queue (`duet_recorder_compose_queue_depth`, alert `DuetComposeQueueGrowing`) so finished lessons never take the cores live lessons need" },
+  { names: ["RECORDER_COMPOSE_NICE"], usedBy: ["recorder"], doc: "`19` (0–19): the compose FFmpeg runs at this niceness (and `ionice` best-effort 7), below the live media's priority" },
 ];

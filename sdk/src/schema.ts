@@ -407,7 +407,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["getSessionsByIdRecordingsByRecordingIdPlayback"];
+        /** Playback manifest: every track's segments on one lesson clock (409 until ready) */
+        get: operations["getRecordingPlayback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -423,7 +424,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["getSessionsByIdRecordingsByRecordingIdPlaybackByTrackBySegment"];
+        /** One copied segment of a recording track (signed URL or Bearer) */
+        get: operations["getRecordingSegment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -665,9 +667,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["getSessionsByIdQuality"];
+        /** Both seats' latest media quality reports (path, RTT, loss, freezes, concealment) */
+        get: operations["getLessonQuality"];
         put?: never;
-        post: operations["postSessionsByIdQuality"];
+        /** The room's media quality summary for this seat (participant; every 30 s and at leave) */
+        post: operations["postQualityReport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5322,7 +5326,7 @@ export interface operations {
             };
         };
     };
-    getSessionsByIdRecordingsByRecordingIdPlayback: {
+    getRecordingPlayback: {
         parameters: {
             query?: {
                 exp?: string;
@@ -5425,7 +5429,7 @@ export interface operations {
             };
         };
     };
-    getSessionsByIdRecordingsByRecordingIdPlaybackByTrackBySegment: {
+    getRecordingSegment: {
         parameters: {
             query?: {
                 exp?: string;
@@ -7377,7 +7381,7 @@ export interface operations {
             };
         };
     };
-    getSessionsByIdQuality: {
+    getLessonQuality: {
         parameters: {
             query?: never;
             header?: never;
@@ -7501,7 +7505,7 @@ export interface operations {
             };
         };
     };
-    postSessionsByIdQuality: {
+    postQualityReport: {
         parameters: {
             query?: never;
             header?: never;
@@ -7515,24 +7519,24 @@ export interface operations {
                 /**
                  * @example {
                  *       "final": true,
-                 *       "mode": "p2p",
+                 *       "mode": "sfu",
                  *       "path": {
-                 *         "type": "host",
-                 *         "protocol": "udp"
+                 *         "type": "relay",
+                 *         "protocol": "tls"
                  *       },
-                 *       "duration_seconds": 0,
+                 *       "duration_seconds": 1740,
                  *       "rtt_ms": {
-                 *         "median": 0,
-                 *         "p90": 0
+                 *         "median": 48,
+                 *         "p90": 95
                  *       },
-                 *       "audio_loss_pct": 0,
-                 *       "video_loss_pct": 0,
-                 *       "audio_concealment_pct": 0,
-                 *       "freeze_count": 0,
-                 *       "freeze_seconds": 0,
-                 *       "video_fps": 0,
-                 *       "video_height": 0,
-                 *       "browser": "example"
+                 *       "audio_loss_pct": 0.4,
+                 *       "video_loss_pct": 1.2,
+                 *       "audio_concealment_pct": 0.8,
+                 *       "freeze_count": 2,
+                 *       "freeze_seconds": 1.4,
+                 *       "video_fps": 29.5,
+                 *       "video_height": 720,
+                 *       "browser": "Chrome 131"
                  *     }
                  */
                 "application/json": {
