@@ -41,6 +41,12 @@ export function sizing() {
       lessonsPerWorkerCore: cap.metrics.lessons_per_core!,
       maxLessonsPerWorker: cap.metrics.max_lessons!,
       p95LatencyMsAtMax: cap.metrics.p95_latency_ms_at_max!,
+      /** Memory an SFU lesson adds to the mediasoup worker (proportional set size, KiB). */
+      sfuWorkerPssKbPerLesson: cap.metrics.worker_pss_kb_per_lesson!,
+      /** Memory an SFU lesson adds to the Node process: live heap of its room, transports, producers, consumers (KiB). */
+      sfuControlHeapKbPerLesson: cap.metrics.control_heap_kb_per_lesson!,
+      /** An idle mediasoup worker (PSS, MiB): one per worker process, whatever the load. */
+      workerPssMbIdle: cap.metrics.worker_pss_mb_idle!,
       /** Media in per SFU lesson (both publishers); the same goes out (each to the other). */
       mbpsInPerLesson: mbpsIn,
       mbpsOutPerLesson: mbpsIn,
@@ -51,7 +57,10 @@ export function sizing() {
       pssMbPerLesson: rec.metrics.pss_mb_per_lesson!,
       /** Segments are the received streams copied (no transcode): the inbound bitrate, by the hour. */
       segmentGbPerRecordedHour: round((mbpsIn * 3600) / 8 / 1000, 2),
-      finalizeSecondsPer10Min: rec.metrics.finalize_s_10min!,
+      /** Composing the downloadable MP4 (libx264, at nice 19, one at a time per recorder): CPU-seconds per lesson-minute. */
+      composeCpuSecondsPerLessonMinute: rec.metrics.compose_cpu_s_per_lesson_minute!,
+      /** The recording is playable (from the copied segments) this long after a 60-minute lesson ends. */
+      playbackReadySecondsAfter60Min: rec.metrics.ready_s_60min!,
     },
     api: {
       cpuMsPerJoin: join_.metrics.api_cpu_ms_per_iteration!,
