@@ -98,7 +98,8 @@ describe.each(DB_KINDS)('outbound webhooks (%s)', (kind) => {
     const mine = (path: string, type: string) =>
       receiver.received.filter((r) => r.path === path && r.event.session_id === lesson.id && r.event.type === type);
 
-    await eventually(() => (mine('/flaky', 'session.ended').length >= 2 ? true : undefined));
+    // Retries are jittered, so either event's second attempt may land last: wait for both.
+    await eventually(() => (mine('/flaky', 'session.started').length >= 2 && mine('/flaky', 'session.ended').length >= 2 ? true : undefined));
     for (const type of ['session.started', 'session.ended']) {
       const ok = mine('/ok', type);
       expect(ok, `${type} to /ok`).toHaveLength(1);
@@ -118,9 +119,13 @@ describe.each(DB_KINDS)('outbound webhooks (%s)', (kind) => {
     }
 
     const started = mine('/ok', 'session.started')[0]!.event;
-    const rows = await api.server.sql`
-      select endpoint_url, status, attempts, last_error, last_status_code, delivered_at
-        from webhook_deliveries where event_id = ${started.id} order by endpoint_url`;
+    // The receiver answers before the API records the delivery: wait for the rows to say so.
+    const rows = await eventually(async () => {
+      const r = await api.server.sql`
+        select endpoint_url, status, attempts, last_error, last_status_code, delivered_at
+          from webhook_deliveries where event_id = ${started.id} order by endpoint_url`;
+      return r.length === 2 && r.every((x) => x.status === 'delivered') ? r : undefined;
+    });
     expect(rows).toEqual([
       expect.objectContaining({ endpoint_url: `${receiver.base}/flaky`, status: 'delivered', attempts: 2, last_error: 'HTTP 500', last_status_code: 204 }),
       expect.objectContaining({ endpoint_url: `${receiver.base}/ok`, status: 'delivered', attempts: 1, last_error: null }),
