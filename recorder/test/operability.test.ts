@@ -149,8 +149,12 @@ describe('recorder operability', () => {
       const audio = sendAudio(mic.body.port, 300);
       const manifestPath = join(work, rid, 'manifest.json');
       await eventually(async () => (segmentsOf(await manifestAt(manifestPath)).length >= 2 ? true : undefined), 30_000);
-      // No more packets: FFmpeg would take 10 s to close its segment, longer than we wait.
       await audio.stop();
+      // A drain that cannot finish: FFmpeg closes its segment at once (the recorder sends it an
+      // RTCP BYE) and the local store would take the segment in milliseconds, so the store goes
+      // away (a file where its directory was: even root cannot write under it) and uploads fail.
+      await rename(objects, `${objects}.away`);
+      await writeFile(objects, '');
       const exit = exited(rec.child);
       const t0 = Date.now();
       rec.child.kill('SIGTERM');
@@ -165,6 +169,8 @@ describe('recorder operability', () => {
       const segs = segmentsOf(m);
       expect(segs.length, how).toBeGreaterThanOrEqual(2);
       for (const s of segs) expect((await stat(join(work, rid, s.runDir, s.file))).size).toBe(s.size);
+      await rm(objects);
+      await rename(`${objects}.away`, objects);
       // The FFmpeg left behind finishes its segment; the next start adopts and stops it.
       const pid = m.tracks[0].runs.at(-1).pid as number | undefined;
       if (pid) {
