@@ -21,11 +21,8 @@ import { BoardLink } from './board/board-link.ts';
 
 export type { Phase, RoomState, ScreenError } from './room-state.ts';
 
-/**
- * A join grant fetched at pre-join is used while its TURN credentials have at least this long
- * left (a fresh join would count as a second use of a single-use link, so it is not redone
- * just because time passed; a media node that moved meanwhile shows the retry screen).
- */
+// A join grant fetched at pre-join is used while its TURN credentials have at least this long left (a
+// fresh join would be a second use of a single-use link; a media node that moved shows the retry screen).
 const GRANT_MARGIN_MS = 2 * 60_000;
 
 export class RoomController {
@@ -173,6 +170,8 @@ export class RoomController {
       const prepared = hello.sfu?.prepared ? { ...hello.sfu.prepared, consumers: [...hello.sfu.prepared.consumers, ...pushed] } : undefined;
       const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced], ...(prepared ? { prepared } : {}) } : undefined;
       const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
+      // Adopted pre-join transports still warming up (quick click): wait (≤ 3 s) rather than open a 2nd client transport for them.
+      if (prepared && device && !device.pre && device.preconnecting) await Promise.race([device.preconnecting, delay(3_000, undefined)]);
       await this.media.start(await this.media.newSfuSession(preset, preloaded, preloaded && device?.pre));
     }
     if (!modeSeen) this.media.prepareP2P();
@@ -296,9 +295,7 @@ export class RoomController {
     blockP2P: () => (this.media.switches.blockP2P = true),
     shareScreen: (track: MediaStreamTrack) => this.toggleScreen(track),
   };
-
   // ---- internals -------------------------------------------------------------
-
   private applyHello(hello: HelloData): void {
     const offset = Date.parse(hello.lesson.serverNow) - Date.now();
     const chat = [...this.state.get().chat];

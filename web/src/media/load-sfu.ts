@@ -20,7 +20,7 @@ export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Re
   const prepared: PreloadedDevice = { device: await m.loadDevice(routerRtpCapabilities), caps: JSON.stringify(routerRtpCapabilities) };
   // In the background (the click never waits for it). Nobody in the lesson yet (wrong_mode): asked
   // again every PRECONNECT_RETRY_MS, bounded; any other answer (joined, socket closed) ends it.
-  void (async () => {
+  prepared.preconnecting = (async () => {
     for (let i = 0; i < PRECONNECT_TRIES; i++) {
       try {
         prepared.pre = await m.preconnect(sig, prepared.device, iceServers);
@@ -30,7 +30,7 @@ export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Re
       }
       await delay(PRECONNECT_RETRY_MS, undefined);
     }
-  })();
+  })().catch(() => undefined);
   return prepared;
 }
 

@@ -18,6 +18,8 @@ export interface PreloadedDevice {
   caps: string;
   /** Instant join: the transports connected at pre-join (SFU lessons somebody is already in). */
   pre?: Preconnected;
+  /** The pre-join connection still in flight (settles when `pre` is set or the attempts end). */
+  preconnecting?: Promise<void>;
 }
 
 export class MediaPath {
