@@ -42,5 +42,11 @@ export async function startApi(env: Record<string, string>, url: string, log?: {
 
 /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
 export function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
+  // 'close', not 'exit': by then the process's last output lines have been read (tests check
+  // them; 'exit' can come first, and 'all API workers stopped' was missing once under load).
+  return new Promise((r) => {
+    const drained = child.stdout?.readableEnded !== false && child.stderr?.readableEnded !== false;
+    if ((child.exitCode !== null || child.signalCode !== null) && drained) return r(child.exitCode);
+    child.once('close', (code) => r(code));
+  });
 }
