@@ -153,7 +153,8 @@ export class MediaPath {
   async newSfuSession(preset?: SfuHello, device?: Device, pre?: Preconnected): Promise<SfuSession> {
     const SfuSession = await loadSfuSession();
     const { local, join } = this.state.get();
-    return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset, device, pre);
+    const recorded = !!join?.session.recording;
+    return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset, device, pre, recorded);
   }
 
   private currentScreenTrack(): MediaStreamTrack | null {

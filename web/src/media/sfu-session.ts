@@ -57,7 +57,13 @@ export class SfuSession implements MediaSession {
   /** Instant join: transports connected at pre-join, used when the join hands back their ids. */
   private pre: Preconnected | undefined;
 
-  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device, pre?: Preconnected) {
+  /** A recorded lesson's camera goes out as one stream: the recorder's FFmpeg, fed through a
+   * simulcast consumer whose layer moved with the sender's CPU, missed the keyframe it probes
+   * for ("dimensions not set") and restarted its runs. */
+  private readonly recorded: boolean;
+
+  constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device, pre?: Preconnected, recorded = false) {
+    this.recorded = recorded;
     this.sig = sig;
     this.pre = pre;
     this.preset = preset;
@@ -97,7 +103,7 @@ export class SfuSession implements MediaSession {
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
         // Audio first (encodings.ts): the microphone wins when bandwidth is short; the camera
         // goes out in simulcast layers so the SFU can fit the other side's link.
-        const simulcast = track.kind === 'video' ? cameraSimulcast(track, !this.device.handlerName.startsWith('Firefox')) : undefined;
+        const simulcast = track.kind === 'video' && !this.recorded ? cameraSimulcast(track, !this.device.handlerName.startsWith('Firefox')) : undefined;
         const produce = (encodings: RTCRtpEncodingParameters[] | undefined) =>
           this.sendTransport!.produce({
             track,
