@@ -2,7 +2,7 @@
 // marketplace receives it as a webhook, and one example `data`. A Record over the type union, so
 // adding a type without its entry does not compile. docs/events.md is generated from this
 // (events-doc.ts; api/test/events-doc.test.ts fails when the committed page drifts).
-import type { EventType } from './event.ts';
+import { WEBHOOK_API_VERSION, type EventType } from './event.ts';
 
 export interface EventDoc {
   summary: string;
@@ -195,3 +195,19 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventDoc>> = {
     example: { endpoint_id: 'we_5d1c0a9e8b7f6a51' },
   },
 };
+
+const EXAMPLE_SESSION = '0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c';
+
+/** One example payload of a type as delivered (docs/events.md and the OpenAPI `webhooks` section show the same). */
+export function examplePayload(type: EventType) {
+  const d = EVENT_CATALOGUE[type];
+  return {
+    id: 'evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c',
+    type,
+    api_version: WEBHOOK_API_VERSION,
+    created_at: '2026-12-07T15:00:05.000Z',
+    session_id: d.account ? null : EXAMPLE_SESSION,
+    ...(d.account ? {} : { metadata: { booking_id: 'bk_1042' } }),
+    data: d.example,
+  };
+}

@@ -3,12 +3,11 @@
 // the committed page differs from this output.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EVENT_CATALOGUE } from './catalogue.ts';
+import { EVENT_CATALOGUE, examplePayload } from './catalogue.ts';
 import { EVENT_TYPES, WEBHOOK_API_VERSION } from './event.ts';
 
 export const EVENTS_DOC_PATH = fileURLToPath(new URL('../../../docs/events.md', import.meta.url));
 
-const SESSION = '0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c';
 
 export function renderEventsDoc(): string {
   const out: string[] = [];
@@ -51,15 +50,7 @@ export function renderEventsDoc(): string {
   }
   for (const type of EVENT_TYPES) {
     const d = EVENT_CATALOGUE[type];
-    const payload = {
-      id: 'evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c',
-      type,
-      api_version: WEBHOOK_API_VERSION,
-      created_at: '2026-12-07T15:00:05.000Z',
-      session_id: d.account ? null : SESSION,
-      ...(d.account ? {} : { metadata: { booking_id: 'bk_1042' } }),
-      data: d.example,
-    };
+    const payload = examplePayload(type);
     out.push('', `## ${type}`, '', d.summary, '', d.webhook ? '' : 'Not delivered to endpoints: the media node or recorder sends it to the API, which keeps it in the lesson\'s event log.\n', '```json', JSON.stringify(payload, null, 2), '```');
   }
   return `${out.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n')}\n`;

@@ -2,11 +2,10 @@
 // catalogue.ts — the one source, also behind docs/events.md): one entry per type delivered to
 // endpoints, with the delivery envelope, the type's summary and its example payload. The generated
 // SDK turns these into its typed webhook event union.
-import { EVENT_CATALOGUE } from '../events/catalogue.ts';
+import { EVENT_CATALOGUE, examplePayload } from '../events/catalogue.ts';
 import { EVENT_TYPES, WEBHOOK_API_VERSION } from '../events/event.ts';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../events/signature.ts';
 
-const SESSION = '0b7c5e1a-8d2f-4e6b-9a3c-5d7e9f1a2b3c';
 const schemaName = (type: string) => `WebhookEvent_${type.replace(/[^A-Za-z0-9]/g, '_')}`;
 
 /** The types the marketplace receives (internal-hook-only types are not webhooks). */
@@ -19,15 +18,7 @@ export function addWebhooks(doc: Record<string, any>): void {
   doc.webhooks = {};
   for (const type of WEBHOOK_TYPES) {
     const d = EVENT_CATALOGUE[type];
-    const example = {
-      id: 'evt_2f9a7c1e-4b3d-4e8f-a6c2-9d1b0e7f5a3c',
-      type,
-      api_version: WEBHOOK_API_VERSION,
-      created_at: '2026-12-07T15:00:05.000Z',
-      session_id: d.account ? null : SESSION,
-      ...(d.account ? {} : { metadata: { booking_id: 'bk_1042' } }),
-      data: d.example,
-    };
+    const example = examplePayload(type);
     doc.components.schemas[schemaName(type)] = {
       type: 'object',
       description: d.summary,
