@@ -12,6 +12,7 @@ import { Worksheets, WORKSHEET_TYPES, type BoardFiles } from './board-worksheets
 import { drawPage, hits, type Draft, type View } from './board-render.ts';
 import { BoardSync, type BoardSyncState } from './board-sync.ts';
 import { exportBoard } from './board-export.ts';
+import { startBoardCapture, type BoardCapture } from './board-capture.ts';
 import './board.css';
 
 const TOOLS: Tool[] = ['pen', 'highlighter', 'line', 'arrow', 'rect', 'ellipse', 'text', 'eraser', 'hand'];
@@ -47,6 +48,8 @@ export interface BoardStageProps {
   onExport?: ((files: File[]) => void) | undefined;
   /** The lesson's files (worksheet images); null when the API cannot be reached from here. */
   files?: BoardFiles | null | undefined;
+  /** Tutor of a recorded lesson: the board as a video track for the recording (board-capture.ts), null when it closes. */
+  onCapture?: ((track: MediaStreamTrack | null) => void) | undefined;
 }
 
 export default function BoardStage(props: BoardStageProps) {
@@ -86,6 +89,26 @@ export default function BoardStage(props: BoardStageProps) {
     return () => sync.close();
   }, []);
   const undo = useMemo(() => (doc ? undoManager(doc) : null), [doc]);
+
+  // The recording's copy of the board (tutor of a recorded lesson only): started with the stage,
+  // stopped when it closes; it follows the page the tutor is on.
+  const docRef = useRef<Y.Doc | null>(null);
+  docRef.current = doc;
+  const capture = useRef<BoardCapture | null>(null);
+  useEffect(() => {
+    const onCapture = props.onCapture;
+    if (!onCapture) return;
+    const cap = startBoardCapture(() => docRef.current);
+    if (!cap) return;
+    capture.current = cap;
+    onCapture(cap.track);
+    return () => {
+      capture.current = null;
+      onCapture(null);
+      cap.stop();
+    };
+  }, []);
+  useEffect(() => capture.current?.show(page, bg), [page, bg]);
   const readOnly = state.locked && props.role !== 'tutor';
 
   // Test and tooling hook (e2e tests compare both sides).
