@@ -17,7 +17,7 @@ import { recordEvent } from './outbox-service.ts';
 import { renderBoard } from './whiteboard-render.ts';
 
 /** Wait this long after the lesson's end and the board's last save (the node's closing save). */
-export const EXPORT_SETTLE_MS = 2_000;
+export const EXPORT_SETTLE_MS = 1_000;
 const BATCH = 5;
 /** A board that failed to render this many times in a row is left alone until the next restart. */
 const MAX_FAILURES = 3;

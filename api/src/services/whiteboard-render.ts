@@ -8,11 +8,15 @@ import * as Y from 'yjs';
 import { PAGE_H, PAGE_W, pageBackground, pageCount, pageItems } from '@duet/web/board-doc';
 import { drawPage } from '@duet/web/board-render';
 import { pdfOfJpegs } from '@duet/web/board-export';
+import { imageSize } from '../domain/image-size.ts';
 
 /** Pages rendered at most (a board holds up to 200; the export stays bounded in time and bytes). */
 export const MAX_EXPORT_PAGES = 50;
 /** A worksheet image larger than this is left out of the export (never decoded). */
 const MAX_BACKGROUND_BYTES = 25 * 1024 * 1024;
+/** Nor one whose header claims more pixels than this (decompression bombs: image-size.ts). */
+export const MAX_BACKGROUND_PIXELS = 40_000_000;
+const MAX_BACKGROUND_SIDE = 12_000;
 
 export interface RenderedBoard {
   pages: Uint8Array[];
@@ -26,6 +30,8 @@ async function background(source: BackgroundSource, id: string | null): Promise<
   if (!id) return null;
   const bytes = await source(id).catch(() => null);
   if (!bytes || bytes.byteLength > MAX_BACKGROUND_BYTES) return null;
+  const size = imageSize(bytes);
+  if (!size || size.width < 1 || size.height < 1 || size.width > MAX_BACKGROUND_SIDE || size.height > MAX_BACKGROUND_SIDE || size.width * size.height > MAX_BACKGROUND_PIXELS) return null;
   return loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).catch(() => null);
 }
 
