@@ -3,6 +3,8 @@
 // slot, the recorder copies it as the tutor's 'screen' track, and a frame decoded with FFmpeg
 // from that track's segments shows the stroke: dark where the stroke is, the blank board's white
 // beside it. (The composer lays a 'screen' track out below the cameras: compose tests.)
+// The wait is long-ish: FFmpeg's WebM muxer writes a cluster only when the next keyframe starts a
+// new one, and the media node asks for one every 10 s (a canvas track sends none by itself).
 import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,16 +58,24 @@ async function boardSegments(workDir: string, lessonId: string): Promise<string[
   return [];
 }
 
+let probeNote = '';
+
 /** One row of pixels (RGB) at height fraction `fy`, from the last frame FFmpeg can decode in `file`. */
 async function lastRow(file: string, fy: number): Promise<{ width: number; row: Buffer } | null> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file]).catch(() => ({ stdout: '{}' }));
+  const { stdout, stderr } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file]).catch((e: { stderr?: string }) => ({ stdout: '{}', stderr: e.stderr ?? '' }));
   const s = (JSON.parse(stdout).streams ?? [])[0] as { width?: number; height?: number } | undefined;
-  if (!s?.width || !s.height) return null;
+  if (!s?.width || !s.height) {
+    probeNote = `${file.split('/').slice(-3).join('/')} (${(await stat(file)).size} bytes): ${stdout.replace(/\s+/g, ' ')} ${String(stderr).slice(0, 300)}`;
+    return null;
+  }
   const y = Math.min(s.height - 1, Math.round(fy * s.height));
   const out = await run('ffmpeg', ['-v', 'error', '-i', file, '-vf', `crop=iw:1:0:${y}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: Buffer }) => ({ stdout: e.stdout ?? Buffer.alloc(0) }));
   const bytes = out.stdout as unknown as Buffer;
   const frame = s.width * 3;
-  if (bytes.length < frame) return null;
+  if (bytes.length < frame) {
+    probeNote = `${file.split('/').slice(-3).join('/')}: ${s.width}x${s.height}, no whole frame decoded yet (${bytes.length} bytes)`;
+    return null;
+  }
   const last = Math.floor(bytes.length / frame) - 1;
   return { width: s.width, row: bytes.subarray(last * frame, last * frame + frame) };
 }
@@ -108,8 +118,8 @@ describe('whiteboard in the recording', () => {
         seen = JSON.stringify({ file: file.slice(workDir.length), width: r.width, ink, blank });
         if (ink.every((v) => v < 250) && blank.every((v) => v > 600)) return true;
       }
-      throw new Error(`no frame with the stroke yet: ${seen || `${files.length} segment files`}`);
-    }, 20_000, 500);
+      throw new Error(`no frame with the stroke yet: ${seen || `${files.length} segment files; ${probeNote}`}`);
+    }, 40_000, 500);
     await tutor.context().close();
   }, 90_000);
 });
