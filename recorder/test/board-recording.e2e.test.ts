@@ -69,7 +69,7 @@ async function lastRow(file: string, fy: number): Promise<{ width: number; row: 
     return null;
   }
   const y = Math.min(s.height - 1, Math.round(fy * s.height));
-  const out = await run('ffmpeg', ['-v', 'error', '-i', file, '-vf', `crop=iw:1:0:${y}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: Buffer }) => ({ stdout: e.stdout ?? Buffer.alloc(0) }));
+  const out = await run('ffmpeg', ['-v', 'error', '-i', file, '-vf', `format=rgb24,crop=iw:1:0:${y}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: Buffer }) => ({ stdout: e.stdout ?? Buffer.alloc(0) }));
   const bytes = out.stdout as unknown as Buffer;
   const frame = s.width * 3;
   if (bytes.length < frame) {
