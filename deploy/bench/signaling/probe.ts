@@ -1,0 +1,33 @@
+// Preloaded (`node --expose-gc --import probe.ts …`) into the server under test by the signaling
+// bench: on the IPC message 'measure' it collects garbage and reports its memory and CPU time, so
+// the bench measures the server process from outside without any hook in the server's code.
+// 'profile-start' / {profileTo: file}: a V8 CPU profile of a phase (SIGBENCH_CPU_PROF).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+
+let session: Session | undefined;
+process.on('message', (m: unknown) => {
+  if (m === 'profile-start') {
+    session = new Session();
+    session.connect();
+    session.post('Profiler.enable', () => session!.post('Profiler.start'));
+    return;
+  }
+  if (typeof m === 'object' && m && 'profileTo' in m && session) {
+    session.post('Profiler.stop', (err, res) => {
+      if (!err) writeFileSync(String(m.profileTo), JSON.stringify(res.profile));
+      session!.disconnect();
+      process.send?.({ profiled: !err });
+    });
+    return;
+  }
+  if (m !== 'measure') return;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  process.send?.({ probe: true, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuMs: (cpu.user + cpu.system) / 1000 });
+});
+// The IPC channel must not keep a server from exiting on its own signal handling.
+process.channel?.unref();
