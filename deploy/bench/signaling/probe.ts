@@ -27,7 +27,7 @@ process.on('message', (m: unknown) => {
   gc?.();
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
-  process.send?.({ probe: true, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuMs: (cpu.user + cpu.system) / 1000 });
+  process.send?.({ probe: true, rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuMs: (cpu.user + cpu.system) / 1000 });
 });
 // The IPC channel must not keep a server from exiting on its own signal handling.
 process.channel?.unref();

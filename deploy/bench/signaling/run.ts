@@ -4,7 +4,7 @@
 // top level is held. The same client processes, levels and churn drive a bare `ws` echo server in
 // the same run (the `vs_bare_ws` ratios). Writes deploy/bench/results/signaling.json.
 //   . .duet/env.sh && flock /tmp/duet-bench.lock bash scripts/in-lo-netns.sh node deploy/bench/signaling/run.ts \
-//     [--levels 1000,2500,5000,7000] [--rate 200] [--churn-s 15] [--clients 4] [--out file]
+//     [--levels 1000,2500,5000,7500,10000] [--rate 200] [--churn-s 15] [--clients 4] [--out file]
 // Memory per idle connection: the server process's RSS (and V8 heap) after a full GC at each
 // level, least-squares slope over the levels (the mediasoup worker is its own process and holds
 // nothing for a P2P lesson). Client CPU/memory are their own processes', reported apart.
@@ -19,7 +19,7 @@ const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 };
-const LEVELS = arg('levels', '1000,2500,5000,7000').split(',').map(Number).filter((n) => n > 0 && n <= 20_000).sort((a, b) => a - b);
+const LEVELS = arg('levels', '1000,2500,5000,7500,10000').split(',').map(Number).filter((n) => n > 0 && n <= 20_000).sort((a, b) => a - b);
 const RATE = Math.min(Number(arg('rate', '200')), 1000);
 const CHURN_S = Math.min(Number(arg('churn-s', '15')), 120);
 const CLIENTS = Math.max(1, Math.min(Number(arg('clients', '4')), 16));
@@ -89,7 +89,9 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
   try {
     await new Promise((r) => setTimeout(r, 1000));
     const base = await measure(server);
-    const points = [{ n: 0, rss: base.rss, heap: base.heapUsed }];
+    // The fit runs over the held levels only: the first level also pays the server's warm-up
+    // (JIT code, lazily loaded modules, the API client's pools), which is not per connection.
+    const points: { n: number; rss: number; heap: number; live: number }[] = [];
     const levels: Record<string, unknown>[] = [];
     let held = 0;
     let maxHeld = 0;
@@ -108,14 +110,14 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
       const open = usage.reduce((s, u) => s + u.open, 0);
       const m = await measure(server);
       const seconds = Math.max(...replies.map((r) => r.seconds));
-      levels.push({ level, held: open, failed: level - open, errors, ramp_s: r1(seconds), server_rss_mb: r1(m.rss / 2 ** 20), server_heap_mb: r1(m.heapUsed / 2 ** 20) });
+      levels.push({ level, held: open, failed: level - open, errors, ramp_s: r1(seconds), server_rss_mb: r1(m.rss / 2 ** 20), server_heap_mb: r1(m.heapUsed / 2 ** 20), server_heap_total_mb: r1(m.heapTotal / 2 ** 20), server_external_mb: r1(m.external / 2 ** 20) });
       log(`${name}: level ${level}: ${open} open (${JSON.stringify(errors)}), ramp ${r1(seconds)} s, rss ${r1(m.rss / 2 ** 20)} MB, heap ${r1(m.heapUsed / 2 ** 20)} MB`);
       if (open < level) {
         failedAt = level;
         break;
       }
       maxHeld = open;
-      points.push({ n: open, rss: m.rss, heap: m.heapUsed });
+      points.push({ n: open, rss: m.rss, heap: m.heapUsed, live: m.heapUsed + m.external });
     }
     // Churn while the highest level is held.
     const cpu0 = await measure(server);
@@ -137,14 +139,16 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     log(`${name}: churn ${lat.length}/${attempted} ok in ${r1(churnSeconds)} s, p50 ${r1(pct(lat, 0.5))} ms, p99 ${r1(pct(lat, 0.99))} ms, errors ${JSON.stringify(churnErrors)}, held still open ${stillOpen}`);
     const rss = fit(points.map((p) => ({ n: p.n, bytes: p.rss })));
     const heap = fit(points.map((p) => ({ n: p.n, bytes: p.heap })));
+    const live = fit(points.map((p) => ({ n: p.n, bytes: p.live })));
     const cliCpuMs = cli1.reduce((s, u) => s + u.cpuMs, 0) - cli0.reduce((s, u) => s + u.cpuMs, 0);
     return {
       max_participants: maxHeld,
       failed_at_level: failedAt,
       kb_per_idle_connection: r2(rss.slope / 1024),
       heap_kb_per_idle_connection: r2(heap.slope / 1024),
+      live_kb_per_idle_connection: r2(live.slope / 1024),
       server_rss_mb_idle: r1(base.rss / 2 ** 20),
-      server_rss_mb_at_max: r1(points.at(-1)!.rss / 2 ** 20),
+      server_rss_mb_at_max: r1((points.at(-1)?.rss ?? base.rss) / 2 ** 20),
       handshake_p50_ms: r2(pct(lat, 0.5)),
       handshake_p99_ms: r2(pct(lat, 0.99)),
       handshake_max_ms: r2(lat.at(-1) ?? NaN),
@@ -212,6 +216,7 @@ async function main(): Promise<void> {
       max_participants: d.max_participants,
       kb_per_idle_connection: d.kb_per_idle_connection,
       heap_kb_per_idle_connection: d.heap_kb_per_idle_connection,
+      live_kb_per_idle_connection: d.live_kb_per_idle_connection,
       handshake_p50_ms: d.handshake_p50_ms,
       handshake_p99_ms: d.handshake_p99_ms,
       churn_joins_per_s: d.churn_joins_per_s,
@@ -219,19 +224,19 @@ async function main(): Promise<void> {
       server_cpu_ms_per_join: d.server_cpu_ms_per_join,
       bare_max_participants: b.max_participants,
       bare_kb_per_idle_connection: b.kb_per_idle_connection,
+      bare_live_kb_per_idle_connection: b.live_kb_per_idle_connection,
       bare_handshake_p50_ms: b.handshake_p50_ms,
       bare_handshake_p99_ms: b.handshake_p99_ms,
       levels_tried: LEVELS.join(','),
       churn_rate_per_s: RATE,
       churn_s: CHURN_S,
     },
+    // Duet ÷ bare ws (flat keys, so docs/benchmarks.md's generated table shows them).
     ratios: {
-      vs_bare_ws: {
-        max_participants: ratio(d.max_participants, b.max_participants),
-        kb_per_idle_connection: ratio(d.kb_per_idle_connection, b.kb_per_idle_connection),
-        handshake_p50: ratio(d.handshake_p50_ms, b.handshake_p50_ms),
-        handshake_p99: ratio(d.handshake_p99_ms, b.handshake_p99_ms),
-      },
+      vs_bare_ws_max_participants: ratio(d.max_participants, b.max_participants),
+      vs_bare_ws_kb_per_idle_connection: ratio(d.kb_per_idle_connection, b.kb_per_idle_connection),
+      vs_bare_ws_handshake_p50: ratio(d.handshake_p50_ms, b.handshake_p50_ms),
+      vs_bare_ws_handshake_p99: ratio(d.handshake_p99_ms, b.handshake_p99_ms),
       vs_livekit: null,
     },
     vs_livekit_note:

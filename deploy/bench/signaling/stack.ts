@@ -21,6 +21,7 @@ export const PROBE = join(HERE, 'probe.ts');
 export interface Probe {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
   cpuMs: number;
