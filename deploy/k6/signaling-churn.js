@@ -6,7 +6,7 @@
 // Env: BASE_URL (the API), API_KEY (a marketplace key), RATE (joins per second, default 20: two
 // per lesson), DURATION (default 30s), HOLD_MS (seated time per participant, default 1000),
 // P99_MS (threshold on the handshake p99, default 50), MAX_VUS (default 200), SUMMARY_FILE.
-// The API's per-key limit (RATE_LIMIT_KEY_MAX, default 6000 a minute) caps a run at ~20 lessons/s
+// The API's per-key limit (RATE_LIMIT_KEY_MAX, default 6000 a minute) caps a run at ~33 lessons/s (66 joins/s)
 // (3 key calls each): raise it on the stack under test for higher rates. Joins come from this
 // machine's one address: keep RATE × (HOLD_MS/1000 + 0.1) under SIGNALING_MAX_SOCKETS_PER_ADDRESS
 // (200), or raise that on the node under test.
