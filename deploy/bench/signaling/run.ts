@@ -13,7 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machine, ratio } from '../machine.ts';
 import type { Command, Seat } from './clients.ts';
-import { forkProbed, freePort, measure, ROOT, startDuetStack, stopChild, waitFor, type Probe } from './stack.ts';
+import { cpuMsOf, forkProbed, freePort, measure, ROOT, startDuetStack, stopChild, waitFor, type Probe } from './stack.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,7 +84,7 @@ interface HoldReply { held: number; failed: number; errors: Record<string, numbe
 interface ChurnReply { attempted: number; latencies: number[]; errors: Record<string, number>; skipped: number; seconds: number }
 interface UsageReply { cpuMs: number; rss: number; open: number }
 
-async function runTarget(name: string, server: ChildProcess, url: string, holdSeats: Seat[], churnSeats: Seat[]) {
+async function runTarget(name: string, server: ChildProcess, url: string, holdSeats: Seat[], churnSeats: Seat[], api?: ChildProcess) {
   const clients = new ClientPool(CLIENTS);
   try {
     await new Promise((r) => setTimeout(r, 1000));
@@ -121,6 +121,7 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     }
     // Churn while the highest level is held.
     const cpu0 = await measure(server);
+    const api0 = cpuMsOf(api?.pid);
     const cli0 = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
     const churnParts = split(churnSeats, CLIENTS);
     // SIGBENCH_CPU_PROF=<dir>: a V8 CPU profile of the server during the churn (where a join's time goes).
@@ -129,6 +130,7 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     const churn = await clients.all<ChurnReply>((i) => ({ cmd: 'churn', seats: churnParts[i]!, url, addresses: clients.addresses(2), rate: RATE / CLIENTS, seconds: CHURN_S }));
     if (prof) await new Promise((r) => { server.once('message', r); server.send({ profileTo: join(prof, `${name}-churn.cpuprofile`) }); });
     const cpu1 = await measure(server);
+    const api1 = cpuMsOf(api?.pid);
     const cli1 = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
     const lat = churn.flatMap((c) => c.latencies).sort((a, b) => a - b);
     const churnErrors: Record<string, number> = {};
@@ -160,6 +162,9 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
       held_still_open_after_churn: stillOpen,
       server_cpu_cores_during_churn: r2((cpu1.cpuMs - cpu0.cpuMs) / 1000 / churnSeconds),
       server_cpu_ms_per_join: r2((cpu1.cpuMs - cpu0.cpuMs) / Math.max(1, lat.length)),
+      // The API answers the node's seat checks, lesson and chat reads and its hooks (same cores).
+      api_cpu_cores_during_churn: api ? r2((api1 - api0) / 1000 / churnSeconds) : null,
+      api_cpu_ms_per_join: api ? r2((api1 - api0) / Math.max(1, lat.length)) : null,
       clients_cpu_cores_during_churn: r2(cliCpuMs / 1000 / churnSeconds),
       clients_rss_mb: r1(cli1.reduce((s, u) => s + u.rss, 0) / 2 ** 20),
       levels,
@@ -187,7 +192,7 @@ async function main(): Promise<void> {
     seatsMade = { lessons: seats.length / 2, seconds: r1((Date.now() - t0) / 1000) };
     log(`${seats.length / 2} lessons (${seats.length} seats) through the API in ${seatsMade.seconds} s`);
     const churnSeats = seats.slice(seats.length - 2 * CHURN_LESSONS);
-    duetResult = await runTarget('duet', duet.node, duet.wsUrl, seats.slice(0, top), churnSeats);
+    duetResult = await runTarget('duet', duet.node, duet.wsUrl, seats.slice(0, top), churnSeats, duet.api);
     (seatsMade as Record<string, unknown>).held = duetResult.max_participants;
   } finally {
     await duet.stop();

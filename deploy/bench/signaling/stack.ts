@@ -5,6 +5,7 @@
 // (which hands out the seat ticket the node checks at hello).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,18 @@ export function measure(child: ChildProcess): Promise<Probe> {
     child.on('message', on);
     child.send('measure');
   });
+}
+
+/** CPU time (ms) of a process from /proc (user + system; clock ticks are 100 Hz on Linux). */
+export function cpuMsOf(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {
