@@ -23,6 +23,8 @@ const LEVELS = arg('levels', '1000,2500,5000,7500,10000').split(',').map(Number)
 const RATE = Math.min(Number(arg('rate', '200')), 1000);
 const CHURN_S = Math.min(Number(arg('churn-s', '15')), 120);
 const CLIENTS = Math.max(1, Math.min(Number(arg('clients', '4')), 16));
+// --node-env K=V[,K=V]: extra environment for the media node only (e.g. MALLOC_ARENA_MAX=2), recorded.
+const NODE_ENV = Object.fromEntries(arg('node-env', '').split(',').filter((kv) => /^[A-Z_][A-Z0-9_]*=/.test(kv)).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const OUT = arg('out', join(ROOT, 'deploy/bench/results/signaling.json'));
 /** Sockets per source address: under the node's default cap of 200 per address. */
 const PER_ADDRESS = 150;
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const top = LEVELS.at(-1)!;
   log(`levels ${LEVELS.join(',')}, churn ${RATE}/s for ${CHURN_S} s, ${CLIENTS} client processes`);
-  const duet = await startDuetStack();
+  const duet = await startDuetStack(NODE_ENV);
   let duetResult;
   let seatsMade;
   try {
@@ -255,6 +257,7 @@ async function main(): Promise<void> {
       client_processes: CLIENTS,
       sockets_per_source_address: PER_ADDRESS,
       api_load_test_settings: { RATE_LIMIT_KEY_MAX: '10000000' },
+      node_env: NODE_ENV,
       node_settings: 'defaults (one mediasoup worker, LOG_LEVEL=info to /dev/null, per-address/pre-auth/rate caps at their defaults)',
       idle_participant: 'seated by hello (token + seat ticket from POST /join), both seats of each lesson, P2P reported connected; only the node\'s 15 s ws pings after that',
       churn_join: `connect → hello → seated reply (the timed handshake) → leave, open loop at the rate; each join a fresh seat of ${CHURN_LESSONS} other lessons (both seats of each)`,

@@ -99,7 +99,7 @@ export interface DuetStack {
   stop(): Promise<void>;
 }
 
-export async function startDuetStack(): Promise<DuetStack> {
+export async function startDuetStack(nodeEnv: Record<string, string> = {}): Promise<DuetStack> {
   const work = await mkdtemp(join(tmpdir(), 'duet-sigbench-'));
   const pg = await startPostgresServer();
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
@@ -130,6 +130,7 @@ export async function startDuetStack(): Promise<DuetStack> {
     HOOK_SPOOL_DIR: join(work, 'hook-spool'),
     MEDIASOUP_WORKERS: '1',
     MEDIA_PORT_BASE: '0',
+    ...nodeEnv,
   });
   await waitFor(`http://127.0.0.1:${nodePort}/healthz`, 'the media node');
 
