@@ -2,8 +2,9 @@
 // bench: on the IPC message 'measure' it collects garbage and reports its memory and CPU time, so
 // the bench measures the server process from outside without any hook in the server's code.
 // 'profile-start' / {profileTo: file}: a V8 CPU profile of a phase (SIGBENCH_CPU_PROF).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { getHeapStatistics } from 'node:v8';
 
 let session: Session | undefined;
 process.on('message', (m: unknown) => {
@@ -27,7 +28,23 @@ process.on('message', (m: unknown) => {
   gc?.();
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
-  process.send?.({ probe: true, rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuMs: (cpu.user + cpu.system) / 1000 });
+  process.send?.({ probe: true, smaps: smaps(), heapPhysical: getHeapStatistics().total_physical_size, mallocedKb: Math.round(getHeapStatistics().malloced_memory / 1024), rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuMs: (cpu.user + cpu.system) / 1000 });
 });
+/** Resident KB by kind of mapping: the brk heap (glibc's main arena), anonymous maps, files. */
+function smaps(): Record<string, number> {
+  const out: Record<string, number> = {};
+  let kind = 'other';
+  try {
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) kind = head[1] === '' ? 'anon' : head[1]!.startsWith('[') ? head[1]! : 'file';
+      else if (line.startsWith('Rss:')) out[kind] = (out[kind] ?? 0) + Number(line.split(/\s+/)[1]);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
 // The IPC channel must not keep a server from exiting on its own signal handling.
 process.channel?.unref();

@@ -112,7 +112,7 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
       const open = usage.reduce((s, u) => s + u.open, 0);
       const m = await measure(server);
       const seconds = Math.max(...replies.map((r) => r.seconds));
-      levels.push({ level, held: open, failed: level - open, errors, ramp_s: r1(seconds), server_rss_mb: r1(m.rss / 2 ** 20), server_heap_mb: r1(m.heapUsed / 2 ** 20), server_heap_total_mb: r1(m.heapTotal / 2 ** 20), server_external_mb: r1(m.external / 2 ** 20) });
+      levels.push({ level, held: open, failed: level - open, errors, ramp_s: r1(seconds), server_rss_mb: r1(m.rss / 2 ** 20), server_heap_mb: r1(m.heapUsed / 2 ** 20), server_heap_total_mb: r1(m.heapTotal / 2 ** 20), server_external_mb: r1(m.external / 2 ** 20), server_heap_physical_mb: r1(m.heapPhysical / 2 ** 20), server_resident_kb_by_mapping: m.smaps });
       log(`${name}: level ${level}: ${open} open (${JSON.stringify(errors)}), ramp ${r1(seconds)} s, rss ${r1(m.rss / 2 ** 20)} MB, heap ${r1(m.heapUsed / 2 ** 20)} MB`);
       if (open < level) {
         failedAt = level;

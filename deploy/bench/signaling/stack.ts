@@ -24,6 +24,11 @@ export interface Probe {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** V8's heap pages actually resident, and what V8 itself malloc'ed (KB). */
+  heapPhysical: number;
+  mallocedKb: number;
+  /** Resident KB by kind of mapping (/proc/self/smaps): [heap], anon, file, … */
+  smaps: Record<string, number>;
   arrayBuffers: number;
   cpuMs: number;
 }
