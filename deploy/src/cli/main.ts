@@ -276,7 +276,7 @@ export const COMMANDS: Record<string, string[]> = {
   lessons: ['list', 'show', 'trace', 'create'],
   tokens: ['mint'],
   webhooks: ['deliveries', 'retry'],
-  nodes: ['list', 'show', 'drain', 'undrain', 'remove'],
+  nodes: ['list', 'show', 'drain', 'undrain', 'remove', 'env'],
   recordings: ['retry'],
   keys: ['create', 'list', 'rotate', 'revoke'],
   help: [],
