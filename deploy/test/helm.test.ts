@@ -62,7 +62,7 @@ describe('Helm chart deploy/helm/duet', () => {
         }
         expect(matches(w.spec.selector.matchLabels, podLabels(w)), w.metadata.name).toBe(true);
         // Per-machine media DaemonSets share the one media PDB (one machine at a time).
-        const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget' && matches(o.spec.selector.matchLabels, podLabels(w)));
+        const pdb: any = objs.find((o) => o.kind === 'PodDisruptionBudget' && matches(o.spec.selector.matchLabels, podLabels(w)));
         expect(pdb, `${w.metadata.name} has a PodDisruptionBudget`).toBeTruthy();
         expect(matches(pdb.spec.selector.matchLabels, podLabels(w)), `${w.metadata.name} PDB selects its pods`).toBe(true);
         expect('minAvailable' in pdb.spec !== 'maxUnavailable' in pdb.spec, `${w.metadata.name} PDB sets one of the two`).toBe(true);
