@@ -1,8 +1,8 @@
 // What a media node and its recorder hold instead of INTERNAL_HOOK_SECRET (issue 12): their node's
-// id and NODE_SECRET, derived by the API's own function (api/src/services/node-credentials.ts, the
+// id and NODE_SECRET, derived by the API's own function (api/src/services/node-secret.ts, the
 // one definition), so a leaked media host opens only its own lessons. Used by `npm start`
 // (all-in-one.ts) and by `duet nodes env` (compose's node.env, the Kubernetes Secret per node).
-import { deriveNodeSecret } from '@duet/api/node-credentials';
+import { deriveNodeSecret } from '@duet/api/node-secret';
 
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
