@@ -29,8 +29,13 @@ const FINAL_HELLO_ERRORS = new Set([
   'token_not_redeemed',
   'participant_revoked',
 ]);
-/** Often enough that the server notices a silent socket within seconds (its quiet sweep, SIGNALING_QUIET_MS). */
-const PING_MS = 2_000;
+/**
+ * Often enough that the server notices a silent socket within seconds (its quiet sweep,
+ * SIGNALING_QUIET_MS, 3 s): with 2 s pings and 4.5 s of quiet, a 5 s cut in the lab was shown
+ * as "reconnecting" only when the last ping happened to fall early enough (1 run of 3), since
+ * the silence counts from the last frame, not from the cut.
+ */
+const PING_MS = 1_000;
 /** One resume attempt (connect + hello) at most this long: on a cut link a connect can hang for minutes. */
 const RESUME_ATTEMPT_MS = 4_000;
 /** How long the join click waits for a standby socket that is still coming up. */
