@@ -204,9 +204,23 @@ export class SignalingClient {
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => {
       // A ping that gets no answer in time means the path is dead even if the socket looks open.
-      const timeout = setTimeout(() => ws === this.ws && ws.close(4900, 'ping timeout'), PING_TIMEOUT_MS);
+      const timeout = setTimeout(() => ws === this.ws && this.abandon(ws, 4900, 'ping timeout'), PING_TIMEOUT_MS);
       this.request('ping', {}).then(() => clearTimeout(timeout), () => clearTimeout(timeout));
     }, PING_MS);
+  }
+
+  /**
+   * Gives up on a socket whose path is dead and goes on as if it had closed. Not ws.close() and
+   * wait: the browser fires 'close' only once the closing handshake ends, and on a dead path
+   * (the address changed under it) that took over 20 s in the lab — the resume, and with it the
+   * media's ICE restarts, waited for it.
+   */
+  private abandon(ws: WebSocket, code: number, reason: string): void {
+    ws.onclose = null;
+    ws.onerror = null;
+    ws.onmessage = null;
+    ws.close(code, reason);
+    this.onSocketClosed(ws, code, reason);
   }
 
   private onSocketClosed(ws: WebSocket, code: number, reason: string): void {
