@@ -1,5 +1,5 @@
-// What the network-cut tests check on a Duet lesson in the lab (network.e2e.test.ts for P2P,
-// network-sfu.e2e.test.ts for the SFU): media flowing both ways, the presence the OTHER browser
+// What the network-cut tests check on a Duet lesson in the lab (network.e2e.test.ts, P2P and
+// SFU): media flowing both ways, the presence the OTHER browser
 // shows during and after a cut, media back after the link returns (or the address changed), and
 // attendance that shows no leave for a cut that resumed.
 import { expect } from 'vitest';
