@@ -235,6 +235,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: machine(),
     versions: { ...versions(lkBin ? { livekitBin: lkBin } : {}), go_generator: 'pion/webrtc v4.2.26, livekit/server-sdk-go v2.19.0 (deploy/bench/webrtc-load/go.mod)' },
+    cpus: cpus().length,
     loadavg_1m_at_start: Math.round(startLoad * 10) / 10,
     seconds: Math.round((Date.now() - started) / 1000),
     ratios: {
@@ -248,6 +249,17 @@ async function main(): Promise<void> {
       marginal_vs_livekit: ratio(marginal('duet'), marginal('livekit')),
       marginal_vs_bare_mediasoup: ratio(marginal('duet'), marginal('bare')),
     },
+    // The headline figures (docs/benchmarks.md's generated table reads `metrics` and `ratios`).
+    metrics: Object.fromEntries(
+      ONLY.flatMap((n) => {
+        const c = perContender[n] as { lessons_per_core: number | null; marginal_lessons_per_core: number | null; max_lessons_rounds: number[] };
+        return [
+          [`${n}_lessons_per_core`, c.lessons_per_core],
+          [`${n}_marginal_lessons_per_core`, c.marginal_lessons_per_core],
+          [`${n}_max_lessons`, Math.max(...c.max_lessons_rounds)],
+        ];
+      }),
+    ),
     goals: { 'vs_livekit >=': 2, 'vs_bare_mediasoup >=': 0.95 },
     contenders: perContender,
     setup: {
