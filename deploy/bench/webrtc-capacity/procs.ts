@@ -2,7 +2,7 @@
 // its mediasoup worker, the bare server and its worker, livekit-server), their CPU time, and CPU
 // pinning, so the SFU and the load generator each get their own core on a 2-core machine.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { cpuSeconds } from '../capacity/cpu.ts';
 
 /** `pid` and all its descendants. */
@@ -61,4 +61,42 @@ export function descendantsMatching(needle: string): number[] {
       return false;
     }
   });
+}
+
+/** Socket inodes held by the tree's processes. */
+function socketInodes(pid: number): Set<string> {
+  const out = new Set<string>();
+  for (const p of processTree(pid)) {
+    try {
+      for (const fd of readdirSync(`/proc/${p}/fd`)) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/fd/${fd}`));
+          if (m) out.add(m[1]!);
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Datagrams the kernel dropped (full receive buffer) at UDP sockets of this namespace, split by
+ * owner: the SFU's tree vs everything else (the generator's peers). Tells where loss happens:
+ * at the SFU's input (it did not read in time) or at the receiving peers.
+ */
+export function udpDropsByOwner(sfuPid: number): { sfu: number; others: number } {
+  const mine = socketInodes(sfuPid);
+  let sfu = 0;
+  let others = 0;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    if (mine.has(f[9]!)) sfu += Number(f[12]);
+    else others += Number(f[12]);
+  }
+  return { sfu, others };
 }

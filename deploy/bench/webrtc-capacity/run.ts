@@ -20,7 +20,7 @@ import { livekitBinary, versions } from '../livekit/anchor.ts';
 import { machine } from '../machine.ts';
 import { startContender, type Contender, type ContenderName } from './contenders.ts';
 import { generatorBinary, startGenerator, videoClip } from './generator.ts';
-import { pinTree, treeCpuSeconds } from './procs.ts';
+import { pinTree, treeCpuSeconds, udpDropsByOwner } from './procs.ts';
 import { cpuSeconds } from '../capacity/cpu.ts';
 
 const { values: args } = parseArgs({
@@ -61,8 +61,13 @@ interface Step {
   delay_ms: { p50: number; p95: number; p99: number };
   jitter_ms: number;
   silent_tracks: number;
+  /** Datagrams the kernel dropped in the window at the SFU's sockets / at the generator's. */
+  udp_drops: { sfu: number; generator: number };
   failed_joins: number;
   generator_send_ratio: number;
+  /** Frames received / frames the other sides sent: an SFU that pauses or thins a stream (its
+   * congestion control) shows here, not as loss (it renumbers what it forwards). */
+  delivered_ratio: number;
   lessons_per_core: number;
   healthy: boolean;
   reason?: string;
@@ -78,6 +83,7 @@ interface Report {
   delay_ms_p95: number;
   delay_ms_p99: number;
   jitter_ms_mean: number;
+  delay_samples: number;
 }
 
 const started = Date.now();
@@ -122,11 +128,11 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
       pinTree(sfu.rootPid, SFU_CPUS); // processes the SFU started since (none expected; cheap)
       await sleep(WARMUP_MS);
       await gen.ask({ cmd: 'reset' });
-      const [cpu0, gen0, t0] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), process.hrtime.bigint()];
+      const [cpu0, gen0, drops0, t0] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), process.hrtime.bigint()];
       await sleep(MEASURE_MS);
-      const [cpu1, gen1] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid)];
+      const [cpu1, gen1, drops1] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid)];
       const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-      const c = await gen.ask<{ report: Report; frames_per_s: number; peers: number }>({ cmd: 'collect' });
+      const c = await gen.ask<{ report: Report; frames_per_s: number; peers: number; seconds: number }>({ cmd: 'collect' });
       const sfuCores = (cpu1 - cpu0) / elapsed;
       const r = c.report;
       const step: Step = {
@@ -139,8 +145,10 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
         delay_ms: { p50: r.delay_ms_p50, p95: r.delay_ms_p95, p99: r.delay_ms_p99 },
         jitter_ms: r.jitter_ms_mean,
         silent_tracks: r.silent_tracks,
+        udp_drops: { sfu: drops1.sfu - drops0.sfu, generator: drops1.others - drops0.others },
         failed_joins: added.failed,
         generator_send_ratio: Number((c.frames_per_s / (c.peers * FRAMES_PER_PEER)).toFixed(3)),
+        delivered_ratio: Number((r.delay_samples / (c.seconds * c.peers * FRAMES_PER_PEER)).toFixed(3)),
         lessons_per_core: sfuCores > 0 ? Number((level / sfuCores).toFixed(1)) : 0,
         healthy: true,
       };
@@ -150,6 +158,7 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
       if (added.failed > 0) bad(`${added.failed} peers failed to join: ${(added.errors ?? []).join('; ').slice(0, 300)}`);
       else if (r.silent_tracks > 0) bad(`${r.silent_tracks} of ${r.tracks} tracks received nothing`);
       else if (step.generator_send_ratio < 0.95) bad(`generator sent ${Math.round(step.generator_send_ratio * 100)}% of its frames: the generator, not the SFU, is the limit`);
+      else if (step.delivered_ratio < 0.95) bad(`only ${Math.round(step.delivered_ratio * 100)}% of the frames sent reached the other side`);
       else if (r.loss > MAX_LOSS) bad(`loss ${(r.loss * 100).toFixed(2)}% > ${MAX_LOSS * 100}%`);
       else if (!(r.delay_ms_p95 <= p95Bound)) bad(`p95 delay ${r.delay_ms_p95} ms > ${p95Bound} ms`);
       else if (SFU_CPUS && sfuCores > 0.9) bad(`the SFU used ${sfuCores.toFixed(2)} of its 1 core: saturated`);
@@ -267,7 +276,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       warmup_ms: WARMUP_MS,
       measure_ms: MEASURE_MS,
-      healthy: `every peer joined, every track received, generator sent >= 95% of its frames, loss <= ${MAX_LOSS * 100}%, p95 one-way delay <= max(${MAX_P95} ms, 3x the first level's), SFU below 0.9 of its core`,
+      healthy: `every peer joined, every track received, generator sent >= 95% of its frames and >= 95% of the frames sent arrived, loss <= ${MAX_LOSS * 100}%, p95 one-way delay <= max(${MAX_P95} ms, 3x the first level's), SFU below 0.9 of its core`,
       lesson: '2 pion peers, each publishing Opus (20 ms frames, 83 B) + VP8 (~900 kbit/s, 640x360, 30 fps, keyframe every 1 s and on PLI/FIR) and receiving the other\'s 2 tracks; NACK/RTX, RTCP SR/RR, transport-wide CC feedback on; the senders do not adapt their bitrate (fixed load)',
       pinning: SFU_CPUS ? `SFU (all its processes) on CPU ${SFU_CPUS}, generator on CPU ${GEN_CPUS}` : 'none (fewer than 2 CPUs)',
       livekit: 'livekit-server on loopback (deploy/bench/livekit/livekit.yaml); lksdk publishes one VP8 layer (no simulcast: the load is one fixed bitrate), auto-subscribe, default congestion control',
