@@ -1,0 +1,45 @@
+// The SFU twin of network.e2e.test.ts (a recorded lesson: it goes through mediasoup, as in the bench):
+// the student's link down 5 s, then its address changed. Media must come back by itself (ICE
+// restarts on the kept transports, new transports when those stay broken), the tutor must see the
+// student "reconnecting" then "present", and the seat and attendance must stay exact.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertLoopbackOnly } from './stack.ts';
+import { joinLabLesson, startLabRoom, type LabRoom } from './lab/lab-room.ts';
+import { flowing, mediaBack, recordPresence, seatKept } from './lab/cut-checks.ts';
+
+let room: LabRoom;
+
+beforeAll(async () => {
+  assertLoopbackOnly();
+  room = await startLabRoom({ RECONNECT_GRACE_MS: '30000' });
+}, 90_000);
+
+afterAll(async () => {
+  await room?.stop();
+});
+
+describe('real network cuts, SFU (network lab)', () => {
+  it('the student\'s link is down 5 s, then its address changes: media comes back both ways by itself each time; the tutor sees "reconnecting" then "present"; seat and attendance kept', async () => {
+    const lesson = await joinLabLesson(room, { title: 'lab sfu cut', recording: true });
+    const q = await flowing(lesson);
+    try {
+      expect(await lesson.student.page.evaluate(() => (window as any).__duet.mediaKind())).toBe('sfu');
+      await recordPresence(lesson.tutor.p);
+      await room.links.student.outage(5_000);
+      const cut = await mediaBack(q, Date.now(), 20_000);
+      const seen = await seatKept(room, lesson, { sawReconnecting: true });
+      console.log(`[network e2e] sfu 5 s cut: media back tutor ${cut.tutor} ms, student ${cut.student} ms; tutor saw ${JSON.stringify(seen)}`);
+      // The goal is 2 s (issue 13 item 8); the bound leaves room for a loaded machine.
+      expect(Math.max(cut.tutor, cut.student)).toBeLessThanOrEqual(4_000);
+
+      await room.links.student.changeIp();
+      const moved = await mediaBack(q, Date.now(), 25_000);
+      await seatKept(room, lesson, { sawReconnecting: false });
+      console.log(`[network e2e] sfu address change: media back tutor ${moved.tutor} ms, student ${moved.student} ms, now ${await lesson.student.page.evaluate(() => (window as any).__duet.mediaKind())}`);
+      expect(Math.max(moved.tutor, moved.student)).toBeLessThanOrEqual(20_000);
+    } finally {
+      q.stop();
+      await lesson.close();
+    }
+  });
+});
