@@ -205,4 +205,40 @@ describe('standby and join in an SFU lesson', () => {
     const sProduced = (await student.request('sfu.produce', { transportId: pre.data.send.transportId, kind: 'audio', rtpParameters: opusParameters(6666), source: 'microphone' })) as any;
     expect(await tutor.next('sfu.newConsumer')).toMatchObject({ producerId: sProduced.data.producerId, role: 'student' });
   });
+  it('instant join: the join makes the producers prepared at pre-join, only on adopted transports, each one checked', async () => {
+    const lesson = await sfuStack.lesson();
+    const roomMedia = async () => (await (await fetch(`${sfuStack.httpUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${sfuStack.env.INTERNAL_HOOK_SECRET}` } })).json()).media;
+    const tutor = await client(sfuStack);
+    const caps = ((await tutor.request('standby', { v: 1, token: lesson.tutorToken })) as any).data.sfu.routerRtpCapabilities;
+    // Without preconnected transports there is nothing to attach them to: `produce` is ignored
+    // (no producer for the tutor, who produces the usual way).
+    const tJoin = (await tutor.request('join', { rtpCapabilities: caps, produce: [{ source: 'microphone', kind: 'audio', rtpParameters: opusParameters(8881) }] })) as any;
+    expect(tJoin).toMatchObject({ ok: true });
+    expect(tJoin.data.sfu.prepared.producers).toBeUndefined();
+    expect(await roomMedia()).toMatchObject({ producers: 0 });
+
+    const student = await client(sfuStack, 'msgpack');
+    await student.request('standby', { v: 1, token: lesson.studentToken });
+    // The schema: at most two, never the screen, no extra fields.
+    const mic = { source: 'microphone', kind: 'audio', rtpParameters: opusParameters(8882) };
+    for (const produce of [[mic, mic, mic], [{ ...mic, source: 'screen', kind: 'video' }], [{ ...mic, transportId: 'x' }]]) {
+      expect(await student.request('join', { rtpCapabilities: caps, produce })).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+    }
+    const pre = (await student.request('sfu.preconnect')) as any;
+    expect(pre).toMatchObject({ ok: true });
+    expect(tutor.notifications.filter((n) => n.t !== 'speaker')).toEqual([]);
+
+    // The click: the microphone is made with the join; the "camera" (audio parameters) is refused
+    // by the SFU, counted, and left for the client to produce; the join itself succeeds.
+    const sJoin = (await student.request('join', { rtpCapabilities: caps, produce: [mic, { source: 'camera', kind: 'audio', rtpParameters: opusParameters(8883) }] })) as any;
+    expect(sJoin).toMatchObject({ ok: true, data: { sfu: { prepared: { send: { transportId: pre.data.send.transportId } } } } });
+    const made = sJoin.data.sfu.prepared.producers;
+    expect(made).toEqual([{ source: 'microphone', producerId: expect.any(String) }]);
+    expect(await tutor.next('sfu.newConsumer')).toMatchObject({ producerId: made[0].producerId, kind: 'audio', source: 'microphone', role: 'student' });
+    expect(await roomMedia()).toMatchObject({ producers: 1 });
+    // A second microphone on the same seat is refused (one producer per source).
+    expect(await student.request('sfu.produce', { transportId: pre.data.send.transportId, kind: 'audio', rtpParameters: opusParameters(8884), source: 'microphone' })).toMatchObject({ ok: false, error: { code: 'media_error' } });
+    const metrics = await (await fetch(`${sfuStack.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/duet_node_rejections_total\{[^}]*reason="join_produce_refused"[^}]*\} [1-9]/);
+  });
 });

@@ -11,7 +11,7 @@ import { openTrack } from './lib/devices.ts';
 import { rememberDevice } from './lib/device-memory.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 import { cameraAlreadyAllowed } from './lib/permissions.ts';
-import { loadSfuSession, prepareSfu } from './media/load-sfu.ts';
+import { joinMedia, loadSfuSession, prepareSfu } from './media/load-sfu.ts';
 import type { PreloadedDevice } from './media/media-path.ts';
 import { MediaPath } from './media/media-path.ts';
 import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-state.ts';
@@ -62,7 +62,7 @@ export class RoomController {
       this.standbySig = sig;
       this.sfuDevice = sig
         .standby(join.signaling_url, this.token, join.seat_ticket)
-        .then((d) => (d?.sfu ? prepareSfu(sig, d.sfu.routerRtpCapabilities, join.ice_servers) : null))
+        .then((d) => (d?.sfu ? prepareSfu(sig, d.sfu.routerRtpCapabilities, join.ice_servers, !!join.session.recording) : null))
         .catch(() => null);
       // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
       // start on the SFU; P2P ones may fall back to it).
@@ -129,7 +129,7 @@ export class RoomController {
     });
     // The pre-join screen may hand over the stream it already opened (chosen devices).
     const openCamera = () => (preset ? Promise.resolve(preset) : navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null));
-    const joinWith = device ? { rtpCapabilities: device.device.recvRtpCapabilities as unknown as Record<string, unknown> } : {};
+    const joinWith = joinMedia(device, preset);
     const connect = () => sig.connect(join.signaling_url, this.token!, joinWith, join.seat_ticket).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     // With camera permission already granted (the usual case after the pre-join preview), the
     // camera and the hello run side by side; otherwise nobody is seated before the camera is on.

@@ -212,6 +212,9 @@ async function main(): Promise<void> {
   const ratios = {
     p2p_vs_raw: ratio(metrics.p2p_ms, metrics.raw_ms),
     sfu_vs_raw: ratio(metrics.sfu_ms, metrics.raw_ms),
+    // The "instant join" rows (issue 14 item 3, goal ≤ 0.6): the SFU contender joins on transports
+    // connected and producers prepared at pre-join; P2P has no instant join yet (null).
+    instant_join_vs_raw: { sfu: ratio(metrics.sfu_ms, metrics.raw_ms), p2p: null },
     ...(lk ? { vs_livekit: { p2p: ratio(metrics.p2p_ms, lkMs), sfu: ratio(metrics.sfu_ms, lkMs), raw: ratio(metrics.raw_ms, lkMs) } } : {}),
   };
   const result = {

@@ -37,6 +37,12 @@ export const P2PSignalSchema = Type.Union([
   ),
 ]);
 
+/** One producer prepared at pre-join, made by the server with the `join` (camera or microphone only). */
+const JoinProduce = Type.Object(
+  { source: Type.Union([Type.Literal('camera'), Type.Literal('microphone')]), kind: MediaKind, rtpParameters: Opaque },
+  { additionalProperties: false },
+);
+
 const req = <T extends string, P extends Record<string, any>>(t: T, props: P) =>
   Type.Object({ t: Type.Literal(t), id: Id, ...props }, { additionalProperties: false });
 
@@ -67,7 +73,13 @@ export const ClientMessageSchema = Type.Union([
   // router capabilities). In an SFU room the answer then carries this side's transports and
   // consumers ready-made (HelloData.sfu.prepared), and the other side's later producers arrive
   // as `sfu.newConsumer` instead of `sfu.newProducer` (no sfu.createTransport/sfu.consume trips).
-  req('join', { rtpCapabilities: Type.Optional(Opaque) }),
+  // `produce` (instant join): the camera and microphone producers this side prepared at pre-join
+  // on its preconnected send transport (their RTP parameters; nothing was sent). The server makes
+  // them as part of the join — the seat, the adopted transports and the producers in one step —
+  // so the other side gets them without an sfu.produce round trip after the click. Only used when
+  // the join adopts this socket's preconnected transports (otherwise ignored: the client produces
+  // the usual way); at most one per source, never the screen (HelloData.sfu.prepared.producers).
+  req('join', { rtpCapabilities: Type.Optional(Opaque), produce: Type.Optional(Type.Array(JoinProduce, { maxItems: 2 })) }),
   req('ping', {}),
   req('leave', {}),
   req('media.state', { audio: Type.Boolean(), video: Type.Boolean(), screen: Type.Optional(Type.Boolean()) }),
@@ -113,6 +125,7 @@ export type ClientMessageOf<T extends ClientMessageType> = Extract<ClientMessage
 export type P2PSignal = Static<typeof P2PSignalSchema>;
 export type MediaSourceName = Static<typeof MediaSource>;
 export type MediaKindName = Static<typeof MediaKind>;
+export type JoinProduce = Static<typeof JoinProduce>;
 export type Role = 'tutor' | 'student';
 export type RoomMode = 'waiting' | 'p2p' | 'sfu';
 /** Why the room is in its mode now. */
@@ -212,6 +225,8 @@ export interface SfuPrepared {
   send: TransportInfo;
   recv: TransportInfo;
   consumers: RemoteConsumer[];
+  /** Instant join: the producers the join made from its `produce` (absent or partial: produce the rest). */
+  producers?: { source: MediaSourceName; producerId: string }[];
 }
 
 export type SfuHello = ResponseData['sfu.capabilities'] & { prepared?: SfuPrepared };

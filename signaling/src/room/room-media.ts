@@ -2,7 +2,7 @@
 // notifications, the participants' SFU calls, and the rebuild after a worker died. Plain ids and
 // JSON only cross this boundary (mediasoup objects stay in @duet/sfu).
 import { MediaError, MediaLimitError, MediaRoom, type ProducerSummary, type WorkerPool } from '@duet/sfu';
-import type { MediaKindName, MediaSourceName, Notification, ResponseData, Role, SfuPrepared, TransportInfo } from '../protocol/index.ts';
+import type { JoinProduce, MediaKindName, MediaSourceName, Notification, ResponseData, Role, SfuPrepared, TransportInfo } from '../protocol/index.ts';
 import type { Logger } from '../log.ts';
 import { other, RoomError } from './seat.ts';
 
@@ -103,7 +103,7 @@ export class RoomMedia {
    * consumers of everything the other side produces, made now. Later producers of the other
    * side are consumed for it as they come (announce()).
    */
-  prepare(role: Role, rtpCapabilities: Record<string, unknown>, preconnected?: string): Promise<SfuPrepared> {
+  prepare(role: Role, rtpCapabilities: Record<string, unknown>, preconnected?: string, produce: JoinProduce[] = [], onRefused?: (err: Error) => void): Promise<SfuPrepared> {
     this.recvCaps.set(role, rtpCapabilities);
     return this.call(async (m) => {
       // Instant join: the transports this socket made and connected at pre-join, if still there.
@@ -111,9 +111,25 @@ export class RoomMedia {
       if (preconnected) this.pre.delete(preconnected);
       const adopted = ids ? await m.adoptTransports(preconnected!, role).catch(() => (m.removePeer(preconnected!), [])) : [];
       const pick = (direction: 'send' | 'recv') => adopted.find((t) => t.transportId === ids?.[direction]) ?? m.createTransport(role, direction);
+      const sendAdopted = adopted.some((t) => t.transportId === ids?.send);
       const [send, recv] = await Promise.all([pick('send'), pick('recv')]);
-      const consumers = await Promise.all(m.producersFor(role).map(async (p) => ({ ...(await m.consume(role, p.producerId, rtpCapabilities, { startEarly: true })), role: p.peerId as Role })));
-      return { send, recv, consumers };
+      // The producers prepared at pre-join, made now (the click): only on the adopted send
+      // transport, whose client side holds them. Each one alone: a refused one (bad parameters, a
+      // second camera) is left out and the client produces it the usual way.
+      const made = sendAdopted ? produce.slice(0, 2) : [];
+      const [consumers, producers] = await Promise.all([
+        Promise.all(m.producersFor(role).map(async (p) => ({ ...(await m.consume(role, p.producerId, rtpCapabilities, { startEarly: true })), role: p.peerId as Role }))),
+        Promise.all(
+          made.map((p) =>
+            m.produce(role, send.transportId, p.kind, p.rtpParameters, p.source).then(
+              (producerId) => ({ source: p.source, producerId }),
+              (err: Error) => (onRefused?.(err), undefined),
+            ),
+          ),
+        ),
+      ]);
+      const ok = producers.filter((p): p is { source: JoinProduce['source']; producerId: string } => !!p);
+      return { send, recv, consumers, ...(made.length ? { producers: ok } : {}) };
     });
   }
 

@@ -88,6 +88,10 @@ export class Connection implements RoomConnection {
   seatKey: string | undefined;
   private rejectedByRate = 0;
   private readonly stats: ConnectionStats;
+  /** A refusal the handler decided (counted in duet_node_rejections_total). */
+  countRejection(reason: RejectionReason): void {
+    this.stats.rejections.count(reason);
+  }
   private readonly handler: Handler;
   /** conn_id, then (after hello) session_id, role and user_id as bindings. */
   log: Logger;

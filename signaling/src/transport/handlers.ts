@@ -1,7 +1,7 @@
 // Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
 import { JoinTokenError, verifyJoinToken, type JoinKeyLookup } from '@duet/api/tokens';
 import { routerRtpCapabilities } from '@duet/sfu';
-import type { ClientMessage, TransportInfo } from '../protocol/index.ts';
+import type { ClientMessage, JoinProduce, TransportInfo } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError, SeatRefusedError } from '../api-client.ts';
@@ -79,7 +79,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     }
   }
 
-  async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>): Promise<Reply> {
+  async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>, produce?: JoinProduce[]): Promise<Reply> {
     // Checked again on `join`: the token may have expired, been superseded or revoked while the
     // person sat on the pre-join screen. The API is asked alongside opening a live room (no extra
     // wait on the click); before a room exists it is asked first, so a refused token creates nothing.
@@ -122,7 +122,11 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       // `join` with receive capabilities: transports and consumers made here, saving the client
       // its sfu.createTransport and sfu.consume round trips (it does them itself if this fails).
       if (rtpCapabilities) {
-        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities, pre?.room === room ? pre.key : undefined).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
+        const refused = (err: Error) => {
+          conn.countRejection('join_produce_refused');
+          conn.log.warn({ error: err.message }, 'a producer given with join was refused');
+        };
+        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities, pre?.room === room ? pre.key : undefined, produce, refused).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
         if (prepared) data.sfu.prepared = prepared;
       }
     }
@@ -139,7 +143,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
   return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
     if (msg.t === 'hello') return hello(conn, msg.token, msg.ticket, msg.resume);
     if (msg.t === 'standby') return standby(conn, msg.token, msg.ticket);
-    if (msg.t === 'join') return hello(conn, conn.standbyToken!, conn.standbyTicket, undefined, msg.rtpCapabilities);
+    if (msg.t === 'join') return hello(conn, conn.standbyToken!, conn.standbyTicket, undefined, msg.rtpCapabilities, msg.produce);
     if (!conn.claims) {
       // A standby socket (the connection only lets STANDBY_MESSAGES through before the join).
       if (msg.t === 'leave') return { data: EMPTY, after: () => conn.close(1000, 'left') };

@@ -13,6 +13,7 @@ export type RejectionReason =
   | 'rate_closed' // a connection that kept flooding was closed
   | 'app_data_too_large'
   | 'sfu_limit' // an SFU cap or throttle (transports, producers, consumers, keyframes)
+  | 'join_produce_refused' // a producer given with `join` that the SFU refused (bad RTP parameters, ...)
   | 'sockets_per_seat'
   | 'sockets_per_address'
   | 'preauth_sockets'

@@ -2,6 +2,8 @@
 import type { SfuSession } from './sfu-session.ts';
 import { delay, SignalingError, type SignalingClient } from '../lib/signaling-client.ts';
 import type { PreloadedDevice } from './media-path.ts';
+import type { ClientMessageOf } from '@duet/signaling/protocol';
+import { cameraSimulcast } from './encodings.ts';
 
 let sfuModule: Promise<typeof import('./sfu-session.ts')> | undefined;
 const sfuChunk = () => (sfuModule ??= import('./sfu-session.ts'));
@@ -15,7 +17,7 @@ export function loadSfuSession(): Promise<typeof SfuSession> {
  * Pre-join of an SFU lesson: the device, and (instant join) the media path connected ahead of the
  * click when the lesson is live (sfu-session.ts preconnect(); refused otherwise: the join makes it).
  */
-export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Record<string, unknown>, iceServers: RTCIceServer[]): Promise<PreloadedDevice> {
+export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Record<string, unknown>, iceServers: RTCIceServer[], recorded = false): Promise<PreloadedDevice> {
   const m = await sfuChunk();
   const prepared: PreloadedDevice = { device: await m.loadDevice(routerRtpCapabilities), caps: JSON.stringify(routerRtpCapabilities) };
   // In the background (the click never waits for it). Nobody in the lesson yet (wrong_mode): asked
@@ -23,7 +25,7 @@ export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Re
   prepared.preconnecting = (async () => {
     for (let i = 0; i < PRECONNECT_TRIES; i++) {
       try {
-        prepared.pre = await m.preconnect(sig, prepared.device, iceServers);
+        prepared.pre = await m.preconnect(sig, prepared.device, iceServers, recorded);
         return;
       } catch (err) {
         if (!(err instanceof SignalingError && err.code === 'wrong_mode')) return;
@@ -37,3 +39,19 @@ export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Re
 const PRECONNECT_RETRY_MS = 2_000;
 /** 20 minutes of pre-join at most (the server's standby timeout by default). */
 const PRECONNECT_TRIES = 600;
+
+/**
+ * The `join` request's media part: the receive capabilities (the server makes this side's
+ * transports and consumers) and, with instant join, the producers prepared at pre-join (the server
+ * makes them at the click). A camera whose size calls for other simulcast layers than the prepared
+ * ones is left out (produced the usual way after the join).
+ */
+export function joinMedia(device: PreloadedDevice | null, preset?: MediaStream): Omit<ClientMessageOf<'join'>, 't' | 'id'> {
+  if (!device) return {};
+  const rtpCapabilities = device.device.recvRtpCapabilities as unknown as Record<string, unknown>;
+  const camera = preset?.getVideoTracks()[0];
+  const produce = (device.pre?.produced ?? [])
+    .filter((p) => !p.producer.closed && (p.source !== 'camera' || !camera || (cameraSimulcast(camera)?.length ?? 0) === p.layers || p.layers === 0))
+    .map((p) => ({ source: p.source, kind: p.kind, rtpParameters: p.rtpParameters }));
+  return produce.length ? { rtpCapabilities, produce } : { rtpCapabilities };
+}

@@ -7,8 +7,9 @@ import type { ConsumerInfo, ProducerAnnouncement, SfuHello, TransportInfo } from
 import type { SignalingClient } from '../lib/signaling-client.ts';
 import type { MediaSession, RemoteMediaHandlers } from './media-session.ts';
 import { summarize } from './stats.ts';
-import { VIDEO_START_KBPS } from './start-bitrate.ts';
-import { AUDIO_ENCODING, cameraSimulcast, markScreenTrack, mediaTuning } from './encodings.ts';
+import { markScreenTrack } from './encodings.ts';
+import { produceOptions, wantedEncodings } from './sfu-produce.ts';
+import { warmUpRecv } from './sfu-preconnect.ts';
 
 /** A device loaded ahead of time (the pre-join screen) with a router's capabilities. */
 export async function loadDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
@@ -92,27 +93,33 @@ export class SfuSession implements MediaSession {
       await this.createRecvTransport(prepared?.recv);
       performance.mark('duet:sfu-recv-transport');
       this.markRecvReady();
-      await Promise.all([...(prepared?.consumers ?? []).map((c) => this.consumeReady(c)), ...producers.map((p) => this.consume(p))]);
+      const toConsume = [...(prepared?.consumers ?? []).map((c) => this.consumeReady(c)), ...producers.map((p) => this.consume(p))];
+      // Alone in the room: connect the receive transport now, so the newcomer's first packets
+      // do not wait for this side's ICE + DTLS (nothing is consumed; see warmUpRecv).
+      if (!toConsume.length && this.recvTransport!.connectionState === 'new') void warmUpRecv(this.recvTransport!, this.device).catch(() => undefined);
+      await Promise.all(toConsume);
     })();
     const sending = (async () => {
       await this.createSendTransport(prepared?.send);
       performance.mark('duet:sfu-send-transport');
       // Camera first: the picture is what people wait for.
       const tracks = [...this.local.getVideoTracks(), ...this.local.getAudioTracks()];
+      const made = this.preProduced(prepared);
       for (const track of tracks) {
+        // Instant join: the server made this producer with the join; it only needs the track.
+        const pre = made.get(track.kind === 'audio' ? 'microphone' : 'camera');
+        made.delete(track.kind === 'audio' ? 'microphone' : 'camera');
+        if (pre && (await pre.replaceTrack({ track }).then(() => true, () => false))) {
+          this.producers.set(pre.id, pre);
+          performance.mark(`duet:sfu-joined-producer-${track.kind}`);
+          performance.mark(`duet:sfu-produced-${track.kind}`);
+          continue;
+        }
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
         // Audio first (encodings.ts): the microphone wins when bandwidth is short; the camera
         // goes out in simulcast layers so the SFU can fit the other side's link.
-        const simulcast = track.kind === 'video' && !this.recorded ? cameraSimulcast(track, !this.device.handlerName.startsWith('Firefox')) : undefined;
-        const produce = (encodings: RTCRtpEncodingParameters[] | undefined) =>
-          this.sendTransport!.produce({
-            track,
-            stopTracks: false,
-            appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
-            ...(encodings ? { encodings } : {}),
-            codecOptions: track.kind === 'video' ? { videoGoogleStartBitrate: VIDEO_START_KBPS } : { opusFec: true, opusDtx: mediaTuning().dtx },
-          });
-        const wanted = track.kind === 'video' ? simulcast : mediaTuning().audioFirst ? [AUDIO_ENCODING] : undefined;
+        const produce = (encodings: RTCRtpEncodingParameters[] | undefined) => this.sendTransport!.produce(produceOptions(track, encodings));
+        const wanted = wantedEncodings(track, this.device, this.recorded);
         // A browser that refuses the layers or priorities still sends, as one plain stream.
         const producer = await produce(wanted).catch((err: unknown) => {
           if (!wanted) throw err;
@@ -122,10 +129,27 @@ export class SfuSession implements MediaSession {
         this.producers.set(producer.id, producer);
         performance.mark(`duet:sfu-produced-${track.kind}`);
       }
+      for (const unused of made.values()) unused.close(); // no such track here (no microphone, say)
       if (this.screenTrack) await this.setScreen(this.screenTrack);
     })();
     await Promise.all([receiving, sending]);
     this.dropPreconnected();
+  }
+
+  /**
+   * Instant join: the pre-join producers the server made with the join (by source). Those it did
+   * not make are closed here (local only: they never had a track); so are all of them when the
+   * send transport was not adopted.
+   */
+  private preProduced(prepared: SfuHello['prepared']): Map<string, types.Producer> {
+    const made = new Map<string, types.Producer>();
+    const adopted = !!this.pre && this.sendTransport === this.pre.send;
+    for (const p of this.pre?.produced ?? []) {
+      const server = adopted ? prepared?.producers?.find((x) => x.source === p.source) : undefined;
+      if (server && !p.producer.closed) made.set(p.source, p.producer);
+      else if (adopted) p.producer.close();
+    }
+    return made;
   }
 
   /** Preconnected transports the join did not adopt (the server made new ones) are closed. */
@@ -259,11 +283,14 @@ export class SfuSession implements MediaSession {
   private async createSendTransport(info?: TransportInfo): Promise<void> {
     const transport = this.adopted(info, 'send') ?? this.device.createSendTransport(this.transportOptions(info ?? (await this.sig.request('sfu.createTransport', { direction: 'send' }))));
     this.wireConnect(transport);
-    transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
+    const onProduce = ({ kind, rtpParameters, appData }: { kind: string; rtpParameters: types.RtpParameters; appData: types.AppData }, ok: (r: { id: string }) => void, fail: (err: Error) => void) => {
       this.sig
-        .request('sfu.produce', { transportId: transport.id, kind, rtpParameters: rtpParameters as unknown as Record<string, unknown>, source: (appData as { source: 'camera' | 'microphone' | 'screen' }).source })
+        .request('sfu.produce', { transportId: transport.id, kind: kind as 'audio' | 'video', rtpParameters: rtpParameters as unknown as Record<string, unknown>, source: (appData as { source: 'camera' | 'microphone' | 'screen' }).source })
         .then(({ producerId }) => ok({ id: producerId }), fail);
-    });
+    };
+    // An adopted pre-join transport already has a `produce` listener: it hands over to this one.
+    if (transport === this.pre?.send) this.pre.onProduce(onProduce);
+    else transport.on('produce', onProduce);
     this.sendTransport = transport;
   }
 

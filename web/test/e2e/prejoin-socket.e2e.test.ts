@@ -13,8 +13,9 @@ let browser: Browser;
 
 beforeAll(async () => {
   assertLoopbackOnly();
-  // SFU for everything (exercises the prepared join); standby sockets expire after 1.5 s.
-  [stack, browser] = await Promise.all([startStack({ P2P_ENABLED: 'false', SIGNALING_STANDBY_TIMEOUT_MS: '1500' }), launchBrowser()]);
+  // SFU for everything (exercises the prepared join); standby sockets expire after 5 s (long
+  // enough for the instant join's pre-join work under load, short enough to see one expire).
+  [stack, browser] = await Promise.all([startStack({ P2P_ENABLED: 'false', SIGNALING_STANDBY_TIMEOUT_MS: '5000' }), launchBrowser()]);
 }, 90_000);
 
 afterAll(async () => {
@@ -52,7 +53,7 @@ describe('the pre-join socket', () => {
     expect(await marks(student)).toContain('duet:join-sent');
 
     // The tutor lingers past the standby timeout: its click opens a new socket (hello).
-    await tutor.waitForTimeout(2_500);
+    await tutor.waitForTimeout(6_000);
     await join(tutor);
     await Promise.all([seesVideo(tutor), seesVideo(student)]);
     expect(await marks(tutor)).not.toContain('duet:join-sent');
@@ -76,13 +77,35 @@ describe('the pre-join socket', () => {
     await join(tutor);
     await waitFor('tutor producing', async () => (await room()).media?.producers === 2);
 
-    const student = await openParticipant(browser, lesson.studentUrl);
-    await waitFor('student media path connected on the pre-join', async () => {
-      const m = await marks(student);
-      return m.includes('duet:pre-send-connected') && m.includes('duet:pre-recv-connected');
+    // The student's page counts every RTP packet its peer connections send (all of them).
+    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    await context.addInitScript(() => {
+      const pcs: RTCPeerConnection[] = [];
+      const Native = window.RTCPeerConnection;
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          pcs.push(this);
+        }
+      };
+      (window as unknown as { __rtpSent: () => Promise<number> }).__rtpSent = async () => {
+        let sent = 0;
+        for (const pc of pcs) for (const s of (await pc.getStats()).values()) if (s.type === 'outbound-rtp') sent += (s as { packetsSent?: number }).packetsSent ?? 0;
+        return sent;
+      };
     });
-    // Connected, yet nothing reached the tutor: no presence, no producer, no consumer.
+    const student = await context.newPage();
+    if (process.env.DUET_E2E_CONSOLE) student.on('console', (m) => console.log(`[student ${m.type()}] ${m.text()}`));
+    await student.goto(lesson.studentUrl);
+    await waitFor('student media path connected and producers prepared on the pre-join', async () => {
+      const m = await marks(student);
+      return m.includes('duet:pre-send-connected') && m.includes('duet:pre-recv-connected') && m.includes('duet:pre-produced');
+    });
+    // Connected, producers prepared, yet nothing reached the tutor: no presence, no producer, no
+    // consumer on the server, and not one RTP packet left the student's browser.
+    await student.waitForTimeout(300);
     expect((await room()).media).toMatchObject({ transports: 4, producers: 2, consumers: 0 });
+    expect(await student.evaluate(() => (window as unknown as { __rtpSent: () => Promise<number> }).__rtpSent())).toBe(0);
     const tutorState = () => tutor.evaluate(() => (window as unknown as { __duet: { state(): { peerPresence: string } } }).__duet.state());
     expect((await tutorState()).peerPresence).toBe('absent');
     expect((await participants(lesson.id)).participants?.map((p) => p.role)).toEqual(['tutor']);
@@ -92,7 +115,12 @@ describe('the pre-join socket', () => {
     expect((await tutorState()).peerPresence).toBe('present');
     // The adopted transports were connected before the session listened: still reported as such.
     await waitFor('student media connected', async () => (await student.evaluate(() => (window as unknown as { __duet: { state(): { media: string | null } } }).__duet.state().media)) === 'connected');
-    // The join adopted the preconnected transports: no new ones were made.
+    // The join adopted the preconnected transports (no new ones were made) and made the prepared
+    // producers itself (no sfu.produce after the click); now the student's RTP flows.
     expect((await room()).media).toMatchObject({ transports: 4, producers: 4, consumers: 4 });
+    const studentMarks = await marks(student);
+    expect(studentMarks).toContain('duet:sfu-joined-producer-video');
+    expect(studentMarks).toContain('duet:sfu-joined-producer-audio');
+    expect(await student.evaluate(() => (window as unknown as { __rtpSent: () => Promise<number> }).__rtpSent())).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,25 @@
+// How the SFU session sends each local track (one place for the session and for the instant
+// join's producers prepared at pre-join): the camera in simulcast layers (one stream in a
+// recorded lesson), the microphone first when bandwidth is short, start bitrate and Opus options.
+import type { types } from 'mediasoup-client';
+import { VIDEO_START_KBPS } from './start-bitrate.ts';
+import { AUDIO_ENCODING, cameraSimulcast, mediaTuning } from './encodings.ts';
+
+export type SentSource = 'camera' | 'microphone';
+
+/** The encodings asked for (undefined: the browser's default single stream). */
+export function wantedEncodings(track: MediaStreamTrack, device: { handlerName: string }, recorded: boolean): RTCRtpEncodingParameters[] | undefined {
+  if (track.kind === 'video') return recorded ? undefined : cameraSimulcast(track, !device.handlerName.startsWith('Firefox'));
+  return mediaTuning().audioFirst ? [AUDIO_ENCODING] : undefined;
+}
+
+/** The produce() options for a camera or microphone track (stopTracks off: the camera outlives the session). */
+export function produceOptions(track: MediaStreamTrack, encodings: RTCRtpEncodingParameters[] | undefined): types.ProducerOptions {
+  return {
+    track,
+    stopTracks: false,
+    appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
+    ...(encodings ? { encodings } : {}),
+    codecOptions: track.kind === 'video' ? { videoGoogleStartBitrate: VIDEO_START_KBPS } : { opusFec: true, opusDtx: mediaTuning().dtx },
+  };
+}
