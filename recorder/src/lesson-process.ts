@@ -128,6 +128,27 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   }
 
   /**
+   * True when the current run records every one of these tracks on these ports (and is not being
+   * replaced): a set that only lost tracks needs no new run.
+   */
+  records(inputs: { trackId: string; port: number }[]): boolean {
+    const cur = this.current;
+    if (!cur || cur.stopping || this.previous || inputs.length === 0) return false;
+    return inputs.every((i) => cur.inputs.some((c) => c.trackId === i.trackId && c.port === i.port));
+  }
+
+  /**
+   * Tracks went away (gapless mode): the running FFmpeg goes on recording the others where it
+   * is, and the gone ones simply stop sending (their last segment closes when the run ends). A
+   * new run would only move every other track, and a video that sends nothing at that moment
+   * (its person alone, leaving, or a paused camera) would leave the new run without a keyframe
+   * to probe ("dimensions not set"). A restart after a crash records only `trackIds`.
+   */
+  narrowTo(trackIds: string[]): void {
+    this.desired = (this.current?.inputs ?? this.desired).filter((i) => trackIds.includes(i.trackId));
+  }
+
+  /**
    * Records exactly these tracks from now on: the running FFmpeg (if any) closes its segments and a
    * new run starts with the new set. Resolves once the new FFmpeg listens on every port.
    */

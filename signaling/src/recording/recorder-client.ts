@@ -64,11 +64,10 @@ export class RecorderClient {
   }
 
   start(lessonId: string): Promise<RecorderRecordingStatus> {
-    // Not `gapless` yet: with new ports per run, the re-plumbed video taps of a real lesson did not
-    // reach the new FFmpeg with a keyframe before its probe ended ("dimensions not set"), so runs
-    // failed and restarted (recorder e2e tests). The recorder's gapless mode stays, proven with a
-    // relay (recorder/test/gapless.test.ts), until the node hands over keyframes first (issue 15).
-    return this.call('POST', '/v1/recordings', { lessonId });
+    // gapless: this node moves every tap whose port changed and gets each video a keyframe there
+    // (LessonRecorder.reconcile), so the recorder starts each new FFmpeg run on new ports before
+    // stopping the old one (issue 15).
+    return this.call('POST', '/v1/recordings', { lessonId, gapless: true });
   }
 
   status(recordingId: string): Promise<RecorderRecordingStatus> {
