@@ -31,13 +31,14 @@ export async function startLabLiveKit(room: LabRoom): Promise<{ bin: string; lk:
 type LkState = { phase: string; error: string; published: number; subscribed: number };
 const state = (page: Page) => page.evaluate(() => (window as unknown as { __lk: { state(): LkState } }).__lk.state());
 
-async function waitState(page: Page, what: string, ok: (s: LkState) => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
+/** 90 s: on `mobile` (600 kbit/s down) the unminified 1.3 MB page alone takes ~20-40 s to load. */
+async function waitState(page: Page, what: string, ok: (s: LkState) => boolean, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await state(page).catch(() => null);
     if (s?.phase === 'failed') throw new Error(`LiveKit page failed: ${s.error}`);
     if (s && ok(s)) return;
-    if (Date.now() > deadline) throw new Error(`LiveKit page: ${what} not reached in 30 s (${JSON.stringify(s)})`);
+    if (Date.now() > deadline) throw new Error(`LiveKit page: ${what} not reached in ${timeoutMs / 1000} s (${JSON.stringify(s)})`);
     await page.waitForTimeout(100);
   }
 }
@@ -53,7 +54,7 @@ export async function joinLiveKit(room: LabRoom, lk: LiveKit): Promise<{ tutor: 
     // The remote <video> at 1280x720, like the Duet room's main video: adaptiveStream asks for what it shows.
     const url = async (who: string) => `${lk.pageOrigin}/?url=${encodeURIComponent(lk.url)}&token=${encodeURIComponent(await lk.token(name, who))}&remote=1280x720`;
     for (const [page, who] of [[t.page, 'tutor'], [s.page, 'student']] as const) {
-      await page.goto(await url(who));
+      await page.goto(await url(who), { timeout: 90_000 });
       await waitState(page, 'pre-join', (x) => x.phase === 'prejoin');
       await page.getByTestId('join').click();
       await waitState(page, 'published', (x) => x.phase === 'room' && x.published > 0);
