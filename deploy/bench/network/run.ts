@@ -50,6 +50,8 @@ interface Run {
   student: QualitySummary;
   mode: string | null;
   error?: string;
+  /** The sides that received no media at all in the measured window (receivedNothing). */
+  noMedia?: Array<'student' | 'tutor'>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,16 +125,24 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
  * getUserMedia (deploy/bench/ttff compares first frames properly).
  */
 /** Duet / base (raw or LiveKit) for the figures where both have a number, per receiving side. */
-function ratios(duet: Run, raw: Run): Record<string, Record<string, number | null>> {
+/**
+ * A side that never got a first frame nor any audio in the measured window received nothing:
+ * its zero freezes mean "no media", not "smooth". Marked in the run (`noMedia`), no ratios.
+ */
+function receivedNothing(s: QualitySummary): boolean {
+  return s.samples > 0 && s.timeToFirstFrameMs == null && s.audioConcealedPct == null && s.videoFps == null;
+}
+
+function ratios(duet: Run, raw: Run): Record<string, Record<string, number | null> | null> {
   const r = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : b === 0 ? (a === 0 ? 1 : null) : Math.round((a / b) * 100) / 100);
-  const side = (d: QualitySummary, b: QualitySummary) => ({
+  const side = (d: QualitySummary, b: QualitySummary) => (receivedNothing(d) || receivedNothing(b) ? null : {
     audioConcealedPct: r(d.audioConcealedPct, b.audioConcealedPct),
     freezeMs: r(d.freezeMs, b.freezeMs),
     stallMs: r(d.stallMs, b.stallMs),
     videoFps: r(d.videoFps, b.videoFps),
     videoHeight: r(d.videoHeight?.median, b.videoHeight?.median),
     mediaBackMs: r(d.mediaBackMs, b.mediaBackMs),
-  });
+  }));
   return { student: side(duet.student, raw.student), tutor: side(duet.tutor, raw.tutor) };
 }
 
@@ -244,8 +254,11 @@ try {
       for (const c of CONTENDERS) {
         let run: Run | { error: string };
         try {
-          run = await runOne(room, c, name);
-          console.log(`${ROUNDS > 1 ? `[${round}/${ROUNDS}] ` : ''}${row(name, c, run)}`);
+          const got = await runOne(room, c, name);
+          const none = (['student', 'tutor'] as const).filter((side) => receivedNothing(got[side]));
+          if (none.length) got.noMedia = none;
+          run = got;
+          console.log(`${ROUNDS > 1 ? `[${round}/${ROUNDS}] ` : ''}${row(name, c, got)}`);
         } catch (err) {
           run = { error: (err as Error).message.slice(0, 300) };
           console.log(`${name} ${c}: failed: ${(err as Error).message.slice(0, 200)}`);
