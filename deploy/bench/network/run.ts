@@ -142,7 +142,7 @@ function ratios(duet: Run, raw: Run): Record<string, Record<string, number | nul
     videoFps: r(d.videoFps, b.videoFps),
     videoHeight: r(d.videoHeight?.median, b.videoHeight?.median),
     mediaBackMs: r(d.mediaBackMs, b.mediaBackMs),
-  }));
+  });
   return { student: side(duet.student, raw.student), tutor: side(duet.tutor, raw.tutor) };
 }
 
