@@ -5,11 +5,17 @@
 // estimate picked (so mediasoup can still climb into it), never above the layer adapter's cap
 // (layer-adapter.ts, the receiver's loss). A consumer that is not on a WebRTC transport (the
 // recorder's plain transport) takes the top layer. Lowering waits `holdMs` of steady demand;
-// raising is immediate. Decisions are checked once per `everyMs`, so at most one change a second
-// per producer reaches the sender (signaling `sfu.senderLayers`, RTCRtpSender encodings `active`).
+// raising is immediate. Decisions are checked once per `everyMs`, so at most one message a second
+// per producer reaches the sender, plus a repeat every `repeatMs` once capped (signaling
+// `sfu.senderLayers`, then RTCRtpSender encodings `active` in the browser).
 import type { types } from 'mediasoup';
 
-export const SENDER_CAP = { everyMs: 1_000, holdMs: 4_000 };
+/**
+ * `repeatMs`: once a producer has been capped, its current cap is said again this often, so a
+ * message lost while its owner's socket was reconnecting does not leave encodings off for good
+ * (the client ignores a repeat: mediasoup-client's setMaxSpatialLayer returns on the same layer).
+ */
+export const SENDER_CAP = { everyMs: 1_000, holdMs: 4_000, repeatMs: 10_000 };
 
 /** The highest spatial layer one consumer needs from the sender. */
 export function consumerDemand(c: { paused: boolean; producerPaused: boolean; preferredSpatial?: number; currentSpatial?: number; onWebRtc: boolean }, top: number): number {
@@ -71,13 +77,18 @@ export function capSender(producer: types.Producer, consumersOf: () => Array<{ c
   const top = spatialTop(producer);
   if (top === 0) return;
   const decider = new CapDecider(top);
+  let lastSentAt: number | undefined;
   const timer = setInterval(() => {
     if (producer.closed) return;
     const list = consumersOf().filter((c) => !c.consumer.closed);
     // Nobody watching: keep every layer (the next receiver should not wait for a layer to start).
     const demand = list.length === 0 ? top : Math.max(...list.map(({ consumer: c, onWebRtc }) => consumerDemand({ paused: c.paused, producerPaused: c.producerPaused, preferredSpatial: c.preferredLayers?.spatialLayer, currentSpatial: c.currentLayers?.spatialLayer, onWebRtc }, top)));
-    const next = decider.update(demand, Date.now());
-    if (next !== undefined) onCap(next);
+    const now = Date.now();
+    const next = decider.update(demand, now);
+    if (next !== undefined || (lastSentAt !== undefined && now - lastSentAt >= SENDER_CAP.repeatMs)) {
+      lastSentAt = now;
+      onCap(decider.value);
+    }
   }, SENDER_CAP.everyMs);
   timer.unref?.();
   producer.observer.once('close', () => clearInterval(timer));

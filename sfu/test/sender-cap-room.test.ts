@@ -12,7 +12,7 @@ const saved = { ...SENDER_CAP };
 
 beforeAll(async () => {
   // Short intervals for the test (the policy's own timing: sender-cap.test.ts).
-  Object.assign(SENDER_CAP, { everyMs: 50, holdMs: 300 });
+  Object.assign(SENDER_CAP, { everyMs: 50, holdMs: 300, repeatMs: 60_000 });
   pool = await WorkerPool.create(loadMediaConfig({ ...process.env, MEDIASOUP_WORKERS: '1', MEDIA_PORT_BASE: '0' }));
 });
 afterAll(() => {
@@ -66,7 +66,12 @@ describe('sender cap in a MediaRoom', () => {
       tap.close();
       await until('cap to 0 again once the recorder is gone', () => caps.length > 2);
       expect(caps[2]!.maxSpatialLayer).toBe(0);
+      // Said again after repeatMs (a message lost in a reconnect does not leave layers off).
+      SENDER_CAP.repeatMs = 200;
+      await until('the cap repeated', () => caps.length > 3);
+      expect(caps[3]).toEqual(caps[2]);
     } finally {
+      SENDER_CAP.repeatMs = 60_000;
       room.close();
     }
   });

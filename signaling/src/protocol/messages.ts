@@ -291,7 +291,8 @@ export type Notification =
   /**
    * Your simulcast camera `producerId` need not encode above spatial layer `maxSpatialLayer`
    * (0 = the smallest): nobody takes more now. Encodings above it may be turned off (`active:
-   * false`) until a later one raises it. At most one a second per producer (sfu/src/sender-cap.ts).
+   * false`) until a later one raises it. At most one a second per producer; once capped, repeated
+   * every 10 s (a repeat of the current layer changes nothing) (sfu/src/sender-cap.ts).
    */
   | { t: 'sfu.senderLayers'; producerId: string; maxSpatialLayer: number }
   | { t: 'speaker'; role: Role | null }
