@@ -6,6 +6,8 @@
 #   - moto (a real S3-protocol server, from PyPI), pinned by scripts/s3-test-server.requirements.txt
 #   - kubeconform (validates deploy/k8s against deploy/k8s/schemas), `go install`ed at a pinned tag
 #   - helm (lints and renders deploy/helm/duet), `go install`ed at a pinned tag
+#   - k6 (deploy/test/k6-signaling-churn.test.ts runs deploy/k6/signaling-churn.js for 2 s), built
+#     by deploy/bench/install-k6.sh (`go install` at a pinned tag; a few minutes the first time)
 #   (promtool and prometheus come from Debian's `prometheus` package: scripts/bootstrap.sh)
 #   - the network lab's tools (docs/network-lab.md): Debian nftables, iptables (legacy, for
 #     NFQUEUE) and libnetfilter-queue-dev; nfq-delay (web/test/e2e/lab/nfq-delay.c) compiled, keyed
@@ -80,7 +82,12 @@ else
   log "nfq-delay: cached ($NFQ_DELAY)"
 fi
 
+# --- k6 (Go module proxy), pinned in deploy/bench/install-k6.sh ---
+K6="$(bash "$ROOT/deploy/bench/install-k6.sh")"
+log "k6: $K6"
+
 {
+  echo "DUET_K6=$K6"
   echo "DUET_NFQ_DELAY=$NFQ_DELAY"
   echo "DUET_HELM=$HELM"
   echo "DUET_S3_SERVER_BIN=$MOTO_DIR/venv/bin/moto_server"

@@ -71,7 +71,8 @@ describe.each(MATRIX)('resources (%s database, %s storage)', (kind, storage) => 
     expect(list.status).toBe(200);
     expect(list.body.resources).toHaveLength(1);
     const { url } = list.body.resources[0];
-    expect(url).toMatch(/\/content\?exp=\d+&sig=[0-9a-f]{64}$/);
+    // Listed with a participant token: the URL is bound to that link (seat=role.iat.jti).
+    expect(url).toMatch(/\/content\?exp=\d+&seat=(tutor|student)\.\d+\.[0-9a-f-]{36}&sig=[0-9a-f]{64}$/);
 
     // No headers needed; full download.
     const full = await fetch(url);

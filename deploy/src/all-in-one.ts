@@ -10,6 +10,7 @@ import { createRecorderService, loadRecorderConfig } from '@duet/recorder';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { isLoopbackHost } from '@duet/api/secrets';
 import { createDemoLesson } from './demo-lesson.ts';
+import { mediaHostEnv, nodeEnv } from './node-env.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -33,6 +34,14 @@ async function main(): Promise<void> {
     ...secrets,
   };
 
+  // The media node and the recorder get what a separate media host would: their node's own
+  // NODE_ID + NODE_SECRET (hooks and internal calls as `dn1:` for this node's lessons only), never
+  // INTERNAL_HOOK_SECRET or the API's signing secrets. The node registers under NODE_ID.
+  const mediaEnv = mediaHostEnv(
+    { ...env, NODE_PUBLIC_URL: env.NODE_PUBLIC_URL || env.SIGNALING_PUBLIC_URL, NODE_INTERNAL_URL: env.NODE_INTERNAL_URL || `http://${host}:${signalingPort}` },
+    nodeEnv(secrets.INTERNAL_HOOK_SECRET, process.env.NODE_ID || 'local'),
+  );
+
   // Structured logs of both roles go to one file, so the console shows just the links
   // (DUET_LOG_STDOUT=1 sends them to stdout instead).
   const logFile = join(dataDir, 'logs', 'duet.log');
@@ -47,7 +56,7 @@ async function main(): Promise<void> {
   const recorder =
     process.env.RECORDER_URL || env.RECORDER_ENABLED === '0'
       ? null
-      : createRecorderService(loadRecorderConfig({ RECORDER_PORT: '0', ...env }), store, (level, msg, extra) =>
+      : createRecorderService(loadRecorderConfig({ RECORDER_PORT: '0', ...mediaEnv }), store, (level, msg, extra) =>
           logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'recorder', msg, ...extra }) + '\n'),
         );
   if (recorder) {
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
   }
   guardProcess((msg, extra) => logStream.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), service: 'duet', msg, ...extra }) + '\n'));
   // The media node verifies join tokens with the API's public keys: it is not handed the signing secret.
-  const signaling = await createSignalingServer(loadSignalingConfig({ ...env, JOIN_TOKEN_SECRET: undefined }), (level, msg, extra) =>
+  const signaling = await createSignalingServer(loadSignalingConfig({ ...mediaEnv, RECORDER_URL: process.env.RECORDER_URL }), (level, msg, extra) =>
     logStream.write(JSON.stringify({ level, time: new Date().toISOString(), service: 'signaling', msg, ...extra }) + '\n'),
   );
   const api = createApiServer(loadApiConfig(env), { logStream, objects: store });
@@ -69,8 +78,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
 
-  const { wsUrl } = await signaling.start();
+  // The API first: the node registers with it (as NODE_ID, with its own credential) before the
+  // demo lesson is placed, so the lesson lands on this node.
   const { url: apiUrl } = await api.start();
+  const { wsUrl } = await signaling.start();
+  await untilRegistered(wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '/readyz'));
 
   const lines = [
     '',
@@ -95,6 +107,18 @@ async function main(): Promise<void> {
   // A machine-readable line for scripts and tests that start the platform.
   if (process.env.DUET_PRINT_READY === '1') lines.push('', `DUET_READY ${JSON.stringify({ apiUrl, wsUrl })}`);
   process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+/** The node's /readyz answers 200 once it is registered with the API (bounded: 20 s). */
+async function untilRegistered(readyz: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const res = await fetch(readyz).catch(() => null);
+    if (res?.status === 200) return;
+    const why = res ? await res.text() : 'no answer';
+    if (Date.now() > deadline) throw new Error(`the media node did not become ready within 20 s: ${why}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 main().catch((err: Error) => {

@@ -185,6 +185,8 @@ describe('compose file', () => {
       'api.env': '../env/api.env.example',
       'media.env': '../env/media.env.example',
       'recorder.env': '../env/recorder.env.example',
+      // The media host's NODE_ID + NODE_SECRET, written by `duet nodes env` (security/media-host-credentials.test.ts).
+      'node.env': '../env/node.env.example',
       'postgres.env': 'postgres.env.example',
     };
     for (const [name, svc] of Object.entries(compose.services)) {

@@ -14,6 +14,11 @@ import { CHART, templateArgs } from '../scripts/render-k8s.ts';
 import { run } from './support/exec.ts';
 import { kubeconform } from './support/kubeconform.ts';
 import { HELM } from './support/tools.ts';
+import { parseEnv } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { loadApiConfig } from '@duet/api';
+import { internalCaller } from '@duet/api/node-credentials';
+import { runCli } from '../src/cli/main.ts';
 
 type Obj = Record<string, any>;
 const VALUE_SETS = ['', ...readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('.yaml')).map((f) => join(CHART, 'ci', f))];
@@ -56,7 +61,8 @@ describe('Helm chart deploy/helm/duet', () => {
           expect(c.resources.requests.cpu && c.resources.requests.memory, `${w.metadata.name}/${c.name} requests`).toBeTruthy();
         }
         expect(matches(w.spec.selector.matchLabels, podLabels(w)), w.metadata.name).toBe(true);
-        const pdb = find(objs, 'PodDisruptionBudget', w.metadata.name);
+        // Per-machine media DaemonSets share the one media PDB (one machine at a time).
+        const pdb: any = objs.find((o) => o.kind === 'PodDisruptionBudget' && matches(o.spec.selector.matchLabels, podLabels(w)));
         expect(pdb, `${w.metadata.name} has a PodDisruptionBudget`).toBeTruthy();
         expect(matches(pdb.spec.selector.matchLabels, podLabels(w)), `${w.metadata.name} PDB selects its pods`).toBe(true);
         expect('minAvailable' in pdb.spec !== 'maxUnavailable' in pdb.spec, `${w.metadata.name} PDB sets one of the two`).toBe(true);
@@ -71,7 +77,7 @@ describe('Helm chart deploy/helm/duet', () => {
 
   it('defaults: media nodes one per labelled machine on the host network, the recorder beside each, API behind a proxy', async () => {
     const { objs } = await render();
-    const media = find(objs, 'DaemonSet', 'duet-media');
+    const media = find(objs, 'DaemonSet', 'duet-media-media-1');
     const pod = media.spec.template.spec;
     expect(pod).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', nodeSelector: { 'duet.io/media': 'true' } });
     expect(pod.containers.map((c: Obj) => c.name)).toEqual(['media', 'recorder']);
@@ -103,7 +109,7 @@ describe('Helm chart deploy/helm/duet', () => {
     expect(env(api, 'DATABASE_URL')).toEqual({ name: 'duet-postgres', key: 'url' });
     expect(env(api, 'S3_SECRET_ACCESS_KEY')).toEqual({ name: 'duet-s3', key: 'secret-key' });
     expect(api.envFrom).toContainEqual({ secretRef: { name: 'duet-core' } });
-    const media = find(objs, 'DaemonSet', 'duet-media');
+    const media = find(objs, 'DaemonSet', 'duet-media-media-1');
     expect(media.spec.template.spec.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'media', effect: 'NoSchedule' }]);
     expect(env(containers(media)[1], 'S3_ACCESS_KEY_ID')).toEqual({ name: 'duet-s3', key: 'access-key' });
     expect(find(objs, 'ConfigMap', 'duet-media').data).toMatchObject({ NODE_CAPACITY: '200', S3_BUCKET: 'lessons', S3_ENDPOINT: 'https://minio.storage.svc:9000' });
@@ -115,11 +121,54 @@ describe('Helm chart deploy/helm/duet', () => {
 
   it('minimal values: no recorder container or segments volume, no coturn', async () => {
     const { objs } = await render(join(CHART, 'ci/minimal-values.yaml'));
-    const media = find(objs, 'DaemonSet', 'duet-media');
+    const media = find(objs, 'DaemonSet', 'duet-media-media-1');
     expect(containers(media).map((c) => c.name)).toEqual(['media']);
     expect(media.spec.template.spec.volumes.map((v: Obj) => v.name)).not.toContain('segments');
     expect(find(objs, 'ConfigMap', 'duet-media').data.RECORDER_URL).toBeUndefined();
     expect(objs.filter((o) => o.metadata.name === 'coturn')).toEqual([]);
+  });
+
+  // Issue 12: a leaked media machine must not open everything. Before: every media pod got
+  // INTERNAL_HOOK_SECRET from duet-secrets (media node and recorder).
+  it('per-node secrets: each media machine\'s pod holds only its own NODE_SECRET, which the API accepts; never INTERNAL_HOOK_SECRET', async () => {
+    const { objs } = await render(undefined, ['--set', 'media.nodes={media-a,media-b}']);
+    const daemons = objs.filter((o) => o.kind === 'DaemonSet' && podLabels(o)['app.kubernetes.io/name'] === 'duet-media');
+    expect(daemons.map((d) => d.metadata.name).sort()).toEqual(['duet-media-media-a', 'duet-media-media-b']);
+    // What the operator does (RUNBOOK "Kubernetes"): `duet nodes env <name>` on the API's secrets,
+    // one Secret duet-node-<name> each.
+    const apiEnv = { DATABASE_URL: 'pglite:memory', DUET_API_KEY: `duet_${randomBytes(32).toString('base64url')}`, JOIN_TOKEN_SECRET: randomBytes(32).toString('base64url'), INTERNAL_HOOK_SECRET: randomBytes(32).toString('base64url') };
+    const secrets: Record<string, Record<string, string>> = {};
+    for (const node of ['media-a', 'media-b']) {
+      let out = '';
+      expect(await runCli(['nodes', 'env', node], { env: apiEnv, out: (l) => (out += l), err: () => undefined })).toBe(0);
+      secrets[`duet-node-${node}`] = parseEnv(out) as Record<string, string>;
+    }
+    const api = loadApiConfig(apiEnv);
+    for (const ds of daemons) {
+      const node = ds.metadata.name.slice('duet-media-'.length);
+      const pod = ds.spec.template.spec;
+      // Pinned to its machine; the selectors of two machines never overlap.
+      expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields).toEqual([{ key: 'metadata.name', operator: 'In', values: [node] }]);
+      expect(ds.spec.selector.matchLabels['duet.io/media-node']).toBe(node);
+      for (const c of pod.containers) {
+        const where = `${ds.metadata.name}/${c.name}`;
+        expect(JSON.stringify(c), where).not.toContain('INTERNAL_HOOK_SECRET');
+        expect((c.envFrom ?? []).filter((f: Obj) => f.secretRef), `${where}: no whole Secret`).toEqual([]);
+        const id = c.env.find((e: Obj) => e.name === 'NODE_ID').value;
+        const ref = c.env.find((e: Obj) => e.name === 'NODE_SECRET').valueFrom.secretKeyRef;
+        expect(id, where).toBe(node);
+        expect(ref, where).toEqual({ name: `duet-node-${node}`, key: 'NODE_SECRET' });
+        expect(internalCaller(api, `dn1:${id}:${secrets[ref.name]![ref.key]}`), where).toEqual({ kind: 'node', nodeId: node });
+      }
+    }
+    // A kubelet may read every key of a Secret its pods reference: media pods reference neither
+    // the platform Secret (duet-secrets, which holds INTERNAL_HOOK_SECRET) nor another machine's.
+    for (const ds of daemons) {
+      const names = [...JSON.stringify(ds.spec.template).matchAll(/"secretKeyRef":\{"name":"([^"]+)"/g)].map((m) => m[1]);
+      const node = ds.metadata.name.slice('duet-media-'.length);
+      expect(new Set(names), ds.metadata.name).toEqual(new Set([`duet-node-${node}`, 'duet-media-secrets']));
+    }
+    expect(JSON.stringify(find(objs, 'Deployment', 'duet-api'))).toContain('"name":"duet-secrets"');
   });
 
   it('refuses bad values with a message that names the value', async () => {
@@ -130,6 +179,8 @@ describe('Helm chart deploy/helm/duet', () => {
       [['--set', 'postgresql.url=postgres://u:p@db/duet'], /postgresql|additional/i],
       [['--set', 's3.endpoint=s3.example.com'], /s3\/endpoint/],
       [['--set', 'media.nodeSelector=null'], /nodeSelector/],
+      [['--set', 'media.nodes=null'], /'\/media': missing property 'nodes'/],
+      [['--set', 'media.nodes={Bad_Name}'], /media\/nodes/],
     ];
     for (const [args, message] of cases) {
       const r = await template(undefined, args);

@@ -61,12 +61,12 @@ describe('Kubernetes manifests', () => {
     const byName = (kind: string, name: string) => all.find((d) => d.kind === kind && d.metadata?.name === name);
     expect(byName('Deployment', 'duet-api')).toBeTruthy();
     expect(byName('Service', 'duet-api')?.spec.selector).toEqual(byName('Deployment', 'duet-api')?.spec.selector.matchLabels);
-    for (const name of ['duet-media', 'coturn']) {
+    for (const name of ['duet-media-media-1', 'coturn']) {
       const ds = byName('DaemonSet', name);
       expect(ds?.spec.template.spec.hostNetwork, name).toBe(true);
     }
     // The recorder container runs the built JavaScript (the image builds it) with its Node flags.
-    const recorder = byName('DaemonSet', 'duet-media')?.spec.template.spec.containers.find((c: any) => c.name === 'recorder');
+    const recorder = byName('DaemonSet', 'duet-media-media-1')?.spec.template.spec.containers.find((c: any) => c.name === 'recorder');
     expect(recorder?.args).toEqual(RECORDER_ARGV);
     const text = manifests.map((f) => readFileSync(f, 'utf8')).join('\n');
     for (const secret of ['DUET_API_KEY', 'JOIN_TOKEN_SECRET', 'INTERNAL_HOOK_SECRET', 'TURN_SECRET', 'S3_SECRET_ACCESS_KEY']) {

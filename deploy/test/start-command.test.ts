@@ -44,7 +44,9 @@ describe('start command', () => {
         const token = new URLSearchParams(url.hash.slice(1)).get('token');
         const join = await fetch(`${url.origin}/v1/sessions${url.pathname.replace('/session', '')}/join`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
         expect(join.status, role).toBe(200);
-        expect(await join.json()).toMatchObject({ you: { role }, signaling_url: `ws://127.0.0.1:${sigPort}/ws` });
+        // The lesson is placed on the media node registered as `local`: it registered with its own
+        // NODE_SECRET (`dn1:` credential), as npm start no longer hands it INTERNAL_HOOK_SECRET.
+        expect(await join.json()).toMatchObject({ you: { role }, signaling_url: `ws://127.0.0.1:${sigPort}/ws`, media_node: 'local' });
       }
       // Secrets stay out of the output.
       expect(out).not.toMatch(/duet_[\w-]{43}/);

@@ -12,7 +12,7 @@ export interface EnvVarDoc {
 }
 
 export const RECORDER_ENV: EnvVarDoc[] = [
-  { names: ["RECORDER_HOST", "RECORDER_PORT"], usedBy: ["recorder"], doc: "`127.0.0.1`, `8095` (loopback only: media nodes call it with `INTERNAL_HOOK_SECRET`)" },
+  { names: ["RECORDER_HOST", "RECORDER_PORT"], usedBy: ["recorder"], doc: "`127.0.0.1`, `8095` (loopback only: its media node calls it with its `NODE_SECRET`, or `INTERNAL_HOOK_SECRET` where a node holds that)" },
   { names: ["RECORDER_WORK_DIR"], usedBy: ["recorder"], doc: "`$DUET_DATA_DIR/recorder` (segments stay here until their upload is confirmed)" },
   { names: ["RECORDER_SEGMENT_SECONDS"], usedBy: ["recorder"], doc: "`10` (video segments close at the first keyframe after this; the media node asks for one every 10 s)" },
   { names: ["RECORDER_IDLE_STOP_MS"], usedBy: ["recorder"], doc: "`60000`: a recording whose room emptied is finalized unless someone rejoins within this time (a lesson ended by the tutor or its time finalizes at once)" },

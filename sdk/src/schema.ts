@@ -5238,6 +5238,7 @@ export interface operations {
         parameters: {
             query?: {
                 exp?: string;
+                seat?: string;
                 sig?: string;
             };
             header?: never;
@@ -5330,6 +5331,7 @@ export interface operations {
         parameters: {
             query?: {
                 exp?: string;
+                seat?: string;
                 sig?: string;
             };
             header?: never;
@@ -5433,6 +5435,7 @@ export interface operations {
         parameters: {
             query?: {
                 exp?: string;
+                seat?: string;
                 sig?: string;
             };
             header?: never;
@@ -7884,6 +7887,7 @@ export interface operations {
         parameters: {
             query?: {
                 exp?: string;
+                seat?: string;
                 sig?: string;
             };
             header?: never;
@@ -7976,6 +7980,7 @@ export interface operations {
         parameters: {
             query?: {
                 exp?: string;
+                seat?: string;
                 sig?: string;
             };
             header?: never;

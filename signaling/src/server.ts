@@ -1,11 +1,12 @@
 // The media node process: HTTP (health, internal room view) + the signaling WebSocket at /ws,
 // hosting the mediasoup worker pool. Lifecycle facts go to the API as signed hooks.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash, createHmac } from 'node:crypto';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WorkerPool } from '@duet/sfu';
 import { ensureWritableDir } from '@duet/api/durable-file';
 import { lowDiskReason } from '@duet/api/free-disk';
+import { deriveNodeSecret } from '@duet/api/node-secret';
 import { CLOSE_REMOVED, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK } from './protocol/constants.ts';
 import { framingFor } from './protocol/codec.ts';
 import { apiCredentialOf, type SignalingConfig } from './config.ts';
@@ -48,7 +49,7 @@ export interface SignalingServer {
 function sameSecret(given: string | undefined, expected: string, alsoAccepted?: string): boolean {
   if (alsoAccepted !== undefined && given !== undefined && matches(given, alsoAccepted)) return true;
   const derived = /^dn1:([A-Za-z0-9_.-]{1,64}):([0-9a-f]{64})$/.exec(given ?? '');
-  if (derived) return matches(derived[2], createHmac('sha256', expected).update(`duet-node-secret/v1:${derived[1]}`).digest('hex'));
+  if (derived) return matches(derived[2], deriveNodeSecret(expected, derived[1]!));
   return matches(given, expected);
 }
 

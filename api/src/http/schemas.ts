@@ -57,6 +57,14 @@ export const CreateSessionBody = Type.Object(
 export type CreateSessionBody = Static<typeof CreateSessionBody>;
 
 export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** A signed download URL's query (services/signed-urls.ts); `seat` on URLs minted for a participant. */
+export const SignedQuery = Type.Object({
+  exp: Type.Optional(Type.String({ maxLength: 20 })),
+  seat: Type.Optional(Type.String({ maxLength: 100 })),
+  sig: Type.Optional(Type.String({ maxLength: 128 })),
+});
+export type SignedQuery = Static<typeof SignedQuery>;
 export type SessionParams = Static<typeof SessionParams>;
 
 export const MintTokenBody = Type.Object(

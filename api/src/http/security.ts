@@ -74,7 +74,7 @@ async function classify(ctx: AppContext, req: FastifyRequest): Promise<LimitCall
       // not a valid token for this lesson: anonymous
     }
   }
-  const q = req.query as { exp?: unknown; sig?: unknown } | undefined;
+  const q = req.query as { exp?: unknown; sig?: unknown; seat?: unknown } | undefined;
   if (q && typeof q.sig === 'string') {
     const path = req.url.split('?')[0]!;
     if (checkSignedPath(config.urlSigningKey, path, q, Math.floor(Date.now() / 1000)).ok) return { kind: 'url', path };

@@ -5,10 +5,13 @@
 // NODE_SECRET plus a `duet-node: <node id>` header. The API derives the expected secret, so it
 // stores nothing per node, and a node credential only acts for lessons placed on that node and
 // for that node's own registry entry: one leaked node secret does not open the other nodes.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { ApiConfig } from '../config.ts';
 import { sha256 } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import { deriveNodeSecret } from './node-secret.ts';
+
+export { deriveNodeSecret };
 
 export const NODE_HEADER = 'duet-node';
 const PREFIX = 'dn1:';
@@ -16,10 +19,6 @@ const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export type InternalCaller = { kind: 'root' } | { kind: 'node'; nodeId: string };
 
-/** The secret node `nodeId` holds (NODE_SECRET; deploy/RUNBOOK.md shows the openssl one-liner). */
-export function deriveNodeSecret(rootSecret: string, nodeId: string): string {
-  return createHmac('sha256', rootSecret).update(`duet-node-secret/v1:${nodeId}`).digest('hex');
-}
 
 /** The Bearer credential the API presents to node `nodeId` (its revocation endpoint). */
 export function nodeCredential(config: ApiConfig, nodeId: string): string {

@@ -40,13 +40,13 @@ export async function listRecordingsAcross(ctx: AppContext, input: RecordingList
     limit: input.limit + 1,
   });
   const page = rows.slice(0, input.limit);
-  return { recordings: await Promise.all(page.map((r) => toJson(ctx, r))), next_cursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]!) : null };
+  return { recordings: await Promise.all(page.map((r) => toJson(ctx, r, null))), next_cursor: rows.length > input.limit ? encodeCursor(page[page.length - 1]!) : null };
 }
 
 export async function getRecording(ctx: AppContext, id: string): Promise<RecordingJson> {
   const row = await findRecordingById(ctx.sql, id);
   if (!row) throw new ApiError(404, 'recording_not_found', 'recording not found');
-  return toJson(ctx, row);
+  return toJson(ctx, row, null);
 }
 
 /** What `recording.ready` tells the marketplace: the API-key endpoint that mints a fresh link. */

@@ -9,7 +9,7 @@ import { findRecording, type RecordingRow } from '../repositories/recordings-rep
 import { ObjectNotFoundError, type ObjectRead, type ObjectStore } from '../storage/index.ts';
 import { recordingPrefix } from './recording-lifecycle-service.ts';
 import { playbackPath, toJson } from './recordings-service.ts';
-import { requireSignedPath, signedUrl } from './signed-urls.ts';
+import { requireSignedPath, signedUrl, type SeatBinding, type SignedQuery } from './signed-urls.ts';
 
 /** What the recorder writes (recorder/src/playback.ts PlaybackManifest), as far as the API reads it. */
 interface StoredPlayback {
@@ -34,8 +34,8 @@ function segmentPath(sessionId: string, recordingId: string, track: number, segm
   return `${playbackPath(sessionId, recordingId)}/${track}/${segment}`;
 }
 
-export function checkPlaybackUrl(ctx: AppContext, sessionId: string, recordingId: string, query: { exp?: unknown; sig?: unknown }, segment?: { track: number; segment: number }): void {
-  requireSignedPath(ctx, segment ? segmentPath(sessionId, recordingId, segment.track, segment.segment) : playbackPath(sessionId, recordingId), query);
+export function checkPlaybackUrl(ctx: AppContext, sessionId: string, recordingId: string, query: SignedQuery, segment?: { track: number; segment: number }): Promise<SeatBinding | null> {
+  return requireSignedPath(ctx, sessionId, segment ? segmentPath(sessionId, recordingId, segment.track, segment.segment) : playbackPath(sessionId, recordingId), query);
 }
 
 async function recordingFor(ctx: AppContext, sessionId: string, recordingId: string): Promise<RecordingRow> {
@@ -73,10 +73,11 @@ async function readPlayback(store: ObjectStore, row: RecordingRow): Promise<Stor
   return p;
 }
 
-export async function getPlayback(ctx: AppContext, store: ObjectStore, sessionId: string, recordingId: string): Promise<PlaybackJson> {
+/** `seat`: the participant link the URLs handed out are bound to (null: the API key's). */
+export async function getPlayback(ctx: AppContext, store: ObjectStore, sessionId: string, recordingId: string, seat: SeatBinding | null): Promise<PlaybackJson> {
   const row = await recordingFor(ctx, sessionId, recordingId);
   if (row.status === 'ready') {
-    const json = await toJson(ctx, row);
+    const json = await toJson(ctx, row, seat);
     return { recording_id: row.id, mode: 'file', duration_seconds: row.duration_seconds, file_url: json.url, tracks: [] };
   }
   const p = await readPlayback(store, row);
@@ -91,7 +92,7 @@ export async function getPlayback(ctx: AppContext, store: ObjectStore, sessionId
           url:
             store.kind === 's3' && store.presignGet
               ? await store.presignGet(s.key, { expiresInSeconds: ctx.config.signedUrlTtlSeconds, contentType: t.mimeType.split(';')[0]! })
-              : signedUrl(ctx, segmentPath(row.session_id, row.id, ti, si)).url,
+              : signedUrl(ctx, segmentPath(row.session_id, row.id, ti, si), seat).url,
           start: s.startS,
           duration: s.durationS,
         })),

@@ -6,7 +6,7 @@ import { ApiError } from '../errors.ts';
 import type { Caller } from './auth-service.ts';
 import { getSessionFor } from './sessions-service.ts';
 import { listRecordings, findRecording, type RecordingRow } from '../repositories/recordings-repo.ts';
-import { requireSignedPath, signedUrl } from './signed-urls.ts';
+import { requireSignedPath, seatFor, signedUrl, type SeatBinding, type SignedQuery } from './signed-urls.ts';
 import { ObjectNotFoundError, RangeNotSatisfiableError, type ObjectRead, type ObjectStore } from '../storage/index.ts';
 
 export interface RecordingJson {
@@ -42,7 +42,7 @@ export function playbackPath(sessionId: string, recordingId: string): string {
  * The download link of a ready recording: on S3 a presigned S3 URL (the bytes never pass through
  * the API); on the local store the API's own signed URL. Both expire after SIGNED_URL_TTL_SECONDS.
  */
-async function downloadUrl(ctx: AppContext, r: RecordingRow): Promise<{ url: string; expiresAt: Date } | null> {
+async function downloadUrl(ctx: AppContext, r: RecordingRow, seat: SeatBinding | null): Promise<{ url: string; expiresAt: Date } | null> {
   if (r.status !== 'ready' || !r.storage_key) return null;
   const store = ctx.objects;
   if (store.kind === 's3' && store.presignGet) {
@@ -58,11 +58,12 @@ async function downloadUrl(ctx: AppContext, r: RecordingRow): Promise<{ url: str
     });
     return { url, expiresAt };
   }
-  return signedUrl(ctx, recordingFilePath(r.session_id, r.id));
+  return signedUrl(ctx, recordingFilePath(r.session_id, r.id), seat);
 }
 
-export async function toJson(ctx: AppContext, r: RecordingRow): Promise<RecordingJson> {
-  const link = await downloadUrl(ctx, r);
+/** `seat`: the participant link the URLs are minted for (they die with it); null for the API key. */
+export async function toJson(ctx: AppContext, r: RecordingRow, seat: SeatBinding | null): Promise<RecordingJson> {
+  const link = await downloadUrl(ctx, r, seat);
   const url = link?.url ?? null;
   const expiresAt = link?.expiresAt.toISOString() ?? null;
   return {
@@ -78,7 +79,7 @@ export async function toJson(ctx: AppContext, r: RecordingRow): Promise<Recordin
     failure_reason: r.failure_reason,
     url,
     url_expires_at: expiresAt,
-    playback_url: r.status === 'processing' || r.status === 'ready' ? signedUrl(ctx, playbackPath(r.session_id, r.id)).url : null,
+    playback_url: r.status === 'processing' || r.status === 'ready' ? signedUrl(ctx, playbackPath(r.session_id, r.id), seat).url : null,
     deleted_at: r.deleted_at?.toISOString() ?? null,
     deleted_reason: r.deleted_reason,
   };
@@ -87,12 +88,12 @@ export async function toJson(ctx: AppContext, r: RecordingRow): Promise<Recordin
 export async function listRecordingsFor(ctx: AppContext, sessionId: string, caller: Caller): Promise<{ recordings: RecordingJson[] }> {
   const session = await getSessionFor(ctx, sessionId, caller);
   const rows = await listRecordings(ctx.sql, session.id);
-  return { recordings: await Promise.all(rows.map((r) => toJson(ctx, r))) };
+  return { recordings: await Promise.all(rows.map((r) => toJson(ctx, r, seatFor(caller)))) };
 }
 
 /** Who may read the file: a valid signed URL for exactly this path, or a caller already authenticated. */
-export function checkRecordingUrl(ctx: AppContext, sessionId: string, recordingId: string, query: { exp?: unknown; sig?: unknown }): void {
-  requireSignedPath(ctx, recordingFilePath(sessionId, recordingId), query);
+export async function checkRecordingUrl(ctx: AppContext, sessionId: string, recordingId: string, query: SignedQuery): Promise<void> {
+  await requireSignedPath(ctx, sessionId, recordingFilePath(sessionId, recordingId), query);
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range); null = whole file; throws 416 when it cannot be served. */

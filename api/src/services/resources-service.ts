@@ -13,14 +13,15 @@ import type { Caller } from './auth-service.ts';
 import { recordEvent } from './outbox-service.ts';
 import { resourceUsage } from '../repositories/quota-repo.ts';
 import { quotaExceeded, underQuotaLock } from './quota-service.ts';
-import { signedUrl } from './signed-urls.ts';
+import { seatFor, signedUrl, type SeatBinding } from './signed-urls.ts';
 
 export function resourceContentPath(sessionId: string, resourceId: string): string {
   return `/v1/sessions/${encodeURIComponent(sessionId)}/resources/${resourceId}/content`;
 }
 
-export function resourceJson(ctx: AppContext, r: ResourceRow) {
-  const { url, expiresAt } = signedUrl(ctx, resourceContentPath(r.session_id, r.id));
+/** `seat`: the participant link the download URL is minted for (it dies with it); null for the API key. */
+export function resourceJson(ctx: AppContext, r: ResourceRow, seat: SeatBinding | null) {
+  const { url, expiresAt } = signedUrl(ctx, resourceContentPath(r.session_id, r.id), seat);
   return {
     id: r.id,
     filename: r.filename,
@@ -139,7 +140,7 @@ export async function uploadResource(ctx: AppContext, session: Session, caller: 
   }
   ctx.eventsCommitted();
   ctx.log.info({ session_id: session.id, resourceId: id, size }, 'resource uploaded');
-  return { resource: resourceJson(ctx, row) };
+  return { resource: resourceJson(ctx, row, seatFor(caller)) };
 }
 
 /** The content must fit the claimed type (magic bytes, content-sniff.ts); the stream replays from its start. */
@@ -165,8 +166,8 @@ function tooLarge(ctx: AppContext, maxBytes: number): ApiError {
   });
 }
 
-export async function listLessonResources(ctx: AppContext, session: Session) {
-  return { resources: (await listResources(ctx.sql, session.id)).map((r) => resourceJson(ctx, r)) };
+export async function listLessonResources(ctx: AppContext, session: Session, caller: Caller) {
+  return { resources: (await listResources(ctx.sql, session.id)).map((r) => resourceJson(ctx, r, seatFor(caller))) };
 }
 
 export async function getResource(ctx: AppContext, session: Session, id: string): Promise<ResourceRow> {

@@ -7,6 +7,7 @@ import { ApiClient, CliError } from './api-client.ts';
 import { checkObjectStore, runDoctor, type CheckResult, type Role } from './doctor.ts';
 import { recordingsCommand } from './recordings.ts';
 import { nodesCommand } from './nodes.ts';
+import { nodeEnv, type NodeEnv } from '../node-env.ts';
 import { keysCommand } from './keys.ts';
 import { requireLessonId, traceLesson, traceLines } from './trace.ts';
 
@@ -23,6 +24,9 @@ Usage:
                       [--start <iso>|--in <minutes>] [--minutes 60] [--recording]
   duet tokens mint <lesson id> --role tutor|student     prints a join link
   duet nodes list                             media nodes: state, health, load, lessons
+  duet nodes env <node id> [--env-from /etc/duet/api.env]
+                                              NODE_ID + NODE_SECRET lines for that media host
+                                              (derived from INTERNAL_HOOK_SECRET; node.env)
   duet nodes show <node id>
   duet nodes drain <node id> [--deadline 900|90s|15m|2h] [--reason <text>]
                                               no new lessons; at the deadline the rest move
@@ -110,6 +114,21 @@ function envWithFiles(files: string[], env: CliIO['env']): CliIO['env'] {
     Object.assign(out, parseEnv(text));
   }
   return out;
+}
+
+/** `duet nodes env <id>`: a media host's NODE_ID + NODE_SECRET, from the API host's INTERNAL_HOOK_SECRET. */
+function nodesEnv(rest: string[], values: Values, io: CliIO): number {
+  const env = envWithFiles((values['env-from'] as unknown as string[] | undefined) ?? [], io.env);
+  if (rest.length !== 1) throw new CliError('usage: duet nodes env <node id> [--env-from /etc/duet/api.env]', 2);
+  if (!env.INTERNAL_HOOK_SECRET) throw new CliError('INTERNAL_HOOK_SECRET is not set: run this where the API\'s env is (--env-from /etc/duet/api.env)', 2);
+  let lines: NodeEnv;
+  try {
+    lines = nodeEnv(env.INTERNAL_HOOK_SECRET, rest[0]!);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  io.out(`NODE_ID=${lines.NODE_ID}\nNODE_SECRET=${lines.NODE_SECRET}`);
+  return 0;
 }
 
 async function doctor(values: Values, io: CliIO): Promise<number> {
@@ -257,7 +276,7 @@ export const COMMANDS: Record<string, string[]> = {
   lessons: ['list', 'show', 'trace', 'create'],
   tokens: ['mint'],
   webhooks: ['deliveries', 'retry'],
-  nodes: ['list', 'show', 'drain', 'undrain', 'remove'],
+  nodes: ['list', 'show', 'drain', 'undrain', 'remove', 'env'],
   recordings: ['retry'],
   keys: ['create', 'list', 'rotate', 'revoke'],
   help: [],
@@ -328,6 +347,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       case 'webhooks':
         return await webhooks(sub, rest, values, io);
       case 'nodes':
+        if (sub === 'env') return nodesEnv(rest, values, io);
         return await nodesCommand(sub, rest, values, io, client(values, io.env), table);
       case 'recordings':
         return await recordingsCommand(sub, rest, values.json === true, io, client(values, io.env), USAGE);

@@ -56,7 +56,7 @@ describe('read-only root with the data dirs on volumes', () => {
     const all = files.flatMap((f) => parseAllDocuments(readFileSync(join(DEPLOY_DIR, 'k8s', f), 'utf8')).map((d) => d.toJSON()).filter(Boolean));
     const configMap = (name: string) => (all.find((d: any) => d.kind === 'ConfigMap' && d.metadata.name === name)?.data ?? {}) as Record<string, string>;
     const pods: [string, any][] = [
-      ['duet-media', all.find((d: any) => d.kind === 'DaemonSet' && d.metadata.name === 'duet-media')],
+      ['duet-media', all.find((d: any) => d.kind === 'DaemonSet' && d.metadata.name === 'duet-media-media-1')],
       ['duet-api', all.find((d: any) => d.kind === 'Deployment' && d.metadata.name === 'duet-api')],
     ];
     for (const [name, workload] of pods) {

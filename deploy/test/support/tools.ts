@@ -15,6 +15,8 @@ export function testTool(name: string, fallback: string): string {
 }
 
 export const HELM = testTool('HELM', join(homedir(), '.cache/duet/helm-v3.22.0/helm'));
+/** deploy/bench/install-k6.sh's build (pinned there). */
+export const K6 = testTool('K6', join(homedir(), '.cache/duet/k6-v1.8.1/k6'));
 export const KUBECONFORM = testTool('KUBECONFORM', join(homedir(), '.cache/duet/kubeconform-v0.7.0/kubeconform'));
 /** Debian's `prometheus` package (scripts/bootstrap.sh). */
 export const PROMTOOL = '/usr/bin/promtool';

@@ -190,5 +190,11 @@ describe('media node hooks: nothing dropped silently', () => {
     expect(fileSync, r.stderr.slice(-3000)).toBeGreaterThanOrEqual(0);
     expect(rename).toBeGreaterThan(fileSync);
     expect(dirSync).toBeGreaterThan(rename);
+    // Off the event loop: the fsyncs run on libuv's threads, never on the main thread (a
+    // synchronous spool stalled every socket of the node for each hook: deploy/bench/signaling).
+    const mainPid = /SPOOLED (\d+)/.exec(r.stdout)![1]!;
+    const tid = (line: string) => /^\[pid\s+(\d+)\]/.exec(line)?.[1] ?? mainPid;
+    expect(tid(lines[fileSync]!)).not.toBe(mainPid);
+    expect(tid(lines[dirSync]!)).not.toBe(mainPid);
   }, 40_000);
 });

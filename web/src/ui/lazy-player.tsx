@@ -18,13 +18,17 @@ export function LazyRecordingPlayer(props: { playbackUrl: string }) {
   return <mod.RecordingPlayer playbackUrl={props.playbackUrl} />;
 }
 
-/** `/session/<id>/recording/<recordingId>?exp=…&sig=…`: the API path to read, signature kept. */
+/**
+ * `/session/<id>/recording/<recordingId>?exp=…&sig=…`: the API path to read, signature kept (and
+ * `seat`, which a participant's signed URL carries and its signature covers).
+ */
 export function standaloneRecordingPath(loc: Pick<Location, 'pathname' | 'search'>): string | null {
   const m = /^\/session\/([^/]+)\/recording\/([^/]+)\/?$/.exec(loc.pathname);
   if (!m) return null;
   const q = new URLSearchParams(loc.search);
   const exp = q.get('exp');
   const sig = q.get('sig');
-  const auth = exp && sig ? `?${new URLSearchParams({ exp, sig }).toString()}` : '';
+  const seat = q.get('seat');
+  const auth = exp && sig ? `?${new URLSearchParams({ exp, ...(seat ? { seat } : {}), sig }).toString()}` : '';
   return `/v1/sessions/${m[1]}/recordings/${m[2]}/playback${auth}`;
 }

@@ -13,6 +13,8 @@ import type { ObjectStore } from '../../storage/index.ts';
 import { bearerOf } from '../bearer.ts';
 import { keyOrCurrentToken } from '../caller.ts';
 import { Binary, withErrors } from '../response-schemas.ts';
+import { SignedQuery } from '../schemas.ts';
+import { seatFor, type SeatBinding } from '../../services/signed-urls.ts';
 import { OBJECT_RESPONSE_HEADERS } from '../../domain/served-types.ts';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), recordingId: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -23,7 +25,6 @@ const SegmentParams = Type.Object({
   track: Type.String({ pattern: '^(0|[1-9][0-9]?)$' }),
   segment: Type.String({ pattern: '^(0|[1-9][0-9]{0,5})$' }),
 });
-const Query = Type.Object({ exp: Type.Optional(Type.String({ maxLength: 20 })), sig: Type.Optional(Type.String({ maxLength: 128 })) });
 const Segment = Type.Object({ url: Type.String(), start: Type.Number(), duration: Type.Number() }, { additionalProperties: false });
 const Track = Type.Object({ role: Type.String(), source: Type.String(), kind: Type.String(), mime_type: Type.String(), segments: Type.Array(Segment) }, { additionalProperties: false });
 const Playback = Type.Object(
@@ -38,26 +39,31 @@ const Playback = Type.Object(
 );
 
 export function registerRecordingPlaybackRoutes(app: FastifyInstance, ctx: AppContext, store: ObjectStore): void {
-  /** A signed URL for exactly this path, or the session's Bearer credentials. */
-  const authorize = async (req: { query: Static<typeof Query>; headers: Record<string, unknown> }, sessionId: string, recordingId: string, segment?: { track: number; segment: number }) => {
+  /**
+   * A signed URL for exactly this path, or the session's Bearer credentials. Returns the seat the
+   * segment URLs handed out next are bound to (a participant's link; null for the API key).
+   */
+  const authorize = async (req: { query: SignedQuery; headers: Record<string, unknown> }, sessionId: string, recordingId: string, segment?: { track: number; segment: number }): Promise<SeatBinding | null> => {
     const bearer = bearerOf(req as never);
-    if (req.query.sig !== undefined || bearer === undefined) checkPlaybackUrl(ctx, sessionId, recordingId, req.query, segment);
-    else await getSessionFor(ctx, sessionId, await keyOrCurrentToken(ctx, req as never, sessionId));
+    if (req.query.sig !== undefined || bearer === undefined) return checkPlaybackUrl(ctx, sessionId, recordingId, req.query, segment);
+    const caller = await keyOrCurrentToken(ctx, req as never, sessionId);
+    await getSessionFor(ctx, sessionId, caller);
+    return seatFor(caller);
   };
 
-  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof Query> }>(
+  app.get<{ Params: Static<typeof Params>; Querystring: SignedQuery }>(
     '/v1/sessions/:id/recordings/:recordingId/playback',
-    { schema: { params: Params, querystring: Query, response: withErrors({ 200: Playback }) } },
+    { schema: { params: Params, querystring: SignedQuery, response: withErrors({ 200: Playback }) } },
     async (req, reply) => {
-      await authorize(req, req.params.id, req.params.recordingId);
+      const seat = await authorize(req, req.params.id, req.params.recordingId);
       reply.header('cache-control', 'no-store');
-      return getPlayback(ctx, store, req.params.id, req.params.recordingId);
+      return getPlayback(ctx, store, req.params.id, req.params.recordingId, seat);
     },
   );
 
-  app.get<{ Params: Static<typeof SegmentParams>; Querystring: Static<typeof Query> }>(
+  app.get<{ Params: Static<typeof SegmentParams>; Querystring: SignedQuery }>(
     '/v1/sessions/:id/recordings/:recordingId/playback/:track/:segment',
-    { schema: { params: SegmentParams, querystring: Query, response: withErrors({ 200: Binary }) } },
+    { schema: { params: SegmentParams, querystring: SignedQuery, response: withErrors({ 200: Binary }) } },
     async (req, reply) => {
       const { id, recordingId } = req.params;
       const track = Number(req.params.track);

@@ -10,14 +10,12 @@ import { checkRecordingUrl, listRecordingsFor, openRecordingFile } from '../../s
 import { RangeNotSatisfiableError, type ObjectStore } from '../../storage/index.ts';
 import { requireKey, keyOrCurrentToken } from '../caller.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
-import { NoBody, SessionParams } from '../schemas.ts';
+import { NoBody, SessionParams, SignedQuery } from '../schemas.ts';
 import { Binary, ErrorBody, RecordingList, RecordingRetryStarted, withErrors } from '../response-schemas.ts';
 import { OBJECT_RESPONSE_HEADERS, isRecordingContentType } from '../../domain/served-types.ts';
 
 const FileParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), recordingId: Type.String({ minLength: 1, maxLength: 100 }) });
 type FileParams = Static<typeof FileParams>;
-const FileQuery = Type.Object({ exp: Type.Optional(Type.String({ maxLength: 20 })), sig: Type.Optional(Type.String({ maxLength: 128 })) });
-type FileQuery = Static<typeof FileQuery>;
 const RecordingIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 function extensionOf(type: string): string {
@@ -32,10 +30,10 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
     return listRecordingsFor(ctx, req.params.id, caller);
   });
 
-  const serveFile = async (req: { params: FileParams; query: FileQuery; headers: Record<string, string | string[] | undefined> }, reply: FastifyReply) => {
+  const serveFile = async (req: { params: FileParams; query: SignedQuery; headers: Record<string, string | string[] | undefined> }, reply: FastifyReply) => {
     const { id, recordingId } = req.params;
     const bearer = bearerOf(req as never);
-    if (req.query.sig !== undefined || bearer === undefined) checkRecordingUrl(ctx, id, recordingId, req.query);
+    if (req.query.sig !== undefined || bearer === undefined) await checkRecordingUrl(ctx, id, recordingId, req.query);
     else await getSessionFor(ctx, id, await keyOrCurrentToken(ctx, req as never, id));
     const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
     let opened;
@@ -61,7 +59,7 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
     return reply.send(read.body); // for HEAD, Fastify keeps these headers and drops the body
   };
   const opts = {
-    schema: { params: FileParams, querystring: FileQuery, response: withErrors({ 200: Binary, 206: Binary, 416: ErrorBody }) },
+    schema: { params: FileParams, querystring: SignedQuery, response: withErrors({ 200: Binary, 206: Binary, 416: ErrorBody }) },
   };
   // A failed recording finalized again by the recorder holding its files (operator, API key).
   app.post<{ Params: Static<typeof RecordingIdParams> }>(
@@ -74,5 +72,5 @@ export function registerRecordingRoutes(app: FastifyInstance, ctx: AppContext, s
   );
 
   // Fastify answers HEAD from this GET route (headers only).
-  app.get<{ Params: FileParams; Querystring: FileQuery }>('/v1/sessions/:id/recordings/:recordingId/file', opts, (req, reply) => serveFile(req, reply));
+  app.get<{ Params: FileParams; Querystring: SignedQuery }>('/v1/sessions/:id/recordings/:recordingId/file', opts, (req, reply) => serveFile(req, reply));
 }

@@ -16,7 +16,7 @@ import { getSessionFor, getSession } from '../../services/sessions-service.ts';
 import { requireSignedPath } from '../../services/signed-urls.ts';
 import { keyOrCurrentToken } from '../caller.ts';
 import { bearerOf, seatTicketOf } from '../bearer.ts';
-import { SessionParams, Uuid } from '../schemas.ts';
+import { SessionParams, SignedQuery, Uuid } from '../schemas.ts';
 import { sendObject } from '../send-object.ts';
 import { Binary, ErrorBody, NoContent, ResourceCreated, ResourceList, withErrors } from '../response-schemas.ts';
 
@@ -38,11 +38,6 @@ const UploadBody = {
 
 const ResourceParams = Type.Object({ id: SessionParams.properties.id, rid: Uuid });
 type ResourceParams = Static<typeof ResourceParams>;
-const SignedQuery = Type.Object({
-  exp: Type.Optional(Type.String({ maxLength: 20 })),
-  sig: Type.Optional(Type.String({ maxLength: 128 })),
-});
-type SignedQuery = Static<typeof SignedQuery>;
 
 export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
@@ -83,7 +78,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
 
   app.get<{ Params: SessionParams }>('/v1/sessions/:id/resources', { schema: { params: SessionParams, response: withErrors({ 200: ResourceList }) } }, async (req) => {
     const caller = await keyOrCurrentToken(ctx, req, req.params.id);
-    return listLessonResources(ctx, await getSessionFor(ctx, req.params.id, caller));
+    return listLessonResources(ctx, await getSessionFor(ctx, req.params.id, caller), caller);
   });
 
   app.delete<{ Params: ResourceParams }>('/v1/sessions/:id/resources/:rid', { schema: { params: ResourceParams, response: withErrors({ 204: NoContent }) } }, async (req, reply) => {
@@ -105,7 +100,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: { ctx: AppConte
       if (bearer !== undefined && req.query.sig === undefined) {
         session = await getSessionFor(ctx, id, await keyOrCurrentToken(ctx, req as never, id));
       } else {
-        requireSignedPath(ctx, resourceContentPath(id, rid), req.query);
+        await requireSignedPath(ctx, id, resourceContentPath(id, rid), req.query);
         session = await getSession(ctx, id);
       }
       const r = await getResource(ctx, session, rid);

@@ -21,11 +21,32 @@ app.kubernetes.io/name: {{ .name }}
 {{- define "duet.secret" -}}
 {{ required "secrets.existingSecret: name the Secret with DUET_API_KEY, JOIN_TOKEN_SECRET, INTERNAL_HOOK_SECRET, TURN_SECRET" .Values.secrets.existingSecret }}
 {{- end -}}
+{{/* A media machine's own credential (media node and recorder): NODE_ID and the NODE_SECRET of
+     Secret duet-node-<name> (`duet nodes env <name>` writes it from INTERNAL_HOOK_SECRET, with
+     the API's derivation). Media pods never reference INTERNAL_HOOK_SECRET. */}}
+{{- define "duet.nodeCredential" -}}
+- name: NODE_ID
+  value: {{ .node | quote }}
+- name: NODE_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ printf "duet-node-%s" .node }}
+      key: NODE_SECRET
+{{- end -}}
 {{- define "duet.pgSecret" -}}
 {{ .Values.postgresql.existingSecret | default (include "duet.secret" .) }}
 {{- end -}}
 {{- define "duet.s3Secret" -}}
 {{ .Values.s3.existingSecret | default (include "duet.secret" .) }}
+{{- end -}}
+{{/* What media pods may reference besides their node's own Secret: never the platform Secret.
+     A kubelet can read every key of a Secret its pods reference, so a media machine that
+     referenced duet-secrets (even for METRICS_TOKEN) could read INTERNAL_HOOK_SECRET. */}}
+{{- define "duet.mediaSecret" -}}
+{{ required "media.existingSecret: name the Secret with the media pods' METRICS_TOKEN (and S3 keys)" .Values.media.existingSecret }}
+{{- end -}}
+{{- define "duet.mediaS3Secret" -}}
+{{ .Values.s3.existingSecret | default (include "duet.mediaSecret" .) }}
 {{- end -}}
 
 {{/* Pod security context shared by Duet's own pods (uid 10001 in the images). */}}
@@ -53,17 +74,18 @@ S3_BUCKET: {{ required "s3.bucket is required" .Values.s3.bucket | quote }}
 S3_FORCE_PATH_STYLE: {{ .Values.s3.forcePathStyle | toString | quote }}
 {{- end -}}
 
+{{/* `secret`: the Secret holding the S3 keys (duet.s3Secret for the API, duet.mediaS3Secret for media pods). */}}
 {{- define "duet.s3Env" -}}
 - name: S3_ACCESS_KEY_ID
   valueFrom:
     secretKeyRef:
-      name: {{ include "duet.s3Secret" . }}
-      key: {{ .Values.s3.accessKeyIdKey }}
+      name: {{ .secret }}
+      key: {{ .root.Values.s3.accessKeyIdKey }}
 - name: S3_SECRET_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ include "duet.s3Secret" . }}
-      key: {{ .Values.s3.secretAccessKeyKey }}
+      name: {{ .secret }}
+      key: {{ .root.Values.s3.secretAccessKeyKey }}
 {{- end -}}
 
 {{/* A PodDisruptionBudget's spec: exactly one of minAvailable / maxUnavailable (the API refuses both). */}}

@@ -1,0 +1,50 @@
+// Preloaded (`node --expose-gc --import probe.ts …`) into the server under test by the signaling
+// bench: on the IPC message 'measure' it collects garbage and reports its memory and CPU time, so
+// the bench measures the server process from outside without any hook in the server's code.
+// 'profile-start' / {profileTo: file}: a V8 CPU profile of a phase (SIGBENCH_CPU_PROF).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { getHeapStatistics } from 'node:v8';
+
+let session: Session | undefined;
+process.on('message', (m: unknown) => {
+  if (m === 'profile-start') {
+    session = new Session();
+    session.connect();
+    session.post('Profiler.enable', () => session!.post('Profiler.start'));
+    return;
+  }
+  if (typeof m === 'object' && m && 'profileTo' in m && session) {
+    session.post('Profiler.stop', (err, res) => {
+      if (!err) writeFileSync(String(m.profileTo), JSON.stringify(res.profile));
+      session!.disconnect();
+      process.send?.({ profiled: !err });
+    });
+    return;
+  }
+  if (m !== 'measure') return;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  process.send?.({ probe: true, smaps: smaps(), heapPhysical: getHeapStatistics().total_physical_size, mallocedKb: Math.round(getHeapStatistics().malloced_memory / 1024), rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuMs: (cpu.user + cpu.system) / 1000 });
+});
+/** Resident KB by kind of mapping: the brk heap (glibc's main arena), anonymous maps, files. */
+function smaps(): Record<string, number> {
+  const out: Record<string, number> = {};
+  let kind = 'other';
+  try {
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) kind = head[1] === '' ? 'anon' : head[1]!.startsWith('[') ? head[1]! : 'file';
+      else if (line.startsWith('Rss:')) out[kind] = (out[kind] ?? 0) + Number(line.split(/\s+/)[1]);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+// The IPC channel must not keep a server from exiting on its own signal handling.
+process.channel?.unref();
