@@ -35,6 +35,16 @@ describe('sender cap: the tutor encodes only what the one receiver takes', () =>
     const lesson = await joinLabLesson(room, { title: 'sender cap' });
     try {
       expect(await lesson.student.page.evaluate(() => (window as any).__duet.mediaKind())).toBe('sfu');
+      // Both ways first (the student joins right after the tutor: its producers must reach the
+      // tutor even while the tutor's SFU session is still being made — room-controller.ts).
+      for (const page of [lesson.tutor.page, lesson.student.page]) {
+        await waitFor('media from the other side', async () => {
+          const r = (await page.evaluate(() => (window as any).__duet.rawStats() as Promise<Record<string, unknown>[][]>)).flat();
+          const video = r.some((e) => e.type === 'inbound-rtp' && e.kind === 'video' && Number(e.framesDecoded) > 0);
+          const audio = r.some((e) => e.type === 'inbound-rtp' && e.kind === 'audio' && Number(e.packetsReceived) > 0);
+          return video && audio;
+        }, 20_000);
+      }
       await waitFor('three active camera encodings', async () => {
         const e = await cameraEncodings(lesson.tutor.page);
         return e.length === 3 && e.every(Boolean);
