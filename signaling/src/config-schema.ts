@@ -37,7 +37,7 @@ export const SIGNALING_ENV: EnvVarDoc[] = [
   { names: ["NODE_PUBLIC_URL", "NODE_INTERNAL_URL"], usedBy: ["signaling"], doc: "`ws://SIGNALING_HOST:PORT/ws`, `http://SIGNALING_HOST:PORT` (what browsers open; what the API probes)" },
   { names: ["NODE_CAPACITY", "NODE_HEARTBEAT_MS"], usedBy: ["signaling"], doc: "50 lessons per worker, `2000`" },
   { names: ["SHUTDOWN_DRAIN_DEADLINE_MS"], usedBy: ["signaling"], doc: "`30000`: on SIGTERM lessons get this long, then their participants move to another node" },
-  { names: ["SIGNALING_QUIET_MS"], usedBy: ["signaling"], doc: "`4500` (1000–120000): a client that pings (the room does every 2 s) and falls silent this long is shown to the other side as reconnecting, before its socket is known to be dead; it is `present` again at its next message" },
+  { names: ["SIGNALING_QUIET_MS"], usedBy: ["signaling"], doc: "`3000` (1000–120000): a client that pings (the room does every second) and falls silent this long is shown to the other side as reconnecting, before its socket is known to be dead; it is `present` again at its next message" },
   { names: ["BOARD_MAX_DOC_BYTES"], usedBy: ["signaling"], doc: "`4194304` (4 MiB; 64 KiB–16 MiB): one lesson's whiteboard budget; updates past it are refused with `board_full` (one update is at most 32 KiB, 30 per second per seat)" },
   { names: ["BOARD_PERSIST_MS"], usedBy: ["signaling"], doc: "`2000` (100–600000): the node saves a changed whiteboard through the API this long after the change, and when the room closes; a node that dies loses at most this window" },
   { names: ["DUET_VERSION"], usedBy: ["signaling"], doc: "unset; a version label (≤ 100 characters) the node reports when it registers (`GET /v1/nodes`)" },

@@ -148,7 +148,7 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     p2pEnabled: bool(env, 'P2P_ENABLED', true),
     media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),
-    quietMs: int(env, 'SIGNALING_QUIET_MS', 4_500, 1_000, 120_000),
+    quietMs: int(env, 'SIGNALING_QUIET_MS', 3_000, 1_000, 120_000),
     helloTimeoutMs: int(env, 'SIGNALING_HELLO_TIMEOUT_MS', 10_000, 500, 120_000),
     standbyTimeoutMs: int(env, 'SIGNALING_STANDBY_TIMEOUT_MS', 20 * 60_000, 1_000, 24 * 3_600_000),
     timings: {

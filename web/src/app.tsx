@@ -63,6 +63,7 @@ function Room(props: { page: LessonPage }) {
     endLesson: () => room.endLesson(),
     retry: () => location.reload(),
     extend: (minutes) => page.extend(minutes),
+    boardCapture: (track) => void room.setBoardCapture(track),
     upload: (files) => void extras.upload(files, () => void room.sendAppData(RESOURCES_CHANGED_TOPIC, {}).catch(() => undefined)),
   };
   return (

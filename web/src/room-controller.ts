@@ -227,8 +227,20 @@ export class RoomController {
     if (!screenOn) return;
     for (const t of localScreen?.getTracks() ?? []) t.stop();
     this.state.set({ screenOn: false, localScreen: null });
-    await this.media.session?.setScreen(null).catch(() => undefined);
+    // The board's recording track (if the board is open) takes the slot back.
+    await this.media.session?.setScreen(this.media.boardCapture).catch(() => undefined);
     this.media.applyTrackState();
+  }
+
+  /**
+   * Recorded lessons, tutor: the open board's video (web/src/board/board-capture.ts) goes out in
+   * the screen-share slot, so the recorder copies it like a screen share; a real screen share
+   * takes the slot while it lasts. Null when the board closes.
+   */
+  async setBoardCapture(track: MediaStreamTrack | null): Promise<void> {
+    this.media.boardCapture = track;
+    if (this.state.get().screenOn) return;
+    await this.media.session?.setScreen(track).catch((err) => console.warn('board capture failed', err));
   }
 
   /** Sends a chat message; it shows as pending until the server confirms it is stored. */

@@ -1,6 +1,7 @@
 // @vitest-environment node
 // The room stays light: the production build's JavaScript is at most 150 KB gzip, not counting
-// mediasoup-client, which must sit in its own chunk loaded only when a lesson uses the SFU.
+// mediasoup-client, which must sit in its own chunk loaded only when a lesson uses the SFU, and
+// pdfjs-dist (PDF worksheets), loaded only when the tutor picks a PDF.
 import { gzipSync } from 'node:zlib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +54,14 @@ describe('production build', () => {
     expect(board.length, 'a chunk holding yjs').toBeGreaterThan(0);
     for (const c of board) expect(eager.has(c.fileName), `${c.fileName} (whiteboard) must load lazily`).toBe(false);
 
-    const rest = chunks.filter((c) => !isMediasoup(c));
+    // PDF worksheets: pdfjs-dist loads only when a PDF is picked (and its worker is a separate asset).
+    const isPdfjs = (c: Chunk) => ids(c).some((id) => id.includes('/node_modules/pdfjs-dist/'));
+    const pdfjs = chunks.filter(isPdfjs);
+    expect(pdfjs.length, 'a chunk holding pdfjs-dist').toBeGreaterThan(0);
+    for (const c of pdfjs) expect(eager.has(c.fileName), `${c.fileName} (pdfjs) must load lazily`).toBe(false);
+    expect(outputs.some((o) => o.type === 'asset' && /pdf\.worker/.test((o as { fileName?: string }).fileName ?? '')), 'the pdfjs worker bundled as an asset').toBe(true);
+
+    const rest = chunks.filter((c) => !isMediasoup(c) && !isPdfjs(c));
     const sizes = rest.map((c) => ({ file: c.fileName, gzip: gzipSync(c.code, { level: 9 }).length }));
     const total = sizes.reduce((a, s) => a + s.gzip, 0);
     console.log(`[bundle] JS without mediasoup-client: ${(total / 1024).toFixed(1)} KB gzip`, sizes, `mediasoup chunk(s): ${mediasoup.map((c) => `${c.fileName} ${(gzipSync(c.code, { level: 9 }).length / 1024).toFixed(1)} KB`).join(', ')}`);

@@ -11,6 +11,7 @@ import { changeLessonStatus } from '../services/lesson-status-service.ts';
 import type { Queryable } from '../db/connect.ts';
 import { IDEMPOTENCY_TTL_MS, purgeIdempotencyKeys } from '../repositories/idempotency-repo.ts';
 import { runRetentionOnce } from '../services/recording-lifecycle-service.ts';
+import { createBoardExports } from '../services/whiteboard-export-service.ts';
 
 const BATCH_SIZE = 25;
 
@@ -72,6 +73,7 @@ export function createLessonJobs(ctx: AppContext): LessonJobs {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | null = null;
   let stopped = true;
+  const boards = createBoardExports(ctx);
   const tick = () => {
     if (stopped) return;
     running = runLessonJobsOnce(ctx)
@@ -80,6 +82,8 @@ export function createLessonJobs(ctx: AppContext): LessonJobs {
         // Recording retention rides the same timer (same SKIP LOCKED rule for several instances).
         const kept = await runRetentionOnce(ctx);
         if (kept.deleted.length > 0) ctx.log.info({ deleted: kept.deleted.length }, 'recording retention');
+        // Ended lessons' boards to the lesson's files (whiteboard-export-service.ts).
+        await boards.runOnce();
       })
       .catch((err: unknown) => ctx.log.error({ err }, 'lesson jobs pass failed'))
       .finally(() => {

@@ -24,3 +24,22 @@ export async function upsertWhiteboard(q: Queryable, sessionId: string, state: U
 export async function deleteWhiteboard(q: Queryable, sessionId: string): Promise<number> {
   return (await q`delete from whiteboards where session_id = ${sessionId}`).count;
 }
+
+/**
+ * Lessons whose board still needs its end-of-lesson export: the lesson ended (and is not archived),
+ * the board was last saved before `settledBefore` (the node's closing save is in), and no export
+ * (`whiteboard-final.pdf`, written by the API as 'service') was made since that save. A save after
+ * an export (a node's late closing save) makes the lesson due again, and the export is redone.
+ */
+export async function listDueBoardExports(q: Queryable, settledBefore: Date, limit: number): Promise<{ session_id: string; updated_at: Date }[]> {
+  return q<{ session_id: string; updated_at: Date }[]>`
+    select w.session_id, w.updated_at from whiteboards w join sessions s on s.id = w.session_id
+     where s.ended_at is not null and s.ended_at <= ${settledBefore} and s.status <> 'archived'
+       and w.updated_at <= ${settledBefore}
+       and not exists (select 1 from resources r where r.session_id = w.session_id and r.filename = ${FINAL_PDF}
+                         and r.uploaded_by_role = 'service' and r.created_at >= w.updated_at)
+     order by w.updated_at limit ${limit}`;
+}
+
+/** The name of the end-of-lesson export's PDF (its PNG pages: whiteboard-final-page-<n>.png). */
+export const FINAL_PDF = 'whiteboard-final.pdf';

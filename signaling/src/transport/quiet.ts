@@ -1,4 +1,4 @@
-// Quiet: a room client pings every 2 s (web/src/lib/signaling-client.ts). When its frames stop
+// Quiet: a room client pings every second (web/src/lib/signaling-client.ts). When its frames stop
 // while the socket still looks open (a cut link: TCP notices much later), the other participant
 // is told "reconnecting" at once, and "present" with the next frame. Only clients that ping count
 // (tools that never ping are never quiet); seat, attendance and hooks are untouched — a socket

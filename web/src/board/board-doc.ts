@@ -76,3 +76,13 @@ export function pageBackground(doc: Y.Doc, page: number): string | null {
 export function setPageBackground(doc: Y.Doc, page: number, resourceId: string): void {
   doc.transact(() => doc.getMap('meta').set(`bg:${page}`, resourceId), LOCAL);
 }
+
+/** Backgrounds from page `first` on, one per id, adding pages as needed (one transaction). */
+export function setPageBackgrounds(doc: Y.Doc, first: number, resourceIds: string[]): void {
+  doc.transact(() => {
+    const meta = doc.getMap('meta');
+    const last = Math.min(200, first + resourceIds.length - 1);
+    if (last > pageCount(doc)) meta.set('pages', last);
+    resourceIds.forEach((id, i) => first + i <= last && meta.set(`bg:${first + i}`, id));
+  }, LOCAL);
+}

@@ -7,11 +7,12 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as Y from 'yjs';
 import { t, type MessageKey } from '../i18n/i18n.ts';
 import type { BoardLink } from './board-link.ts';
-import { addPage, LOCAL, newItem, PAGE_H, PAGE_W, pageBackground, pageCount, pageItems, setPageBackground, SHAPES, toBase64, undoManager, type Item, type ItemKind, type Tool } from './board-doc.ts';
+import { addPage, LOCAL, newItem, PAGE_H, PAGE_W, pageBackground, pageCount, pageItems, setPageBackgrounds, SHAPES, toBase64, undoManager, type Item, type ItemKind, type Tool } from './board-doc.ts';
 import { Worksheets, WORKSHEET_TYPES, type BoardFiles } from './board-worksheets.ts';
 import { drawPage, hits, type Draft, type View } from './board-render.ts';
 import { BoardSync, type BoardSyncState } from './board-sync.ts';
 import { exportBoard } from './board-export.ts';
+import { startBoardCapture, type BoardCapture } from './board-capture.ts';
 import './board.css';
 
 const TOOLS: Tool[] = ['pen', 'highlighter', 'line', 'arrow', 'rect', 'ellipse', 'text', 'eraser', 'hand'];
@@ -34,6 +35,10 @@ const ERRORS: Record<string, MessageKey> = {
   payload_too_large: 'board.err_too_large',
   offline: 'board.err_offline',
   worksheet_failed: 'board.err_worksheet',
+  pdf_invalid: 'board.err_pdf_invalid',
+  pdf_empty: 'board.err_pdf_invalid',
+  pdf_too_large: 'board.err_pdf_too_large',
+  pdf_too_many_pages: 'board.err_pdf_too_many_pages',
 };
 
 export interface BoardStageProps {
@@ -43,6 +48,8 @@ export interface BoardStageProps {
   onExport?: ((files: File[]) => void) | undefined;
   /** The lesson's files (worksheet images); null when the API cannot be reached from here. */
   files?: BoardFiles | null | undefined;
+  /** Tutor of a recorded lesson: the board as a video track for the recording (board-capture.ts), null when it closes. */
+  onCapture?: ((track: MediaStreamTrack | null) => void) | undefined;
 }
 
 export default function BoardStage(props: BoardStageProps) {
@@ -63,6 +70,7 @@ export default function BoardStage(props: BoardStageProps) {
   const frame = useRef(0);
   const worksheets = useMemo(() => (props.files ? new Worksheets(props.files) : null), []);
   const [bg, setBg] = useState<ImageBitmap | null>(null);
+  const [busy, setBusy] = useState(false);
   const bgId = doc ? pageBackground(doc, page) : null;
   useEffect(() => {
     setBg(null);
@@ -81,6 +89,26 @@ export default function BoardStage(props: BoardStageProps) {
     return () => sync.close();
   }, []);
   const undo = useMemo(() => (doc ? undoManager(doc) : null), [doc]);
+
+  // The recording's copy of the board (tutor of a recorded lesson only): started with the stage,
+  // stopped when it closes; it follows the page the tutor is on.
+  const docRef = useRef<Y.Doc | null>(null);
+  docRef.current = doc;
+  const capture = useRef<BoardCapture | null>(null);
+  useEffect(() => {
+    const onCapture = props.onCapture;
+    if (!onCapture) return;
+    const cap = startBoardCapture(() => docRef.current);
+    if (!cap) return;
+    capture.current = cap;
+    onCapture(cap.track);
+    return () => {
+      capture.current = null;
+      onCapture(null);
+      cap.stop();
+    };
+  }, []);
+  useEffect(() => capture.current?.show(page, bg), [page, bg]);
   const readOnly = state.locked && props.role !== 'tutor';
 
   // Test and tooling hook (e2e tests compare both sides).
@@ -248,7 +276,7 @@ export default function BoardStage(props: BoardStageProps) {
           <button class="board-btn" onClick={() => setZoom((z) => Math.min(4, z * 1.25))} aria-label={t('board.zoom_in')}>+</button>
         </div>
         {props.role === 'tutor' && worksheets ? (
-          <label class="board-btn board-file" data-testid="board-worksheet">
+          <label class="board-btn board-file" data-testid="board-worksheet" aria-busy={busy}>
             {t('board.worksheet')}
             <input
               type="file"
@@ -258,7 +286,18 @@ export default function BoardStage(props: BoardStageProps) {
                 const input = e.target as HTMLInputElement;
                 const file = input.files?.[0];
                 input.value = '';
-                if (file && doc) void worksheets.add(file).then((id) => setPageBackground(doc, page, id), () => setState((p) => ({ ...p, error: 'worksheet_failed' })));
+                if (!file || !doc) return;
+                setBusy(true);
+                void worksheets
+                  .addFile(file)
+                  .then(
+                    (ids) => {
+                      setPageBackgrounds(doc, page, ids);
+                      setState((p) => ({ ...p, error: null }));
+                    },
+                    (err: { code?: string }) => setState((p) => ({ ...p, error: err.code?.startsWith('pdf_') ? err.code : 'worksheet_failed' })),
+                  )
+                  .finally(() => setBusy(false));
               }}
             />
           </label>
@@ -275,7 +314,7 @@ export default function BoardStage(props: BoardStageProps) {
         ) : null}
       </div>
       {readOnly ? <p class="board-note" role="status" data-testid="board-locked-note">{t('board.locked_note')}</p> : null}
-      {error ? <p class="board-note board-error" role="alert" data-testid="board-error">{t(error)}</p> : null}
+      {error ? <p class="board-note board-error" role="alert" data-testid="board-error" data-code={state.error ?? ''}>{t(error)}</p> : null}
       <div class="board-canvas-wrap">
         <canvas
           ref={canvas}

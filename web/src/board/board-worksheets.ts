@@ -10,7 +10,7 @@ export interface BoardFiles {
   resources(): Promise<Resource[]>;
 }
 
-export const WORKSHEET_TYPES = 'image/png,image/jpeg,image/webp,image/gif';
+export const WORKSHEET_TYPES = 'image/png,image/jpeg,image/webp,image/gif,application/pdf,.pdf';
 const MAX_SIDE = 3200;
 
 export class Worksheets {
@@ -47,5 +47,19 @@ export class Worksheets {
 
   async add(file: File): Promise<string> {
     return (await this.files.upload(file)).id;
+  }
+
+  /**
+   * A worksheet file as page backgrounds: an image is one page; a PDF (told from its content) is
+   * rendered page by page in this browser (board-pdf.ts, loaded only then) and each page
+   * uploaded as an image. Returns the resource ids in page order.
+   */
+  async addFile(file: File): Promise<string[]> {
+    const head = new Uint8Array(await file.slice(0, 1024).arrayBuffer());
+    if (!new TextDecoder('latin1').decode(head).includes('%PDF-')) return [await this.add(file)];
+    const { pdfPages } = await import('./board-pdf.ts');
+    const ids: string[] = [];
+    for (const page of await pdfPages(file)) ids.push(await this.add(page));
+    return ids;
   }
 }

@@ -339,6 +339,9 @@ export const ar: Partial<Record<MessageKey, string>> = {
   'board.err_offline': "جارٍ إعادة توصيل السبورة… سيُرسل رسمك عند عودة الاتصال.",
   'board.err_refused': "رفضت السبورة تغييرك الأخير.",
   'board.export': "احفظ في ملفات الدرس",
-  'board.worksheet': "صورة ورقة عمل",
+  'board.worksheet': "ورقة عمل (صورة أو PDF)",
   'board.err_worksheet': "تعذرت إضافة ورقة العمل: استخدم صورة PNG أو JPEG أو WebP أو GIF ضمن حد الحجم.",
+  'board.err_pdf_invalid': "تعذرت قراءة ملف PDF: قد يكون تالفًا أو ليس ملف PDF.",
+  'board.err_pdf_too_large': "ملف PDF كبير جدًا (20 ميغابايت كحد أقصى).",
+  'board.err_pdf_too_many_pages': "ملف PDF يحتوي على صفحات كثيرة جدًا (20 صفحة كحد أقصى).",
 };

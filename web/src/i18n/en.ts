@@ -347,8 +347,11 @@ export const en = {
   'board.err_offline': "Reconnecting the whiteboard… your drawing is sent when the connection is back.",
   'board.err_refused': "The whiteboard refused your last change.",
   'board.export': "Save to lesson files",
-  'board.worksheet': "Worksheet image",
+  'board.worksheet': "Worksheet (image or PDF)",
   'board.err_worksheet': "The worksheet could not be added: use a PNG, JPEG, WebP or GIF image within the size limit.",
+  'board.err_pdf_invalid': "The PDF could not be read: it may be damaged or not a PDF.",
+  'board.err_pdf_too_large': "The PDF is too large (20 MB at most).",
+  'board.err_pdf_too_many_pages': "The PDF has too many pages (20 at most).",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -339,6 +339,9 @@ export const es: Partial<Record<MessageKey, string>> = {
   'board.err_offline': "Reconectando la pizarra… tu dibujo se enviará al volver la conexión.",
   'board.err_refused': "La pizarra rechazó tu último cambio.",
   'board.export': "Guardar en los archivos de la clase",
-  'board.worksheet': "Imagen de ficha",
+  'board.worksheet': "Ficha (imagen o PDF)",
   'board.err_worksheet': "No se pudo añadir la ficha: usa una imagen PNG, JPEG, WebP o GIF dentro del límite de tamaño.",
+  'board.err_pdf_invalid': "No se pudo leer el PDF: puede estar dañado o no ser un PDF.",
+  'board.err_pdf_too_large': "El PDF es demasiado grande (20 MB como máximo).",
+  'board.err_pdf_too_many_pages': "El PDF tiene demasiadas páginas (20 como máximo).",
 };

@@ -29,8 +29,13 @@ const FINAL_HELLO_ERRORS = new Set([
   'token_not_redeemed',
   'participant_revoked',
 ]);
-/** Often enough that the server notices a silent socket within seconds (its quiet sweep, SIGNALING_QUIET_MS). */
-const PING_MS = 2_000;
+/**
+ * Often enough that the server notices a silent socket within seconds (its quiet sweep,
+ * SIGNALING_QUIET_MS, 3 s): with 2 s pings and 4.5 s of quiet, a 5 s cut in the lab was shown
+ * as "reconnecting" only when the last ping happened to fall early enough (1 run of 3), since
+ * the silence counts from the last frame, not from the cut.
+ */
+const PING_MS = 1_000;
 /** One resume attempt (connect + hello) at most this long: on a cut link a connect can hang for minutes. */
 const RESUME_ATTEMPT_MS = 4_000;
 /** How long the join click waits for a standby socket that is still coming up. */
@@ -199,9 +204,23 @@ export class SignalingClient {
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => {
       // A ping that gets no answer in time means the path is dead even if the socket looks open.
-      const timeout = setTimeout(() => ws === this.ws && ws.close(4900, 'ping timeout'), PING_TIMEOUT_MS);
+      const timeout = setTimeout(() => ws === this.ws && this.abandon(ws, 4900, 'ping timeout'), PING_TIMEOUT_MS);
       this.request('ping', {}).then(() => clearTimeout(timeout), () => clearTimeout(timeout));
     }, PING_MS);
+  }
+
+  /**
+   * Gives up on a socket whose path is dead and goes on as if it had closed. Not ws.close() and
+   * wait: the browser fires 'close' only once the closing handshake ends, and on a dead path
+   * (the address changed under it) that took over 20 s in the lab — the resume, and with it the
+   * media's ICE restarts, waited for it.
+   */
+  private abandon(ws: WebSocket, code: number, reason: string): void {
+    ws.onclose = null;
+    ws.onerror = null;
+    ws.onmessage = null;
+    ws.close(code, reason);
+    this.onSocketClosed(ws, code, reason);
   }
 
   private onSocketClosed(ws: WebSocket, code: number, reason: string): void {

@@ -157,8 +157,11 @@ export class MediaPath {
     return new SfuSession(this.getSig()!, local!, join!.ice_servers, remoteTrackHandlers(this.state), this.currentScreenTrack(), preset, device, pre, recorded);
   }
 
+  /** The tutor's board for the recording (room-controller.ts setBoardCapture): sent when no screen is shared. */
+  boardCapture: MediaStreamTrack | null = null;
+
   private currentScreenTrack(): MediaStreamTrack | null {
-    return this.state.get().localScreen?.getVideoTracks()[0] ?? null;
+    return this.state.get().localScreen?.getVideoTracks()[0] ?? this.boardCapture;
   }
 
   async start(session: MediaSession): Promise<void> {

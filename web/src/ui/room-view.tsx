@@ -38,6 +38,8 @@ export interface RoomActions {
   extend?(minutes: number): Promise<unknown>;
   /** Tutor: share files during the lesson. */
   upload?(files: File[]): void;
+  /** Tutor of a recorded lesson: the open board's video for the recording (null: closed). */
+  boardCapture?(track: MediaStreamTrack | null): void;
 }
 
 const HIDE_CONTROLS_MS = 4000;
@@ -129,7 +131,7 @@ export function RoomView(props: { state: RoomState; extras: RoomExtras; lesson: 
     <div class={`room ${controlsShown ? '' : 'controls-hidden'} ${x.panel ? 'with-panel' : ''} ${boardOpen ? 'with-board' : ''}`} data-testid="room" data-mode={s.mode ?? ''} data-status={status} onPointerMove={poke} onKeyDown={poke} onTouchStart={poke}>
       <RoomHeader title={title} peerName={peerName} status={status} quality={status === 'reconnecting' ? 'poor' : x.quality} qualityDetail={x.qualityDetail} startedAt={x.startedAt} endsAt={endsAt} warning={warning} logo={props.config.logo} recording={!!props.lesson?.recording || !!s.join?.session.recording} />
       <div class="room-body">
-        {boardOpen && props.board ? <BoardSlot link={props.board} role={role} onExport={role === 'tutor' ? actions.upload : undefined} files={props.boardFiles} /> : null}
+        {boardOpen && props.board ? <BoardSlot link={props.board} role={role} onExport={role === 'tutor' ? actions.upload : undefined} files={props.boardFiles} onCapture={role === 'tutor' && (props.lesson?.recording || s.join?.session.recording) ? actions.boardCapture : undefined} /> : null}
         <section class={`stage ${remoteScreen ? 'has-screen' : ''}`} aria-label={t('room.video')} onClick={(e) => e.target === e.currentTarget && setControlsVisible((v) => !v)}>
           <div class="banners" aria-live="polite">
             <BothJoinedNotice present={presence === 'present' && s.phase === 'room'} peerName={peerName} />

@@ -52,6 +52,31 @@ async function draw(page: Page, fx: number, fy: number, tx: number, ty: number):
   await page.mouse.up();
 }
 
+/** A small PDF, written by hand: one page per colour, each filled with that colour (RGB 0..1). */
+function pdfOf(colours: [number, number, number][]): Buffer {
+  const parts: string[] = ['%PDF-1.4\n'];
+  const offsets: number[] = [];
+  const size = () => Buffer.byteLength(parts.join(''), 'latin1');
+  const obj = (id: number, body: string) => {
+    offsets[id] = size();
+    parts.push(`${id} 0 obj\n${body}\nendobj\n`);
+  };
+  const n = colours.length;
+  obj(1, '<< /Type /Catalog /Pages 2 0 R >>');
+  obj(2, `<< /Type /Pages /Count ${n} /Kids [${colours.map((_, i) => `${3 + i * 2} 0 R`).join(' ')}] >>`);
+  colours.forEach(([r, g, b], i) => {
+    const draw = `${r} ${g} ${b} rg 0 0 400 250 re f`;
+    obj(3 + i * 2, `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 250] /Contents ${4 + i * 2} 0 R >>`);
+    obj(4 + i * 2, `<< /Length ${draw.length} >>\nstream\n${draw}\nendstream`);
+  });
+  const xref = size();
+  const total = 3 + n * 2;
+  parts.push(`xref\n0 ${total}\n0000000000 65535 f \n`);
+  for (let id = 1; id < total; id++) parts.push(`${String(offsets[id]).padStart(10, '0')} 00000 n \n`);
+  parts.push(`trailer\n<< /Size ${total} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
+  return Buffer.from(parts.join(''), 'latin1');
+}
+
 /** The doc's state vector and content (see board-stage.tsx: raw encodings differ after GC). */
 const encoding = (page: Page) => page.evaluate(() => (window as any).duetBoard.state() as string);
 const items = (page: Page) => page.evaluate(() => (window as any).duetBoard.page() as number);
@@ -126,6 +151,40 @@ describe('whiteboard in Chromium', () => {
     // Away from the ink: the worksheet's red, not white and not ink.
     for (const p of [pixels.corner, pixels.farAway]) expect(p[0]! > 200 && p[1]! < 60 && p[2]! < 60, JSON.stringify(p)).toBe(true);
 
+    // PDF worksheet: pages rendered in the tutor's browser (pdfjs), uploaded as images, and set
+    // as the backgrounds of page 1 and a new page 2. Bad PDFs are refused with their own message.
+    const sheetInput = tutor.getByTestId('board-worksheet').locator('input');
+    const refusal = async (name: string, buffer: Buffer, code: string) => {
+      await sheetInput.setInputFiles({ name, mimeType: 'application/pdf', buffer });
+      await tutor.locator(`[data-testid="board-error"][data-code="${code}"]`).waitFor({ timeout: 15_000 });
+      return tutor.getByTestId('board-error').getAttribute('data-code');
+    };
+    expect(await refusal('broken.pdf', Buffer.from('%PDF-1.4\n1 0 obj garbage\n%%EOF\n', 'latin1'), 'pdf_invalid')).toBe('pdf_invalid');
+    expect(await refusal('long.pdf', pdfOf(Array.from({ length: 21 }, () => [0, 0, 0] as [number, number, number])), 'pdf_too_many_pages')).toBe('pdf_too_many_pages');
+    await sheetInput.setInputFiles({ name: 'fractions sheet.pdf', mimeType: 'application/pdf', buffer: pdfOf([[0, 0, 1], [0, 1, 0]]) });
+    const pdfSheets = await waitFor('PDF pages as backgrounds', async () => {
+      const meta = await tutor.evaluate(() => (window as any).duetBoard.doc.getMap('meta').toJSON() as Record<string, unknown>);
+      return meta.pages === 2 && meta['bg:2'] ? meta : null;
+    }, 20_000);
+    await tutor.getByTestId('board-error').waitFor({ state: 'detached', timeout: 5_000 });
+    const listed = ((await (await fetch(`${stack.apiUrl}/v1/sessions/${lesson.id}/resources`, { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as { resources: { id: string; filename: string; content_type: string; url: string }[] }).resources;
+    const pageImage = (n: number) => listed.find((r) => r.id === pdfSheets[`bg:${n}`])!;
+    expect([pageImage(1).filename, pageImage(1).content_type, pageImage(2).filename]).toEqual(['fractions-sheet-page-1.png', 'image/png', 'fractions-sheet-page-2.png']);
+    // Each page image is its PDF page: blue, then green (decoded in the page).
+    for (const [n, want] of [[1, [0, 0, 255]], [2, [0, 255, 0]]] as const) {
+      const b64 = (await download(pageImage(n).url)).toString('base64');
+      const rgb = await tutor.evaluate(async (data) => {
+        const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: 'image/png' }));
+        const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const g = c.getContext('2d')!;
+        g.drawImage(bitmap, 0, 0);
+        return { size: [bitmap.width, bitmap.height], px: [...g.getImageData(bitmap.width >> 1, bitmap.height >> 1, 1, 1).data.slice(0, 3)] };
+      }, b64);
+      expect(rgb.size).toEqual([1600, 1000]);
+      expect(rgb.px.every((v, i) => Math.abs(v - want[i]!) < 40), `page ${n}: ${JSON.stringify(rgb.px)}`).toBe(true);
+    }
+    await student.locator('[data-testid="board"][data-background="loaded"]').waitFor({ timeout: 15_000 });
+
     // Per-person undo: the student's undo takes its rectangle away, never the tutor's stroke.
     await student.getByTestId('board-undo').click();
     await waitFor('undo reaches the tutor', async () => (await items(tutor)) === 1, 10_000, 50);
@@ -154,6 +213,23 @@ describe('whiteboard in Chromium', () => {
       expect(v, `board: serious/critical axe violations\n${describeViolations(v)}`).toEqual([]);
     }
     await screenshots(tutor, 'room-whiteboard');
+    // Phone: the control bar sits under the video strip, overlapping neither it nor the board.
+    await tutor.setViewportSize({ width: 390, height: 844 });
+    await tutor.waitForTimeout(300);
+    const boxes = await tutor.evaluate(() => {
+      const box = (sel: string) => {
+        const r = document.querySelector(sel)!.getBoundingClientRect();
+        return { top: r.top, bottom: r.bottom, height: r.height };
+      };
+      return { board: box('.room-body > .board'), strip: box('.room-body > .stage'), controls: box('.controls'), viewport: innerHeight };
+    });
+    expect(boxes.strip.top, JSON.stringify(boxes)).toBeGreaterThanOrEqual(boxes.board.bottom - 1);
+    expect(boxes.controls.top, JSON.stringify(boxes)).toBeGreaterThanOrEqual(boxes.strip.bottom - 1);
+    expect(boxes.controls.bottom, JSON.stringify(boxes)).toBeLessThanOrEqual(boxes.viewport + 1);
+    expect(boxes.strip.height).toBeGreaterThan(100);
+    const phoneAxe = await seriousA11yViolations(tutor);
+    expect(phoneAxe, `board on a phone: serious/critical axe violations\n${describeViolations(phoneAxe)}`).toEqual([]);
+    await tutor.setViewportSize({ width: 1280, height: 800 });
 
     // The lock: the student's UI goes read-only, and an update sent past the UI is refused by the node.
     await tutor.getByTestId('board-lock').click();
@@ -179,5 +255,5 @@ describe('whiteboard in Chromium', () => {
     expect(big).toMatch(/^invalid_message/);
     await draw(student, 0.5, 0.2, 0.8, 0.3);
     await converged(tutor, student, 'drawing goes on after the refusals');
-  }, 120_000);
+  }, 150_000);
 });
