@@ -11,6 +11,7 @@ import { assertRoomFor, keep, MEDIA_LIMITS, MediaError, MediaLimitError, type Pe
 
 export { MEDIA_LIMITS, MediaError, MediaLimitError } from './peer-media.ts';
 import { adaptLayers } from './layer-adapter.ts';
+import { capSender } from './sender-cap.ts';
 
 export type Direction = 'send' | 'recv';
 export type MediaKind = 'audio' | 'video';
@@ -49,6 +50,8 @@ export interface MediaRoomEvents {
   closed: [{ reason: 'worker_died' | 'closed' }];
   /** The loudest participant changed (null: silence). From an AudioLevelObserver. */
   activeSpeaker: [{ peerId: string | null }];
+  /** A simulcast producer need not encode above this spatial layer (sender-cap.ts); tell its sender. */
+  senderLayers: [{ peerId: string; producerId: string; maxSpatialLayer: number }];
 }
 
 export class MediaRoom extends EventEmitter<MediaRoomEvents> {
@@ -57,12 +60,23 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   private readonly host: PooledWorker;
   private isClosed = false;
   private speaker: ActiveSpeaker | undefined;
+  /** Every consumer of each producer, on any transport (the recorder's plain ones too): sender-cap.ts. */
+  private readonly consumersByProducer = new Map<string, Set<{ consumer: types.Consumer; onWebRtc: boolean }>>();
 
   private constructor(router: types.Router, host: PooledWorker) {
     super();
     this.router = router;
     this.host = host;
     host.rooms.add(this);
+    router.observer.on('newtransport', (transport) => {
+      transport.observer.on('newconsumer', (consumer) => {
+        const entry = { consumer, onWebRtc: transport.type === 'webrtc' };
+        let set = this.consumersByProducer.get(consumer.producerId);
+        if (!set) this.consumersByProducer.set(consumer.producerId, (set = new Set()));
+        set.add(entry);
+        consumer.observer.once('close', () => set.delete(entry));
+      });
+    });
     router.observer.once('close', () => {
       if (this.isClosed) return;
       this.isClosed = true;
@@ -195,7 +209,11 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const summary: ProducerSummary = { producerId: producer.id, peerId, kind, source };
     peer.producers.set(producer.id, producer);
     if (kind === 'audio') await this.speaker?.add(producer);
+    capSender(producer, () => [...(this.consumersByProducer.get(producer.id) ?? [])], (maxSpatialLayer) =>
+      this.emit('senderLayers', { peerId, producerId: producer.id, maxSpatialLayer }),
+    );
     producer.observer.once('close', () => {
+      this.consumersByProducer.delete(producer.id);
       peer.producers.delete(producer.id);
       this.emit('producerClosed', summary);
     });

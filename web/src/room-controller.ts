@@ -163,15 +163,28 @@ export class RoomController {
     for (const n of pending) this.onNotification(n);
     const modeSeen = pending.some((n) => n.t === 'mode');
     if (hello.mode === 'sfu' && !modeSeen && !this.media.session && !this.media.unsupported()) {
-      // Producers announced while the hello was in flight are consumed too (deduped by id).
-      const announced = pending.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
-      // Consumers the server made for us meanwhile (after a join with receive capabilities).
-      const pushed = pending.filter((n): n is Extract<Notification, { t: 'sfu.newConsumer' }> => n.t === 'sfu.newConsumer');
-      const prepared = hello.sfu?.prepared ? { ...hello.sfu.prepared, consumers: [...hello.sfu.prepared.consumers, ...pushed] } : undefined;
-      const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced], ...(prepared ? { prepared } : {}) } : undefined;
-      const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
+      // Until the SFU session exists (it subscribes in its constructor), notifications are held
+      // again: the other side's producers (sfu.newConsumer / sfu.newProducer) arriving while we
+      // wait for the pre-join transports or the chunk would otherwise reach nobody (seen in the
+      // network lab: a student joining 0.6 s after the tutor, the tutor never got their media).
+      const held: Notification[] = [];
+      early = held;
+      const hasPrepared = !!hello.sfu?.prepared;
       // Adopted pre-join transports still warming up (quick click): wait (≤ 3 s) rather than open a 2nd client transport for them.
-      if (prepared && device && !device.pre && device.preconnecting) await Promise.race([device.preconnecting, delay(3_000, undefined)]);
+      if (hasPrepared && device && !device.pre && device.preconnecting) await Promise.race([device.preconnecting, delay(3_000, undefined)]);
+      await loadSfuSession(); // loaded now: from here to the session's constructor is microtasks only
+      early = null;
+      for (const n of held) if (!n.t.startsWith('sfu.')) this.onNotification(n);
+      if (held.some((n) => n.t === 'mode') || this.media.session) return; // a mode change made its own session
+      const all = [...pending, ...held];
+      // Producers announced while the hello was in flight are consumed too (deduped by id).
+      const announced = all.flatMap((n) => (n.t === 'sfu.newProducer' ? [{ producerId: n.producerId, kind: n.kind, source: n.source, role: n.role }] : []));
+      // Consumers the server made for us meanwhile (after a join with receive capabilities).
+      const pushed = all.filter((n): n is Extract<Notification, { t: 'sfu.newConsumer' }> => n.t === 'sfu.newConsumer');
+      const closed = new Set(all.flatMap((n) => (n.t === 'sfu.producerClosed' ? [n.producerId] : [])));
+      const prepared = hello.sfu?.prepared ? { ...hello.sfu.prepared, consumers: [...hello.sfu.prepared.consumers, ...pushed].filter((c) => !closed.has(c.producerId)) } : undefined;
+      const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced].filter((p) => !closed.has(p.producerId)), ...(prepared ? { prepared } : {}) } : undefined;
+      const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
       await this.media.start(await this.media.newSfuSession(preset, preloaded, preloaded && device?.pre));
     }
     if (!modeSeen) this.media.prepareP2P();

@@ -19,6 +19,8 @@ const PAGE_DIST = join(HERE, 'page', 'dist');
 export interface LiveKit {
   /** ws://127.0.0.1:<port> for livekit-client. */
   url: string;
+  /** Its signaling port (the lab exposes it to the participants' namespaces). */
+  port: number;
   /** A token for `identity` in `room` (publish + subscribe), valid 10 minutes. */
   token(room: string, identity: string): Promise<string>;
   /** The page's origin (http://127.0.0.1:<port>): `${pageOrigin}/?url=…&token=…`. */
@@ -83,13 +85,59 @@ export function configBody(port: number): string {
   return body;
 }
 
+/**
+ * Where LiveKit runs. Default: here, on loopback. In the network lab (deploy/bench/network):
+ * `enter` (the servers' namespace prefix) runs the server and the page server there, `nodeIp`
+ * (the lab's server address) is the media address it announces instead of 127.0.0.1.
+ */
+export interface LiveKitPlace {
+  enter?: string[];
+  nodeIp?: string;
+}
+
+/** configBody() for a place: the announced media address, no loopback candidate off loopback. */
+function placedConfig(port: number, place: LiveKitPlace): string {
+  let body = configBody(port);
+  if (place.nodeIp) {
+    body = body.replace(/^(\s*node_ip:).*$/m, `$1 ${place.nodeIp}`).replace(/^(\s*enable_loopback_candidate:).*$/m, '$1 false');
+  }
+  return body;
+}
+
+/** The page server inside `enter`'s namespace (serve-page.ts), so pages load from its 127.0.0.1. */
+async function servePageIn(enter: string[]): Promise<{ origin: string; stop(): Promise<void> }> {
+  const [cmd, ...args] = [...enter, process.execPath, join(HERE, 'serve-page.ts')];
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const origin = await new Promise<string>((res, rej) => {
+    let out = '';
+    const t = setTimeout(() => rej(new Error('page server did not start in 10 s')), 10_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /^(http:\/\/\S+)$/m.exec(out);
+      if (m) (clearTimeout(t), res(m[1]!));
+    });
+    child.once('exit', (code) => (clearTimeout(t), rej(new Error(`page server exited with ${code}`))));
+  });
+  return {
+    origin,
+    stop: () =>
+      new Promise<void>((r) => {
+        if (child.exitCode !== null) return r();
+        child.once('exit', () => r());
+        child.stdin!.end();
+        setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+      }),
+  };
+}
+
 /** Starts livekit-server (loopback config) and the page server. Ports: LIVEKIT_PORT (+1 tcp, +2 udp). */
-export async function startLiveKit(bin = livekitBinary()): Promise<LiveKit> {
+export async function startLiveKit(bin = livekitBinary(), place: LiveKitPlace = {}): Promise<LiveKit> {
   const apiKey = `bench${randomBytes(4).toString('hex')}`;
   const secret = randomBytes(32).toString('hex');
   const port = Number(process.env.LIVEKIT_PORT ?? 7880);
   let output = '';
-  const child: ChildProcess = spawn(bin, ['--config-body', configBody(port)], {
+  const [cmd, ...pre] = [...(place.enter ?? []), bin];
+  const child: ChildProcess = spawn(cmd!, [...pre, '--config-body', placedConfig(port, place)], {
     env: { ...process.env, LIVEKIT_KEYS: `${apiKey}: ${secret}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,7 +147,12 @@ export async function startLiveKit(bin = livekitBinary()): Promise<LiveKit> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`livekit-server exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false);
+    const ok = place.enter
+      ? await new Promise<boolean>((r) => {
+          const [c, ...a] = [...place.enter!, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port} 2>/dev/null || exit 1`];
+          spawn(c!, a, { stdio: 'ignore' }).once('exit', (code) => r(code === 0)).once('error', () => r(false));
+        })
+      : await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -107,15 +160,18 @@ export async function startLiveKit(bin = livekitBinary()): Promise<LiveKit> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const page = await servePage();
+  const page = place.enter
+    ? await servePageIn(place.enter)
+    : await servePage().then(({ origin, server }) => ({ origin, stop: () => new Promise<void>((r) => server.close(() => r())) }));
   return {
     url,
+    port,
     pageOrigin: page.origin,
     pid: child.pid!,
     logs: () => output,
     token: (room, identity) => mintToken(apiKey, secret, room, identity),
     async stop() {
-      await new Promise<void>((r) => page.server.close(() => r()));
+      await page.stop();
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       await new Promise((r) => {

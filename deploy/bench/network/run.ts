@@ -1,15 +1,19 @@
 // Lessons on real-looking networks (the network lab, docs/network-lab.md): per profile, the
 // same two Chromiums (tutor and student, each in its own namespace) run a raw RTCPeerConnection
-// pair (the floor: browser defaults, no server), a Duet P2P lesson and a Duet SFU lesson, one
-// after the other in the same run. The profile is on the student's link (both directions); the
+// pair (the floor: browser defaults, no server), a Duet P2P lesson, a Duet SFU lesson (not
+// recorded: a second stack with P2P off, so the camera goes out as simulcast) and LiveKit
+// (livekit-pair.ts: its own best settings), one after the other in the same run. The profile is on the student's link (both directions); the
 // tutor's link is clean. Each side's receive quality comes from getStats (web/src/quality).
-// Writes deploy/bench/results/network.json: every metric per profile and contender, and vs_raw
-// ratios (Duet / raw; < 1 is better for concealment, freezes and media back).
+// Writes deploy/bench/results/network.json: every metric per profile and contender, and vs_raw /
+// vs_livekit ratios (Duet / raw, Duet / LiveKit; < 1 is better for concealment, freezes, media back).
+// NETBENCH_CONTENDERS=raw,duet_p2p,duet_sfu,livekit (default); duet_sfu_rec adds a recorded SFU
+// lesson (one camera stream). NETBENCH_ROUNDS=n repeats every profile n times (one entry per round
+// in `rounds`; metrics keep the median round by student freeze time).
 //
 //   flock /tmp/duet-heavy.lock bash scripts/in-lo-netns.sh node deploy/bench/network/run.ts [profile ...]
 //   NETBENCH_SECONDS=30 (measured seconds per contender and profile)
 //
-// Bounded: ~(NETBENCH_SECONDS + ~12 s) x 3 contenders x profiles (default 8 profiles: ~20 min at 30 s).
+// Bounded: ~(NETBENCH_SECONDS + ~12 s) x 4 contenders x profiles x rounds (8 profiles, 1 round: ~25 min at 20 s).
 import { existsSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
@@ -19,7 +23,10 @@ import { assertLoopbackOnly } from '../../../web/test/e2e/stack.ts';
 import { startLabRoom, joinLabLesson, PageQuality, type LabRoom } from '../../../web/test/e2e/lab/lab-room.ts';
 import { profile as getProfile, type ProfileName } from '../../../web/test/e2e/lab/profiles.ts';
 import type { QualitySummary } from '../../../web/src/quality/index.ts';
+import { startStack, type Stack } from '../../../web/test/e2e/stack.ts';
 import { connectRawPair, watchRawRecovery } from './raw-pair.ts';
+import { joinLiveKit, startLabLiveKit } from './livekit-pair.ts';
+import type { LiveKit } from '../livekit/anchor.ts';
 
 const ALL: ProfileName[] = ['clean', 'wifi', 'lossy', 'loss20', 'mobile', 'far', 'outage5', 'outage20'];
 const profiles = (process.argv.slice(2).length ? process.argv.slice(2) : ALL) as ProfileName[];
@@ -27,8 +34,9 @@ const SECONDS = Math.max(5, Math.min(120, Number(process.env.NETBENCH_SECONDS ??
 const WARMUP_MS = 4_000;
 /** After an outage ends, how long the bench keeps measuring (media back, then steady state). */
 const AFTER_OUTAGE_MS = 12_000;
-type Contender = 'raw' | 'duet_p2p' | 'duet_sfu';
-const CONTENDERS = (process.env.NETBENCH_CONTENDERS?.split(',') ?? ['raw', 'duet_p2p', 'duet_sfu']) as Contender[];
+type Contender = 'raw' | 'duet_p2p' | 'duet_sfu' | 'duet_sfu_rec' | 'livekit';
+const CONTENDERS = (process.env.NETBENCH_CONTENDERS?.split(',') ?? ['raw', 'duet_p2p', 'duet_sfu', 'livekit']) as Contender[];
+const ROUNDS = Math.max(1, Math.min(5, Number(process.env.NETBENCH_ROUNDS ?? 1)));
 /**
  * A/B of the adaptation choices (web/src/media/encodings.ts): NETBENCH_TUNING='{"simulcast":false}'
  * turns choices off in the Duet pages; such runs go to NETBENCH_OUT, not network.json.
@@ -42,9 +50,20 @@ interface Run {
   student: QualitySummary;
   mode: string | null;
   error?: string;
+  /** The sides that received no media at all in the measured window (receivedNothing). */
+  noMedia?: Array<'student' | 'tutor'>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The SFU-only stack (P2P_ENABLED=false) in the same servers namespace, as a LabRoom for joinLabLesson. */
+async function sfuOnly(room: LabRoom): Promise<{ room: LabRoom; stack: Stack }> {
+  const stack = await startStack({ MEDIA_LISTEN_IP: room.lab.serverAddress, WEBHOOK_ENDPOINTS: '[]', RECONNECT_GRACE_MS: '60000', P2P_ENABLED: 'false' }, { enter: room.lab.servers.enter });
+  const port = (u: string) => Number(new URL(u).port);
+  await room.lab.exposeServerPorts([port(stack.apiUrl), port(stack.signalingUrl)]);
+  const apiUrl = `http://127.0.0.1:${await room.lab.forward('127.0.0.1', port(stack.apiUrl))}`;
+  return { room: { ...room, stack, apiUrl }, stack };
+}
 
 async function runOne(room: LabRoom, contender: Contender, name: ProfileName): Promise<Run> {
   const p = getProfile(name);
@@ -57,12 +76,18 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
     const [t, s] = await Promise.all([room.browsers.tutor.newPage(), room.browsers.student.newPage()]);
     await Promise.all([t.page.goto(`${room.stack.apiUrl}/healthz`), s.page.goto(`${room.stack.apiUrl}/healthz`)]);
     pages = { tutor: t.page, student: s.page, close: async () => void (await Promise.all([t.page.context().close(), s.page.context().close()])) };
+  } else if (contender === 'livekit') {
+    if (!lk) throw new Error('LiveKit not started');
+    pages = await joinLiveKit(room, lk);
   } else {
-    const lesson = await joinLabLesson(room, { recording: contender === 'duet_sfu', title: `network ${name}`, init: INIT });
+    // duet_sfu: a lesson that is not recorded on the SFU-only stack (simulcast camera);
+    // duet_sfu_rec: a recorded one (one camera stream, the recorder consuming it).
+    const where = contender === 'duet_sfu' ? sfu!.room : room;
+    const lesson = await joinLabLesson(where, { recording: contender === 'duet_sfu_rec', title: `network ${name}`, init: INIT });
     pages = { tutor: lesson.tutor.page, student: lesson.student.page, close: lesson.close };
     mode = () => lesson.student.page.evaluate(() => (window as unknown as { __duet: { mediaKind(): string | null } }).__duet.mediaKind());
   }
-  const source = contender === 'raw' ? 'raw' : 'duet';
+  const source = contender === 'raw' ? 'raw' : 'duet'; // LiveKit pages answer window.__duet.rawStats too (livekit-pair.ts)
   const start = contender === 'raw' ? Date.now() : t0;
   const qt = new PageQuality(pages.tutor, source, start).start(250);
   const qs = new PageQuality(pages.student, source, start).start(250);
@@ -99,10 +124,18 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
  * counts from opening the lesson page (pre-join and join included), the raw pair's from its
  * getUserMedia (deploy/bench/ttff compares first frames properly).
  */
-/** Duet / raw for the figures where both have a number (the side that receives through the impaired link: student). */
-function ratios(duet: Run, raw: Run): Record<string, Record<string, number | null>> {
+/** Duet / base (raw or LiveKit) for the figures where both have a number, per receiving side. */
+/**
+ * A side that never got a first frame nor any audio in the measured window received nothing:
+ * its zero freezes mean "no media", not "smooth". Marked in the run (`noMedia`), no ratios.
+ */
+function receivedNothing(s: QualitySummary): boolean {
+  return s.samples > 0 && s.timeToFirstFrameMs == null && s.audioConcealedPct == null && s.videoFps == null;
+}
+
+function ratios(duet: Run, raw: Run): Record<string, Record<string, number | null> | null> {
   const r = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : b === 0 ? (a === 0 ? 1 : null) : Math.round((a / b) * 100) / 100);
-  const side = (d: QualitySummary, b: QualitySummary) => ({
+  const side = (d: QualitySummary, b: QualitySummary) => (receivedNothing(d) || receivedNothing(b) ? null : {
     audioConcealedPct: r(d.audioConcealedPct, b.audioConcealedPct),
     freezeMs: r(d.freezeMs, b.freezeMs),
     stallMs: r(d.stallMs, b.stallMs),
@@ -154,8 +187,14 @@ function write(): void {
         tuning: TUNING ?? 'all adaptation choices on (web/src/media/encodings.ts)',
         settings: { measured_seconds: SECONDS, warmup_ms: WARMUP_MS, after_outage_ms: AFTER_OUTAGE_MS, sample_every_ms: 250, impaired: 'student link, both directions; tutor link clean' },
         metrics,
-        ratios: { vs_raw: ratioTable, vs_livekit: null },
+        ratios: { vs_raw: ratioTable, vs_livekit: lkRatioTable },
         baseline: 'raw RTCPeerConnection pair (browser defaults) in the same run, same browsers and links',
+        contenders: {
+          duet_sfu: 'a lesson that is not recorded, on a stack with P2P_ENABLED=false: VP8 simulcast camera',
+          duet_sfu_rec: 'a recorded lesson: one camera stream (the recorder consumes it)',
+          livekit: lk ? `livekit-server ${versionsLk?.server ?? '?'} in the servers namespace (lab address announced), livekit-client ${versionsLk?.client ?? '?'}: simulcast, dynacast, adaptiveStream (remote video 1280x720), RED and DTX, VP8` : 'not run',
+        },
+        rounds: roundLog,
       },
       null,
       2,
@@ -165,34 +204,85 @@ function write(): void {
 
 assertLoopbackOnly();
 const room = await startLabRoom({ RECONNECT_GRACE_MS: '60000' });
+let sfu: { room: LabRoom; stack: Stack } | undefined;
+let lk: LiveKit | undefined;
+let versionsLk: { server: string; client: string } | undefined;
 // NETBENCH_MERGE=1: the profiles of this run replace theirs in the existing file, the rest stay
 // (a rerun of some profiles after a fix); each profile records when it was measured.
 const previous = process.env.NETBENCH_MERGE === '1' && existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : null;
 const metrics: Record<string, Record<string, Run | { error: string } | null | string>> = previous?.metrics ?? {};
 const ratioTable: Record<string, Record<string, unknown>> = previous?.ratios?.vs_raw ?? {};
+const lkRatioTable: Record<string, Record<string, unknown>> = previous?.ratios?.vs_livekit ?? {};
+/** Every round's run per profile and contender (the spread); metrics hold the median round. */
+const roundLog: Record<string, Record<string, Array<Run | { error: string }>>> = previous?.rounds ?? {};
 const started = new Date();
+
+/** The median round by what people feel most: the student's freeze time, then concealment. */
+function medianRun(runs: Array<Run | { error: string }>): Run | { error: string } {
+  const ok = runs.filter((r): r is Run => 'student' in r);
+  if (!ok.length) return runs[0]!;
+  ok.sort((a, b) => a.student.freezeMs - b.student.freezeMs || (a.student.audioConcealedPct ?? 0) - (b.student.audioConcealedPct ?? 0));
+  return ok[Math.floor((ok.length - 1) / 2)]!;
+}
+
 try {
+  if (CONTENDERS.includes('duet_sfu')) sfu = await sfuOnly(room);
+  if (CONTENDERS.includes('livekit')) {
+    const started = await startLabLiveKit(room);
+    lk = started.lk;
+    versionsLk = {
+      server: (() => {
+        try {
+          return execFileSync(started.bin, ['--version'], { encoding: 'utf8' }).trim();
+        } catch {
+          return 'unknown';
+        }
+      })(),
+      client: (() => {
+        try {
+          return JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../node_modules/livekit-client/package.json'), 'utf8')).version;
+        } catch {
+          return 'unknown';
+        }
+      })(),
+    };
+  }
   for (const name of profiles) {
-    metrics[name] = { livekit: null, measured_at: new Date().toISOString() }; // the LiveKit column lands with the LiveKit harness
-    for (const c of CONTENDERS) {
-      try {
-        const run = await runOne(room, c, name);
-        metrics[name]![c] = run;
-        console.log(row(name, c, run));
-      } catch (err) {
-        metrics[name]![c] = { error: (err as Error).message.slice(0, 300) };
-        console.log(`${name} ${c}: failed: ${(err as Error).message.slice(0, 200)}`);
+    metrics[name] = { measured_at: new Date().toISOString() };
+    roundLog[name] = {};
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of CONTENDERS) {
+        let run: Run | { error: string };
+        try {
+          const got = await runOne(room, c, name);
+          const none = (['student', 'tutor'] as const).filter((side) => receivedNothing(got[side]));
+          if (none.length) got.noMedia = none;
+          run = got;
+          console.log(`${ROUNDS > 1 ? `[${round}/${ROUNDS}] ` : ''}${row(name, c, got)}`);
+        } catch (err) {
+          run = { error: (err as Error).message.slice(0, 300) };
+          console.log(`${name} ${c}: failed: ${(err as Error).message.slice(0, 200)}`);
+        }
+        (roundLog[name]![c] ??= []).push(run);
       }
     }
+    for (const c of CONTENDERS) metrics[name]![c] = medianRun(roundLog[name]![c]!);
+    if (!CONTENDERS.includes('livekit')) metrics[name]!.livekit = null;
     const raw = metrics[name]!.raw as Run | undefined;
+    const base = metrics[name]!.livekit as Run | null | undefined;
     ratioTable[name] = {};
-    for (const c of ['duet_p2p', 'duet_sfu'] as const) {
+    lkRatioTable[name] = {};
+    for (const c of ['duet_p2p', 'duet_sfu', 'duet_sfu_rec'] as const) {
       const d = metrics[name]![c] as Run | undefined;
-      if (raw && 'student' in raw && d && 'student' in d) ratioTable[name]![c] = ratios(d, raw);
+      if (!d || !('student' in d)) continue;
+      if (raw && 'student' in raw) ratioTable[name]![c] = ratios(d, raw);
+      if (base && 'student' in base) lkRatioTable[name]![c] = ratios(d, base);
     }
     write();
   }
 } finally {
+  await lk?.stop().catch(() => undefined);
+  await sfu?.stack.stop().catch(() => undefined);
   await room.stop();
 }
 

@@ -17,6 +17,8 @@ for (const [profile, cs] of Object.entries<Record<string, any>>(r.metrics)) {
       console.log(`| ${profile} | ${c} | failed: ${String(run.error).slice(0, 60)} |`);
       continue;
     }
-    console.log(`| ${profile} | ${c} | ${side(run.student)} | ${side(run.tutor)} |`);
+    const none = (who: string) => (run.noMedia ?? []).includes(who);
+    const cell = (who: string) => (none(who) ? 'no media received | – | – | – | –' : side(run[who]));
+    console.log(`| ${profile} | ${c} | ${cell('student')} | ${cell('tutor')} |`);
   }
 }

@@ -303,6 +303,13 @@ export type Notification =
   /** A producer of the other side, already consumed for this side (see `join`); resume it. */
   | ({ t: 'sfu.newConsumer' } & RemoteConsumer)
   | { t: 'sfu.producerClosed'; producerId: string }
+  /**
+   * Your simulcast camera `producerId` need not encode above spatial layer `maxSpatialLayer`
+   * (0 = the smallest): nobody takes more now. Encodings above it may be turned off (`active:
+   * false`) until a later one raises it. At most one a second per producer; once capped, repeated
+   * every 10 s (a repeat of the current layer changes nothing) (sfu/src/sender-cap.ts).
+   */
+  | { t: 'sfu.senderLayers'; producerId: string; maxSpatialLayer: number }
   | { t: 'speaker'; role: Role | null }
   | { t: 'chat.message'; message: ChatMessage }
   | { t: 'app.data'; from: Role; topic: string; data: unknown }

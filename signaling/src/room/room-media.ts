@@ -54,6 +54,8 @@ export class RoomMedia {
       const created = MediaRoom.create(this.pool, this.lessonId).then((media) => {
         media.on('producerAdded', (p) => void this.announce(media, p));
         media.on('producerClosed', (p) => this.host.notify(other(p.peerId as Role), { t: 'sfu.producerClosed', producerId: p.producerId }));
+        // Only the producer's owner hears it: it says which of its own encodings nobody takes.
+        media.on('senderLayers', (s) => this.host.notify(s.peerId as Role, { t: 'sfu.senderLayers', producerId: s.producerId, maxSpatialLayer: s.maxSpatialLayer }));
         media.on('activeSpeaker', ({ peerId }) => this.host.onSpeaker((peerId as Role | null) ?? null));
         media.on('closed', ({ reason }) => {
           if (reason !== 'worker_died' || this.media !== created) return;

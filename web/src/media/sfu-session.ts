@@ -78,6 +78,7 @@ export class SfuSession implements MediaSession {
       if (n.t === 'sfu.newProducer') void this.consume(n).catch((err) => console.warn('consume failed', err));
       if (n.t === 'sfu.newConsumer') void this.consumeReady(n).catch((err) => console.warn('consume failed', err));
       if (n.t === 'sfu.producerClosed') this.dropConsumer(n.producerId);
+      if (n.t === 'sfu.senderLayers') this.capEncodings(n.producerId, n.maxSpatialLayer);
     });
   }
 
@@ -301,6 +302,19 @@ export class SfuSession implements MediaSession {
   }
 
   /** A producer of the other side, announced: asks the server for a consumer, then wires it. */
+  /**
+   * The node says nobody takes our camera above `maxSpatialLayer` (sfu.senderLayers): the
+   * encodings above it go inactive (no uplink or CPU spent on them) until it rises again. Only
+   * our own simulcast producers; the layer is clamped to the encodings there are.
+   */
+  private capEncodings(producerId: string, maxSpatialLayer: number): void {
+    const producer = this.producers.get(producerId);
+    const layers = producer?.rtpParameters.encodings?.length ?? 0;
+    if (!producer || producer.closed || layers < 2 || !Number.isInteger(maxSpatialLayer)) return;
+    const layer = Math.max(0, Math.min(layers - 1, maxSpatialLayer));
+    producer.setMaxSpatialLayer(layer).catch((err: unknown) => console.warn('sender layer cap failed', err));
+  }
+
   private async consume(p: ProducerAnnouncement): Promise<void> {
     if (this.consuming.has(p.producerId)) return;
     this.consuming.add(p.producerId);

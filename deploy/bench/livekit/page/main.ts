@@ -5,7 +5,9 @@
 // - adaptiveStream + dynacast (LiveKit's recommended room options), simulcast (its default);
 // - the same capture as the Duet room (1280x720 ideal, 30 fps; echo cancellation etc. on) and
 //   the same codec (VP8).
-// The URL carries ?url=<ws url>&token=<join token>[&simulcast=0]. window.__lk exposes the state.
+// - audio: RED and DTX on (LiveKit's defaults, set here so the figures say what they measured);
+// The URL carries ?url=<ws url>&token=<join token>[&simulcast=0][&remote=<w>x<h>] (the remote
+// <video>'s size, which adaptiveStream follows; 640x360 unless given). window.__lk exposes the state.
 import { Room, RoomEvent, Track, VideoPresets, createLocalTracks, version, type LocalTrack, type RemoteTrack } from 'livekit-client';
 import { AUDIO_CONSTRAINTS, VIDEO_CONSTRAINTS } from '../../../../web/src/lib/devices.ts';
 
@@ -16,6 +18,8 @@ const simulcast = params.get('simulcast') !== '0';
 const join = document.querySelector<HTMLButtonElement>('[data-testid="join"]')!;
 const remoteVideo = document.querySelector<HTMLVideoElement>('[data-testid="remote-video"]')!;
 const localVideo = document.querySelector<HTMLVideoElement>('[data-testid="local-video"]')!;
+const remoteSize = /^(\d{2,4})x(\d{2,4})$/.exec(params.get('remote') ?? '');
+if (remoteSize) Object.assign(remoteVideo, { width: Number(remoteSize[1]), height: Number(remoteSize[2]) });
 
 const state = { phase: 'loading' as 'loading' | 'prejoin' | 'connecting' | 'room' | 'failed', error: '', published: 0, subscribed: 0 };
 (window as unknown as { __lk: unknown }).__lk = { state: () => ({ ...state }), version };
@@ -26,6 +30,8 @@ const room = new Room({
   publishDefaults: {
     videoCodec: 'vp8',
     simulcast,
+    red: true,
+    dtx: true,
     videoEncoding: VideoPresets.h720.encoding,
   },
   videoCaptureDefaults: { resolution: VideoPresets.h720.resolution },

@@ -1,0 +1,72 @@
+// Two people, one receiver: the sender encodes only what the receiver takes (sfu/src/sender-cap.ts,
+// signaling `sfu.senderLayers`, web/src/media/sfu-session.ts capEncodings). A non-recorded SFU
+// lesson (P2P off on this node) in the network lab: the student's downlink loses 20 %, the node
+// lowers the student's layer (layer-adapter.ts) and then tells the tutor's browser to stop
+// encoding the layers above it — the tutor's outbound-rtp shows them inactive; the student's link
+// clean again, they come back on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './browser.ts';
+import { assertLoopbackOnly } from './stack.ts';
+import { joinLabLesson, startLabRoom, type LabRoom } from './lab/lab-room.ts';
+import type { Page } from 'playwright-core';
+
+let room: LabRoom;
+
+beforeAll(async () => {
+  assertLoopbackOnly();
+  room = await startLabRoom({ P2P_ENABLED: 'false' });
+}, 90_000);
+
+afterAll(async () => {
+  await room?.stop();
+});
+
+/** The camera's outbound-rtp streams of a page, smallest first: is each encoding active? */
+async function cameraEncodings(page: Page): Promise<boolean[]> {
+  const reports = await page.evaluate(() => (window as any).__duet.rawStats() as Promise<Record<string, unknown>[][]>);
+  const out = reports.flat().filter((e) => e.type === 'outbound-rtp' && e.kind === 'video' && typeof e.rid === 'string');
+  // The encodings' rids are given in order, smallest first (mediasoup-client: r0, r1, r2).
+  out.sort((a, b) => String(a.rid).localeCompare(String(b.rid)));
+  return out.map((e) => e.active !== false);
+}
+
+describe('sender cap: the tutor encodes only what the one receiver takes', () => {
+  it('student downlink at 20 % loss: the top encodings go inactive; clean again: back on', async () => {
+    const lesson = await joinLabLesson(room, { title: 'sender cap' });
+    try {
+      expect(await lesson.student.page.evaluate(() => (window as any).__duet.mediaKind())).toBe('sfu');
+      // Both ways first (the student joins right after the tutor: its producers must reach the
+      // tutor even while the tutor's SFU session is still being made — room-controller.ts).
+      for (const page of [lesson.tutor.page, lesson.student.page]) {
+        await waitFor('media from the other side', async () => {
+          const r = (await page.evaluate(() => (window as any).__duet.rawStats() as Promise<Record<string, unknown>[][]>)).flat();
+          const video = r.some((e) => e.type === 'inbound-rtp' && e.kind === 'video' && Number(e.framesDecoded) > 0);
+          const audio = r.some((e) => e.type === 'inbound-rtp' && e.kind === 'audio' && Number(e.packetsReceived) > 0);
+          return video && audio;
+        }, 20_000);
+      }
+      await waitFor('three active camera encodings', async () => {
+        const e = await cameraEncodings(lesson.tutor.page);
+        return e.length === 3 && e.every(Boolean);
+      }, 20_000);
+      await room.links.student.apply({ name: 'thin-down', down: { lossPct: 20 }, up: {} });
+      const t0 = Date.now();
+      // Adapter: one layer down per lossy 2 s interval; the sender cap then holds 4 s before lowering.
+      const low = await waitFor('top encodings inactive on the tutor', async () => {
+        const e = await cameraEncodings(lesson.tutor.page);
+        return e.length === 3 && e[0] && !e[2] ? e : null;
+      }, 30_000);
+      const lowered = Date.now() - t0;
+      await room.links.student.apply('clean');
+      const t1 = Date.now();
+      await waitFor('every encoding active again', async () => {
+        const e = await cameraEncodings(lesson.tutor.page);
+        return e.length === 3 && e.every(Boolean);
+      }, 30_000);
+      console.log(`[sender-cap e2e] lossy: ${JSON.stringify(low)} after ${lowered} ms; all back on ${Date.now() - t1} ms after the link was clean`);
+    } finally {
+      await room.links.student.apply('clean');
+      await lesson.close();
+    }
+  });
+});
