@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
+import { deriveNodeSecret } from '@duet/api/node-secret';
 import { freePort, startS3Server, type S3TestServer } from '@duet/deploy/testing';
 import { createObjectStore, loadStorageConfig } from '@duet/api/storage';
 import { assertLoopbackOnly, startStack, type Stack } from '../../web/test/e2e/stack.ts';
@@ -201,9 +202,12 @@ describe('recorded lesson', () => {
       s3 = await startS3Server();
       const secret = randomBytes(32).toString('hex');
       const [apiPort, recorderPort] = [await freePort(), await freePort()];
+      // The recorder holds what npm start gives its node: NODE_ID=local + NODE_SECRET (never the
+      // API's INTERNAL_HOOK_SECRET), so the node's calls and the recorder's hooks use `dn1:` credentials.
       const recorderEnv = {
         ...s3.env,
-        INTERNAL_HOOK_SECRET: secret,
+        NODE_ID: 'local',
+        NODE_SECRET: deriveNodeSecret(secret, 'local'),
         API_INTERNAL_URL: `http://127.0.0.1:${apiPort}`,
         RECORDER_WORK_DIR: work.path,
         RECORDER_SEGMENT_SECONDS: '2',

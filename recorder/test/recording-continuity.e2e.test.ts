@@ -131,7 +131,7 @@ describe('recording continuity', () => {
   it('the lesson\'s mediasoup worker is killed: the room is rebuilt, the recorder re-attached, the recording continues and finalizes', async () => {
     const dataDir = await tempDir('duet-rec-stack-');
     const stack = await startStack({ DUET_DATA_DIR: dataDir.path, RECORDER_SEGMENT_SECONDS: '4', RECORDER_IDLE_STOP_MS: '1500' });
-    const room = async (id: string) => (await fetch(`${stack.signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } })).json() as Promise<any>;
+    const room = async (id: string) => (await fetch(`${stack.signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json() as Promise<any>;
     try {
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Worker rebuilt e2e', recording: true });
       const tutor = await joinLesson(browsers[0]!, lesson.tutorUrl);

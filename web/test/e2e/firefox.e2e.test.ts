@@ -48,7 +48,7 @@ async function api(path: string): Promise<any> {
 }
 
 async function mediaRoom(id: string): Promise<any> {
-  const res = await fetch(`${signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } });
+  const res = await fetch(`${signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } });
   return res.json();
 }
 

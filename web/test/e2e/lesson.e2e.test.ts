@@ -104,7 +104,7 @@ describe('a lesson end to end', () => {
       expect(stats.selectedPair!.remote.address).toBe('127.0.0.1');
     }
     const room = await waitFor('four producers in mediasoup', async () => {
-      const res = await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } });
+      const res = await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } });
       const body = (await res.json()) as { mode: string; media: { producers: number; consumers: number } | null };
       return body.media?.producers === 4 && body.media.consumers === 4 ? body : null;
     });

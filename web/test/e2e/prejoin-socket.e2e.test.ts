@@ -25,7 +25,7 @@ afterAll(async () => {
 
 const marks = (page: Page) => page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
 const participants = async (lessonId: string) =>
-  (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lessonId}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } })).json()) as { participants?: { role: string }[] };
+  (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lessonId}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json()) as { participants?: { role: string }[] };
 
 async function join(page: Page): Promise<void> {
   await page.getByTestId('join').click();
@@ -70,7 +70,7 @@ describe('the pre-join socket', () => {
 
   it('instant join: connects the media path on the pre-join, shows the tutor nothing before the click, and uses it on the click', async () => {
     const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'instant' });
-    const room = async () => (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } })).json()) as { media: { transports: number; producers: number; consumers: number } };
+    const room = async () => (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json()) as { media: { transports: number; producers: number; consumers: number } };
     const tutor = await openParticipant(browser, lesson.tutorUrl);
     await tutor.getByTestId('prejoin').waitFor({ timeout: 20_000 });
     await waitFor('Join enabled', async () => tutor.getByTestId('join').isEnabled());

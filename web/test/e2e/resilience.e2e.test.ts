@@ -73,7 +73,7 @@ async function framesAbove(page: Page, than: number, what: string, timeoutMs = 3
 }
 
 async function room(id: string): Promise<any> {
-  const res = await fetch(`${stack.signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.internalSecret}` } });
+  const res = await fetch(`${stack.signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } });
   return res.json();
 }
 

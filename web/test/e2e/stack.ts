@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { verify } from '@duet/api/events';
 import { freePort } from '@duet/deploy/testing';
+import { deriveNodeSecret } from '@duet/api/node-secret';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -24,6 +25,9 @@ export interface Stack {
   signalingUrl: string;
   apiKey: string;
   internalSecret: string;
+  /** The media node's own credential (npm start gives the node NODE_ID=local + NODE_SECRET, never
+   *  INTERNAL_HOOK_SECRET): what its /internal/* routes and its recorder accept. */
+  nodeSecret: string;
   webhooks: ReceivedWebhook[];
   logs: () => string;
   stop(): Promise<void>;
@@ -114,6 +118,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, opts: { 
     signalingUrl: ready.wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, ''),
     apiKey,
     internalSecret,
+    nodeSecret: deriveNodeSecret(extraEnv.INTERNAL_HOOK_SECRET ?? internalSecret, extraEnv.NODE_ID ?? 'local'),
     webhooks,
     logs: () => output,
     async stop() {
