@@ -10,13 +10,15 @@
 // One process per lesson instead of one per track: FFmpeg maps ~40 MB of shared libraries per
 // process, which dominated the live memory cost (see deploy/bench/results/recording.json).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSdp, type RtpCodec } from './sdp.ts';
 import { udpPortBound } from './ports.ts';
+import { parseSegmentRow, readStartMs, runDirs, sendBye } from './run-files.ts';
+
+export { parseSegmentRow, readStartMs, runDirs } from './run-files.ts';
 
 export interface LessonInput {
   trackId: string;
@@ -56,20 +58,6 @@ export interface LessonProcessEvents {
   segmentClosed: [{ run: number; trackId: string; segment: ClosedSegment }];
   /** `idle`: every RTP input was silent for 10 s (FFmpeg gives up); a new run starts at once. `ports`: the run's RTP ports. */
   runEnded: [{ run: number; end: RunEnd; code: number | null; signal: string | null; ports: number[] }];
-}
-
-const START_RE = /Duration: N\/A, start: (\d+\.\d+)/;
-
-/** Wall-clock ms a run's timestamps count from, from FFmpeg's input summary in the run's log. */
-export async function readStartMs(ffmpegDir: string): Promise<number | undefined> {
-  if (!ffmpegDir) return undefined;
-  const text = await readFile(join(ffmpegDir, 'ffmpeg.log'), 'utf8').catch(() => '');
-  const m = START_RE.exec(text);
-  return m ? Math.round(Number(m[1]) * 1000) : undefined;
-}
-
-export function runDirs(run: number, trackId: string): { track: string; ffmpeg: string } {
-  return { track: `tracks/${trackId}/run-${run}`, ffmpeg: `runs/run-${run}` };
 }
 
 interface LiveRun {
@@ -384,30 +372,6 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
       if (complete && Buffer.byteLength(text) === listSize) live.listSizes.set(input.trackId, listSize);
     }
   }
-}
-
-export function parseSegmentRow(row: string): { file: string; startS: number; endS: number } | undefined {
-  const [file, start, end] = row.trim().split(',');
-  if (!file || start === undefined || end === undefined) return undefined;
-  const startS = Number(start);
-  const endS = Number(end);
-  if (!Number.isFinite(startS) || !Number.isFinite(endS)) return undefined;
-  return { file, startS, endS };
-}
-
-/**
- * RTCP BYE (RFC 3550 6.6: V=2, SC=2, PT=203, length 2): 12 bytes, since FFmpeg drops anything
- * shorter than an RTP header before looking at it.
- */
-const BYE = Buffer.from([0x82, 203, 0x00, 0x02, 0x0d, 0x0e, 0x7e, 0x01, 0x0d, 0x0e, 0x7e, 0x02]);
-let byeSocket: Socket | undefined;
-function sendBye(inputs: LessonInput[]): void {
-  if (!byeSocket) {
-    byeSocket = createSocket('udp4');
-    byeSocket.on('error', () => undefined);
-    byeSocket.unref();
-  }
-  for (const i of inputs) byeSocket.send(BYE, i.port + 1, '127.0.0.1');
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

@@ -7,8 +7,6 @@ import { ApiError, joinLesson } from './lib/api.ts';
 import { delay, SignalingClient, SignalingError, STANDBY_WAIT_MS } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
 import { P2PSession } from './media/p2p-session.ts';
-import { openTrack } from './lib/devices.ts';
-import { rememberDevice } from './lib/device-memory.ts';
 import type { MediaStatsSummary } from './media/stats.ts';
 import { cameraAlreadyAllowed } from './lib/permissions.ts';
 import { joinMedia, loadSfuSession, prepareSfu } from './media/load-sfu.ts';
@@ -18,6 +16,7 @@ import { INITIAL_ROOM_STATE, type RoomState, type ScreenError } from './room-sta
 import { screenError } from './room-errors.ts';
 import { ChatOutbox } from './room-chat.ts';
 import { BoardLink } from './board/board-link.ts';
+import { LocalMedia } from './room-local-media.ts';
 
 export type { Phase, RoomState, ScreenError } from './room-state.ts';
 
@@ -37,6 +36,7 @@ export class RoomController {
   private sfuDevice: Promise<PreloadedDevice | null> | undefined;
   /** P2P / SFU sessions and the switch between them. */
   private readonly media = new MediaPath(this.state, () => this.sig);
+  private readonly local = new LocalMedia(this.state, this.media);
   private leaving = false;
   private readonly appDataListeners = new Set<(from: Role, topic: string, data: unknown) => void>();
   readonly board = new BoardLink(() => this.sig); // the whiteboard's line (web/src/board)
@@ -204,43 +204,13 @@ export class RoomController {
   }
 
   /** Starts or stops sharing the screen (a third track in either mode). */
-  async toggleScreen(track?: MediaStreamTrack): Promise<void> {
-    if (this.state.get().screenOn) return this.stopScreen();
-    let screen = track;
-    if (!screen) {
-      try {
-        const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
-        screen = stream.getVideoTracks()[0];
-      } catch {
-        return; // the person cancelled the picker
-      }
-    }
-    if (!screen) return;
-    screen.addEventListener('ended', () => void this.stopScreen());
-    this.state.set({ screenOn: true, localScreen: new MediaStream([screen]) });
-    await this.media.session?.setScreen(screen).catch((err) => console.warn('screen share failed', err));
-    this.media.applyTrackState();
+  toggleScreen(track?: MediaStreamTrack): Promise<void> {
+    return this.local.toggleScreen(track);
   }
 
-  private async stopScreen(): Promise<void> {
-    const { localScreen, screenOn } = this.state.get();
-    if (!screenOn) return;
-    for (const t of localScreen?.getTracks() ?? []) t.stop();
-    this.state.set({ screenOn: false, localScreen: null });
-    // The board's recording track (if the board is open) takes the slot back.
-    await this.media.session?.setScreen(this.media.boardCapture).catch(() => undefined);
-    this.media.applyTrackState();
-  }
-
-  /**
-   * Recorded lessons, tutor: the open board's video (web/src/board/board-capture.ts) goes out in
-   * the screen-share slot, so the recorder copies it like a screen share; a real screen share
-   * takes the slot while it lasts. Null when the board closes.
-   */
-  async setBoardCapture(track: MediaStreamTrack | null): Promise<void> {
-    this.media.boardCapture = track;
-    if (this.state.get().screenOn) return;
-    await this.media.session?.setScreen(track).catch((err) => console.warn('board capture failed', err));
+  /** Recorded lessons, tutor: the open board's video goes out in the screen-share slot (room-local-media.ts). */
+  setBoardCapture(track: MediaStreamTrack | null): Promise<void> {
+    return this.local.setBoardCapture(track);
   }
 
   /** Sends a chat message; it shows as pending until the server confirms it is stored. */
@@ -264,21 +234,9 @@ export class RoomController {
     await this.sig?.request('lesson.end', {});
   }
 
-  /** Switches the camera or microphone during the call: the new track replaces the old one on
-   *  the wire (no renegotiation) and in the local stream every media path shares. */
-  async switchDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
-    const local = this.state.get().local;
-    if (!local) return;
-    const old = kind === 'audio' ? local.getAudioTracks()[0] : local.getVideoTracks()[0];
-    if (old?.getSettings().deviceId === deviceId) return;
-    const next = await openTrack(kind, deviceId);
-    next.enabled = kind === 'audio' ? this.state.get().micOn : this.state.get().camOn;
-    if (old) await this.media.session?.replaceTrack(old, next);
-    if (old) local.removeTrack(old);
-    local.addTrack(next);
-    old?.stop();
-    rememberDevice(kind, next.getSettings().deviceId ?? deviceId, next.label);
-    this.state.set({ local }); // the same stream object: every media path shares it
+  /** Switches the camera or microphone during the call (room-local-media.ts). */
+  switchDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
+    return this.local.switchDevice(kind, deviceId);
   }
 
   /** Small app messages to the other side (whiteboard cursors, quiz answers...). */

@@ -10,6 +10,7 @@ import { summarize } from './stats.ts';
 import { markScreenTrack } from './encodings.ts';
 import { produceOptions, wantedEncodings } from './sfu-produce.ts';
 import { warmUpRecv } from './sfu-preconnect.ts';
+import { IceWatch } from './ice-watch.ts';
 
 /** A device loaded ahead of time (the pre-join screen) with a router's capabilities. */
 export async function loadDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
@@ -22,9 +23,6 @@ export async function loadDevice(routerRtpCapabilities: Record<string, unknown>)
 export { preconnect, type Preconnected } from './sfu-preconnect.ts';
 import type { Preconnected } from './sfu-preconnect.ts';
 
-/** How often a broken transport's ICE is restarted, and for how long at most. */
-const ICE_RETRY_MS = 2_000;
-const ICE_WATCH_MAX_MS = 5 * 60_000;
 
 export class SfuSession implements MediaSession {
   readonly kind = 'sfu';
@@ -46,8 +44,8 @@ export class SfuSession implements MediaSession {
   private markRecvReady!: () => void;
   private readonly consuming = new Set<string>(); // producer ids with a consume in flight or done
   private closed = false;
-  /** Transports whose ICE is being restarted until they connect again (watchIce). */
-  private readonly iceWatch = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Transports whose ICE is being restarted until they connect again (ice-watch.ts). */
+  private readonly iceWatch: IceWatch;
   /**
    * What came with the hello (saves the sfu.capabilities round trip) and, after a `join` with
    * receive capabilities, the transports and consumers the server already made.
@@ -66,6 +64,7 @@ export class SfuSession implements MediaSession {
   constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device, pre?: Preconnected, recorded = false) {
     this.recorded = recorded;
     this.sig = sig;
+    this.iceWatch = new IceWatch(sig, () => this.closed);
     this.pre = pre;
     this.preset = preset;
     this.device = device ?? new Device();
@@ -244,40 +243,10 @@ export class SfuSession implements MediaSession {
     transport.on('connectionstatechange', (state) => {
       if (state === 'connected') performance.mark(`duet:sfu-${transport.direction}-connected`);
       if (state === 'connected' || state === 'failed' || state === 'closed') this.handlers.onConnectionState?.(state);
-      if (state === 'disconnected' || state === 'failed') this.watchIce(transport);
+      if (state === 'disconnected' || state === 'failed') this.iceWatch.watch(transport);
     });
     // Instant join: a transport adopted from the pre-join connected before anyone listened.
     if (transport.connectionState === 'connected') this.handlers.onConnectionState?.('connected');
-  }
-
-  /**
-   * The path broke under a live socket (a cut link, a new address): ICE does not find its way
-   * back by itself after an address change, and after a long cut the browser gives up. While the
-   * transport is not connected, restart its ICE every ICE_RETRY_MS (the server allows one a second).
-   */
-  private watchIce(transport: types.Transport): void {
-    if (this.iceWatch.has(transport.id)) return;
-    const started = Date.now();
-    const tick = async () => {
-      const state = transport.connectionState;
-      if (this.closed || transport.closed || state === 'connected' || state === 'new' || Date.now() - started > ICE_WATCH_MAX_MS) {
-        this.iceWatch.delete(transport.id);
-        return;
-      }
-      try {
-        // A socket on a cut link may swallow the request: never wait longer than one retry period.
-        const { iceParameters } = await Promise.race([
-          this.sig.request('sfu.restartIce', { transportId: transport.id }),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), ICE_RETRY_MS)),
-        ]);
-        await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
-      } catch {
-        // No socket right now (it resumes, and resumed() restarts ICE) or too soon: next tick.
-      }
-      this.iceWatch.set(transport.id, setTimeout(() => void tick(), ICE_RETRY_MS));
-    };
-    // 'disconnected' often heals by itself within a second or two (a burst of loss): wait first.
-    this.iceWatch.set(transport.id, setTimeout(() => void tick(), transport.connectionState === 'failed' ? 0 : ICE_RETRY_MS));
   }
 
   /** `info`: a transport the server made during `join`; otherwise one is requested now. */
@@ -396,8 +365,7 @@ export class SfuSession implements MediaSession {
   close(): void {
     this.closed = true;
     this.dropPreconnected();
-    for (const t of this.iceWatch.values()) clearTimeout(t);
-    this.iceWatch.clear();
+    this.iceWatch.stop();
     this.unsubscribe();
     this.sendTransport?.close();
     this.recvTransport?.close();
