@@ -34,7 +34,10 @@ describe('sender cap: the tutor encodes only what the one receiver takes', () =>
   it('student downlink at 20 % loss: the top encodings go inactive; clean again: back on', async () => {
     const lesson = await joinLabLesson(room, { title: 'sender cap' });
     try {
-      expect(await lesson.student.page.evaluate(() => (window as any).__duet.mediaKind())).toBe('sfu');
+      // The mode is known once each page's SFU session exists (it may wait ≤ 3 s for the pre-join transports).
+      for (const page of [lesson.tutor.page, lesson.student.page]) {
+        await waitFor('SFU session', async () => (await page.evaluate(() => (window as any).__duet.mediaKind())) === 'sfu', 20_000);
+      }
       // Both ways first (the student joins right after the tutor: its producers must reach the
       // tutor even while the tutor's SFU session is still being made — room-controller.ts).
       for (const page of [lesson.tutor.page, lesson.student.page]) {
