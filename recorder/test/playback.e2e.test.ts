@@ -144,16 +144,21 @@ async function playsAndSeeks(p: Participant, allOn: number): Promise<void> {
       c.height = 16;
       const g = c.getContext('2d')!;
       g.drawImage(v, 0, 0, 16, 16);
-      return [...g.getImageData(8, 8, 1, 1).data.slice(0, 3)];
+      return { rgba: [...g.getImageData(8, 8, 1, 1).data], size: `${v.videoWidth}x${v.videoHeight}`, ready: v.readyState, t: v.currentTime };
     }, role);
   // Every track plays and advances together.
   await waitFor(`${who}: all four tracks playing`, async () => (await elements()).every((e) => e.time > allOn + 0.5 && !e.paused) || undefined, 20_000);
-  const [r, , b] = await colourOf('tutor');
-  expect(r, `${who}: tutor red`).toBeGreaterThan(150);
-  expect(b, `${who}: tutor red`).toBeLessThan(100);
-  const [r2, , b2] = await colourOf('student');
-  expect(b2, `${who}: student blue`).toBeGreaterThan(150);
-  expect(r2, `${who}: student blue`).toBeLessThan(100);
+  // Each camera's colour on screen (red tutor, blue student) once its element shows a frame.
+  for (const [role, hi, lo] of [['tutor', 0, 2], ['student', 2, 0]] as const) {
+    let last: unknown;
+    await waitFor(`${who}: ${role} colour`, async () => {
+      const got = await colourOf(role);
+      last = got;
+      return (got.rgba[hi]! > 150 && got.rgba[lo]! < 100) || undefined;
+    }, 5_000).catch((err: Error) => {
+      throw new Error(`${err.message}; last ${JSON.stringify(last)}`);
+    });
+  }
 
   // Seek back, then forward: every track follows and keeps advancing.
   for (const target of [allOn + 0.2, allOn + 2.5]) {
