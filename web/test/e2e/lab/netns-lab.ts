@@ -40,6 +40,12 @@ export interface Lab {
    * that port (a server that checks its Host header, like Firefox's remote agent, needs its own).
    */
   forward(host: string, port: number, localPort?: number): Promise<number>;
+  /**
+   * The other way: 127.0.0.1:port inside the lab reaches 127.0.0.1:port on the test side (a server
+   * the test process runs itself, e.g. an in-process API), so a page URL reads the same on both.
+   * Only startLab has it (a netlab view does not).
+   */
+  expose?(port: number): Promise<void>;
   dir: string;
   stop(): Promise<void>;
 }
@@ -88,6 +94,29 @@ export async function startLab(): Promise<Lab> {
       servers.push(server);
       await new Promise<void>((r) => server.listen(localPort, '127.0.0.1', () => r()));
       return (server.address() as { port: number }).port;
+    },
+    async expose(port) {
+      // Test side: a Unix socket (it crosses namespaces) piped to the server here.
+      const path = join(dir, `out-${port}.sock`);
+      const out = createServer((c) => {
+        const upstream = connect({ host: '127.0.0.1', port });
+        c.pipe(upstream);
+        upstream.pipe(c);
+        upstream.on('error', () => c.destroy());
+        c.on('error', () => upstream.destroy());
+        c.on('close', () => upstream.destroy());
+        upstream.on('close', () => c.destroy());
+      });
+      servers.push(out);
+      await new Promise<void>((r) => out.listen(path, () => r()));
+      // Lab side: the portal listens on the same port and relays to that socket.
+      await new Promise<void>((resolve, reject) => {
+        const c = connect(socketPath, () => c.write(`LISTEN 127.0.0.1 ${port} unix ${path}\n`));
+        let answer = '';
+        c.on('data', (d) => (answer += d.toString()));
+        c.on('error', reject);
+        c.on('close', () => (answer.startsWith('OK ') ? resolve() : reject(new Error(`expose ${port}: ${answer}`))));
+      });
     },
     async stop() {
       for (const s of servers) s.close();

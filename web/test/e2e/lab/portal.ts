@@ -6,6 +6,8 @@
 // A connection whose line is "LISTEN <host> <port> <target host> <target port>" instead makes a
 // relay inside the namespace (host:port -> target), answers "OK <port>" and closes: the network
 // lab (netlab.ts) uses it so a browser's namespace reaches the servers' namespace over the veth.
+// A target host of "unix" makes the target port a Unix socket path: the way out, to a server in the
+// test process's namespace (netns-lab.ts `expose`).
 import { createServer, connect, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 
@@ -42,8 +44,8 @@ const server = createServer((client) => {
   client.on('data', onData);
   client.on('error', () => undefined);
 });
-function pipeTo(client: Socket, host: string, port: number): void {
-  const upstream = connect({ host, port }, () => {
+function pipeTo(client: Socket, host: string, port: string): void {
+  const upstream = connect(host === 'unix' ? { path: port } : { host, port: Number(port) }, () => {
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -54,7 +56,7 @@ function pipeTo(client: Socket, host: string, port: number): void {
 }
 
 function relay(control: Socket, [host, port, toHost, toPort]: string[]): void {
-  const listener = createServer((c) => pipeTo(c, toHost!, Number(toPort)));
+  const listener = createServer((c) => pipeTo(c, toHost!, toPort!));
   listener.on('error', (err) => control.end(`ERR ${err.message}\n`));
   listener.listen(Number(port), host, () => control.end(`OK ${(listener.address() as { port: number }).port}\n`));
 }
