@@ -5,6 +5,7 @@
 import http from 'k6/http';
 import { check, fail } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
+import { auth, createLesson } from './lesson.js';
 
 const BASE = __ENV.BASE_URL || 'http://127.0.0.1:8080';
 const KEY = __ENV.API_KEY;
@@ -19,24 +20,10 @@ export const options = {
 
 const joinDuration = new Trend('join_duration', true);
 const joins = new Counter('joins');
-const auth = (token) => ({ headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
 
 export default function () {
-  const now = Date.now();
   const n = `${__VU}-${__ITER}`;
-  const lesson = http.post(
-    `${BASE}/v1/sessions`,
-    JSON.stringify({
-      title: `k6 lesson ${n}`,
-      scheduled_start: new Date(now).toISOString(),
-      scheduled_end: new Date(now + 60 * 60 * 1000).toISOString(),
-      tutor: { id: `k6-tutor-${n}`, name: 'Tutor' },
-      student: { id: `k6-student-${n}`, name: 'Student' },
-    }),
-    auth(KEY),
-  );
-  if (!check(lesson, { 'lesson created': (r) => r.status === 201 })) fail(`create: ${lesson.status} ${lesson.body}`);
-  const id = lesson.json('id');
+  const id = createLesson(BASE, KEY, `k6 lesson ${n}`, n);
   for (const role of ['tutor', 'student']) {
     const minted = http.post(`${BASE}/v1/sessions/${id}/tokens`, JSON.stringify({ role }), auth(KEY));
     if (!check(minted, { 'token minted': (r) => r.status === 201 })) fail(`mint: ${minted.status} ${minted.body}`);

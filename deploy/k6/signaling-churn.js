@@ -13,6 +13,7 @@
 import http from 'k6/http';
 import { check, fail } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
+import { auth, createLesson } from './lesson.js';
 import { WebSocket } from 'k6/websockets';
 
 const BASE = __ENV.BASE_URL || 'http://127.0.0.1:8080';
@@ -40,7 +41,6 @@ export const options = {
 
 const handshake = new Trend('signaling_handshake', true);
 const seated = new Counter('signaling_seated');
-const auth = (token) => ({ headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
 
 function grant(id, role) {
   const minted = http.post(`${BASE}/v1/sessions/${id}/tokens`, JSON.stringify({ role }), auth(KEY));
@@ -94,19 +94,7 @@ function participate(seat) {
 export default function () {
   const now = Date.now();
   const n = `${__VU}-${__ITER}-${now}`;
-  const lesson = http.post(
-    `${BASE}/v1/sessions`,
-    JSON.stringify({
-      title: `k6 churn ${n}`,
-      scheduled_start: new Date(now).toISOString(),
-      scheduled_end: new Date(now + 60 * 60 * 1000).toISOString(),
-      tutor: { id: `k6-tutor-${n}`, name: 'Tutor' },
-      student: { id: `k6-student-${n}`, name: 'Student' },
-    }),
-    auth(KEY),
-  );
-  if (!check(lesson, { 'lesson created': (r) => r.status === 201 })) fail(`create: ${lesson.status} ${lesson.body}`);
-  const id = lesson.json('id');
+  const id = createLesson(BASE, KEY, `k6 churn ${n}`, n);
   const seats = [grant(id, 'tutor'), grant(id, 'student')];
   for (const seat of seats) participate(seat);
 }
