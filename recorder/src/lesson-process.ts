@@ -38,6 +38,18 @@ export interface LessonProcessOptions {
   /** First run index (a recording adopted after a restart continues its numbering). */
   firstRun: number;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /**
+   * Gapless mode: the recorder's RTP relays (rtp-relay.ts, live-tracks.ts) feed every run, so a
+   * run's ports are its own. Told when a run listens (forward to it) and when it stops; counts
+   * the packets that reached a run.
+   */
+  relay?: RunFeed;
+}
+
+export interface RunFeed {
+  listening(run: number, inputs: LessonInput[]): void;
+  stopped(run: number): void;
+  sentTo(run: number): number;
 }
 
 export interface ClosedSegment {
@@ -83,6 +95,12 @@ const PROBE_WAIT_MS = 4_000;
  * track that sends nothing), at most this.
  */
 const OVERLAP_MAX_MS = 6_000;
+/**
+ * With the relay feeding runs, how long a change waits at most for a run that received media to
+ * finish probing. Normally it probes within a second; only a starved machine gets near this. A run
+ * that received nothing has nothing to lose and is not waited for.
+ */
+const RELAY_PROBE_CAP_MS = 30_000;
 
 export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private readonly opts: LessonProcessOptions;
@@ -101,13 +119,19 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     this.nextRun = opts.firstRun;
   }
 
+  /** Gapless mode from now on (before the first run): the relays feed every run. */
+  useRelay(feed: RunFeed): void {
+    this.opts.relay = feed;
+  }
+
   get pid(): number | undefined {
     return this.current?.child.pid;
   }
 
   /** RTP ports an FFmpeg of this lesson listens on (the current run's and a replaced one's). */
   portsInUse(): Set<number> {
-    return new Set([...(this.current?.inputs ?? []), ...(this.previous?.inputs ?? [])].map((i) => i.port));
+    // `desired` too: a run restarting after a crash takes them again.
+    return new Set([...(this.current?.inputs ?? []), ...(this.previous?.inputs ?? []), ...this.desired].map((i) => i.port));
   }
 
   /** The run FFmpeg is in (its ports are bound), or -1 before the first one. */
@@ -123,6 +147,13 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     const cur = this.current;
     if (!cur || cur.stopping || this.previous || inputs.length === 0) return false;
     return inputs.every((i) => cur.inputs.some((c) => c.trackId === i.trackId && c.port === i.port));
+  }
+
+  /** The current run (not being replaced) records at least these tracks (gapless mode: ports are the run's own). */
+  recordsTracks(trackIds: string[]): boolean {
+    const cur = this.current;
+    if (!cur || cur.stopping) return false;
+    return trackIds.every((id) => cur.inputs.some((c) => c.trackId === id));
   }
 
   /**
@@ -174,7 +205,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     if (cur && !cur.stopping && sameInputs(cur.inputs, inputs)) return;
     // An FFmpeg stopped while still probing writes nothing: what it buffered would be lost (tracks
     // added in quick succession, e.g. both people joining at once). Let it finish probing first.
-    if (cur && !cur.stopping) await Promise.race([cur.probed, sleep(PROBE_WAIT_MS)]);
+    if (cur && !cur.stopping) await (this.opts.relay ? this.probedOrEmpty(cur) : Promise.race([cur.probed, sleep(PROBE_WAIT_MS)]));
     const overlap = cur && !cur.stopping && inputs.length > 0 && !this.closed && !inputs.some((i) => cur.inputs.some((c) => c.port === i.port));
     if (!overlap) {
       await this.endCurrent();
@@ -194,11 +225,28 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     listening();
     const next = this.current as LiveRun | undefined;
     const since = Date.now();
-    const probed = next ? await Promise.race([next.probed.then(() => true), sleep(OVERLAP_MAX_MS).then(() => false)]) : false;
+    const probed = !next ? false : this.opts.relay ? await this.probedOrEmpty(next) : await Promise.race([next.probed.then(() => true), sleep(OVERLAP_MAX_MS).then(() => false)]);
     const stopping = Date.now();
     await this.endRun(cur);
     this.opts.log('info', 'track change: old run stopped after the new one took over', { oldRun: cur.run, newRun: next?.run, newRunProbed: probed, overlapMs: stopping - since, stopMs: Date.now() - stopping });
     if (this.previous === cur) this.previous = undefined;
+  }
+
+  /**
+   * Resolves true once the run probed (or exited), false when it has nothing to lose: no packet
+   * reached it for a second after it started listening (every track silent). Driven by FFmpeg's
+   * own progress, not a probe deadline: a CPU-starved FFmpeg that probes late still takes over
+   * (bounded by RELAY_PROBE_CAP_MS, a run that never probes being a crash-restart case).
+   */
+  private async probedOrEmpty(live: LiveRun): Promise<boolean> {
+    let done = false;
+    const probed = live.probed.then(() => (done = true));
+    const since = Date.now();
+    while (!done && Date.now() - since < RELAY_PROBE_CAP_MS) {
+      await Promise.race([probed, sleep(100)]);
+      if (!done && Date.now() - since >= 1_000 && this.opts.relay!.sentTo(live.run) === 0) return false;
+    }
+    return done;
   }
 
   private endCurrent(): Promise<void> {
@@ -208,6 +256,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private async endRun(cur: LiveRun | undefined): Promise<void> {
     if (!cur) return;
     cur.stopping = true;
+    this.opts.relay?.stopped(cur.run); // the BYE below ends its input: nothing more goes there
     const { child } = cur;
     if (child.exitCode === null && child.signalCode === null) {
       // SIGINT ends FFmpeg cleanly (trailers written, segments listed), but only once a read
@@ -237,7 +286,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     const sdpPath = join(ffAbs, 'input.sdp');
     await writeFile(sdpPath, buildSdp(inputs.map((i) => ({ kind: i.kind, port: i.port, codec: i.codec })), opts.address));
     const args = [
-      '-nostdin', '-hide_banner', '-loglevel', 'info', '-nostats',
+      '-nostdin', '-hide_banner', '-loglevel', process.env.REC_FF_LOGLEVEL ?? 'info', '-nostats',
       '-protocol_whitelist', 'file,udp,rtp',
       // Arrival time as timestamps: every track of the lesson shares one clock, so the finalizer
       // can line up tracks and runs (also across recorders) without RTCP.
@@ -246,6 +295,11 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
       // Probing ends as soon as every track has its parameters; a keyframe is requested for each
       // video track when the run starts.
       '-analyzeduration', '5000000', '-probesize', '5000000',
+      // No frame-rate probe (timestamps are arrival times, the output copies them): probing ends
+      // with the first decodable frame of every track, instead of waiting for ~20 more frames of
+      // each video, which a camera paused (or a share stopped) right after a run started never
+      // sends, leaving the run probing, writing nothing, until its analyze duration.
+      '-fpsprobesize', '0',
       '-i', sdpPath,
       // Timestamps relative to the run's start (the input start time in the log), the same for
       // every track: a track that started later keeps its offset inside its first segment.
@@ -300,6 +354,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     live.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         for (const t of live.timers) clearInterval(t);
+        opts.relay?.stopped(run);
         live.markProbed();
         const text = tail();
         const end: RunEnd = live.stopping ? 'stopped' : code === 0 && /Connection timed out/.test(text) ? 'idle' : 'crashed';
@@ -328,6 +383,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
         await new Promise((r) => setTimeout(r, 25));
       }
     }
+    opts.relay?.listening(run, inputs);
   }
 
   private restartAfter(end: RunEnd): void {

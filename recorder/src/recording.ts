@@ -67,7 +67,7 @@ export class Recording {
       firstRun,
       log: (level, msg, extra) => deps.log(level, msg, { recordingId: manifest.recordingId, session_id: manifest.lessonId, ...extra }),
     });
-    this.liveTracks = new LiveTracks(this.proc, deps.config.rtpAddress, (id) => this.track(id)!);
+    this.liveTracks = new LiveTracks(this.proc, deps.config.rtpAddress, (id) => this.track(id)!, (msg, extra) => this.log('info', msg, { recordingId: this.id, ...extra }));
     this.wireProcess();
   }
 
@@ -219,7 +219,11 @@ export class Recording {
 
   /** The caller (media node) moves tracks to the ports the status names: track changes become gapless. */
   followPortChanges(): void {
+    // Only before the first track: a recording whose FFmpeg already listens on the tracks' ports
+    // keeps that way of working.
+    if (this.liveTracks.gapless || this.live.size > 0 || this.proc.pid !== undefined) return;
     this.liveTracks.gapless = true;
+    this.proc.useRelay(this.liveTracks.feed);
   }
 
   /** Adds a track (its port is returned once the lesson's new FFmpeg run listens on it). */
