@@ -286,7 +286,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     const sdpPath = join(ffAbs, 'input.sdp');
     await writeFile(sdpPath, buildSdp(inputs.map((i) => ({ kind: i.kind, port: i.port, codec: i.codec })), opts.address));
     const args = [
-      '-nostdin', '-hide_banner', '-loglevel', process.env.REC_FF_LOGLEVEL ?? 'info', '-nostats',
+      '-nostdin', '-hide_banner', '-loglevel', 'info', '-nostats',
       '-protocol_whitelist', 'file,udp,rtp',
       // Arrival time as timestamps: every track of the lesson shares one clock, so the finalizer
       // can line up tracks and runs (also across recorders) without RTCP.

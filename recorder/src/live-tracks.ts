@@ -47,13 +47,11 @@ export class LiveTracks {
         const relay = this.relays.get(input.trackId);
         if (!relay) continue;
         relay.addTarget(run, input.port);
-        if (process.env.REC_DEBUG) this.log('DEBUG relay target', { run, trackId: input.trackId, port: input.port, replayed: relay.replayed });
         relays.push(relay);
       }
       this.feeding.set(run, relays);
     },
     stopped: (run) => {
-      if (process.env.REC_DEBUG) for (const r of this.feeding.get(run) ?? []) this.log('DEBUG stopped', { run, port: r.port, kind: r.kind, sent: r.sentTo(run) });
       for (const relay of this.feeding.get(run) ?? []) relay.removeTarget(run);
       this.feeding.delete(run);
     },

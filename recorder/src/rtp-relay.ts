@@ -79,10 +79,6 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
   }
 
   /** Forwards to `port` from now on (the run's FFmpeg listens there), starting with the latest keyframe. */
-  get replayed(): string {
-    return `${this.keyframe.length} pkts ts=${this.keyframeTs} last=${this.lastSeq} first=${this.keyframe[0]?.readUInt16BE(2)} ready=${this.sawKeyframe}`;
-  }
-
   addTarget(run: number, port: number): void {
     if (this.closed) return;
     const target = { port, packets: 0 };
@@ -130,7 +126,7 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
 
   private send(target: { port: number; packets: number }, pkt: Buffer): void {
     target.packets++;
-    this.rtp.send(pkt, target.port, this.address, (err) => { if (err && process.env.REC_DEBUG) console.error('DEBUG send error', target.port, err.message); });
+    this.rtp.send(pkt, target.port, this.address, () => undefined);
   }
 
   private keepKeyframe(pkt: Buffer): void {
