@@ -1,11 +1,11 @@
 // One FFmpeg per recorded lesson: a single SDP with one m-line per track (all RTP ports are bound
 // at once, before probing) and one segment muxer per track, copying (no transcoding) into
 // WebM/Matroska segments. Each FFmpeg process is a "run". When the set of tracks changes (a
-// producer appears or goes away) a new run starts with the new set on NEW ports while the old run
-// goes on recording (gapless, issue 15): the media node moves each track to its new port when it
-// sees it, the new run finishes probing once every track arrives there, and only then is the old
-// run closed, so no packet falls between two runs. When FFmpeg exits unexpectedly a new run starts with the same set on the same ports (mediasoup
-// keeps sending there), so a crash costs a moment, not a lesson.
+// producer appears) a new run starts with the new set on NEW ports while the old run goes on
+// recording (gapless, issue 15): the recorder's RTP relays (rtp-relay.ts, opts.relay) feed both,
+// and the old run is closed once the new one has probed, so no packet falls between two runs.
+// When FFmpeg exits unexpectedly a new run starts with the same set on the same ports, so a crash
+// costs a moment, not a lesson.
 //
 // One process per lesson instead of one per track: FFmpeg maps ~40 MB of shared libraries per
 // process, which dominated the live memory cost (see deploy/bench/results/recording.json).
