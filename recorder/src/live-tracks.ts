@@ -120,6 +120,12 @@ export class LiveTracks {
         this.log('recording track has its first keyframe; adding it to the run', { trackId });
         this.apply().catch((err: Error) => this.log('ffmpeg restart failed', { error: err.message }));
       });
+      if (!relay.ready) {
+        // Not recorded until its first keyframe: say so if that takes long (an operator's clue).
+        setTimeout(() => {
+          if (this.relays.get(trackId) === relay && !relay.ready) this.log('video track has sent no keyframe yet; not recorded until it does', { trackId, packets: relay.received });
+        }, 10_000).unref();
+      }
       this.relays.set(trackId, relay);
       this.ports.set(trackId, relay.port);
     }

@@ -37,6 +37,8 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
   /** Sequence number of the last packet forwarded (-1: none yet). */
   private lastSeq = -1;
   private closed = false;
+  /** RTP packets received from the sender. */
+  received = 0;
 
   private constructor(kind: 'audio' | 'video', mimeType: string, address: string, port: number, rtp: Socket, rtcp: Socket) {
     super();
@@ -119,6 +121,7 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
 
   private onPacket(pkt: Buffer): void {
     if (pkt.length < 12 || pkt[0]! >> 6 !== 2) return; // not RTP version 2
+    this.received++;
     if (this.kind === 'video') this.keepKeyframe(pkt);
     this.lastSeq = pkt.readUInt16BE(2);
     for (const target of this.targets.values()) this.send(target, pkt);
