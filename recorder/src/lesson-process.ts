@@ -16,7 +16,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSdp, type RtpCodec } from './sdp.ts';
 import { udpPortBound } from './ports.ts';
-import { parseSegmentRow, readStartMs, runDirs, sendBye } from './run-files.ts';
+import { parseSegmentRow, readStartMs, runArgs, runDirs, sendBye } from './run-files.ts';
 
 export { parseSegmentRow, readStartMs, runDirs } from './run-files.ts';
 
@@ -137,16 +137,6 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   /** The run FFmpeg is in (its ports are bound), or -1 before the first one. */
   get currentRun(): number {
     return this.current?.run ?? this.nextRun - 1;
-  }
-
-  /**
-   * True when the current run records every one of these tracks on these ports (and is not being
-   * replaced): a set that only lost tracks needs no new run.
-   */
-  records(inputs: { trackId: string; port: number }[]): boolean {
-    const cur = this.current;
-    if (!cur || cur.stopping || this.previous || inputs.length === 0) return false;
-    return inputs.every((i) => cur.inputs.some((c) => c.trackId === i.trackId && c.port === i.port));
   }
 
   /** The current run (not being replaced) records at least these tracks (gapless mode: ports are the run's own). */
@@ -285,38 +275,8 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     await mkdir(ffAbs, { recursive: true });
     const sdpPath = join(ffAbs, 'input.sdp');
     await writeFile(sdpPath, buildSdp(inputs.map((i) => ({ kind: i.kind, port: i.port, codec: i.codec })), opts.address));
-    const args = [
-      '-nostdin', '-hide_banner', '-loglevel', 'info', '-nostats',
-      '-protocol_whitelist', 'file,udp,rtp',
-      // Arrival time as timestamps: every track of the lesson shares one clock, so the finalizer
-      // can line up tracks and runs (also across recorders) without RTCP.
-      '-use_wallclock_as_timestamps', '1',
-      '-fflags', '+genpts',
-      // Probing ends as soon as every track has its parameters; a keyframe is requested for each
-      // video track when the run starts.
-      '-analyzeduration', '5000000', '-probesize', '5000000',
-      // No frame-rate probe (timestamps are arrival times, the output copies them): probing ends
-      // with the first decodable frame of every track, instead of waiting for ~20 more frames of
-      // each video, which a camera paused (or a share stopped) right after a run started never
-      // sends, leaving the run probing, writing nothing, until its analyze duration.
-      '-fpsprobesize', '0',
-      '-i', sdpPath,
-      // Timestamps relative to the run's start (the input start time in the log), the same for
-      // every track: a track that started later keeps its offset inside its first segment.
-      '-copyts', '-start_at_zero',
-    ];
-    for (const [i, input] of inputs.entries()) {
-      const dir = join(opts.dir, runDirs(run, input.trackId).track);
-      await mkdir(dir, { recursive: true });
-      const ext = input.container === 'webm' ? 'webm' : 'mkv';
-      args.push(
-        '-map', `0:${i}`, '-c', 'copy',
-        '-f', 'segment', '-segment_format', input.container, '-segment_time', String(opts.segmentSeconds),
-        '-segment_list', join(dir, 'segments.csv'), '-segment_list_type', 'csv',
-        '-reset_timestamps', '1',
-        join(dir, `seg-%05d.${ext}`),
-      );
-    }
+    const args = runArgs(sdpPath, opts.segmentSeconds, inputs.map((input) => ({ dir: join(opts.dir, runDirs(run, input.trackId).track), container: input.container })));
+    for (const input of inputs) await mkdir(join(opts.dir, runDirs(run, input.trackId).track), { recursive: true });
     // FFmpeg logs to a file, not a pipe: it survives the recorder (kill -9) and keeps the run's
     // start time readable after a restart.
     const logPath = join(ffAbs, 'ffmpeg.log');

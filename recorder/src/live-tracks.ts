@@ -64,21 +64,15 @@ export class LiveTracks {
   }
 
   /**
-   * Points the lesson's FFmpeg at the tracks in `ports`: a new run on new ports when a track came
-   * (gapless; the same ports without it); when tracks only went away, the gapless run goes on. One change at a time.
+   * Points the lesson's FFmpeg at the tracks in `ports`: gapless, through the relays
+   * (applyRelayed); without it, FFmpeg restarted on the tracks' own ports. One change at a time.
    */
   apply(): Promise<void> {
     const apply = this.applying.then(async () => {
       if (this.gapless) return this.applyRelayed();
-      const kept = [...this.ports].map(([trackId, port]) => ({ trackId, port }));
-      if (this.gapless && this.proc.records(kept)) {
-        // Only tracks went away: nothing moves, no new run (lesson-process.ts narrowTo).
-        this.proc.narrowTo(kept.map((k) => k.trackId));
-        return;
-      }
       const next = new Map<string, number>();
       try {
-        for (const [trackId, port] of this.ports) next.set(trackId, port >= 0 && !this.gapless ? port : await allocatePortPair(this.address));
+        for (const [trackId, port] of this.ports) next.set(trackId, port >= 0 ? port : await allocatePortPair(this.address));
         const inputs = [...next].map(([trackId, port]) => {
           const t = this.entry(trackId);
           return { trackId, kind: t.kind, codec: t.codec, container: t.container, port };
