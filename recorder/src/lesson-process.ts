@@ -85,20 +85,16 @@ interface LiveRun {
   /** Resolves once FFmpeg finished probing (media started) or exited. */
   probed: Promise<void>;
   markProbed: () => void;
+  /** FFmpeg probed and records (mediaStarted). */
+  media: boolean;
 }
 
 /** How long a track change waits for the running FFmpeg to finish probing before restarting it. */
 const PROBE_WAIT_MS = 4_000;
 /**
- * How long the old run of a track change records on after the new one listens: until the new run
- * has probed every track (the node moved them all; FFmpeg's -analyzeduration bounds it at 5 s for a
- * track that sends nothing), at most this.
- */
-const OVERLAP_MAX_MS = 6_000;
-/**
  * With the relay feeding runs, how long a change waits at most for a run that received media to
- * finish probing. Normally it probes within a second; only a starved machine gets near this. A run
- * that received nothing has nothing to lose and is not waited for.
+ * finish probing (the old run recording on). Normally it probes within a second; only a starved
+ * machine gets near this. A run that received nothing has nothing to lose and is not waited for.
  */
 const RELAY_PROBE_CAP_MS = 30_000;
 
@@ -195,7 +191,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     if (cur && !cur.stopping && sameInputs(cur.inputs, inputs)) return;
     // An FFmpeg stopped while still probing writes nothing: what it buffered would be lost (tracks
     // added in quick succession, e.g. both people joining at once). Let it finish probing first.
-    if (cur && !cur.stopping) await (this.opts.relay ? this.probedOrEmpty(cur) : Promise.race([cur.probed, sleep(PROBE_WAIT_MS)]));
+    if (cur && !cur.stopping) await (this.opts.relay ? this.takenOver() : Promise.race([cur.probed, sleep(PROBE_WAIT_MS)]));
     const overlap = cur && !cur.stopping && inputs.length > 0 && !this.closed && !inputs.some((i) => cur.inputs.some((c) => c.port === i.port));
     if (!overlap) {
       await this.endCurrent();
@@ -215,7 +211,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     listening();
     const next = this.current as LiveRun | undefined;
     const since = Date.now();
-    const probed = !next ? false : this.opts.relay ? await this.probedOrEmpty(next) : await Promise.race([next.probed.then(() => true), sleep(OVERLAP_MAX_MS).then(() => false)]);
+    const probed = next ? await this.takenOver() : false; // overlaps only happen with the relay (new ports)
     const stopping = Date.now();
     await this.endRun(cur);
     this.opts.log('info', 'track change: old run stopped after the new one took over', { oldRun: cur.run, newRun: next?.run, newRunProbed: probed, overlapMs: stopping - since, stopMs: Date.now() - stopping });
@@ -223,20 +219,20 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   }
 
   /**
-   * Resolves true once the run probed (or exited), false when it has nothing to lose: no packet
-   * reached it for a second after it started listening (every track silent). Driven by FFmpeg's
-   * own progress, not a probe deadline: a CPU-starved FFmpeg that probes late still takes over
-   * (bounded by RELAY_PROBE_CAP_MS, a run that never probes being a crash-restart case).
+   * Gapless: resolves true once the lesson's current run (a new one, or its restart after a
+   * crash: the old run records on meanwhile) has media, false when it has nothing to lose (no
+   * packet reached it for a second: every track silent) or after RELAY_PROBE_CAP_MS. FFmpeg's own
+   * progress, not a probe deadline: a CPU-starved FFmpeg that probes late still takes over.
    */
-  private async probedOrEmpty(live: LiveRun): Promise<boolean> {
-    let done = false;
-    const probed = live.probed.then(() => (done = true));
+  private async takenOver(): Promise<boolean> {
     const since = Date.now();
-    while (!done && Date.now() - since < RELAY_PROBE_CAP_MS) {
-      await Promise.race([probed, sleep(100)]);
-      if (!done && Date.now() - since >= 1_000 && this.opts.relay!.sentTo(live.run) === 0) return false;
+    while (!this.closed && Date.now() - since < RELAY_PROBE_CAP_MS) {
+      const cur = this.current;
+      if (cur?.media) return true;
+      if (cur && !cur.stopping && Date.now() - since >= 1_000 && (this.opts.relay?.sentTo(cur.run) ?? 0) === 0) return false;
+      await sleep(100);
     }
-    return done;
+    return false;
   }
 
   private endCurrent(): Promise<void> {
@@ -292,7 +288,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     };
     let markProbed = () => {};
     const probed = new Promise<void>((r) => (markProbed = r));
-    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), listSizes: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed };
+    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), listSizes: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed, media: false };
     let announced = false;
     let logSize = 0;
     const startPoll = setInterval(() => {
@@ -303,6 +299,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
       void readStartMs(ffAbs).then((startMs) => {
         if (startMs === undefined || announced) return;
         announced = true;
+        live.media = true;
         clearInterval(startPoll);
         live.markProbed();
         this.emit('mediaStarted', { run, startMs });
