@@ -139,11 +139,15 @@ it('a real lesson: camera and screen share toggled 5 times, no microphone gap ov
       for (let i = 1; i < times.length; i++) if (times[i]! - times[i - 1]! > worst) [worst, at] = [times[i]! - times[i - 1]!, times[i - 1]!];
       const span = times.at(-1)! - times[0]!;
       const missing = span + 0.02 - times.length * 0.02;
-      // The runs overlap (the recorder's relay feeds both until the new one probed): a handover
-      // gap is from the last packet any earlier run recorded before the new run's first one.
-      const gaps = runTimes.slice(1).map((own, i) => own[0]! - Math.max(...runTimes.slice(0, i + 1).flat().filter((t) => t < own[0]!)));
+      // The recorder's hole at a handover: from the old run's last packet to the new run's first
+      // (≤ 0: the runs overlapped, the relay fed both, nothing could fall between them). Printed
+      // too: the gap in what both runs recorded around it, which also holds the sender's own
+      // stalls (under a CPU burner the tutor's Chromium, busy starting a screen share at that very
+      // moment, once sent nothing for 142 ms while the student's microphone gap was 29 ms).
+      const gaps = runTimes.slice(1).map((own, i) => own[0]! - runTimes[i]!.at(-1)!);
+      const seen = runTimes.slice(1).map((own, i) => own[0]! - Math.max(...runTimes.slice(0, i + 1).flat().filter((t) => t < own[0]!)));
       handovers += gaps.length;
-      console.log(`[gapless-lesson] ${mic.role} mic: ${runTimes.length} runs, ${times.length} packets over ${span.toFixed(2)} s, ${(missing * 1000).toFixed(0)} ms missing in all, longest gap ${(worst * 1000).toFixed(0)} ms at ${at.toFixed(2)} s; handovers (ms): ${gaps.map((g) => (g * 1000).toFixed(0)).join(' ')}`);
+      console.log(`[gapless-lesson] ${mic.role} mic: ${runTimes.length} runs, ${times.length} packets over ${span.toFixed(2)} s, ${(missing * 1000).toFixed(0)} ms missing in all, longest gap ${(worst * 1000).toFixed(0)} ms at ${at.toFixed(2)} s; handovers (ms, < 0: overlap): ${gaps.map((g) => (g * 1000).toFixed(0)).join(' ')}; gap in what was recorded around each (ms): ${seen.map((g) => (g * 1000).toFixed(0)).join(' ')}`);
       expect(span).toBeGreaterThan(10);
       expect(Math.max(...gaps), `${mic.role} microphone handover gaps (s): ${gaps.join(' ')}`).toBeLessThanOrEqual(0.1);
     }

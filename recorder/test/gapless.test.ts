@@ -43,7 +43,7 @@ function sender(args: string[], pt: number, port: number): void {
   children.push(c);
 }
 
-it('toggling the camera 5 times leaves no audio gap over 100 ms', { timeout: 60_000 }, async () => {
+it('toggling the camera 5 times leaves no audio gap over 100 ms', { timeout: 90_000 }, async () => {
   const work = await tempDir('duet-rec-gapless-');
   const objects = await tempDir('duet-rec-gapless-obj-');
   dirs.push(work, objects);
@@ -100,7 +100,7 @@ it('toggling the camera 5 times leaves no audio gap over 100 ms', { timeout: 60_
     }
     expect((await call('POST', `/v1/recordings/${rid}/stop`, { reason: 'test' })).status).toBe(202);
     const rec = service.recorder.get(rid)!;
-    await expect.poll(() => rec.state, { timeout: 25_000, interval: 200 }).toBe('ready');
+    await expect.poll(() => rec.state, { timeout: 50_000, interval: 200 }).toBe('ready'); // compose: slow on a starved machine
     // Every run ended on purpose (none crashed, none went idle); 6 runs: 1 + 1 per camera on (a
     // track that goes leaves the run recording).
     const runs = new Set(rec.manifest.tracks.flatMap((t) => t.runs.map((r) => `${r.index}:${r.end}`)));
@@ -130,11 +130,14 @@ it('toggling the camera 5 times leaves no audio gap over 100 ms', { timeout: 60_
     const lostS = times[times.length - 1]! - times[0]! + 0.02 - times.length * 0.02;
     const worst = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
     console.log(`[gapless] ${times.length} audio packets over ${(times[times.length - 1]! - times[0]!).toFixed(2)} s: ${(lostS * 1000).toFixed(0)} ms missing in all, longest gap ${(worst * 1000).toFixed(0)} ms`);
-    // At each handover, the new run's first packet follows the last packet before it within
-    // 100 ms. (Gaps inside a run are the machine's: a starved FFmpeg stamps packets when it reads
-    // them. Printed, not asserted; nothing is lost in all, checked above.)
-    const handovers = perRun.slice(1).filter((o) => o.length > 0).map((o) => o[0]! - Math.max(...times.filter((t) => t < o[0]!)));
-    console.log(`[gapless] handovers (ms): ${handovers.map((g) => (g * 1000).toFixed(0)).join(' ')}`);
+    // At each handover the old run recorded until the new run's first packet, or stopped at most
+    // 100 ms before it (< 0: they overlapped, the relay fed both). Printed too: the gap in what
+    // was recorded around it (also the sender's own stalls). Gaps inside a run are the
+    // machine's: a starved FFmpeg stamps packets when it reads them; nothing is lost in all.
+    const live5 = perRun.filter((o) => o.length > 0);
+    const handovers = live5.slice(1).map((o, i) => o[0]! - live5[i]!.at(-1)!);
+    const seen = live5.slice(1).map((o) => o[0]! - Math.max(...times.filter((t) => t < o[0]!)));
+    console.log(`[gapless] handovers (ms, < 0: overlap): ${handovers.map((g) => (g * 1000).toFixed(0)).join(' ')}; recorded gap around each (ms): ${seen.map((g) => (g * 1000).toFixed(0)).join(' ')}`);
     expect(handovers.length).toBe(5);
     expect(Math.max(...handovers)).toBeLessThanOrEqual(0.1);
     expect(lostS).toBeLessThan(0.1);
