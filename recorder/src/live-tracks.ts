@@ -58,6 +58,12 @@ export class LiveTracks {
     sentTo: (run) => (this.feeding.get(run) ?? []).reduce((n, r) => n + r.sentTo(run), 0),
   };
 
+  /** Gapless: the track is a video whose relay has seen no keyframe yet (so no run records it). */
+  waitingForKeyframe(trackId: string): boolean {
+    const relay = this.relays.get(trackId);
+    return relay !== undefined && !relay.ready;
+  }
+
   /** Resolves once the changes asked for so far are applied (or failed). */
   settled(): Promise<void> {
     return this.applying;

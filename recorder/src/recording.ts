@@ -34,6 +34,8 @@ export interface TrackStatus {
   /** Increments on every FFmpeg (re)start: the media node requests a keyframe when it changes. */
   run: number;
   live: boolean;
+  /** Gapless: a video not recorded yet because no keyframe reached the recorder; the node keeps asking for one. */
+  waitingForKeyframe?: boolean;
 }
 
 export class Recording {
@@ -166,7 +168,8 @@ export class Recording {
     for (const [trackId, port] of this.live) {
       if (port < 0) continue; // its run is starting
       const entry = this.track(trackId)!;
-      tracks.push({ trackId, kind: entry.kind, port, rtcpPort: port + 1, run: this.proc.currentRun, live });
+      const waiting = this.liveTracks.waitingForKeyframe(trackId);
+      tracks.push({ trackId, kind: entry.kind, port, rtcpPort: port + 1, run: this.proc.currentRun, live, ...(waiting ? { waitingForKeyframe: true } : {}) });
     }
     return { recordingId: this.id, lessonId: this.lessonId, state: this.state, partial: this.manifest.partial, tracks };
   }

@@ -5,6 +5,16 @@
 // each track to the port the recorder's status names (stable per track now). At every handover
 // the old run recorded past the new run's first packet or stopped at most 100 ms before it (a
 // restart in place left ~1 s), less than 100 ms of audio is missing in all, every run ended cleanly.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, expect, it } from 'vitest';
+import { loadRecorderConfig } from '../src/config.ts';
+import { createRecorderService } from '../src/service.ts';
+import { HOOK_SECRET } from '../../api/test/support/harness.ts';
+import { OPUS, VP8 } from './support/rtp-sender.ts';
+import { createLocalStore, recorderEnv, sleep, tempDir } from './support/recorder-harness.ts';
 
 const run = promisify(execFile);
 const dirs: { remove(): Promise<void> }[] = [];

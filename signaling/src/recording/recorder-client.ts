@@ -9,6 +9,8 @@ export interface RecorderTrackStatus {
   rtcpPort: number;
   run: number;
   live: boolean;
+  /** A video the recorder does not record yet: no keyframe reached it (gapless recordings). */
+  waitingForKeyframe?: boolean;
 }
 
 export interface RecorderRecordingStatus {
