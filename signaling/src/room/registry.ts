@@ -71,12 +71,6 @@ export class RoomRegistry {
     return this.rooms.get(sessionId)?.revoke(role) ?? false;
   }
 
-  /** Whether a lesson starts on the SFU, as far as this node knows before anyone joins it. */
-  startsOnSfu(sessionId: string): boolean {
-    const room = this.rooms.get(sessionId);
-    return room ? room.sfuOnly : !this.deps.p2pEnabled;
-  }
-
   /** The room for a lesson, if the lesson exists and its join window is open now. */
   async open(sessionId: string, now = new Date()): Promise<Room> {
     this.precheck(sessionId);
