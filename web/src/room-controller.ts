@@ -335,6 +335,9 @@ export class RoomController {
       case 'p2p.close':
         this.media.closeDraining();
         break;
+      case 'sfu.close':
+        this.media.closeUpgraded();
+        break;
       case 'speaker':
         this.state.set({ speaker: n.role });
         break;
