@@ -20,6 +20,7 @@ export class MediaMode {
   /** Upgrading sfu -> p2p: the SFU side stays up until both sides show P2P media (p2p.ready). */
   sfuClosing = false;
   private readonly sfuOnly: boolean;
+  private readonly instant: boolean;
   private readonly seats: Map<Role, Seat>;
   private readonly timings: RoomTimings;
   private readonly broadcast: (n: Notification) => void;
@@ -33,6 +34,8 @@ export class MediaMode {
 
   constructor(opts: {
     sfuOnly: boolean;
+    /** P2P_INSTANT_JOIN: a waiting P2P room accepts preconnects and starts an instant join on the SFU. */
+    instantJoin?: boolean;
     reason: ModeReason;
     seats: Map<Role, Seat>;
     timings: RoomTimings;
@@ -42,6 +45,7 @@ export class MediaMode {
     dropSfu?: () => void;
   }) {
     this.sfuOnly = opts.sfuOnly;
+    this.instant = opts.instantJoin ?? true;
     this.mode = opts.sfuOnly ? 'sfu' : 'waiting';
     this.reason = opts.reason;
     this.seats = opts.seats;
@@ -59,7 +63,7 @@ export class MediaMode {
 
   /** A pre-join socket may preconnect SFU transports now (someone waits alone in a P2P room, or SFU mode). */
   get preconnectAllowed(): boolean {
-    return this.mode === 'sfu' || (this.mode === 'waiting' && !this.sfuOnly && !this.fellBack && this.seats.size === 1);
+    return this.mode === 'sfu' || (this.mode === 'waiting' && this.instant && !this.sfuOnly && !this.fellBack && this.seats.size === 1);
   }
 
   /**
@@ -68,7 +72,7 @@ export class MediaMode {
    * once both receive the SFU media (sfuReady). False: not applicable (the usual rules apply).
    */
   instantJoin(): boolean {
-    if (this.mode !== 'waiting' || this.sfuOnly || this.fellBack || this.seats.size !== 2) return false;
+    if (this.mode !== 'waiting' || !this.instant || this.sfuOnly || this.fellBack || this.seats.size !== 2) return false;
     clearTimeout(this.p2pTimer);
     this.mode = 'sfu';
     this.reason = 'instant_join';

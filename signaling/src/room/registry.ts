@@ -71,6 +71,11 @@ export class RoomRegistry {
     return this.rooms.get(sessionId)?.revoke(role) ?? false;
   }
 
+  /** Whether a pre-join socket gets the router's capabilities: the lesson starts on the SFU, or may (P2P instant join). */
+  offersSfu(): boolean {
+    return !this.deps.p2pEnabled || this.deps.p2pInstantJoin !== false;
+  }
+
   /** The room for a lesson, if the lesson exists and its join window is open now. */
   async open(sessionId: string, now = new Date()): Promise<Room> {
     this.precheck(sessionId);

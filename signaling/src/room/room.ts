@@ -27,6 +27,8 @@ export interface RoomDeps extends RoomBoardDeps {
   pool: WorkerPool;
   api: ApiClient;
   p2pEnabled: boolean;
+  /** P2P rooms: a join on SFU transports preconnected at pre-join starts on the SFU (P2P_INSTANT_JOIN). */
+  p2pInstantJoin?: boolean;
   timings: RoomTimings;
   emitHook(event: DuetEvent): void;
   onEmpty(room: Room): void;
@@ -77,6 +79,7 @@ export class Room {
     }, this.log);
     this.modes = new MediaMode({
       sfuOnly: this.sfuOnly,
+      instantJoin: deps.p2pInstantJoin ?? true,
       reason: lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled',
       seats: this.seats,
       timings: deps.timings,

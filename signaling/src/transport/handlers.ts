@@ -53,9 +53,10 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     }
     await checkSeat(claims.sessionId, token, ticket);
     conn.standBy(token, ticket, claims, standbyTimeoutMs);
-    // Every lesson: SFU ones start there, P2P ones may too (an instant join, see sfu.preconnect).
-    const sfu = { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> };
-    return { data: { timeoutMs: standbyTimeoutMs, sfu } };
+    // SFU lessons start there, P2P ones may too (an instant join, see sfu.preconnect). A recorded
+    // lesson whose room is open gets them whatever P2P_INSTANT_JOIN says.
+    const sfu = registry.offersSfu() || registry.get(claims.sessionId)?.sfuOnly ? { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> } : undefined;
+    return { data: { timeoutMs: standbyTimeoutMs, ...(sfu ? { sfu } : {}) } };
   }
 
   /**

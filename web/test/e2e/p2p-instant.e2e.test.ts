@@ -43,11 +43,12 @@ async function watchedPage(url: string): Promise<Page> {
         super(config);
         pcs.push(this);
       }
-      override addIceCandidate(c?: RTCIceCandidateInit): Promise<void> {
-        if (c?.candidate) candidatesAdded++;
-        return super.addIceCandidate(c);
-      }
     };
+    const nativeAdd = Native.prototype.addIceCandidate as (...args: unknown[]) => Promise<void>;
+    Native.prototype.addIceCandidate = function (this: RTCPeerConnection, ...args: unknown[]) {
+      if ((args[0] as RTCIceCandidateInit | undefined)?.candidate) candidatesAdded++;
+      return nativeAdd.apply(this, args);
+    } as typeof Native.prototype.addIceCandidate;
     const w = window as unknown as Record<string, unknown>;
     w.__watch = async () => {
       let rtpSent = 0;
