@@ -38,13 +38,13 @@ describe('P2P instant join', () => {
     const caps = standby.data.sfu.routerRtpCapabilities; // P2P lessons get them too now
     const pre = (await student.request('sfu.preconnect')) as any;
     expect(pre).toMatchObject({ ok: true, data: { send: { transportId: expect.any(String) }, recv: { transportId: expect.any(String) } } });
-    // The seated tutor may not use the SFU of a waiting P2P room (only a pre-join socket may preconnect).
-    expect(await tutor.request('sfu.createTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
+    // The tutor, waiting alone, holds its SFU side ready (web: MediaPath.holdSfu).
+    expect(await tutor.request('sfu.createTransport', { direction: 'send' })).toMatchObject({ ok: true });
 
     // Nothing reached the tutor: no presence, no mode change, no hook; the room still waits.
     await new Promise((r) => setTimeout(r, 200));
     expect(tutor.notifications.filter((n) => n.t !== 'speaker')).toEqual([]);
-    expect(await roomState()).toMatchObject({ mode: 'waiting', media: { transports: 2, producers: 0, consumers: 0 } });
+    expect(await roomState()).toMatchObject({ mode: 'waiting', media: { transports: 3, producers: 0, consumers: 0 } });
     expect(stack.proxy.hooks.some((h) => h.session_id === lesson.id && h.type === 'participant.joined' && h.data.role === 'student')).toBe(false);
 
     // The click: the student's hello says SFU with its adopted transports; the tutor is told to use the SFU.
@@ -76,8 +76,8 @@ describe('P2P instant join', () => {
     await expect.poll(async () => (await roomState()).media?.transports ?? 0, { timeout: 5_000 }).toBe(0);
     expect(await tutor.request('sfu.createTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
     expect((await roomState()).mode).toBe('p2p');
-    const hooked = stack.proxy.hooks.filter((h) => h.session_id === lesson.id && h.type === 'session.mode_changed').map((h) => `${h.data.mode}:${h.data.reason}`);
-    expect(hooked).toEqual(['sfu:instant_join', 'p2p:p2p_upgrade']);
+    const hooked = () => stack.proxy.hooks.filter((h) => h.session_id === lesson.id && h.type === 'session.mode_changed').map((h) => `${h.data.mode}:${h.data.reason}`);
+    await expect.poll(hooked, { timeout: 5_000 }).toEqual(['sfu:instant_join', 'p2p:p2p_upgrade']);
   });
 
   it('an upgrade that does not connect falls back to the SFU, which both still have', async () => {
@@ -102,12 +102,17 @@ describe('P2P instant join', () => {
 
   it('a join without preconnected transports is plain P2P', async () => {
     const lesson = await stack.lesson();
+    const roomMedia = async () => ((await (await fetch(`${stack.httpUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.env.INTERNAL_HOOK_SECRET}` } })).json()) as { media: { transports: number } | null }).media;
     const tutor = await client();
     await tutor.request('hello', { v: 1, token: lesson.tutorToken });
+    expect(await tutor.request('sfu.createTransport', { direction: 'recv' })).toMatchObject({ ok: true });
     const student = await client();
     const caps = ((await student.request('standby', { v: 1, token: lesson.studentToken })) as any).data.sfu.routerRtpCapabilities;
     expect(await student.request('join', { rtpCapabilities: caps })).toMatchObject({ ok: true, data: { mode: 'waiting' } });
     await tutor.until(() => modes(tutor).length === 1, 5_000);
     expect(modes(tutor)).toEqual(['p2p:both_present']);
+    // The SFU side the tutor held while waiting goes; the SFU is closed to both in P2P.
+    await expect.poll(async () => (await roomMedia())?.transports ?? 0, { timeout: 5_000 }).toBe(0);
+    expect(await tutor.request('sfu.createTransport', { direction: 'recv' })).toMatchObject({ ok: false, error: { code: 'wrong_mode' } });
   });
 });

@@ -103,6 +103,7 @@ export class RoomController {
     this.standbySig = undefined;
     this.sfuDevice = undefined;
     this.sig = sig;
+    this.media.preloadedDevice = device?.device; // P2P lessons: the instant join's held SFU side uses it
     // Notifications that arrive before the camera is open (hello may win the race) wait.
     let early: Notification[] | null = [];
     sig.onNotification((n) => (early ? early.push(n) : this.onNotification(n)));
@@ -187,7 +188,10 @@ export class RoomController {
       const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
       await this.media.start(await this.media.newSfuSession(preset, preloaded, preloaded && device?.pre));
     }
-    if (!modeSeen) this.media.prepareP2P();
+    if (!modeSeen) {
+      this.media.prepareP2P();
+      this.media.holdSfu();
+    }
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
 

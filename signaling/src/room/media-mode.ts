@@ -56,9 +56,12 @@ export class MediaMode {
     this.dropSfu = opts.dropSfu ?? (() => undefined);
   }
 
-  /** SFU calls are allowed: SFU mode, or P2P while an upgrade still keeps the SFU side up. */
+  /**
+   * SFU calls are allowed: SFU mode, P2P while an upgrade still keeps the SFU side up, or waiting
+   * alone in a P2P room with instant join (the one waiting holds its SFU side ready, sending nothing).
+   */
   get sfuAllowed(): boolean {
-    return this.mode === 'sfu' || this.sfuClosing;
+    return this.mode === 'sfu' || this.sfuClosing || this.preconnectAllowed;
   }
 
   /** A pre-join socket may preconnect SFU transports now (someone waits alone in a P2P room, or SFU mode). */
@@ -143,9 +146,12 @@ export class MediaMode {
       this.sfuFirst = false;
       this.sfuClosing = false;
     }
-    if (both && this.mode !== 'p2p') this.startP2P('both_present');
-    else if (!both && this.mode !== 'waiting') {
+    if (both && this.mode !== 'p2p') {
+      if (this.mode === 'waiting') this.dropSfu(); // the SFU side held while waiting: not used
+      this.startP2P('both_present');
+    } else if (!both && this.mode !== 'waiting') {
       clearTimeout(this.p2pTimer);
+      this.dropSfu(); // an instant join's SFU side, if any: the one left holds a fresh one
       this.mode = 'waiting';
       this.reason = 'peer_left';
       this.broadcast({ t: 'mode', mode: 'waiting', initiator: false, reason: 'peer_left' });

@@ -100,6 +100,11 @@ export class RoomMedia {
     this.host.notify(target, { t: 'sfu.newProducer', producerId: p.producerId, kind: p.kind, source: p.source, role });
   }
 
+  /** P2P room, waiting alone (instant join): the other side's producers reach this one as ready consumers. */
+  setRecvCaps(role: Role, rtpCapabilities: Record<string, unknown>): void {
+    this.recvCaps.set(role, rtpCapabilities);
+  }
+
   /**
    * `join` with receive capabilities: this side's send and receive transports, and paused
    * consumers of everything the other side produces, made now. Later producers of the other

@@ -87,7 +87,9 @@ export class Room {
       log: this.log,
       // Support staff see mode moves on the lesson's timeline (`duet lessons trace`).
       onChange: (mode, reason) => this.hook('session.mode_changed', { mode, reason }),
-      dropSfu: () => ['tutor', 'student'].forEach((role) => this.sfu.removePeer(role as Role)),
+      dropSfu: () => {
+        if (!this.sfuOnly) for (const role of ['tutor', 'student'] as const) this.sfu.removePeer(role);
+      },
     });
     this.clock = new LessonClock(lesson.endsAt, {
       warningMinutes: deps.timings.warningMinutes,

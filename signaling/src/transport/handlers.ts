@@ -135,6 +135,8 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
         if (prepared) data.sfu.prepared = prepared;
       }
     }
+    // Waiting alone in a P2P room with instant join: a newcomer's producers come as ready consumers.
+    if (rtpCapabilities && data.mode === 'waiting' && room.startsInstant) room.sfu.setRecvCaps(claims.role, rtpCapabilities);
     if (pre) pre.room.sfu.dropPre(pre.key); // no-op once adopted
     conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };

@@ -38,6 +38,13 @@ export class MediaPath {
   private prepared: P2PSession | undefined;
   /** SFU -> P2P after an instant join: the SFU session that keeps carrying media until `sfu.close`. */
   private upgradeFrom: MediaSession | undefined;
+  /**
+   * Instant join, P2P room, waiting alone: an SFU session held ready (transports connected,
+   * producers without tracks) that carries the lesson at once when the other joins on the SFU.
+   */
+  private heldSfu: SfuSession | undefined;
+  /** The SFU device loaded at pre-join: a P2P lesson has one only when the node offers instant join. */
+  preloadedDevice: Device | undefined;
   /** The remote tracks each SFU session delivered (re-shown if an upgrade falls back to it). */
   private readonly sfuTracks = new WeakMap<MediaSession, Map<TrackSource, MediaStreamTrack>>();
 
@@ -75,6 +82,8 @@ export class MediaPath {
       void this.switchToP2P(this.session, initiator);
     } else if (mode === 'sfu' && this.upgradeFrom) {
       this.fallBackToSfu(this.upgradeFrom);
+    } else if (mode === 'sfu' && reason === 'instant_join' && this.heldSfu && !this.session) {
+      void this.releaseHeld(this.heldSfu);
     } else if (mode === 'p2p') {
       const prepared = this.prepared;
       this.prepared = undefined;
@@ -101,7 +110,47 @@ export class MediaPath {
     } else {
       this.close(true);
       this.prepareP2P();
+      this.holdSfu();
     }
+  }
+
+  /**
+   * Instant join, waiting alone in a P2P room: an SFU session made ready now, sending nothing (no
+   * track on its producers), so a newcomer who joins on preconnected transports sees this side at
+   * once. Only when the node offers instant join (the pre-join device exists in a P2P lesson).
+   */
+  holdSfu(): void {
+    const { local, join, mode } = this.state.get();
+    const device = this.preloadedDevice;
+    if (mode !== 'waiting' || !device || !local || !join || !this.getSig() || this.heldSfu || !webrtcSupported()) return;
+    const gen = this.generation;
+    void this.newSfuSession(undefined, device).then(async (sfu) => {
+      if (gen !== this.generation || this.heldSfu) return sfu.close();
+      this.heldSfu = sfu;
+      sfu.held = true;
+      try {
+        await sfu.start();
+        await sfu.holdSending(true);
+      } catch {
+        // Refused (the other person arrived meanwhile) or failed: the usual start then.
+        sfu.close();
+        if (this.heldSfu === sfu) this.heldSfu = undefined;
+      }
+    });
+  }
+
+  /** The other joined on the SFU (instant_join): the held session carries the lesson now. */
+  private async releaseHeld(sfu: SfuSession): Promise<void> {
+    this.heldSfu = undefined;
+    this.session = sfu;
+    this.state.set({ media: 'connecting' });
+    const direct = remoteTrackHandlers(this.state);
+    for (const [source, track] of this.sfuTracks.get(sfu) ?? []) if (track.readyState === 'live') direct.onTrack(track, source);
+    await sfu.holdSending(false).catch((err: unknown) => console.error('held SFU session failed to send', err));
+    if (this.session !== sfu) return;
+    this.state.set({ media: 'connected' });
+    this.applyTrackState();
+    if (await sfu.waitReceiving(10_000)) void this.getSig()?.request('sfu.ready', {}).catch(() => undefined);
   }
 
   /** No WebRTC in this browser: the media path is marked failed (the room explains why). */
@@ -239,7 +288,7 @@ export class MediaPath {
     // lingers until sfu.close); the tracks are remembered for a fallback to it.
     const direct = remoteTrackHandlers(this.state);
     const tracks = new Map<TrackSource, MediaStreamTrack>();
-    const current = () => this.session === session || this.session === undefined;
+    const current = () => this.session === session || (this.session === undefined && this.heldSfu !== session);
     const session: SfuSession = new SfuSession(this.getSig()!, local!, join!.ice_servers, {
       onTrack: (track, source) => (tracks.set(source, track), current() && direct.onTrack(track, source)),
       onTrackEnded: (track, source) => {
@@ -289,6 +338,8 @@ export class MediaPath {
   close(keepLocal = false): void {
     this.draining?.close();
     this.draining = undefined;
+    this.heldSfu?.close();
+    this.heldSfu = undefined;
     this.pendingP2P?.close();
     this.pendingP2P = undefined;
     if (this.upgradeFrom !== this.session) this.upgradeFrom?.close();

@@ -50,16 +50,20 @@ async function watchedPage(url: string): Promise<Page> {
       return nativeAdd.apply(this, args);
     } as typeof Native.prototype.addIceCandidate;
     const w = window as unknown as Record<string, unknown>;
+    // The SFU (mediasoup is ICE-lite) is told apart from a browser peer by its SDP.
+    const fromSfu = (pc: RTCPeerConnection) => !!pc.remoteDescription?.sdp.includes('a=ice-lite');
     w.__watch = async () => {
       let rtpSent = 0;
-      let remoteCandidates = 0;
+      let rtpReceived = 0;
+      let peerCandidates = 0;
       for (const pc of pcs) {
         for (const s of (await pc.getStats()).values()) {
           if (s.type === 'outbound-rtp') rtpSent += (s as { packetsSent?: number }).packetsSent ?? 0;
-          if (s.type === 'remote-candidate') remoteCandidates++;
+          if (s.type === 'inbound-rtp') rtpReceived += (s as { packetsReceived?: number }).packetsReceived ?? 0;
+          if (s.type === 'remote-candidate' && !fromSfu(pc)) peerCandidates++;
         }
       }
-      return { rtpSent, remoteCandidates, candidatesAdded, remoteDescriptions: pcs.filter((pc) => pc.remoteDescription).length };
+      return { rtpSent, rtpReceived, peerCandidates, candidatesAdded, peerDescriptions: pcs.filter((pc) => pc.remoteDescription && !fromSfu(pc)).length };
     };
     // The remote video's longest stretch without a new frame (currentTime not moving), from the first frame on.
     let last = -1;
@@ -84,7 +88,7 @@ async function watchedPage(url: string): Promise<Page> {
   return page;
 }
 
-type Watch = { rtpSent: number; remoteCandidates: number; candidatesAdded: number; remoteDescriptions: number };
+type Watch = { rtpSent: number; rtpReceived: number; peerCandidates: number; candidatesAdded: number; peerDescriptions: number };
 const watch = (page: Page) => page.evaluate(() => (window as unknown as { __watch: () => Promise<Watch> }).__watch());
 const stall = (page: Page) => page.evaluate(() => (window as unknown as { __stall: () => { longest: number; started: boolean } }).__stall());
 
@@ -103,12 +107,14 @@ describe('P2P instant join', () => {
       const m = await marks(student);
       return m.includes('duet:pre-send-connected') && m.includes('duet:pre-recv-connected') && m.includes('duet:pre-produced');
     });
-    // Nothing of the student reached the tutor: no presence, no mode change, not one ICE candidate
-    // or description in the tutor's browser (its P2P offer is held), no student RTP anywhere.
+    // The tutor holds its SFU side ready (transports, producers without tracks). Nothing of the
+    // student reached the tutor: no presence, no mode change, not one ICE candidate or description
+    // of a peer in the tutor's browser (its P2P offer is held), no student RTP anywhere.
+    await waitFor('tutor SFU side held', async () => (await room()).media?.producers === 2);
     await student.waitForTimeout(300);
-    expect(await room()).toMatchObject({ mode: 'waiting', participants: [{ role: 'tutor' }], media: { transports: 2, producers: 0, consumers: 0 } });
-    expect(await watch(student)).toMatchObject({ rtpSent: 0 });
-    expect(await watch(tutor)).toEqual({ rtpSent: 0, remoteCandidates: 0, candidatesAdded: 0, remoteDescriptions: 0 });
+    expect(await room()).toMatchObject({ mode: 'waiting', participants: [{ role: 'tutor' }], media: { transports: 4, producers: 2, consumers: 0 } });
+    expect(await watch(student)).toMatchObject({ rtpSent: 0, rtpReceived: 0 });
+    expect(await watch(tutor)).toMatchObject({ rtpReceived: 0, peerCandidates: 0, candidatesAdded: 0, peerDescriptions: 0 });
     expect(await duet(tutor)).toMatchObject({ mode: 'waiting', peerPresence: 'absent' });
 
     // The click: both on the SFU at once (the student on its preconnected transports)...
