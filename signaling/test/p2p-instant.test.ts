@@ -19,7 +19,7 @@ async function client(framing: 'json' | 'msgpack' = 'json'): Promise<TestClient>
 const modes = (c: TestClient) => c.notifications.filter((n) => n.t === 'mode').map((n) => `${(n as { mode: string }).mode}:${(n as { reason: string }).reason}`);
 
 beforeAll(async () => {
-  stack = await startNodeStack({ P2P_ICE_TIMEOUT_MS: '1500' });
+  stack = await startNodeStack({ P2P_INSTANT_JOIN: 'true', P2P_ICE_TIMEOUT_MS: '1500' });
 });
 afterAll(async () => {
   for (const c of clients) c.close();

@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   const livekitBin = WITH_LIVEKIT ? livekitBinary() : undefined;
   if (WITH_LIVEKIT) await buildPage();
   const [p2pStack, plainStack, sfuStack, browser, lk] = await Promise.all([
-    startStack(),
+    startStack({ P2P_INSTANT_JOIN: 'true' }),
     startStack({ P2P_INSTANT_JOIN: 'false' }),
     startStack({ P2P_ENABLED: 'false' }),
     launchBrowser(),

@@ -45,7 +45,7 @@ export class MediaMode {
     dropSfu?: () => void;
   }) {
     this.sfuOnly = opts.sfuOnly;
-    this.instant = opts.instantJoin ?? true;
+    this.instant = opts.instantJoin ?? false;
     this.mode = opts.sfuOnly ? 'sfu' : 'waiting';
     this.reason = opts.reason;
     this.seats = opts.seats;

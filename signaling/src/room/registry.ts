@@ -73,7 +73,7 @@ export class RoomRegistry {
 
   /** Whether a pre-join socket gets the router's capabilities: the lesson starts on the SFU, or may (P2P instant join). */
   offersSfu(): boolean {
-    return !this.deps.p2pEnabled || this.deps.p2pInstantJoin !== false;
+    return !this.deps.p2pEnabled || this.deps.p2pInstantJoin === true;
   }
 
   /** The room for a lesson, if the lesson exists and its join window is open now. */

@@ -79,7 +79,7 @@ export class Room {
     }, this.log);
     this.modes = new MediaMode({
       sfuOnly: this.sfuOnly,
-      instantJoin: deps.p2pInstantJoin ?? true,
+      instantJoin: deps.p2pInstantJoin ?? false,
       reason: lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled',
       seats: this.seats,
       timings: deps.timings,

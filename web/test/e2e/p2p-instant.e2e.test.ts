@@ -13,7 +13,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   assertLoopbackOnly();
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  [stack, browser] = await Promise.all([startStack({ P2P_INSTANT_JOIN: 'true' }), launchBrowser()]);
 }, 90_000);
 
 afterAll(async () => {
