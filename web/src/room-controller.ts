@@ -307,6 +307,7 @@ export class RoomController {
     if (!hello.resumed || hello.mode !== before || !this.media.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
       this.media.close(true);
+      this.media.holdSfu(); // waiting alone with instant join: a fresh held SFU side (a no-op otherwise)
       if (hello.mode === 'sfu' && !this.media.unsupported()) await this.media.start(await this.media.newSfuSession());
     } else {
       await this.media.session.resumed().catch((err) => console.warn('media resume failed', err));
