@@ -87,9 +87,7 @@ export class Room {
       log: this.log,
       // Support staff see mode moves on the lesson's timeline (`duet lessons trace`).
       onChange: (mode, reason) => this.hook('session.mode_changed', { mode, reason }),
-      dropSfu: () => {
-        if (!this.sfuOnly) for (const role of ['tutor', 'student'] as const) this.sfu.removePeer(role);
-      },
+      dropSfu: () => ['tutor', 'student'].forEach((role) => !this.sfuOnly && this.sfu.removePeer(role as Role)),
     });
     this.clock = new LessonClock(lesson.endsAt, {
       warningMinutes: deps.timings.warningMinutes,
@@ -144,8 +142,7 @@ export class Room {
     const seat = newSeat(claims, conn, previous, sameClient);
     this.seats.set(role, seat);
     const peer = this.seats.get(other(role));
-    // Instant join (P2P room, the newcomer's SFU transports connected at pre-join): start on the SFU.
-    const instant = preconnected && !previous && !!peer?.conn && this.modes.instantJoin();
+    const instant = preconnected && !previous && !!peer?.conn && this.modes.instantJoin(); // P2P room, SFU transports preconnected: start on the SFU
     const data: HelloData = {
       you: peerInfo(seat),
       peer: peer ? peerInfo(peer) : null,
@@ -265,7 +262,6 @@ export class Room {
   p2pReady(role: Role): void {
     this.modes.p2pReady(role);
   }
-
   /** Whether a join on a preconnected socket would start this room on the SFU now (instant join). */
   get startsInstant(): boolean {
     return this.modes.preconnectAllowed && this.modes.mode === 'waiting';
