@@ -58,10 +58,9 @@ export class LiveTracks {
     sentTo: (run) => (this.feeding.get(run) ?? []).reduce((n, r) => n + r.sentTo(run), 0),
   };
 
-  /** Gapless: the track is a video whose relay has seen no keyframe yet (so no run records it). */
+  /** Gapless: a video whose relay has seen no keyframe yet (no run records it), or none since its newest run started. */
   waitingForKeyframe(trackId: string): boolean {
-    const relay = this.relays.get(trackId);
-    return relay !== undefined && !relay.ready;
+    return this.relays.get(trackId)?.needsKeyframe ?? false;
   }
 
   /** Resolves once the changes asked for so far are applied (or failed). */

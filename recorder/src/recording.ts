@@ -34,7 +34,7 @@ export interface TrackStatus {
   /** Increments on every FFmpeg (re)start: the media node requests a keyframe when it changes. */
   run: number;
   live: boolean;
-  /** Gapless: a video not recorded yet because no keyframe reached the recorder; the node keeps asking for one. */
+  /** Gapless: a video with no keyframe at the recorder yet, or none since its newest run started (that run shows no picture until one comes): the node keeps asking for one. */
   waitingForKeyframe?: boolean;
 }
 

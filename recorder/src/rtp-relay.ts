@@ -28,7 +28,7 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
   private readonly rtp: Socket;
   private readonly rtcp: Socket;
   /** Forwarding targets: the run recording the track -> its FFmpeg's RTP port and packets sent there. */
-  private readonly targets = new Map<number, { port: number; packets: number }>();
+  private readonly targets = new Map<number, { port: number; packets: number; fresh: boolean }>();
   /** Packets of the latest complete-or-growing keyframe (one RTP timestamp), replayed to a new run. */
   private keyframe: Buffer[] = [];
   private keyframeTs = -1;
@@ -83,7 +83,7 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
   /** Forwards to `port` from now on (the run's FFmpeg listens there), starting with the latest keyframe. */
   addTarget(run: number, port: number): void {
     if (this.closed) return;
-    const target = { port, packets: 0 };
+    const target = { port, packets: 0, fresh: this.kind === 'audio' };
     this.targets.set(run, target);
     // Renumbered to end right before the next live packet: FFmpeg's RTP reorder queue would
     // otherwise hold every later packet back, waiting for the frames skipped in between, until
@@ -99,6 +99,14 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
       copy.writeUInt16BE((this.lastSeq - k + i + 0x10000) & 0xffff, 2);
       this.send(target, copy);
     }
+  }
+
+  /**
+   * A video whose newest run has had no live keyframe yet: FFmpeg drops the frames after the
+   * replayed one (they refer to frames it never saw) until one comes, so the sender is asked.
+   */
+  get needsKeyframe(): boolean {
+    return this.kind === 'video' && (!this.sawKeyframe || [...this.targets.values()].some((t) => !t.fresh));
   }
 
   removeTarget(run: number): void {
@@ -137,6 +145,7 @@ export class TrackRelay extends EventEmitter<TrackRelayEvents> {
     const payload = rtpPayload(pkt);
     if (!payload) return;
     if (startsKeyframe(this.mimeType, payload)) {
+      for (const t of this.targets.values()) t.fresh = true;
       if (ts !== this.keyframeTs) {
         this.keyframe = [];
         this.keyframeBytes = 0;

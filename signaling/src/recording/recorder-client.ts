@@ -9,7 +9,7 @@ export interface RecorderTrackStatus {
   rtcpPort: number;
   run: number;
   live: boolean;
-  /** A video the recorder does not record yet: no keyframe reached it (gapless recordings). */
+  /** A video the recorder needs a keyframe for (not recorded yet, or its newest run has none yet; gapless recordings). */
   waitingForKeyframe?: boolean;
 }
 
