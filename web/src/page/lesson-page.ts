@@ -217,7 +217,7 @@ export class LessonPage {
 
   private async startDeviceCheck(): Promise<void> {
     this.devices?.stop();
-    const check = new DeviceCheck('/healthz', (r) => this.analytics.track('network_check', { verdict: r.verdict, ...r.routes }));
+    const check = new DeviceCheck('/healthz', (r) => this.analytics.track('network_check', { verdict: r.verdict, ...r.routes, ...(r.node ? { node_udp: r.node.udp, node_tcp: r.node.tcp } : {}) }));
     this.devices = check;
     const join = this.room.state.get().join;
     if (join) void check.runRouteCheck(join.ice_servers, this.nodeRoutes);
