@@ -95,8 +95,12 @@ try {
         from pg_stat_database where datname = 'duet_bench'`;
     return { ...r!, cpu: postgresCpuSeconds(dbUrl.port) };
   };
-  // pg_stat_database is updated by each backend at transaction end, at most every 500 ms (PG 15).
-  const settle = () => new Promise((r) => setTimeout(r, 1_500));
+  // pg_stat_database is fed by each backend's pending counters (PG 15+): at transaction end, but
+  // at most once a second; a backend that went idle less than a second after its last flush
+  // flushes only when its idle-stats timeout fires, PGSTAT_IDLE_INTERVAL = 10 s later. So a
+  // snapshot is only complete 10 s after the last transaction (a 1.5-s wait missed the last
+  // joins' writes now and then: 0.9 rows written per join).
+  const settle = () => new Promise((r) => setTimeout(r, 10_500));
   await settle();
   const before = await snapshot();
   const t0 = performance.now();

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { freePort } from '@duet/deploy/testing';
-import { DEPLOY_DIR, run } from './support/exec.ts';
+import { run } from './support/exec.ts';
+import { NGINX, nginxMainConfig, sandboxSite } from './support/nginx-sandbox.ts';
 
-const NGINX = process.env.NGINX_BIN || '/usr/sbin/nginx';
 let dir: string;
 let cert: string;
 let httpsPort: number;
@@ -24,36 +24,6 @@ let media: Server;
 let nginx: ChildProcess | undefined;
 const apiHits: IncomingMessage[] = [];
 const mediaHits: string[] = [];
-
-/** The shipped config with only addresses and paths changed for this sandbox. */
-function localConfig(ports: { https: number; http: number; api: number; media: number }, file = 'duet.conf'): string {
-  return readFileSync(join(DEPLOY_DIR, 'nginx', file), 'utf8')
-    .replace(/^\s*listen \[::\]:.*$/gm, '') // IPv6 is disabled in the test namespace
-    .replace('listen 443 ssl http2;', `listen 127.0.0.1:${ports.https} ssl http2;`)
-    .replace('listen 80;', `listen 127.0.0.1:${ports.http};`)
-    .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${ports.api};`)
-    .replace('server 127.0.0.1:8090;', `server 127.0.0.1:${ports.media};`)
-    .replaceAll('/etc/ssl/duet/', `${dir}/tls/`)
-    .replace('/var/log/nginx/duet.access.log', `${dir}/access.log`)
-    .replace('/var/log/nginx/duet-media.access.log', `${dir}/media-access.log`);
-}
-
-function mainConfig(siteFile: string): string {
-  return [
-    ...(process.getuid?.() === 0 ? ['user root;'] : []),
-    'worker_processes 1;',
-    `pid ${dir}/nginx.pid;`,
-    `error_log ${dir}/error.log warn;`,
-    'events { worker_connections 64; }',
-    'http {',
-    `  client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy;`,
-    `  fastcgi_temp_path ${dir}/tmp/fcgi; uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi;`,
-    `  access_log off;`,
-    `  include ${siteFile};`,
-    '}',
-    '',
-  ].join('\n');
-}
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
   const u = new URL(url);
@@ -96,11 +66,11 @@ beforeAll(async () => {
   [httpsPort, httpPort, mediaHostPort] = [await freePort(), await freePort(), await freePort()];
   await new Promise<void>((r) => api.listen(apiPort, '127.0.0.1', () => r()));
   await new Promise<void>((r) => media.listen(mediaPort, '127.0.0.1', () => r()));
-  writeFileSync(join(dir, 'duet.conf'), localConfig({ https: httpsPort, http: httpPort, api: apiPort, media: mediaPort }));
+  writeFileSync(join(dir, 'duet.conf'), sandboxSite(dir, { https: httpsPort, http: httpPort, api: apiPort, media: mediaPort }));
   // The media host's config, on its own port (both files load into one nginx here).
-  writeFileSync(join(dir, 'duet-media.conf'), localConfig({ https: mediaHostPort, http: 0, api: 0, media: mediaPort }, 'duet-media.conf'));
+  writeFileSync(join(dir, 'duet-media.conf'), sandboxSite(dir, { https: mediaHostPort, http: 0, api: 0, media: mediaPort }, 'duet-media.conf'));
   writeFileSync(join(dir, 'sites.conf'), `include ${dir}/duet.conf;\ninclude ${dir}/duet-media.conf;\n`);
-  writeFileSync(join(dir, 'nginx.conf'), mainConfig(join(dir, 'sites.conf')));
+  writeFileSync(join(dir, 'nginx.conf'), nginxMainConfig(dir, join(dir, 'sites.conf')));
 });
 
 afterAll(async () => {
@@ -125,7 +95,7 @@ describe('nginx config', () => {
   it('nginx -t rejects a broken copy (the check can fail)', async () => {
     const broken = join(dir, 'broken.conf');
     writeFileSync(broken, readFileSync(join(dir, 'duet.conf'), 'utf8').replace('proxy_http_version 1.1;', 'proxy_http_version 1.1'));
-    writeFileSync(join(dir, 'nginx-broken.conf'), mainConfig(broken));
+    writeFileSync(join(dir, 'nginx-broken.conf'), nginxMainConfig(dir, broken));
     const r = await run(NGINX, ['-t', '-p', dir, '-c', join(dir, 'nginx-broken.conf')]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/emerg/);

@@ -1,19 +1,14 @@
 // The API as a real child process (`node api/src/main.ts`) for tests of process-level behaviour:
 // signals, crashes, several workers. Output is collected for failure messages.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './harness.ts';
+import { freePort } from '@duet/deploy/testing';
+
+export { freePort };
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 export interface ApiProcess {
   child: ChildProcess;

@@ -7,13 +7,15 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { startPostgresServer } from '../../../api/test/support/postgres-server.ts';
 import type { Seat } from './clients.ts';
+import { freePort } from '@duet/deploy/testing';
+
+export { freePort };
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(HERE, '../../..');
@@ -33,13 +35,6 @@ export interface Probe {
   cpuMs: number;
 }
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = (srv.address() as AddressInfo);
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** A server process with the probe preloaded (IPC: 'measure' → memory after GC, CPU time). */
 export function forkProbed(script: string, args: string[], env: Record<string, string | undefined>): ChildProcess {

@@ -15,8 +15,8 @@ import { createApiServer, loadApiConfig, type ApiServer } from '@duet/api';
 import { freePort } from '@duet/deploy/testing';
 import { parse } from 'yaml';
 import { DEPLOY_DIR, run } from '../support/exec.ts';
+import { NGINX, nginxMainConfig, sandboxSite } from '../support/nginx-sandbox.ts';
 
-const NGINX = process.env.NGINX_BIN || '/usr/sbin/nginx';
 
 /** TRUST_PROXY as each shipped deployment sets it for the API. */
 function shippedTrustProxy(): Record<string, string | undefined> {
@@ -71,32 +71,9 @@ describe('client addresses through the shipped nginx', () => {
     );
     await api.start();
 
-    const site = readFileSync(join(DEPLOY_DIR, 'nginx/duet.conf'), 'utf8')
-      .replace(/^\s*listen \[::\]:.*$/gm, '')
-      .replace('listen 443 ssl http2;', `listen 127.0.0.1:${httpsPort} ssl http2;`)
-      .replace('listen 80;', `listen 127.0.0.1:${await freePort()};`)
-      .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${apiPort};`)
-      .replace('server 127.0.0.1:8090;', `server 127.0.0.1:${await freePort()};`)
-      .replaceAll('/etc/ssl/duet/', `${dir}/tls/`)
-      .replace('/var/log/nginx/duet.access.log', `${dir}/access.log`);
+    const site = sandboxSite(dir, { https: httpsPort, http: await freePort(), api: apiPort, media: await freePort() });
     writeFileSync(join(dir, 'duet.conf'), site);
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      [
-        ...(process.getuid?.() === 0 ? ['user root;'] : []),
-        'worker_processes 1;',
-        `pid ${dir}/nginx.pid;`,
-        `error_log ${dir}/error.log warn;`,
-        'events { worker_connections 64; }',
-        'http {',
-        `  client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy;`,
-        `  fastcgi_temp_path ${dir}/tmp/fcgi; uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi;`,
-        '  access_log off;',
-        `  include ${dir}/duet.conf;`,
-        '}',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(dir, 'nginx.conf'), nginxMainConfig(dir, join(dir, 'duet.conf')));
     nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const deadline = Date.now() + 15_000;
     for (;;) {

@@ -55,3 +55,24 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** The pre-join screen is up and its Join button enabled (devices opened, the grant read). */
+export async function readyToJoin(page: Page): Promise<void> {
+  await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+  await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
+}
+
+/** Clicks Join on a pre-join screen and waits for the room. */
+export async function clickJoin(page: Page): Promise<void> {
+  await readyToJoin(page);
+  await page.getByTestId('join').click();
+  await page.getByTestId('room').waitFor({ timeout: 20_000 });
+}
+
+/** A participant on a desktop-sized page, joined into the room. */
+export async function joinRoom(browser: Browser, url: string): Promise<Page> {
+  const page = await openParticipant(browser, url);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await clickJoin(page);
+  return page;
+}

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
-import { launchBrowser, openParticipant, waitFor } from './browser.ts';
-import { describeViolations, screenshots, seriousA11yViolations } from './ui-checks.ts';
+import { joinRoom, launchBrowser, waitFor } from './browser.ts';
+import { expectAccessible, screenshots } from './ui-checks.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -29,20 +29,7 @@ async function lessonStatus(id: string): Promise<any> {
   return res.json();
 }
 
-async function join(url: string): Promise<Page> {
-  const page = await openParticipant(browser, url);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
-  await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
-  await page.getByTestId('join').click();
-  await page.getByTestId('room').waitFor({ timeout: 20_000 });
-  return page;
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const v = await seriousA11yViolations(page);
-  expect(v, `${what}: serious/critical axe violations\n${describeViolations(v)}`).toEqual([]);
-}
+const join = (url: string): Promise<Page> => joinRoom(browser, url);
 
 const withQuery = (url: string, query: string) => url.replace('#', `?${query}#`);
 

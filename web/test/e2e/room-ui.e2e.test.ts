@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
-import { CHROMIUM_ARGS, launchBrowser, openParticipant, pageStats, waitFor } from './browser.ts';
-import { describeViolations, screenshots, seriousA11yViolations } from './ui-checks.ts';
+import { CHROMIUM_ARGS, clickJoin, launchBrowser, openParticipant, pageStats, readyToJoin, waitFor } from './browser.ts';
+import { expectAccessible, screenshots } from './ui-checks.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -34,27 +34,13 @@ async function api(path: string, init: RequestInit = {}): Promise<any> {
   return body;
 }
 
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const v = await seriousA11yViolations(page);
-  expect(v, `${what}: serious/critical axe violations\n${describeViolations(v)}`).toEqual([]);
-}
-
 async function open(url: string): Promise<Page> {
   const page = await openParticipant(browser, url);
   await page.setViewportSize({ width: 1280, height: 800 });
   return page;
 }
 
-async function readyToJoin(page: Page): Promise<void> {
-  await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
-  await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
-}
-
-async function join(page: Page): Promise<void> {
-  await readyToJoin(page);
-  await page.getByTestId('join').click();
-  await page.getByTestId('room').waitFor({ timeout: 20_000 });
-}
+const join = clickJoin;
 
 const withQuery = (url: string, query: string) => url.replace('#', `?${query}#`);
 

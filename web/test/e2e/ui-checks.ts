@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const SCREENSHOT_DIR = join(import.meta.dirname, 'screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
@@ -48,4 +49,10 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
 
 export function describeViolations(v: AxeViolation[]): string {
   return v.map((x) => `${x.impact} ${x.id}: ${x.help} @ ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+}
+
+/** Fails with the list of serious/critical axe violations on the page, if any. */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  const v = await seriousA11yViolations(page);
+  expect(v, `${what}: serious/critical axe violations\n${describeViolations(v)}`).toEqual([]);
 }

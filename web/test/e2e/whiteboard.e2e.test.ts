@@ -11,8 +11,8 @@ import { createDemoLesson } from '@duet/deploy';
 import * as Y from 'yjs';
 import { MAX_BOARD_UPDATE_BASE64 } from '@duet/signaling/protocol';
 import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
-import { launchBrowser, openParticipant, waitFor } from './browser.ts';
-import { describeViolations, screenshots, seriousA11yViolations } from './ui-checks.ts';
+import { joinRoom, launchBrowser, waitFor } from './browser.ts';
+import { expectAccessible, screenshots } from './ui-checks.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -27,15 +27,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function join(url: string): Promise<Page> {
-  const page = await openParticipant(browser, url);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
-  await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
-  await page.getByTestId('join').click();
-  await page.getByTestId('room').waitFor({ timeout: 20_000 });
-  return page;
-}
+const join = (url: string): Promise<Page> => joinRoom(browser, url);
 
 async function openBoard(page: Page): Promise<void> {
   await page.getByTestId('toggle-board').click();
@@ -209,8 +201,7 @@ describe('whiteboard in Chromium', () => {
 
     // Screenshots and axe with the board open (desktop and phone).
     for (const page of [tutor, student]) {
-      const v = await seriousA11yViolations(page);
-      expect(v, `board: serious/critical axe violations\n${describeViolations(v)}`).toEqual([]);
+      await expectAccessible(page, 'board');
     }
     await screenshots(tutor, 'room-whiteboard');
     // Phone: the control bar sits under the video strip, overlapping neither it nor the board.
@@ -227,8 +218,7 @@ describe('whiteboard in Chromium', () => {
     expect(boxes.controls.top, JSON.stringify(boxes)).toBeGreaterThanOrEqual(boxes.strip.bottom - 1);
     expect(boxes.controls.bottom, JSON.stringify(boxes)).toBeLessThanOrEqual(boxes.viewport + 1);
     expect(boxes.strip.height).toBeGreaterThan(100);
-    const phoneAxe = await seriousA11yViolations(tutor);
-    expect(phoneAxe, `board on a phone: serious/critical axe violations\n${describeViolations(phoneAxe)}`).toEqual([]);
+    await expectAccessible(tutor, 'board on a phone');
     await tutor.setViewportSize({ width: 1280, height: 800 });
 
     // The lock: the student's UI goes read-only, and an update sent past the UI is refused by the node.

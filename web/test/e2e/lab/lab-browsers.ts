@@ -1,13 +1,13 @@
 // Browsers inside the lab namespace (netns-lab.ts): Debian's Firefox ESR over WebDriver BiDi
 // (puppeteer-core, no browser download) and Debian's Chromium (playwright-core, over its pipe),
 // each behind one small Participant interface so a lesson test reads the same for both.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser as PwBrowser, type Page as PwPage } from 'playwright-core';
 import puppeteer, { type Browser as PpBrowser, type Page as PpPage } from 'puppeteer-core';
 import { Browser as BrowserKind, createProfile, launch, WEBDRIVER_BIDI_WEBSOCKET_ENDPOINT_REGEX } from '@puppeteer/browsers';
 import { CHROMIUM_ARGS } from '../browser.ts';
 import type { Lab } from './netns-lab.ts';
+import { freePort } from '@duet/deploy/testing';
 
 export const FIREFOX_PATH = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
 
@@ -29,16 +29,6 @@ export interface Participant {
   fill(testId: string, text: string): Promise<void>;
   goto(url: string): Promise<void>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sel = (testId: string) => `[data-testid="${testId}"]`;
