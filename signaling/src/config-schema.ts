@@ -15,6 +15,7 @@ export const SIGNALING_ENV: EnvVarDoc[] = [
   { names: ["JOIN_TOKEN_PUBLIC_KEYS"], usedBy: ["signaling"], doc: "empty = fetch `API_INTERNAL_URL/v1/join-keys` at start, every 10 min and on an unknown `kid` (≤ once per 30 s); or the JSON of that key set, pinned" },
   { names: ["SIGNALING_HOST", "SIGNALING_PORT", "API_INTERNAL_URL"], usedBy: ["signaling"], doc: "`127.0.0.1`, `8090`, `http://127.0.0.1:8080`" },
   { names: ["P2P_ENABLED"], usedBy: ["signaling"], doc: "`true` (recorded lessons always use the SFU)" },
+  { names: ["P2P_INSTANT_JOIN"], usedBy: ["signaling"], doc: "`false` — `true`: in a P2P lesson the one waiting holds an SFU side ready and the second person's pre-join connects SFU transports (nothing sent, nobody told); the click starts the lesson on the SFU and P2P takes over make before break. Off by default: it measured no faster than the P2P start at the click (docs/benchmarks-livekit.md)" },
   { names: ["MEDIA_LISTEN_IP", "MEDIA_ANNOUNCED_ADDRESS"], usedBy: ["signaling"], doc: "`127.0.0.1`, the listen IP" },
   { names: ["MEDIA_PORT_BASE", "MEDIASOUP_WORKERS"], usedBy: ["signaling"], doc: "`40000` (worker *i* uses UDP+TCP `40000+i`; `0` = ephemeral), one per core" },
   { names: ["RECORDER_URL"], usedBy: ["signaling"], doc: "unset = recorded lessons are not recorded on this node; `npm start` runs a recorder in-process and sets it (an external one when `RECORDER_URL` is given; none with `RECORDER_ENABLED=0`)" },

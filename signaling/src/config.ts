@@ -37,6 +37,8 @@ export interface SignalingConfig {
   internalHookSecret: string;
   /** When false every lesson runs through the SFU (operators behind strict NATs, tests). */
   p2pEnabled: boolean;
+  /** P2P lessons: the second person joins on SFU transports preconnected at pre-join, then moves to P2P. */
+  p2pInstantJoin: boolean;
   media: MediaConfig;
   heartbeatMs: number;
   /** A pinging client silent this long is shown to the other side as reconnecting. */
@@ -148,6 +150,7 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     internalHookSecret: env.NODE_SECRET && !env.INTERNAL_HOOK_SECRET ? env.NODE_SECRET : required(env, 'INTERNAL_HOOK_SECRET'),
     nodeSecret: nodeSecretOf(env),
     p2pEnabled: bool(env, 'P2P_ENABLED', true),
+    p2pInstantJoin: bool(env, 'P2P_INSTANT_JOIN', false),
     media,
     heartbeatMs: int(env, 'SIGNALING_HEARTBEAT_MS', 15_000, 1_000, 120_000),
     quietMs: int(env, 'SIGNALING_QUIET_MS', 3_000, 1_000, 120_000),

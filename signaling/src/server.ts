@@ -82,6 +82,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   const registry = new RoomRegistry(new ApiClient(config.apiInternalUrl, apiCredential), {
     pool,
     p2pEnabled: config.p2pEnabled,
+    p2pInstantJoin: config.p2pInstantJoin,
     timings: config.timings,
     emitHook: (event) => hooks.send(event),
     log,

@@ -44,7 +44,7 @@ describe('standby then join', () => {
     expect(await student.request('standby', { v: 1, token: 'not-a-jwt' })).toMatchObject({ ok: false, error: { code: 'token_invalid' } });
     const standby = await student.request('standby', { v: 1, token: lesson.studentToken });
     expect(standby).toMatchObject({ ok: true, data: { timeoutMs: 1500 } });
-    expect((standby as { data: Record<string, unknown> }).data.sfu).toBeUndefined(); // a P2P lesson
+    expect((standby as { data: Record<string, unknown> }).data.sfu).toBeUndefined(); // a P2P lesson (P2P_INSTANT_JOIN off)
     // Standing by: ping works, nothing else does, and a second authentication is refused.
     expect(await student.request('ping')).toMatchObject({ ok: true });
     expect(await student.request('media.state', { audio: true, video: true })).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });

@@ -105,6 +105,7 @@ export class RoomController {
     this.standbySig = undefined;
     this.sfuDevice = undefined;
     this.sig = sig;
+    this.media.preloadedDevice = device?.device; // P2P lessons: the instant join's held SFU side uses it
     // Notifications that arrive before the camera is open (hello may win the race) wait.
     let early: Notification[] | null = [];
     sig.onNotification((n) => (early ? early.push(n) : this.onNotification(n)));
@@ -189,7 +190,10 @@ export class RoomController {
       const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
       await this.media.start(await this.media.newSfuSession(preset, preloaded, preloaded && device?.pre));
     }
-    if (!modeSeen) this.media.prepareP2P();
+    if (!modeSeen) {
+      this.media.prepareP2P();
+      this.media.holdSfu();
+    }
     else if (hello.mode !== 'sfu') void loadSfuSession().catch(() => undefined); // warm the chunk for a later switch
   }
 
@@ -305,6 +309,7 @@ export class RoomController {
     if (!hello.resumed || hello.mode !== before || !this.media.session) {
       // The seat was lost (or the mode changed meanwhile): media from scratch per the server.
       this.media.close(true);
+      this.media.holdSfu(); // waiting alone with instant join: a fresh held SFU side (a no-op otherwise)
       if (hello.mode === 'sfu' && !this.media.unsupported()) await this.media.start(await this.media.newSfuSession());
     } else {
       await this.media.session.resumed().catch((err) => console.warn('media resume failed', err));
@@ -336,6 +341,9 @@ export class RoomController {
         break;
       case 'p2p.close':
         this.media.closeDraining();
+        break;
+      case 'sfu.close':
+        this.media.closeUpgraded();
         break;
       case 'speaker':
         this.state.set({ speaker: n.role });

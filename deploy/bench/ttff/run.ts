@@ -1,8 +1,10 @@
 // Time to first remote frame: from the moment the second person clicks "join" (the first is
-// already in the room) until BOTH see a frame of the other on screen. Four contenders in the
+// already in the room) until BOTH see a frame of the other on screen. Five contenders in the
 // same run, same Chromium, interleaved rounds: a raw RTCPeerConnection pair (no Duet, no
-// signaling server: the floor), Duet P2P, Duet through the SFU, and LiveKit (the anchor:
-// deploy/bench/livekit, with its own best practice). Prints medians and ratios and writes
+// signaling server: the floor), Duet P2P with its instant join (SFU transports preconnected at
+// pre-join, the lesson starts on the SFU, P2P takes over after), Duet P2P without it
+// (P2P_INSTANT_JOIN=false: the P2P negotiation starts at the click), Duet through the SFU (instant
+// join), and LiveKit (the anchor: deploy/bench/livekit, with its own best practice). Prints medians and ratios and writes
 // deploy/bench/results/ttff.json (spread over every round, versions, machine).
 //
 //   flock /tmp/duet-heavy.lock bash scripts/in-lo-netns.sh node deploy/bench/ttff/run.ts [rounds]
@@ -53,7 +55,7 @@ async function now(page: Page): Promise<number> {
   return page.evaluate(() => performance.timeOrigin + performance.now());
 }
 
-async function duetRound(stack: Stack, browser: Browser, recording: boolean): Promise<number> {
+async function duetRound(stack: Stack, browser: Browser, recording: boolean, label = ''): Promise<number> {
   const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'ttff', recording });
   const tutor = await openParticipant(browser, lesson.tutorUrl);
   let student: Page | undefined;
@@ -98,8 +100,8 @@ async function duetRound(stack: Stack, browser: Browser, recording: boolean): Pr
         const marks = await page.evaluate(() => performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as const));
         return marks.filter(([n, t]) => n.startsWith('duet:') && (t >= t0 - 5 || n.startsWith('duet:pre-'))).map(([n, t]) => `${n.slice(5)}+${Math.round(t - t0)}`).join(' ');
       };
-      console.log(`  ${recording ? 'rec ' : ''}student: ${await trace(student)} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
-      console.log(`  ${recording ? 'rec ' : ''}tutor:   ${await trace(tutor)}`);
+      console.log(`  ${label}student: ${await trace(student)} | first frame tutor+${Math.round(a - t0)} student+${Math.round(b - t0)}`);
+      console.log(`  ${label}tutor:   ${await trace(tutor)}`);
     }
     return Math.max(a, b) - t0;
   } finally {
@@ -174,8 +176,9 @@ async function main(): Promise<void> {
   // Inputs first (fail fast, before any browser): the LiveKit binary and its page.
   const livekitBin = WITH_LIVEKIT ? livekitBinary() : undefined;
   if (WITH_LIVEKIT) await buildPage();
-  const [p2pStack, sfuStack, browser, lk] = await Promise.all([
-    startStack(),
+  const [p2pStack, plainStack, sfuStack, browser, lk] = await Promise.all([
+    startStack({ P2P_INSTANT_JOIN: 'true' }),
+    startStack({ P2P_INSTANT_JOIN: 'false' }),
     startStack({ P2P_ENABLED: 'false' }),
     launchBrowser(),
     livekitBin ? startLiveKit(livekitBin) : Promise.resolve(undefined as LiveKit | undefined),
@@ -184,38 +187,43 @@ async function main(): Promise<void> {
   const probe = { arm: armFirstFrame, firstFrameAt: (page: Page) => firstFrameAt(page), prejoinMs: PREJOIN_MS };
   const raw: number[] = [];
   const p2p: number[] = [];
+  const plain: number[] = [];
   const sfu: number[] = [];
   const livekit: number[] = [];
   try {
     // One warm-up of each (first page load, codec init), not counted.
     await rawRound(browser, p2pStack.apiUrl);
-    await duetRound(p2pStack, browser, false);
-    await duetRound(sfuStack, browser, false);
+    await duetRound(p2pStack, browser, false, 'p2p ');
+    await duetRound(plainStack, browser, false, 'p2p-plain ');
+    await duetRound(sfuStack, browser, false, 'sfu ');
     if (lk) await livekitRound(lk, browser, probe);
     for (let i = 0; i < ROUNDS; i++) {
       raw.push(await rawRound(browser, p2pStack.apiUrl));
-      p2p.push(await duetRound(p2pStack, browser, false));
-      sfu.push(await duetRound(sfuStack, browser, false));
+      p2p.push(await duetRound(p2pStack, browser, false, 'p2p '));
+      plain.push(await duetRound(plainStack, browser, false, 'p2p-plain '));
+      sfu.push(await duetRound(sfuStack, browser, false, 'sfu '));
       if (lk) livekit.push(await livekitRound(lk, browser, probe));
-      console.log(`round ${i + 1}/${ROUNDS}: raw ${Math.round(raw.at(-1)!)} ms, p2p ${Math.round(p2p.at(-1)!)} ms, sfu ${Math.round(sfu.at(-1)!)} ms${lk ? `, livekit ${Math.round(livekit.at(-1)!)} ms` : ''}`);
+      console.log(`round ${i + 1}/${ROUNDS}: raw ${Math.round(raw.at(-1)!)} ms, p2p ${Math.round(p2p.at(-1)!)} ms, p2p plain ${Math.round(plain.at(-1)!)} ms, sfu ${Math.round(sfu.at(-1)!)} ms${lk ? `, livekit ${Math.round(livekit.at(-1)!)} ms` : ''}`);
     }
   } catch (err) {
     if (lk && process.env.TTFF_TRACE) console.error(lk.logs().slice(-4000));
     throw err;
   } finally {
     await browser.close();
-    await Promise.all([p2pStack.stop(), sfuStack.stop(), lk?.stop()]);
+    await Promise.all([p2pStack.stop(), plainStack.stop(), sfuStack.stop(), lk?.stop()]);
   }
-  const spreads = { raw_ms: spread(raw), p2p_ms: spread(p2p), sfu_ms: spread(sfu), ...(lk ? { livekit_ms: spread(livekit) } : {}) };
-  const metrics = { raw_ms: spreads.raw_ms.median, p2p_ms: spreads.p2p_ms.median, sfu_ms: spreads.sfu_ms.median, ...(lk ? { livekit_ms: spreads.livekit_ms!.median } : {}), rounds: ROUNDS };
+  const spreads = { raw_ms: spread(raw), p2p_ms: spread(p2p), p2p_plain_ms: spread(plain), sfu_ms: spread(sfu), ...(lk ? { livekit_ms: spread(livekit) } : {}) };
+  const metrics = { raw_ms: spreads.raw_ms.median, p2p_ms: spreads.p2p_ms.median, p2p_plain_ms: spreads.p2p_plain_ms.median, sfu_ms: spreads.sfu_ms.median, ...(lk ? { livekit_ms: spreads.livekit_ms!.median } : {}), rounds: ROUNDS };
   const lkMs = spreads.livekit_ms?.median;
   const ratios = {
     p2p_vs_raw: ratio(metrics.p2p_ms, metrics.raw_ms),
+    p2p_plain_vs_raw: ratio(metrics.p2p_plain_ms, metrics.raw_ms),
     sfu_vs_raw: ratio(metrics.sfu_ms, metrics.raw_ms),
-    // The "instant join" rows (issue 14 item 3, goal ≤ 0.6): the SFU contender joins on transports
-    // connected and producers prepared at pre-join; P2P has no instant join yet (null).
-    instant_join_vs_raw: { sfu: ratio(metrics.sfu_ms, metrics.raw_ms), p2p: null },
-    ...(lk ? { vs_livekit: { p2p: ratio(metrics.p2p_ms, lkMs), sfu: ratio(metrics.sfu_ms, lkMs), raw: ratio(metrics.raw_ms, lkMs) } } : {}),
+    // The "instant join" rows (issue 14 item 3, goal ≤ 0.6): both Duet contenders join on
+    // transports connected and producers prepared at pre-join (P2P then moves to P2P after the
+    // first frames); p2p_plain is the P2P start without it, for comparison.
+    instant_join_vs_raw: { sfu: ratio(metrics.sfu_ms, metrics.raw_ms), p2p: ratio(metrics.p2p_ms, metrics.raw_ms) },
+    ...(lk ? { vs_livekit: { p2p: ratio(metrics.p2p_ms, lkMs), p2p_plain: ratio(metrics.p2p_plain_ms, lkMs), sfu: ratio(metrics.sfu_ms, lkMs), raw: ratio(metrics.raw_ms, lkMs) } } : {}),
   };
   const result = {
     name: 'ttff',
@@ -231,7 +239,7 @@ async function main(): Promise<void> {
     goals: { 'duet_vs_livekit <=': 0.5, 'instant_join_vs_raw <=': 0.6 },
     prejoin_ms: PREJOIN_MS,
     spread: spreads,
-    samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), sfu_ms: sfu.map(Math.round), ...(lk ? { livekit_ms: livekit.map(Math.round) } : {}) },
+    samples: { raw_ms: raw.map(Math.round), p2p_ms: p2p.map(Math.round), p2p_plain_ms: plain.map(Math.round), sfu_ms: sfu.map(Math.round), ...(lk ? { livekit_ms: livekit.map(Math.round) } : {}) },
     baseline: 'a raw RTCPeerConnection pair in one page of the same Chromium (no signaling server), capturing with the same constraints as the Duet room (1280x720 ideal; TTFF_RAW_VGA=1 for 640x480); time from the second join to the first remote frame on screen at both ends',
     livekit: lk
       ? 'livekit-server on loopback (deploy/bench/livekit/livekit.yaml), livekit-client page (deploy/bench/livekit/page): tracks created and room.prepareConnection() during the pre-join, room.connect() + publishTrack() on the click; adaptiveStream, dynacast, simulcast (LIVEKIT_SIMULCAST=0: off), VP8, 1280x720 capture as the Duet room; medians are over every round, not the best'
@@ -240,7 +248,7 @@ async function main(): Promise<void> {
   mkdirSync(resolve(RESULTS, '..'), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
   const vs = lk ? ` — vs LiveKit ${lkMs} ms: p2p ${ratios.vs_livekit!.p2p}x, sfu ${ratios.vs_livekit!.sfu}x` : '';
-  console.log(`ttff medians: raw ${metrics.raw_ms} ms, Duet P2P ${metrics.p2p_ms} ms (${ratios.p2p_vs_raw}x), Duet SFU ${metrics.sfu_ms} ms (${ratios.sfu_vs_raw}x)${vs} — ${Math.round((Date.now() - started) / 1000)} s; wrote ${RESULTS}`);
+  console.log(`ttff medians: raw ${metrics.raw_ms} ms, Duet P2P ${metrics.p2p_ms} ms (${ratios.p2p_vs_raw}x), P2P plain ${metrics.p2p_plain_ms} ms (${ratios.p2p_plain_vs_raw}x), Duet SFU ${metrics.sfu_ms} ms (${ratios.sfu_vs_raw}x)${vs} — ${Math.round((Date.now() - started) / 1000)} s; wrote ${RESULTS}`);
 }
 
 await main();

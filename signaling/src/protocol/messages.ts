@@ -96,7 +96,9 @@ export const ClientMessageSchema = Type.Union([
   // also allowed there for these two) while the person is still on the pre-join screen. Nothing
   // is produced, consumed or announced: the other side cannot tell. `join` then adopts them
   // (HelloData.sfu.prepared names the same transports). Refused with `wrong_mode` unless the
-  // lesson's room is live on this node and in SFU mode.
+  // lesson's room is live on this node and in SFU mode, or a P2P room where one person waits
+  // alone: a join on a preconnected socket then starts the lesson on the SFU (reason
+  // `instant_join`) and moves it to P2P make before break once both receive media (`p2p_upgrade`).
   req('sfu.preconnect', {}),
   // Pre-join route check, on a standby socket only (before `join`), any lesson mode: a throwaway
   // transport on the node's media ports that only answers ICE (no DTLS, nothing sent or relayed),
@@ -112,8 +114,12 @@ export const ClientMessageSchema = Type.Union([
   req('sfu.closeProducer', { producerId: ShortId }),
   req('sfu.consume', { producerId: ShortId, rtpCapabilities: Opaque }),
   req('sfu.resumeConsumer', { consumerId: ShortId }),
-  // SFU mode: both sides have the SFU media flowing, so a P2P connection can be closed.
+  // SFU mode: this side has the other's SFU media flowing, so a P2P connection can be closed (a
+  // p2p -> sfu switch), or P2P can be brought up behind it (an instant join: `instant_join`).
   req('sfu.ready', {}),
+  // The sfu -> p2p upgrade after an instant join (mode p2p, reason `p2p_upgrade`): this side now
+  // shows the other's P2P media; once both said so the server closes the SFU side (`sfu.close`).
+  req('p2p.ready', {}),
   req('chat.send', { messageId: Uuid, text: Type.String({ minLength: 1, maxLength: MAX_CHAT_TEXT }) }),
   req('app.data', { topic: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }), data: Type.Unknown() }),
   // Whiteboard (Yjs CRDT, docs/whiteboard.md). `sync`: this side's state vector; the answer is
@@ -136,7 +142,7 @@ export type JoinProduce = Static<typeof JoinProduce>;
 export type Role = 'tutor' | 'student';
 export type RoomMode = 'waiting' | 'p2p' | 'sfu';
 /** Why the room is in its mode now. */
-export type ModeReason = 'alone' | 'both_present' | 'peer_left' | 'recorded' | 'p2p_disabled' | 'p2p_failed' | 'p2p_timeout' | 'media_restarted' | 'peer_resumed';
+export type ModeReason = 'alone' | 'both_present' | 'peer_left' | 'recorded' | 'p2p_disabled' | 'p2p_failed' | 'p2p_timeout' | 'media_restarted' | 'peer_resumed' | 'instant_join' | 'p2p_upgrade';
 export type Presence = 'present' | 'reconnecting' | 'absent';
 export type EndReason = 'ended_by_tutor' | 'time_up' | 'replaced' | 'ended' | 'cancelled';
 
@@ -229,7 +235,10 @@ export interface HelloData {
 /** The answer to `standby`: how long the server keeps the socket without a `join`. */
 export interface StandbyData {
   timeoutMs: number;
-  /** When the lesson starts on the SFU: the router's capabilities, to load the device now. */
+  /**
+   * The router's capabilities, to load the device now: when the lesson starts on the SFU, and in
+   * P2P lessons too (an instant join starts on the SFU, see sfu.preconnect).
+   */
   sfu?: { routerRtpCapabilities: Record<string, unknown> };
 }
 
@@ -269,6 +278,7 @@ export interface ResponseData {
   'sfu.consume': ConsumerInfo;
   'sfu.resumeConsumer': Record<string, never>;
   'sfu.ready': Record<string, never>;
+  'p2p.ready': Record<string, never>;
   'chat.send': { message: ChatMessage };
   'app.data': Record<string, never>;
   'lesson.end': Record<string, never>;
@@ -309,10 +319,15 @@ export type Notification =
    * The media path. `initiator`: in p2p, this side offers. Switching p2p -> sfu is make before
    * break: keep the P2P connection until the SFU media flows (then send `sfu.ready`), and close
    * it on `p2p.close`. `media_restarted`: the SFU router was rebuilt; set the SFU session up again.
+   * `instant_join` (sfu, a P2P room): the lesson starts on the SFU; send `sfu.ready` once its media
+   * flows. `p2p_upgrade` (p2p): bring P2P up while the SFU session keeps carrying the media, show
+   * the P2P media once it arrives (then send `p2p.ready`), close the SFU session on `sfu.close`.
    */
   | { t: 'mode'; mode: RoomMode; initiator: boolean; reason: ModeReason }
   /** Both sides have SFU media: the P2P connection can go. */
   | { t: 'p2p.close' }
+  /** After a `p2p_upgrade`, both sides show P2P media: the SFU session can go (the server dropped its side). */
+  | { t: 'sfu.close' }
   /** P2P in trouble on the other side: the offerer should restart ICE now. */
   | { t: 'p2p.restartIce' }
   | { t: 'p2p.signal'; signal: P2PSignal }

@@ -71,10 +71,9 @@ export class RoomRegistry {
     return this.rooms.get(sessionId)?.revoke(role) ?? false;
   }
 
-  /** Whether a lesson starts on the SFU, as far as this node knows before anyone joins it. */
-  startsOnSfu(sessionId: string): boolean {
-    const room = this.rooms.get(sessionId);
-    return room ? room.sfuOnly : !this.deps.p2pEnabled;
+  /** Whether a pre-join socket gets the router's capabilities: the lesson starts on the SFU, or may (P2P instant join). */
+  offersSfu(): boolean {
+    return !this.deps.p2pEnabled || this.deps.p2pInstantJoin === true;
   }
 
   /** The room for a lesson, if the lesson exists and its join window is open now. */

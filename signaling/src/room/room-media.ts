@@ -7,8 +7,8 @@ import type { Logger } from '../log.ts';
 import { other, RoomError } from './seat.ts';
 
 export interface RoomMediaHost {
-  /** Throws a RoomError when SFU calls are not allowed now (wrong mode, lesson ended). */
-  assertSfu(): void;
+  /** Throws a RoomError when SFU calls are not allowed now (wrong mode, lesson ended); `preconnect`: for a pre-join socket. */
+  assertSfu(preconnect?: boolean): void;
   notify(role: Role, n: Notification): void;
   /** Whether the participant's socket is connected now. */
   present(role: Role): boolean;
@@ -44,9 +44,9 @@ export class RoomMedia {
   }
 
   /** The lesson's router, created on first use (SFU mode only). */
-  get(): Promise<MediaRoom> {
+  get(preconnect = false): Promise<MediaRoom> {
     try {
-      this.host.assertSfu();
+      this.host.assertSfu(preconnect);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -75,8 +75,8 @@ export class RoomMedia {
   }
 
   /** For the hello of an SFU room: the router (created now if needed), or undefined. */
-  forHello(): Promise<MediaRoom | undefined> {
-    return this.get().catch(() => undefined);
+  forHello(instant = false): Promise<MediaRoom | undefined> {
+    return this.get(instant).catch(() => undefined);
   }
 
   /**
@@ -98,6 +98,11 @@ export class RoomMedia {
       }
     }
     this.host.notify(target, { t: 'sfu.newProducer', producerId: p.producerId, kind: p.kind, source: p.source, role });
+  }
+
+  /** P2P room, waiting alone (instant join): the other side's producers reach this one as ready consumers. */
+  setRecvCaps(role: Role, rtpCapabilities: Record<string, unknown>): void {
+    this.recvCaps.set(role, rtpCapabilities);
   }
 
   /**
@@ -144,7 +149,7 @@ export class RoomMedia {
     if (this.pre.has(key)) throw new RoomError('forbidden', 'this connection is already preconnected');
     this.pre.set(key, { send: '', recv: '' });
     try {
-      const [send, recv] = await this.call((m) => Promise.all([m.createTransport(key, 'send'), m.createTransport(key, 'recv')]));
+      const [send, recv] = await this.call((m) => Promise.all([m.createTransport(key, 'send'), m.createTransport(key, 'recv')]), true);
       if (!this.pre.has(key)) throw new RoomError('lesson_ended', 'the connection closed meanwhile');
       this.pre.set(key, { send: send.transportId, recv: recv.transportId });
       return { send, recv };
@@ -158,7 +163,7 @@ export class RoomMedia {
   async connectPre(key: string, transportId: string, dtlsParameters: Record<string, unknown>): Promise<void> {
     const ids = this.pre.get(key);
     if (!ids || (ids.send !== transportId && ids.recv !== transportId)) throw new RoomError('media_error', `unknown transport ${transportId}`);
-    await this.call((m) => m.connectTransport(key, transportId, dtlsParameters));
+    await this.call((m) => m.connectTransport(key, transportId, dtlsParameters), true);
   }
 
   /** The pre-join socket closed (or never joined): its transports go. */
@@ -217,8 +222,8 @@ export class RoomMedia {
     this.media = undefined;
   }
 
-  private async call<T>(fn: (m: MediaRoom) => Promise<T>): Promise<T> {
-    const media = await this.get();
+  private async call<T>(fn: (m: MediaRoom) => Promise<T>, preconnect = false): Promise<T> {
+    const media = await this.get(preconnect);
     try {
       return await fn(media);
     } catch (err) {

@@ -3,7 +3,6 @@
 // Seats live in seat.ts, the mode rules in media-mode.ts, the SFU side in room-media.ts, chat in
 // room-chat.ts. It talks to connections through the small RoomConnection interface, so no
 // WebSocket details appear here.
-import { randomBytes } from 'node:crypto';
 import { newEvent, type DuetEvent, type EventType } from '@duet/api/events';
 import type { JoinClaims } from '@duet/api/tokens';
 import type { MediaRoom, WorkerPool } from '@duet/sfu';
@@ -13,7 +12,7 @@ import type { ApiClient, LessonFacts } from '../api-client.ts';
 import { LessonClock } from './lesson-clock.ts';
 import { LessonRecorder, type RecorderClient } from '../recording/index.ts';
 import type { Logger } from '../log.ts';
-import { other, peerInfo, RoomError, type RoomConnection, type Seat } from './seat.ts';
+import { newSeat, other, peerInfo, RoomError, type RoomConnection, type Seat } from './seat.ts';
 import type { RoomTimings } from './timings.ts';
 import { RoomChat } from './room-chat.ts';
 import { RoomMedia } from './room-media.ts';
@@ -28,6 +27,8 @@ export interface RoomDeps extends RoomBoardDeps {
   pool: WorkerPool;
   api: ApiClient;
   p2pEnabled: boolean;
+  /** P2P rooms: a join on SFU transports preconnected at pre-join starts on the SFU (P2P_INSTANT_JOIN). */
+  p2pInstantJoin?: boolean;
   timings: RoomTimings;
   emitHook(event: DuetEvent): void;
   onEmpty(room: Room): void;
@@ -60,8 +61,8 @@ export class Room {
     this.log = deps.log?.child({ session_id: lesson.id });
     this.chatLog = new RoomChat(lesson.id, deps.api, deps.chatHistory, this.log);
     this.sfu = new RoomMedia(lesson.id, deps.pool, {
-      assertSfu: () => {
-        if (this.modes.mode !== 'sfu') throw new RoomError('wrong_mode', `the room is in ${this.modes.mode} mode, not sfu`);
+      assertSfu: (preconnect) => {
+        if (!(preconnect ? this.modes.preconnectAllowed : this.modes.sfuAllowed)) throw new RoomError('wrong_mode', `the room is in ${this.modes.mode} mode, not sfu`);
         if (this.ended) throw new RoomError('lesson_ended', 'this lesson has ended');
       },
       notify: (role, n) => this.seats.get(role)?.conn?.notify(n),
@@ -78,6 +79,7 @@ export class Room {
     }, this.log);
     this.modes = new MediaMode({
       sfuOnly: this.sfuOnly,
+      instantJoin: deps.p2pInstantJoin ?? false,
       reason: lesson.recording ? 'recorded' : deps.p2pEnabled ? 'alone' : 'p2p_disabled',
       seats: this.seats,
       timings: deps.timings,
@@ -85,6 +87,7 @@ export class Room {
       log: this.log,
       // Support staff see mode moves on the lesson's timeline (`duet lessons trace`).
       onChange: (mode, reason) => this.hook('session.mode_changed', { mode, reason }),
+      dropSfu: () => ['tutor', 'student'].forEach((role) => !this.sfuOnly && this.sfu.removePeer(role as Role)),
     });
     this.clock = new LessonClock(lesson.endsAt, {
       warningMinutes: deps.timings.warningMinutes,
@@ -116,7 +119,7 @@ export class Room {
    * older connection is told it was replaced). `resume` must match the seat's resume token for
    * the server-side media (SFU transports) to be kept; otherwise it starts fresh.
    */
-  join(claims: JoinClaims, conn: RoomConnection, resume: string | undefined, chat: ChatMessage[]): { data: HelloData; after: () => void } {
+  join(claims: JoinClaims, conn: RoomConnection, resume: string | undefined, chat: ChatMessage[], preconnected = false): { data: HelloData; after: () => void } {
     if (this.ended) throw new RoomError('lesson_ended', 'this lesson has ended');
     const role = claims.role;
     const previous = this.seats.get(role);
@@ -136,23 +139,10 @@ export class Room {
     } else {
       this.hook('participant.joined', { role, user_id: claims.userId });
     }
-    const seat: Seat = {
-      role,
-      userId: claims.userId,
-      name: claims.name,
-      avatarUrl: claims.avatarUrl,
-      audio: previous?.audio ?? true,
-      video: previous?.video ?? true,
-      screen: sameClient ? (previous?.screen ?? false) : false,
-      conn,
-      resumeToken: previous && sameClient ? previous.resumeToken : randomBytes(18).toString('base64url'),
-      grace: undefined,
-      p2pConnected: sameClient ? (previous?.p2pConnected ?? false) : false,
-      speaking: false,
-      sfuReady: sameClient ? (previous?.sfuReady ?? false) : false,
-    };
+    const seat = newSeat(claims, conn, previous, sameClient);
     this.seats.set(role, seat);
     const peer = this.seats.get(other(role));
+    const instant = preconnected && !previous && !!peer?.conn && this.modes.instantJoin(); // P2P room, SFU transports preconnected: start on the SFU
     const data: HelloData = {
       you: peerInfo(seat),
       peer: peer ? peerInfo(peer) : null,
@@ -169,6 +159,7 @@ export class Room {
       if (peer?.conn) {
         if (resumed || previous) peer.conn.notify({ t: 'peer.presence', role, presence: 'present' });
         peer.conn.notify({ t: 'peer.joined', peer: peerInfo(seat), resumed: resumed || !!previous });
+        if (instant && this.modes.mode === 'sfu') peer.conn.notify({ t: 'mode', mode: 'sfu', initiator: false, reason: 'instant_join' });
       }
       if (this.modes.mode === 'p2p' && previous) {
         // Same client with its RTCPeerConnection still alive: renegotiate (ICE restart, the
@@ -267,6 +258,15 @@ export class Room {
     this.modes.sfuReady(role);
   }
 
+  /** After an instant join's upgrade: this side shows the other's P2P media now. */
+  p2pReady(role: Role): void {
+    this.modes.p2pReady(role);
+  }
+  /** Whether a join on a preconnected socket would start this room on the SFU now (instant join). */
+  get startsInstant(): boolean {
+    return this.modes.preconnectAllowed && this.modes.mode === 'waiting';
+  }
+
   /** Chat: stored through the API first (idempotent by id), then delivered to both. */
   async chat(role: Role, messageId: string, text: string): Promise<ChatMessage> {
     const seat = this.seats.get(role);
@@ -294,10 +294,10 @@ export class Room {
     this.end('ended_by_tutor');
   }
 
-  /** For the hello of an SFU room: the router is ready before the seat is taken. */
-  async mediaForHello(): Promise<MediaRoom | undefined> {
-    if (this.modes.mode !== 'sfu' || this.ended) return undefined;
-    return this.sfu.forHello();
+  /** For the hello of an SFU room (or an instant join: `instant`): the router is ready before the seat is taken. */
+  async mediaForHello(instant = false): Promise<MediaRoom | undefined> {
+    if ((this.modes.mode !== 'sfu' && !(instant && this.startsInstant)) || this.ended) return undefined;
+    return this.sfu.forHello(instant);
   }
 
   /** Operator/test view: who is here and what the SFU holds. */

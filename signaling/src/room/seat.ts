@@ -1,5 +1,7 @@
 // A participant's seat in a room (kept through a reconnect grace), the connection interface the
 // room talks through, and the errors room calls raise.
+import { randomBytes } from 'node:crypto';
+import type { JoinClaims } from '@duet/api/tokens';
 import type { PeerInfo, Notification, Role } from '../protocol/index.ts';
 
 export interface RoomConnection {
@@ -31,6 +33,8 @@ export interface Seat {
   p2pConnected: boolean;
   speaking: boolean;
   sfuReady: boolean;
+  /** After an upgrade to P2P (instant join): this side shows the other's P2P media. */
+  p2pReady?: boolean;
 }
 
 export const other = (role: Role): Role => (role === 'tutor' ? 'student' : 'tutor');
@@ -46,5 +50,24 @@ export function peerInfo(seat: Seat): PeerInfo {
     video: seat.video,
     screen: seat.screen,
     presence: seat.conn ? 'present' : 'reconnecting',
+  };
+}
+
+/** The seat a join takes: a resume of the same client (`sameClient`) keeps its token and media state. */
+export function newSeat(claims: JoinClaims, conn: RoomConnection, previous: Seat | undefined, sameClient: boolean): Seat {
+  return {
+    role: claims.role,
+    userId: claims.userId,
+    name: claims.name,
+    avatarUrl: claims.avatarUrl,
+    audio: previous?.audio ?? true,
+    video: previous?.video ?? true,
+    screen: sameClient ? (previous?.screen ?? false) : false,
+    conn,
+    resumeToken: previous && sameClient ? previous.resumeToken : randomBytes(18).toString('base64url'),
+    grace: undefined,
+    p2pConnected: sameClient ? (previous?.p2pConnected ?? false) : false,
+    speaking: false,
+    sfuReady: sameClient ? (previous?.sfuReady ?? false) : false,
   };
 }

@@ -56,13 +56,16 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     }
     await checkSeat(claims.sessionId, token, ticket);
     conn.standBy(token, ticket, claims, standbyTimeoutMs);
-    const sfu = registry.startsOnSfu(claims.sessionId) ? { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> } : undefined;
+    // SFU lessons start there, P2P ones may too (an instant join, see sfu.preconnect). A recorded
+    // lesson whose room is open gets them whatever P2P_INSTANT_JOIN says.
+    const sfu = registry.offersSfu() || registry.get(claims.sessionId)?.sfuOnly ? { routerRtpCapabilities: routerRtpCapabilities() as unknown as Record<string, unknown> } : undefined;
     return { data: { timeoutMs: standbyTimeoutMs, ...(sfu ? { sfu } : {}) } };
   }
 
   /**
-   * Instant join: transports for a standby socket of a live SFU room (see sfu.preconnect). A
-   * room is never opened for it: only a lesson somebody is already in has a router to connect to.
+   * Instant join: transports for a standby socket of a live room, SFU or P2P with someone waiting
+   * (see sfu.preconnect). A room is never opened for it: only a lesson somebody is already in has
+   * a router to connect to (a P2P room gets its router now; nobody in it is told).
    */
   async function preconnect(conn: Connection): Promise<{ send: TransportInfo; recv: TransportInfo }> {
     const claims = conn.standbyClaims!;
@@ -126,10 +129,12 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     } catch (err) {
       throw roomError(err);
     }
-    const [chat, media] = await Promise.all([room.chatHistory(), room.mediaForHello()]);
+    // Instant join in a P2P room (someone waits, this socket preconnected): the lesson starts on the SFU.
+    const instant = conn.preconnected?.room === room && room.startsInstant;
+    const [chat, media] = await Promise.all([room.chatHistory(), room.mediaForHello(instant)]);
     let joined;
     try {
-      joined = room.join(claims, conn, resume, chat);
+      joined = room.join(claims, conn, resume, chat, instant && !!media);
     } catch (err) {
       if (err instanceof RoomError) throw new RequestError(err.code === 'lesson_ended' ? 'lesson_unavailable' : err.code, err.message);
       throw err;
@@ -156,6 +161,8 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
         if (prepared) data.sfu.prepared = prepared;
       }
     }
+    // Waiting alone in a P2P room with instant join: a newcomer's producers come as ready consumers.
+    if (rtpCapabilities && data.mode === 'waiting' && room.startsInstant) room.sfu.setRecvCaps(claims.role, rtpCapabilities);
     if (pre) pre.room.sfu.dropPre(pre.key); // no-op once adopted
     conn.log.info({ resumed: data.resumed, mode: data.mode }, 'participant joined');
     return { data, after };
@@ -206,6 +213,9 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
           return { data: EMPTY };
         case 'sfu.ready':
           room.sfuReady(role);
+          return { data: EMPTY };
+        case 'p2p.ready':
+          room.p2pReady(role);
           return { data: EMPTY };
         case 'chat.send':
           return { data: { message: await room.chat(role, msg.messageId, msg.text) } };

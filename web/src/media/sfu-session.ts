@@ -61,6 +61,12 @@ export class SfuSession implements MediaSession {
    * for ("dimensions not set") and restarted its runs. */
   private readonly recorded: boolean;
 
+  /**
+   * Instant join in a P2P room, the side waiting alone: transports up, producers made, but no
+   * track on them (nothing encoded or sent) until holdSending(false) at the other's join.
+   */
+  held = false;
+
   constructor(sig: SignalingClient, local: MediaStream, iceServers: RTCIceServer[], handlers: RemoteMediaHandlers, screen: MediaStreamTrack | null = null, preset?: SfuHello, device?: Device, pre?: Preconnected, recorded = false) {
     this.recorded = recorded;
     this.sig = sig;
@@ -126,6 +132,7 @@ export class SfuSession implements MediaSession {
           console.warn('sending with tuned encodings failed; plain stream', err);
           return produce(undefined);
         });
+        if (this.held) await producer.replaceTrack({ track: null });
         this.producers.set(producer.id, producer);
         performance.mark(`duet:sfu-produced-${track.kind}`);
       }
@@ -340,6 +347,13 @@ export class SfuSession implements MediaSession {
     this.consumers.delete(producerId);
     consumer.close();
     this.handlers.onTrackEnded(consumer.track, (consumer.appData as { source?: 'camera' | 'microphone' | 'screen' }).source);
+  }
+
+  /** Held (see `held`): the producers lose their tracks; released: they get them back (a keyframe first). */
+  async holdSending(hold: boolean): Promise<void> {
+    this.held = hold;
+    const trackFor = (p: types.Producer) => ((p.appData as { source?: string }).source === 'screen' ? this.screenTrack : p.kind === 'audio' ? this.local.getAudioTracks()[0] : this.local.getVideoTracks()[0]) ?? null;
+    await Promise.all([...this.producers.values(), ...(this.screenProducer ? [this.screenProducer] : [])].filter((p) => !p.closed).map((p) => p.replaceTrack({ track: hold ? null : trackFor(p) })));
   }
 
   setTrackEnabled(kind: 'audio' | 'video', enabled: boolean): void {
