@@ -376,10 +376,7 @@ export class RoomController {
     }
   }
 
-  /**
-   * Pre-join route check: a probe transport on the lesson's media node (sfu.probe) asked over the
-   * standby socket; null without one, or when the node refuses (the check then tries TURN only).
-   */
+  /** Pre-join route check: the media node's probe transport (sfu.probe) over the standby socket; null: none (TURN only). */
   async routeProbe(): Promise<ProbeInfo | null> {
     const sig = this.standbySig;
     if (!sig || !(await this.standbyReady) || this.standbySig !== sig) return null;
