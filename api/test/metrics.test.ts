@@ -93,11 +93,14 @@ describe.each(DB_KINDS)('API metrics (%s)', (kind) => {
     expect(sample(failingNow, 'duet_webhook_deliveries', { status: 'pending' })).toBeGreaterThan(0);
     expect(sample(failingNow, 'duet_webhook_lag_seconds')).toBeGreaterThan(0);
     failing = false;
+    // Each gauge is its own query at scrape time, so one scrape is not one snapshot: a delivery
+    // enqueued between the two queries shows as lag next to a pending count read just before it
+    // (seen once in the two-lane suite on PostgreSQL: pending 0, lag 0.30 s).
+    // Healed = one scrape with nothing pending and no lag.
     const healed = await eventually(async () => {
       const m = await scrape();
-      return sample(m, 'duet_webhook_deliveries', { status: 'pending' }) === 0 ? m : undefined;
+      return sample(m, 'duet_webhook_deliveries', { status: 'pending' }) === 0 && sample(m, 'duet_webhook_lag_seconds') === 0 ? m : undefined;
     }, 20_000);
-    expect(sample(healed, 'duet_webhook_lag_seconds')).toBe(0);
     expect(sample(healed, 'duet_webhook_deliveries', { status: 'delivered' })).toBeGreaterThan(0);
   });
 
