@@ -5,16 +5,12 @@
 // upgrade falls back to the SFU; a join without preconnect stays plain P2P.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
-import { TestClient } from './support/ws-client.ts';
+import { ClientPool, TestClient } from './support/ws-client.ts';
 
 let stack: NodeStack;
-const clients: TestClient[] = [];
+const clients = new ClientPool();
 
-async function client(framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> {
-  const c = await TestClient.open(stack.wsUrl, framing);
-  clients.push(c);
-  return c;
-}
+const client = (framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> => clients.open(stack.wsUrl, framing);
 
 const modes = (c: TestClient) => c.notifications.filter((n) => n.t === 'mode').map((n) => `${(n as { mode: string }).mode}:${(n as { reason: string }).reason}`);
 
@@ -22,7 +18,7 @@ beforeAll(async () => {
   stack = await startNodeStack({ P2P_INSTANT_JOIN: 'true', P2P_ICE_TIMEOUT_MS: '1500' });
 });
 afterAll(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await stack?.stop();
 });
 

@@ -8,17 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEvent } from '@duet/api/events';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
-import { TestClient } from './support/ws-client.ts';
+import { ClientPool, TestClient } from './support/ws-client.ts';
 import { HookSender } from '../src/hooks/hook-sender.ts';
 
 let stack: NodeStack;
-const clients: TestClient[] = [];
+const clients = new ClientPool();
 
-async function client(framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> {
-  const c = await TestClient.open(stack.wsUrl, framing);
-  clients.push(c);
-  return c;
-}
+const client = (framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> => clients.open(stack.wsUrl, framing);
 
 async function getJson(path: string): Promise<any> {
   const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.env.DUET_API_KEY}` } });
@@ -59,7 +55,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await stack?.stop();
 });
 

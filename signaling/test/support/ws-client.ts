@@ -67,3 +67,18 @@ export class TestClient {
     this.ws.close();
   }
 }
+
+/** The clients a test file opened, closed together in its afterAll. */
+export class ClientPool {
+  private readonly clients: TestClient[] = [];
+
+  async open(url: string, framing: Framing = 'json'): Promise<TestClient> {
+    const c = await TestClient.open(url, framing);
+    this.clients.push(c);
+    return c;
+  }
+
+  closeAll(): void {
+    for (const c of this.clients) c.close();
+  }
+}
