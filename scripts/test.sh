@@ -72,7 +72,12 @@ if [ "${#COVERAGE_ARGS[@]}" -gt 0 ]; then
 fi
 # A plain closing line any CI can read.
 if [ -f "$REPORT" ]; then
-  node -e 'const r = require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$REPORT"
+  # A file can fail with every test passed (a hook that timed out, an import error): say so here too.
+  node -e 'const r = require(process.argv[1]);
+    const files = r.testResults.filter((f) => f.status === "failed").map((f) => require("node:path").relative(process.cwd(), f.name));
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped` +
+      (files.length ? `; ${files.length} file(s) failed: ${files.join(", ")}` : ""))' "$REPORT"
 fi
+[ "$status" -eq 0 ] || echo "[test] FAILED (exit $status)" >&2
 echo "[test] done in $(( $(date +%s) - T0 )) s" >&2
 exit $status

@@ -53,6 +53,8 @@ export interface ApiServer {
   app: FastifyInstance;
   start(): Promise<{ url: string }>;
   close(): Promise<void>;
+  /** How long each step of the last close() took, in order (a shutdown that drags names its step). */
+  readonly closeSteps: readonly { step: string; ms: number }[];
   /** The database connection (after start): for tests and operator tooling. */
   readonly sql: Sql;
   /** One pass of the no-show / auto-end job now (it also runs every LESSON_JOBS_INTERVAL_MS). */
@@ -192,15 +194,25 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   let started = false;
   let closing: Promise<void> | null = null;
 
+  const closeSteps: { step: string; ms: number }[] = [];
+  async function timed(step: string, work: () => Promise<unknown>): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await work();
+    } finally {
+      closeSteps.push({ step, ms: Math.round(performance.now() - t0) });
+    }
+  }
+
   async function close(): Promise<void> {
     closing ??= (async () => {
       // In-flight requests first (jobs and deliveries keep running meanwhile), then the loops.
-      await app.close();
-      await lessonJobs.stop();
-      await deliveries.stop();
+      await timed('http', () => app.close());
+      await timed('lesson jobs', () => lessonJobs.stop());
+      await timed('webhook deliveries', () => deliveries.stop());
       const d = db;
       db = null;
-      await d?.close();
+      await timed('database', async () => d?.close());
       try {
         stdoutLog?.flush();
       } catch {
@@ -219,7 +231,9 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       if (started) throw new Error('the API server was already started');
       started = true;
       try {
-        db = await openDatabase(config.database);
+        db = await openDatabase(config.database, (step, waitedMs) =>
+          app.log.warn({ step, waitedMs }, 'database shutdown step did not finish in time; going on'),
+        );
         const { applied } = await migrate(db.sql);
         if (applied.length > 0) app.log.info({ applied }, 'database migrated');
         await app.listen({ host: config.host, port: config.port });
@@ -235,6 +249,7 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       }
     },
     close,
+    closeSteps,
     runLessonJobs: () => runLessonJobsOnce(ctx),
     runRecordingRetention: () => runRetentionOnce(ctx),
   };

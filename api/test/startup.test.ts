@@ -203,6 +203,9 @@ describe.each(DB_KINDS)('start-up and restart (%s)', (kind) => {
     // Someone adds an illegal move by hand; the next start puts the table back.
     await first.server.sql`insert into session_status_transitions values ('completed', 'live')`;
     await first.close();
+    // Each shutdown step is timed, in order, so a close that drags names the step that dragged.
+    expect(first.server.closeSteps.map((s) => s.step)).toEqual(['http', 'lesson jobs', 'webhook deliveries', 'database']);
+    expect(first.server.closeSteps.every((s) => s.ms >= 0 && s.ms < 10_000)).toBe(true);
 
     const second = await startApi(db.url);
     try {

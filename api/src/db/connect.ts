@@ -18,7 +18,27 @@ export interface Database {
 
 const silent = () => {};
 
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+/** Told when a shutdown step of the embedded database did not finish in time (logged by the server). */
+export type StallReport = (step: string, waitedMs: number) => void;
+
+// pglite-socket's stop() waits for its sockets to close and PGlite's close() for its query mutex;
+// either can wait forever when a socket is left half-closed (electric-sql/pglite#678: once in
+// ~1,000 closes in our suite, a 60-s test hook timeout). Each step gets a bound, and a step that
+// overruns is reported by name instead of hanging the process that is shutting down.
+const STEP_BOUND_MS = 5_000;
+async function bounded(step: string, work: Promise<unknown>, onStall: StallReport): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<'overrun'>((resolve) => {
+    timer = setTimeout(() => resolve('overrun'), STEP_BOUND_MS);
+  });
+  try {
+    if ((await Promise.race([work, overrun])) === 'overrun') onStall(step, STEP_BOUND_MS);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function openDatabase(config: DatabaseConfig, onStall: StallReport = silent): Promise<Database> {
   if (config.kind === 'postgres') {
     const sql = postgres(config.url, { onnotice: silent, max: config.poolMax });
     return { kind: 'postgres', sql, close: () => sql.end({ timeout: 5 }) };
@@ -51,8 +71,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     sql,
     async close() {
       await sql.end({ timeout: 5 });
-      await server.stop();
-      await db.close();
+      await bounded('pglite socket server stop', server.stop(), onStall);
+      await bounded('pglite close', db.close(), onStall);
     },
   };
 }

@@ -127,7 +127,12 @@ export async function startApi(
     server,
     url,
     request: httpClient(url),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      // A close that drags is a hang waiting to happen: say which step, in the test's output.
+      const slow = server.closeSteps.filter((s) => s.ms > 3_000);
+      if (slow.length > 0) console.warn(`[api close] slow steps: ${slow.map((s) => `${s.step} ${s.ms} ms`).join(', ')}`);
+    },
   };
 }
 
