@@ -4,18 +4,13 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintJoinToken } from '@duet/api/tokens';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
-import { TestClient } from './support/ws-client.ts';
+import { ClientPool, TestClient } from './support/ws-client.ts';
 import { freePort } from '@duet/deploy/testing';
 import { createSignalingServer, loadSignalingConfig } from '../src/index.ts';
 
 let stack: NodeStack;
-const clients: TestClient[] = [];
-
-async function client(framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> {
-  const c = await TestClient.open(stack.wsUrl, framing);
-  clients.push(c);
-  return c;
-}
+const clients = new ClientPool();
+const client = (framing: 'json' | 'msgpack' = 'json'): Promise<TestClient> => clients.open(stack.wsUrl, framing);
 
 async function getJson(path: string): Promise<any> {
   const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.env.DUET_API_KEY}` } });
@@ -26,7 +21,7 @@ beforeAll(async () => {
   stack = await startNodeStack();
 });
 afterAll(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await stack?.stop();
 });
 
@@ -123,8 +118,7 @@ describe('when the API is down', () => {
     const { wsUrl } = await lonely.start();
     try {
       const { tutorToken } = await stack.lesson();
-      const c = await TestClient.open(wsUrl, 'json');
-      clients.push(c);
+      const c = await clients.open(wsUrl);
       expect(await c.request('hello', { v: 1, token: tutorToken })).toMatchObject({ ok: false, error: { code: 'service_unavailable' } });
       expect(await c.request('ping')).toMatchObject({ ok: false, error: { code: 'not_authenticated' } });
     } finally {
@@ -208,8 +202,7 @@ describe('P2P disabled by configuration', () => {
     const sfuOnly = await startNodeStack({ P2P_ENABLED: 'false' });
     try {
       const lesson = await sfuOnly.lesson();
-      const c = await TestClient.open(sfuOnly.wsUrl, 'json');
-      clients.push(c);
+      const c = await clients.open(sfuOnly.wsUrl);
       expect(await c.request('hello', { v: 1, token: lesson.studentToken })).toMatchObject({ ok: true, data: { mode: 'sfu', lesson: { recording: false } } });
     } finally {
       await sfuOnly.stop();
