@@ -60,6 +60,12 @@ async function tracksFlowing(workDir: string, lessonId: string, minRuns = 1): Pr
   }, 60_000);
 }
 
+/** A failed wait, rethrown with the recorder's lines about tracks, keyframes and runs (why a track is missing). */
+const withLines = (lines: () => string[]) => (err: Error): never => {
+  const about = lines().filter((l) => /"recorder"/.test(l) && /keyframe|track|run/i.test(l)).slice(-30);
+  throw new Error(`${err.message}\nrecorder, last ${about.length} lines on tracks:\n${about.join('\n')}`);
+};
+
 async function leave(pages: Page[]): Promise<void> {
   for (const page of pages) {
     await page.getByTestId('leave').click();
@@ -168,7 +174,7 @@ describe('recorded lesson', () => {
         const x = (await manifests(workDir)).find((r) => r.lessonId === lesson.id);
         const cams = x?.tracks.filter((t: any) => t.role === 'student' && t.source === 'camera' && t.runs.some((r: any) => r.startMs)) ?? [];
         return cams.length >= 2 ? x : null;
-      }, 60_000);
+      }, 60_000).catch(withLines(() => stack.logs().split('\n')));
       expect((await manifests(workDir)).filter((r) => r.lessonId === lesson.id)).toHaveLength(1);
       await sleep(4_000);
       await leave([tutor, student]);
@@ -220,7 +226,7 @@ describe('recorded lesson', () => {
       stack = await startStack({ ...s3.env, API_PORT: String(apiPort), INTERNAL_HOOK_SECRET: secret, RECORDER_URL: recorder.url });
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Recorded S3 e2e', recording: true });
       const pages = [await joinLesson(browsers[0]!, lesson.tutorUrl), await joinLesson(browsers[1]!, lesson.studentUrl)];
-      await tracksFlowing(work.path, lesson.id);
+      await tracksFlowing(work.path, lesson.id).catch(withLines(() => recorder!.logs));
       await sleep(6_000);
       recorder.child.kill('SIGKILL');
       await sleep(2_000);
@@ -264,7 +270,9 @@ describe('recorded lesson', () => {
       const before = (killedRun.startMs - t0) / 1000 + killedRun.segments.at(-1).endS / 2;
       const after = (runs.at(-1).startMs - t0) / 1000 + runs.at(-1).segments.at(-1).endS / 2;
       for (const t of [before, after]) {
-        const { left, right } = await tiles(file, t);
+        const { left, right } = await tiles(file, t).catch((err: Error) => {
+          throw new Error(`${err.message}; file ${p.duration} s, t0 ${t0}, tutor camera runs ${JSON.stringify(cam.runs.map((r: any) => ({ run: r.run, startMs: r.startMs, end: r.end, segs: r.segments.map((x: any) => x.endS) })))}`);
+        });
         expect(isColour(left, 'red'), `tutor tile at ${t}s: ${left}`).toBe(true);
         expect(isColour(right, 'blue'), `student tile at ${t}s: ${right}`).toBe(true);
       }
