@@ -10,30 +10,15 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { createDemoLesson } from '@duet/deploy';
-import { assertLoopbackOnly, startStack } from '../../web/test/e2e/stack.ts';
+import { startStack } from '../../web/test/e2e/stack.ts';
 import { waitFor } from '../../web/test/e2e/browser.ts';
-import { joinLesson, launchWithFakeMedia, makeFakeMedia } from './support/fake-media.ts';
+import { joinLesson, twoParticipants } from './support/fake-media.ts';
 import { sleep, tempDir } from './support/recorder-harness.ts';
 
 const run = promisify(execFile);
-let browsers: Browser[] = [];
-let tmp: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  assertLoopbackOnly();
-  tmp = await tempDir('duet-rec-gapless-e2e-');
-  const tutor = await makeFakeMedia(tmp.path, 'tutor', 'red', 440);
-  const student = await makeFakeMedia(tmp.path, 'student', 'blue', 880);
-  browsers = await Promise.all([launchWithFakeMedia(tutor), launchWithFakeMedia(student)]);
-}, 120_000);
-
-afterAll(async () => {
-  for (const b of browsers) await b.close().catch(() => undefined);
-  if (!process.env.KEEP_TEST_DIRS) await tmp?.remove();
-});
+const participants = twoParticipants('duet-rec-gapless-e2e-');
 
 async function manifestOf(workDir: string, lessonId: string): Promise<{ dir: string; m: any } | undefined> {
   for (const d of await readdir(workDir).catch(() => [])) {
@@ -54,8 +39,8 @@ it('a real lesson: camera and screen share toggled 5 times, no microphone gap ov
   const recLogs = () => stack.logs().split('\n').filter((l) => /"service":"(recorder|signaling)"/.test(l) && /recording|ffmpeg|track/.test(l)).slice(-40).join('\n');
   try {
     const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Gapless e2e', recording: true });
-    const tutor = await joinLesson(browsers[0]!, lesson.tutorUrl);
-    const student = await joinLesson(browsers[1]!, lesson.studentUrl);
+    const tutor = await joinLesson(participants.browsers[0]!, lesson.tutorUrl);
+    const student = await joinLesson(participants.browsers[1]!, lesson.studentUrl);
     /** Every run so far (indices) and the live tracks (not removed) of the newest manifest. */
     const runsNow = async () => {
       const x = await manifestOf(workDir, lesson.id);

@@ -4,36 +4,19 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { deriveNodeSecret } from '@duet/api/node-secret';
 import { freePort, startS3Server, type S3TestServer } from '@duet/deploy/testing';
 import { createObjectStore, loadStorageConfig } from '@duet/api/storage';
-import { assertLoopbackOnly, startStack, type Stack } from '../../web/test/e2e/stack.ts';
+import { startStack, type Stack } from '../../web/test/e2e/stack.ts';
 import { waitFor } from '../../web/test/e2e/browser.ts';
 import { audioLevel, isColour, probe, regionColour } from './support/media-checks.ts';
-import { joinLesson, launchWithFakeMedia, makeFakeMedia } from './support/fake-media.ts';
+import { joinLesson, twoParticipants } from './support/fake-media.ts';
 import { sleep, startRecorderProcess, tempDir } from './support/recorder-harness.ts';
 
-let browsers: Browser[] = [];
-let tmp: { path: string; remove(): Promise<void> };
-let media: { tutor: { video: string; audio: string }; student: { video: string; audio: string } };
-
-beforeAll(async () => {
-  assertLoopbackOnly();
-  tmp = await tempDir('duet-rec-e2e-');
-  media = {
-    tutor: await makeFakeMedia(tmp.path, 'tutor', 'red', 440),
-    student: await makeFakeMedia(tmp.path, 'student', 'blue', 880),
-  };
-  browsers = await Promise.all([launchWithFakeMedia(media.tutor), launchWithFakeMedia(media.student)]);
-}, 120_000);
-
-afterAll(async () => {
-  for (const b of browsers) await b.close().catch(() => undefined);
-  await tmp?.remove();
-});
+const participants = twoParticipants('duet-rec-e2e-');
 
 async function apiGet(stack: Stack, path: string): Promise<any> {
   const res = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
@@ -102,7 +85,7 @@ describe('recorded lesson', () => {
     const stack = await startStack({ DUET_DATA_DIR: dataDir.path, RECORDER_SEGMENT_SECONDS: '4', RECORDER_IDLE_STOP_MS: '1500' });
     try {
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Recorded e2e', recording: true });
-      const pages = [await joinLesson(browsers[0]!, lesson.tutorUrl), await joinLesson(browsers[1]!, lesson.studentUrl)];
+      const pages = [await joinLesson(participants.browsers[0]!, lesson.tutorUrl), await joinLesson(participants.browsers[1]!, lesson.studentUrl)];
       const workDir = join(dataDir.path, 'recorder');
       const m = await tracksFlowing(workDir, lesson.id);
       await sleep(8_000);
@@ -127,7 +110,7 @@ describe('recorded lesson', () => {
       expect((await fetch(rec.url, { headers: { range: `bytes=${rec.size_bytes}-` } })).status).toBe(416);
       expect((await fetch(rec.url.replace(/sig=[0-9a-f]{4}/, 'sig=0000'))).status).toBe(403);
 
-      const file = join(tmp.path, 'lesson.mp4');
+      const file = join(participants.dir, 'lesson.mp4');
       await download(rec.url, file);
       const p = await probe(file);
       expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
@@ -161,15 +144,15 @@ describe('recorded lesson', () => {
     const stack = await startStack({ DUET_DATA_DIR: dataDir.path, RECORDER_SEGMENT_SECONDS: '4', RECORDER_IDLE_STOP_MS: '1500' });
     try {
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Reconnect e2e', recording: true });
-      const tutor = await joinLesson(browsers[0]!, lesson.tutorUrl);
-      let student = await joinLesson(browsers[1]!, lesson.studentUrl);
+      const tutor = await joinLesson(participants.browsers[0]!, lesson.tutorUrl);
+      let student = await joinLesson(participants.browsers[1]!, lesson.studentUrl);
       const workDir = join(dataDir.path, 'recorder');
       await tracksFlowing(workDir, lesson.id);
       await sleep(3_000);
       // The student's tab goes away and comes back (a reconnect within the grace period).
       await student.context().close();
       await sleep(1_000);
-      student = await joinLesson(browsers[1]!, lesson.studentUrl);
+      student = await joinLesson(participants.browsers[1]!, lesson.studentUrl);
       const m = await waitFor('the student camera recorded again', async () => {
         const x = (await manifests(workDir)).find((r) => r.lessonId === lesson.id);
         const cams = x?.tracks.filter((t: any) => t.role === 'student' && t.source === 'camera' && t.runs.some((r: any) => r.startMs)) ?? [];
@@ -183,7 +166,7 @@ describe('recorded lesson', () => {
       const rec = await readyRecording(stack, lesson.id);
       expect(rec.status).toBe('ready');
       expect(rec.id).toBe(m.recordingId);
-      const file = join(tmp.path, 'lesson-reconnect.mp4');
+      const file = join(participants.dir, 'lesson-reconnect.mp4');
       await download(rec.url, file);
       const final = (await manifests(workDir)).find((r) => r.recordingId === rec.id) ?? m;
       const t0 = Math.min(...final.tracks.flatMap((t: any) => t.runs.map((r: any) => r.startMs).filter(Boolean)));
@@ -225,7 +208,7 @@ describe('recorded lesson', () => {
       recorder = await startRecorderProcess(recorderEnv, recorderPort);
       stack = await startStack({ ...s3.env, API_PORT: String(apiPort), INTERNAL_HOOK_SECRET: secret, RECORDER_URL: recorder.url });
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Recorded S3 e2e', recording: true });
-      const pages = [await joinLesson(browsers[0]!, lesson.tutorUrl), await joinLesson(browsers[1]!, lesson.studentUrl)];
+      const pages = [await joinLesson(participants.browsers[0]!, lesson.tutorUrl), await joinLesson(participants.browsers[1]!, lesson.studentUrl)];
       await tracksFlowing(work.path, lesson.id).catch(withLines(() => recorder!.logs));
       await sleep(6_000);
       recorder.child.kill('SIGKILL');
@@ -257,7 +240,7 @@ describe('recorded lesson', () => {
         for (const r of t.runs) for (const s of r.segments) expect(keys).toContain(s.key);
       }
 
-      const file = join(tmp.path, 'lesson-s3.mp4');
+      const file = join(participants.dir, 'lesson-s3.mp4');
       await download(rec.url, file);
       const p = await probe(file);
       expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);

@@ -4,30 +4,16 @@
 // in a new run, and the final file still has both people and the lesson's duration.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
-import { assertLoopbackOnly, startStack, type Stack } from '../../web/test/e2e/stack.ts';
+import { startStack, type Stack } from '../../web/test/e2e/stack.ts';
 import { waitFor } from '../../web/test/e2e/browser.ts';
 import { isColour, probe, regionColour } from './support/media-checks.ts';
-import { joinLesson, launchWithFakeMedia, makeFakeMedia } from './support/fake-media.ts';
+import { joinLesson, twoParticipants } from './support/fake-media.ts';
 import { sleep, tempDir } from './support/recorder-harness.ts';
 
-let browsers: Browser[] = [];
-let tmp: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  assertLoopbackOnly();
-  tmp = await tempDir('duet-rec-cont-');
-  const tutor = await makeFakeMedia(tmp.path, 'tutor', 'red', 440);
-  const student = await makeFakeMedia(tmp.path, 'student', 'blue', 880);
-  browsers = await Promise.all([launchWithFakeMedia(tutor), launchWithFakeMedia(student)]);
-}, 120_000);
-
-afterAll(async () => {
-  for (const b of browsers) await b.close().catch(() => undefined);
-  await tmp?.remove();
-});
+const participants = twoParticipants('duet-rec-cont-');
 
 async function manifestOf(workDir: string, lessonId: string): Promise<any> {
   for (const d of await readdir(workDir).catch(() => [])) {
@@ -69,7 +55,7 @@ async function finish(stack: Stack, lessonId: string, pages: Page[], name: strin
     throw new Error(JSON.stringify(recordings));
   }, 180_000, 1000);
   expect(rec.status, JSON.stringify(rec)).toBe('ready');
-  const file = join(tmp.path, name);
+  const file = join(participants.dir, name);
   const res = await fetch(rec.url);
   expect(res.status).toBe(200);
   await writeFile(file, Buffer.from(await res.arrayBuffer()));
@@ -92,8 +78,8 @@ describe('recording continuity', () => {
     const stack = await startStack({ DUET_DATA_DIR: dataDir.path, RECORDER_SEGMENT_SECONDS: '4', RECORDER_IDLE_STOP_MS: '1500' });
     try {
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Camera pause e2e', recording: true });
-      const tutor = await joinLesson(browsers[0]!, lesson.tutorUrl);
-      const student = await joinLesson(browsers[1]!, lesson.studentUrl);
+      const tutor = await joinLesson(participants.browsers[0]!, lesson.tutorUrl);
+      const student = await joinLesson(participants.browsers[1]!, lesson.studentUrl);
       const workDir = join(dataDir.path, 'recorder');
       await waitFor('four tracks recorded', async () => {
         const m = await manifestOf(workDir, lesson.id);
@@ -134,8 +120,8 @@ describe('recording continuity', () => {
     const room = async (id: string) => (await fetch(`${stack.signalingUrl}/internal/rooms/${id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json() as Promise<any>;
     try {
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Worker rebuilt e2e', recording: true });
-      const tutor = await joinLesson(browsers[0]!, lesson.tutorUrl);
-      const student = await joinLesson(browsers[1]!, lesson.studentUrl);
+      const tutor = await joinLesson(participants.browsers[0]!, lesson.tutorUrl);
+      const student = await joinLesson(participants.browsers[1]!, lesson.studentUrl);
       const workDir = join(dataDir.path, 'recorder');
       const before = await waitFor('four tracks recorded', async () => {
         const m = await manifestOf(workDir, lesson.id);

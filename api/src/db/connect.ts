@@ -21,10 +21,10 @@ const silent = () => {};
 /** Told when a shutdown step of the embedded database did not finish in time (logged by the server). */
 export type StallReport = (step: string, waitedMs: number) => void;
 
-// pglite-socket's stop() waits for its sockets to close and PGlite's close() for its query mutex;
-// either can wait forever when a socket is left half-closed (electric-sql/pglite#678: once in
-// ~1,000 closes in our suite, a 60-s test hook timeout). Each step gets a bound, and a step that
-// overruns is reported by name instead of hanging the process that is shutting down.
+// pglite-socket's stop() waits for its sockets to close (electric-sql/pglite#678: it hangs while
+// a client is still connected) and PGlite's close() for its query mutex; one of them once hung a
+// test API's close in CI (a 60-s hook timeout; docs/testing.md). Each step gets a bound, and a
+// step that overruns is reported by name instead of hanging the process that is shutting down.
 const STEP_BOUND_MS = 5_000;
 async function bounded(step: string, work: Promise<unknown>, onStall: StallReport): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { CHROMIUM_ARGS, waitFor } from '../../../web/test/e2e/browser.ts';
+import { assertLoopbackOnly } from '../../../web/test/e2e/stack.ts';
+import { tempDir } from './recorder-harness.ts';
 
 const run = promisify(execFile);
 
@@ -34,4 +37,33 @@ export async function joinLesson(browser: Browser, url: string): Promise<Page> {
   await page.getByTestId('join').click();
   await page.getByTestId('room').waitFor({ timeout: 30_000 });
   return page;
+}
+
+export interface TwoParticipants {
+  /** Tutor's Chromium (red camera, 440 Hz), then the student's (blue, 880 Hz). */
+  browsers: Browser[];
+  media: { tutor: { video: string; audio: string }; student: { video: string; audio: string } };
+  /** The file's temp directory (the fake media lives there; removed after the file unless KEEP_TEST_DIRS). */
+  dir: string;
+}
+
+/**
+ * The two fake-media Chromiums a recorded-lesson file shares, launched in its beforeAll and closed
+ * in its afterAll (the fields are filled in by the time a test runs).
+ */
+export function twoParticipants(prefix: string): TwoParticipants {
+  const out = { browsers: [], media: undefined, dir: '' } as unknown as TwoParticipants;
+  let tmp: { path: string; remove(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    assertLoopbackOnly();
+    tmp = await tempDir(prefix);
+    out.dir = tmp.path;
+    out.media = { tutor: await makeFakeMedia(tmp.path, 'tutor', 'red', 440), student: await makeFakeMedia(tmp.path, 'student', 'blue', 880) };
+    out.browsers = await Promise.all([launchWithFakeMedia(out.media.tutor), launchWithFakeMedia(out.media.student)]);
+  }, 120_000);
+  afterAll(async () => {
+    for (const b of out.browsers) await b.close().catch(() => undefined);
+    if (!process.env.KEEP_TEST_DIRS) await tmp?.remove();
+  });
+  return out;
 }
