@@ -45,8 +45,9 @@ async function tracksFlowing(workDir: string, lessonId: string, minRuns = 1): Pr
 
 /** A failed wait, rethrown with the recorder's lines about tracks, keyframes and runs (why a track is missing). */
 const withLines = (lines: () => string[]) => (err: Error): never => {
-  const about = lines().filter((l) => /"recorder"/.test(l) && /keyframe|track|run/i.test(l)).slice(-30);
-  throw new Error(`${err.message}\nrecorder, last ${about.length} lines on tracks:\n${about.join('\n')}`);
+  // The recorder's own lines, and the media node's about its recording taps (a tap that failed to plumb says so there).
+  const about = lines().filter((l) => (/"recorder"/.test(l) && /keyframe|track|run/i.test(l)) || (/"signaling"/.test(l) && /recording|tap|plumb/i.test(l))).slice(-30);
+  throw new Error(`${err.message}\nrecorder and media node, last ${about.length} lines on tracks:\n${about.join('\n')}`);
 };
 
 async function leave(pages: Page[]): Promise<void> {
@@ -209,7 +210,7 @@ describe('recorded lesson', () => {
       stack = await startStack({ ...s3.env, API_PORT: String(apiPort), INTERNAL_HOOK_SECRET: secret, RECORDER_URL: recorder.url });
       const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'Recorded S3 e2e', recording: true });
       const pages = [await joinLesson(participants.browsers[0]!, lesson.tutorUrl), await joinLesson(participants.browsers[1]!, lesson.studentUrl)];
-      await tracksFlowing(work.path, lesson.id).catch(withLines(() => recorder!.logs));
+      await tracksFlowing(work.path, lesson.id).catch(withLines(() => [...recorder!.logs, ...stack!.logs().split('\n')]));
       await sleep(6_000);
       recorder.child.kill('SIGKILL');
       await sleep(2_000);
