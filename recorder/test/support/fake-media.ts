@@ -42,7 +42,6 @@ export async function joinLesson(browser: Browser, url: string): Promise<Page> {
 export interface TwoParticipants {
   /** Tutor's Chromium (red camera, 440 Hz), then the student's (blue, 880 Hz). */
   browsers: Browser[];
-  media: { tutor: { video: string; audio: string }; student: { video: string; audio: string } };
   /** The file's temp directory (the fake media lives there; removed after the file unless KEEP_TEST_DIRS). */
   dir: string;
 }
@@ -52,14 +51,15 @@ export interface TwoParticipants {
  * in its afterAll (the fields are filled in by the time a test runs).
  */
 export function twoParticipants(prefix: string): TwoParticipants {
-  const out = { browsers: [], media: undefined, dir: '' } as unknown as TwoParticipants;
+  const out: TwoParticipants = { browsers: [], dir: '' };
   let tmp: { path: string; remove(): Promise<void> } | undefined;
   beforeAll(async () => {
     assertLoopbackOnly();
     tmp = await tempDir(prefix);
     out.dir = tmp.path;
-    out.media = { tutor: await makeFakeMedia(tmp.path, 'tutor', 'red', 440), student: await makeFakeMedia(tmp.path, 'student', 'blue', 880) };
-    out.browsers = await Promise.all([launchWithFakeMedia(out.media.tutor), launchWithFakeMedia(out.media.student)]);
+    const tutor = await makeFakeMedia(tmp.path, 'tutor', 'red', 440);
+    const student = await makeFakeMedia(tmp.path, 'student', 'blue', 880);
+    out.browsers = await Promise.all([launchWithFakeMedia(tutor), launchWithFakeMedia(student)]);
   }, 120_000);
   afterAll(async () => {
     for (const b of out.browsers) await b.close().catch(() => undefined);
