@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { COTURN_CONFIG, startCoturn, turnRestCredentials, type Coturn } from '@duet/deploy/testing';
 import { assertLoopbackOnly, startStack, type Stack } from '../../web/test/e2e/stack.ts';
-import { launchBrowser, openParticipant, pageStats, waitFor, type PageStats } from '../../web/test/e2e/browser.ts';
+import { launchBrowser, mediaDiagnosis, openParticipant, pageStats, waitFor, type PageStats } from '../../web/test/e2e/browser.ts';
 import { run } from './support/exec.ts';
 
 const SECRET = randomBytes(32).toString('base64url');
@@ -128,7 +128,12 @@ describe('a lesson through TURN only', () => {
       const pages = [await openRelayOnly(lesson.tutorUrl), await openRelayOnly(lesson.studentUrl)];
       try {
         for (const page of pages) {
-          const stats = await relayedMedia(page);
+          const stats = await relayedMedia(page).catch(async (err: Error) => {
+            // Which side stopped: each page's transports, and the node's lines on this lesson.
+            const sides = await Promise.all(pages.map(mediaDiagnosis));
+            const node = stack.logs().split('\n').filter((l) => l.includes(lesson.id)).slice(-30).join('\n');
+            throw new Error(`${err.message}\ntutor: ${sides[0]}\nstudent: ${sides[1]}\nnode:\n${node}`);
+          });
           expect(await page.evaluate(() => (window as any).__duet.mediaKind())).toBe(mode);
           const pair = stats.selectedPair as unknown as { local: { candidateType: string; address: string }; remote: { candidateType: string } };
           expect(pair.local.candidateType).toBe('relay');

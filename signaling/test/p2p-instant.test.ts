@@ -44,7 +44,7 @@ describe('P2P instant join', () => {
     expect(stack.proxy.hooks.some((h) => h.session_id === lesson.id && h.type === 'participant.joined' && h.data.role === 'student')).toBe(false);
 
     // The click: the student's hello says SFU with its adopted transports; the tutor is told to use the SFU.
-    const joined = (await student.request('join', { rtpCapabilities: caps })) as any;
+    const joined = (await student.request('join', { rtpCapabilities: caps, preconnected: true })) as any;
     expect(joined).toMatchObject({ ok: true, data: { mode: 'sfu', sfu: { prepared: { send: { transportId: pre.data.send.transportId }, recv: { transportId: pre.data.recv.transportId } } } } });
     await tutor.until(() => modes(tutor).length === 1, 5_000);
     expect(modes(tutor)).toEqual(['sfu:instant_join']);
@@ -83,7 +83,7 @@ describe('P2P instant join', () => {
     const student = await client('msgpack');
     const caps = ((await student.request('standby', { v: 1, token: lesson.studentToken })) as any).data.sfu.routerRtpCapabilities;
     expect(await student.request('sfu.preconnect')).toMatchObject({ ok: true });
-    expect(await student.request('join', { rtpCapabilities: caps })).toMatchObject({ ok: true, data: { mode: 'sfu' } });
+    expect(await student.request('join', { rtpCapabilities: caps, preconnected: true })).toMatchObject({ ok: true, data: { mode: 'sfu' } });
     await Promise.all([tutor.request('sfu.ready'), student.request('sfu.ready')]);
     // No p2p.status connected: the P2P deadline moves the room back to the SFU for good.
     await tutor.until(() => modes(tutor).length === 3, 5_000);

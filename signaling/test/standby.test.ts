@@ -194,7 +194,7 @@ describe('standby and join in an SFU lesson', () => {
     await expect.poll(async () => (await roomMedia()).transports, { timeout: 5_000 }).toBe(4);
 
     // The click: the same (already connected) transports, the tutor's producer ready to consume.
-    const sJoin = (await student.request('join', { rtpCapabilities: caps })) as any;
+    const sJoin = (await student.request('join', { rtpCapabilities: caps, preconnected: true })) as any;
     expect(sJoin.data.sfu.prepared).toMatchObject({
       send: { transportId: pre.data.send.transportId },
       recv: { transportId: pre.data.recv.transportId },
@@ -205,6 +205,37 @@ describe('standby and join in an SFU lesson', () => {
     const sProduced = (await student.request('sfu.produce', { transportId: pre.data.send.transportId, kind: 'audio', rtpParameters: opusParameters(6666), source: 'microphone' })) as any;
     expect(await tutor.next('sfu.newConsumer')).toMatchObject({ producerId: sProduced.data.producerId, role: 'student' });
   });
+  it('instant join: a join that does not ask for the preconnected transports gets new ones; the old ones go, late calls on them are refused', async () => {
+    // The client asks only when its own side of them is ready: a second client connection to a
+    // transport its first one connected would never get DTLS (see `join` in the protocol).
+    const lesson = await sfuStack.lesson();
+    const roomMedia = async () => (await (await fetch(`${sfuStack.httpUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${sfuStack.env.INTERNAL_HOOK_SECRET}` } })).json()).media;
+    const tutor = await client(sfuStack);
+    const caps = ((await tutor.request('standby', { v: 1, token: lesson.tutorToken })) as any).data.sfu.routerRtpCapabilities;
+    await tutor.request('join', { rtpCapabilities: caps });
+    const student = await client(sfuStack, 'msgpack');
+    await student.request('standby', { v: 1, token: lesson.studentToken });
+    const pre = (await student.request('sfu.preconnect')) as any;
+    const dtlsParameters = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'CD').join(':') }] };
+    expect(await student.request('sfu.connectTransport', { transportId: pre.data.send.transportId, dtlsParameters })).toMatchObject({ ok: true });
+    expect(await roomMedia()).toMatchObject({ transports: 4 });
+
+    const mic = { source: 'microphone', kind: 'audio', rtpParameters: opusParameters(7771) };
+    const sJoin = (await student.request('join', { rtpCapabilities: caps, produce: [mic] })) as any;
+    expect(sJoin.ok).toBe(true);
+    const { send, recv, producers } = sJoin.data.sfu.prepared;
+    expect([send.transportId, recv.transportId]).not.toContain(pre.data.send.transportId);
+    expect([send.transportId, recv.transportId]).not.toContain(pre.data.recv.transportId);
+    expect(producers).toBeUndefined(); // nothing made on transports it did not adopt
+    await expect.poll(async () => (await roomMedia()).transports, { timeout: 5_000 }).toBe(4);
+    // The pre-join side finishing late: its transports are gone, the socket's calls on them refused.
+    expect(await student.request('sfu.connectTransport', { transportId: pre.data.recv.transportId, dtlsParameters })).toMatchObject({ ok: false, error: { code: 'media_error' } });
+    expect(await student.request('sfu.produce', { transportId: pre.data.send.transportId, kind: 'audio', rtpParameters: opusParameters(7772), source: 'microphone' })).toMatchObject({ ok: false, error: { code: 'media_error' } });
+    const other = await client(sfuStack);
+    await other.request('standby', { v: 1, token: lesson.studentToken });
+    expect(await other.request('join', { rtpCapabilities: caps, preconnected: 'yes' })).toMatchObject({ ok: false, error: { code: 'invalid_message' } });
+  });
+
   it('instant join: the join makes the producers prepared at pre-join, only on adopted transports, each one checked', async () => {
     const lesson = await sfuStack.lesson();
     const roomMedia = async () => (await (await fetch(`${sfuStack.httpUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${sfuStack.env.INTERNAL_HOOK_SECRET}` } })).json()).media;
@@ -230,7 +261,7 @@ describe('standby and join in an SFU lesson', () => {
 
     // The click: the microphone is made with the join; the "camera" (audio parameters) is refused
     // by the SFU, counted, and left for the client to produce; the join itself succeeds.
-    const sJoin = (await student.request('join', { rtpCapabilities: caps, produce: [mic, { source: 'camera', kind: 'audio', rtpParameters: opusParameters(8883) }] })) as any;
+    const sJoin = (await student.request('join', { rtpCapabilities: caps, produce: [mic, { source: 'camera', kind: 'audio', rtpParameters: opusParameters(8883) }], preconnected: true })) as any;
     expect(sJoin).toMatchObject({ ok: true, data: { sfu: { prepared: { send: { transportId: pre.data.send.transportId } } } } });
     const made = sJoin.data.sfu.prepared.producers;
     expect(made).toEqual([{ source: 'microphone', producerId: expect.any(String) }]);

@@ -23,6 +23,8 @@ export type { Phase, RoomState, ScreenError } from './room-state.ts';
 // A join grant fetched at pre-join is used while its TURN credentials have at least this long left (a
 // fresh join would be a second use of a single-use link; a media node that moved shows the retry screen).
 const GRANT_MARGIN_MS = 2 * 60_000;
+/** A click while the pre-join transports are still connecting waits this long at most for them. */
+const PRE_WARM_WAIT_MS = 3_000;
 
 export class RoomController {
   readonly state = new Store<RoomState>({ ...INITIAL_ROOM_STATE });
@@ -130,6 +132,9 @@ export class RoomController {
     });
     // The pre-join screen may hand over the stream it already opened (chosen devices).
     const openCamera = () => (preset ? Promise.resolve(preset) : navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } }).catch(() => null));
+    // Instant join, a quick click: pre-join transports still warming up are worth a short wait
+    // (the join then adopts them); past it the join goes without them and the node makes new ones.
+    if (device && !device.pre && device.warming) await Promise.race([device.warming, delay(PRE_WARM_WAIT_MS, undefined)]);
     const joinWith = joinMedia(device, preset);
     const connect = () => sig.connect(join.signaling_url, this.token!, joinWith, join.seat_ticket).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     // With camera permission already granted (the usual case after the pre-join preview), the
@@ -170,9 +175,6 @@ export class RoomController {
       // network lab: a student joining 0.6 s after the tutor, the tutor never got their media).
       const held: Notification[] = [];
       early = held;
-      const hasPrepared = !!hello.sfu?.prepared;
-      // Adopted pre-join transports still warming up (quick click): wait (≤ 3 s) rather than open a 2nd client transport for them.
-      if (hasPrepared && device && !device.pre && device.preconnecting) await Promise.race([device.preconnecting, delay(3_000, undefined)]);
       await loadSfuSession(); // loaded now: from here to the session's constructor is microtasks only
       early = null;
       for (const n of held) if (!n.t.startsWith('sfu.')) this.onNotification(n);
@@ -186,7 +188,7 @@ export class RoomController {
       const prepared = hello.sfu?.prepared ? { ...hello.sfu.prepared, consumers: [...hello.sfu.prepared.consumers, ...pushed].filter((c) => !closed.has(c.producerId)) } : undefined;
       const preset = hello.sfu ? { ...hello.sfu, producers: [...hello.sfu.producers, ...announced].filter((p) => !closed.has(p.producerId)), ...(prepared ? { prepared } : {}) } : undefined;
       const preloaded = device && hello.sfu && JSON.stringify(hello.sfu.routerRtpCapabilities) === device.caps ? device.device : undefined;
-      await this.media.start(await this.media.newSfuSession(preset, preloaded, preloaded && device?.pre));
+      await this.media.start(await this.media.newSfuSession(preset, preloaded, preloaded && joinWith.preconnected ? device?.pre : undefined));
     }
     if (!modeSeen) {
       this.media.prepareP2P();

@@ -79,7 +79,11 @@ export const ClientMessageSchema = Type.Union([
   // so the other side gets them without an sfu.produce round trip after the click. Only used when
   // the join adopts this socket's preconnected transports (otherwise ignored: the client produces
   // the usual way); at most one per source, never the screen (HelloData.sfu.prepared.producers).
-  req('join', { rtpCapabilities: Type.Optional(Opaque), produce: Type.Optional(Type.Array(JoinProduce, { maxItems: 2 })) }),
+  // `preconnected: true` (instant join): adopt this socket's preconnected transports. Only the
+  // client knows whether its side of them is ready (ICE and DTLS started on its own two
+  // connections); without it the node drops them and makes new ones, so a client never ends up
+  // with a second connection to a transport its first one already connected (DTLS refused).
+  req('join', { rtpCapabilities: Type.Optional(Opaque), produce: Type.Optional(Type.Array(JoinProduce, { maxItems: 2 })), preconnected: Type.Optional(Type.Boolean()) }),
   req('ping', {}),
   req('leave', {}),
   req('media.state', { audio: Type.Boolean(), video: Type.Boolean(), screen: Type.Optional(Type.Boolean()) }),

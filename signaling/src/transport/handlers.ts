@@ -82,7 +82,8 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     }
   }
 
-  async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>, produce?: JoinProduce[]): Promise<Reply> {
+  /** `adopt`: the join asked for this socket's preconnected transports (see `join` in the protocol). */
+  async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>, produce?: JoinProduce[], adopt = false): Promise<Reply> {
     // Checked again on `join`: the token may have expired, been superseded or revoked while the
     // person sat on the pre-join screen. The API is asked alongside opening a live room (no extra
     // wait on the click); before a room exists it is asked first, so a refused token creates nothing.
@@ -105,7 +106,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       throw roomError(err);
     }
     // Instant join in a P2P room (someone waits, this socket preconnected): the lesson starts on the SFU.
-    const instant = conn.preconnected?.room === room && room.startsInstant;
+    const instant = adopt && conn.preconnected?.room === room && room.startsInstant;
     const [chat, media] = await Promise.all([room.chatHistory(), room.mediaForHello(instant)]);
     let joined;
     try {
@@ -115,7 +116,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       throw err;
     }
     const { data, after } = joined;
-    const pre = conn.preconnected; // instant join: adopted below in an SFU room, else dropped
+    const pre = conn.preconnected; // instant join: adopted below in an SFU room when asked, else dropped
     conn.preconnected = undefined;
     conn.claims = claims;
     conn.room = room;
@@ -131,7 +132,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
           conn.countRejection('join_produce_refused');
           conn.log.warn({ error: err.message }, 'a producer given with join was refused');
         };
-        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities, pre?.room === room ? pre.key : undefined, produce, refused).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
+        const prepared = await room.sfu.prepare(claims.role, rtpCapabilities, adopt && pre?.room === room ? pre.key : undefined, produce, refused).catch((err: Error) => conn.log.warn({ error: err.message }, 'sfu prepare failed'));
         if (prepared) data.sfu.prepared = prepared;
       }
     }
@@ -150,7 +151,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
   return async (conn: Connection, msg: ClientMessage): Promise<Reply> => {
     if (msg.t === 'hello') return hello(conn, msg.token, msg.ticket, msg.resume);
     if (msg.t === 'standby') return standby(conn, msg.token, msg.ticket);
-    if (msg.t === 'join') return hello(conn, conn.standbyToken!, conn.standbyTicket, undefined, msg.rtpCapabilities, msg.produce);
+    if (msg.t === 'join') return hello(conn, conn.standbyToken!, conn.standbyTicket, undefined, msg.rtpCapabilities, msg.produce, msg.preconnected === true);
     if (!conn.claims) {
       // A standby socket (the connection only lets STANDBY_MESSAGES through before the join).
       if (msg.t === 'leave') return { data: EMPTY, after: () => conn.close(1000, 'left') };

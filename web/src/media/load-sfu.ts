@@ -23,12 +23,21 @@ export async function prepareSfu(sig: SignalingClient, routerRtpCapabilities: Re
   // In the background (the click never waits for it). Nobody in the lesson yet (wrong_mode): asked
   // again every PRECONNECT_RETRY_MS, bounded; any other answer (joined, socket closed) ends it.
   prepared.preconnecting = (async () => {
-    for (let i = 0; i < PRECONNECT_TRIES; i++) {
+    for (let i = 0; i < PRECONNECT_TRIES && !prepared.joined; i++) {
+      const attempt = m.preconnect(sig, prepared.device, iceServers, recorded);
+      prepared.warming = attempt.then(() => undefined, () => undefined);
       try {
-        prepared.pre = await m.preconnect(sig, prepared.device, iceServers, recorded);
+        const pre = await attempt;
+        if (prepared.joined) {
+          // The join went without it (the click came first): the node dropped its side.
+          pre.send.close();
+          pre.recv.close();
+        } else prepared.pre = pre;
         return;
       } catch (err) {
         if (!(err instanceof SignalingError && err.code === 'wrong_mode')) return;
+      } finally {
+        prepared.warming = undefined;
       }
       await delay(PRECONNECT_RETRY_MS, undefined);
     }
@@ -48,10 +57,13 @@ const PRECONNECT_TRIES = 600;
  */
 export function joinMedia(device: PreloadedDevice | null, preset?: MediaStream): Omit<ClientMessageOf<'join'>, 't' | 'id'> {
   if (!device) return {};
+  device.joined = true; // from here a late `pre` is closed, not used (see PreloadedDevice.joined)
   const rtpCapabilities = device.device.recvRtpCapabilities as unknown as Record<string, unknown>;
   const camera = preset?.getVideoTracks()[0];
   const produce = (device.pre?.produced ?? [])
     .filter((p) => !p.producer.closed && (p.source !== 'camera' || !camera || (cameraSimulcast(camera)?.length ?? 0) === p.layers || p.layers === 0))
     .map((p) => ({ source: p.source, kind: p.kind, rtpParameters: p.rtpParameters }));
-  return produce.length ? { rtpCapabilities, produce } : { rtpCapabilities };
+  // Adopted only when this side's two connections are up: the node drops them otherwise.
+  if (!device.pre) return { rtpCapabilities };
+  return produce.length ? { rtpCapabilities, produce, preconnected: true } : { rtpCapabilities, preconnected: true };
 }

@@ -21,6 +21,14 @@ export interface PreloadedDevice {
   pre?: Preconnected;
   /** The pre-join connection still in flight (settles when `pre` is set or the attempts end). */
   preconnecting?: Promise<void>;
+  /** An attempt under way right now (the node may already hold its transports); settles with it. */
+  warming?: Promise<void>;
+  /**
+   * Set when the join is sent: it adopted `pre` (`preconnected: true`) or went without it. A
+   * `pre` that completes after this was not adopted (the node dropped its transports) and is
+   * closed at once: a second client connection to an adopted transport would never get DTLS.
+   */
+  joined?: boolean;
 }
 
 export class MediaPath {

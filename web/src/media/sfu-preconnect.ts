@@ -77,7 +77,7 @@ export async function preconnect(sig: SignalingClient, device: Device, iceServer
   for (const t of [send, recv]) {
     // 'on', not 'once': mediasoup-client refuses a produce while the transport is still 'new' and has no listener.
     t.on('connect', ({ dtlsParameters }, ok, fail) => {
-      sig.request('sfu.connectTransport', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => ok(), fail);
+      sig.request('sfu.connectTransport', { transportId: t.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => (performance.mark(`duet:pre-${t.direction}-dtls-given`), ok()), fail);
     });
     t.on('connectionstatechange', (state) => state === 'connected' && performance.mark(`duet:pre-${t.direction}-connected`));
   }

@@ -26,8 +26,46 @@ export async function openParticipant(browser: Browser, url: string): Promise<Pa
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
   if (process.env.DUET_E2E_CONSOLE) page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));
+  keepWarnings(page);
   await page.goto(url);
   return page;
+}
+
+const warnings = new WeakMap<Page, string[]>();
+
+/** The page's last warnings and errors (console), for a failure message. */
+export function keepWarnings(page: Page): void {
+  const kept: string[] = [];
+  warnings.set(page, kept);
+  page.on('console', (m) => {
+    if (m.type() !== 'warning' && m.type() !== 'error') return;
+    kept.push(`${new Date().toISOString().slice(11, 23)} ${m.type()} ${m.text().slice(0, 300)}`);
+    if (kept.length > 20) kept.shift();
+  });
+}
+
+/**
+ * What a failure message needs when media does not arrive: per transport of the page's session,
+ * ICE and DTLS state, what it sends and receives per kind (a producer that never sends and a
+ * consumer that never receives look alike from the far side), and the page's last warnings.
+ */
+export async function mediaDiagnosis(page: Page): Promise<string> {
+  try {
+    const raw = (await page.evaluate(() => (window as unknown as { __duet: { rawStats(): Promise<unknown> } }).__duet.rawStats())) as Record<string, unknown>[][];
+    const state = await page.evaluate(() => (window as unknown as { __duet: { state(): { phase: string; mode: string | null; media: unknown } } }).__duet.state()).catch(() => null);
+    const transports = raw.map((report) => {
+      const parts: string[] = [];
+      for (const s of report) {
+        if (s.type === 'transport') parts.push(`ice ${s.iceState} dtls ${s.dtlsState} sent ${s.bytesSent}B recv ${s.bytesReceived}B`);
+        if (s.type === 'outbound-rtp') parts.push(`out ${s.kind}${s.rid ? `/${s.rid}` : ''} ${s.packetsSent ?? 0}p${s.kind === 'video' ? ` ${s.framesEncoded ?? 0}f ${s.active === false ? 'inactive' : 'active'} ${s.qualityLimitationReason ?? ''}` : ''}`);
+        if (s.type === 'inbound-rtp') parts.push(`in ${s.kind} mid ${s.mid} ${s.packetsReceived ?? 0}p${s.kind === 'video' ? ` ${s.framesDecoded ?? 0}f ${s.keyFramesDecoded ?? 0}kf ${s.pliCount ?? 0}pli` : ''}`);
+      }
+      return `[${parts.join('; ')}]`;
+    });
+    return `${state ? `${state.phase}/${state.mode} ` : ''}transports ${transports.join(' ')} warnings ${JSON.stringify(warnings.get(page) ?? [])}`;
+  } catch (err) {
+    return `(no diagnosis: ${err instanceof Error ? err.message : String(err)})`;
+  }
 }
 
 export interface PageStats {

@@ -123,4 +123,62 @@ describe('the pre-join socket', () => {
     expect(studentMarks).toContain('duet:sfu-joined-producer-audio');
     expect(await student.evaluate(() => (window as unknown as { __rtpSent: () => Promise<number> }).__rtpSent())).toBeGreaterThan(0);
   });
+
+  it('instant join, a click before the pre-join transports are ready: the join makes new ones, media flows both ways, the late ones are closed', async () => {
+    // Seen under load through TURN (fresh runs 4 and 12): the pre-join transports had given the
+    // node their DTLS parameters but were not ready at the click; the join adopted them anyway and
+    // the room opened a second connection to each, which DTLS refused ("connect() already called"):
+    // the student's camera and microphone never reached anyone.
+    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'instant, slow pre-join' });
+    const room = async () => (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json()) as { media: { transports: number; producers: number } };
+    const tutor = await openParticipant(browser, lesson.tutorUrl);
+    await tutor.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+    await waitFor('Join enabled', async () => tutor.getByTestId('join').isEnabled());
+    await join(tutor);
+    await waitFor('tutor producing', async () => (await room()).media?.producers === 2);
+
+    // The student's browser is slow to apply its own descriptions until the click (6 s each, past
+    // the click's 3-s wait): its pre-join transports get as far as giving the node their DTLS
+    // parameters, then stall.
+    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    await context.addInitScript(() => {
+      const w = window as unknown as { __slow: boolean; __pcs: RTCPeerConnection[] };
+      w.__slow = true;
+      w.__pcs = [];
+      const Native = window.RTCPeerConnection;
+      const setLocal = Native.prototype.setLocalDescription;
+      Native.prototype.setLocalDescription = async function (this: RTCPeerConnection, ...args: Parameters<RTCPeerConnection['setLocalDescription']>) {
+        if (w.__slow) await new Promise((r) => setTimeout(r, 6_000));
+        return setLocal.apply(this, args);
+      } as RTCPeerConnection['setLocalDescription'];
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          w.__pcs.push(this);
+        }
+      };
+    });
+    const student = await context.newPage();
+    const warnings: string[] = [];
+    student.on('console', (m) => (m.type() === 'warning' || m.type() === 'error') && warnings.push(m.text()));
+    await student.goto(lesson.studentUrl);
+    await waitFor('the pre-join transports gave the node their DTLS parameters', async () => {
+      const m = await marks(student);
+      return m.includes('duet:pre-send-dtls-given') && m.includes('duet:pre-recv-dtls-given');
+    });
+    expect(await marks(student)).not.toContain('duet:pre-produced');
+    await student.evaluate(() => ((window as unknown as { __slow: boolean }).__slow = false));
+    await join(student);
+    await Promise.all([seesVideo(tutor), seesVideo(student)]);
+    expect(warnings.filter((w) => /connect refused|already called/.test(w))).toEqual([]);
+    // The join made new transports (two per person on the node: the pre-join ones went) and the
+    // student produced the usual way; its pre-join connections, done late, were closed.
+    await waitFor('the pre-join transports gone on the node', async () => (await room()).media.transports === 4, 10_000);
+    expect((await room()).media).toMatchObject({ transports: 4, producers: 4 });
+    expect(await marks(student)).not.toContain('duet:sfu-joined-producer-video');
+    await waitFor('the late pre-join connections closed in the page', async () => {
+      const open = await student.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.signalingState !== 'closed').length);
+      return open === 2 ? open : (() => { throw new Error(`${open} peer connections open`); })();
+    }, 15_000);
+  }, 90_000);
 });
