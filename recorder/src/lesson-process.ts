@@ -1,11 +1,11 @@
 // One FFmpeg per recorded lesson: a single SDP with one m-line per track (all RTP ports are bound
 // at once, before probing) and one segment muxer per track, copying (no transcoding) into
 // WebM/Matroska segments. Each FFmpeg process is a "run". When the set of tracks changes (a
-// producer appears or goes away) a new run starts with the new set on NEW ports while the old run
-// goes on recording (gapless, issue 15): the media node moves each track to its new port when it
-// sees it, the new run finishes probing once every track arrives there, and only then is the old
-// run closed, so no packet falls between two runs. When FFmpeg exits unexpectedly a new run starts with the same set on the same ports (mediasoup
-// keeps sending there), so a crash costs a moment, not a lesson.
+// producer appears) a new run starts with the new set on NEW ports while the old run goes on
+// recording (gapless, issue 15): the recorder's RTP relays (rtp-relay.ts, opts.relay) feed both,
+// and the old run is closed once the new one has probed, so no packet falls between two runs.
+// When FFmpeg exits unexpectedly a new run starts with the same set on the same ports, so a crash
+// costs a moment, not a lesson.
 //
 // One process per lesson instead of one per track: FFmpeg maps ~40 MB of shared libraries per
 // process, which dominated the live memory cost (see deploy/bench/results/recording.json).
@@ -16,7 +16,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSdp, type RtpCodec } from './sdp.ts';
 import { udpPortBound } from './ports.ts';
-import { parseSegmentRow, readStartMs, runDirs, sendBye } from './run-files.ts';
+import { parseSegmentRow, readStartMs, runArgs, runDirs, sendBye } from './run-files.ts';
 
 export { parseSegmentRow, readStartMs, runDirs } from './run-files.ts';
 
@@ -38,6 +38,18 @@ export interface LessonProcessOptions {
   /** First run index (a recording adopted after a restart continues its numbering). */
   firstRun: number;
   log: (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  /**
+   * Gapless mode: the recorder's RTP relays (rtp-relay.ts, live-tracks.ts) feed every run, so a
+   * run's ports are its own. Told when a run listens (forward to it) and when it stops; counts
+   * the packets that reached a run.
+   */
+  relay?: RunFeed;
+}
+
+export interface RunFeed {
+  listening(run: number, inputs: LessonInput[]): void;
+  stopped(run: number): void;
+  sentTo(run: number): number;
 }
 
 export interface ClosedSegment {
@@ -73,16 +85,18 @@ interface LiveRun {
   /** Resolves once FFmpeg finished probing (media started) or exited. */
   probed: Promise<void>;
   markProbed: () => void;
+  /** FFmpeg probed and records (mediaStarted). */
+  media: boolean;
 }
 
 /** How long a track change waits for the running FFmpeg to finish probing before restarting it. */
 const PROBE_WAIT_MS = 4_000;
 /**
- * How long the old run of a track change records on after the new one listens: until the new run
- * has probed every track (the node moved them all; FFmpeg's -analyzeduration bounds it at 5 s for a
- * track that sends nothing), at most this.
+ * With the relay feeding runs, how long a change waits at most for a run that received media to
+ * finish probing (the old run recording on). Normally it probes within a second; only a starved
+ * machine gets near this. A run that received nothing has nothing to lose and is not waited for.
  */
-const OVERLAP_MAX_MS = 6_000;
+const RELAY_PROBE_CAP_MS = 30_000;
 
 export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private readonly opts: LessonProcessOptions;
@@ -101,13 +115,19 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     this.nextRun = opts.firstRun;
   }
 
+  /** Gapless mode from now on (before the first run): the relays feed every run. */
+  useRelay(feed: RunFeed): void {
+    this.opts.relay = feed;
+  }
+
   get pid(): number | undefined {
     return this.current?.child.pid;
   }
 
   /** RTP ports an FFmpeg of this lesson listens on (the current run's and a replaced one's). */
   portsInUse(): Set<number> {
-    return new Set([...(this.current?.inputs ?? []), ...(this.previous?.inputs ?? [])].map((i) => i.port));
+    // `desired` too: a run restarting after a crash takes them again.
+    return new Set([...(this.current?.inputs ?? []), ...(this.previous?.inputs ?? []), ...this.desired].map((i) => i.port));
   }
 
   /** The run FFmpeg is in (its ports are bound), or -1 before the first one. */
@@ -115,14 +135,11 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     return this.current?.run ?? this.nextRun - 1;
   }
 
-  /**
-   * True when the current run records every one of these tracks on these ports (and is not being
-   * replaced): a set that only lost tracks needs no new run.
-   */
-  records(inputs: { trackId: string; port: number }[]): boolean {
+  /** The current run (not being replaced) records at least these tracks (gapless mode: ports are the run's own). */
+  recordsTracks(trackIds: string[]): boolean {
     const cur = this.current;
-    if (!cur || cur.stopping || this.previous || inputs.length === 0) return false;
-    return inputs.every((i) => cur.inputs.some((c) => c.trackId === i.trackId && c.port === i.port));
+    if (!cur || cur.stopping) return false;
+    return trackIds.every((id) => cur.inputs.some((c) => c.trackId === id));
   }
 
   /**
@@ -174,7 +191,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     if (cur && !cur.stopping && sameInputs(cur.inputs, inputs)) return;
     // An FFmpeg stopped while still probing writes nothing: what it buffered would be lost (tracks
     // added in quick succession, e.g. both people joining at once). Let it finish probing first.
-    if (cur && !cur.stopping) await Promise.race([cur.probed, sleep(PROBE_WAIT_MS)]);
+    if (cur && !cur.stopping) await (this.opts.relay ? this.takenOver() : Promise.race([cur.probed, sleep(PROBE_WAIT_MS)]));
     const overlap = cur && !cur.stopping && inputs.length > 0 && !this.closed && !inputs.some((i) => cur.inputs.some((c) => c.port === i.port));
     if (!overlap) {
       await this.endCurrent();
@@ -194,11 +211,28 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     listening();
     const next = this.current as LiveRun | undefined;
     const since = Date.now();
-    const probed = next ? await Promise.race([next.probed.then(() => true), sleep(OVERLAP_MAX_MS).then(() => false)]) : false;
+    const probed = next ? await this.takenOver() : false; // overlaps only happen with the relay (new ports)
     const stopping = Date.now();
     await this.endRun(cur);
     this.opts.log('info', 'track change: old run stopped after the new one took over', { oldRun: cur.run, newRun: next?.run, newRunProbed: probed, overlapMs: stopping - since, stopMs: Date.now() - stopping });
     if (this.previous === cur) this.previous = undefined;
+  }
+
+  /**
+   * Gapless: resolves true once the lesson's current run (a new one, or its restart after a
+   * crash: the old run records on meanwhile) has media, false when it has nothing to lose (no
+   * packet reached it for a second: every track silent) or after RELAY_PROBE_CAP_MS. FFmpeg's own
+   * progress, not a probe deadline: a CPU-starved FFmpeg that probes late still takes over.
+   */
+  private async takenOver(): Promise<boolean> {
+    const since = Date.now();
+    while (!this.closed && Date.now() - since < RELAY_PROBE_CAP_MS) {
+      const cur = this.current;
+      if (cur?.media) return true;
+      if (cur && !cur.stopping && Date.now() - since >= 1_000 && (this.opts.relay?.sentTo(cur.run) ?? 0) === 0) return false;
+      await sleep(100);
+    }
+    return false;
   }
 
   private endCurrent(): Promise<void> {
@@ -208,6 +242,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
   private async endRun(cur: LiveRun | undefined): Promise<void> {
     if (!cur) return;
     cur.stopping = true;
+    this.opts.relay?.stopped(cur.run); // the BYE below ends its input: nothing more goes there
     const { child } = cur;
     if (child.exitCode === null && child.signalCode === null) {
       // SIGINT ends FFmpeg cleanly (trailers written, segments listed), but only once a read
@@ -236,33 +271,8 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     await mkdir(ffAbs, { recursive: true });
     const sdpPath = join(ffAbs, 'input.sdp');
     await writeFile(sdpPath, buildSdp(inputs.map((i) => ({ kind: i.kind, port: i.port, codec: i.codec })), opts.address));
-    const args = [
-      '-nostdin', '-hide_banner', '-loglevel', 'info', '-nostats',
-      '-protocol_whitelist', 'file,udp,rtp',
-      // Arrival time as timestamps: every track of the lesson shares one clock, so the finalizer
-      // can line up tracks and runs (also across recorders) without RTCP.
-      '-use_wallclock_as_timestamps', '1',
-      '-fflags', '+genpts',
-      // Probing ends as soon as every track has its parameters; a keyframe is requested for each
-      // video track when the run starts.
-      '-analyzeduration', '5000000', '-probesize', '5000000',
-      '-i', sdpPath,
-      // Timestamps relative to the run's start (the input start time in the log), the same for
-      // every track: a track that started later keeps its offset inside its first segment.
-      '-copyts', '-start_at_zero',
-    ];
-    for (const [i, input] of inputs.entries()) {
-      const dir = join(opts.dir, runDirs(run, input.trackId).track);
-      await mkdir(dir, { recursive: true });
-      const ext = input.container === 'webm' ? 'webm' : 'mkv';
-      args.push(
-        '-map', `0:${i}`, '-c', 'copy',
-        '-f', 'segment', '-segment_format', input.container, '-segment_time', String(opts.segmentSeconds),
-        '-segment_list', join(dir, 'segments.csv'), '-segment_list_type', 'csv',
-        '-reset_timestamps', '1',
-        join(dir, `seg-%05d.${ext}`),
-      );
-    }
+    const args = runArgs(sdpPath, opts.segmentSeconds, inputs.map((input) => ({ dir: join(opts.dir, runDirs(run, input.trackId).track), container: input.container })));
+    for (const input of inputs) await mkdir(join(opts.dir, runDirs(run, input.trackId).track), { recursive: true });
     // FFmpeg logs to a file, not a pipe: it survives the recorder (kill -9) and keeps the run's
     // start time readable after a restart.
     const logPath = join(ffAbs, 'ffmpeg.log');
@@ -278,7 +288,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     };
     let markProbed = () => {};
     const probed = new Promise<void>((r) => (markProbed = r));
-    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), listSizes: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed };
+    const live: LiveRun = { run, child, inputs, stopping: false, seen: new Map(), listSizes: new Map(), timers: [], exited: Promise.resolve(), probed, markProbed, media: false };
     let announced = false;
     let logSize = 0;
     const startPoll = setInterval(() => {
@@ -289,6 +299,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
       void readStartMs(ffAbs).then((startMs) => {
         if (startMs === undefined || announced) return;
         announced = true;
+        live.media = true;
         clearInterval(startPoll);
         live.markProbed();
         this.emit('mediaStarted', { run, startMs });
@@ -300,6 +311,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
     live.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         for (const t of live.timers) clearInterval(t);
+        opts.relay?.stopped(run);
         live.markProbed();
         const text = tail();
         const end: RunEnd = live.stopping ? 'stopped' : code === 0 && /Connection timed out/.test(text) ? 'idle' : 'crashed';
@@ -328,6 +340,7 @@ export class LessonProcess extends EventEmitter<LessonProcessEvents> {
         await new Promise((r) => setTimeout(r, 25));
       }
     }
+    opts.relay?.listening(run, inputs);
   }
 
   private restartAfter(end: RunEnd): void {

@@ -1,14 +1,22 @@
-// The tracks a recording records now and the RTP port of each in the lesson's current FFmpeg run.
-// A track change moves every track to NEW ports in a new run that starts while the old run still
-// records (gapless, lesson-process.ts); the media node follows the ports it reads in the status.
-// Ports are released only once no FFmpeg of the lesson holds them.
-import type { LessonProcess } from './lesson-process.ts';
+// The tracks a recording records now and the RTP port the media node sends each to.
+// Gapless (the media node's start call asks for it): each track has its own RTP relay on a port
+// that stays for the recording (rtp-relay.ts); a track change starts a new FFmpeg run on new
+// internal ports, the relays feed the old and the new run until the new one probed, then the old
+// one stops (lesson-process.ts). A video track joins the runs once it sent a keyframe.
+// Without it (older callers, fixed RTP senders) FFmpeg listens on the track's port itself and a
+// change restarts it there. Ports are released only once no FFmpeg of the lesson holds them.
+import type { LessonInput, LessonProcess, RunFeed } from './lesson-process.ts';
 import type { TrackEntry } from './manifest.ts';
 import { allocatePortPair, releasePortPair } from './ports.ts';
+import { TrackRelay } from './rtp-relay.ts';
 
 export class LiveTracks {
   /** trackId -> RTP port of the current run; -1 while the run that records it is starting. */
   readonly ports = new Map<string, number>();
+  /** Gapless: trackId -> its relay (port = the relay's). */
+  private readonly relays = new Map<string, TrackRelay>();
+  /** Gapless: run -> the relays feeding it. */
+  private readonly feeding = new Map<number, TrackRelay[]>();
   /**
    * The media node follows port changes (it re-plumbs a track whose port the status changed; its
    * start call says so): track changes are then gapless, every track moving to the new run's
@@ -22,10 +30,37 @@ export class LiveTracks {
   private readonly address: string;
   private readonly entry: (trackId: string) => TrackEntry;
 
-  constructor(proc: LessonProcess, address: string, entry: (trackId: string) => TrackEntry) {
+  private readonly log: (msg: string, extra: Record<string, unknown>) => void;
+
+  constructor(proc: LessonProcess, address: string, entry: (trackId: string) => TrackEntry, log: (msg: string, extra: Record<string, unknown>) => void = () => undefined) {
     this.proc = proc;
     this.address = address;
     this.entry = entry;
+    this.log = log;
+  }
+
+  /** What LessonProcess tells the relays (only used once `gapless` is on). */
+  readonly feed: RunFeed = {
+    listening: (run, inputs) => {
+      const relays: TrackRelay[] = [];
+      for (const input of inputs) {
+        const relay = this.relays.get(input.trackId);
+        if (!relay) continue;
+        relay.addTarget(run, input.port);
+        relays.push(relay);
+      }
+      this.feeding.set(run, relays);
+    },
+    stopped: (run) => {
+      for (const relay of this.feeding.get(run) ?? []) relay.removeTarget(run);
+      this.feeding.delete(run);
+    },
+    sentTo: (run) => (this.feeding.get(run) ?? []).reduce((n, r) => n + r.sentTo(run), 0),
+  };
+
+  /** Gapless: a video whose relay has seen no keyframe yet (no run records it), or none since its newest run started. */
+  waitingForKeyframe(trackId: string): boolean {
+    return this.relays.get(trackId)?.needsKeyframe ?? false;
   }
 
   /** Resolves once the changes asked for so far are applied (or failed). */
@@ -34,20 +69,15 @@ export class LiveTracks {
   }
 
   /**
-   * Points the lesson's FFmpeg at the tracks in `ports`: a new run on new ports when a track came
-   * (gapless; the same ports without it); when tracks only went away, the gapless run goes on. One change at a time.
+   * Points the lesson's FFmpeg at the tracks in `ports`: gapless, through the relays
+   * (applyRelayed); without it, FFmpeg restarted on the tracks' own ports. One change at a time.
    */
   apply(): Promise<void> {
     const apply = this.applying.then(async () => {
-      const kept = [...this.ports].map(([trackId, port]) => ({ trackId, port }));
-      if (this.gapless && this.proc.records(kept)) {
-        // Only tracks went away: nothing moves, no new run (lesson-process.ts narrowTo).
-        this.proc.narrowTo(kept.map((k) => k.trackId));
-        return;
-      }
+      if (this.gapless) return this.applyRelayed();
       const next = new Map<string, number>();
       try {
-        for (const [trackId, port] of this.ports) next.set(trackId, port >= 0 && !this.gapless ? port : await allocatePortPair(this.address));
+        for (const [trackId, port] of this.ports) next.set(trackId, port >= 0 ? port : await allocatePortPair(this.address));
         const inputs = [...next].map(([trackId, port]) => {
           const t = this.entry(trackId);
           return { trackId, kind: t.kind, codec: t.codec, container: t.container, port };
@@ -65,6 +95,57 @@ export class LiveTracks {
     });
     this.applying = apply.catch(() => undefined);
     return apply;
+  }
+
+  /**
+   * Gapless: every live track has a relay (opened here for a new one); the run records the ready
+   * ones (audio; video once it sent a keyframe). A ready track the current run lacks starts a new
+   * run on new internal ports, the old one recording on until it probed; tracks that only went
+   * away leave the run as it is.
+   */
+  private async applyRelayed(): Promise<void> {
+    for (const [trackId, relay] of this.relays) {
+      if (this.ports.has(trackId)) continue;
+      relay.close();
+      this.relays.delete(trackId);
+      releasePortPair(relay.port);
+    }
+    for (const [trackId, port] of this.ports) {
+      if (port >= 0 && this.relays.has(trackId)) continue;
+      const t = this.entry(trackId);
+      const relay = await TrackRelay.open(t.kind, t.codec.mimeType, this.address, () => allocatePortPair(this.address), releasePortPair);
+      relay.on('ready', () => {
+        if (this.relays.get(trackId) !== relay) return;
+        this.log('recording track has its first keyframe; adding it to the run', { trackId });
+        this.apply().catch((err: Error) => this.log('ffmpeg restart failed', { error: err.message }));
+      });
+      if (!relay.ready) {
+        // Not recorded until its first keyframe: say so if that takes long (an operator's clue).
+        setTimeout(() => {
+          if (this.relays.get(trackId) === relay && !relay.ready) this.log('video track has sent no keyframe yet; not recorded until it does', { trackId, packets: relay.received });
+        }, 10_000).unref();
+      }
+      this.relays.set(trackId, relay);
+      this.ports.set(trackId, relay.port);
+    }
+    const ready = [...this.relays].filter(([, r]) => r.ready).map(([trackId]) => trackId);
+    if (this.proc.recordsTracks(ready)) {
+      this.proc.narrowTo(ready);
+      return;
+    }
+    const inputs: LessonInput[] = [];
+    try {
+      for (const trackId of ready) {
+        const t = this.entry(trackId);
+        inputs.push({ trackId, kind: t.kind, codec: t.codec, container: t.container, port: await allocatePortPair(this.address) });
+      }
+      const change = this.proc.setInputs(inputs);
+      this.changes = this.changes.then(() => change).catch(() => undefined);
+      await change;
+    } catch (err) {
+      for (const i of inputs) releasePortPair(i.port);
+      throw err;
+    }
   }
 
   /** Releases those of `ports` no live track uses and no FFmpeg of the lesson holds (a run ended). */

@@ -34,6 +34,8 @@ export interface TrackStatus {
   /** Increments on every FFmpeg (re)start: the media node requests a keyframe when it changes. */
   run: number;
   live: boolean;
+  /** Gapless: a video with no keyframe at the recorder yet, or none since its newest run started (that run shows no picture until one comes): the node keeps asking for one. */
+  waitingForKeyframe?: boolean;
 }
 
 export class Recording {
@@ -67,7 +69,7 @@ export class Recording {
       firstRun,
       log: (level, msg, extra) => deps.log(level, msg, { recordingId: manifest.recordingId, session_id: manifest.lessonId, ...extra }),
     });
-    this.liveTracks = new LiveTracks(this.proc, deps.config.rtpAddress, (id) => this.track(id)!);
+    this.liveTracks = new LiveTracks(this.proc, deps.config.rtpAddress, (id) => this.track(id)!, (msg, extra) => this.log('info', msg, { recordingId: this.id, ...extra }));
     this.wireProcess();
   }
 
@@ -166,7 +168,8 @@ export class Recording {
     for (const [trackId, port] of this.live) {
       if (port < 0) continue; // its run is starting
       const entry = this.track(trackId)!;
-      tracks.push({ trackId, kind: entry.kind, port, rtcpPort: port + 1, run: this.proc.currentRun, live });
+      const waiting = this.liveTracks.waitingForKeyframe(trackId);
+      tracks.push({ trackId, kind: entry.kind, port, rtcpPort: port + 1, run: this.proc.currentRun, live, ...(waiting ? { waitingForKeyframe: true } : {}) });
     }
     return { recordingId: this.id, lessonId: this.lessonId, state: this.state, partial: this.manifest.partial, tracks };
   }
@@ -219,7 +222,11 @@ export class Recording {
 
   /** The caller (media node) moves tracks to the ports the status names: track changes become gapless. */
   followPortChanges(): void {
+    // Only before the first track: a recording whose FFmpeg already listens on the tracks' ports
+    // keeps that way of working.
+    if (this.liveTracks.gapless || this.live.size > 0 || this.proc.pid !== undefined) return;
     this.liveTracks.gapless = true;
+    this.proc.useRelay(this.liveTracks.feed);
   }
 
   /** Adds a track (its port is returned once the lesson's new FFmpeg run listens on it). */

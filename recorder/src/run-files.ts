@@ -48,3 +48,38 @@ export function sendBye(inputs: ByeTarget[]): void {
   for (const i of inputs) byeSocket.send(BYE, i.port + 1, '127.0.0.1');
 }
 
+
+/** FFmpeg's arguments for one run: the SDP in, one segment muxer per track (stream copy) out. */
+export function runArgs(sdpPath: string, segmentSeconds: number, outputs: { dir: string; container: 'webm' | 'matroska' }[]): string[] {
+  const args = [
+    '-nostdin', '-hide_banner', '-loglevel', 'info', '-nostats',
+    '-protocol_whitelist', 'file,udp,rtp',
+    // Arrival time as timestamps: every track of the lesson shares one clock, so the finalizer
+    // can line up tracks and runs (also across recorders) without RTCP.
+    '-use_wallclock_as_timestamps', '1',
+    '-fflags', '+genpts',
+    // Probing ends as soon as every track has its parameters (a video's size: from its first
+    // keyframe, which the relay replays to a new run and the media node asks for).
+    '-analyzeduration', '5000000', '-probesize', '5000000',
+    // No frame-rate probe (timestamps are arrival times, the output copies them): probing ends
+    // with the first decodable frame of every track, instead of waiting for ~20 more frames of
+    // each video, which a camera paused (or a share stopped) right after a run started never
+    // sends, leaving the run probing, writing nothing, until its analyze duration.
+    '-fpsprobesize', '0',
+    '-i', sdpPath,
+    // Timestamps relative to the run's start (the input start time in the log), the same for
+    // every track: a track that started later keeps its offset inside its first segment.
+    '-copyts', '-start_at_zero',
+  ];
+  for (const [i, { dir, container }] of outputs.entries()) {
+    const ext = container === 'webm' ? 'webm' : 'mkv';
+    args.push(
+      '-map', `0:${i}`, '-c', 'copy',
+      '-f', 'segment', '-segment_format', container, '-segment_time', String(segmentSeconds),
+      '-segment_list', join(dir, 'segments.csv'), '-segment_list_type', 'csv',
+      '-reset_timestamps', '1',
+      join(dir, `seg-%05d.${ext}`),
+    );
+  }
+  return args;
+}

@@ -1,5 +1,5 @@
 // The recorder's HTTP API, for the media node next to it (loopback, Bearer INTERNAL_HOOK_SECRET):
-//   POST   /v1/recordings                       {lessonId, gapless?}        -> the lesson's live recording (new or re-attached); gapless: the caller follows port changes
+//   POST   /v1/recordings                       {lessonId, gapless?}        -> the lesson's live recording (new or re-attached); gapless: the recorder relays each track's RTP (rtp-relay.ts)
 //   GET    /v1/recordings/:id                                               -> state and live tracks (ports, run numbers)
 //   POST   /v1/recordings/:id/tracks            {trackId, role, source, kind, codec} -> ports FFmpeg listens on (new run)
 //   DELETE /v1/recordings/:id/tracks/:trackId                              -> the lesson's FFmpeg goes on without it (new run)

@@ -175,6 +175,10 @@ export class LessonRecorder {
         else if (t.run !== state.run) {
           state.run = t.run; // FFmpeg was restarted on the same ports: it needs a keyframe
           state.tap.requestKeyFrames();
+        } else if (t.waitingForKeyframe) {
+          // The recorder records this video from its first keyframe on: ask again every tick
+          // (a starved sender may miss the requests made when the tap connected).
+          state.tap.requestKeyFrames();
         }
       } catch (err) {
         this.warn('re-plumbing a track failed', err as Error);

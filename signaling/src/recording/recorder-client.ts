@@ -9,6 +9,8 @@ export interface RecorderTrackStatus {
   rtcpPort: number;
   run: number;
   live: boolean;
+  /** A video the recorder needs a keyframe for (not recorded yet, or its newest run has none yet; gapless recordings). */
+  waitingForKeyframe?: boolean;
 }
 
 export interface RecorderRecordingStatus {
@@ -64,10 +66,10 @@ export class RecorderClient {
   }
 
   start(lessonId: string): Promise<RecorderRecordingStatus> {
-    // Not gapless (yet): with the node asking for it, the suite's two-lane run (CPU-starved FFmpeg)
-    // saw the recorder start run after run without any reaching its first media (11 runs in 60 s
-    // for one camera) — docs/recording-playback.md, "Gapless track changes".
-    return this.call('POST', '/v1/recordings', { lessonId });
+    // gapless: this node moves every tap whose port changed and gets each video a keyframe there
+    // (LessonRecorder.reconcile), so the recorder starts each new FFmpeg run on new ports before
+    // stopping the old one (issue 15, docs/recording-playback.md "Gapless track changes").
+    return this.call('POST', '/v1/recordings', { lessonId, gapless: true });
   }
 
   status(recordingId: string): Promise<RecorderRecordingStatus> {
