@@ -10,6 +10,12 @@ import type { TrackEntry } from './manifest.ts';
 import { allocatePortPair, releasePortPair } from './ports.ts';
 import { TrackRelay } from './rtp-relay.ts';
 
+/** Gapless: how long a run change waits for the rest of a burst of track changes. */
+const COALESCE_MS = 300;
+/** Gapless: how long a run change waits for a new video's first keyframe before starting without it. */
+const FIRST_KEYFRAME_WAIT_MS = 2_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class LiveTracks {
   /** trackId -> RTP port of the current run; -1 while the run that records it is starting. */
   readonly ports = new Map<string, number>();
@@ -26,6 +32,12 @@ export class LiveTracks {
   /** Track changes in flight; stop and finalize wait for them. */
   changes: Promise<void> = Promise.resolve();
   private applying: Promise<void> = Promise.resolve();
+  /** Gapless: run changes, one after the other (scheduleRun). */
+  private runs: Promise<void> = Promise.resolve();
+  private runScheduled = false;
+  private stopped = false;
+  /** Gapless: when each relay opened (a new video gets a moment for its first keyframe). */
+  private readonly opened = new WeakMap<TrackRelay, number>();
   private readonly proc: LessonProcess;
   private readonly address: string;
   private readonly entry: (trackId: string) => TrackEntry;
@@ -69,12 +81,20 @@ export class LiveTracks {
   }
 
   /**
-   * Points the lesson's FFmpeg at the tracks in `ports`: gapless, through the relays
-   * (applyRelayed); without it, FFmpeg restarted on the tracks' own ports. One change at a time.
+   * Points the lesson's FFmpeg at the tracks in `ports`: gapless, through the relays (opened now;
+   * the run follows, scheduleRun); without it, FFmpeg restarted on the tracks' own ports. One
+   * change at a time.
    */
   apply(): Promise<void> {
+    if (this.gapless) {
+      // The port is the relay's, known at once: the caller (adding a track) gets it now, and the
+      // run change follows on its own (scheduleRun), one for a burst of changes.
+      const opened = this.applying.then(() => this.openRelays());
+      this.applying = opened.catch(() => undefined);
+      void opened.then(() => this.scheduleRun(), () => undefined);
+      return opened;
+    }
     const apply = this.applying.then(async () => {
-      if (this.gapless) return this.applyRelayed();
       const next = new Map<string, number>();
       try {
         for (const [trackId, port] of this.ports) next.set(trackId, port >= 0 ? port : await allocatePortPair(this.address));
@@ -103,7 +123,8 @@ export class LiveTracks {
    * run on new internal ports, the old one recording on until it probed; tracks that only went
    * away leave the run as it is.
    */
-  private async applyRelayed(): Promise<void> {
+  /** Gapless: a relay for every live track (opened here for a new one), none for a gone one. */
+  private async openRelays(): Promise<void> {
     for (const [trackId, relay] of this.relays) {
       if (this.ports.has(trackId)) continue;
       relay.close();
@@ -117,7 +138,7 @@ export class LiveTracks {
       relay.on('ready', () => {
         if (this.relays.get(trackId) !== relay) return;
         this.log('recording track has its first keyframe; adding it to the run', { trackId });
-        this.apply().catch((err: Error) => this.log('ffmpeg restart failed', { error: err.message }));
+        this.scheduleRun();
       });
       if (!relay.ready) {
         // Not recorded until its first keyframe: say so if that takes long (an operator's clue).
@@ -126,8 +147,42 @@ export class LiveTracks {
         }, 10_000).unref();
       }
       this.relays.set(trackId, relay);
+      this.opened.set(relay, Date.now());
       this.ports.set(trackId, relay.port);
     }
+  }
+
+  /**
+   * Gapless: one run change for a burst of track changes. Tracks come in bursts (a lesson's start,
+   * a participant's reconnect, the media node re-adding every track after a recorder restart) and
+   * a new video's first keyframe follows its track by a moment (the node asks for one when it
+   * connects): each of those starting its own run made a chain of FFmpeg runs replaced before they
+   * probed (a CPU-starved machine recorded 0.05 s of a camera in the 6 s after a restart). So a
+   * change waits COALESCE_MS for the rest of its burst, and up to FIRST_KEYFRAME_WAIT_MS for new
+   * videos' first keyframes; a video later than that joins with a run of its own.
+   */
+  private scheduleRun(): void {
+    if (this.runScheduled || this.stopped) return;
+    this.runScheduled = true;
+    const pass = this.runs.then(async () => {
+      await sleep(COALESCE_MS);
+      const fresh = () => [...this.relays.values()].some((r) => !r.ready && Date.now() - (this.opened.get(r) ?? 0) < FIRST_KEYFRAME_WAIT_MS);
+      while (fresh() && !this.stopped) await sleep(50);
+      this.runScheduled = false; // changes from now on need a pass of their own
+      await this.applying;
+      if (!this.stopped) await this.startRun();
+    });
+    this.runs = pass.catch((err: Error) => this.log('ffmpeg restart failed', { error: err.message }));
+    this.changes = this.changes.then(() => this.runs);
+  }
+
+  /** No run changes from now on (the recording stops; its runs end with it). */
+  stopRuns(): void {
+    this.stopped = true;
+  }
+
+  /** The run records the ready tracks (audio; video once it sent a keyframe); a ready track it lacks starts a new run. */
+  private async startRun(): Promise<void> {
     const ready = [...this.relays].filter(([, r]) => r.ready).map(([trackId]) => trackId);
     if (this.proc.recordsTracks(ready)) {
       this.proc.narrowTo(ready);

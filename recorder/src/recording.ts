@@ -298,6 +298,7 @@ export class Recording {
     if (!this.stopped && this.state === 'recording') {
       this.stopped = true;
       this.log('info', 'recording stopping', { recordingId: this.id, reason });
+      this.liveTracks.stopRuns(); // the runs end with the recording: no new one for the tracks going away
       await this.removeTracks([...this.live.keys()]);
       await this.proc.stop();
       await this.liveTracks.changes;

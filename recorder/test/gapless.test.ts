@@ -44,17 +44,57 @@ function sender(args: string[], pt: number, port: number): void {
   children.push(c);
 }
 
-it('toggling the camera 5 times leaves no audio gap over 100 ms', { timeout: 90_000 }, async () => {
+/** A recorder service on its own work dir (no API: hooks stay pending, which these tests do not look at). */
+async function startService() {
   const work = await tempDir('duet-rec-gapless-');
   const objects = await tempDir('duet-rec-gapless-obj-');
   dirs.push(work, objects);
-  // No API here: hooks stay pending, which this test does not look at.
   const service = createRecorderService(loadRecorderConfig(recorderEnv(work.path, 'http://127.0.0.1:9', { RECORDER_KEEP_LOCAL: '1' })), createLocalStore(objects.path), (level, msg, extra) => void (process.env.REC_DEBUG && console.error(new Date().toISOString().slice(17, 23), level, msg, JSON.stringify(extra))));
   const { url } = await service.start();
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${HOOK_SECRET}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, body: (await res.json()) as any };
   };
+  return { work, service, call };
+}
+
+const audioArgs = ['-f', 'lavfi', '-i', 'sine=f=440:r=48000', '-ac', '2', '-c:a', 'libopus', '-b:a', '32k'];
+const videoArgs = ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=20', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-g', '10', '-b:v', '150k'];
+
+it('a burst of tracks (a lesson starting, or every track re-added after a recorder restart) starts one run, not one per track', { timeout: 60_000 }, async () => {
+  const { service, call } = await startService();
+  try {
+    const { body: started } = await call('POST', '/v1/recordings', { lessonId: crypto.randomUUID(), gapless: true });
+    const rid = started.recordingId as string;
+    const ports = new Map<string, number>();
+    const tracks = [
+      { trackId: 'mic-t', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS },
+      { trackId: 'cam-t', role: 'tutor', source: 'camera', kind: 'video', codec: VP8 },
+      { trackId: 'mic-s', role: 'student', source: 'microphone', kind: 'audio', codec: OPUS },
+      { trackId: 'cam-s', role: 'student', source: 'camera', kind: 'video', codec: VP8 },
+    ];
+    // The senders run first (like the browsers); packets reach the recorder once its port is known.
+    for (const t of tracks) sender(t.kind === 'audio' ? audioArgs : videoArgs, t.codec.payloadType, await relay(() => ports.get(t.trackId)));
+    // The media node adds the tracks one after the other, each port known from its answer (the
+    // recorder's relay port, not a run's: the answer does not wait for FFmpeg).
+    for (const t of tracks) {
+      const added = await call('POST', `/v1/recordings/${rid}/tracks`, t);
+      expect(added.status, JSON.stringify(added.body)).toBe(201);
+      ports.set(t.trackId, added.body.port);
+    }
+    const manifest = () => service.recorder.get(rid)!.manifest;
+    await expect.poll(() => manifest().tracks.every((t) => t.runs.some((r) => r.startMs !== undefined)), { timeout: 30_000, interval: 100 }).toBe(true);
+    // One run took all four: each track has exactly one run, the same one.
+    const runs = manifest().tracks.map((t) => `${t.trackId}: ${t.runs.map((r) => r.index).join(',')}`);
+    expect(new Set(manifest().tracks.flatMap((t) => t.runs.map((r) => r.index))).size, runs.join('; ')).toBe(1);
+    expect((await call('POST', `/v1/recordings/${rid}/stop`, { reason: 'test' })).status).toBe(202);
+  } finally {
+    await service.close();
+  }
+});
+
+it('toggling the camera 5 times leaves no audio gap over 100 ms', { timeout: 90_000 }, async () => {
+  const { work, service, call } = await startService();
   try {
     const { body: started } = await call('POST', '/v1/recordings', { lessonId: crypto.randomUUID(), gapless: true });
     const rid = started.recordingId as string;
@@ -74,8 +114,8 @@ it('toggling the camera 5 times leaves no audio gap over 100 ms', { timeout: 90_
       const camPort = await relay(() => (camera ? ports.get(camera) : undefined));
       await call('POST', `/v1/recordings/${rid}/tracks`, { trackId: 'mic', role: 'tutor', source: 'microphone', kind: 'audio', codec: OPUS });
       await reconcile();
-      sender(['-f', 'lavfi', '-i', 'sine=f=440:r=48000', '-ac', '2', '-c:a', 'libopus', '-b:a', '32k'], OPUS.payloadType, micPort);
-      sender(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=20', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-g', '10', '-b:v', '150k'], VP8.payloadType, camPort);
+      sender(audioArgs, OPUS.payloadType, micPort);
+      sender(videoArgs, VP8.payloadType, camPort);
       await sleep(1000);
       for (let i = 0; i < 5; i++) {
         // Camera on: a new producer, so a new track id (as mediasoup gives).
