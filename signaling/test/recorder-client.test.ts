@@ -21,8 +21,8 @@ describe('RecorderClient ↔ recorder', () => {
       const started = await client.start(lesson.id);
       expect(started).toMatchObject({ lessonId: lesson.id, tracks: [] });
       const track = await client.addTrack(started.recordingId, { trackId: 'mic', role: 'student', source: 'microphone', kind: 'audio', codec: OPUS });
-      // The answer carries the recorder's port for the track; the FFmpeg run that records it may
-      // still be starting (a gapless recorder answers with its relay's port before FFmpeg runs).
+      // The answer carries the recorder's port for the track at once (gapless: its relay's); the
+      // FFmpeg run that records it follows on its own.
       expect(track).toMatchObject({ trackId: 'mic', kind: 'audio' });
       expect(track.port).toBeGreaterThan(0);
       const live = await eventually(async () => (await client.status(started.recordingId)).tracks.find((t) => t.live), 10_000);
