@@ -4,3 +4,4 @@ export { MediaRoom, MediaError, MediaLimitError, MEDIA_LIMITS } from './media-ro
 export type { TransportParams, ConsumerParams, ProducerSummary, MediaKind, MediaSource, Direction } from './media-room.ts';
 export { MEDIA_CODECS, routerRtpCapabilities } from './codecs.ts';
 export { RecordingTap, type RecordingTarget, type TapCodec } from './recording-tap.ts';
+export { MediaProbes, DEFAULT_PROBE_LIMITS, type ProbeParams, type ProbeLimits } from './media-probes.ts';

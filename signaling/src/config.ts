@@ -46,6 +46,8 @@ export interface SignalingConfig {
   helloTimeoutMs: number;
   /** A pre-join socket (`standby`) that has not joined is closed after this long. */
   standbyTimeoutMs: number;
+  /** Pre-join route probes (sfu.probe): each transport's lifetime, and how many at once on the node. */
+  probes: { lifetimeMs: number; maxOpen: number };
   timings: RoomTimings;
   /** BOARD_MAX_DOC_BYTES (one lesson's whiteboard budget), BOARD_PERSIST_MS (save delay). */
   board: BoardLimits;
@@ -154,6 +156,10 @@ export function loadSignalingConfig(env: NodeJS.ProcessEnv = process.env): Signa
     quietMs: int(env, 'SIGNALING_QUIET_MS', 3_000, 1_000, 120_000),
     helloTimeoutMs: int(env, 'SIGNALING_HELLO_TIMEOUT_MS', 10_000, 500, 120_000),
     standbyTimeoutMs: int(env, 'SIGNALING_STANDBY_TIMEOUT_MS', 20 * 60_000, 1_000, 24 * 3_600_000),
+    probes: {
+      lifetimeMs: int(env, 'SIGNALING_PROBE_LIFETIME_MS', 8_000, 500, 60_000),
+      maxOpen: int(env, 'SIGNALING_MAX_PROBES', 64, 0, 100_000),
+    },
     timings: {
       graceMs: int(env, 'RECONNECT_GRACE_MS', DEFAULT_TIMINGS.graceMs, 500, 15 * 60_000),
       p2pConnectTimeoutMs: int(env, 'P2P_ICE_TIMEOUT_MS', DEFAULT_TIMINGS.p2pConnectTimeoutMs, 500, 120_000),

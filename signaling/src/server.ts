@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WorkerPool } from '@duet/sfu';
+import { MediaProbes, WorkerPool } from '@duet/sfu';
 import { ensureWritableDir } from '@duet/api/durable-file';
 import { lowDiskReason } from '@duet/api/free-disk';
 import { deriveNodeSecret } from '@duet/api/node-secret';
@@ -18,7 +18,7 @@ import { RecorderRequestError } from './recording/recorder-client.ts';
 import { Connection, type ConnectionStats } from './transport/connection.ts';
 import { Rejections } from './transport/rejections.ts';
 import { SocketLimits } from './transport/socket-limits.ts';
-import { createHandler } from './transport/handlers.ts';
+import { createHandler, probeKey } from './transport/handlers.ts';
 import { JoinKeyStore } from './transport/join-keys.ts';
 import { createMediaNodeRuntime, type MediaNodeRuntime } from './node/media-node.ts';
 import { handleNodeHttp } from './node/node-http.ts';
@@ -95,9 +95,10 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
   const connections = new Map<WebSocket, Connection>();
   if (config.joinTokenSecretSet) log.warn('JOIN_TOKEN_SECRET is set but a media node does not need it (it verifies join tokens with the API public keys): remove it from this node');
   const joinKeys = new JoinKeyStore({ apiInternalUrl: config.apiInternalUrl, pinned: config.joinTokenPublicKeys, log: logFn(log.child({ component: 'join-keys' })) });
-  const handler = createHandler(registry, joinKeys.lookup, config.standbyTimeoutMs);
+  const probes = new MediaProbes(pool, config.probes);
+  const handler = createHandler(registry, joinKeys.lookup, config.standbyTimeoutMs, probes);
   const node = createMediaNodeRuntime({ node: config.node, apiUrl: config.apiInternalUrl, secret: apiCredential, pool, registry, participants: () => connections.size, log: logFn(log.child({ component: 'node' })) });
-  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending(), hooksSetAside: hooks.setAsideTotal(), hookClockSkew: hooks.clockSkewRejections() }), rejections: () => stats.rejections.entries() });
+  const metrics = createNodeMetrics({ nodeId: config.node?.id ?? 'default', capacity: config.node?.capacity ?? null, pool, registry, runtime: node, connections: () => connections.size, stats: () => ({ badFrames: stats.badFrames, pendingHooks: hooks.pending(), hooksSetAside: hooks.setAsideTotal(), hookClockSkew: hooks.clockSkewRejections() }), rejections: () => stats.rejections.entries(), probes: () => ({ open: probes.size, opened: probes.opened, connected: probes.connected }) });
 
   const http = createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -223,6 +224,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       if (conn.room && conn.claims) conn.room.leave(conn.claims.role, conn, 'disconnected');
       // A pre-join socket that preconnected and never joined: its transports go with it.
       if (conn.preconnected) conn.preconnected.room.sfu.dropPre(conn.preconnected.key);
+      probes.close(probeKey(conn));
     });
   });
   wss.on('error', (err) => log.error({ error: err.message }, 'websocket server error'));
@@ -271,6 +273,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       await new Promise<void>((r) => http.close(() => r()));
       await Promise.race([hooks.idle(), new Promise((r) => setTimeout(r, 3000))]);
       hooks.stop();
+      probes.closeAll();
       pool.close();
     },
     joinKeys,

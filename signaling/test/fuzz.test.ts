@@ -46,7 +46,7 @@ function rng(seed: number) {
 
 const TYPES = [
   'hello', 'ping', 'media.state', 'media.speaking', 'p2p.signal', 'p2p.status', 'sfu.capabilities', 'sfu.preconnect', 'sfu.createTransport', 'sfu.connectTransport',
-  'sfu.restartIce', 'sfu.produce', 'sfu.closeProducer', 'sfu.consume', 'sfu.resumeConsumer', 'sfu.ready', 'p2p.ready', 'chat.send', 'app.data', 'lesson.end', 'nope', '__proto__', 'constructor',
+  'sfu.restartIce', 'sfu.produce', 'sfu.closeProducer', 'sfu.consume', 'sfu.resumeConsumer', 'sfu.ready', 'p2p.ready', 'sfu.probe', 'chat.send', 'app.data', 'lesson.end', 'nope', '__proto__', 'constructor',
 ];
 
 function fuzzer(seed: number) {

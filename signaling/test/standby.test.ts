@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeStack, type NodeStack } from './support/stack.ts';
 import { TestClient } from './support/ws-client.ts';
+import { describeRouteProbe, ROUTE_PROBE_ENV } from './support/route-probe-tests.ts';
 
 let stack: NodeStack;
 let sfuStack: NodeStack;
@@ -25,7 +26,7 @@ const opusParameters = (ssrc: number) => ({
 });
 
 beforeAll(async () => {
-  [stack, sfuStack] = await Promise.all([startNodeStack({ SIGNALING_STANDBY_TIMEOUT_MS: '1500' }), startNodeStack({ P2P_ENABLED: 'false' })]);
+  [stack, sfuStack] = await Promise.all([startNodeStack({ SIGNALING_STANDBY_TIMEOUT_MS: '1500', ...ROUTE_PROBE_ENV }), startNodeStack({ P2P_ENABLED: 'false' })]);
 });
 afterAll(async () => {
   for (const c of clients) c.close();
@@ -273,3 +274,6 @@ describe('standby and join in an SFU lesson', () => {
     expect(metrics).toMatch(/duet_node_rejections_total\{[^}]*reason="join_produce_refused"[^}]*\} [1-9]/);
   });
 });
+
+// sfu.probe (the pre-join route check) on the same stack.
+describeRouteProbe(() => stack, clients);

@@ -2,7 +2,7 @@
 // for (P2P, SFU, the switch between them), and expose everything the screens render as one
 // observable state (room-state.ts). Chat is in room-chat.ts, the media path (P2P/SFU and the
 // switch) in media/media-path.ts, remote tracks in media/remote-tracks.ts.
-import type { HelloData, Notification, Role } from '@duet/signaling/protocol';
+import type { HelloData, Notification, ProbeInfo, Role, StandbyData } from '@duet/signaling/protocol';
 import { ApiError, joinLesson } from './lib/api.ts';
 import { delay, SignalingClient, SignalingError, STANDBY_WAIT_MS } from './lib/signaling-client.ts';
 import { Store } from './lib/store.ts';
@@ -34,6 +34,8 @@ export class RoomController {
   private sig: SignalingClient | undefined;
   /** The socket opened at pre-join (standby: authenticated, no seat) that enter() joins on. */
   private standbySig: SignalingClient | undefined;
+  /** That socket's authentication (null: it did not come up). */
+  private standbyReady: Promise<StandbyData | null> | undefined;
   /** The SFU device loaded with the standby's router capabilities (SFU lessons). */
   private sfuDevice: Promise<PreloadedDevice | null> | undefined;
   /** P2P / SFU sessions and the switch between them. */
@@ -62,8 +64,8 @@ export class RoomController {
       this.closeStandby();
       const sig = new SignalingClient();
       this.standbySig = sig;
-      this.sfuDevice = sig
-        .standby(join.signaling_url, this.token, join.seat_ticket)
+      this.standbyReady = sig.standby(join.signaling_url, this.token, join.seat_ticket);
+      this.sfuDevice = this.standbyReady
         .then((d) => (d?.sfu ? prepareSfu(sig, d.sfu.routerRtpCapabilities, join.ice_servers, !!join.session.recording) : null))
         .catch(() => null);
       // Warm the SFU code while the person is still on the pre-join screen (recorded lessons
@@ -376,10 +378,18 @@ export class RoomController {
     }
   }
 
+  /** Pre-join route check: the media node's probe transport (sfu.probe) over the standby socket; null: none (TURN only). */
+  async routeProbe(): Promise<ProbeInfo | null> {
+    const sig = this.standbySig;
+    if (!sig || !(await this.standbyReady) || this.standbySig !== sig) return null;
+    return sig.request('sfu.probe', {}).catch(() => null);
+  }
+
   /** The pre-join socket is not going to be used (the page shows an error, or a new grant came). */
   closeStandby(): void {
     this.standbySig?.close();
     this.standbySig = undefined;
+    this.standbyReady = undefined;
     this.sfuDevice = undefined;
   }
 

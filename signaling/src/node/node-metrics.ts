@@ -22,6 +22,8 @@ export function createNodeMetrics(o: {
   stats(): { badFrames: number; pendingHooks: number; hooksSetAside?: number; hookClockSkew?: number };
   /** Refusals by reason (transport/rejections.ts), since start. */
   rejections?(): [string, number][];
+  /** Pre-join route probes (sfu.probe): open now, made and ICE-connected since start. */
+  probes?(): { open: number; opened: number; connected: number };
 }): NodeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ node: o.nodeId });
@@ -50,6 +52,12 @@ export function createNodeMetrics(o: {
       for (const [reason, n] of o.rejections?.() ?? []) this.inc({ reason }, n);
     },
   });
+  if (o.probes) {
+    const p = o.probes;
+    g('duet_node_route_probes_open', 'Pre-join route probe transports open now (sfu.probe)', () => p().open);
+    g('duet_node_route_probes', 'Pre-join route probe transports made (since start)', () => p().opened);
+    g('duet_node_route_probes_connected', 'Route probes a browser reached over ICE (since start)', () => p().connected);
+  }
   g('duet_mediasoup_workers', 'Live mediasoup workers', () => o.pool.workers().length);
 
   // Worker figures come from one sample per scrape (CPU from getResourceUsage).

@@ -104,6 +104,13 @@ export const ClientMessageSchema = Type.Union([
   // alone: a join on a preconnected socket then starts the lesson on the SFU (reason
   // `instant_join`) and moves it to P2P make before break once both receive media (`p2p_upgrade`).
   req('sfu.preconnect', {}),
+  // Pre-join route check, on a standby socket only (before `join`), any lesson mode: a throwaway
+  // transport on the node's media ports that only answers ICE (no DTLS, nothing sent or relayed),
+  // so the browser can try the node's own UDP and ICE-TCP candidates without TURN. Closed by the
+  // server after `lifetimeMs`, at the join, or when the socket closes. One open per socket at a
+  // time (`rate_limited` while one is open), 3 at once then one per 5 s, a node-wide cap
+  // (SIGNALING_MAX_PROBES); `already_authenticated` on a seated socket.
+  req('sfu.probe', {}),
   req('sfu.createTransport', { direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) }),
   req('sfu.connectTransport', { transportId: ShortId, dtlsParameters: Opaque }),
   req('sfu.restartIce', { transportId: ShortId }),
@@ -183,6 +190,15 @@ export interface TransportInfo {
   dtlsParameters: Record<string, unknown>;
 }
 
+/** sfu.probe: what the browser needs to try ICE against the probe transport (no transport id: nothing else can be done with it). */
+export interface ProbeInfo {
+  iceParameters: Record<string, unknown>;
+  iceCandidates: Record<string, unknown>[];
+  dtlsParameters: Record<string, unknown>;
+  /** The server closes it this long after making it. */
+  lifetimeMs: number;
+}
+
 export interface ConsumerInfo {
   consumerId: string;
   producerId: string;
@@ -257,6 +273,7 @@ export interface ResponseData {
   'p2p.status': { mode: RoomMode };
   'sfu.capabilities': { routerRtpCapabilities: Record<string, unknown>; producers: ProducerAnnouncement[] };
   'sfu.preconnect': { send: TransportInfo; recv: TransportInfo };
+  'sfu.probe': ProbeInfo;
   'sfu.createTransport': TransportInfo;
   'sfu.connectTransport': Record<string, never>;
   'sfu.restartIce': { iceParameters: Record<string, unknown> };

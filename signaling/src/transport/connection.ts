@@ -60,7 +60,7 @@ export interface Reply {
 export type Handler = (conn: Connection, message: ClientMessage) => Promise<Reply>;
 
 /** What a standby socket may send before its `join` (the sfu.* two: instant join, its own transports only). */
-const STANDBY_MESSAGES = new Set<ClientMessage['t']>(['ping', 'leave', 'sfu.preconnect', 'sfu.connectTransport']);
+const STANDBY_MESSAGES = new Set<ClientMessage['t']>(['ping', 'leave', 'sfu.preconnect', 'sfu.connectTransport', 'sfu.probe']);
 
 export class Connection implements RoomConnection {
   readonly id = randomUUID();

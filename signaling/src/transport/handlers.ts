@@ -1,7 +1,7 @@
 // Maps each validated request onto room logic. Errors the client can act on become RequestErrors.
 import { JoinTokenError, verifyJoinToken, type JoinKeyLookup } from '@duet/api/tokens';
-import { routerRtpCapabilities } from '@duet/sfu';
-import type { ClientMessage, JoinProduce, TransportInfo } from '../protocol/index.ts';
+import { MediaLimitError, routerRtpCapabilities, type MediaProbes } from '@duet/sfu';
+import type { ClientMessage, JoinProduce, ProbeInfo, TransportInfo } from '../protocol/index.ts';
 import { LessonUnavailableError, NodeDrainingError, type RoomRegistry } from '../room/registry.ts';
 import { capabilitiesOf, RoomError, type Room } from '../room/room.ts';
 import { LessonLookupError, SeatRefusedError } from '../api-client.ts';
@@ -11,8 +11,11 @@ import { RequestError, type Connection, type Handler, type Reply } from './conne
 
 const EMPTY = {};
 
+/** The key of a socket's route probe in MediaProbes (closed at the join and at the socket's close). */
+export const probeKey = (conn: Connection): string => `probe:${conn.id}`;
+
 /** `joinKeys`: the API's public keys by kid (transport/join-keys.ts); this node holds no signing secret. */
-export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, standbyTimeoutMs: number): Handler {
+export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, standbyTimeoutMs: number, probes?: MediaProbes): Handler {
   async function verify(token: string) {
     try {
       return await verifyJoinToken(joinKeys, token);
@@ -82,6 +85,28 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     }
   }
 
+  /**
+   * Pre-join route check: a throwaway transport on the node's media ports that answers ICE only
+   * (sfu/src/media-probes.ts). Any authenticated standby socket, any lesson mode; bounded per
+   * socket (one open at a time, the kind bucket: 3 at once then one per 5 s) and per node.
+   */
+  async function probe(conn: Connection): Promise<ProbeInfo> {
+    if (!probes) throw new RequestError('wrong_mode', 'route probes are not available on this node');
+    const key = probeKey(conn);
+    try {
+      const info = await probes.create(key);
+      // Closed (or joined) while the worker made it: the close hook may have run before it existed.
+      if (conn.closed || conn.claims) probes.close(key);
+      return info;
+    } catch (err) {
+      if (err instanceof MediaLimitError) {
+        conn.countRejection('probe_limit');
+        throw new RequestError('rate_limited', err.message);
+      }
+      throw new RequestError('media_error', 'the route probe could not be made');
+    }
+  }
+
   /** `adopt`: the join asked for this socket's preconnected transports (see `join` in the protocol). */
   async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>, produce?: JoinProduce[], adopt = false): Promise<Reply> {
     // Checked again on `join`: the token may have expired, been superseded or revoked while the
@@ -121,6 +146,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
     conn.claims = claims;
     conn.room = room;
     conn.seated(claims);
+    probes?.close(probeKey(conn)); // seated: the pre-join's probe has served
     // SFU rooms: the capabilities ride on the hello (taken right after seating, in the same tick,
     // so a producer added later reaches this participant as sfu.newProducer).
     if (media && !media.closed && data.mode === 'sfu') {
@@ -156,6 +182,7 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
       // A standby socket (the connection only lets STANDBY_MESSAGES through before the join).
       if (msg.t === 'leave') return { data: EMPTY, after: () => conn.close(1000, 'left') };
       if (msg.t === 'sfu.preconnect') return { data: await preconnect(conn) };
+      if (msg.t === 'sfu.probe') return { data: await probe(conn) };
       if (msg.t === 'sfu.connectTransport') {
         const pre = conn.preconnected;
         if (!pre) throw new RequestError('not_authenticated', 'join first (this connection is standing by)');
@@ -210,6 +237,8 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
           return { data: EMPTY };
         case 'sfu.preconnect':
           throw new RequestError('already_authenticated', 'sfu.preconnect is for a standby socket, before join');
+        case 'sfu.probe':
+          throw new RequestError('already_authenticated', 'sfu.probe is for a standby socket, before join');
         case 'sfu.capabilities':
           return { data: await room.sfu.capabilities(role) };
         case 'sfu.createTransport':

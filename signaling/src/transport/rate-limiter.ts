@@ -35,6 +35,9 @@ export const KIND_RATES: Partial<Record<string, { perSecond: number; burst: numb
   'board.lock': { perSecond: 2, burst: 10, group: 'board.lock' },
   'sfu.createTransport': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.preconnect': { perSecond: 10, burst: 20, group: 'sfu' },
+  // Pre-join route probes: a person may press "measure again", nobody needs more (see also the
+  // one-open-per-socket and per-socket caps in handlers.ts).
+  'sfu.probe': { perSecond: 0.2, burst: 3, group: 'probe' },
   'sfu.connectTransport': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.restartIce': { perSecond: 10, burst: 20, group: 'sfu' },
   'sfu.produce': { perSecond: 10, burst: 20, group: 'sfu' },

@@ -14,6 +14,7 @@ export type RejectionReason =
   | 'app_data_too_large'
   | 'sfu_limit' // an SFU cap or throttle (transports, producers, consumers, keyframes)
   | 'join_produce_refused' // a producer given with `join` that the SFU refused (bad RTP parameters, ...)
+  | 'probe_limit' // sfu.probe refused: one already open on the socket, the socket's total, or the node's cap
   | 'sockets_per_seat'
   | 'sockets_per_address'
   | 'preauth_sockets'

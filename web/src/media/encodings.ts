@@ -14,11 +14,13 @@ export interface MediaTuning {
   audioFirst: boolean;
   red: boolean;
   dtx: boolean;
+  /** P2P: restart the video encodings (a keyframe) when ICE comes back after a cut (video-after-cut.ts). */
+  videoRestart: boolean;
 }
 
 export function mediaTuning(): MediaTuning {
   const t = (globalThis as { __duetMediaTuning?: Partial<MediaTuning> }).__duetMediaTuning ?? {};
-  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true };
+  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true };
 }
 
 export const AUDIO_ENCODING: RTCRtpEncodingParameters = { priority: 'high', networkPriority: 'high' };

@@ -9,7 +9,8 @@ import type { MediaSession, RemoteMediaHandlers, TrackSource } from './media-ses
 import { SpeakingDetector } from './speaking-detector.ts';
 import { summarize } from './stats.ts';
 import { withVideoStartBitrate } from './start-bitrate.ts';
-import { markScreenTrack, preferRed, tuneSenders, withOpusDtx } from './encodings.ts';
+import { markScreenTrack, mediaTuning, preferRed, tuneSenders, withOpusDtx } from './encodings.ts';
+import { CutWatch } from './video-after-cut.ts';
 
 /** How long ICE may stay 'disconnected' before it counts as broken. */
 const DISCONNECTED_GRACE_MS = 3_000;
@@ -42,6 +43,10 @@ export class P2PSession implements MediaSession {
   private restartAttempted = false;
   private reportedConnected = false;
   private disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  /** ICE went `disconnected` (a cut): its return to `connected` restarts the video (video-after-cut.ts). */
+  private wasDisconnected = false;
+  /** A keyframe when media comes back after a cut (video-after-cut.ts); off with the bench switch. */
+  private readonly cutWatch: CutWatch | undefined;
   private speaking: SpeakingDetector | undefined;
   private closed = false;
   private held: P2PSignal[] | null;
@@ -71,6 +76,7 @@ export class P2PSession implements MediaSession {
       else if (s === 'connecting' || s === 'new') handlers.onConnectionState?.('connecting');
     };
     this.pc.oniceconnectionstatechange = () => this.onIceState();
+    this.cutWatch = mediaTuning().videoRestart ? new CutWatch(this.pc) : undefined;
     this.unsubscribe = sig.onNotification((n) => {
       if (n.t === 'p2p.signal') void this.onSignal(n.signal).catch((err) => console.warn('p2p signal failed', err));
       if (n.t === 'p2p.restartIce' && this.initiator) void this.restartIce().catch((err) => console.warn('ice restart failed', err));
@@ -184,11 +190,14 @@ export class P2PSession implements MediaSession {
     clearTimeout(this.disconnectedTimer);
     if (s === 'connected' || s === 'completed') {
       this.restartAttempted = false;
+      if (this.wasDisconnected) this.cutWatch?.back();
+      this.wasDisconnected = false;
       if (!this.reportedConnected) {
         this.reportedConnected = true;
         this.status('connected');
       }
     } else if (s === 'disconnected') {
+      this.wasDisconnected = true;
       this.disconnectedTimer = setTimeout(() => this.recover(), DISCONNECTED_GRACE_MS);
     } else if (s === 'failed') {
       this.recover();
@@ -253,6 +262,7 @@ export class P2PSession implements MediaSession {
   close(): void {
     this.closed = true;
     clearTimeout(this.disconnectedTimer);
+    this.cutWatch?.stop();
     this.speaking?.stop();
     this.unsubscribe();
     this.pc.close();

@@ -5,7 +5,7 @@ import { deviceIdOf, DeviceError, listDevices, openTrack, type DeviceLists, type
 import { pickRemembered, rememberDevice, rememberedDevice } from '../lib/device-memory.ts';
 import { MicMeter } from '../lib/mic-meter.ts';
 import { checkNetwork, type NetworkCheck } from '../lib/network-check.ts';
-import { checkRoutes, type RouteCheck } from '../lib/route-check.ts';
+import { checkRoutes, type NodeRoutes, type RouteCheck } from '../lib/route-check.ts';
 import { Store } from '../lib/store.ts';
 import { playTestSound } from '../lib/test-sound.ts';
 
@@ -23,7 +23,7 @@ export interface DeviceCheckState {
   preview: MediaStream | null;
   network: { state: 'checking' } | ({ state: 'done' } & NetworkCheck) | { state: 'failed' };
   speakerTest: 'idle' | 'playing' | 'played' | 'failed';
-  /** The routes to the lesson's media this network allows (TURN over UDP / TCP / TLS). */
+  /** The routes to the lesson's media this network allows (the node's UDP / TCP, TURN over UDP / TCP / TLS). */
   route: { state: 'idle' } | { state: 'checking' } | ({ state: 'done' } & RouteCheck);
 }
 
@@ -42,6 +42,7 @@ export class DeviceCheck {
     route: { state: 'idle' },
   });
   private iceServers: RTCIceServer[] | null = null;
+  private nodeRoutes: NodeRoutes | undefined;
   private readonly onRoute: ((r: RouteCheck) => void) | undefined;
   /** Microphone level 0..1, in its own store so the meter re-renders alone. */
   readonly level = new Store<{ value: number }>({ value: 0 });
@@ -117,12 +118,16 @@ export class DeviceCheck {
     }
   }
 
-  /** Tries the media routes with the join grant's ICE servers (nothing to try without TURN). */
-  async runRouteCheck(iceServers: RTCIceServer[] | null = this.iceServers): Promise<void> {
+  /**
+   * Tries the media routes: the join grant's TURN servers, and with `node` the media node's own
+   * UDP and TCP (a probe transport the pre-join socket asks for).
+   */
+  async runRouteCheck(iceServers: RTCIceServer[] | null = this.iceServers, node: NodeRoutes | undefined = this.nodeRoutes): Promise<void> {
     this.iceServers = iceServers;
+    this.nodeRoutes = node;
     if (!iceServers || typeof RTCPeerConnection === 'undefined') return;
     this.state.set({ route: { state: 'checking' } });
-    const result = await checkRoutes(iceServers);
+    const result = await checkRoutes(iceServers, undefined, node);
     if (this.handedOver) return;
     this.state.set({ route: result.verdict === 'unknown' ? { state: 'idle' } : { state: 'done', ...result } });
     if (result.verdict !== 'unknown') this.onRoute?.(result);

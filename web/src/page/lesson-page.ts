@@ -10,6 +10,7 @@ import { readTokenClaims, type TokenClaims } from '../lib/token-claims.ts';
 import type { RoomController, RoomState } from '../room-controller.ts';
 import { pageError, type PageError } from './copy.ts';
 import { DeviceCheck } from './device-check.ts';
+import type { NodeRoutes } from '../lib/route-check.ts';
 import { entryView } from './lesson-view.ts';
 import { StatusWatch } from './status-watch.ts';
 
@@ -198,9 +199,12 @@ export class LessonPage {
     // With the grant's TURN servers, the device check tries the routes media will take.
     void p.then(() => {
       const join = this.room.state.get().join;
-      if (join && this.devices) void this.devices.runRouteCheck(join.ice_servers);
+      if (join && this.devices) void this.devices.runRouteCheck(join.ice_servers, this.nodeRoutes);
     });
   }
+
+  /** The media node's own routes, tried over the pre-join socket's probe transport. */
+  private readonly nodeRoutes: NodeRoutes = { probe: () => this.room.routeProbe() };
 
   private async attended(): Promise<boolean> {
     try {
@@ -213,10 +217,10 @@ export class LessonPage {
 
   private async startDeviceCheck(): Promise<void> {
     this.devices?.stop();
-    const check = new DeviceCheck('/healthz', (r) => this.analytics.track('network_check', { verdict: r.verdict, ...r.routes }));
+    const check = new DeviceCheck('/healthz', (r) => this.analytics.track('network_check', { verdict: r.verdict, ...r.routes, ...(r.node ? { node_udp: r.node.udp, node_tcp: r.node.tcp } : {}) }));
     this.devices = check;
     const join = this.room.state.get().join;
-    if (join) void check.runRouteCheck(join.ice_servers);
+    if (join) void check.runRouteCheck(join.ice_servers, this.nodeRoutes);
     this.state.set({ view: 'prejoin' }); // re-render with the new check
     await check.start();
     if (this.devices === check && check.denied) {

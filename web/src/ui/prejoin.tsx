@@ -150,7 +150,7 @@ export function PreJoin(props: { config: PageConfig; lesson: Lesson; role: 'tuto
               <Check
                 ok={s.route.state === 'checking' ? null : s.route.verdict !== 'blocked'}
                 label={t('prejoin.route')}
-                detail={s.route.state === 'checking' ? t('prejoin.route_checking') : t(`prejoin.route_${s.route.verdict === 'unknown' ? 'blocked' : s.route.verdict}`)}
+                detail={s.route.state === 'checking' ? t('prejoin.route_checking') : `${t(`prejoin.route_${s.route.verdict === 'unknown' ? 'blocked' : s.route.verdict}`)}${s.route.via ? ` ${t(`prejoin.route_via_${s.route.via === 'tcp' ? 'tcp' : s.route.via === 'relay-tcp' ? 'relay_tcp' : 'relay_tls'}`)}` : ''}`}
                 testId="check-route"
               />
             ) : null}

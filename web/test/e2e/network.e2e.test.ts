@@ -5,10 +5,15 @@
 // on one lab stack: P2P, then SFU (a recorded lesson: it goes through mediasoup, as in the bench;
 // ICE restarts on the kept transports). The socket-close tests in resilience.e2e.test.ts stay; the
 // 20 s cut and every profile are measured in deploy/bench/network: docs/network-lab.md.
+// First, on the same stack (no TURN configured), the pre-join route check: the student's link
+// blocking UDP, then clean — the check tries the media node's own UDP and ICE-TCP (sfu.probe).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDemoLesson } from '@duet/deploy';
 import { assertLoopbackOnly } from './stack.ts';
+import { waitFor } from './browser.ts';
 import { joinLabLesson, startLabRoom, type LabRoom } from './lab/lab-room.ts';
 import { flowing, mediaBack, recordPresence, seatKept } from './lab/cut-checks.ts';
+import { element } from './lab/room-checks.ts';
 
 let room: LabRoom;
 
@@ -19,6 +24,39 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await room?.stop();
+});
+
+describe('pre-join route check (network lab, no TURN)', () => {
+  /** The student's pre-join "Video route" row once the check is done. */
+  async function routeRow(): Promise<string> {
+    const lesson = await createDemoLesson(room.apiUrl, room.stack.apiKey, { title: 'lab route check' });
+    const { participant } = await room.browsers.student.newPage();
+    try {
+      await participant.goto(lesson.studentUrl);
+      return await waitFor('the route check', async () => {
+        const row = await element(participant, 'check-route');
+        if (row && !/trying/.test(row.text)) return row.text;
+        throw new Error(`row: ${row?.text}`);
+      }, 20_000);
+    } finally {
+      await participant.close();
+    }
+  }
+
+  it('UDP blocked on the student link: the slower route, over TCP to the media node', async () => {
+    await room.links.student.apply('udp-blocked');
+    try {
+      const row = await routeRow();
+      expect(row).toContain('Your network blocks video calls; we will use a slower route');
+      expect(row).toContain('over TCP to the video server');
+    } finally {
+      await room.links.student.apply('clean');
+    }
+  });
+
+  it('a clean link: ready for video calls', async () => {
+    expect(await routeRow()).toContain('your network is ready for video calls');
+  });
 });
 
 describe('real network cuts (network lab)', () => {
