@@ -306,7 +306,8 @@ describe('hooks across an API outage', () => {
     ]);
     expect(hooksOf(lesson.id).every((h) => h.status === 200)).toBe(true);
     await expect.poll(async () => (await getJson(`/v1/sessions/${lesson.id}`)).status, { timeout: 5_000 }).toBe('completed');
-    expect(readdirSync(join(stack.spoolDir, lesson.id.replace(/[^A-Za-z0-9_-]/g, '_'))).filter((f) => f.endsWith('.json'))).toHaveLength(0);
+    // Each spooled file goes right after its acknowledgement, asynchronously (HookSender.done).
+    await expect.poll(() => readdirSync(join(stack.spoolDir, lesson.id.replace(/[^A-Za-z0-9_-]/g, '_'))).filter((f) => f.endsWith('.json')).length, { timeout: 5_000 }).toBe(0);
   });
 
   it('a restarted node replays what was left in its spool, with the same event ids', async () => {
