@@ -98,8 +98,7 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
     const from = Date.now();
     if (p.outageMs) {
       const recovery = contender === 'raw' ? watchRawRecovery(pages.tutor, pages.student, () => done) : Promise.resolve();
-      await student.outage(p.outageMs);
-      const end = Date.now();
+      const end = await student.outage(p.outageMs); // the instant the link started coming back
       qt.tracker.markOutageEnd(end);
       qs.tracker.markOutageEnd(end);
       await sleep(AFTER_OUTAGE_MS);

@@ -67,8 +67,8 @@ describe('real network cuts (network lab)', () => {
       try {
         expect(await lesson.student.page.evaluate(() => (window as any).__duet.mediaKind())).toBe(mode);
         await recordPresence(lesson.tutor.p);
-        await room.links.student.outage(5_000);
-        const cut = await mediaBack(q, Date.now(), 20_000);
+        const upAt = await room.links.student.outage(5_000);
+        const cut = await mediaBack(q, upAt, 20_000, lesson);
         const seen = await seatKept(room, lesson, { sawReconnecting: true });
         console.log(`[network e2e] ${mode} 5 s cut: media back tutor ${cut.tutor} ms, student ${cut.student} ms; tutor saw ${JSON.stringify(seen)}`);
         // Functional: media came back by itself (mediaBack waits up to 20 s). How fast is a
@@ -76,7 +76,7 @@ describe('real network cuts (network lab)', () => {
         // (outage5), not asserted here: a 4-s bound failed at 4036 ms on a loaded fresh-clone run.
 
         await room.links.student.changeIp();
-        const moved = await mediaBack(q, Date.now(), 25_000);
+        const moved = await mediaBack(q, Date.now(), 25_000, lesson);
         await seatKept(room, lesson, { sawReconnecting: false });
         console.log(`[network e2e] ${mode} address change: media back tutor ${moved.tutor} ms, student ${moved.student} ms, now ${await lesson.student.page.evaluate(() => (window as any).__duet.mediaKind())}`);
         expect(Math.max(moved.tutor, moved.student)).toBeLessThanOrEqual(20_000);

@@ -3,7 +3,7 @@
 // shows during and after a cut, media back after the link returns (or the address changed), and
 // attendance that shows no leave for a cut that resumed.
 import { expect } from 'vitest';
-import { waitFor } from '../browser.ts';
+import { mediaDiagnosis, waitFor } from '../browser.ts';
 import { PageQuality, type LabLesson, type LabRoom } from './lab-room.ts';
 import type { Participant } from './lab-browsers.ts';
 
@@ -29,14 +29,23 @@ export async function flowing(lesson: LabLesson): Promise<{ tutor: PageQuality; 
   return { ...q, stop: () => (q.tutor.stop(), q.student.stop()) };
 }
 
-/** Marks the end of the break on both sides and waits until video frames and audio flow again both ways. */
-export async function mediaBack(q: { tutor: PageQuality; student: PageQuality }, at: number, timeoutMs: number): Promise<{ tutor: number; student: number }> {
+/**
+ * Marks the end of the break on both sides and waits until video frames and audio flow again both
+ * ways. A failure says which side is still waiting and what each page's connection sends and
+ * receives (an encoding left off, a transport down, packets arriving but no frame decoded).
+ */
+export async function mediaBack(q: { tutor: PageQuality; student: PageQuality }, at: number, timeoutMs: number, lesson?: LabLesson): Promise<{ tutor: number; student: number }> {
   q.tutor.tracker.markOutageEnd(at);
   q.student.tracker.markOutageEnd(at);
   return waitFor('media back both ways', async () => {
     const [t, s] = [q.tutor.tracker.summary().mediaBackMs, q.student.tracker.summary().mediaBackMs];
     return t !== null && s !== null ? { tutor: t, student: s } : null;
-  }, timeoutMs);
+  }, timeoutMs).catch(async (err: Error) => {
+    if (!lesson) throw err;
+    const [t, s] = [q.tutor.tracker.summary().mediaBackMs, q.student.tracker.summary().mediaBackMs];
+    const [td, sd] = await Promise.all([mediaDiagnosis(lesson.tutor.page), mediaDiagnosis(lesson.student.page)]);
+    throw new Error(`${err.message}: back at the tutor ${t ?? 'no'}, at the student ${s ?? 'no'}\ntutor: ${td}\nstudent: ${sd}`);
+  });
 }
 
 /**

@@ -51,10 +51,14 @@ export interface NetLink {
   /** The profile now applied. */
   readonly current: Profile;
   /**
-   * Link down for `ms`, then up; resolves when it is back up. 'down': carrier lost (like Wi-Fi
-   * gone; the browser sees its interface lose carrier); 'blackhole': the path silently drops all.
+   * Link down for `ms`, then up. 'down': carrier lost (like Wi-Fi gone; the browser sees its
+   * interface lose carrier); 'blackhole': the path silently drops all.
+   * Resolves once it is back up, with the instant the link started coming back (taken
+   * before the commands that bring it up): media cannot be back before it, while the time this
+   * promise settles can come after the first packets under load (fresh run 12: the tutor's media
+   * was back before the test marked the end, so "back" was never seen).
    */
-  outage(ms: number, mode?: 'down' | 'blackhole'): Promise<void>;
+  outage(ms: number, mode?: 'down' | 'blackhole'): Promise<number>;
   setDown(down: boolean, mode?: 'down' | 'blackhole'): Promise<void>;
   /** Moves the participant to a new address (the old one vanishes, as when a phone changes network). */
   changeIp(): Promise<string>;
@@ -186,7 +190,9 @@ export async function startNetLab(): Promise<NetLab> {
       async outage(ms, mode = 'down') {
         await link.setDown(true, mode);
         await new Promise((r) => setTimeout(r, ms));
+        const upAt = Date.now();
         await link.setDown(false, mode);
+        return upAt;
       },
       async changeIp() {
         hostPart = hostPart >= 250 ? 3 : hostPart + 1;
