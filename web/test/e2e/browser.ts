@@ -34,7 +34,7 @@ export async function openParticipant(browser: Browser, url: string): Promise<Pa
 const warnings = new WeakMap<Page, string[]>();
 
 /** The page's last warnings and errors (console), for a failure message. */
-export function keepWarnings(page: Page): void {
+function keepWarnings(page: Page): void {
   const kept: string[] = [];
   warnings.set(page, kept);
   page.on('console', (m) => {

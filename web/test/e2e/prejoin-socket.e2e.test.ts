@@ -32,6 +32,18 @@ async function join(page: Page): Promise<void> {
   await page.getByTestId('room').waitFor({ timeout: 20_000 });
 }
 
+/** A lesson with the tutor in the room and producing (so the student's pre-join can preconnect), and its node-side room view. */
+async function tutorProducing(title: string) {
+  const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title });
+  const room = async () => (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json()) as { media: { transports: number; producers: number; consumers: number } };
+  const tutor = await openParticipant(browser, lesson.tutorUrl);
+  await tutor.getByTestId('prejoin').waitFor({ timeout: 20_000 });
+  await waitFor('Join enabled', async () => tutor.getByTestId('join').isEnabled());
+  await join(tutor);
+  await waitFor('tutor producing', async () => (await room()).media?.producers === 2);
+  return { lesson, room, tutor };
+}
+
 async function seesVideo(page: Page): Promise<void> {
   await waitFor('decoded remote video', async () => ((await pageStats(page))?.videoFramesDecoded ?? 0) > 0, 30_000);
 }
@@ -69,13 +81,7 @@ describe('the pre-join socket', () => {
   });
 
   it('instant join: connects the media path on the pre-join, shows the tutor nothing before the click, and uses it on the click', async () => {
-    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'instant' });
-    const room = async () => (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json()) as { media: { transports: number; producers: number; consumers: number } };
-    const tutor = await openParticipant(browser, lesson.tutorUrl);
-    await tutor.getByTestId('prejoin').waitFor({ timeout: 20_000 });
-    await waitFor('Join enabled', async () => tutor.getByTestId('join').isEnabled());
-    await join(tutor);
-    await waitFor('tutor producing', async () => (await room()).media?.producers === 2);
+    const { lesson, room, tutor } = await tutorProducing('instant');
 
     // The student's page counts every RTP packet its peer connections send (all of them).
     const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
@@ -129,13 +135,7 @@ describe('the pre-join socket', () => {
     // node their DTLS parameters but were not ready at the click; the join adopted them anyway and
     // the room opened a second connection to each, which DTLS refused ("connect() already called"):
     // the student's camera and microphone never reached anyone.
-    const lesson = await createDemoLesson(stack.apiUrl, stack.apiKey, { title: 'instant, slow pre-join' });
-    const room = async () => (await (await fetch(`${stack.signalingUrl}/internal/rooms/${lesson.id}`, { headers: { authorization: `Bearer ${stack.nodeSecret}` } })).json()) as { media: { transports: number; producers: number } };
-    const tutor = await openParticipant(browser, lesson.tutorUrl);
-    await tutor.getByTestId('prejoin').waitFor({ timeout: 20_000 });
-    await waitFor('Join enabled', async () => tutor.getByTestId('join').isEnabled());
-    await join(tutor);
-    await waitFor('tutor producing', async () => (await room()).media?.producers === 2);
+    const { lesson, room, tutor } = await tutorProducing('instant, slow pre-join');
 
     // The student's browser is slow to apply its own descriptions until the click (6 s each, past
     // the click's 3-s wait): its pre-join transports get as far as giving the node their DTLS
