@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scripts/flake-hunt.sh [-n RUNS] [-m none|pair|burn] [-o REPORT] [--lock FILE] [--e2e] [FILE...]
+# scripts/flake-hunt.sh [-n RUNS] [--from K] [-m none|pair|burn] [-o REPORT] [--lock FILE]
+#                       [--pause-while FILE] [--e2e] [FILE...]
 #
 # Runs each test file RUNS times (default 20), each run its own vitest process inside the
 # loopback-only namespace, and records every run in a TSV report (time, mode, file, run, result,
@@ -11,23 +12,28 @@
 #   pair  two files at once (each run of a file next to a run of the following file)
 #   burn  one file at a time next to a CPU burner (one busy process per core, killed after the run)
 # --lock FILE takes flock FILE around each run (a shared machine: heavy runs queue).
+# --pause-while FILE holds off the next run while FILE exists (at most 2 h): two hunts can run side
+#   by side, each the other's load, and still leave the machine quiet for a benchmark.
+# --from K numbers the runs K..RUNS (a hunt continued from an earlier report).
 # Needs the same setup as `npm test` (bootstrap, builds); it does not build anything itself.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$ROOT"
 . .duet/env.sh
 
-RUNS=20 MODE=none LOCK="" E2E=0
+RUNS=20 FROM=1 MODE=none LOCK="" PAUSE="" E2E=0
 REPORT="$ROOT/.duet/flake-hunt/report-$(date -u +%Y%m%dT%H%M%SZ).tsv"
 FILES=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     -n) RUNS="$2"; shift 2 ;;
+    --from) FROM="$2"; shift 2 ;;
     -m) MODE="$2"; shift 2 ;;
+    --pause-while) PAUSE="$2"; shift 2 ;;
     -o) REPORT="$2"; shift 2 ;;
     --lock) LOCK="$2"; shift 2 ;;
     --e2e) E2E=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) FILES+=("$1"); shift ;;
   esac
 done
@@ -112,9 +118,21 @@ run_pair() {
   wait "$partner" || true
 }
 
-echo "[flake-hunt] ${#FILES[@]} files × $RUNS runs, mode $MODE; report $REPORT" >&2
-for run in $(seq "$RUNS"); do
+# Waits (bounded) while the pause file exists.
+pause_point() {
+  [ -n "$PAUSE" ] || return 0
+  local waited=0
+  while [ -e "$PAUSE" ] && [ "$waited" -lt 7200 ]; do
+    [ "$waited" = 0 ] && echo "[flake-hunt] paused while $PAUSE exists" >&2
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
+
+echo "[flake-hunt] ${#FILES[@]} files × runs $FROM..$RUNS, mode $MODE; report $REPORT" >&2
+for run in $(seq "$FROM" "$RUNS"); do
   for i in "${!FILES[@]}"; do
+    pause_point
     case "$MODE" in
       none) with_lock run_one "${FILES[$i]}" "$run" ;;
       burn) with_lock run_burn "${FILES[$i]}" "$run" ;;
