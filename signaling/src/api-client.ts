@@ -1,6 +1,7 @@
 // What signaling asks the API: the facts of one lesson, and its chat. Authenticated with the
 // internal secret.
 import { HttpStatusError } from './http-status-error.ts';
+import { internalRequest, type InternalResponse } from './internal-http.ts';
 import type { ChatMessage, Role } from './protocol/index.ts';
 
 export interface LessonFacts {
@@ -14,6 +15,9 @@ export interface LessonFacts {
   joinOpensAt: Date;
   joinClosesAt: Date;
 }
+
+/** A saved whiteboard is at most BOARD_MAX_DOC_BYTES' ceiling (config.ts), what the API stores at most. */
+const BOARD_MAX_BYTES = 16 * 1024 * 1024;
 
 /** The API could not answer for the lesson. */
 export class LessonLookupError extends HttpStatusError {}
@@ -67,19 +71,19 @@ export class ApiClient {
    * seats anyone on this node.
    */
   async seatCheck(sessionId: string, token: string, ticket: string | undefined): Promise<SeatStanding> {
-    let res: Response;
+    let res: InternalResponse;
     try {
-      res = await fetch(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/seat-check`, {
+      res = await internalRequest(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/seat-check`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/json' },
         body: JSON.stringify(ticket === undefined ? { token } : { token, ticket }),
-        signal: AbortSignal.timeout(5_000),
       });
     } catch (err) {
       throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
     }
-    const body = (await res.json().catch(() => ({}))) as { media_node?: unknown; error?: { code?: unknown; message?: unknown } };
-    if (res.ok) return { mediaNode: typeof body.media_node === 'string' ? body.media_node : null };
+    const body = res.json<{ media_node?: unknown; error?: { code?: unknown; message?: unknown } }>({});
+    const ok = res.status >= 200 && res.status < 300;
+    if (ok) return { mediaNode: typeof body.media_node === 'string' ? body.media_node : null };
     if (res.status === 404) throw new SeatRefusedError('lesson_unavailable', 'this lesson does not exist');
     if (res.status >= 400 && res.status < 500 && res.status !== 429 && typeof body.error?.code === 'string' && res.status !== 401) {
       throw new SeatRefusedError(body.error.code, typeof body.error.message === 'string' ? body.error.message : body.error.code);
@@ -93,20 +97,21 @@ export class ApiClient {
   }
 
   private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
-    let res: Response;
+    let res: InternalResponse;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      res = await internalRequest(`${this.baseUrl}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(5_000),
       });
     } catch (err) {
       throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
     }
     if (res.status === 404) throw new LessonLookupError(404, 'not found');
-    if (!res.ok) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
-    return (await res.json()) as Record<string, unknown>;
+    if (res.status < 200 || res.status >= 300) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
+    const parsed = res.json<unknown>(undefined);
+    if (typeof parsed !== 'object' || parsed === null) throw new LessonLookupError(502, 'the lesson service answered something that is not JSON');
+    return parsed as Record<string, unknown>;
   }
 
   async lesson(sessionId: string): Promise<LessonFacts> {
@@ -143,31 +148,31 @@ export class ApiClient {
 
   /** The lesson's saved whiteboard (a Yjs state update), or null when none was saved yet. */
   async loadBoard(sessionId: string): Promise<{ state: Uint8Array; locked: boolean } | null> {
-    let res: Response;
+    let res: InternalResponse;
     try {
-      res = await fetch(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/whiteboard`, { headers: { authorization: `Bearer ${this.secret}` }, signal: AbortSignal.timeout(10_000) });
+      res = await internalRequest(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/whiteboard`, { headers: { authorization: `Bearer ${this.secret}` }, timeoutMs: 10_000, maxBytes: BOARD_MAX_BYTES });
     } catch (err) {
       throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
     }
     if (res.status === 204) return null;
-    if (!res.ok) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
-    return { state: new Uint8Array(await res.arrayBuffer()), locked: res.headers.get('duet-board-locked') === 'true' };
+    if (res.status < 200 || res.status >= 300) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
+    return { state: new Uint8Array(res.body), locked: res.headers['duet-board-locked'] === 'true' };
   }
 
   /** Replaces the lesson's saved whiteboard with the node's merged doc. */
   async saveBoard(sessionId: string, state: Uint8Array, locked: boolean): Promise<void> {
-    let res: Response;
+    let res: InternalResponse;
     try {
-      res = await fetch(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/whiteboard?locked=${locked}`, {
+      res = await internalRequest(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/whiteboard?locked=${locked}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/octet-stream' },
-        body: state as Uint8Array<ArrayBuffer>,
-        signal: AbortSignal.timeout(10_000),
+        body: state,
+        timeoutMs: 10_000,
       });
     } catch (err) {
       throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
     }
-    if (!res.ok) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
+    if (res.status < 200 || res.status >= 300) throw new LessonLookupError(res.status, `the lesson service answered ${res.status}`);
   }
 
   /** The lesson's chat, oldest first. */

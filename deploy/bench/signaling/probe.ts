@@ -2,9 +2,10 @@
 // bench: on the IPC message 'measure' it collects garbage and reports its memory and CPU time, so
 // the bench measures the server process from outside without any hook in the server's code.
 // 'profile-start' / {profileTo: file}: a V8 CPU profile of a phase (SIGBENCH_CPU_PROF).
+// {snapshotTo: file}: a V8 heap snapshot (SIGBENCH_HEAP_SNAPSHOT).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 let session: Session | undefined;
 process.on('message', (m: unknown) => {
@@ -20,6 +21,11 @@ process.on('message', (m: unknown) => {
       session!.disconnect();
       process.send?.({ profiled: !err });
     });
+    return;
+  }
+  if (typeof m === 'object' && m && 'snapshotTo' in m) {
+    writeHeapSnapshot(String(m.snapshotTo));
+    process.send?.({ snapshot: true });
     return;
   }
   if (m !== 'measure') return;

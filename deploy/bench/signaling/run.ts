@@ -4,10 +4,11 @@
 // top level is held. The same client processes, levels and churn drive a bare `ws` echo server in
 // the same run (the `vs_bare_ws` ratios). Writes deploy/bench/results/signaling.json.
 //   . .duet/env.sh && flock /tmp/duet-bench.lock bash scripts/in-lo-netns.sh node deploy/bench/signaling/run.ts \
-//     [--levels 1000,2500,5000,7500,10000] [--rate 200] [--churn-s 15] [--clients 4] [--out file]
+//     [--levels 1000,2500,5000,7500,10000] [--rate 200] [--churn-s 15] [--clients 4] [--settle-s 20] [--out file]
 // Memory per idle connection: the server process's RSS (and V8 heap) after a full GC at each
-// level, least-squares slope over the levels (the mediasoup worker is its own process and holds
-// nothing for a P2P lesson). Client CPU/memory are their own processes', reported apart.
+// level once it has been idle --settle-s seconds (default 20), least-squares slope over the
+// levels; the same right after each ramp is kept too (`kb_per_connection_after_ramp`). The
+// mediasoup worker is its own process and holds nothing for a P2P lesson. Client CPU/memory are their own processes', reported apart.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ const LEVELS = arg('levels', '1000,2500,5000,7500,10000').split(',').map(Number)
 const RATE = Math.min(Number(arg('rate', '200')), 1000);
 const CHURN_S = Math.min(Number(arg('churn-s', '15')), 120);
 const CLIENTS = Math.max(1, Math.min(Number(arg('clients', '4')), 16));
+// Idle time at each level before the settled measurement (V8's memory reducer shrinks a heap that
+// stopped allocating after ~8 s; an idle participant is what is left then).
+const SETTLE_S = Math.max(0, Math.min(Number(arg('settle-s', '20')), 120));
 // --node-env K=V[,K=V]: extra environment for the media node only (e.g. MALLOC_ARENA_MAX=2), recorded.
 const NODE_ENV = Object.fromEntries(arg('node-env', '').split(',').filter((kv) => /^[A-Z_][A-Z0-9_]*=/.test(kv)).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const OUT = arg('out', join(ROOT, 'deploy/bench/results/signaling.json'));
@@ -93,7 +97,7 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     const base = await measure(server);
     // The fit runs over the held levels only: the first level also pays the server's warm-up
     // (JIT code, lazily loaded modules, the API client's pools), which is not per connection.
-    const points: { n: number; rss: number; heap: number; live: number }[] = [];
+    const points: { n: number; rss: number; heap: number; live: number; rampRss: number }[] = [];
     const levels: Record<string, unknown>[] = [];
     let held = 0;
     let maxHeld = 0;
@@ -110,27 +114,37 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
       await new Promise((r) => setTimeout(r, 2000)); // let the joins' hooks and timers settle
       const usage = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
       const open = usage.reduce((s, u) => s + u.open, 0);
+      const ramp = await measure(server);
+      // Then idle: only the node's pings run; what is resident after that is the idle cost.
+      await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
       const m = await measure(server);
+      // SIGBENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot of the server at each level (what a held participant keeps).
+      const snapshots = process.env.SIGBENCH_HEAP_SNAPSHOT;
+      if (snapshots) await new Promise((r) => { server.once('message', r); server.send({ snapshotTo: join(snapshots, `${name}-${level}.heapsnapshot`) }); });
       const seconds = Math.max(...replies.map((r) => r.seconds));
-      levels.push({ level, held: open, failed: level - open, errors, ramp_s: r1(seconds), server_rss_mb: r1(m.rss / 2 ** 20), server_heap_mb: r1(m.heapUsed / 2 ** 20), server_heap_total_mb: r1(m.heapTotal / 2 ** 20), server_external_mb: r1(m.external / 2 ** 20), server_heap_physical_mb: r1(m.heapPhysical / 2 ** 20), server_resident_kb_by_mapping: m.smaps });
-      log(`${name}: level ${level}: ${open} open (${JSON.stringify(errors)}), ramp ${r1(seconds)} s, rss ${r1(m.rss / 2 ** 20)} MB, heap ${r1(m.heapUsed / 2 ** 20)} MB`);
+      levels.push({ level, held: open, failed: level - open, errors, ramp_s: r1(seconds), server_rss_mb_after_ramp: r1(ramp.rss / 2 ** 20), server_heap_physical_mb_after_ramp: r1(ramp.heapPhysical / 2 ** 20), server_rss_mb: r1(m.rss / 2 ** 20), server_heap_mb: r1(m.heapUsed / 2 ** 20), server_heap_total_mb: r1(m.heapTotal / 2 ** 20), server_external_mb: r1(m.external / 2 ** 20), server_heap_physical_mb: r1(m.heapPhysical / 2 ** 20), server_resident_kb_by_mapping: m.smaps });
+      log(`${name}: level ${level}: ${open} open (${JSON.stringify(errors)}), ramp ${r1(seconds)} s, rss ${r1(ramp.rss / 2 ** 20)} MB after it, ${r1(m.rss / 2 ** 20)} MB after ${SETTLE_S} s idle, heap ${r1(m.heapUsed / 2 ** 20)} MB`);
       if (open < level) {
         failedAt = level;
         break;
       }
       maxHeld = open;
-      points.push({ n: open, rss: m.rss, heap: m.heapUsed, live: m.heapUsed + m.external });
+      points.push({ n: open, rss: m.rss, heap: m.heapUsed, live: m.heapUsed + m.external, rampRss: ramp.rss });
     }
     // Churn while the highest level is held.
     const cpu0 = await measure(server);
     const api0 = cpuMsOf(api?.pid);
     const cli0 = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
     const churnParts = split(churnSeats, CLIENTS);
-    // SIGBENCH_CPU_PROF=<dir>: a V8 CPU profile of the server during the churn (where a join's time goes).
+    // SIGBENCH_CPU_PROF=<dir>: V8 CPU profiles of the server (and the API) during the churn (where a join's time goes).
     const prof = process.env.SIGBENCH_CPU_PROF;
-    if (prof) server.send('profile-start');
+    if (prof) for (const p of [server, api]) p?.send('profile-start');
     const churn = await clients.all<ChurnReply>((i) => ({ cmd: 'churn', seats: churnParts[i]!, url, addresses: clients.addresses(2), rate: RATE / CLIENTS, seconds: CHURN_S }));
-    if (prof) await new Promise((r) => { server.once('message', r); server.send({ profileTo: join(prof, `${name}-churn.cpuprofile`) }); });
+    if (prof) {
+      const stop = (p: ChildProcess, file: string) => new Promise((r) => { p.once('message', r); p.send({ profileTo: join(prof, file) }); });
+      await stop(server, `${name}-churn.cpuprofile`);
+      if (api) await stop(api, `${name}-api-churn.cpuprofile`);
+    }
     const cpu1 = await measure(server);
     const api1 = cpuMsOf(api?.pid);
     const cli1 = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
@@ -144,11 +158,13 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     const rss = fit(points.map((p) => ({ n: p.n, bytes: p.rss })));
     const heap = fit(points.map((p) => ({ n: p.n, bytes: p.heap })));
     const live = fit(points.map((p) => ({ n: p.n, bytes: p.live })));
+    const rampRss = fit(points.map((p) => ({ n: p.n, bytes: p.rampRss })));
     const cliCpuMs = cli1.reduce((s, u) => s + u.cpuMs, 0) - cli0.reduce((s, u) => s + u.cpuMs, 0);
     return {
       max_participants: maxHeld,
       failed_at_level: failedAt,
       kb_per_idle_connection: r2(rss.slope / 1024),
+      kb_per_connection_after_ramp: r2(rampRss.slope / 1024),
       heap_kb_per_idle_connection: r2(heap.slope / 1024),
       live_kb_per_idle_connection: r2(live.slope / 1024),
       server_rss_mb_idle: r1(base.rss / 2 ** 20),
@@ -222,6 +238,7 @@ async function main(): Promise<void> {
     metrics: {
       max_participants: d.max_participants,
       kb_per_idle_connection: d.kb_per_idle_connection,
+      kb_per_connection_after_ramp: d.kb_per_connection_after_ramp,
       heap_kb_per_idle_connection: d.heap_kb_per_idle_connection,
       live_kb_per_idle_connection: d.live_kb_per_idle_connection,
       handshake_p50_ms: d.handshake_p50_ms,
@@ -231,10 +248,12 @@ async function main(): Promise<void> {
       server_cpu_ms_per_join: d.server_cpu_ms_per_join,
       bare_max_participants: b.max_participants,
       bare_kb_per_idle_connection: b.kb_per_idle_connection,
+      bare_kb_per_connection_after_ramp: b.kb_per_connection_after_ramp,
       bare_live_kb_per_idle_connection: b.live_kb_per_idle_connection,
       bare_handshake_p50_ms: b.handshake_p50_ms,
       bare_handshake_p99_ms: b.handshake_p99_ms,
       levels_tried: LEVELS.join(','),
+      settle_s: SETTLE_S,
       churn_rate_per_s: RATE,
       churn_s: CHURN_S,
     },

@@ -119,6 +119,8 @@ export async function startDuetStack(nodeEnv: Record<string, string> = {}): Prom
   const api = fork(join(ROOT, 'api/src/main.ts'), [], {
     env: { ...common, DATABASE_URL: dbUrl.toString(), API_HOST: '127.0.0.1', API_PORT: String(apiPort), DUET_API_KEY: apiKey, JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'), OBJECTS_DIR: join(work, 'objects'), ...loadTestSettings },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // The probe (profile on request) only when a profile is asked for: the API is not measured otherwise.
+    ...(process.env.SIGBENCH_CPU_PROF ? { execArgv: ['--import', PROBE] } : {}),
   });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor(`${apiUrl}/readyz`, 'the API');

@@ -12,11 +12,11 @@
 // signaling bench spent 40 % of the node's time in fsync and join handshakes waited seconds.
 // A hook is still never posted before its file is durable (drain awaits the write); the names
 // carry the order, so a replay after a restart keeps it whatever order the writes finished in.
-import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlink } from 'node:fs';
 import { join } from 'node:path';
 import { hookOutcome, sign, skewOf, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
 import { writeFileDurable } from '@duet/api/durable-file';
+import { internalRequest } from '../internal-http.ts';
 
 export interface HookSenderOptions {
   url: string;
@@ -175,7 +175,7 @@ export class HookSender {
   private done(item: Queued): void {
     if (!item.file) return;
     // Deleted asynchronously: a replay of an acknowledged hook is a harmless duplicate (same id).
-    unlink(item.file).catch(() => undefined);
+    unlink(item.file, () => undefined);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -228,14 +228,14 @@ export class HookSender {
   private async post(event: DuetEvent): Promise<'ok' | 'retry' | 'malformed'> {
     const body = JSON.stringify(event);
     try {
-      const res = await fetch(this.opts.url, {
+      const res = await internalRequest(this.opts.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...this.opts.headers, [SIGNATURE_HEADER]: sign(this.opts.secret, body), [EVENT_ID_HEADER]: event.id, 'x-request-id': event.id },
         body,
-        signal: AbortSignal.timeout(5_000),
+        maxBytes: 64 * 1024,
       });
-      const text = await res.text().catch(() => '');
-      if (res.ok) return 'ok';
+      const text = res.text();
+      if (res.status >= 200 && res.status < 300) return 'ok';
       const skew = skewOf(res.status, text);
       if (skew !== undefined) {
         this.skewRejections++;

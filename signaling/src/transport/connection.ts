@@ -93,8 +93,16 @@ export class Connection implements RoomConnection {
     this.stats.rejections.count(reason);
   }
   private readonly handler: Handler;
-  /** conn_id, then (after hello) session_id, role and user_id as bindings. */
-  log: Logger;
+  private readonly baseLog: Logger;
+  private bindings: Record<string, string>;
+  private childLog: Logger | undefined;
+  /**
+   * conn_id, then (after hello) session_id, role and user_id as bindings. Made on first use: a
+   * pino child and its serialized bindings are ~1 KB, and most idle participants never log.
+   */
+  get log(): Logger {
+    return (this.childLog ??= this.baseLog.child(this.bindings));
+  }
 
   constructor(ws: WebSocket, framing: Framing, handler: Handler, stats: ConnectionStats, log: Logger, rate: RateCap = { perSecond: 40, burst: 80 }) {
     this.limiter = new RateLimiter(rate.perSecond, rate.burst);
@@ -103,7 +111,8 @@ export class Connection implements RoomConnection {
     this.framing = framing;
     this.handler = handler;
     this.stats = stats;
-    this.log = log.child({ conn_id: this.id });
+    this.baseLog = log;
+    this.bindings = { conn_id: this.id };
   }
 
   /** After a successful hello: every later line of this connection names the lesson and seat. */
@@ -112,7 +121,8 @@ export class Connection implements RoomConnection {
     this.standbyTicket = undefined;
     this.standbyClaims = undefined;
     this.admitToSeat(claims);
-    this.log = this.log.child({ session_id: claims.sessionId, role: claims.role, user_id: claims.userId });
+    this.bindings = { conn_id: this.id, session_id: claims.sessionId, role: claims.role, user_id: claims.userId };
+    this.childLog = undefined;
   }
 
   /** A pre-join socket (`standby`): closed with 4003 unless it joins within timeoutMs. */
