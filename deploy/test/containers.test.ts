@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { RECORDER_ARGV } from '@duet/recorder/launch';
+import { MEDIA_NODE_ARGV } from '@duet/signaling/launch';
 import { DEPLOY_DIR, REPO_ROOT } from './support/exec.ts';
 
 const DOCKERFILE = join(DEPLOY_DIR, 'container/Dockerfile');
@@ -107,10 +108,11 @@ describe('Dockerfile', () => {
     expect(base.find((i) => i.op === 'USER')?.args).toBe('10001:10001');
     expect(base.find((i) => i.op === 'ENTRYPOINT')?.args).toContain('/usr/local/bin/node');
     // The recorder runs its built JavaScript (recorder/dist, made in the build stage from this
-    // source) with its Node flags; the others run their TypeScript entry.
+    // source) with its Node flags, the media node its TypeScript entry with its own flags, the API
+    // its TypeScript entry.
     const expected: Record<string, { cmd: readonly string[]; source: string; pkg?: string }> = {
       api: { cmd: ['api/src/main.ts'], source: 'api/src/main.ts' },
-      media: { cmd: ['signaling/src/main.ts'], source: 'signaling/src/main.ts', pkg: 'libsrtp2-1' },
+      media: { cmd: MEDIA_NODE_ARGV, source: 'signaling/src/main.ts', pkg: 'libsrtp2-1' },
       recorder: { cmd: RECORDER_ARGV, source: 'recorder/src/main.ts', pkg: 'ffmpeg' },
     };
     const build = inStage('build');

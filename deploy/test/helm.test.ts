@@ -9,6 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { RECORDER_ARGV } from '@duet/recorder/launch';
+import { MEDIA_NODE_ARGV } from '@duet/signaling/launch';
 import { requestsFor } from '../src/sizing.ts';
 import { CHART, templateArgs } from '../scripts/render-k8s.ts';
 import { run } from './support/exec.ts';
@@ -83,6 +84,7 @@ describe('Helm chart deploy/helm/duet', () => {
     expect(pod.containers.map((c: Obj) => c.name)).toEqual(['media', 'recorder']);
     const [node, recorder] = pod.containers;
     expect(recorder.args).toEqual(RECORDER_ARGV);
+    expect(pod.containers[0].args).toEqual(MEDIA_NODE_ARGV);
     // Read-only roots: the media node writes only /tmp and its hook spool, the recorder its segments.
     expect(node.volumeMounts.map((m: Obj) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/duet']);
     expect(recorder.volumeMounts.map((m: Obj) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/duet']);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { RECORDER_ARGV } from '@duet/recorder/launch';
+import { MEDIA_NODE_ARGV } from '@duet/signaling/launch';
 import { renderK8s, K8S_FILE } from '../scripts/render-k8s.ts';
 import { DEPLOY_DIR } from './support/exec.ts';
 import { kubeconform } from './support/kubeconform.ts';
@@ -68,6 +69,8 @@ describe('Kubernetes manifests', () => {
     // The recorder container runs the built JavaScript (the image builds it) with its Node flags.
     const recorder = byName('DaemonSet', 'duet-media-media-1')?.spec.template.spec.containers.find((c: any) => c.name === 'recorder');
     expect(recorder?.args).toEqual(RECORDER_ARGV);
+    const node = byName('DaemonSet', 'duet-media-media-1')?.spec.template.spec.containers.find((c: any) => c.name === 'media');
+    expect(node?.args).toEqual(MEDIA_NODE_ARGV);
     const text = manifests.map((f) => readFileSync(f, 'utf8')).join('\n');
     for (const secret of ['DUET_API_KEY', 'JOIN_TOKEN_SECRET', 'INTERNAL_HOOK_SECRET', 'TURN_SECRET', 'S3_SECRET_ACCESS_KEY']) {
       expect(text, `${secret} must not have a literal value`).not.toMatch(new RegExp(`${secret}:\\s*\\S`));

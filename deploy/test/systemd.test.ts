@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECORDER_ARGV } from '@duet/recorder/launch';
+import { MEDIA_NODE_ARGV } from '@duet/signaling/launch';
 import { DEPLOY_DIR, REPO_ROOT, run } from './support/exec.ts';
 
 const UNIT_DIR = join(DEPLOY_DIR, 'systemd');
@@ -83,6 +84,9 @@ describe('systemd units', () => {
       expect(argv).toEqual(RECORDER_ARGV);
       expect(readFileSync(join(DEPLOY_DIR, 'RUNBOOK.md'), 'utf8')).toContain('bash scripts/build-recorder.sh');
       expect(existsSync(join(REPO_ROOT, 'recorder/src/main.ts'))).toBe(true);
+    } else if (unit === 'duet-media.service') {
+      expect(argv).toEqual(MEDIA_NODE_ARGV);
+      expect(existsSync(join(REPO_ROOT, argv.at(-1)!))).toBe(true);
     } else {
       expect(argv).toHaveLength(1);
       expect(argv[0]).toMatch(/\.ts$/);

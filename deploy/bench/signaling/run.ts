@@ -13,6 +13,7 @@ import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machine, ratio } from '../machine.ts';
+import { MEDIA_NODE_FLAGS } from '@duet/signaling/launch';
 import type { Command, Seat } from './clients.ts';
 import { cpuMsOf, forkProbed, freePort, measure, ROOT, startDuetStack, stopChild, waitFor, type Probe } from './stack.ts';
 
@@ -277,7 +278,8 @@ async function main(): Promise<void> {
       sockets_per_source_address: PER_ADDRESS,
       api_load_test_settings: { RATE_LIMIT_KEY_MAX: '10000000' },
       node_env: NODE_ENV,
-      node_settings: 'defaults (one mediasoup worker, LOG_LEVEL=info to /dev/null, per-address/pre-auth/rate caps at their defaults)',
+      node_flags: MEDIA_NODE_FLAGS,
+      node_settings: 'as production starts it (node_flags, signaling/src/launch.ts); settings at their defaults (one mediasoup worker, LOG_LEVEL=info to /dev/null, per-address/pre-auth/rate caps at their defaults)',
       idle_participant: 'seated by hello (token + seat ticket from POST /join), both seats of each lesson, P2P reported connected; only the node\'s 15 s ws pings after that',
       churn_join: `connect → hello → seated reply (the timed handshake) → leave, open loop at the rate; each join a fresh seat of ${CHURN_LESSONS} other lessons (both seats of each)`,
     },

@@ -14,6 +14,7 @@ import postgres from 'postgres';
 import { startPostgresServer } from '../../../api/test/support/postgres-server.ts';
 import type { Seat } from './clients.ts';
 import { freePort } from '@duet/deploy/testing';
+import { MEDIA_NODE_FLAGS, MEDIA_NODE_MAIN } from '@duet/signaling/launch';
 
 export { freePort };
 
@@ -37,8 +38,8 @@ export interface Probe {
 
 
 /** A server process with the probe preloaded (IPC: 'measure' → memory after GC, CPU time). */
-export function forkProbed(script: string, args: string[], env: Record<string, string | undefined>): ChildProcess {
-  return fork(script, args, { env: env as NodeJS.ProcessEnv, execArgv: ['--expose-gc', '--import', PROBE], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+export function forkProbed(script: string, args: string[], env: Record<string, string | undefined>, nodeFlags: readonly string[] = []): ChildProcess {
+  return fork(script, args, { env: env as NodeJS.ProcessEnv, execArgv: [...nodeFlags, '--expose-gc', '--import', PROBE], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
 }
 
 export function measure(child: ChildProcess): Promise<Probe> {
@@ -124,7 +125,8 @@ export async function startDuetStack(nodeEnv: Record<string, string> = {}): Prom
   });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor(`${apiUrl}/readyz`, 'the API');
-  const node = forkProbed(join(ROOT, 'signaling/src/main.ts'), [], {
+  // Started as production starts it (signaling/src/launch.ts: its V8 flags), plus the probe.
+  const node = forkProbed(join(ROOT, MEDIA_NODE_MAIN), [], {
     ...common,
     SIGNALING_HOST: '127.0.0.1',
     SIGNALING_PORT: String(nodePort),
@@ -133,7 +135,7 @@ export async function startDuetStack(nodeEnv: Record<string, string> = {}): Prom
     MEDIASOUP_WORKERS: '1',
     MEDIA_PORT_BASE: '0',
     ...nodeEnv,
-  });
+  }, MEDIA_NODE_FLAGS);
   await waitFor(`http://127.0.0.1:${nodePort}/healthz`, 'the media node');
 
   const call = async (path: string, body: unknown, bearer: string): Promise<Record<string, unknown>> => {
