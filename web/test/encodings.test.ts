@@ -1,6 +1,6 @@
 // media/encodings.ts: what the SDP and the senders get (the lab measures whether it helps).
 import { afterEach, describe, expect, it } from 'vitest';
-import { cameraSimulcast, mediaTuning, withOpusDtx } from '../src/media/encodings.ts';
+import { cameraSimulcast, mediaTuning, tuneSenders, withOpusDtx } from '../src/media/encodings.ts';
 
 const SDP = ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111 63', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=rtpmap:63 red/48000/2', 'a=fmtp:63 111/111', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=rtpmap:96 VP8/90000', ''].join('\r\n');
 
@@ -25,8 +25,22 @@ describe('encodings', () => {
 
   it('the bench switch turns choices off', () => {
     (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = { simulcast: false, dtx: false };
-    expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false, videoRestart: true });
+    expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false, videoRestart: true, startBitrate: true });
     expect(cameraSimulcast(track(720))).toBeUndefined();
     expect(withOpusDtx(SDP)).toBe(SDP);
+  });
+
+  it('P2P senders: the screen share keeps its resolution, the microphone is left as the browser made it', async () => {
+    const set: Record<string, unknown[]> = {};
+    const sender = (kind: string, track: object) => ({
+      track: Object.assign(track, { kind }),
+      getParameters: () => ({ encodings: [{ active: true }] }),
+      setParameters: async (p: unknown) => void (set[kind] ??= []).push(p),
+    });
+    const screen = {};
+    const pc = { getSenders: () => [sender('audio', {}), sender('video', {}), sender('screen', screen)] } as unknown as RTCPeerConnection;
+    await tuneSenders(pc, screen as MediaStreamTrack);
+    expect(Object.keys(set)).toEqual(['screen']);
+    expect(set.screen![0]).toMatchObject({ degradationPreference: 'maintain-resolution', encodings: [{ active: true }] });
   });
 });

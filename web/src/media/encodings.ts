@@ -1,6 +1,9 @@
 // How each track is sent when the network is poor (measured in the network lab, docs/network-lab.md):
-// - audio first: the microphone's packets have `priority`/`networkPriority` high, so when the
-//   estimate drops the video gives way; Opus in-band FEC (on by default) and DTX;
+// - audio first on the SFU: the microphone's producer has `priority`/`networkPriority` high, so
+//   when the estimate drops the video gives way; Opus in-band FEC (on by default) and DTX. Not on
+//   P2P: there the same priorities on the microphone's sender kept a standing queue on a thin
+//   uplink (network lab, `mobile`, 3 rounds each: RTT 360-500 ms and 2.5-4.6 s of the student's
+//   video frozen with them, 130-164 ms and 0.5-2.2 s without; on the SFU, no difference);
 // - P2P: Opus RED (each packet also carries the previous frame) when both browsers offer it;
 // - SFU camera: VP8 simulcast (3 spatial layers, 3 temporal layers each where the browser takes a
 //   scalabilityMode per layer; Firefox gets its default), so the SFU can give a
@@ -11,16 +14,19 @@
 
 export interface MediaTuning {
   simulcast: boolean;
+  /** SFU: the microphone's producer at priority/networkPriority high (AUDIO_ENCODING). */
   audioFirst: boolean;
   red: boolean;
   dtx: boolean;
   /** P2P: restart the video encodings (a keyframe) when ICE comes back after a cut (video-after-cut.ts). */
   videoRestart: boolean;
+  /** Video's send estimate starts at VIDEO_START_KBPS (start-bitrate.ts) instead of Chromium's 300 kbps. */
+  startBitrate: boolean;
 }
 
 export function mediaTuning(): MediaTuning {
   const t = (globalThis as { __duetMediaTuning?: Partial<MediaTuning> }).__duetMediaTuning ?? {};
-  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true };
+  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true, startBitrate: t.startBitrate ?? true };
 }
 
 export const AUDIO_ENCODING: RTCRtpEncodingParameters = { priority: 'high', networkPriority: 'high' };
@@ -46,24 +52,18 @@ export function markScreenTrack(track: MediaStreamTrack): void {
   if ('contentHint' in track) track.contentHint = 'detail';
 }
 
-/** Priorities and degradation on the senders of a P2P connection (after negotiation). */
+/**
+ * Degradation on the senders of a P2P connection (after negotiation): the screen share keeps its
+ * resolution. The microphone's sender is left as the browser made it (see the header: audio
+ * priorities on P2P cost video on a thin uplink).
+ */
 export async function tuneSenders(pc: RTCPeerConnection, screen: MediaStreamTrack | null): Promise<void> {
-  const audioFirst = mediaTuning().audioFirst;
   for (const sender of pc.getSenders()) {
-    const track = sender.track;
-    if (!track) continue;
+    if (!sender.track || sender.track !== screen) continue;
     const params = sender.getParameters();
     if (!params.encodings?.length) continue;
-    let changed = false;
-    if (track.kind === 'audio' && audioFirst) {
-      for (const e of params.encodings) Object.assign(e, AUDIO_ENCODING);
-      changed = true;
-    }
-    if (track === screen) {
-      (params as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference = 'maintain-resolution';
-      changed = true;
-    }
-    if (changed) await sender.setParameters(params).catch(() => undefined);
+    (params as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference = 'maintain-resolution';
+    await sender.setParameters(params).catch(() => undefined);
   }
 }
 

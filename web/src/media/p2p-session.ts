@@ -112,7 +112,7 @@ export class P2PSession implements MediaSession {
     if (signal.kind === 'offer') {
       performance.mark('duet:p2p-offer');
       if (signal.sources) this.sources = { ...signal.sources };
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: withOpusDtx(withVideoStartBitrate(signal.sdp)) });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: withOpusDtx(mediaTuning().startBitrate ? withVideoStartBitrate(signal.sdp) : signal.sdp) });
       performance.mark('duet:p2p-srd');
       // Tracks, queued candidates and the answer go on the connection's operations chain back to
       // back: awaiting each one separately cost a thread hop apiece (~20-80 ms on the answer).
@@ -126,7 +126,7 @@ export class P2PSession implements MediaSession {
       await tuneSenders(this.pc, this.screenTrack);
     } else if (signal.kind === 'answer') {
       performance.mark('duet:p2p-answer');
-      await this.pc.setRemoteDescription({ type: 'answer', sdp: withOpusDtx(withVideoStartBitrate(signal.sdp)) });
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: withOpusDtx(mediaTuning().startBitrate ? withVideoStartBitrate(signal.sdp) : signal.sdp) });
       await this.flushCandidates();
       await tuneSenders(this.pc, this.screenTrack);
     } else {

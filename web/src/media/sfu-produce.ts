@@ -20,6 +20,6 @@ export function produceOptions(track: MediaStreamTrack, encodings: RTCRtpEncodin
     stopTracks: false,
     appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
     ...(encodings ? { encodings } : {}),
-    codecOptions: track.kind === 'video' ? { videoGoogleStartBitrate: VIDEO_START_KBPS } : { opusFec: true, opusDtx: mediaTuning().dtx },
+    codecOptions: track.kind === 'video' ? (mediaTuning().startBitrate ? { videoGoogleStartBitrate: VIDEO_START_KBPS } : {}) : { opusFec: true, opusDtx: mediaTuning().dtx },
   };
 }
