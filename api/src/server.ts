@@ -231,8 +231,10 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
       if (started) throw new Error('the API server was already started');
       started = true;
       try {
-        db = await openDatabase(config.database, (step, waitedMs) =>
-          app.log.warn({ step, waitedMs }, 'database shutdown step did not finish in time; going on'),
+        db = await openDatabase(
+          config.database,
+          (step, waitedMs) => app.log.warn({ step, waitedMs }, 'database shutdown step did not finish in time; going on'),
+          (message) => app.log.error(message),
         );
         const { applied } = await migrate(db.sql);
         if (applied.length > 0) app.log.info({ applied }, 'database migrated');

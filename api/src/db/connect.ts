@@ -20,6 +20,45 @@ const silent = () => {};
 
 /** Told when a shutdown step of the embedded database did not finish in time (logged by the server). */
 export type StallReport = (step: string, waitedMs: number) => void;
+/** Told when a query failed inside PGlite itself (not an SQL error: those are answers). */
+export type QueueErrorReport = (message: string) => void;
+
+interface QueryQueue {
+  processing: boolean;
+  getQueueLength(): number;
+  processQueue(): Promise<void>;
+}
+
+/**
+ * pglite-socket 0.2.17 runs every client's queries through one queue, and when PGlite throws while
+ * executing one (rather than answering with an error message) its processQueue rejects that query
+ * and returns without clearing its `processing` flag: every later query waits forever behind a
+ * queue that never runs again. In the suite this was a test whose `api.close()` or whose next
+ * query never returned (a 60-s hook timeout in signed-url-links, a 30-s test timeout in
+ * webhooks' restart test). This wraps the queue so such a failure is reported and the queue goes
+ * on with the next query; the failed query itself is still refused, as the library does.
+ */
+export function guardQueryQueue(server: PGLiteSocketServer, onError: QueueErrorReport): void {
+  const queue = (server as unknown as { queryQueue?: QueryQueue }).queryQueue;
+  if (!queue || typeof queue.processQueue !== 'function' || typeof queue.processing !== 'boolean') {
+    throw new Error('pglite-socket: its query queue is not the one guardQueryQueue knows (check the version)');
+  }
+  const run = queue.processQueue.bind(queue);
+  queue.processQueue = async () => {
+    if (queue.processing) return run(); // a run is in progress; it picks the new query up
+    try {
+      await run();
+    } finally {
+      // A run that ended normally cleared the flag; one that is still "processing" here has
+      // returned from its error path.
+      if (queue.processing) {
+        queue.processing = false;
+        onError('a query failed inside the embedded database; its queue goes on with the next one');
+        if (queue.getQueueLength() > 0) void queue.processQueue();
+      }
+    }
+  };
+}
 
 // pglite-socket's stop() waits for its sockets to close (electric-sql/pglite#678: it hangs while
 // a client is still connected) and PGlite's close() for its query mutex; one of them once hung a
@@ -38,7 +77,7 @@ async function bounded(step: string, work: Promise<unknown>, onStall: StallRepor
   }
 }
 
-export async function openDatabase(config: DatabaseConfig, onStall: StallReport = silent): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig, onStall: StallReport = silent, onQueueError: QueueErrorReport = silent): Promise<Database> {
   if (config.kind === 'postgres') {
     const sql = postgres(config.url, { onnotice: silent, max: config.poolMax });
     return { kind: 'postgres', sql, close: () => sql.end({ timeout: 5 }) };
@@ -47,6 +86,7 @@ export async function openDatabase(config: DatabaseConfig, onStall: StallReport 
   if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
   const db = await PGlite.create(config.dataDir ?? undefined);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
+  guardQueryQueue(server, onQueueError);
   try {
     await server.start();
   } catch (err) {

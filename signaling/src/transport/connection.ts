@@ -67,6 +67,8 @@ export class Connection implements RoomConnection {
   claims: JoinClaims | undefined;
   room: Room | undefined;
   alive = true;
+  /** Which tick of the heartbeat interval pings this socket (server.ts). */
+  heartbeatSlice = 0;
   /** When the last frame came, how many app pings it sent, and whether it went quiet (server.ts). */
   lastFrameAt = Date.now();
   pings = 0;
