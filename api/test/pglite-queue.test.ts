@@ -43,7 +43,7 @@ describe('the embedded database after a query fails inside PGlite', () => {
     await expect(sql`select 1 as n`).rejects.toThrow();
     const next = await within(sql`select 2 as n`, 5_000);
     expect(next).not.toBe('hung');
-    expect((next as { n: number }[])[0]!.n).toBe(2);
+    expect((next as unknown as { n: number }[])[0]!.n).toBe(2);
     expect((await sql`select 3 as n`)[0]!.n).toBe(3);
     expect(reported).toHaveLength(1);
   });
