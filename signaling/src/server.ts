@@ -28,11 +28,9 @@ import { onFrameQuiet, startQuietSweep } from './transport/quiet.ts';
 
 /** Hard cap enforced by ws itself (closes 1009); the protocol's own, smaller cap answers with an error. */
 const WS_MAX_PAYLOAD = 256 * 1024;
-
-
-
 /** The heartbeat interval is cut into this many ticks; each socket is pinged on its own tick. */
 const HEARTBEAT_SLICES = 16;
+
 export interface SignalingServer {
   start(): Promise<{ url: string; wsUrl: string }>;
   close(): Promise<void>;
