@@ -34,6 +34,28 @@ export class SeatRefusedError extends Error {
 export interface SeatStanding {
   /** The node the API placed the lesson on (null: not placed yet). */
   mediaNode: string | null;
+  /** Asked with `includeLesson` (and answered by the API): what opening the room needs. */
+  opening?: RoomOpening;
+}
+
+/** The lesson's facts and chat history: everything a room is opened with. */
+export interface RoomOpening {
+  lesson: LessonFacts;
+  chat: ChatMessage[];
+}
+
+function lessonFromApi(body: Record<string, unknown>): LessonFacts {
+  const scheduledEnd = String(body.scheduled_end);
+  return {
+    id: String(body.id),
+    status: String(body.status),
+    recording: body.recording === true,
+    scheduledStart: String(body.scheduled_start),
+    scheduledEnd,
+    endsAt: typeof body.ends_at === 'string' && !Number.isNaN(Date.parse(body.ends_at)) ? body.ends_at : scheduledEnd,
+    joinOpensAt: new Date(String(body.join_opens_at)),
+    joinClosesAt: new Date(String(body.join_closes_at)),
+  };
 }
 
 export interface NewChatMessage {
@@ -68,12 +90,14 @@ export class ApiClient {
   /**
    * Whether `token` (with the seat ticket from POST /join, if any) may stand by for or take its
    * seat now. Asked at standby, hello and join, so a superseded, used or revoked link never
-   * seats anyone on this node.
+   * seats anyone on this node. `includeLesson` (the room is about to be opened): the lesson's facts
+   * and chat come with the answer, saving two requests on the join path; an API that predates it
+   * answers without them and the room asks for them itself.
    */
-  async seatCheck(sessionId: string, token: string, ticket: string | undefined): Promise<SeatStanding> {
+  async seatCheck(sessionId: string, token: string, ticket: string | undefined, includeLesson = false): Promise<SeatStanding> {
     let res: InternalResponse;
     try {
-      res = await internalRequest(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/seat-check`, {
+      res = await internalRequest(`${this.baseUrl}/internal/sessions/${encodeURIComponent(sessionId)}/seat-check${includeLesson ? '?include=lesson' : ''}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/json' },
         body: JSON.stringify(ticket === undefined ? { token } : { token, ticket }),
@@ -81,9 +105,14 @@ export class ApiClient {
     } catch (err) {
       throw new LessonLookupError(503, `the lesson service is unreachable (${(err as Error).message})`);
     }
-    const body = res.json<{ media_node?: unknown; error?: { code?: unknown; message?: unknown } }>({});
+    const body = res.json<{ media_node?: unknown; lesson?: unknown; chat?: unknown; error?: { code?: unknown; message?: unknown } }>({});
     const ok = res.status >= 200 && res.status < 300;
-    if (ok) return { mediaNode: typeof body.media_node === 'string' ? body.media_node : null };
+    if (ok) {
+      const mediaNode = typeof body.media_node === 'string' ? body.media_node : null;
+      const lesson = body.lesson;
+      if (!includeLesson || typeof lesson !== 'object' || lesson === null || !Array.isArray(body.chat)) return { mediaNode };
+      return { mediaNode, opening: { lesson: lessonFromApi(lesson as Record<string, unknown>), chat: (body.chat as Record<string, unknown>[]).map(chatFromApi) } };
+    }
     if (res.status === 404) throw new SeatRefusedError('lesson_unavailable', 'this lesson does not exist');
     if (res.status >= 400 && res.status < 500 && res.status !== 429 && typeof body.error?.code === 'string' && res.status !== 401) {
       throw new SeatRefusedError(body.error.code, typeof body.error.message === 'string' ? body.error.message : body.error.code);
@@ -119,17 +148,7 @@ export class ApiClient {
       if (err.status === 404) throw new LessonLookupError(404, 'lesson not found');
       throw err;
     });
-    const scheduledEnd = String(body.scheduled_end);
-    return {
-      id: String(body.id),
-      status: String(body.status),
-      recording: body.recording === true,
-      scheduledStart: String(body.scheduled_start),
-      scheduledEnd,
-      endsAt: typeof body.ends_at === 'string' && !Number.isNaN(Date.parse(body.ends_at)) ? body.ends_at : scheduledEnd,
-      joinOpensAt: new Date(String(body.join_opens_at)),
-      joinClosesAt: new Date(String(body.join_closes_at)),
-    };
+    return lessonFromApi(body);
   }
 
   /** Stores a chat message (idempotent by its sender-chosen id) and returns it as stored. */

@@ -273,6 +273,43 @@ describe('chat, app data and active speaker', () => {
   });
 });
 
+describe('opening a room', () => {
+  it('asks the API once: the seat check carries the lesson and its chat; a live room asks only the seat check', async () => {
+    const lesson = await stack.lesson();
+    const saved = { id: randomUUID(), role: 'student', user_id: (await getJson(`/v1/sessions/${lesson.id}`)).student.id, name: 'Sam', text: 'before the lesson', sent_at: new Date().toISOString() };
+    const stored = await fetch(`${stack.apiUrl}/internal/sessions/${lesson.id}/chat`, { method: 'POST', headers: { authorization: `Bearer ${stack.env.INTERNAL_HOOK_SECRET}`, 'content-type': 'application/json' }, body: JSON.stringify(saved) });
+    expect(stored.status).toBe(201);
+    const ofLesson = () => stack.proxy.requests.filter((r) => r.includes(lesson.id) && !r.startsWith('POST /internal/hooks'));
+    const tutor = await client();
+    const th = await hello(tutor, lesson.tutorToken);
+    expect(th.chat).toEqual([expect.objectContaining({ id: saved.id, text: 'before the lesson', role: 'student' })]);
+    // The lesson facts came with the seat check: the room runs on the lesson's real schedule.
+    expect(th.lesson).toMatchObject({ sessionId: lesson.id, endsAt: lesson.scheduledEnd, scheduledEnd: lesson.scheduledEnd });
+    expect(ofLesson()).toEqual([`POST /internal/sessions/${lesson.id}/seat-check?include=lesson`]);
+    const student = await client();
+    const sh = await hello(student, lesson.studentToken);
+    expect(sh.chat.map((m: any) => m.id)).toEqual([saved.id]);
+    expect(ofLesson()).toEqual([`POST /internal/sessions/${lesson.id}/seat-check?include=lesson`, `POST /internal/sessions/${lesson.id}/seat-check`]);
+  });
+
+  it('with an API that predates `include=lesson`, the room asks for the lesson and chat itself', async () => {
+    const lesson = await stack.lesson();
+    const studentId = (await getJson(`/v1/sessions/${lesson.id}`)).student.id;
+    const saved = { id: randomUUID(), role: 'student', user_id: studentId, name: 'Sam', text: 'hi', sent_at: new Date().toISOString() };
+    await fetch(`${stack.apiUrl}/internal/sessions/${lesson.id}/chat`, { method: 'POST', headers: { authorization: `Bearer ${stack.env.INTERNAL_HOOK_SECRET}`, 'content-type': 'application/json' }, body: JSON.stringify(saved) });
+    stack.proxy.setOldSeatCheck(true);
+    try {
+      const th = await hello(await client(), lesson.tutorToken);
+      expect(th.chat.map((m: any) => m.id)).toEqual([saved.id]);
+      expect(th.lesson).toMatchObject({ sessionId: lesson.id, endsAt: lesson.scheduledEnd });
+      const asked = stack.proxy.requests.filter((r) => r.includes(lesson.id) && !r.startsWith('POST /internal/hooks'));
+      expect(asked.sort()).toEqual([`GET /internal/sessions/${lesson.id}`, `GET /internal/sessions/${lesson.id}/chat?limit=200`, `POST /internal/sessions/${lesson.id}/seat-check?include=lesson`]);
+    } finally {
+      stack.proxy.setOldSeatCheck(false);
+    }
+  });
+});
+
 describe('hooks across an API outage', () => {
   it('are spooled to disk while the API is down and delivered in order, once, when it is back', async () => {
     const lesson = await stack.lesson();

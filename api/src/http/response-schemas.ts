@@ -239,7 +239,17 @@ export const InternalSessionJson = Obj({
   extension_seconds: Type.Integer(),
   media_node: NullableString,
 });
-export const SeatCheckJson = Obj({ ok: Type.Boolean(), role: Role, user_id: Type.String(), jti: Type.String(), media_node: NullableString });
+// `?include=lesson` (a node about to open the lesson's room): the lesson's facts and chat come
+// with the answer, one request instead of three on the join path.
+export const SeatCheckJson = Obj({
+  ok: Type.Boolean(),
+  role: Role,
+  user_id: Type.String(),
+  jti: Type.String(),
+  media_node: NullableString,
+  lesson: Type.Optional(InternalSessionJson),
+  chat: Type.Optional(Type.Array(ChatMessageJson)),
+});
 export const RevokedJson = Obj({ role: Role, user_id: Type.String(), revoked_at: DateTime, node_notified: Type.Boolean() });
 export const HookAccepted = Obj({ ok: Type.Boolean(), duplicate: Type.Optional(Type.Boolean()) });
 

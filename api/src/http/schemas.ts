@@ -89,6 +89,9 @@ export const SeatCheckBody = Type.Object(
   { additionalProperties: false },
 );
 export type SeatCheckBody = Static<typeof SeatCheckBody>;
+/** `include=lesson`: the seat check also answers the lesson's facts and chat (see SeatCheckJson). */
+export const SeatCheckQuery = Type.Object({ include: Type.Optional(Type.Literal('lesson')) }, { additionalProperties: false });
+export type SeatCheckQuery = Static<typeof SeatCheckQuery>;
 
 /** An internal hook; checked with TypeBox's Value after the signature (see routes/internal.ts). */
 export const HookEvent = Type.Object({

@@ -57,6 +57,11 @@ describe.each(DB_KINDS)('per-node internal credentials (%s)', (kind) => {
     const chat = { id: randomUUID(), role: 'student', user_id: lesson.student.id, name: 'x', text: 'hi', sent_at: new Date().toISOString() };
     expect((await api.request('POST', `/internal/sessions/${lesson.id}/chat`, { ...as('node-b'), body: chat })).status).toBe(403);
     expect((await api.request('POST', `/internal/sessions/${lesson.id}/seat-check`, { ...as('node-b'), body: { token } })).status).toBe(403);
+    // Asking for the room's facts with the seat check leaks nothing to another node either.
+    const withFacts = await api.request('POST', `/internal/sessions/${lesson.id}/seat-check?include=lesson`, { ...as('node-b'), body: { token } });
+    expect(withFacts.status).toBe(403);
+    expect(withFacts.body.lesson).toBeUndefined();
+    expect(withFacts.body.chat).toBeUndefined();
     expect((await api.request('POST', `/internal/sessions/${lesson.id}/seat-check`, { ...as('node-a'), body: { token } })).status).toBe(200);
     // A made-up secret for a node id is refused outright.
     expect((await api.request('GET', `/internal/sessions/${lesson.id}`, { token: credential('node-a', 'f'.repeat(64)) })).status).toBe(401);

@@ -1,6 +1,6 @@
 // Live rooms of this media node, by lesson id. A room is created on the first hello (after the
 // API confirms the lesson can still be held) and dropped when its last participant leaves.
-import { ApiClient, LessonLookupError, SeatRefusedError, type LessonFacts, type SeatStanding } from '../api-client.ts';
+import { ApiClient, LessonLookupError, SeatRefusedError, type LessonFacts, type RoomOpening, type SeatStanding } from '../api-client.ts';
 import { Room, type RoomDeps } from './room.ts';
 
 const CLOSED_STATUSES = new Set(['completed', 'cancelled', 'no_show', 'archived']);
@@ -49,8 +49,8 @@ export class RoomRegistry {
    * The API's word on a token's seat (current, not revoked or used up) and on where the lesson
    * lives: a lesson the API placed on another node is refused here (`lesson_elsewhere`).
    */
-  async checkSeat(sessionId: string, token: string, ticket: string | undefined): Promise<SeatStanding> {
-    const standing = await this.api.seatCheck(sessionId, token, ticket);
+  async checkSeat(sessionId: string, token: string, ticket: string | undefined, includeLesson = false): Promise<SeatStanding> {
+    const standing = await this.api.seatCheck(sessionId, token, ticket, includeLesson);
     if (this.nodeId !== null && standing.mediaNode !== null && standing.mediaNode !== this.nodeId) {
       throw new SeatRefusedError('lesson_elsewhere', 'this lesson is hosted by another media node; ask the lesson service where to go');
     }
@@ -76,8 +76,11 @@ export class RoomRegistry {
     return !this.deps.p2pEnabled || this.deps.p2pInstantJoin === true;
   }
 
-  /** The room for a lesson, if the lesson exists and its join window is open now. */
-  async open(sessionId: string, now = new Date()): Promise<Room> {
+  /**
+   * The room for a lesson, if the lesson exists and its join window is open now. `opening`: the
+   * lesson's facts and chat, already fetched with the seat check (else they are asked for here).
+   */
+  async open(sessionId: string, now = new Date(), opening?: RoomOpening): Promise<Room> {
     this.precheck(sessionId);
     const existing = this.rooms.get(sessionId);
     if (existing) {
@@ -88,22 +91,24 @@ export class RoomRegistry {
     }
     let pending = this.opening.get(sessionId);
     if (!pending) {
-      pending = this.create(sessionId, now).finally(() => this.opening.delete(sessionId));
+      pending = this.create(sessionId, now, opening).finally(() => this.opening.delete(sessionId));
       this.opening.set(sessionId, pending);
     }
     return pending;
   }
 
-  private async create(sessionId: string, now: Date): Promise<Room> {
+  private async create(sessionId: string, now: Date, opening: RoomOpening | undefined): Promise<Room> {
     let lesson;
     // The chat history is read once, alongside the lesson facts; the room keeps it current
     // (every message goes through it), so later hellos and resumes need no API call.
-    const history = this.api.chatHistory(sessionId).catch((err: Error) => {
-      this.deps.log?.warn({ session_id: sessionId, error: err.message }, 'chat history unavailable');
-      return undefined;
-    });
+    const history = opening
+      ? Promise.resolve(opening.chat)
+      : this.api.chatHistory(sessionId).catch((err: Error) => {
+          this.deps.log?.warn({ session_id: sessionId, error: err.message }, 'chat history unavailable');
+          return undefined;
+        });
     try {
-      lesson = await this.api.lesson(sessionId);
+      lesson = opening?.lesson ?? (await this.api.lesson(sessionId));
     } catch (err) {
       if (err instanceof LessonLookupError && err.status === 404) throw new LessonUnavailableError('this lesson does not exist');
       throw err;

@@ -111,22 +111,20 @@ export function createHandler(registry: RoomRegistry, joinKeys: JoinKeyLookup, s
   async function hello(conn: Connection, token: string, ticket: string | undefined, resume: string | undefined, rtpCapabilities?: Record<string, unknown>, produce?: JoinProduce[], adopt = false): Promise<Reply> {
     // Checked again on `join`: the token may have expired, been superseded or revoked while the
     // person sat on the pre-join screen. The API is asked alongside opening a live room (no extra
-    // wait on the click); before a room exists it is asked first, so a refused token creates nothing.
+    // wait on the click); before a room exists it is asked first, so a refused token creates
+    // nothing, and the same answer carries the lesson's facts and chat the room is opened with.
     const claims = await verify(token);
     let room: Room;
     try {
       const live = registry.get(claims.sessionId);
       // A resume of a seat this node still keeps was checked when it was taken: an API outage
       // must not cost it (a refusal from a reachable API still does).
-      const seatCheck = registry.checkSeat(claims.sessionId, token, ticket).catch((err: unknown) => {
-        if (err instanceof LessonLookupError && err.status >= 500 && live?.keepsSeat(claims.role, resume)) return;
+      const seatCheck = registry.checkSeat(claims.sessionId, token, ticket, !live).catch((err: unknown) => {
+        if (err instanceof LessonLookupError && err.status >= 500 && live?.keepsSeat(claims.role, resume)) return undefined;
         throw err;
       });
       if (live) [room] = await Promise.all([registry.open(claims.sessionId), seatCheck]);
-      else {
-        await seatCheck;
-        room = await registry.open(claims.sessionId);
-      }
+      else room = await registry.open(claims.sessionId, new Date(), (await seatCheck)?.opening);
     } catch (err) {
       throw roomError(err);
     }

@@ -14,24 +14,31 @@ export interface SeenHook {
 export interface ApiProxy {
   url: string;
   hooks: SeenHook[];
+  /** Every request the node made, in order (`POST /internal/sessions/…/seat-check?include=lesson`). */
+  requests: string[];
   /** While down, every connection is destroyed before any answer. */
   setDown(down: boolean): void;
+  /** Plays an API that predates the seat check's `?include=lesson`: the query is not passed on. */
+  setOldSeatCheck(old: boolean): void;
   close(): Promise<void>;
 }
 
 export async function startApiProxy(target: () => string): Promise<ApiProxy> {
   let down = false;
+  let oldSeatCheck = false;
   const hooks: SeenHook[] = [];
+  const requests: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (down) return req.socket.destroy();
+    requests.push(`${req.method} ${req.url}`);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const base = new URL(target());
       const fwd = request(
-        { host: base.hostname, port: base.port, path: req.url, method: req.method, headers: { ...req.headers, host: base.host } },
+        { host: base.hostname, port: base.port, path: oldSeatCheck ? req.url!.replace(/\/seat-check\?include=lesson$/, '/seat-check') : req.url, method: req.method, headers: { ...req.headers, host: base.host } },
         (up) => {
           const out: Buffer[] = [];
           up.on('data', (c: Buffer) => out.push(c));
@@ -61,9 +68,13 @@ export async function startApiProxy(target: () => string): Promise<ApiProxy> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hooks,
+    requests,
     setDown(v: boolean) {
       down = v;
       if (v) for (const s of sockets) s.destroy();
+    },
+    setOldSeatCheck(v: boolean) {
+      oldSeatCheck = v;
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -10,10 +10,10 @@ import { assertNodeMayAct, hookSecretFor, internalCaller, NODE_HEADER, type Inte
 import { applyHook, isHandledHookType } from '../../services/hooks-service.ts';
 import { getSession } from '../../services/sessions-service.ts';
 import { joinClosesAt, joinOpensAt } from '../../domain/join-window.ts';
-import { endsAt } from '../../domain/session.ts';
+import { endsAt, type Session } from '../../domain/session.ts';
 import { chatHistory, storeChatMessage } from '../../services/chat-service.ts';
 import { bearerOf } from '../bearer.ts';
-import { ChatMessageBody, HookEvent, LimitQuery, SeatCheckBody, SessionParams, parseLimit } from '../schemas.ts';
+import { ChatMessageBody, HookEvent, LimitQuery, SeatCheckBody, SeatCheckQuery, SessionParams, parseLimit } from '../schemas.ts';
 import { requireJoinToken } from '../../services/auth-service.ts';
 import { assertSeatCurrent } from '../../services/seat-access-service.ts';
 import type { Static } from '@sinclair/typebox';
@@ -34,6 +34,8 @@ function parseRawJson(req: FastifyRequest, what: string): void {
 }
 
 const HOOK_BODY_LIMIT = 64 * 1024;
+/** The chat a room starts with (GET /internal/sessions/:id/chat's default too). */
+const CHAT_HISTORY_LIMIT = 200;
 
 export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
@@ -44,6 +46,22 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: HOOK_BODY_LIMIT }, (_req, body, done) =>
     done(null, body),
   );
+
+  /** What a media node needs to run the lesson's room. */
+  const lessonFacts = (s: Session) => ({
+    id: s.id,
+    status: s.status,
+    recording: s.recording,
+    scheduled_start: s.scheduledStart.toISOString(),
+    scheduled_end: s.scheduledEnd.toISOString(),
+    // The media node enforces the same window as POST /join, so a token alone never opens a room early.
+    join_opens_at: joinOpensAt(s, config.joinEarlyMinutes).toISOString(),
+    join_closes_at: joinClosesAt(s).toISOString(),
+    // The scheduled end plus the tutor's extension: the room's timer and auto-end use it.
+    ends_at: endsAt(s).toISOString(),
+    extension_seconds: s.extensionSeconds,
+    media_node: s.mediaNode,
+  });
 
   // The root secret, or a node's own credential (acting only for lessons placed on it).
   const callerOf = (req: FastifyRequest) => (req as unknown as { internalCaller: InternalCaller }).internalCaller;
@@ -57,20 +75,7 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
     async (req) => {
       const s = await getSession(ctx, req.params.id);
       assertNodeMayAct(callerOf(req), s.mediaNode, true);
-      return {
-        id: s.id,
-        status: s.status,
-        recording: s.recording,
-        scheduled_start: s.scheduledStart.toISOString(),
-        scheduled_end: s.scheduledEnd.toISOString(),
-        // The media node enforces the same window as POST /join, so a token alone never opens a room early.
-        join_opens_at: joinOpensAt(s, config.joinEarlyMinutes).toISOString(),
-        join_closes_at: joinClosesAt(s).toISOString(),
-        // The scheduled end plus the tutor's extension: the room's timer and auto-end use it.
-        ends_at: endsAt(s).toISOString(),
-        extension_seconds: s.extensionSeconds,
-        media_node: s.mediaNode,
-      };
+      return lessonFacts(s);
     },
   );
 
@@ -93,10 +98,12 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
 
   // The media node, before it lets a token stand by, take or retake a seat: is the token still
   // current for its seat (not superseded, revoked or used up), and where does the lesson live?
-  app.post<{ Params: SessionParams; Body: SeatCheckBody }>(
+  // A node about to open the lesson's room asks `?include=lesson`: the facts and chat it needs come
+  // with the answer (an API without this ignores the query and the node asks for them itself).
+  app.post<{ Params: SessionParams; Querystring: SeatCheckQuery; Body: SeatCheckBody }>(
     '/internal/sessions/:id/seat-check',
     {
-      schema: { params: SessionParams, body: SeatCheckBody, response: withErrors({ 200: SeatCheckJson }) },
+      schema: { params: SessionParams, querystring: SeatCheckQuery, body: SeatCheckBody, response: withErrors({ 200: SeatCheckJson }) },
       preValidation: async (req) => {
         await internalFirst(req);
         parseRawJson(req, 'seat check');
@@ -106,7 +113,11 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       const claims = await requireJoinToken(config, req.body.token, req.params.id);
       const standing = await assertSeatCurrent(ctx, claims, req.body.ticket, true);
       assertNodeMayAct(callerOf(req), standing.mediaNode, true);
-      return { ok: true, role: claims.role, user_id: claims.userId, jti: claims.jti, media_node: standing.mediaNode };
+      const answer = { ok: true, role: claims.role, user_id: claims.userId, jti: claims.jti, media_node: standing.mediaNode };
+      if (req.query.include !== 'lesson') return answer;
+      const s = await getSession(ctx, req.params.id);
+      const { messages } = await chatHistory(ctx, s, CHAT_HISTORY_LIMIT);
+      return { ...answer, lesson: lessonFacts(s), chat: messages };
     },
   );
 
@@ -116,7 +127,7 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
     async (req) => {
       const session = await getSession(ctx, req.params.id);
       assertNodeMayAct(callerOf(req), session.mediaNode, true);
-      return chatHistory(ctx, session, parseLimit(req.query.limit, 200, 1000));
+      return chatHistory(ctx, session, parseLimit(req.query.limit, CHAT_HISTORY_LIMIT, 1000));
     },
   );
 
