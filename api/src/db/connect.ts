@@ -9,6 +9,11 @@ import type { DatabaseConfig } from '../config.ts';
 export type Sql = postgres.Sql;
 /** What repositories take: the pool or a transaction, so callers decide the transaction. */
 export type Queryable = postgres.ISql;
+/**
+ * A transaction's one connection: statements issued together on it are pipelined (sent in one
+ * write, run in order), which a pool could spread over connections and run out of order.
+ */
+export type Tx = postgres.TransactionSql;
 
 export interface Database {
   kind: DatabaseConfig['kind'];

@@ -8,7 +8,7 @@ import { lockDueLessons } from '../repositories/sessions-repo.ts';
 import { listIntervals } from '../repositories/attendance-repo.ts';
 import { completeLesson, NEVER_OVERLAPPED } from '../services/hooks-service.ts';
 import { changeLessonStatus } from '../services/lesson-status-service.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Tx } from '../db/connect.ts';
 import { IDEMPOTENCY_TTL_MS, purgeIdempotencyKeys } from '../repositories/idempotency-repo.ts';
 import { runRetentionOnce } from '../services/recording-lifecycle-service.ts';
 import { createBoardExports } from '../services/whiteboard-export-service.ts';
@@ -36,7 +36,7 @@ export async function runLessonJobsOnce(ctx: AppContext): Promise<LessonJobResul
   }
 }
 
-async function handle(ctx: AppContext, tx: Queryable, s: Session, result: LessonJobResult): Promise<void> {
+async function handle(ctx: AppContext, tx: Tx, s: Session, result: LessonJobResult): Promise<void> {
   if (s.status === 'live' || s.status === 'reconnecting') {
     await completeLesson(ctx, tx, s, endsAt(s), 'time_up');
     result.ended.push(s.id);

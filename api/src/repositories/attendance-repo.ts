@@ -1,5 +1,5 @@
 // SQL for attendance intervals (one open interval per seat at most, enforced by a unique index).
-import type { Queryable } from '../db/connect.ts';
+import type { Queryable, Tx } from '../db/connect.ts';
 import type { Role } from '../tokens/join-token.ts';
 
 export interface IntervalRow {
@@ -69,17 +69,23 @@ export async function listFacts(q: Queryable, sessionId: string, role: Role): Pr
      where session_id = ${sessionId} and role = ${role} order by at, event_id`;
 }
 
-/** Replaces one seat's intervals with `rows` (they are derived from the facts). */
+/**
+ * Replaces one seat's intervals with `rows` (they are derived from the facts). Both statements are
+ * issued at once (pipelined, in order, on the transaction's connection), before this returns its
+ * promise: a statement issued right after the call runs after them.
+ */
 export async function replaceIntervals(
-  q: Queryable,
+  q: Tx,
   sessionId: string,
   role: Role,
   userId: string,
   rows: { joinedAt: Date; leftAt: Date | null; joinEventId: string | null; leaveEventId: string | null }[],
 ): Promise<void> {
-  await q`delete from attendance_intervals where session_id = ${sessionId} and role = ${role}`;
-  if (rows.length === 0) return;
-  await q`
+  const cleared = q`delete from attendance_intervals where session_id = ${sessionId} and role = ${role}`;
+  if (rows.length === 0) return void (await cleared);
+  await Promise.all([
+    cleared,
+    q`
     insert into attendance_intervals ${q(
       rows.map((r) => ({
         session_id: sessionId,
@@ -90,5 +96,6 @@ export async function replaceIntervals(
         join_event_id: r.joinEventId,
         leave_event_id: r.leaveEventId,
       })),
-    )}`;
+    )}`,
+  ]);
 }

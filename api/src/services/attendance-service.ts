@@ -1,29 +1,30 @@
 // Attendance facts from internal hooks (in the hook's transaction) and the attendance report.
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Queryable, Tx } from '../db/connect.ts';
 import { presentSeconds } from '../domain/attendance.ts';
 import type { Session } from '../domain/session.ts';
 import { ROLES, type Role } from '../tokens/join-token.ts';
 import { deriveIntervals, type FactKind } from '../domain/attendance-facts.ts';
 import { endsAt } from '../domain/session.ts';
-import { insertFact, listFacts, listIntervals, replaceIntervals, type IntervalRow } from '../repositories/attendance-repo.ts';
+import { insertFact, listFacts, listIntervals, presentRoles, replaceIntervals, type IntervalRow } from '../repositories/attendance-repo.ts';
 
 /**
  * Records one presence fact and re-derives the seat's intervals from all its facts (so hooks may
- * arrive in any order). Returns whether the seat is present afterwards.
+ * arrive in any order). Returns whether the seat is present afterwards, and which seats of the
+ * lesson are. Two round trips to the database: the fact with the seat's facts so far, then the
+ * new intervals with who is present (each pair pipelined in order on the transaction's connection).
  */
 export async function recordPresence(
-  tx: Queryable,
+  tx: Tx,
   session: Session,
   fact: { role: Role; userId: string; kind: FactKind; at: Date; eventId: string; joinedAt?: Date | null },
-): Promise<{ present: boolean }> {
-  await insertFact(tx, { ...fact, sessionId: session.id, joinedAt: fact.joinedAt ?? null });
-  const facts = await listFacts(tx, session.id, fact.role);
+): Promise<{ present: boolean; presentRoles: Role[] }> {
+  const [, facts] = await Promise.all([insertFact(tx, { ...fact, sessionId: session.id, joinedAt: fact.joinedAt ?? null }), listFacts(tx, session.id, fact.role)]);
   const intervals = deriveIntervals(
     facts.map((f) => ({ eventId: f.event_id, kind: f.kind, at: f.at, joinedAt: f.joined_at })),
   );
-  await replaceIntervals(tx, session.id, fact.role, fact.userId, intervals);
-  return { present: intervals.some((i) => i.leftAt === null) };
+  const [, roles] = await Promise.all([replaceIntervals(tx, session.id, fact.role, fact.userId, intervals), presentRoles(tx, session.id)]);
+  return { present: intervals.some((i) => i.leftAt === null), presentRoles: roles };
 }
 
 export interface AttendanceEntry {

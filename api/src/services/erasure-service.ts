@@ -6,7 +6,7 @@
 // attendance intervals (join/leave times), because the marketplace bills from them.
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Queryable, Tx } from '../db/connect.ts';
 import { JOINABLE_STATUSES, type LessonStatus } from '../domain/lesson-status.ts';
 import type { Session } from '../domain/session.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -29,7 +29,7 @@ function assertOver(status: LessonStatus, sessionId: string): void {
 }
 
 /** Recordings (storage + rows) of a lesson; refuses while one is still being written. */
-async function eraseRecordings(ctx: AppContext, tx: Queryable, sessionId: string, reason: DeletedReason, eraseId: string): Promise<number> {
+async function eraseRecordings(ctx: AppContext, tx: Tx, sessionId: string, reason: DeletedReason, eraseId: string): Promise<number> {
   const recs = await lockSessionRecordings(tx, sessionId);
   if (recs.some((r) => r.status === 'processing')) {
     throw new ApiError(409, 'recording_processing', `a recording of lesson ${sessionId} is still processing; erase once it is ready or failed`, { session_id: sessionId });

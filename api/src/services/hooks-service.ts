@@ -2,7 +2,7 @@
 // in ONE transaction: receipt (idempotency by event id), attendance, status moves and outbox rows
 // commit together or not at all, so a sender's retry after a failure is always safe.
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Tx } from '../db/connect.ts';
 import { assertNodeMayAct, type InternalCaller } from './node-credentials.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { DuetEvent, EventType } from '../events/event.ts';
@@ -11,7 +11,7 @@ import { endsAt, seat } from '../domain/session.ts';
 import { ROLES, type Role } from '../tokens/join-token.ts';
 import { findSession } from '../repositories/sessions-repo.ts';
 import { recordHookReceipt } from '../repositories/hook-receipts-repo.ts';
-import { listIntervals, presentRoles } from '../repositories/attendance-repo.ts';
+import { listIntervals } from '../repositories/attendance-repo.ts';
 import { recordPresence, summarize } from './attendance-service.ts';
 import { overlapSeconds } from '../domain/attendance.ts';
 import { isWarningMinute, MAX_WARNING_MINUTES } from '../domain/warning-minutes.ts';
@@ -20,7 +20,7 @@ import { changeLessonStatus } from './lesson-status-service.ts';
 import { RECORDING_HOOK_HANDLERS } from './recording-hooks.ts';
 import { lessonQuality } from './quality-service.ts';
 
-type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
+type HookHandler = (ctx: AppContext, tx: Tx, session: Session, event: DuetEvent) => Promise<void>;
 
 /** Hook types the API understands (recorder hooks are added next to these). */
 const HANDLERS: Partial<Record<EventType, HookHandler>> = {
@@ -48,10 +48,12 @@ export async function applyHook(ctx: AppContext, event: DuetEvent, caller: Inter
   const handler = HANDLERS[event.type];
   if (!handler) throw new ApiError(400, 'unknown_event_type', `hook type ${event.type} is not handled`);
   const result = await ctx.sql.begin(async (tx) => {
-    const session = await findSession(tx, event.session_id, { forUpdate: true });
+    // The lesson (locked: one lesson's hooks apply one after another) and the receipt in one round
+    // trip; an unknown lesson or a node acting out of scope rolls the receipt back with the rest.
+    const [session, fresh] = await Promise.all([findSession(tx, event.session_id, { forUpdate: true }), recordHookReceipt(tx, event)]);
     if (!session) throw notFound();
     assertNodeMayAct(caller, session.mediaNode, false);
-    if (!(await recordHookReceipt(tx, event))) return { duplicate: true };
+    if (!fresh) return { duplicate: true };
     await handler(ctx, tx, session, event);
     return { duplicate: false };
   });
@@ -79,7 +81,7 @@ function optionalDate(event: DuetEvent, field: string): Date | null {
 }
 
 /** The marketplace hears about participants too: the hook itself goes out as a webhook (same id). */
-async function forward(ctx: AppContext, tx: Queryable, event: DuetEvent): Promise<void> {
+async function forward(ctx: AppContext, tx: Tx, event: DuetEvent): Promise<void> {
   await recordEvent(ctx, tx, event);
 }
 
@@ -90,7 +92,7 @@ async function forward(ctx: AppContext, tx: Queryable, event: DuetEvent): Promis
  */
 export async function completeLesson(
   ctx: AppContext,
-  tx: Queryable,
+  tx: Tx,
   session: Session,
   at: Date,
   reason: string,
@@ -113,29 +115,27 @@ export async function completeLesson(
 /** end_reason of a lesson both attended, one after the other, never together. */
 export const NEVER_OVERLAPPED = 'never_overlapped';
 
-async function onParticipantJoined(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onParticipantJoined(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
-  await recordPresence(tx, session, { role, userId, kind: 'join', at, eventId: event.id });
+  const { presentRoles: present } = await recordPresence(tx, session, { role, userId, kind: 'join', at, eventId: event.id });
   await forward(ctx, tx, event);
   let current = session;
   if (current.status === 'scheduled') {
     ({ session: current } = await changeLessonStatus(ctx, tx, current, 'waiting', { at, reason: 'first_join' }));
   }
-  const present = await presentRoles(tx, session.id);
   if (present.length === ROLES.length && (current.status === 'waiting' || current.status === 'reconnecting')) {
     const reason = current.status === 'reconnecting' ? (event.data.resumed === true ? 'resumed' : 'rejoined') : 'both_present';
     await changeLessonStatus(ctx, tx, current, 'live', { at, reason });
   }
 }
 
-async function onParticipantLeft(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onParticipantLeft(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
   const joinedAt = optionalDate(event, 'joined_at');
-  await recordPresence(tx, session, { role, userId, kind: 'leave', at, eventId: event.id, joinedAt });
+  const { presentRoles: present } = await recordPresence(tx, session, { role, userId, kind: 'leave', at, eventId: event.id, joinedAt });
   await forward(ctx, tx, event);
-  const present = await presentRoles(tx, session.id);
   // One person leaving a live lesson keeps it live; when the last one leaves, it is over. A seat
   // given up while the lesson waits for a reconnect ends it (the reconnect grace is over).
   if (session.status === 'live' && present.length === 0) {
@@ -145,7 +145,7 @@ async function onParticipantLeft(ctx: AppContext, tx: Queryable, session: Sessio
   }
 }
 
-async function onParticipantReconnecting(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onParticipantReconnecting(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
   await recordPresence(tx, session, { role, userId, kind: 'drop', at, eventId: event.id });
@@ -157,7 +157,7 @@ async function onParticipantReconnecting(ctx: AppContext, tx: Queryable, session
 
 const END_REASONS = ['ended_by_tutor', 'time_up'];
 
-async function onSessionEnded(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onSessionEnded(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const reason = event.data.reason;
   if (typeof reason !== 'string' || !END_REASONS.includes(reason)) {
     throw new ApiError(400, 'invalid_event_data', `session.ended needs data.reason: ${END_REASONS.join(' | ')}`);
@@ -173,7 +173,7 @@ const MODES = ['waiting', 'p2p', 'sfu'];
 /** Reasons are the media node's ModeReason values; anything shaped like one is kept (bounded). */
 const MODE_REASON_RE = /^[a-z][a-z0-9_]{0,39}$/;
 
-async function onModeChanged(ctx: AppContext, tx: Queryable, _session: Session, event: DuetEvent): Promise<void> {
+async function onModeChanged(ctx: AppContext, tx: Tx, _session: Session, event: DuetEvent): Promise<void> {
   const { mode, reason } = event.data;
   if (typeof mode !== 'string' || !MODES.includes(mode) || typeof reason !== 'string' || !MODE_REASON_RE.test(reason)) {
     throw new ApiError(400, 'invalid_event_data', 'session.mode_changed needs data.mode: waiting | p2p | sfu and data.reason (a lower_snake word, e.g. p2p_timeout)');
@@ -181,7 +181,7 @@ async function onModeChanged(ctx: AppContext, tx: Queryable, _session: Session, 
   await forward(ctx, tx, { ...event, data: { mode, reason } });
 }
 
-async function onSessionWarning(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onSessionWarning(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const m = event.data.minutes_left;
   if (!isWarningMinute(m)) throw new ApiError(400, 'invalid_event_data', `session.warning needs data.minutes_left: minutes in (0, ${MAX_WARNING_MINUTES}]`);
   await forward(ctx, tx, { ...event, data: { minutes_left: m, ends_at: endsAt(session).toISOString() } });

@@ -2,7 +2,7 @@
 // (the database trigger checks the same table again) and records the move as an event, all in the
 // caller's transaction.
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Tx } from '../db/connect.ts';
 import { ApiError } from '../errors.ts';
 import { newEvent, type DuetEvent } from '../events/event.ts';
 import { findTransition, IllegalTransitionError, type LessonStatus } from '../domain/lesson-status.ts';
@@ -22,7 +22,7 @@ export interface StatusChange {
 
 export async function changeLessonStatus(
   ctx: AppContext,
-  tx: Queryable,
+  tx: Tx,
   session: Session,
   to: LessonStatus,
   change: StatusChange,

@@ -2,7 +2,7 @@
 // `quota_exceeded` with the quota's name and limit (409 for counts, 413 for sizes); the error
 // metric counts it by code like every other rejected request.
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Tx } from '../db/connect.ts';
 import { ApiError } from '../errors.ts';
 import { lockQuota } from '../repositories/quota-repo.ts';
 
@@ -13,7 +13,7 @@ export function quotaExceeded(quota: QuotaName, limit: number, message: string, 
 }
 
 /** Runs `fn` in a transaction holding the quota lock for `key` (e.g. "chat:<lesson id>"). */
-export async function underQuotaLock<T>(ctx: AppContext, key: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export async function underQuotaLock<T>(ctx: AppContext, key: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return ctx.sql.begin(async (tx) => {
     await lockQuota(tx, key);
     return fn(tx);

@@ -1,7 +1,7 @@
 // Recorder hooks (recording.started / ready / failed): recording rows, and the outbound webhooks
 // recording.ready / recording.failed through the outbox (same transaction as the row).
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Tx } from '../db/connect.ts';
 import { ApiError } from '../errors.ts';
 import type { DuetEvent, EventType } from '../events/event.ts';
 import { newEvent } from '../events/event.ts';
@@ -13,7 +13,7 @@ import { recordEvent } from './outbox-service.ts';
 import { recordingResourceUrl } from './recording-catalog-service.ts';
 import { RECORDING_CONTENT_TYPES, isRecordingContentType } from '../domain/served-types.ts';
 
-type HookHandler = (ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent) => Promise<void>;
+type HookHandler = (ctx: AppContext, tx: Tx, session: Session, event: DuetEvent) => Promise<void>;
 
 const ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,14 +27,14 @@ function recordingId(event: DuetEvent): string {
   return id;
 }
 
-async function onStarted(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onStarted(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const id = recordingId(event);
   await insertProcessing(tx, { id, sessionId: session.id, startedAt: new Date(event.created_at) });
   // A recorder that resumes after the lesson was erased: the row is born deleted.
   if (await erasedAt(tx, session.id)) await markDeleted(tx, id, 'session_erased', ctx.now());
 }
 
-async function onReady(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onReady(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const id = recordingId(event);
   const { storage_key: key, duration_seconds: duration, size_bytes: size, partial, content_type: contentType } = event.data;
   const prefix = `recordings/sessions/${session.id}/`;
@@ -68,7 +68,7 @@ async function onReady(ctx: AppContext, tx: Queryable, session: Session, event: 
   await recordEvent(ctx, tx, webhook('recording.ready', session.id, data, at));
 }
 
-async function onFailed(ctx: AppContext, tx: Queryable, session: Session, event: DuetEvent): Promise<void> {
+async function onFailed(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const id = recordingId(event);
   const reason = typeof event.data.reason === 'string' ? event.data.reason.slice(0, 100) : 'unknown';
   const at = new Date(event.created_at);

@@ -3,7 +3,7 @@
 // out through the outbox in the same transaction. If storage fails the row stays as it was (503), so
 // a retry finishes the job; deleting a missing object is not an error, so a retry is always safe.
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/connect.ts';
+import type { Tx } from '../db/connect.ts';
 import { ApiError } from '../errors.ts';
 import { newEvent } from '../events/event.ts';
 import { lockExpiredRecordings, lockRecording, markDeleted, type DeletedReason, type RecordingRow } from '../repositories/recordings-repo.ts';
@@ -30,7 +30,7 @@ export async function purgeRecordingObjects(ctx: AppContext, r: RecordingRow): P
 }
 
 /** Deletes a locked, finished recording (caller's transaction): storage, row, webhook. */
-export async function deleteLockedRecording(ctx: AppContext, tx: Queryable, r: RecordingRow, reason: DeletedReason, data: Record<string, unknown> = {}): Promise<{ objects: number; bytes: number }> {
+export async function deleteLockedRecording(ctx: AppContext, tx: Tx, r: RecordingRow, reason: DeletedReason, data: Record<string, unknown> = {}): Promise<{ objects: number; bytes: number }> {
   const purged = await purgeRecordingObjects(ctx, r);
   const at = ctx.now();
   await markDeleted(tx, r.id, reason, at);

@@ -4,7 +4,7 @@
 // run, so they run as the `postgres` OS user (runuser) on a temp dir chowned to it.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ const PG_ROOT = '/usr/lib/postgresql';
 export interface PostgresServer {
   /** Superuser URL of the `postgres` database (create per-test databases from here). */
   url: string;
+  /** The postmaster's process id (a bench sums the CPU of it and its backends). */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,13 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   let stopped = false;
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    pid() {
+      try {
+        return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+      } catch {
+        return undefined;
+      }
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

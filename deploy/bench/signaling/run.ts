@@ -5,6 +5,7 @@
 // the same run (the `vs_bare_ws` ratios). Writes deploy/bench/results/signaling.json.
 //   . .duet/env.sh && flock /tmp/duet-bench.lock bash scripts/in-lo-netns.sh node deploy/bench/signaling/run.ts \
 //     [--levels 1000,2500,5000,7500,10000] [--rate 200] [--churn-s 15] [--clients 4] [--settle-s 20] [--out file]
+//     [--node-env K=V,…] [--api-env K=V,…]
 // Memory per idle connection: the server process's RSS (and V8 heap) after a full GC at each
 // level once it has been idle --settle-s seconds (default 20), least-squares slope over the
 // levels; the same right after each ramp is kept too (`kb_per_connection_after_ramp`). The
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { machine, ratio } from '../machine.ts';
 import { MEDIA_NODE_FLAGS } from '@duet/signaling/launch';
 import type { Command, Seat } from './clients.ts';
-import { cpuMsOf, forkProbed, freePort, measure, ROOT, startDuetStack, stopChild, waitFor, type Probe } from './stack.ts';
+import { cpuMsOf, forkProbed, freePort, machineBusyMs, measure, ROOT, startDuetStack, stopChild, waitFor, type Probe } from './stack.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +30,10 @@ const CLIENTS = Math.max(1, Math.min(Number(arg('clients', '4')), 16));
 // stopped allocating after ~8 s; an idle participant is what is left then).
 const SETTLE_S = Math.max(0, Math.min(Number(arg('settle-s', '20')), 120));
 // --node-env K=V[,K=V]: extra environment for the media node only (e.g. MALLOC_ARENA_MAX=2), recorded.
-const NODE_ENV = Object.fromEntries(arg('node-env', '').split(',').filter((kv) => /^[A-Z_][A-Z0-9_]*=/.test(kv)).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const envArg = (name: string) => Object.fromEntries(arg(name, '').split(',').filter((kv) => /^[A-Z_][A-Z0-9_]*=/.test(kv)).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const NODE_ENV = envArg('node-env');
+// --api-env K=V[,K=V]: extra environment for the API only (e.g. LOG_LEVEL=warn), recorded.
+const API_ENV = envArg('api-env');
 const OUT = arg('out', join(ROOT, 'deploy/bench/results/signaling.json'));
 /** Sockets per source address: under the node's default cap of 200 per address. */
 const PER_ADDRESS = 150;
@@ -91,7 +95,7 @@ interface HoldReply { held: number; failed: number; errors: Record<string, numbe
 interface ChurnReply { attempted: number; latencies: number[]; errors: Record<string, number>; skipped: number; seconds: number }
 interface UsageReply { cpuMs: number; rss: number; open: number }
 
-async function runTarget(name: string, server: ChildProcess, url: string, holdSeats: Seat[], churnSeats: Seat[], api?: ChildProcess) {
+async function runTarget(name: string, server: ChildProcess, url: string, holdSeats: Seat[], churnSeats: Seat[], api?: ChildProcess, dbCpuMs?: () => number) {
   const clients = new ClientPool(CLIENTS);
   try {
     await new Promise((r) => setTimeout(r, 1000));
@@ -135,6 +139,8 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     // Churn while the highest level is held.
     const cpu0 = await measure(server);
     const api0 = cpuMsOf(api?.pid);
+    const db0 = dbCpuMs?.() ?? NaN;
+    const all0 = machineBusyMs();
     const cli0 = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
     const churnParts = split(churnSeats, CLIENTS);
     // SIGBENCH_CPU_PROF=<dir>: V8 CPU profiles of the server (and the API) during the churn (where a join's time goes).
@@ -148,6 +154,8 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     }
     const cpu1 = await measure(server);
     const api1 = cpuMsOf(api?.pid);
+    const db1 = dbCpuMs?.() ?? NaN;
+    const all1 = machineBusyMs();
     const cli1 = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
     const lat = churn.flatMap((c) => c.latencies).sort((a, b) => a - b);
     const churnErrors: Record<string, number> = {};
@@ -184,7 +192,12 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
       // The API answers the node's seat checks, lesson and chat reads and its hooks (same cores).
       api_cpu_cores_during_churn: api ? r2((api1 - api0) / 1000 / churnSeconds) : null,
       api_cpu_ms_per_join: api ? r2((api1 - api0) / Math.max(1, lat.length)) : null,
+      // PostgreSQL (postmaster and backends): the API's statements run there, on the same cores.
+      db_cpu_cores_during_churn: dbCpuMs ? r2((db1 - db0) / 1000 / churnSeconds) : null,
+      db_cpu_ms_per_join: dbCpuMs ? r2((db1 - db0) / Math.max(1, lat.length)) : null,
       clients_cpu_cores_during_churn: r2(cliCpuMs / 1000 / churnSeconds),
+      // Everything busy on the machine (the kernel's loopback work included): what is left of its cores.
+      machine_cpu_cores_during_churn: r2((all1 - all0) / 1000 / churnSeconds),
       clients_rss_mb: r1(cli1.reduce((s, u) => s + u.rss, 0) / 2 ** 20),
       levels,
     };
@@ -202,7 +215,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const top = LEVELS.at(-1)!;
   log(`levels ${LEVELS.join(',')}, churn ${RATE}/s for ${CHURN_S} s, ${CLIENTS} client processes`);
-  const duet = await startDuetStack(NODE_ENV);
+  const duet = await startDuetStack(NODE_ENV, API_ENV);
   let duetResult;
   let seatsMade;
   try {
@@ -211,7 +224,7 @@ async function main(): Promise<void> {
     seatsMade = { lessons: seats.length / 2, seconds: r1((Date.now() - t0) / 1000) };
     log(`${seats.length / 2} lessons (${seats.length} seats) through the API in ${seatsMade.seconds} s`);
     const churnSeats = seats.slice(seats.length - 2 * CHURN_LESSONS);
-    duetResult = await runTarget('duet', duet.node, duet.wsUrl, seats.slice(0, top), churnSeats, duet.api);
+    duetResult = await runTarget('duet', duet.node, duet.wsUrl, seats.slice(0, top), churnSeats, duet.api, duet.dbCpuMs);
     (seatsMade as Record<string, unknown>).held = duetResult.max_participants;
   } finally {
     await duet.stop();
@@ -278,6 +291,7 @@ async function main(): Promise<void> {
       sockets_per_source_address: PER_ADDRESS,
       api_load_test_settings: { RATE_LIMIT_KEY_MAX: '10000000' },
       node_env: NODE_ENV,
+      api_env: API_ENV,
       node_flags: MEDIA_NODE_FLAGS,
       node_settings: 'as production starts it (node_flags, signaling/src/launch.ts); settings at their defaults (one mediasoup worker, LOG_LEVEL=info to /dev/null, per-address/pre-auth/rate caps at their defaults)',
       idle_participant: 'seated by hello (token + seat ticket from POST /join), both seats of each lesson, P2P reported connected; only the node\'s 15 s ws pings after that',

@@ -5,7 +5,7 @@
 // (which hands out the seat ticket the node checks at hello).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -68,6 +68,41 @@ export function cpuMsOf(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time (ms) of a process and its direct children, living (their own time) and exited (the
+ * parent's cutime/cstime): PostgreSQL's postmaster and its backends.
+ */
+export function treeCpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const fields = (p: number | string) => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  try {
+    const own = fields(pid);
+    let ms = (Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])) * 10;
+    for (const p of readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        const f = fields(p);
+        if (Number(f[1]) === pid) ms += (Number(f[11]) + Number(f[12])) * 10;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return ms;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy CPU time (ms) of the whole machine so far, from /proc/stat (all but idle and iowait). */
+export function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - f[3]! - f[4]!) * 10;
+}
+
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -94,13 +129,15 @@ export interface DuetStack {
   wsUrl: string;
   node: ChildProcess;
   api: ChildProcess;
+  /** CPU time (ms) of the PostgreSQL server so far (postmaster and backends). */
+  dbCpuMs(): number;
   /** The API settings an operator load test needs (the rest are the defaults), for the result file. */
   loadTestSettings: Record<string, string>;
   seats(lessons: number): Promise<Seat[]>;
   stop(): Promise<void>;
 }
 
-export async function startDuetStack(nodeEnv: Record<string, string> = {}): Promise<DuetStack> {
+export async function startDuetStack(nodeEnv: Record<string, string> = {}, apiEnv: Record<string, string> = {}): Promise<DuetStack> {
   const work = await mkdtemp(join(tmpdir(), 'duet-sigbench-'));
   const pg = await startPostgresServer();
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
@@ -118,7 +155,7 @@ export async function startDuetStack(nodeEnv: Record<string, string> = {}): Prom
   const loadTestSettings = { RATE_LIMIT_KEY_MAX: '10000000' };
   const common = { ...process.env, LOG_LEVEL: 'info', INTERNAL_HOOK_SECRET: internal, SIGNALING_PUBLIC_URL: wsUrl };
   const api = fork(join(ROOT, 'api/src/main.ts'), [], {
-    env: { ...common, DATABASE_URL: dbUrl.toString(), API_HOST: '127.0.0.1', API_PORT: String(apiPort), DUET_API_KEY: apiKey, JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'), OBJECTS_DIR: join(work, 'objects'), ...loadTestSettings },
+    env: { ...common, DATABASE_URL: dbUrl.toString(), API_HOST: '127.0.0.1', API_PORT: String(apiPort), DUET_API_KEY: apiKey, JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'), OBJECTS_DIR: join(work, 'objects'), ...loadTestSettings, ...apiEnv },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // The probe (profile on request) only when a profile is asked for: the API is not measured otherwise.
     ...(process.env.SIGBENCH_CPU_PROF ? { execArgv: ['--import', PROBE] } : {}),
@@ -166,6 +203,7 @@ export async function startDuetStack(nodeEnv: Record<string, string> = {}): Prom
     node,
     api,
     loadTestSettings,
+    dbCpuMs: () => treeCpuMs(pg.pid()),
     async seats(lessons) {
       const out: Seat[] = [];
       let left = lessons;
