@@ -81,6 +81,8 @@ export class Connection implements RoomConnection {
   preconnected: { room: Room; key: string } | undefined;
   private authenticating = false;
   private readonly ws: WebSocket;
+  /** The socket is corked until the end of this tick (see send). */
+  private corked = false;
   private readonly framing: Framing;
   private readonly limiter: RateLimiter;
   private readonly kindLimiter: KindLimiter;
@@ -250,6 +252,25 @@ export class Connection implements RoomConnection {
 
   private send(message: ServerMessage): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    this.corkForThisTick();
     this.ws.send(encode(this.framing, message));
+  }
+
+  /**
+   * Frames sent in one tick — a response and the notifications that follow it, a `leave` answer
+   * and the close frame — leave in one write instead of one system call each: the signaling
+   * bench's profile at 200 joins/s put a sixth of the node's time in those writes. Corks nest
+   * (ws corks around each frame too), so nothing is sent before the uncork at the end of the tick.
+   */
+  private corkForThisTick(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!socket) return;
+    socket.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 }
