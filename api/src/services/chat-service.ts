@@ -56,6 +56,6 @@ export async function storeChatMessage(
   return { message: chatJson(row), created };
 }
 
-export async function chatHistory(ctx: AppContext, session: Session, limit: number) {
+export async function chatHistory(ctx: AppContext, session: Pick<Session, 'id'>, limit: number) {
   return { messages: (await listChatMessages(ctx.sql, session.id, limit)).map(chatJson) };
 }

@@ -115,8 +115,8 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       assertNodeMayAct(callerOf(req), standing.mediaNode, true);
       const answer = { ok: true, role: claims.role, user_id: claims.userId, jti: claims.jti, media_node: standing.mediaNode };
       if (req.query.include !== 'lesson') return answer;
-      const s = await getSession(ctx, req.params.id);
-      const { messages } = await chatHistory(ctx, s, CHAT_HISTORY_LIMIT);
+      // Both reads at once (the lesson exists: the seat check just read it).
+      const [s, { messages }] = await Promise.all([getSession(ctx, req.params.id), chatHistory(ctx, { id: req.params.id }, CHAT_HISTORY_LIMIT)]);
       return { ...answer, lesson: lessonFacts(s), chat: messages };
     },
   );
