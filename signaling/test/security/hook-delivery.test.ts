@@ -7,10 +7,11 @@
 // - A node whose clock is off by more than the signature window gets `signature_expired` with the
 //   API's time and logs the skew loudly (before: a bare signature_invalid, then set aside).
 // - Every spool write is durable: the file and its directory are fsynced around the rename
-//   (strace of a real node process; before: write + rename only).
+//   (strace of a real node process; before: write + rename only), the hooks of one turn share
+//   one batch file (one fsync + rename + directory fsync), and none is posted (connect) before.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,10 +79,11 @@ describe('media node hooks: nothing dropped silently', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  const pendingFiles = (spool: string) =>
-    readdirSync(spool, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== 'rejected')
-      .flatMap((e) => readdirSync(join(spool, e.name)).filter((f) => f.endsWith('.json')));
+  /** The hooks still in the spool's batch files (one JSON event per line). */
+  const pendingHooks = (spool: string) =>
+    readdirSync(spool)
+      .filter((f) => f.endsWith('.ndjson'))
+      .flatMap((f) => readFileSync(join(spool, f), 'utf8').split('\n').filter(Boolean));
 
   it('retries a 401 from the API (unknown secret) and delivers once the API accepts it', async () => {
     const lesson = await createLesson(api);
@@ -95,7 +97,7 @@ describe('media node hooks: nothing dropped silently', () => {
       sender.send(event);
       // More refusals than the old give-up count (5): the hook must still be pending on disk.
       await eventually(() => (hop.seen.filter((s) => s === 401).length >= 7 ? true : undefined), 20_000);
-      expect(pendingFiles(spool)).toHaveLength(1);
+      expect(pendingHooks(spool)).toHaveLength(1);
       expect(existsSync(join(spool, 'rejected'))).toBe(false);
       accepted = true;
       sender.kick();
@@ -103,7 +105,7 @@ describe('media node hooks: nothing dropped silently', () => {
       expect(hop.seen.at(-1)).toBe(200);
       // The spooled file goes right after the acknowledgement, asynchronously (HookSender.done):
       // counted delivered first (fresh run 12 saw the file still there at that instant).
-      await expect.poll(() => pendingFiles(spool).length, { timeout: 5_000 }).toBe(0);
+      await expect.poll(() => pendingHooks(spool).length, { timeout: 5_000 }).toBe(0);
       expect(sender.setAsideTotal()).toBe(0);
       // The API has it: the same event again is a duplicate.
       expect((await sendHook(api, event)).body).toEqual({ ok: true, duplicate: true });
@@ -145,7 +147,7 @@ describe('media node hooks: nothing dropped silently', () => {
       expect(sender.setAsideTotal()).toBe(1);
       expect(sender.deliveredCount()).toBe(0);
       expect(readdirSync(join(spool, 'rejected'))).toHaveLength(1);
-      expect(pendingFiles(spool)).toHaveLength(0);
+      expect(pendingHooks(spool)).toHaveLength(0);
       expect(logs.some((l) => l.level === 'error' && /malformed, set aside/.test(l.msg))).toBe(true);
     } finally {
       sender.stop();
@@ -165,7 +167,7 @@ describe('media node hooks: nothing dropped silently', () => {
       const skewLog = logs.find((l) => l.level === 'error' && /clock skew/.test(l.msg));
       expect(skewLog?.extra?.skewSeconds).toBeGreaterThanOrEqual(598);
       expect(skewLog?.extra?.skewSeconds).toBeLessThanOrEqual(602);
-      expect(pendingFiles(spool)).toHaveLength(1);
+      expect(pendingHooks(spool)).toHaveLength(1);
       skewed = false;
       sender.kick();
       await eventually(() => (sender.deliveredCount() === 1 ? true : undefined), 10_000);
@@ -178,20 +180,34 @@ describe('media node hooks: nothing dropped silently', () => {
     }
   }, 40_000);
 
-  it('fsyncs each spooled hook and its directory around the rename (strace of a real process)', () => {
+  it('fsyncs the batch file and its directory around the rename, once for all the hooks of a turn, before posting any (strace of a real process)', () => {
     const spool = tmp();
-    const script = resolve(import.meta.dirname, 'fixtures/spool-one-hook.ts');
-    const r = spawnSync('strace', ['-f', '-qq', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', process.execPath, script, spool], { encoding: 'utf8', timeout: 30_000 });
+    const script = resolve(import.meta.dirname, 'fixtures/spool-hooks.ts');
+    const hooks = 40; // two lessons, one event-loop turn
+    const r = spawnSync('strace', ['-f', '-qq', '-y', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2,connect', process.execPath, script, spool, String(hooks)], { encoding: 'utf8', timeout: 30_000 });
     expect(r.error, 'strace must be installed (apt-get install strace)').toBeUndefined();
     expect(r.stdout).toContain('SPOOLED');
     const lines = r.stderr.split('\n');
-    const lessonDir = join(spool, 'lesson-fsync');
-    const fileSync = lines.findIndex((l) => /fsync\(\d+<[^>]*lesson-fsync\/[^>]+\.json\.tmp>\)\s+= 0/.test(l));
-    const rename = lines.findIndex((l) => /rename\w*\(.*lesson-fsync\/[^"]+\.json\.tmp".*\.json"/.test(l));
-    const dirSync = lines.findIndex((l, i) => i > rename && l.includes(`fsync(`) && l.includes(`<${lessonDir}>`) && / = 0/.test(l));
-    expect(fileSync, r.stderr.slice(-3000)).toBeGreaterThanOrEqual(0);
+    const batchFile = /\d{15}-\d{9}\.ndjson/;
+    const fileSyncs = lines.flatMap((l, i) => (/fsync\(\d+<[^>]+\.ndjson\.tmp>\)\s+= 0/.test(l) ? [i] : []));
+    const renames = lines.flatMap((l, i) => (/rename\w*\(.*\.ndjson\.tmp".*\.ndjson"/.test(l) ? [i] : []));
+    const dirSyncs = lines.flatMap((l, i) => (l.includes('fsync(') && l.includes(`<${spool}>`) && / = 0/.test(l) ? [i] : []));
+    // One file for the 40 hooks: one fsync of it, one rename, one fsync of the directory.
+    expect(fileSyncs, r.stderr.slice(-3000)).toHaveLength(1);
+    expect(renames).toHaveLength(1);
+    expect(dirSyncs).toHaveLength(1);
+    const [fileSync, rename, dirSync] = [fileSyncs[0]!, renames[0]!, dirSyncs[0]!];
+    expect(lines[fileSync]).toMatch(batchFile);
     expect(rename).toBeGreaterThan(fileSync);
     expect(dirSync).toBeGreaterThan(rename);
+    // The hooks are posted (here: connections refused by port 9) only once the batch is durable.
+    const connects = lines.flatMap((l, i) => (/connect\(.*htons\(9\)/.test(l) ? [i] : []));
+    expect(connects.length).toBeGreaterThan(0);
+    expect(connects[0]).toBeGreaterThan(dirSync);
+    const files = readdirSync(spool).filter((f) => batchFile.test(f));
+    expect(files).toHaveLength(1);
+    expect(readdirSync(spool).filter((f) => f !== files[0])).toEqual([]); // no per-lesson directory, no temp file
+    expect(readFileSync(join(spool, files[0]!), 'utf8').split('\n').filter(Boolean)).toHaveLength(hooks);
     // Off the event loop: the fsyncs run on libuv's threads, never on the main thread (a
     // synchronous spool stalled every socket of the node for each hook: deploy/bench/signaling).
     const mainPid = /SPOOLED (\d+)/.exec(r.stdout)![1]!;
