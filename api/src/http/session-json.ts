@@ -1,4 +1,4 @@
-// The lesson as the public API shows it.
+// The lesson as the public API shows it, and as a media node needs it (internalSessionJson).
 import type { ApiConfig } from '../config.ts';
 import { joinClosesAt, joinOpensAt, judgeJoin } from '../domain/join-window.ts';
 import { endsAt, type Participant, type Session } from '../domain/session.ts';
@@ -54,4 +54,22 @@ function durationSeconds(session: Session, now: Date): number | null {
   if (!session.startedAt) return null;
   const end = session.endedAt ?? now;
   return Math.max(0, Math.floor((end.getTime() - session.startedAt.getTime()) / 1000));
+}
+
+/** What a media node needs to run the lesson's room (GET /internal/sessions/:id, the seat check's `lesson`). */
+export function internalSessionJson(s: Session, config: ApiConfig) {
+  return {
+    id: s.id,
+    status: s.status,
+    recording: s.recording,
+    scheduled_start: s.scheduledStart.toISOString(),
+    scheduled_end: s.scheduledEnd.toISOString(),
+    // The media node enforces the same window as POST /join, so a token alone never opens a room early.
+    join_opens_at: joinOpensAt(s, config.joinEarlyMinutes).toISOString(),
+    join_closes_at: joinClosesAt(s).toISOString(),
+    // The scheduled end plus the tutor's extension: the room's timer and auto-end use it.
+    ends_at: endsAt(s).toISOString(),
+    extension_seconds: s.extensionSeconds,
+    media_node: s.mediaNode,
+  };
 }

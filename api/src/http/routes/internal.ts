@@ -9,8 +9,7 @@ import { checkHookSignature } from '../hook-signature-check.ts';
 import { assertNodeMayAct, hookSecretFor, internalCaller, NODE_HEADER, type InternalCaller } from '../../services/node-credentials.ts';
 import { applyHook, isHandledHookType } from '../../services/hooks-service.ts';
 import { getSession } from '../../services/sessions-service.ts';
-import { joinClosesAt, joinOpensAt } from '../../domain/join-window.ts';
-import { endsAt, type Session } from '../../domain/session.ts';
+import { internalSessionJson } from '../session-json.ts';
 import { chatHistory, storeChatMessage } from '../../services/chat-service.ts';
 import { bearerOf } from '../bearer.ts';
 import { ChatMessageBody, HookEvent, LimitQuery, SeatCheckBody, SeatCheckQuery, SessionParams, parseLimit } from '../schemas.ts';
@@ -47,22 +46,6 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
     done(null, body),
   );
 
-  /** What a media node needs to run the lesson's room. */
-  const lessonFacts = (s: Session) => ({
-    id: s.id,
-    status: s.status,
-    recording: s.recording,
-    scheduled_start: s.scheduledStart.toISOString(),
-    scheduled_end: s.scheduledEnd.toISOString(),
-    // The media node enforces the same window as POST /join, so a token alone never opens a room early.
-    join_opens_at: joinOpensAt(s, config.joinEarlyMinutes).toISOString(),
-    join_closes_at: joinClosesAt(s).toISOString(),
-    // The scheduled end plus the tutor's extension: the room's timer and auto-end use it.
-    ends_at: endsAt(s).toISOString(),
-    extension_seconds: s.extensionSeconds,
-    media_node: s.mediaNode,
-  });
-
   // The root secret, or a node's own credential (acting only for lessons placed on it).
   const callerOf = (req: FastifyRequest) => (req as unknown as { internalCaller: InternalCaller }).internalCaller;
   const internalFirst = async (req: FastifyRequest) => {
@@ -75,7 +58,7 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
     async (req) => {
       const s = await getSession(ctx, req.params.id);
       assertNodeMayAct(callerOf(req), s.mediaNode, true);
-      return lessonFacts(s);
+      return internalSessionJson(s, config);
     },
   );
 
@@ -117,7 +100,7 @@ export async function internalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       if (req.query.include !== 'lesson') return answer;
       // Both reads at once (the lesson exists: the seat check just read it).
       const [s, { messages }] = await Promise.all([getSession(ctx, req.params.id), chatHistory(ctx, { id: req.params.id }, CHAT_HISTORY_LIMIT)]);
-      return { ...answer, lesson: lessonFacts(s), chat: messages };
+      return { ...answer, lesson: internalSessionJson(s, config), chat: messages };
     },
   );
 
