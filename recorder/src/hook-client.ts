@@ -4,7 +4,7 @@
 // the hook itself is malformed (400, 413, 415, 422; five times) gives up on it — logged at error
 // and counted; 401/403 (secret rotation, clock skew), 404/409/429, 5xx and timeouts are retried.
 import { hookOutcome, sign, skewOf, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
-import { postJson } from './node-http.ts';
+import { internalRequest } from '@duet/api/internal-http';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 
@@ -46,15 +46,22 @@ export class HookClient {
     for (let attempt = 0; !this.stopped; attempt++) {
       const body = JSON.stringify(event);
       try {
-        const res = await postJson(this.url, { ...(this.nodeId ? { 'duet-node': this.nodeId } : {}), [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id }, body, 5_000);
+        const res = await internalRequest(this.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(this.nodeId ? { 'duet-node': this.nodeId } : {}), [SIGNATURE_HEADER]: sign(this.secret, body), [EVENT_ID_HEADER]: event.id },
+          body,
+          timeoutMs: 5_000,
+          maxBytes: 64 * 1024,
+        });
         const outcome = hookOutcome(res.status);
         if (outcome === 'ok') return 'delivered';
-        const skew = skewOf(res.status, res.body);
+        const text = res.text();
+        const skew = skewOf(res.status, text);
         if (skew !== undefined) {
           this.counters.onClockSkew?.();
           this.log('error', 'recording hook refused: clock skew with the API beyond the signature window; fix NTP on this host or the API', { session_id: event.session_id, eventId: event.id, skewSeconds: skew });
         } else {
-          this.log('warn', 'recording hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status, body: res.body.slice(0, 300) });
+          this.log('warn', 'recording hook not accepted, will retry', { session_id: event.session_id, eventId: event.id, type: event.type, status: res.status, body: text.slice(0, 300) });
         }
         if (outcome === 'malformed' && ++malformed >= 5) {
           this.counters.onRejected?.();

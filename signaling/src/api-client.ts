@@ -1,7 +1,7 @@
 // What signaling asks the API: the facts of one lesson, and its chat. Authenticated with the
 // internal secret.
 import { HttpStatusError } from './http-status-error.ts';
-import { internalRequest, type InternalResponse } from './internal-http.ts';
+import { internalRequest, type InternalResponse } from '@duet/api/internal-http';
 import type { ChatMessage, Role } from './protocol/index.ts';
 
 export interface LessonFacts {

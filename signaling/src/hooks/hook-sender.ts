@@ -27,7 +27,7 @@ import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlink, unlinkSync } f
 import { join } from 'node:path';
 import { hookOutcome, sign, skewOf, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
 import { writeFileDurable, writeFileDurableSync } from '@duet/api/durable-file';
-import { internalRequest } from '../internal-http.ts';
+import { internalRequest } from '@duet/api/internal-http';
 
 /** Bounds of one batch file: a burst is cut into several files, written side by side. */
 export const MAX_BATCH_EVENTS = 256;

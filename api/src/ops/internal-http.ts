@@ -1,15 +1,24 @@
-// The node's HTTP client for its per-join calls to the API (seat checks, lesson facts, chat,
-// whiteboard) and its lifecycle hooks. `node:http` on a keep-alive agent rather than `fetch`:
-// the signaling bench's CPU profile of a 200 joins/s churn put ~30 % of the node's event loop in
-// undici's fetch machinery (WHATWG streams, Headers, AbortSignal timers) for these small JSON
-// requests; a plain request on a reused socket costs a fraction of that. Infrequent calls (node
-// registration, join keys, the recorder) keep `fetch`.
-import http from 'node:http';
-import https from 'node:https';
+// The HTTP client the media node and the recorder call the API with: the node's per-join calls
+// (seat checks, lesson facts, chat, whiteboard), both parts' lifecycle hooks. `node:http` on a
+// keep-alive agent rather than `fetch`: the signaling bench's CPU profile of a 200 joins/s churn
+// put ~30 % of the node's event loop in undici's fetch machinery (WHATWG streams, Headers,
+// AbortSignal timers) for these small JSON requests; a plain request on a reused socket costs a
+// fraction of that. Infrequent calls (node registration, join keys) keep `fetch`.
+// node:http (and node:https, only for an https URL) are loaded through require, not `import`:
+// importing a built-in as an ES module builds its ESM facade, which reads every export, and
+// node:http's include lazy getters (WebSocket, fetch-related) that load undici: ~13 MB resident
+// the recorder's memory budget does not have.
+import { createRequire } from 'node:module';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
+
+type Http = typeof import('node:http');
+type Https = typeof import('node:https');
+const load = createRequire(import.meta.url);
+const http = load('node:http') as Http;
 
 export interface InternalResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   body: Buffer;
   text(): string;
   /** The body as JSON, or `fallback` when it is not JSON. */
@@ -33,7 +42,14 @@ export class InternalHttpError extends Error {}
 // maxSockets bounds what a burst can open towards one API.
 const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 64, maxFreeSockets: 16, scheduling: 'lifo' as const };
 const httpAgent = new http.Agent(AGENT_OPTIONS);
-const httpsAgent = new https.Agent(AGENT_OPTIONS);
+let secureLib: { https: Https; agent: Agent } | undefined;
+const secureClient = () => {
+  if (!secureLib) {
+    const https = load('node:https') as Https;
+    secureLib = { https, agent: new https.Agent(AGENT_OPTIONS) };
+  }
+  return secureLib;
+};
 
 /**
  * One call to the API. Every call the node makes this way is idempotent (checks, reads, writes
@@ -69,7 +85,8 @@ function requestOnce(url: string, opts: InternalRequest): Promise<InternalRespon
       req.destroy();
       reject(stale ? new StaleSocketError(msg) : new InternalHttpError(msg));
     };
-    const req = (secure ? https : http).request(target, { method: opts.method ?? 'GET', headers, agent: secure ? httpsAgent : httpAgent }, (res) => {
+    const lib = secure ? secureClient() : undefined;
+    const req = (lib ? lib.https : http).request(target, { method: opts.method ?? 'GET', headers, agent: lib ? lib.agent : httpAgent }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

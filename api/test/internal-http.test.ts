@@ -1,10 +1,10 @@
-// The node's lean HTTP client to the API (internal-http.ts): sockets are kept alive and reused,
+// The lean HTTP client the media node and the recorder call the API with (ops/internal-http.ts): sockets are kept alive and reused,
 // every call is bounded in time and size, a kept-alive socket the server closed under a request
 // is retried once on a fresh socket, and a failure on a fresh socket is not retried.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InternalHttpError, internalRequest } from '../src/internal-http.ts';
+import { InternalHttpError, internalRequest } from '../src/ops/internal-http.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
