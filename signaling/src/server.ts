@@ -243,7 +243,7 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       const conn = connections.get(ws);
       if ((conn?.heartbeatSlice ?? 0) !== slice) continue;
       if (conn && !conn.alive) {
-        ws.terminate();
+        conn.terminate();
         continue;
       }
       if (conn) conn.alive = false;
@@ -277,7 +277,8 @@ export async function createSignalingServer(config: SignalingConfig, logger?: Lo
       clearInterval(heartbeat);
       stopQuietSweep();
       registry.closeAll();
-      for (const ws of wss.clients) ws.terminate();
+      // What the rooms just told them (closing, reconnect elsewhere) goes out before the sockets go.
+      for (const ws of wss.clients) (connections.get(ws) ?? ws).terminate();
       await new Promise<void>((r) => wss.close(() => r()));
       await new Promise<void>((r) => http.close(() => r()));
       await Promise.race([hooks.idle(), new Promise((r) => setTimeout(r, 3000))]);

@@ -1,6 +1,6 @@
 // A response and the notifications its request causes, sent in one tick, leave the node in one
 // socket write (transport/connection.ts corks the socket until the end of the tick); a frame sent
-// in a later tick still goes out on its own. Real ws server and client on loopback; the server
+// in a later tick still goes out on its own, and one sent just before the socket is dropped is not lost. Real ws server and client on loopback; the server
 // socket's writes are counted where Node hands them to the kernel.
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,6 +55,25 @@ describe('connection writes', () => {
     while (p.frames.length < 3) await new Promise((r) => setTimeout(r, 5));
     expect(p.frames).toEqual([{ t: 'response', id: 7, ok: true, req: 'ping', data: { ok: 1 } }, note(1), note(2)]);
     expect(p.writes()).toBe(1);
+  });
+
+  it('a frame sent right before the socket is dropped in the same tick still goes out (a node shutting down)', async () => {
+    const p = await pair(async () => ({ data: null }));
+    const closed = new Promise<number>((r) => p.client.once('close', (code) => r(code)));
+    p.server().notify(note(1));
+    p.server().notify(note(2));
+    p.server().terminate();
+    await closed;
+    expect(p.frames).toEqual([note(1), note(2)]);
+  });
+
+  it('a frame sent right before a close in the same tick arrives, then the close code', async () => {
+    const p = await pair(async () => ({ data: null }));
+    const closed = new Promise<number>((r) => p.client.once('close', (code) => r(code)));
+    p.server().notify(note(1));
+    p.server().close(1001, 'moved');
+    expect(await closed).toBe(1001);
+    expect(p.frames).toEqual([note(1)]);
   });
 
   it('frames sent in later ticks are not held back: each goes out', async () => {
