@@ -174,6 +174,10 @@ describe('the pre-join socket', () => {
     // The join made new transports (two per person on the node: the pre-join ones went) and the
     // student produced the usual way; its pre-join connections, done late, were closed.
     await waitFor('the pre-join transports gone on the node', async () => (await room()).media.transports === 4, 10_000);
+    // The student produces camera, then microphone, one after the other: under load the
+    // pre-join transports can be gone before the microphone's producer exists (fresh run 23 read
+    // 3 producers at that moment). All four must come.
+    await waitFor('both people producing camera and microphone', async () => (await room()).media.producers === 4, 10_000);
     expect((await room()).media).toMatchObject({ transports: 4, producers: 4 });
     expect(await marks(student)).not.toContain('duet:sfu-joined-producer-video');
     await waitFor('the late pre-join connections closed in the page', async () => {
