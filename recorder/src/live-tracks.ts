@@ -10,8 +10,15 @@ import type { TrackEntry } from './manifest.ts';
 import { allocatePortPair, releasePortPair } from './ports.ts';
 import { TrackRelay } from './rtp-relay.ts';
 
-/** Gapless: how long a run change waits for the rest of a burst of track changes. */
+/**
+ * Gapless: a run change waits until no track changed for this long (the rest of its burst)...
+ * The window slides: the media node adds a lesson's tracks one request after the other, and on
+ * a loaded node those requests can together take longer than one fixed window (fresh run 23 saw
+ * a lesson's four tracks start two runs).
+ */
 const COALESCE_MS = 300;
+/** ...but no longer than this after the burst's first change (a steady trickle must not hold the run back). */
+const COALESCE_MAX_MS = 2_000;
 /** Gapless: how long a run change waits for a new video's first keyframe before starting without it. */
 const FIRST_KEYFRAME_WAIT_MS = 2_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,6 +42,8 @@ export class LiveTracks {
   /** Gapless: run changes, one after the other (scheduleRun). */
   private runs: Promise<void> = Promise.resolve();
   private runScheduled = false;
+  /** Gapless: when a track last changed (scheduleRun's window slides with it). */
+  private lastChange = 0;
   private stopped = false;
   /** Gapless: when each relay opened (a new video gets a moment for its first keyframe). */
   private readonly opened = new WeakMap<TrackRelay, number>();
@@ -158,14 +167,21 @@ export class LiveTracks {
    * a new video's first keyframe follows its track by a moment (the node asks for one when it
    * connects): each of those starting its own run made a chain of FFmpeg runs replaced before they
    * probed (a CPU-starved machine recorded 0.05 s of a camera in the 6 s after a restart). So a
-   * change waits COALESCE_MS for the rest of its burst, and up to FIRST_KEYFRAME_WAIT_MS for new
-   * videos' first keyframes; a video later than that joins with a run of its own.
+   * change waits until its burst has been quiet for COALESCE_MS (at most COALESCE_MAX_MS), and up
+   * to FIRST_KEYFRAME_WAIT_MS for new videos' first keyframes; a video later than that joins with
+   * a run of its own.
    */
   private scheduleRun(): void {
+    this.lastChange = Date.now();
     if (this.runScheduled || this.stopped) return;
     this.runScheduled = true;
     const pass = this.runs.then(async () => {
-      await sleep(COALESCE_MS);
+      const first = Date.now();
+      for (;;) {
+        const wait = Math.min(this.lastChange + COALESCE_MS, first + COALESCE_MAX_MS) - Date.now();
+        if (wait <= 0 || this.stopped) break;
+        await sleep(wait);
+      }
       const fresh = () => [...this.relays.values()].some((r) => !r.ready && Date.now() - (this.opened.get(r) ?? 0) < FIRST_KEYFRAME_WAIT_MS);
       while (fresh() && !this.stopped) await sleep(50);
       this.runScheduled = false; // changes from now on need a pass of their own
