@@ -28,7 +28,7 @@ describe('API_WORKERS', () => {
         const listening = () => output().split('\n').filter((l) => l.includes('duet api listening'));
         for (let i = 0; i < 600 && listening().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
         const lines = listening().map((l) => JSON.parse(l) as { pid: number; worker: number });
-        expect(lines).toHaveLength(2);
+        expect(lines, output()).toHaveLength(2);
         expect(new Set(lines.map((l) => l.pid)).size).toBe(2);
         expect(lines.every((l) => l.pid !== child.pid)).toBe(true);
 
@@ -42,13 +42,13 @@ describe('API_WORKERS', () => {
           ),
         );
         const statuses = joins.map((r) => r.status).sort();
-        expect(statuses).toEqual([200, 409, 409, 409, 409, 409]);
+        expect(statuses, output()).toEqual([200, 409, 409, 409, 409, 409]);
         const got = await api.request('GET', `/v1/sessions/${lesson.id}`, { token: API_KEY });
         expect(got.body.media_node).toBe('default');
       } finally {
         child.kill('SIGTERM');
       }
-      expect(await exited(child)).toBe(0);
+      expect(await exited(child), output()).toBe(0);
       expect(output()).toContain('all API workers stopped');
     }, 90_000);
   });

@@ -15,11 +15,16 @@ export function superviseWorkers(
 ): WorkerSupervisor {
   let stopping = false;
   let restarts = 0;
-  const fork = () => cluster.fork();
+  // Our own list of live workers: cluster.workers keeps a worker until it has both exited and
+  // disconnected, in an order Node leaves open, so at the last worker's 'exit' it may still be
+  // listed, and the primary then never said it was done.
+  const live = new Set<number>();
+  const fork = () => live.add(cluster.fork().id);
   for (let i = 0; i < count; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
+    live.delete(worker.id);
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
+      if (live.size === 0) {
         log('info', 'all API workers stopped');
         process.exit(0);
       }
@@ -28,7 +33,7 @@ export function superviseWorkers(
     log('error', 'API worker exited; starting another', { pid: worker.process.pid, code, signal });
     // A worker that cannot start at all (bad database) must not spin: back off as restarts pile up.
     restarts++;
-    setTimeout(fork, Math.min(30_000, 250 * 2 ** Math.min(restarts, 7))).unref();
+    setTimeout(() => !stopping && fork(), Math.min(30_000, 250 * 2 ** Math.min(restarts, 7))).unref();
   });
   cluster.on('listening', () => {
     restarts = 0;
@@ -39,6 +44,11 @@ export function superviseWorkers(
       stopping = true;
       log('info', 'stopping API workers', { signal });
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+      if (live.size === 0) {
+        // Every worker had died and its replacement was still waiting (backoff): nothing to wait for.
+        log('info', 'all API workers stopped');
+        process.exit(0);
+      }
     },
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => supervisor.stop(signal));
