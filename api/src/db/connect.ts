@@ -19,6 +19,8 @@ export interface Database {
   kind: DatabaseConfig['kind'];
   sql: Sql;
   close(): Promise<void>;
+  /** PGlite only: its whole data directory as an uncompressed tarball (a `seed` for another in-memory database). */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 const silent = () => {};
@@ -89,7 +91,7 @@ export async function openDatabase(config: DatabaseConfig, onStall: StallReport 
   }
 
   if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
-  const db = await PGlite.create(config.dataDir ?? undefined);
+  const db = config.dataDir === null && config.seed ? await PGlite.create({ loadDataDir: config.seed }) : await PGlite.create(config.dataDir ?? undefined);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
   guardQueryQueue(server, onQueueError);
   try {
@@ -114,6 +116,7 @@ export async function openDatabase(config: DatabaseConfig, onStall: StallReport 
   return {
     kind: 'pglite',
     sql,
+    dumpDataDir: () => db.dumpDataDir('none'),
     async close() {
       await sql.end({ timeout: 5 });
       await bounded('pglite socket server stop', server.stop(), onStall);

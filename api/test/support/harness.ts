@@ -1,6 +1,6 @@
 // Test helpers: a database of either kind, a running API on it, and a small HTTP client.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -119,8 +119,14 @@ export async function startApi(
   extraEnv: Record<string, string> = {},
   options: ApiServerOptions = {},
 ): Promise<TestApi> {
+  const config = loadApiConfig(testEnv(databaseUrl, extraEnv));
+  // An in-memory PGlite starts from the run's migrated seed (global-setup.ts) when there is one.
+  if (config.database.kind === 'pglite' && config.database.dataDir === null) {
+    const seed = await pgliteSeed();
+    if (seed) config.database = { ...config.database, seed };
+  }
   // Lesson jobs are driven explicitly in tests (server.runLessonJobs) unless a test turns them on.
-  const server = createApiServer(loadApiConfig(testEnv(databaseUrl, extraEnv)), { lessonJobs: false, ...options });
+  const server = createApiServer(config, { lessonJobs: false, ...options });
   checkResponsesAgainstSchemas(server.app);
   const { url } = await server.start();
   return {
@@ -134,6 +140,16 @@ export async function startApi(
       if (slow.length > 0) console.warn(`[api close] slow steps: ${slow.map((s) => `${s.step} ${s.ms} ms`).join(', ')}`);
     },
   };
+}
+
+let seedBytes: Promise<Buffer | undefined> | undefined;
+/** The migrated PGlite seed of this run (read once per test file), or none outside the api project. */
+async function pgliteSeed(): Promise<Blob | undefined> {
+  const path = inject('pgliteSeedPath') as string | undefined;
+  if (!path) return undefined;
+  seedBytes ??= readFile(path).catch(() => undefined);
+  const bytes = await seedBytes;
+  return bytes ? new Blob([new Uint8Array(bytes)]) : undefined;
 }
 
 /** A started API on a fresh database of `kind`; `close` also drops the database. */
