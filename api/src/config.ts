@@ -12,22 +12,10 @@ import { parseStorageConfig, type StorageConfig } from './storage/storage-config
 import { API_SECRET_VARS, checkSecrets, checkSecretValue, isProduction, metricsExposureProblem } from './secret-policy.ts';
 import { loadLimitsConfig, type LimitsConfig } from './limits-config.ts';
 import { DEFAULT_RESOURCE_CONTENT_TYPES } from './domain/resource-content-types.ts';
+import type { DatabaseConfig } from './db/database-config.ts';
 
 export { API_SECRET_VARS, DEFAULT_RESOURCE_CONTENT_TYPES };
-
-export type DatabaseConfig =
-  | {
-      kind: 'pglite';
-      /** null = in memory (tests) */
-      dataDir: string | null;
-      /**
-       * In memory only: start from this data directory (a `Database.dumpDataDir` of an already
-       * migrated database) instead of a fresh initdb, ~0.5 s instead of ~3 s (the API tests share
-       * one). Never set from the environment.
-       */
-      seed?: Blob;
-    }
-  | { kind: 'postgres'; url: string; /** Connections per API process (DATABASE_POOL_MAX). */ poolMax: number };
+export type { DatabaseConfig };
 
 export interface IceServer {
   urls: string | string[];

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import postgres from 'postgres';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import type { DatabaseConfig } from '../config.ts';
+import type { DatabaseConfig } from './database-config.ts';
 
 export type Sql = postgres.Sql;
 /** What repositories take: the pool or a transaction, so callers decide the transaction. */
