@@ -6,7 +6,7 @@ cd "$ROOT"
 # The pinned Node 24 when this platform has one (node_modules/.bin/node), else the one bootstrap chose.
 NODE_BIN="${DUET_NODE:-node}"
 [ -x node_modules/.bin/node ] && NODE_BIN=node_modules/.bin/node
-HASH="$(cat package-lock.json web/index.html web/vite.config.ts \
+HASH="$(cat package-lock.json web/index.html web/vite.config.ts web/build/*.ts \
   $(find web/src signaling/src/protocol -type f | sort) | sha256sum | cut -c1-16)"
 if [ -f web/dist/.build-hash ] && [ "$(cat web/dist/.build-hash)" = "$HASH" ]; then
   echo "[web] up to date" >&2

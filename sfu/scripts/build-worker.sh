@@ -10,8 +10,13 @@
 # (normally downloaded from GitHub/wrapdb) are replaced by the small shim
 # subprojects in sfu/scripts/worker-shims/<wrap name>/, copied to the
 # `directory =` named by each .wrap, so meson downloads nothing
-# (--wrap-mode=nodownload). Two one-line source patches, applied with sed and
-# verified with grep so that a new mediasoup version fails loudly:
+# (--wrap-mode=nodownload). Source patches: every sfu/scripts/worker-patches/*.patch
+# (applied with `patch`, which refuses one that does not fit), then two one-line
+# patches applied with sed and verified with grep, so that a new mediasoup
+# version fails loudly:
+#   0. worker-patches/audio-red.patch: Opus RED (RFC 2198) forwarded as a media
+#      codec, its blocks' payload types mapped like the packet's, and stripped to
+#      the primary Opus block for a receiver without RED (versatica/mediasoup#481).
 #   1. meson.build: meson_version '>= 1.1.0' -> '>= 1.0.0' (bookworm: 1.0.1)
 #   2. src/RTC/DtlsTransport.cpp: the BIO callback must pass `ret` through for
 #      every BIO_CB_RETURN-flagged call. Debian's OpenSSL has KTLS enabled;
@@ -43,6 +48,7 @@ exec 3>&1 1>&2
 SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
 SCRIPT_DIR="$(dirname "$SCRIPT_PATH")"
 SHIM_DIR="$SCRIPT_DIR/worker-shims"
+PATCH_DIR="$SCRIPT_DIR/worker-patches"
 ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 LOCKFILE="$ROOT/package-lock.json"
 
@@ -86,11 +92,13 @@ esac
 # 2. Cache lookup
 # ---------------------------------------------------------------------------
 [ -d "$SHIM_DIR" ] || die "shim directory missing: $SHIM_DIR"
+[ -d "$PATCH_DIR" ] || die "patch directory missing: $PATCH_DIR"
 cache_key() {
   # This script + every shim file (path and content), in a stable order.
   {
     sha256sum "$SCRIPT_PATH" | cut -d' ' -f1
     (cd "$SHIM_DIR" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$PATCH_DIR" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -c1-12
 }
 KEY="$(cache_key)"
@@ -146,7 +154,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}
   (scripts/bootstrap.sh does this for you.)"
 fi
-for c in npm tar meson ninja flatc sha256sum; do
+for c in npm tar meson ninja flatc sha256sum patch; do
   command -v "$c" >/dev/null 2>&1 || die "'$c' not found on PATH"
 done
 
@@ -202,6 +210,11 @@ patch_file() { # patch_file <file> <sed expression> <fixed string that must appe
   grep -qF "$3" "$1" || die "patch '$4' did not apply to $1 (mediasoup $MS_VERSION changed?). Inspect the file and update $SCRIPT_PATH."
   log "patched: $4"
 }
+for p in "$PATCH_DIR"/*.patch; do
+  patch -p1 -d "$W" --forward --batch --quiet <"$p" >&2 \
+    || die "patch $(basename "$p") did not apply to mediasoup $MS_VERSION. Inspect it and update $PATCH_DIR."
+  log "patched: $(basename "$p")"
+done
 patch_file "$W/meson.build" \
   "s/meson_version: '>= 1.1.0'/meson_version: '>= 1.0.0'/" \
   "meson_version: '>= 1.0.0'" \

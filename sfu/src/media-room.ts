@@ -3,7 +3,7 @@
 // objects never leak into the signaling protocol.
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { MEDIA_CODECS } from './codecs.ts';
+import { mediaCodecs } from './codecs.ts';
 import type { PooledWorker, WorkerPool } from './worker-pool.ts';
 import { ActiveSpeaker } from './active-speaker.ts';
 import { RecordingTap } from './recording-tap.ts';
@@ -89,7 +89,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   /** A router for the lesson on the least-loaded worker (waits briefly for a replacement worker). */
   static async create(pool: WorkerPool, lessonId: string): Promise<MediaRoom> {
     const host = await pool.acquire();
-    const router = await host.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { lessonId } });
+    const router = await host.worker.createRouter({ mediaCodecs: mediaCodecs(), appData: { lessonId } });
     host.routers++;
     const room = new MediaRoom(router, host);
     room.speaker = await ActiveSpeaker.create(router, (peerId) => room.emit('activeSpeaker', { peerId }));

@@ -25,7 +25,8 @@ export interface RecordingTapEvents {
 
 /** Router capabilities without RTX and header extensions: what FFmpeg can read. */
 function recorderCapabilities(router: types.Router): types.RtpCapabilities {
-  const codecs = (router.rtpCapabilities.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: [] }));
+  // No RTX, and no RED: FFmpeg cannot take it, the worker sends the recorder the primary Opus blocks.
+  const codecs = (router.rtpCapabilities.codecs ?? []).filter((c) => !/\/rtx$|^audio\/red$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: [] }));
   return { codecs, headerExtensions: [] };
 }
 

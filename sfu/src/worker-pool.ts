@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { MediaConfig } from './config.ts';
+import { probeAudioRed, setAudioRed } from './codecs.ts';
 
 /** What a worker's rooms report for placement and the operator's load view. */
 export interface LoadSource {
@@ -58,6 +59,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const pool = new WorkerPool(config);
     try {
       for (let slot = 0; slot < config.numWorkers; slot++) pool.slots[slot] = await pool.spawn(slot);
+      // Every worker runs the same binary: the first one says whether the routers offer Opus RED.
+      setAudioRed(await probeAudioRed(pool.slots[0]!.worker));
     } catch (err) {
       pool.close();
       throw err;

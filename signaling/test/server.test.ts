@@ -184,7 +184,8 @@ describe('SFU mode', () => {
     const caps = await tutor.request('sfu.capabilities');
     expect(caps).toMatchObject({ ok: true, data: { producers: [] } });
     const codecs = ((caps as any).data.routerRtpCapabilities.codecs as { mimeType: string }[]).map((c) => c.mimeType);
-    expect(codecs).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8', 'video/H264']));
+    // audio/red: Opus RED, which the worker build forwards (sfu/test/audio-red.test.ts).
+    expect(codecs).toEqual(expect.arrayContaining(['audio/opus', 'audio/red', 'video/VP8', 'video/H264']));
     const t = (await tutor.request('sfu.createTransport', { direction: 'send' })) as any;
     expect(t.ok).toBe(true);
     expect(t.data.iceCandidates.every((c: { address: string }) => c.address === '127.0.0.1')).toBe(true);

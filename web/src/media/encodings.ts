@@ -4,7 +4,9 @@
 //   P2P: there the same priorities on the microphone's sender kept a standing queue on a thin
 //   uplink (network lab, `mobile`, 3 rounds each: RTT 360-500 ms and 2.5-4.6 s of the student's
 //   video frozen with them, 130-164 ms and 0.5-2.2 s without; on the SFU, no difference);
-// - P2P: Opus RED (each packet also carries the previous frame) when both browsers offer it;
+// - Opus RED (each packet also carries the previous frame): P2P when both browsers offer it; SFU
+//   when the browser and the media node take it (sfu-produce.ts audioCodec; the node gives a
+//   receiver without RED the plain Opus inside);
 // - SFU camera: VP8 simulcast (3 spatial layers, 3 temporal layers each where the browser takes a
 //   scalabilityMode per layer; Firefox gets its default), so the SFU can give a
 //   receiver on a weak link a layer its link can carry instead of the full picture it cannot;

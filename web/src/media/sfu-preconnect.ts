@@ -125,7 +125,7 @@ async function prepareProducers(send: types.Transport, device: Device, recorded:
       // The layers the real camera would get at the expected size (the canvas reports none).
       const sized = track.kind === 'video' ? ({ kind: 'video', getSettings: () => ({ height: EXPECTED_HEIGHT }) } as unknown as MediaStreamTrack) : track;
       const encodings = wantedEncodings(sized, device, recorded);
-      const producer = await send.produce(produceOptions(track, encodings));
+      const producer = await send.produce(produceOptions(track, encodings, device));
       await producer.replaceTrack({ track: null });
       produced.push({ source: track.kind === 'audio' ? 'microphone' : 'camera', kind: track.kind as 'audio' | 'video', rtpParameters: producer.rtpParameters as unknown as Record<string, unknown>, producer, layers: encodings?.length ?? 0 });
     }

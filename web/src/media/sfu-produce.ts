@@ -13,13 +13,27 @@ export function wantedEncodings(track: MediaStreamTrack, device: { handlerName: 
   return mediaTuning().audioFirst ? [AUDIO_ENCODING] : undefined;
 }
 
+/**
+ * The microphone's codec: Opus RED (redundant copies of the last frames, so a lost packet is
+ * rebuilt from the next one) when the browser and the media node both take it; the node gives a
+ * receiver without RED the plain Opus inside. Undefined: the first codec (plain Opus).
+ */
+export function audioCodec(device: { rtpCapabilities: types.RtpCapabilities }): types.RtpCodecCapability | undefined {
+  if (!mediaTuning().red) return undefined;
+  const codecs = device.rtpCapabilities.codecs ?? [];
+  const red = codecs.find((c) => c.kind === 'audio' && c.mimeType.toLowerCase() === 'audio/red');
+  return red && codecs.some((c) => c.kind === 'audio' && c.mimeType.toLowerCase() === 'audio/opus') ? red : undefined;
+}
+
 /** The produce() options for a camera or microphone track (stopTracks off: the camera outlives the session). */
-export function produceOptions(track: MediaStreamTrack, encodings: RTCRtpEncodingParameters[] | undefined): types.ProducerOptions {
+export function produceOptions(track: MediaStreamTrack, encodings: RTCRtpEncodingParameters[] | undefined, device: { rtpCapabilities: types.RtpCapabilities }): types.ProducerOptions {
+  const codec = track.kind === 'audio' ? audioCodec(device) : undefined;
   return {
     track,
     stopTracks: false,
     appData: { source: track.kind === 'audio' ? 'microphone' : 'camera' },
     ...(encodings ? { encodings } : {}),
+    ...(codec ? { codec } : {}),
     codecOptions: track.kind === 'video' ? (mediaTuning().startBitrate ? { videoGoogleStartBitrate: VIDEO_START_KBPS } : {}) : { opusFec: true, opusDtx: mediaTuning().dtx },
   };
 }

@@ -124,7 +124,7 @@ export class SfuSession implements MediaSession {
         // stopTracks: false — the camera outlives this session (resume, rebuild, mode switch).
         // Audio first (encodings.ts): the microphone wins when bandwidth is short; the camera
         // goes out in simulcast layers so the SFU can fit the other side's link.
-        const produce = (encodings: RTCRtpEncodingParameters[] | undefined) => this.sendTransport!.produce(produceOptions(track, encodings));
+        const produce = (encodings: RTCRtpEncodingParameters[] | undefined) => this.sendTransport!.produce(produceOptions(track, encodings, this.device));
         const wanted = wantedEncodings(track, this.device, this.recorded);
         // A browser that refuses the layers or priorities still sends, as one plain stream.
         const producer = await produce(wanted).catch((err: unknown) => {
