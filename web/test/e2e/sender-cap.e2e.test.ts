@@ -3,7 +3,8 @@
 // lesson (P2P off on this node) in the network lab: the student's downlink loses 20 %, the node
 // lowers the student's layer (layer-adapter.ts) and then tells the tutor's browser to stop
 // encoding the layers above it — the tutor's outbound-rtp shows them inactive; the student's link
-// clean again, they come back on.
+// clean again, they come back on. Meanwhile the student's audio, sent as Opus RED through the node,
+// loses little to the loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './browser.ts';
 import { assertLoopbackOnly } from './stack.ts';
@@ -30,6 +31,14 @@ async function cameraEncodings(page: Page): Promise<boolean[]> {
   return out.map((e) => e.active !== false);
 }
 
+/** The audio a page has received so far (inbound-rtp, summed): samples played, concealed, packets. */
+async function audioIn(page: Page): Promise<{ samples: number; concealed: number; received: number; lost: number }> {
+  const reports = await page.evaluate(() => (window as any).__duet.rawStats() as Promise<Record<string, unknown>[][]>);
+  const inbound = reports.flat().filter((e) => e.type === 'inbound-rtp' && e.kind === 'audio');
+  const sum = (k: string) => inbound.reduce((n, e) => n + Number(e[k] ?? 0), 0);
+  return { samples: sum('totalSamplesReceived'), concealed: sum('concealedSamples'), received: sum('packetsReceived'), lost: sum('packetsLost') };
+}
+
 describe('sender cap: the tutor encodes only what the one receiver takes', () => {
   it('student downlink at 20 % loss: the top encodings go inactive; clean again: back on', async () => {
     const lesson = await joinLabLesson(room, { title: 'sender cap' });
@@ -52,6 +61,7 @@ describe('sender cap: the tutor encodes only what the one receiver takes', () =>
         const e = await cameraEncodings(lesson.tutor.page);
         return e.length === 3 && e.every(Boolean);
       }, 20_000);
+      const audioBefore = await audioIn(lesson.student.page);
       await room.links.student.apply({ name: 'thin-down', down: { lossPct: 20 }, up: {} });
       const t0 = Date.now();
       // Adapter: one layer down per lossy 2 s interval; the sender cap then holds 4 s before lowering.
@@ -60,6 +70,16 @@ describe('sender cap: the tutor encodes only what the one receiver takes', () =>
         return e.length === 3 && e[0] && !e[2] ? e : null;
       }, 30_000);
       const lowered = Date.now() - t0;
+      // Audio first: the tutor's microphone goes out as Opus RED and the node forwards it, so the
+      // student's player rebuilds most lost packets from the next one. Without RED, a 20 % loss
+      // conceals ~15 % of the audio (docs/network-lab.md, "Opus RED through the SFU").
+      const audioAfter = await audioIn(lesson.student.page);
+      const lost = audioAfter.lost - audioBefore.lost;
+      const lossPct = (100 * lost) / (lost + audioAfter.received - audioBefore.received);
+      const concealedPct = (100 * (audioAfter.concealed - audioBefore.concealed)) / (audioAfter.samples - audioBefore.samples);
+      console.log(`[sender-cap e2e] student audio while lossy: ${lossPct.toFixed(1)} % of packets lost, ${concealedPct.toFixed(1)} % concealed`);
+      expect(lossPct, 'the loss reached the audio').toBeGreaterThan(10);
+      expect(concealedPct, 'audio rebuilt from RED').toBeLessThan(8);
       await room.links.student.apply('clean');
       const t1 = Date.now();
       await waitFor('every encoding active again', async () => {
