@@ -198,6 +198,12 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const transport = this.transportOf(peerId, transportId);
     if ((transport.appData as { direction?: string }).direction !== 'send') throw new MediaError('produce on a send transport');
     if (SOURCE_KIND[source] !== kind) throw new MediaError(`source ${source} carries ${SOURCE_KIND[source]}, not ${kind}`);
+    // mediasoup takes a "video" producer of audio codecs (or the reverse); the other side's browser
+    // would then refuse the consumer's description, so a participant could break the other's media.
+    const codecs = (rtpParameters as { codecs?: unknown }).codecs;
+    if (Array.isArray(codecs) && codecs.some((c) => typeof (c as { mimeType?: unknown })?.mimeType !== 'string' || !(c as { mimeType: string }).mimeType.toLowerCase().startsWith(`${kind}/`))) {
+      throw new MediaError(`a ${kind} producer takes only ${kind}/* codecs`);
+    }
     const peer = this.peer(peerId);
     // One producer per source: so at most one microphone, one camera and one screen share.
     for (const p of peer.producers.values()) {

@@ -57,6 +57,9 @@ describe('MediaRoom', () => {
 
     // Bad parameters from a client surface as MediaError, not a crash.
     await expect(room.produce('tutor', send.transportId, 'video', { codecs: 'nope' }, 'screen')).rejects.toBeInstanceOf(MediaError);
+    // A codec of the other kind (the other browser would refuse the consumer's description).
+    await expect(room.produce('tutor', send.transportId, 'video', { ...vp8Params, codecs: [opusParams.codecs[0]] }, 'screen')).rejects.toThrow(/only video\/\* codecs/);
+    await expect(room.produce('tutor', send.transportId, 'video', { ...vp8Params, codecs: [{ ...vp8Params.codecs[0], mimeType: 'audio/red' }] }, 'screen')).rejects.toThrow(/only video/);
 
     room.removePeer('tutor');
     // The student's consumer closes when the worker reports its producer gone.
