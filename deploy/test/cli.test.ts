@@ -279,7 +279,7 @@ describe('duet doctor', () => {
     for (const name of ['worker', 'ffmpeg', 'node identity', 'port API', 'port media', 'port recorder', 'port signaling', 'database', 'storage', 'api', 'secrets']) {
       expect(byName[name]!.status, `${name}: ${byName[name]!.detail}`).toBe('ok');
     }
-    expect(byName.worker!.detail).toMatch(/mediasoup 3\.\d+\.\d+ worker starts/);
+    expect(byName.worker!.detail).toMatch(/mediasoup 3\.\d+\.\d+ worker starts.*; it forwards Opus RED$/);
     expect(byName.database!.detail).toMatch(/PostgreSQL \d+/);
     // Loopback is fine for a laptop, but an operator is warned it is not reachable from outside.
     expect(byName['announced address']!.status).toBe('warn');

@@ -5,8 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { types } from 'mediasoup';
-import { audioRedEnabled, loadMediaConfig, mediaCodecs, RecordingTap, routerRtpCapabilities, WorkerPool } from '../src/index.ts';
-import { probeAudioRed } from '../src/codecs.ts';
+import { audioRedEnabled, loadMediaConfig, mediaCodecs, probeAudioRed, RecordingTap, routerRtpCapabilities, WorkerPool } from '../src/index.ts';
 
 let pool: WorkerPool;
 let router: types.Router;

@@ -65,7 +65,15 @@ export async function checkWorker(env: Env): Promise<CheckResult> {
     try {
       const router = await worker.createRouter({ mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }] });
       router.close();
-      return { name: 'worker', status: 'ok', detail: `mediasoup ${mediasoup.version} worker starts and creates a router (${bin})` };
+      const started = `mediasoup ${mediasoup.version} worker starts and creates a router (${bin})`;
+      // The node offers Opus RED only with Duet's worker build (sfu/src/codecs.ts probes it the same way).
+      const { probeAudioRed } = await import('@duet/sfu');
+      if (await probeAudioRed(worker)) return { name: 'worker', status: 'ok', detail: `${started}; it forwards Opus RED` };
+      return {
+        name: 'worker',
+        status: 'warn',
+        detail: `${started}, but it does not forward Opus RED (a stock mediasoup worker?): SFU lessons will send plain Opus, whose audio suffers more on lossy links. Build it with sfu/scripts/build-worker.sh`,
+      };
     } finally {
       worker.close();
     }
