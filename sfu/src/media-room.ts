@@ -10,7 +10,7 @@ import { RecordingTap } from './recording-tap.ts';
 import { assertRoomFor, keep, MEDIA_LIMITS, MediaError, MediaLimitError, type PeerMedia } from './peer-media.ts';
 
 export { MEDIA_LIMITS, MediaError, MediaLimitError } from './peer-media.ts';
-import { adaptLayers } from './layer-adapter.ts';
+import { adaptLayers, layerCeilings } from './layer-adapter.ts';
 import { capSender } from './sender-cap.ts';
 
 export type Direction = 'send' | 'recv';
@@ -41,6 +41,8 @@ export interface ConsumerParams {
 }
 
 /** Which kind each source carries: a microphone cannot smuggle a second video. */
+/** Each WebRTC transport's bandwidth estimate before it has measured one (bits/s). */
+const START_BITRATE = 1_000_000;
 const SOURCE_KIND: Record<MediaSource, MediaKind> = { microphone: 'audio', camera: 'video', screen: 'video' };
 
 export interface MediaRoomEvents {
@@ -155,7 +157,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
+      initialAvailableOutgoingBitrate: START_BITRATE,
       appData: { peerId, direction },
     });
     if (this.peers.get(peerId) !== peer) {
@@ -258,7 +260,16 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const paused = !opts.startEarly || recv.dtlsState !== 'new';
     const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused }));
     peer.consumers.set(consumer.id, consumer);
-    adaptLayers(consumer);
+    const source = this.peers.get(owner.peerId)?.producers.get(producerId);
+    const ceilings = source ? layerCeilings(source) : undefined;
+    adaptLayers(
+      consumer,
+      ceilings && {
+        layerBitrates: ceilings,
+        startBitrate: START_BITRATE,
+        estimate: async () => (await recv.getStats())[0]?.availableOutgoingBitrate,
+      },
+    );
     consumer.observer.once('close', () => {
       peer.consumers.delete(consumer.id);
       peer.lastKeyFrame.delete(consumer.id);

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { types } from 'mediasoup';
-import { adaptLayers, LAYER_ADAPT } from '../src/layer-adapter.ts';
+import { adaptLayers, layerCeilings, layerForBandwidth, LAYER_ADAPT } from '../src/layer-adapter.ts';
 
 function consumer() {
   const c = {
@@ -58,5 +58,42 @@ describe('layer adapter', () => {
     adaptLayers(c as unknown as types.Consumer);
     await interval(c as ReturnType<typeof consumer>, 1000, 500);
     expect(c.preferred).toEqual([]);
+  });
+
+  it('starts a consumer on the layers whose ceiling fits the start estimate, follows the estimate while starting, then lets go', async () => {
+    vi.useFakeTimers();
+    const c = consumer();
+    const ceilings = [150_000, 500_000, 1_500_000];
+    let estimate: number | undefined;
+    adaptLayers(c as unknown as types.Consumer, { layerBitrates: ceilings, startBitrate: 1_000_000, estimate: async () => estimate });
+    await vi.advanceTimersByTimeAsync(0);
+    // 1 Mbit/s leaves 800 kbit/s for video: 360p (500 kbit/s ceiling), not 720p (1.5 Mbit/s).
+    expect(c.preferred).toEqual([1]);
+    estimate = 300_000; // a thin link measured: only 180p fits
+    await interval(c, 100, 0);
+    expect(c.preferred).toEqual([1, 0]);
+    estimate = 3_000_000;
+    await interval(c, 100, 0);
+    expect(c.preferred).toEqual([1, 0, 2]);
+    estimate = 300_000;
+    await interval(c, 100, 0); // the last starting interval
+    expect(c.preferred).toEqual([1, 0, 2, 0]);
+    await interval(c, 100, 0); // start over: mediasoup's own choice (and the loss cap) from here
+    expect(c.preferred).toEqual([1, 0, 2, 0, 2]);
+    await interval(c, 100, 30); // lossy: the loss cap still steps down
+    expect(c.preferred).toEqual([1, 0, 2, 0, 2, 1]);
+    c.observer.emit('close');
+  });
+
+  it('prices layers at their ceilings, and needs one for every layer', () => {
+    const ceilings = [150_000, 500_000, 1_500_000];
+    expect(layerForBandwidth(100_000, ceilings)).toBe(0); // never below the bottom layer
+    expect(layerForBandwidth(625_000, ceilings)).toBe(1); // 500 kbit/s is 80 % of 625
+    expect(layerForBandwidth(624_000, ceilings)).toBe(0);
+    expect(layerForBandwidth(1_875_000, ceilings)).toBe(2);
+    const params = (encodings: Array<{ maxBitrate?: number }>) => ({ rtpParameters: { codecs: [], encodings } as unknown as types.RtpParameters });
+    expect(layerCeilings(params([{ maxBitrate: 150_000 }, { maxBitrate: 500_000 }]))).toEqual([150_000, 500_000]);
+    expect(layerCeilings(params([{ maxBitrate: 150_000 }, {}]))).toBeUndefined();
+    expect(layerCeilings(params([{ maxBitrate: 150_000 }]))).toBeUndefined(); // not simulcast
   });
 });
