@@ -57,6 +57,16 @@ export function layerCeilings(producer: { rtpParameters: types.RtpParameters }):
   return encodings.length > 1 && ceilings.every((b): b is number => typeof b === 'number' && b > 0) ? ceilings : undefined;
 }
 
+/** The bandwidth inputs for a consumer of `producer` on `transport`, when every layer has a ceiling. */
+export function bandwidthInputs(
+  producer: { rtpParameters: types.RtpParameters },
+  transport: { getStats(): Promise<Array<{ availableOutgoingBitrate?: number }>> },
+  startBitrate: number,
+): BandwidthInputs | undefined {
+  const layerBitrates = layerCeilings(producer);
+  return layerBitrates && { layerBitrates, startBitrate, estimate: async () => (await transport.getStats())[0]?.availableOutgoingBitrate };
+}
+
 function read(stats: types.ConsumerStat[]): { counters: Counters; fraction: number } | null {
   const out = stats.find((s) => s.type === 'outbound-rtp') as (types.ConsumerStat & { packetCount?: number; nackPacketCount?: number; pliCount?: number; fractionLost?: number }) | undefined;
   if (!out) return null;

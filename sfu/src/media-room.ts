@@ -10,7 +10,7 @@ import { RecordingTap } from './recording-tap.ts';
 import { assertRoomFor, keep, MEDIA_LIMITS, MediaError, MediaLimitError, type PeerMedia } from './peer-media.ts';
 
 export { MEDIA_LIMITS, MediaError, MediaLimitError } from './peer-media.ts';
-import { adaptLayers, layerCeilings } from './layer-adapter.ts';
+import { adaptLayers, bandwidthInputs } from './layer-adapter.ts';
 import { capSender } from './sender-cap.ts';
 
 export type Direction = 'send' | 'recv';
@@ -40,9 +40,9 @@ export interface ConsumerParams {
   rtpParameters: Json;
 }
 
-/** Which kind each source carries: a microphone cannot smuggle a second video. */
 /** Each WebRTC transport's bandwidth estimate before it has measured one (bits/s). */
 const START_BITRATE = 1_000_000;
+/** Which kind each source carries: a microphone cannot smuggle a second video. */
 const SOURCE_KIND: Record<MediaSource, MediaKind> = { microphone: 'audio', camera: 'video', screen: 'video' };
 
 export interface MediaRoomEvents {
@@ -261,15 +261,7 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
     const consumer = await this.wrap(() => recv.consume({ producerId, rtpCapabilities: caps, paused }));
     peer.consumers.set(consumer.id, consumer);
     const source = this.peers.get(owner.peerId)?.producers.get(producerId);
-    const ceilings = source ? layerCeilings(source) : undefined;
-    adaptLayers(
-      consumer,
-      ceilings && {
-        layerBitrates: ceilings,
-        startBitrate: START_BITRATE,
-        estimate: async () => (await recv.getStats())[0]?.availableOutgoingBitrate,
-      },
-    );
+    adaptLayers(consumer, source && bandwidthInputs(source, recv, START_BITRATE));
     consumer.observer.once('close', () => {
       peer.consumers.delete(consumer.id);
       peer.lastKeyFrame.delete(consumer.id);
