@@ -1,6 +1,7 @@
 // Debian's Chromium driven by playwright-core, with a fake camera and microphone, for WebRTC
 // on loopback (see shared notes: webrtc-on-loopback.md).
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -113,4 +114,43 @@ export async function joinRoom(browser: Browser, url: string): Promise<Page> {
   await page.setViewportSize({ width: 1280, height: 800 });
   await clickJoin(page);
   return page;
+}
+
+/** How a page's SFU session negotiated its microphone: the codecs sent and received, and the send transport's answer for the live microphone's m-section. */
+export interface AudioNegotiation {
+  sent: string[][];
+  received: string[][];
+  /** The `m=audio` line, Opus/RED rtpmaps and RED fmtp of the section whose mid is the live microphone producer's. */
+  answer: string[];
+}
+
+/**
+ * Read from the session (getStats names the Opus inside RED either way). The section is picked
+ * by the producer's mid, not by being the first audio one: after an instant join the send
+ * transport's first m=audio is the pre-join's warm-up producer (plain Opus, closed, kept
+ * inactive as the first of the BUNDLE).
+ */
+export async function audioNegotiation(page: Page): Promise<AudioNegotiation> {
+  return page.evaluate(() => {
+    const session = (window as any).__duet.controller.media.session;
+    const mimes = (p: { rtpParameters: { codecs: { mimeType: string }[] } }) => p.rtpParameters.codecs.map((c) => c.mimeType.toLowerCase());
+    const mics = [...session.producers.values()].filter((p: any) => p.kind === 'audio' && !p.closed);
+    const sdp: string = session.sendTransport._handler._pc.remoteDescription.sdp;
+    const sections = sdp.split(/\r\n(?=m=)/).slice(1).map((s) => s.split('\r\n'));
+    const live = sections.find((lines) => lines.includes(`a=mid:${mics[0]?.rtpParameters.mid}`)) ?? [];
+    return {
+      sent: mics.map(mimes),
+      received: [...session.consumers.values()].filter((c: any) => c.kind === 'audio').map(mimes),
+      answer: live.filter((l) => /^(m=audio|a=rtpmap:\d+ (red|opus)\/|a=fmtp:\d+ \d+\/\d+$)/.test(l)),
+    };
+  });
+}
+
+/** The microphone goes out as Opus RED and comes in as RED: RED first on its answer's m-line, its fmtp naming the Opus it wraps (what makes Chromium send it). */
+export function expectRedBothWays(audio: AudioNegotiation): void {
+  expect(audio.sent).toEqual([['audio/red', 'audio/opus']]);
+  expect(audio.received).toEqual([['audio/red', 'audio/opus']]);
+  const pt = (name: string) => audio.answer.find((l) => l.includes(` ${name}/`))?.match(/^a=rtpmap:(\d+)/)?.[1];
+  expect(audio.answer[0]).toMatch(new RegExp(`^m=audio \\d+ \\S+ ${pt('red')} ${pt('opus')}`));
+  expect(audio.answer).toContain(`a=fmtp:${pt('red')} ${pt('opus')}/${pt('opus')}`);
 }

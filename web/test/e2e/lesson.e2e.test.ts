@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
-import { launchBrowser, openParticipant, pageStats, waitFor, type PageStats } from './browser.ts';
+import { audioNegotiation, expectRedBothWays, launchBrowser, openParticipant, pageStats, waitFor, type PageStats } from './browser.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -111,25 +111,7 @@ describe('a lesson end to end', () => {
     expect(room.mode).toBe('sfu');
     // Opus RED both ways through mediasoup (the worker build forwards it; the recorder's tap gets
     // the plain Opus inside, which the recording tests hear).
-    // (getStats names the Opus inside either way, so the negotiation is read from the session.)
-    for (const page of [tutor, student]) {
-      const audio = await page.evaluate(() => {
-        const session = (window as any).__duet.controller.media.session;
-        const mimes = (p: { rtpParameters: { codecs: { mimeType: string }[] } }) => p.rtpParameters.codecs.map((c) => c.mimeType.toLowerCase());
-        const answer: string = session.sendTransport._handler._pc.remoteDescription.sdp;
-        return {
-          sent: [...session.producers.values()].filter((p: any) => p.kind === 'audio').map(mimes),
-          received: [...session.consumers.values()].filter((c: any) => c.kind === 'audio').map(mimes),
-          answer: answer.split('\r\n').filter((l) => /^(m=audio|a=rtpmap:\d+ (red|opus)\/|a=fmtp:\d+ \d+\/\d+$)/.test(l)),
-        };
-      });
-      expect(audio.sent).toEqual([['audio/red', 'audio/opus']]);
-      expect(audio.received).toEqual([['audio/red', 'audio/opus']]);
-      // What makes Chromium send RED: RED first on the audio line, its fmtp naming the Opus it wraps.
-      const pt = (name: string) => audio.answer.find((l) => l.includes(` ${name}/`))!.match(/^a=rtpmap:(\d+)/)![1];
-      expect(audio.answer[0]).toMatch(new RegExp(`^m=audio \\d+ \\S+ ${pt('red')} ${pt('opus')}`));
-      expect(audio.answer).toContain(`a=fmtp:${pt('red')} ${pt('opus')}/${pt('opus')}`);
-    }
+    for (const page of [tutor, student]) expectRedBothWays(await audioNegotiation(page));
     await leaveAndCheck(lesson.id, [tutor, student]);
   }, 120_000);
 

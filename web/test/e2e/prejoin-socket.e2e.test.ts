@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
-import { launchBrowser, openParticipant, pageStats, waitFor } from './browser.ts';
+import { audioNegotiation, expectRedBothWays, launchBrowser, openParticipant, pageStats, waitFor } from './browser.ts';
 
 let stack: Stack;
 let expiring: Stack;
@@ -160,6 +160,9 @@ describe('the pre-join socket', () => {
     expect(studentMarks).toContain('duet:join-sent'); // the click joined on the pre-join socket
     expect(studentMarks).toContain('duet:sfu-joined-producer-video');
     expect(studentMarks).toContain('duet:sfu-joined-producer-audio');
+    // The microphone prepared at pre-join goes out as Opus RED like one produced after the click
+    // (its section is not the send transport's first audio one: the warm-up's is).
+    expectRedBothWays(await audioNegotiation(student));
     expect(await student.evaluate(() => (window as unknown as { __rtpSent: () => Promise<number> }).__rtpSent())).toBeGreaterThan(0);
     await Promise.all([tutor.context().close(), context.close()]);
   });
