@@ -38,6 +38,8 @@ const FINAL_HELLO_ERRORS = new Set([
 const PING_MS = 1_000;
 /** One resume attempt (connect + hello) at most this long: on a cut link a connect can hang for minutes. */
 const RESUME_ATTEMPT_MS = 4_000;
+/** How long a resume waits for the API's "where is the lesson now?" before trying the node it knows. */
+const RELOCATE_WAIT_MS = 1_000;
 /** How long the join click waits for a standby socket that is still coming up. */
 export const STANDBY_WAIT_MS = 3_000;
 
@@ -247,17 +249,36 @@ export class SignalingClient {
     this.reconnecting = true;
     for (const fn of this.reconnectingListeners) fn();
     const deadline = Date.now() + this.graceMs + 5_000;
-    let delay = 250;
+    let backoff = 250;
     let attempt = 0;
+    // The API's answer to "where is the lesson now?", asked once at a time (see below).
+    let asked: { done: boolean; next: string | null } | undefined;
+    let asking: Promise<void> | undefined;
     while (!this.intentional && Date.now() < deadline) {
-      // After one failed attempt the node may be dead: ask the API where the lesson is now.
+      // After one failed attempt the node may be dead: ask the API where the lesson is now. Not
+      // for long: on a cut link the API is as far as the node, and a request there hangs until
+      // the link is back (in the lab it held the resume 13 s past the end of a 20-s cut). The
+      // question stays open meanwhile; its answer counts at the next attempt.
       if (this.relocate && (this.moveRequested || attempt > 0)) {
-        const next = await this.relocate().catch(() => null);
-        if (next && next !== this.url) {
-          this.url = next;
-          this.resumeToken = undefined;
+        if (!asking) {
+          const a = { done: false, next: null as string | null };
+          asked = a;
+          asking = this.relocate().then(
+            (next) => void (a.next = next),
+            () => undefined,
+          ).finally(() => void (a.done = true));
         }
-        this.moveRequested = false;
+        // A draining node refuses anyway: its answer is worth a longer wait.
+        await Promise.race([asking, delay(this.moveRequested ? RESUME_ATTEMPT_MS : RELOCATE_WAIT_MS, undefined)]);
+        if (asked?.done) {
+          const next = asked.next;
+          asked = asking = undefined;
+          if (next && next !== this.url) {
+            this.url = next;
+            this.resumeToken = undefined;
+          }
+          this.moveRequested = false;
+        }
       }
       attempt++;
       try {
@@ -273,16 +294,16 @@ export class SignalingClient {
             ws.onclose = null; // not a final close: the loop goes on
             ws.close(1000);
           }
-          delay = 250;
+          backoff = 250;
         } else if (err instanceof SignalingError && FINAL_HELLO_ERRORS.has(err.code)) {
           this.reconnecting = false;
           this.ws?.close(1000);
           return this.emitClose(4002, err.code);
         }
       }
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise((r) => setTimeout(r, backoff));
       // With a relocation source, retry sooner: a dead node's lessons move within a second or two.
-      delay = Math.min(this.relocate ? 750 : 2_000, delay * 2);
+      backoff = Math.min(this.relocate ? 750 : 2_000, backoff * 2);
     }
     this.reconnecting = false;
     if (!this.intentional) this.emitClose(4900, 'connection_lost');
