@@ -21,6 +21,9 @@ describe('WebRTC capacity bench inputs', () => {
     expect(mod).toMatch(/github\.com\/pion\/webrtc\/v4 v4\.2\.26/);
     for (const m of ['github.com/livekit/server-sdk-go/v2 v2.19.0', 'github.com/pion/webrtc/v4 v4.2.26']) expect(sum).toContain(m);
     execFileSync('bash', ['-n', join(LOAD, 'build.sh')]);
+    // The one step with network: the benches run in a namespace without it.
+    execFileSync('bash', ['-n', join(REPO_ROOT, 'deploy/bench/prepare.sh')]);
+    expect(readFileSync(join(LOAD, 'build.sh'), 'utf8')).toContain('DUET_LO_NETNS');
   });
 
   it('reads the CPU time and the UDP sockets of a process tree from /proc', async () => {

@@ -22,6 +22,8 @@ if [ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1; then
   echo "$BIN"
   exit 0
 fi
+# Inside scripts/in-lo-netns.sh there is no network: the Go module proxy is out of reach.
+if [ "${DUET_LO_NETNS:-}" = 1 ]; then log "ERROR: livekit-server not built yet, and this namespace has no network: run 'bash deploy/bench/prepare.sh' first (outside it)"; exit 1; fi
 command -v go >/dev/null || { log "ERROR: go not found (Go >= 1.23 needed to build livekit-server)"; exit 1; }
 
 # Fetch the module's source through the proxy (go's module cache keeps it read-only: copy it out).
