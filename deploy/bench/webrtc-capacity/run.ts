@@ -56,6 +56,8 @@ interface Step {
   round: number;
   lessons: number;
   sfu_cpu_cores: number;
+  /** Duet's API (pinned with the generator): not the SFU's work, reported apart. */
+  control_plane_cpu_cores?: number;
   generator_cpu_cores: number;
   loss: number;
   delay_ms: { p50: number; p95: number; p99: number };
@@ -111,6 +113,8 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
   const steps: Step[] = [];
   const sfu: Contender = await startContender(name, lkBin);
   pinTree(sfu.rootPid, SFU_CPUS);
+  if (sfu.controlPlanePid) pinTree(sfu.controlPlanePid, GEN_CPUS);
+  const controlCpu = () => (sfu.controlPlanePid ? treeCpuSeconds(sfu.controlPlanePid) : 0);
   const gen = startGenerator(bin, name, sfu.url, clip, GEN_CPUS);
   let baselineP95: number | undefined;
   try {
@@ -128,9 +132,9 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
       pinTree(sfu.rootPid, SFU_CPUS); // processes the SFU started since (none expected; cheap)
       await sleep(WARMUP_MS);
       await gen.ask({ cmd: 'reset' });
-      const [cpu0, gen0, drops0, t0] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), process.hrtime.bigint()];
+      const [cpu0, gen0, drops0, ctl0, t0] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), controlCpu(), process.hrtime.bigint()];
       await sleep(MEASURE_MS);
-      const [cpu1, gen1, drops1] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid)];
+      const [cpu1, gen1, drops1, ctl1] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), controlCpu()];
       const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
       const c = await gen.ask<{ report: Report; frames_per_s: number; peers: number; seconds: number }>({ cmd: 'collect' });
       const sfuCores = (cpu1 - cpu0) / elapsed;
@@ -140,6 +144,7 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
         round,
         lessons: level,
         sfu_cpu_cores: Number(sfuCores.toFixed(3)),
+        ...(sfu.controlPlanePid ? { control_plane_cpu_cores: Number(((ctl1 - ctl0) / elapsed).toFixed(3)) } : {}),
         generator_cpu_cores: Number(((gen1 - gen0) / elapsed).toFixed(3)),
         loss: Number(r.loss.toFixed(5)),
         delay_ms: { p50: r.delay_ms_p50, p95: r.delay_ms_p95, p99: r.delay_ms_p99 },
@@ -224,6 +229,15 @@ async function main(): Promise<void> {
       lessons_per_core_at_common_level: median(lpcCommon[n] ?? []),
       lessons_per_core_at_common_level_rounds: lpcCommon[n] ?? [],
       sfu_cpu_cores_at_max: median(tops.filter((s) => s === lastGood(n, s.round)).map((s) => s.sfu_cpu_cores)),
+      // Duet: the same lessons over the SFU's CPU plus its API's (a single box running both).
+      ...(tops.some((s) => s.control_plane_cpu_cores !== undefined)
+        ? {
+            control_plane_cpu_cores_at_max: median(tops.filter((s) => s === lastGood(n, s.round)).map((s) => s.control_plane_cpu_cores ?? 0)),
+            lessons_per_core_with_control_plane: median(
+              tops.filter((s) => s === lastGood(n, s.round)).map((s) => Number((s.lessons / (s.sfu_cpu_cores + (s.control_plane_cpu_cores ?? 0))).toFixed(1))),
+            ),
+          }
+        : {}),
       sfu_cpu_cores_idle: median(Object.entries(idleCores).filter(([k]) => k.startsWith(`${n}:`)).map(([, v]) => Number(v.toFixed(3)))),
       // Lessons per core of the per-lesson cost alone: the last healthy level over (CPU there - idle CPU).
       marginal_lessons_per_core: median(
@@ -278,9 +292,9 @@ async function main(): Promise<void> {
       measure_ms: MEASURE_MS,
       healthy: `every peer joined, every track received, generator sent >= 95% of its frames and >= 95% of the frames sent arrived, loss <= ${MAX_LOSS * 100}%, p95 one-way delay <= max(${MAX_P95} ms, 3x the first level's), SFU below 0.9 of its core`,
       lesson: '2 pion peers, each publishing Opus (20 ms frames, 83 B) + VP8 (~900 kbit/s, 640x360, 30 fps, keyframe every 1 s and on PLI/FIR) and receiving the other\'s 2 tracks; NACK/RTX, RTCP SR/RR, transport-wide CC feedback on; the senders do not adapt their bitrate (fixed load)',
-      pinning: SFU_CPUS ? `SFU (all its processes) on CPU ${SFU_CPUS}, generator on CPU ${GEN_CPUS}` : 'none (fewer than 2 CPUs)',
+      pinning: SFU_CPUS ? `SFU (all its processes) on CPU ${SFU_CPUS}, generator (and Duet's API) on CPU ${GEN_CPUS}` : 'none (fewer than 2 CPUs)',
       livekit: 'livekit-server on loopback (deploy/bench/livekit/livekit.yaml); lksdk publishes one VP8 layer (no simulcast: the load is one fixed bitrate), auto-subscribe, default congestion control',
-      duet: 'all-in-one stack (API + signaling + SFU in one node process, one mediasoup worker), P2P_ENABLED=false; hello over duet.v1.json, sfu.createTransport/produce/consume like the web room',
+      duet: 'a media node process (signaling + SFU, one mediasoup worker; signaling/src/main.ts) measured as the SFU, the API (api/src/main.ts, PGlite) in its own process measured apart (control_plane_cpu_cores), P2P_ENABLED=false; hello over duet.v1.json, sfu.createTransport/produce/consume like the web room. Until 2026-12-07 the all-in-one process (API + node) was measured as the SFU',
       bare: 'deploy/bench/webrtc-capacity/bare-server.ts: the same worker binary, MEDIA_CODECS, WebRtcServer and transport options, the same JSON messages, no Duet room layer',
     },
     steps,
