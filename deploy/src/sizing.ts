@@ -23,21 +23,27 @@ export const WORKER_TARGET_UTILISATION = 0.6;
 
 export function sizing() {
   const cap = bench('capacity');
+  // Real browsers' media (DTLS/SRTP, NACK/RTX, RTCP, transport-wide CC) through a Duet media node:
+  // what a lesson costs. The plain-RTP capacity bench gives the forwarding floor (~5x cheaper).
+  const webrtc = bench('capacity-webrtc');
   const rec = bench('recording');
   const join_ = bench('api-join');
   const db = bench('api-join-db');
-  const sfuCorePerLesson = 1 / cap.metrics.lessons_per_core!;
+  const sfuCorePerLesson = 1 / webrtc.metrics.duet_lessons_per_core!;
   const mbpsIn = cap.metrics.mbps_per_lesson_in!;
   return {
-    sources: { capacity: cap.date, recording: rec.date, apiJoin: join_.date, apiJoinDb: db.date },
+    sources: { capacity: cap.date, capacityWebrtc: webrtc.date, recording: rec.date, apiJoin: join_.date, apiJoinDb: db.date },
     mediaNode: {
-      /** mediasoup worker cores per SFU lesson (2 participants, VP8 ~950 kbit/s + Opus each way). */
+      /** Media node cores (signaling + mediasoup worker) per SFU lesson of real WebRTC peers (2 participants, VP8 ~900 kbit/s + Opus each way). */
       sfuMillicoresPerLesson: round(sfuCorePerLesson * 1000, 2),
+      /** Lessons of real WebRTC peers one media node core carried (the highest load measured, not saturation). */
+      webrtcLessonsPerCore: webrtc.metrics.duet_lessons_per_core!,
       /** A P2P lesson's media flows browser to browser (or via TURN): the node carries only signaling. */
       p2pMillicoresPerLesson: 0,
       /** A recorded lesson: SFU forwarding plus the recorder (RTP -> FFmpeg segments). */
       recordedMillicoresPerLesson: round((sfuCorePerLesson + rec.metrics.core_per_lesson!) * 1000, 2),
       recorderMillicoresPerLesson: round(rec.metrics.core_per_lesson! * 1000, 2),
+      /** Plain RTP (no DTLS/SRTP, no feedback): the worker's forwarding floor, an upper bound. */
       lessonsPerWorkerCore: cap.metrics.lessons_per_core!,
       maxLessonsPerWorker: cap.metrics.max_lessons!,
       p95LatencyMsAtMax: cap.metrics.p95_latency_ms_at_max!,
