@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { verifyJoinToken } from '../src/tokens/join-token.ts';
 import {
   API_KEY,
@@ -25,6 +26,9 @@ describe.each(DB_KINDS)('lessons API (%s)', (kind) => {
     await mkdir(join(webDist, 'assets'));
     await writeFile(join(webDist, 'index.html'), '<!doctype html><title>Duet</title>');
     await writeFile(join(webDist, 'assets', 'app-abc123.js'), 'console.log("duet")');
+    // The build's precompressed copies (web/build/precompress.ts).
+    await writeFile(join(webDist, 'assets', 'app-abc123.js.gz'), gzipSync('console.log("duet")'));
+    await writeFile(join(webDist, 'assets', 'app-abc123.js.br'), brotliCompressSync('console.log("duet")'));
     api = await startApiOn(kind, { PUBLIC_URL: 'https://lessons.example.test/', WEB_DIST_DIR: webDist });
   });
   afterAll(async () => {
@@ -235,6 +239,13 @@ describe.each(DB_KINDS)('lessons API (%s)', (kind) => {
       expect(asset.status).toBe(200);
       expect(asset.body).toBe('console.log("duet")');
       expect(asset.headers.get('cache-control')).toContain('immutable');
+      // Compressed when the browser takes it (the build's copy, not compressed per request), plain otherwise.
+      for (const [accept, encoding] of [['br, gzip', 'br'], ['gzip', 'gzip'], ['identity', null]] as const) {
+        const got = await api.request('GET', '/assets/app-abc123.js', { headers: { 'accept-encoding': accept } });
+        expect(got.status, accept).toBe(200);
+        expect(got.headers.get('content-encoding'), accept).toBe(encoding);
+        expect(got.body, accept).toBe('console.log("duet")');
+      }
       expect((await api.request('GET', '/assets/missing.js')).status).toBe(404);
       expect((await api.request('GET', '/assets/..%2F..%2Fetc%2Fpasswd')).status).toBeGreaterThanOrEqual(400);
     });

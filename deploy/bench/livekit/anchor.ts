@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { AccessToken } from 'livekit-server-sdk';
 
 const HERE = import.meta.dirname;
@@ -53,13 +54,33 @@ export async function buildPage(outDir = PAGE_DIST): Promise<string> {
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 
 /** A static server for the built page on 127.0.0.1 (a secure origin for getUserMedia). */
+/**
+ * The page, served like Duet's room (api/src/http/routes/web-app.ts with the build's .br/.gz
+ * copies): brotli or gzip when the browser takes it, compressed once per file at the highest
+ * level. Over the network lab's thin links an uncompressed 530 KB bundle kept the page from
+ * loading within 90 s while Duet's compressed one loaded.
+ */
 export async function servePage(dir = PAGE_DIST): Promise<{ origin: string; server: Server }> {
   const root = resolve(dir);
+  const compressed = new Map<string, { br: Buffer; gzip: Buffer }>();
+  const copies = (file: string) => {
+    let c = compressed.get(file);
+    if (!c) {
+      const body = readFileSync(file);
+      c = { br: brotliCompressSync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } }), gzip: gzipSync(body, { level: 9 }) };
+      compressed.set(file, c);
+    }
+    return c;
+  };
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     const file = resolve(root, '.' + (path === '/' ? '/index.html' : path));
     if (!file.startsWith(root + '/') || !existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    const type = TYPES[extname(file)] ?? 'application/octet-stream';
+    const accept = String(req.headers['accept-encoding'] ?? '');
+    const encoding = /\.(js|css|html)$/.test(file) ? (/\bbr\b/.test(accept) ? 'br' : /\bgzip\b/.test(accept) ? 'gzip' : null) : null;
+    if (encoding) return void res.writeHead(200, { 'content-type': type, 'content-encoding': encoding, vary: 'accept-encoding' }).end(copies(file)[encoding]);
+    res.writeHead(200, { 'content-type': type });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

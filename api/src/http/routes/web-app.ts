@@ -27,6 +27,8 @@ export async function webAppRoutes(app: FastifyInstance, opts: { ctx: AppContext
     suppressWarning: true,
     // Vite names assets by content hash, so they never change under one URL.
     immutable: true,
+    // The build writes .br and .gz copies (web/build/precompress.ts): sent to browsers that take them.
+    preCompressed: true,
     maxAge: '365d',
     index: false,
   });
