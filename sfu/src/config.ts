@@ -14,6 +14,12 @@ export interface MediaConfig {
   portBase: number;
   workerBin: string | undefined;
   logLevel: 'debug' | 'warn' | 'error' | 'none';
+  /**
+   * Receive and send buffer of each worker's UDP socket (bytes). Every lesson on a worker arrives
+   * on that one socket: while the worker is not reading (its core busy with something else) the
+   * kernel holds this much, then drops. The kernel caps it at net.core.rmem_max / wmem_max.
+   */
+  socketBufferBytes: number;
 }
 
 export class MediaConfigError extends Error {}
@@ -41,5 +47,6 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env): MediaConf
   if (!['debug', 'warn', 'error', 'none'].includes(logLevel)) {
     throw new MediaConfigError(`MEDIASOUP_LOG_LEVEL must be debug|warn|error|none, got "${logLevel}"`);
   }
-  return { numWorkers, listenIp, announcedAddress, portBase, workerBin: env.MEDIASOUP_WORKER_BIN || undefined, logLevel };
+  const socketBufferBytes = int(env, 'MEDIA_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024);
+  return { numWorkers, listenIp, announcedAddress, portBase, workerBin: env.MEDIASOUP_WORKER_BIN || undefined, logLevel, socketBufferBytes };
 }

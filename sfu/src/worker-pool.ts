@@ -85,6 +85,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           ip: config.listenIp,
           announcedAddress: config.announcedAddress,
           ...(port === undefined ? {} : { port }),
+          // UDP: one socket carries every lesson of this worker (see MediaConfig.socketBufferBytes).
+          ...(protocol === 'udp' ? { recvBufferSize: config.socketBufferBytes, sendBufferSize: config.socketBufferBytes } : {}),
         })),
       });
     } catch (err) {
