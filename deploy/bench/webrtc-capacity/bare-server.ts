@@ -15,7 +15,8 @@ import { MEDIA_CODECS } from '@duet/sfu';
 
 const worker = await mediasoup.createWorker({ logLevel: 'error', ...(process.env.MEDIASOUP_WORKER_BIN ? { workerBin: process.env.MEDIASOUP_WORKER_BIN } : {}) });
 const webRtcServer = await worker.createWebRtcServer({
-  listenInfos: (['udp', 'tcp'] as const).map((protocol) => ({ protocol, ip: '127.0.0.1' })),
+  // The same UDP socket buffers as a Duet media node (MEDIA_SOCKET_BUFFER_BYTES' default).
+  listenInfos: (['udp', 'tcp'] as const).map((protocol) => ({ protocol, ip: '127.0.0.1', ...(protocol === 'udp' ? { recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 } : {}) })),
 });
 
 interface Peer {

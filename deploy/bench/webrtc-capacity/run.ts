@@ -295,7 +295,7 @@ async function main(): Promise<void> {
       pinning: SFU_CPUS ? `SFU (all its processes) on CPU ${SFU_CPUS}, generator (and Duet's API) on CPU ${GEN_CPUS}` : 'none (fewer than 2 CPUs)',
       livekit: 'livekit-server on loopback (deploy/bench/livekit/livekit.yaml); lksdk publishes one VP8 layer (no simulcast: the load is one fixed bitrate), auto-subscribe, default congestion control',
       duet: 'a media node process (signaling + SFU, one mediasoup worker; signaling/src/main.ts) measured as the SFU, the API (api/src/main.ts, PGlite) in its own process measured apart (control_plane_cpu_cores), P2P_ENABLED=false; hello over duet.v1.json, sfu.createTransport/produce/consume like the web room. Until 2026-12-07 the all-in-one process (API + node) was measured as the SFU',
-      bare: 'deploy/bench/webrtc-capacity/bare-server.ts: the same worker binary, MEDIA_CODECS, WebRtcServer and transport options, the same JSON messages, no Duet room layer',
+      bare: 'deploy/bench/webrtc-capacity/bare-server.ts: the same worker binary, MEDIA_CODECS, WebRtcServer and transport options (4 MiB UDP socket buffers, as Duet since 2026-12-07), the same JSON messages, no Duet room layer',
     },
     steps,
   };
