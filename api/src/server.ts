@@ -55,6 +55,8 @@ export interface ApiServer {
   close(): Promise<void>;
   /** How long each step of the last close() took, in order (a shutdown that drags names its step). */
   readonly closeSteps: readonly { step: string; ms: number }[];
+  /** The close step under way (null: none), so a close that hangs can say where. */
+  readonly closingStep: string | null;
   /** The database connection (after start): for tests and operator tooling. */
   readonly sql: Sql;
   /** One pass of the no-show / auto-end job now (it also runs every LESSON_JOBS_INTERVAL_MS). */
@@ -195,11 +197,14 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   let closing: Promise<void> | null = null;
 
   const closeSteps: { step: string; ms: number }[] = [];
+  let closingStep: string | null = null;
   async function timed(step: string, work: () => Promise<unknown>): Promise<void> {
     const t0 = performance.now();
+    closingStep = step;
     try {
       await work();
     } finally {
+      closingStep = null;
       closeSteps.push({ step, ms: Math.round(performance.now() - t0) });
     }
   }
@@ -252,6 +257,9 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
     },
     close,
     closeSteps,
+    get closingStep() {
+      return closingStep;
+    },
     runLessonJobs: () => runLessonJobsOnce(ctx),
     runRecordingRetention: () => runRetentionOnce(ctx),
   };

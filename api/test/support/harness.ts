@@ -134,7 +134,15 @@ export async function startApi(
     url,
     request: httpClient(url),
     close: async () => {
-      await server.close();
+      // A close that hangs (three times in 30 fresh runs, PGlite, signed-url-links) never returns
+      // to print its slow steps: say where it is while it waits (it still fails by its timeout).
+      const t0 = Date.now();
+      const watch = setInterval(() => console.warn(`[api close] still in step "${server.closingStep}" after ${Math.round((Date.now() - t0) / 1000)} s; done: ${server.closeSteps.map((s) => `${s.step} ${s.ms} ms`).join(', ') || 'none'}`), 10_000);
+      try {
+        await server.close();
+      } finally {
+        clearInterval(watch);
+      }
       // A close that drags is a hang waiting to happen: say which step, in the test's output.
       const slow = server.closeSteps.filter((s) => s.ms > 3_000);
       if (slow.length > 0) console.warn(`[api close] slow steps: ${slow.map((s) => `${s.step} ${s.ms} ms`).join(', ')}`);
