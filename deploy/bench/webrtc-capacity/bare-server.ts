@@ -11,12 +11,13 @@
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MEDIA_CODECS } from '@duet/sfu';
+import { loadMediaConfig, MEDIA_CODECS } from '@duet/sfu';
 
 const worker = await mediasoup.createWorker({ logLevel: 'error', ...(process.env.MEDIASOUP_WORKER_BIN ? { workerBin: process.env.MEDIASOUP_WORKER_BIN } : {}) });
+// The same UDP socket buffers as a Duet media node (its config's MEDIA_SOCKET_BUFFER_BYTES).
+const { socketBufferBytes } = loadMediaConfig({ MEDIA_SOCKET_BUFFER_BYTES: process.env.MEDIA_SOCKET_BUFFER_BYTES });
 const webRtcServer = await worker.createWebRtcServer({
-  // The same UDP socket buffers as a Duet media node (MEDIA_SOCKET_BUFFER_BYTES' default).
-  listenInfos: (['udp', 'tcp'] as const).map((protocol) => ({ protocol, ip: '127.0.0.1', ...(protocol === 'udp' ? { recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 } : {}) })),
+  listenInfos: (['udp', 'tcp'] as const).map((protocol) => ({ protocol, ip: '127.0.0.1', ...(protocol === 'udp' ? { recvBufferSize: socketBufferBytes, sendBufferSize: socketBufferBytes } : {}) })),
 });
 
 interface Peer {
