@@ -10,7 +10,7 @@
 // level once it has been idle --settle-s seconds (default 20), least-squares slope over the
 // levels; the same right after each ramp is kept too (`kb_per_connection_after_ramp`). The
 // mediasoup worker is its own process and holds nothing for a P2P lesson. Client CPU/memory are their own processes', reported apart.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machine, ratio } from '../machine.ts';
@@ -146,7 +146,16 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     // SIGBENCH_CPU_PROF=<dir>: V8 CPU profiles of the server (and the API) during the churn (where a join's time goes).
     const prof = process.env.SIGBENCH_CPU_PROF;
     if (prof) for (const p of [server, api]) p?.send('profile-start');
+    // SIGBENCH_PERF=<dir>: a system-wide `perf record` during the churn (every process, kernel
+    // included: where the machine's CPU goes per join, by process and library).
+    const perfDir = process.env.SIGBENCH_PERF;
+    const perf = perfDir ? spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', join(perfDir, `${name}-churn.perf.data`)], { stdio: 'ignore' }) : undefined;
     const churn = await clients.all<ChurnReply>((i) => ({ cmd: 'churn', seats: churnParts[i]!, url, addresses: clients.addresses(2), rate: RATE / CLIENTS, seconds: CHURN_S }));
+    if (perf) {
+      const done = new Promise((r) => perf.once('exit', r));
+      perf.kill('SIGINT');
+      await done;
+    }
     if (prof) {
       const stop = (p: ChildProcess, file: string) => new Promise((r) => { p.once('message', r); p.send({ profileTo: join(prof, file) }); });
       await stop(server, `${name}-churn.cpuprofile`);

@@ -21,6 +21,8 @@ export { freePort };
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(HERE, '../../..');
 export const PROBE = join(HERE, 'probe.ts');
+/** SIGBENCH_PERF (run.ts): the servers write /tmp/perf-<pid>.map so `perf report` names JavaScript functions. */
+const PERF_FLAGS = process.env.SIGBENCH_PERF ? ['--perf-basic-prof-only-functions'] : [];
 
 export interface Probe {
   rss: number;
@@ -158,7 +160,7 @@ export async function startDuetStack(nodeEnv: Record<string, string> = {}, apiEn
     env: { ...common, DATABASE_URL: dbUrl.toString(), API_HOST: '127.0.0.1', API_PORT: String(apiPort), DUET_API_KEY: apiKey, JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'), OBJECTS_DIR: join(work, 'objects'), ...loadTestSettings, ...apiEnv },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // The probe (profile on request) only when a profile is asked for: the API is not measured otherwise.
-    ...(process.env.SIGBENCH_CPU_PROF ? { execArgv: ['--import', PROBE] } : {}),
+    ...(process.env.SIGBENCH_CPU_PROF || process.env.SIGBENCH_PERF ? { execArgv: [...PERF_FLAGS, ...(process.env.SIGBENCH_CPU_PROF ? ['--import', PROBE] : [])] } : {}),
   });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor(`${apiUrl}/readyz`, 'the API');
@@ -172,7 +174,7 @@ export async function startDuetStack(nodeEnv: Record<string, string> = {}, apiEn
     MEDIASOUP_WORKERS: '1',
     MEDIA_PORT_BASE: '0',
     ...nodeEnv,
-  }, MEDIA_NODE_FLAGS);
+  }, [...MEDIA_NODE_FLAGS, ...PERF_FLAGS]);
   await waitFor(`http://127.0.0.1:${nodePort}/healthz`, 'the media node');
 
   const call = async (path: string, body: unknown, bearer: string): Promise<Record<string, unknown>> => {
