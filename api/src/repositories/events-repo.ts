@@ -8,10 +8,12 @@ export async function insertEvent(q: Queryable, event: DuetEvent | AccountEvent)
     values (${event.id}, ${event.type}, ${event.session_id}, ${new Date(event.created_at)}, ${q.json(event.data as never)})`;
 }
 
-export async function insertDeliveries(q: Queryable, eventId: string, endpointUrls: readonly string[]): Promise<void> {
-  if (endpointUrls.length === 0) return;
+/** Returns how many deliveries were written. */
+export async function insertDeliveries(q: Queryable, eventId: string, endpointUrls: readonly string[]): Promise<number> {
+  if (endpointUrls.length === 0) return 0;
   const rows = endpointUrls.map((url) => ({ event_id: eventId, endpoint_url: url }));
   await q`insert into webhook_deliveries ${q(rows, 'event_id', 'endpoint_url')}`;
+  return rows.length;
 }
 
 interface EventRow {

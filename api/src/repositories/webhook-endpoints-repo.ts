@@ -95,12 +95,14 @@ export async function disableEndpoint(q: Queryable, id: string, reason: string, 
 }
 
 /** Outbox rows for every enabled endpoint that takes this event type (one statement). */
-export async function insertEndpointDeliveries(q: Queryable, eventId: string, type: string): Promise<void> {
-  await q`
+/** Returns how many deliveries were written (endpoints subscribed to the type). */
+export async function insertEndpointDeliveries(q: Queryable, eventId: string, type: string): Promise<number> {
+  const { count } = await q`
     insert into webhook_deliveries (event_id, endpoint_url, endpoint_id)
     select ${eventId}, url, id from webhook_endpoints
      where enabled and (types is null or ${type} = any(types))
     on conflict (event_id, endpoint_url) do nothing`;
+  return count;
 }
 
 /** Pending deliveries of a disabled or deleted endpoint are given up (failed, with the reason). */

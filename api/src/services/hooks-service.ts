@@ -15,7 +15,7 @@ import { listIntervals } from '../repositories/attendance-repo.ts';
 import { recordPresence, summarize } from './attendance-service.ts';
 import { overlapSeconds } from '../domain/attendance.ts';
 import { isWarningMinute, MAX_WARNING_MINUTES } from '../domain/warning-minutes.ts';
-import { recordEvent } from './outbox-service.ts';
+import { deliveriesWritten, recordEvent } from './outbox-service.ts';
 import { changeLessonStatus } from './lesson-status-service.ts';
 import { RECORDING_HOOK_HANDLERS } from './recording-hooks.ts';
 import { lessonQuality } from './quality-service.ts';
@@ -53,12 +53,12 @@ export async function applyHook(ctx: AppContext, event: DuetEvent, caller: Inter
     const [session, fresh] = await Promise.all([findSession(tx, event.session_id, { forUpdate: true }), recordHookReceipt(tx, event)]);
     if (!session) throw notFound();
     assertNodeMayAct(caller, session.mediaNode, false);
-    if (!fresh) return { duplicate: true };
+    if (!fresh) return { duplicate: true, deliveries: 0 };
     await handler(ctx, tx, session, event);
-    return { duplicate: false };
+    return { duplicate: false, deliveries: deliveriesWritten(tx) };
   });
-  if (!result.duplicate) ctx.eventsCommitted();
-  return result;
+  if (result.deliveries > 0) ctx.eventsCommitted();
+  return { duplicate: result.duplicate };
 }
 
 function participantOf(session: Session, event: DuetEvent): { role: Role; userId: string } {
@@ -118,8 +118,8 @@ export const NEVER_OVERLAPPED = 'never_overlapped';
 async function onParticipantJoined(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
-  const { presentRoles: present } = await recordPresence(tx, session, { role, userId, kind: 'join', at, eventId: event.id });
-  await forward(ctx, tx, event);
+  // The webhook's rows go out in the same round trips as the attendance fact (one connection, in order).
+  const [{ presentRoles: present }] = await Promise.all([recordPresence(tx, session, { role, userId, kind: 'join', at, eventId: event.id }), forward(ctx, tx, event)]);
   let current = session;
   if (current.status === 'scheduled') {
     ({ session: current } = await changeLessonStatus(ctx, tx, current, 'waiting', { at, reason: 'first_join' }));
@@ -134,8 +134,7 @@ async function onParticipantLeft(ctx: AppContext, tx: Tx, session: Session, even
   const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
   const joinedAt = optionalDate(event, 'joined_at');
-  const { presentRoles: present } = await recordPresence(tx, session, { role, userId, kind: 'leave', at, eventId: event.id, joinedAt });
-  await forward(ctx, tx, event);
+  const [{ presentRoles: present }] = await Promise.all([recordPresence(tx, session, { role, userId, kind: 'leave', at, eventId: event.id, joinedAt }), forward(ctx, tx, event)]);
   // One person leaving a live lesson keeps it live; when the last one leaves, it is over. A seat
   // given up while the lesson waits for a reconnect ends it (the reconnect grace is over).
   if (session.status === 'live' && present.length === 0) {
@@ -148,8 +147,7 @@ async function onParticipantLeft(ctx: AppContext, tx: Tx, session: Session, even
 async function onParticipantReconnecting(ctx: AppContext, tx: Tx, session: Session, event: DuetEvent): Promise<void> {
   const { role, userId } = participantOf(session, event);
   const at = new Date(event.created_at);
-  await recordPresence(tx, session, { role, userId, kind: 'drop', at, eventId: event.id });
-  await forward(ctx, tx, event);
+  await Promise.all([recordPresence(tx, session, { role, userId, kind: 'drop', at, eventId: event.id }), forward(ctx, tx, event)]);
   if (session.status === 'live') {
     await changeLessonStatus(ctx, tx, session, 'reconnecting', { at, reason: 'participant_dropped', data: { role } });
   }
