@@ -1,4 +1,5 @@
 // Test helpers: a database of either kind, a running API on it, and a small HTTP client.
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -129,6 +130,12 @@ export async function startApi(
   const server = createApiServer(config, { lessonJobs: false, ...options });
   checkResponsesAgainstSchemas(server.app);
   const { url } = await server.start();
+  // Every connection the server accepted, so a close held up in "http" can name what holds it.
+  const sockets = new Set<Socket>();
+  server.app.server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   return {
     server,
     url,
@@ -137,7 +144,7 @@ export async function startApi(
       // A close that hangs (three times in 30 fresh runs, PGlite, signed-url-links) never returns
       // to print its slow steps: say where it is while it waits (it still fails by its timeout).
       const t0 = Date.now();
-      const watch = setInterval(() => console.warn(`[api close] still in step "${server.closingStep}" after ${Math.round((Date.now() - t0) / 1000)} s; done: ${server.closeSteps.map((s) => `${s.step} ${s.ms} ms`).join(', ') || 'none'}`), 10_000);
+      const watch = setInterval(() => console.warn(`[api close] still in step "${server.closingStep}" after ${Math.round((Date.now() - t0) / 1000)} s; done: ${server.closeSteps.map((s) => `${s.step} ${s.ms} ms`).join(', ') || 'none'}; open connections: ${describeSockets(sockets)}`), 10_000);
       try {
         await server.close();
       } finally {
@@ -148,6 +155,18 @@ export async function startApi(
       if (slow.length > 0) console.warn(`[api close] slow steps: ${slow.map((s) => `${s.step} ${s.ms} ms`).join(', ')}`);
     },
   };
+}
+
+/** What each open server connection is doing: idle, or the request whose response has not finished. */
+function describeSockets(sockets: Set<Socket>): string {
+  if (sockets.size === 0) return 'none';
+  return [...sockets]
+    .map((s) => {
+      const res = (s as unknown as { _httpMessage?: { req?: { method?: string; url?: string }; statusCode?: number; headersSent?: boolean; writableEnded?: boolean; writableFinished?: boolean } })._httpMessage;
+      if (!res) return `idle(destroyed ${s.destroyed}, readable ${s.readable}, pending ${s.pending})`;
+      return `${res.req?.method} ${res.req?.url?.split('?')[0]} status ${res.statusCode} headersSent ${res.headersSent} ended ${res.writableEnded} finished ${res.writableFinished}`;
+    })
+    .join(' | ');
 }
 
 let seedBytes: Promise<Buffer | undefined> | undefined;
