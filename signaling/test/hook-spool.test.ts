@@ -3,6 +3,7 @@
 // in a temp dir and a real HTTP server standing in for the API; no mock of fs or of the network.
 // - one turn, many hooks (several lessons): one batch file; a burst beyond the bound is cut into
 //   several files whose names sort in send order;
+// - at most MAX_POSTS_IN_FLIGHT hooks are posted at once across lessons (each lesson in order);
 // - hooks sent while a write is in flight wait for the next batch instead of each writing a file;
 // - no hook reaches the API before the batch file holding it is in place (the server looks for it
 //   on disk when the hook arrives; the fsync order is checked by strace in
@@ -21,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { newEvent, type DuetEvent } from '@duet/api/events';
-import { HookSender, MAX_BATCH_EVENTS } from '../src/hooks/hook-sender.ts';
+import { HookSender, MAX_BATCH_EVENTS, MAX_POSTS_IN_FLIGHT } from '../src/hooks/hook-sender.ts';
 
 interface FakeApi {
   url: string;
@@ -107,6 +108,28 @@ describe('hook spool: group commit', () => {
   });
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('posts at most MAX_POSTS_IN_FLIGHT hooks at once across lessons, each lesson in order, and delivers them all', async () => {
+    const spool = tmp();
+    let now = 0;
+    let peak = 0;
+    const fake = await api(spool, async () => {
+      peak = Math.max(peak, ++now);
+      await new Promise((r) => setTimeout(r, 15)); // a busy API: requests overlap if the sender lets them
+      now--;
+      return 200;
+    });
+    const s = sender(spool, fake);
+    // 24 lessons with 3 hooks each: unbounded, 24 posts would be in flight at once.
+    const events = Array.from({ length: 72 }, (_, i) => hook(`lesson-${i % 24}`, i));
+    for (const e of events) s.send(e);
+    await until(() => s.inFlight.waiting > 0); // lessons queue for a slot
+    expect(s.inFlight.posting).toBe(MAX_POSTS_IN_FLIGHT);
+    await until(() => s.deliveredCount() === 72);
+    expect(peak).toBe(MAX_POSTS_IN_FLIGHT);
+    expect(s.inFlight).toEqual({ posting: 0, waiting: 0 });
+    for (let l = 0; l < 24; l++) expect(fake.acked(`lesson-${l}`)).toEqual(events.filter((e) => e.session_id === `lesson-${l}`).map((e) => e.id));
   });
 
   it('writes the hooks of one turn, for several lessons, to one batch file, and posts none before it is in place', async () => {

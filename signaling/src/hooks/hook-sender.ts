@@ -21,6 +21,11 @@
 // batch is durable (drain awaits the write). Names are time then a counter (which starts past the
 // files found at start), so they sort in write order and a replay keeps the send order whatever
 // order the writes finished in.
+// Posting: one hook per lesson at a time (its order), and at most MAX_POSTS_IN_FLIGHT for the
+// whole node. Hooks are bookkeeping the API may apply a moment later; seat checks are what a
+// joining person waits for, and both share the node's connections to the API. Unbounded, a burst
+// of joins (every join and leave is a hook) filled those connections and the API's queue with
+// hooks, and the seat checks queued behind them. A hook waiting for a slot stays spooled.
 // Replay also reads the previous layout (`<spoolDir>/<lesson>/<time>-<seq>-<id>.json`, one hook
 // per file, same name prefix): an upgraded node loses nothing, and those older files sort first.
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlink, unlinkSync } from 'node:fs';
@@ -33,6 +38,8 @@ import { internalRequest } from '@duet/api/internal-http';
 export const MAX_BATCH_EVENTS = 256;
 export const MAX_BATCH_BYTES = 1024 * 1024;
 const BATCH_EXT = '.ndjson';
+/** Hooks posted at once by one node (each lesson still one at a time): see "Posting" above. */
+export const MAX_POSTS_IN_FLIGHT = 4;
 
 export interface HookSenderOptions {
   url: string;
@@ -45,6 +52,8 @@ export interface HookSenderOptions {
   maxRejectedAttempts?: number;
   /** Longest pause between retries. */
   maxBackoffMs?: number;
+  /** Hooks posted at once across lessons (default MAX_POSTS_IN_FLIGHT). */
+  maxInFlight?: number;
   log?: (level: 'warn' | 'error' | 'info', msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -83,10 +92,12 @@ export class HookSender {
   private delivered = 0;
   private setAsideCount = 0;
   private skewRejections = 0;
-  private readonly opts: HookSenderOptions & { maxRejectedAttempts: number; maxBackoffMs: number };
+  private posting = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private readonly opts: HookSenderOptions & { maxRejectedAttempts: number; maxBackoffMs: number; maxInFlight: number };
 
   constructor(opts: HookSenderOptions) {
-    this.opts = { maxRejectedAttempts: 5, maxBackoffMs: 10_000, ...opts };
+    this.opts = { maxRejectedAttempts: 5, maxBackoffMs: 10_000, maxInFlight: MAX_POSTS_IN_FLIGHT, ...opts };
     if (opts.spoolDir) {
       mkdirSync(opts.spoolDir, { recursive: true });
       this.replaySpool(opts.spoolDir);
@@ -306,7 +317,7 @@ export class HookSender {
       let rejected = 0;
       let settled = false;
       for (;;) {
-        const outcome = await this.post(item.event);
+        const outcome = await this.postInSlot(item.event);
         if (outcome === 'ok') {
           this.delivered++;
           settled = true;
@@ -327,6 +338,26 @@ export class HookSender {
     if (q.length === 0) this.queues.delete(sessionId);
     this.running.delete(sessionId);
     if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** `post` once one of the node's MAX_POSTS_IN_FLIGHT slots is free (waiters served in arrival order). */
+  private async postInSlot(event: DuetEvent): Promise<'ok' | 'retry' | 'malformed'> {
+    if (this.posting >= this.opts.maxInFlight) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    else this.posting++;
+    try {
+      if (this.stopped) return 'retry'; // stopped while waiting: it stays spooled for the next start
+      return await this.post(event);
+    } finally {
+      // The slot passes straight to the next waiter (the count stays), or is given back.
+      const next = this.slotWaiters.shift();
+      if (next) next();
+      else this.posting--;
+    }
+  }
+
+  /** Hooks being posted right now, and hooks of other lessons waiting for a slot. */
+  get inFlight(): { posting: number; waiting: number } {
+    return { posting: this.posting, waiting: this.slotWaiters.length };
   }
 
   private async post(event: DuetEvent): Promise<'ok' | 'retry' | 'malformed'> {
