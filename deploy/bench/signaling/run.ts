@@ -13,6 +13,7 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { machine, ratio } from '../machine.ts';
 import { MEDIA_NODE_FLAGS } from '@duet/signaling/launch';
 import type { Command, Seat } from './clients.ts';
@@ -166,6 +167,23 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     const db1 = dbCpuMs?.() ?? NaN;
     const all1 = machineBusyMs();
     const cli1 = await clients.all<UsageReply>(() => ({ cmd: 'usage' }));
+    // Duet: the hooks of the churn (each join and leave is one) the node has not delivered yet are
+    // work the churn caused; wait for the spool to empty and count the CPU until then too.
+    let hooksPendingAtEnd: number | null = null;
+    let hooksDrainedS: number | null = null;
+    let drained: { server: number; api: number; db: number; all: number } | null = null;
+    if (api) {
+      const metricsUrl = url.replace(/^ws/, 'http').replace(/\/ws$/, '/metrics');
+      const pending = async () => Number(/^duet_node_pending_hooks(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(metricsUrl)).text())?.[1] ?? NaN);
+      const t0 = performance.now();
+      hooksPendingAtEnd = await pending();
+      // The churn's leaves close their sockets up to 2 s after the last join: wait those out first.
+      await new Promise((r) => setTimeout(r, 2_500));
+      while ((await pending()) > 0 && performance.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 100));
+      hooksDrainedS = r1((performance.now() - t0) / 1000);
+      const cpu2 = await measure(server);
+      drained = { server: cpu2.cpuMs - cpu0.cpuMs, api: cpuMsOf(api.pid) - api0, db: (dbCpuMs?.() ?? NaN) - db0, all: machineBusyMs() - all0 };
+    }
     const lat = churn.flatMap((c) => c.latencies).sort((a, b) => a - b);
     const churnErrors: Record<string, number> = {};
     for (const c of churn) for (const [k, v] of Object.entries(c.errors)) churnErrors[k] = (churnErrors[k] ?? 0) + v;
@@ -196,6 +214,13 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
       churn_joins_per_s: r1(lat.length / churnSeconds),
       churn_held_while: maxHeld,
       held_still_open_after_churn: stillOpen,
+      hooks_pending_at_churn_end: hooksPendingAtEnd,
+      hooks_all_delivered_s_after_churn: hooksDrainedS,
+      // Everything the churn cost, the hooks delivered after it included (the leaves' too).
+      server_cpu_ms_per_join_with_hooks: drained ? r2(drained.server / Math.max(1, lat.length)) : null,
+      api_cpu_ms_per_join_with_hooks: drained ? r2(drained.api / Math.max(1, lat.length)) : null,
+      db_cpu_ms_per_join_with_hooks: drained ? r2(drained.db / Math.max(1, lat.length)) : null,
+      machine_cpu_ms_per_join_with_hooks: drained ? r2(drained.all / Math.max(1, lat.length)) : null,
       server_cpu_cores_during_churn: r2((cpu1.cpuMs - cpu0.cpuMs) / 1000 / churnSeconds),
       server_cpu_ms_per_join: r2((cpu1.cpuMs - cpu0.cpuMs) / Math.max(1, lat.length)),
       // The API answers the node's seat checks, lesson and chat reads and its hooks (same cores).
