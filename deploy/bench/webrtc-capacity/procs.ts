@@ -40,6 +40,20 @@ export function treeCpuSeconds(pid: number): number {
   return s;
 }
 
+/** CPU seconds of each process of the tree by its name (/proc/<pid>/comm: node, mediasoup-worker, …). */
+export function treeCpuSecondsByName(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of processTree(pid)) {
+    try {
+      const name = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      out[name] = (out[name] ?? 0) + cpuSeconds(p);
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return out;
+}
+
 /** Pins every thread of every process of the tree to `cpus` (e.g. "0"); new threads inherit it. */
 export function pinTree(pid: number, cpus: string | undefined): void {
   if (!cpus) return;

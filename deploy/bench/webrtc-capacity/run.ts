@@ -20,7 +20,7 @@ import { livekitBinary, versions } from '../livekit/anchor.ts';
 import { machine } from '../machine.ts';
 import { startContender, type Contender, type ContenderName } from './contenders.ts';
 import { generatorBinary, startGenerator, videoClip } from './generator.ts';
-import { pinTree, treeCpuSeconds, udpDropsByOwner } from './procs.ts';
+import { pinTree, treeCpuSeconds, treeCpuSecondsByName, udpDropsByOwner } from './procs.ts';
 import { cpuSeconds } from '../capacity/cpu.ts';
 
 const { values: args } = parseArgs({
@@ -56,6 +56,7 @@ interface Step {
   round: number;
   lessons: number;
   sfu_cpu_cores: number;
+  sfu_cpu_cores_by_process?: Record<string, number>;
   /** Duet's API (pinned with the generator): not the SFU's work, reported apart. */
   control_plane_cpu_cores?: number;
   generator_cpu_cores: number;
@@ -132,9 +133,9 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
       pinTree(sfu.rootPid, SFU_CPUS); // processes the SFU started since (none expected; cheap)
       await sleep(WARMUP_MS);
       await gen.ask({ cmd: 'reset' });
-      const [cpu0, gen0, drops0, ctl0, t0] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), controlCpu(), process.hrtime.bigint()];
+      const [cpu0, gen0, drops0, ctl0, byName0, t0] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), controlCpu(), treeCpuSecondsByName(sfu.rootPid), process.hrtime.bigint()];
       await sleep(MEASURE_MS);
-      const [cpu1, gen1, drops1, ctl1] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), controlCpu()];
+      const [cpu1, gen1, drops1, ctl1, byName1] = [treeCpuSeconds(sfu.rootPid), cpuSeconds(gen.pid), udpDropsByOwner(sfu.rootPid), controlCpu(), treeCpuSecondsByName(sfu.rootPid)];
       const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
       const c = await gen.ask<{ report: Report; frames_per_s: number; peers: number; seconds: number }>({ cmd: 'collect' });
       const sfuCores = (cpu1 - cpu0) / elapsed;
@@ -144,6 +145,8 @@ async function runContender(name: ContenderName, round: number, bin: string, cli
         round,
         lessons: level,
         sfu_cpu_cores: Number(sfuCores.toFixed(3)),
+        // Where the SFU's CPU went: its Node process (Duet's room layer, the bare server's loop) and the worker.
+        sfu_cpu_cores_by_process: Object.fromEntries(Object.entries(byName1).map(([k, v]) => [k, Number(((v - (byName0[k] ?? 0)) / elapsed).toFixed(3))])),
         ...(sfu.controlPlanePid ? { control_plane_cpu_cores: Number(((ctl1 - ctl0) / elapsed).toFixed(3)) } : {}),
         generator_cpu_cores: Number(((gen1 - gen0) / elapsed).toFixed(3)),
         loss: Number(r.loss.toFixed(5)),
