@@ -3,12 +3,27 @@
 // the bench measures the server process from outside without any hook in the server's code.
 // 'profile-start' / {profileTo: file}: a V8 CPU profile of a phase (SIGBENCH_CPU_PROF).
 // {snapshotTo: file}: a V8 heap snapshot (SIGBENCH_HEAP_SNAPSHOT).
+// 'loop-start' / 'loop': the event loop's delay over a phase (how long a ready callback waited).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 let session: Session | undefined;
+let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
 process.on('message', (m: unknown) => {
+  if (m === 'loop-start') {
+    loop?.disable();
+    loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    return;
+  }
+  if (m === 'loop') {
+    loop?.disable();
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    process.send?.({ loop: loop ? { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) } : null });
+    return;
+  }
   if (m === 'profile-start') {
     session = new Session();
     session.connect();

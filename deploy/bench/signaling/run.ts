@@ -151,7 +151,19 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
     // included: where the machine's CPU goes per join, by process and library).
     const perfDir = process.env.SIGBENCH_PERF;
     const perf = perfDir ? spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', join(perfDir, `${name}-churn.perf.data`)], { stdio: 'ignore' }) : undefined;
+    server.send('loop-start');
     const churn = await clients.all<ChurnReply>((i) => ({ cmd: 'churn', seats: churnParts[i]!, url, addresses: clients.addresses(2), rate: RATE / CLIENTS, seconds: CHURN_S }));
+    const loopDelay = await new Promise<{ p50: number; p99: number; max: number } | null>((res) => {
+      const t = setTimeout(() => res(null), 10_000);
+      const on = (m: { loop?: { p50: number; p99: number; max: number } | null }) => {
+        if (!('loop' in m)) return;
+        clearTimeout(t);
+        server.off('message', on);
+        res(m.loop ?? null);
+      };
+      server.on('message', on);
+      server.send('loop');
+    });
     if (perf) {
       const done = new Promise((r) => perf.once('exit', r));
       perf.kill('SIGINT');
@@ -214,6 +226,8 @@ async function runTarget(name: string, server: ChildProcess, url: string, holdSe
       churn_joins_per_s: r1(lat.length / churnSeconds),
       churn_held_while: maxHeld,
       held_still_open_after_churn: stillOpen,
+      // How long the server's ready callbacks waited during the churn (its event loop's delay, ms).
+      server_event_loop_delay_ms_during_churn: loopDelay,
       hooks_pending_at_churn_end: hooksPendingAtEnd,
       hooks_all_delivered_s_after_churn: hooksDrainedS,
       // Everything the churn cost, the hooks delivered after it included (the leaves' too).
