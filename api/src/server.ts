@@ -212,7 +212,15 @@ export function createApiServer(config: ApiConfig, options: ApiServerOptions = {
   async function close(): Promise<void> {
     closing ??= (async () => {
       // In-flight requests first (jobs and deliveries keep running meanwhile), then the loops.
-      await timed('http', () => app.close());
+      // Fastify ends the keep-alive connections that are idle when close begins; one whose response
+      // was still streaming goes idle later and would hold the close until its keep-alive timeout
+      // (72 s). So idle connections are ended as they appear, until every request has finished.
+      const idleSweep = setInterval(() => app.server.closeIdleConnections(), 250);
+      try {
+        await timed('http', () => app.close());
+      } finally {
+        clearInterval(idleSweep);
+      }
       await timed('lesson jobs', () => lessonJobs.stop());
       await timed('webhook deliveries', () => deliveries.stop());
       const d = db;
