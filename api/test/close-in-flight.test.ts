@@ -10,17 +10,9 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DuetEvent } from '../src/events/event.ts';
 import { LocalObjectStore } from '../src/storage/index.ts';
-import { API_KEY, createLesson, sendHook, startApiOn, type TestApi } from './support/harness.ts';
+import { API_KEY, createLesson, hookEvent, sendHook, startApiOn, type TestApi } from './support/harness.ts';
 
-const hook = (type: string, sessionId: string, data: Record<string, unknown>): DuetEvent => ({
-  id: `evt_${randomUUID()}`,
-  type: type as DuetEvent['type'],
-  created_at: new Date().toISOString(),
-  session_id: sessionId,
-  data,
-});
 
 describe('closing the API while a download streams', () => {
   let api: TestApi | undefined;
@@ -41,8 +33,8 @@ describe('closing the API while a download streams', () => {
     const key = `recordings/sessions/${lesson.id}/${recId}/recording.webm`;
     const size = 32 * 1024 * 1024; // more than the socket buffers hold: the server must wait for the reader
     await store.put(key, Buffer.alloc(size, 7), { contentType: 'video/webm' });
-    expect((await sendHook(api, hook('recording.started', lesson.id, { recording_id: recId }))).status).toBe(200);
-    expect((await sendHook(api, hook('recording.ready', lesson.id, { recording_id: recId, storage_key: key, duration_seconds: 1, size_bytes: size, content_type: 'video/webm' }))).status).toBe(200);
+    expect((await sendHook(api, hookEvent('recording.started', lesson.id, { recording_id: recId }))).status).toBe(200);
+    expect((await sendHook(api, hookEvent('recording.ready', lesson.id, { recording_id: recId, storage_key: key, duration_seconds: 1, size_bytes: size, content_type: 'video/webm' }))).status).toBe(200);
     const url = (await api.request('GET', `/v1/sessions/${lesson.id}/recordings`, { token: API_KEY })).body.recordings[0].url as string;
 
     const agent = new http.Agent({ keepAlive: true });

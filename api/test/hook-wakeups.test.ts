@@ -7,18 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadApiConfig } from '../src/config.ts';
 import type { AppContext } from '../src/context.ts';
-import type { DuetEvent } from '../src/events/event.ts';
 import { applyHook } from '../src/services/hooks-service.ts';
 import { insertEndpoint } from '../src/repositories/webhook-endpoints-repo.ts';
-import { DB_KINDS, createLesson, startApiOn, testEnv, type TestApi } from './support/harness.ts';
+import { DB_KINDS, createLesson, hookEvent, startApiOn, testEnv, type TestApi } from './support/harness.ts';
 
-const hook = (type: string, sessionId: string, data: Record<string, unknown>): DuetEvent => ({
-  id: `evt_${randomUUID()}`,
-  type: type as DuetEvent['type'],
-  created_at: new Date().toISOString(),
-  session_id: sessionId,
-  data,
-});
 
 describe.each(DB_KINDS)('hooks wake the delivery loop only for deliveries (%s)', (kind) => {
   let api: TestApi;
@@ -47,7 +39,7 @@ describe.each(DB_KINDS)('hooks wake the delivery loop only for deliveries (%s)',
   it('no endpoint takes the event: applied, recorded, no delivery and no wake-up', async () => {
     const lesson = await createLesson(api);
     const { ctx, wakeups } = contextWith([]);
-    const joined = hook('participant.joined', lesson.id, { role: 'tutor', user_id: lesson.tutor.id });
+    const joined = hookEvent('participant.joined', lesson.id, { role: 'tutor', user_id: lesson.tutor.id });
     expect(await applyHook(ctx, joined)).toEqual({ duplicate: false });
     expect(wakeups()).toBe(0);
     expect(await deliveriesOf(joined.id)).toEqual([]);
@@ -65,11 +57,11 @@ describe.each(DB_KINDS)('hooks wake the delivery loop only for deliveries (%s)',
     const lesson = await createLesson(api);
     const url = 'https://marketplace.example/duet-left';
     const { ctx, wakeups } = contextWith([{ url, secret: 'whsec-0123456789abcdef0123456789', types: ['participant.left'] }]);
-    const joined = hook('participant.joined', lesson.id, { role: 'student', user_id: lesson.student.id });
+    const joined = hookEvent('participant.joined', lesson.id, { role: 'student', user_id: lesson.student.id });
     await applyHook(ctx, joined);
     expect(wakeups()).toBe(0);
     expect(await deliveriesOf(joined.id)).toEqual([]);
-    const left = hook('participant.left', lesson.id, { role: 'student', user_id: lesson.student.id });
+    const left = hookEvent('participant.left', lesson.id, { role: 'student', user_id: lesson.student.id });
     await applyHook(ctx, left);
     expect(wakeups()).toBe(1);
     expect(await deliveriesOf(left.id)).toEqual([url]);
@@ -81,7 +73,7 @@ describe.each(DB_KINDS)('hooks wake the delivery loop only for deliveries (%s)',
     const endpoint = await insertEndpoint(api.server.sql, { id: `we_${randomUUID()}`, url, description: null, types: ['participant.joined'], secret: 'whsec-managed-0123456789abcdef' });
     try {
       const { ctx, wakeups } = contextWith([]);
-      const joined = hook('participant.joined', lesson.id, { role: 'tutor', user_id: lesson.tutor.id });
+      const joined = hookEvent('participant.joined', lesson.id, { role: 'tutor', user_id: lesson.tutor.id });
       await applyHook(ctx, joined);
       expect(wakeups()).toBe(1);
       expect(await deliveriesOf(joined.id)).toEqual([url]);

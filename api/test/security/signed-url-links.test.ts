@@ -8,18 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DuetEvent } from '../../src/events/event.ts';
 import { apiMetricsOf } from '../../src/http/routes/ops.ts';
 import { LocalObjectStore } from '../../src/storage/index.ts';
-import { API_KEY, DB_KINDS, createLesson, mintToken, sendHook, startApiOn, type TestApi } from '../support/harness.ts';
+import { API_KEY, DB_KINDS, createLesson, hookEvent, mintToken, sendHook, startApiOn, type TestApi } from '../support/harness.ts';
 
-const hook = (type: string, sessionId: string, data: Record<string, unknown>): DuetEvent => ({
-  id: `evt_${randomUUID()}`,
-  type: type as DuetEvent['type'],
-  created_at: new Date().toISOString(),
-  session_id: sessionId,
-  data,
-});
 
 describe.each(DB_KINDS)('signed download URLs follow the participant link (%s)', (kind) => {
   let api: TestApi;
@@ -84,8 +76,8 @@ describe.each(DB_KINDS)('signed download URLs follow the participant link (%s)',
     const recId = randomUUID();
     const key = `recordings/sessions/${lesson.id}/${recId}/recording.webm`;
     await store.put(key, Buffer.from('webm bytes'), { contentType: 'video/webm' });
-    expect((await sendHook(api, hook('recording.started', lesson.id, { recording_id: recId }))).status).toBe(200);
-    const ready = await sendHook(api, hook('recording.ready', lesson.id, { recording_id: recId, storage_key: key, duration_seconds: 1, size_bytes: 10, content_type: 'video/webm' }));
+    expect((await sendHook(api, hookEvent('recording.started', lesson.id, { recording_id: recId }))).status).toBe(200);
+    const ready = await sendHook(api, hookEvent('recording.ready', lesson.id, { recording_id: recId, storage_key: key, duration_seconds: 1, size_bytes: 10, content_type: 'video/webm' }));
     expect(ready.status).toBe(200);
 
     const rec = (await api.request('GET', `/v1/sessions/${lesson.id}/recordings`, { token: student })).body.recordings[0] as { url: string; playback_url: string };

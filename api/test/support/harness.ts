@@ -1,6 +1,6 @@
 // Test helpers: a database of either kind, a running API on it, and a small HTTP client.
 import type { Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,6 +222,11 @@ export async function mintToken(api: Pick<TestApi, 'request'>, sessionId: string
   const res = await api.request('POST', `/v1/sessions/${sessionId}/tokens`, { token: API_KEY, body: { role } });
   if (res.status !== 201) throw new Error(`mint token: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token;
+}
+
+/** A lifecycle event as a media node or recorder sends it (fresh id, created now unless `at`). */
+export function hookEvent(type: string, sessionId: string, data: Record<string, unknown>, at: Date = new Date()): DuetEvent {
+  return { id: `evt_${randomUUID()}`, type: type as DuetEvent['type'], created_at: at.toISOString(), session_id: sessionId, data };
 }
 
 export async function sendHook(
