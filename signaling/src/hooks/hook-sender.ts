@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { hookOutcome, sign, skewOf, SIGNATURE_HEADER, EVENT_ID_HEADER, type DuetEvent } from '@duet/api/events';
 import { writeFileDurable, writeFileDurableSync } from '@duet/api/durable-file';
 import { internalRequest } from '@duet/api/internal-http';
+import { PostSlots } from './post-slots.ts';
 
 /** Bounds of one batch file: a burst is cut into several files, written side by side. */
 export const MAX_BATCH_EVENTS = 256;
@@ -92,12 +93,12 @@ export class HookSender {
   private delivered = 0;
   private setAsideCount = 0;
   private skewRejections = 0;
-  private posting = 0;
-  private readonly slotWaiters: (() => void)[] = [];
+  private readonly slots: PostSlots;
   private readonly opts: HookSenderOptions & { maxRejectedAttempts: number; maxBackoffMs: number; maxInFlight: number };
 
   constructor(opts: HookSenderOptions) {
     this.opts = { maxRejectedAttempts: 5, maxBackoffMs: 10_000, maxInFlight: MAX_POSTS_IN_FLIGHT, ...opts };
+    this.slots = new PostSlots(this.opts.maxInFlight);
     if (opts.spoolDir) {
       mkdirSync(opts.spoolDir, { recursive: true });
       this.replaySpool(opts.spoolDir);
@@ -317,7 +318,8 @@ export class HookSender {
       let rejected = 0;
       let settled = false;
       for (;;) {
-        const outcome = await this.postInSlot(item.event);
+        // Stopped while waiting for a slot: the hook stays spooled for the next start.
+        const outcome = await this.slots.run(() => (this.stopped ? Promise.resolve('retry' as const) : this.post(item.event)));
         if (outcome === 'ok') {
           this.delivered++;
           settled = true;
@@ -340,24 +342,9 @@ export class HookSender {
     if (this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** `post` once one of the node's MAX_POSTS_IN_FLIGHT slots is free (waiters served in arrival order). */
-  private async postInSlot(event: DuetEvent): Promise<'ok' | 'retry' | 'malformed'> {
-    if (this.posting >= this.opts.maxInFlight) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    else this.posting++;
-    try {
-      if (this.stopped) return 'retry'; // stopped while waiting: it stays spooled for the next start
-      return await this.post(event);
-    } finally {
-      // The slot passes straight to the next waiter (the count stays), or is given back.
-      const next = this.slotWaiters.shift();
-      if (next) next();
-      else this.posting--;
-    }
-  }
-
   /** Hooks being posted right now, and hooks of other lessons waiting for a slot. */
   get inFlight(): { posting: number; waiting: number } {
-    return { posting: this.posting, waiting: this.slotWaiters.length };
+    return this.slots.state;
   }
 
   private async post(event: DuetEvent): Promise<'ok' | 'retry' | 'malformed'> {
