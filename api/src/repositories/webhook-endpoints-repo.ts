@@ -94,8 +94,7 @@ export async function disableEndpoint(q: Queryable, id: string, reason: string, 
   return rows.length === 1;
 }
 
-/** Outbox rows for every enabled endpoint that takes this event type (one statement). */
-/** Returns how many deliveries were written (endpoints subscribed to the type). */
+/** Outbox rows for every enabled endpoint that takes this event type (one statement); returns how many. */
 export async function insertEndpointDeliveries(q: Queryable, eventId: string, type: string): Promise<number> {
   const { count } = await q`
     insert into webhook_deliveries (event_id, endpoint_url, endpoint_id)
