@@ -7,7 +7,8 @@
 // Writes deploy/bench/results/network.json: every metric per profile and contender, and vs_raw /
 // vs_livekit ratios (Duet / raw, Duet / LiveKit; < 1 is better for concealment, freezes, media back).
 // NETBENCH_CONTENDERS=raw,duet_p2p,duet_sfu,livekit (default); duet_sfu_rec adds a recorded SFU
-// lesson (one camera stream). NETBENCH_ROUNDS=n repeats every profile n times (one entry per round
+// lesson (one camera stream). NETBENCH_TRACE=1 adds each page's per-second send trace to the
+// rounds (what the sender's estimate allows and what it sends). NETBENCH_ROUNDS=n repeats every profile n times (one entry per round
 // in `rounds`; metrics keep the median round by student freeze time).
 //
 //   flock /tmp/duet-heavy.lock bash scripts/in-lo-netns.sh node deploy/bench/network/run.ts [profile ...]
@@ -22,6 +23,7 @@ import type { Page } from 'playwright-core';
 import { assertLoopbackOnly } from '../../../web/test/e2e/stack.ts';
 import { startLabRoom, joinLabLesson, PageQuality, type LabRoom } from '../../../web/test/e2e/lab/lab-room.ts';
 import { profile as getProfile, type ProfileName } from '../../../web/test/e2e/lab/profiles.ts';
+import { SendTrace, type SendTracePoint } from '../../../web/test/e2e/lab/send-trace.ts';
 import type { QualitySummary } from '../../../web/src/quality/index.ts';
 import { startStack, type Stack } from '../../../web/test/e2e/stack.ts';
 import { connectRawPair, watchRawRecovery } from './raw-pair.ts';
@@ -43,6 +45,8 @@ const ROUNDS = Math.max(1, Math.min(5, Number(process.env.NETBENCH_ROUNDS ?? 1))
  */
 const TUNING = process.env.NETBENCH_TUNING ? (JSON.parse(process.env.NETBENCH_TUNING) as Record<string, boolean>) : null;
 const INIT = TUNING ? `globalThis.__duetMediaTuning = ${JSON.stringify(TUNING)};` : undefined;
+/** NETBENCH_TRACE=1 keeps a per-second send trace of both pages in each round (see Run.trace). */
+const TRACE = process.env.NETBENCH_TRACE === '1';
 const RESULTS = resolve(import.meta.dirname, '../results', process.env.NETBENCH_OUT ?? (TUNING ? 'network-ab.json' : 'network.json'));
 
 interface Run {
@@ -50,6 +54,8 @@ interface Run {
   student: QualitySummary;
   mode: string | null;
   error?: string;
+  /** NETBENCH_TRACE=1: what each side sent, per second, from its first sample (send-trace.ts). */
+  trace?: { tutor: SendTracePoint[]; student: SendTracePoint[] };
   /** The sides that received no media at all in the measured window (receivedNothing). */
   noMedia?: Array<'student' | 'tutor'>;
 }
@@ -91,6 +97,7 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
   const start = contender === 'raw' ? Date.now() : t0;
   const qt = new PageQuality(pages.tutor, source, start).start(250);
   const qs = new PageQuality(pages.student, source, start).start(250);
+  if (TRACE) (qt.trace = new SendTrace(start)), (qs.trace = new SendTrace(start));
   let done = false;
   try {
     if (contender === 'raw') await connectRawPair(pages.tutor, pages.student);
@@ -108,7 +115,8 @@ async function runOne(room: LabRoom, contender: Contender, name: ProfileName): P
       await sleep(SECONDS * 1000);
     }
     const to = Date.now();
-    return { tutor: qt.tracker.summary(from, to), student: qs.tracker.summary(from, to), mode: await mode().catch(() => null) };
+    const trace = qt.trace && qs.trace ? { tutor: qt.trace.points, student: qs.trace.points } : undefined;
+    return { tutor: qt.tracker.summary(from, to), student: qs.tracker.summary(from, to), mode: await mode().catch(() => null), ...(trace && { trace }) };
   } finally {
     done = true;
     qt.stop();

@@ -10,6 +10,7 @@ import { startNetLab, type NetLab, type NetLink } from './netlab.ts';
 import { launchLabChromium, type LinkChromium } from './netlab-browsers.ts';
 import type { Participant } from './lab-browsers.ts';
 import { element, waitForTestId } from './room-checks.ts';
+import { SendTrace } from './send-trace.ts';
 
 export interface LabRoom {
   lab: NetLab;
@@ -97,6 +98,8 @@ export type StatsSource = 'duet' | 'raw';
  */
 export class PageQuality {
   readonly tracker: QualityTracker;
+  /** Set when the caller wants a per-second trace of what this page sends (send-trace.ts). */
+  trace: SendTrace | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly page: Page;
@@ -118,7 +121,10 @@ export class PageQuality {
         return [list];
       }, this.source)
       .catch(() => null);
-    if (entries && entries.length) this.tracker.add(qualitySample(entries as StatsEntry[][], Date.now()));
+    if (entries && entries.length) {
+      this.tracker.add(qualitySample(entries as StatsEntry[][], Date.now()));
+      this.trace?.add(entries as StatsEntry[][]);
+    }
   }
 
   start(everyMs = 250): this {
