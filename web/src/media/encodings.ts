@@ -24,11 +24,13 @@ export interface MediaTuning {
   videoRestart: boolean;
   /** Video's send estimate starts at VIDEO_START_KBPS (start-bitrate.ts) instead of Chromium's 300 kbps. */
   startBitrate: boolean;
+  /** SFU: cap the camera when this side's uplink is overfilled (uplink-guard.ts). */
+  uplinkGuard: boolean;
 }
 
 export function mediaTuning(): MediaTuning {
   const t = (globalThis as { __duetMediaTuning?: Partial<MediaTuning> }).__duetMediaTuning ?? {};
-  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true, startBitrate: t.startBitrate ?? true };
+  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true, startBitrate: t.startBitrate ?? true, uplinkGuard: t.uplinkGuard ?? true };
 }
 
 export const AUDIO_ENCODING: RTCRtpEncodingParameters = { priority: 'high', networkPriority: 'high' };

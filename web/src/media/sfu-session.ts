@@ -11,6 +11,7 @@ import { markScreenTrack } from './encodings.ts';
 import { produceOptions, wantedEncodings } from './sfu-produce.ts';
 import { warmUpRecv } from './sfu-preconnect.ts';
 import { IceWatch } from './ice-watch.ts';
+import { CameraLimits } from './camera-limits.ts';
 
 /** A device loaded ahead of time (the pre-join screen) with a router's capabilities. */
 export async function loadDevice(routerRtpCapabilities: Record<string, unknown>): Promise<Device> {
@@ -46,6 +47,8 @@ export class SfuSession implements MediaSession {
   private closed = false;
   /** Transports whose ICE is being restarted until they connect again (ice-watch.ts). */
   private readonly iceWatch: IceWatch;
+  /** The camera's layer cap (the node's) and bitrate cap (this side's uplink guard). */
+  private readonly cameraLimits: CameraLimits;
   /**
    * What came with the hello (saves the sfu.capabilities round trip) and, after a `join` with
    * receive capabilities, the transports and consumers the server already made.
@@ -71,6 +74,11 @@ export class SfuSession implements MediaSession {
     this.recorded = recorded;
     this.sig = sig;
     this.iceWatch = new IceWatch(sig, () => this.closed);
+    this.cameraLimits = new CameraLimits(
+      () => [...this.producers.values()].find((p) => (p.appData as { source?: string }).source === 'camera'),
+      async () => (this.sendTransport && !this.sendTransport.closed ? this.sendTransport.getStats() : undefined),
+      () => this.closed || this.held,
+    );
     this.pre = pre;
     this.preset = preset;
     this.device = device ?? new Device();
@@ -137,6 +145,7 @@ export class SfuSession implements MediaSession {
         performance.mark(`duet:sfu-produced-${track.kind}`);
       }
       for (const unused of made.values()) unused.close(); // no such track here (no microphone, say)
+      this.cameraLimits.start();
       if (this.screenTrack) await this.setScreen(this.screenTrack);
     })();
     await Promise.all([receiving, sending]);
@@ -285,10 +294,8 @@ export class SfuSession implements MediaSession {
    */
   private capEncodings(producerId: string, maxSpatialLayer: number): void {
     const producer = this.producers.get(producerId);
-    const layers = producer?.rtpParameters.encodings?.length ?? 0;
-    if (!producer || producer.closed || layers < 2 || !Number.isInteger(maxSpatialLayer)) return;
-    const layer = Math.max(0, Math.min(layers - 1, maxSpatialLayer));
-    producer.setMaxSpatialLayer(layer).catch((err: unknown) => console.warn('sender layer cap failed', err));
+    if (!producer || producer.closed || (producer.rtpParameters.encodings?.length ?? 0) < 2) return;
+    this.cameraLimits.setLayerCap(producer, maxSpatialLayer);
   }
 
   private async consume(p: ProducerAnnouncement): Promise<void> {
@@ -378,6 +385,7 @@ export class SfuSession implements MediaSession {
 
   close(): void {
     this.closed = true;
+    this.cameraLimits.stop();
     this.dropPreconnected();
     this.iceWatch.stop();
     this.unsubscribe();
