@@ -89,23 +89,31 @@ export class CameraLimits {
     return this.ceilings.values;
   }
 
-  /** Sets the encodings for both caps; one setParameters at a time. */
+  /**
+   * Sets the encodings for both caps, one change at a time. Which encodings are on goes through
+   * mediasoup-client (`setMaxSpatialLayer`: both caps leave the lowest layers on, so it is a top
+   * layer), which also marks the others paused in the transport's SDP, so a later renegotiation
+   * (a screen share) does not undo it; the bitrate ceilings need no SDP and are set on the sender.
+   */
   private apply(producer: types.Producer): void {
     const sender = producer.rtpSender;
     if (!sender) return;
-    const ceilings = this.ceilingsOf(producer);
-    const limits = limitEncodings(ceilings, this.layerCap, this.bitrateCap);
+    const limits = limitEncodings(this.ceilingsOf(producer), this.layerCap, this.bitrateCap);
+    const top = limits.reduce((t, l, i) => (l.active ? i : t), 0);
     this.applying = this.applying.then(async () => {
       if (producer.closed) return;
+      if (limits.length > 1) await producer.setMaxSpatialLayer(top).catch((err: unknown) => console.warn('camera layer cap failed', err));
       const params = sender.getParameters();
-      if (params.encodings.length !== limits.length) return;
+      if (producer.closed || params.encodings.length !== limits.length) return;
+      let changed = false;
       params.encodings.forEach((e, i) => {
-        e.active = limits[i]!.active;
         const max = limits[i]!.maxBitrate;
+        if (e.maxBitrate === max) return;
+        changed = true;
         if (max === undefined) delete e.maxBitrate;
         else e.maxBitrate = max;
       });
-      await sender.setParameters(params).catch((err: unknown) => console.warn('camera send limits failed', err));
+      if (changed) await sender.setParameters(params).catch((err: unknown) => console.warn('camera bitrate cap failed', err));
     });
   }
 }
