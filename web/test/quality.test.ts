@@ -23,6 +23,20 @@ describe('quality', () => {
     expect(s.path).toEqual({ candidateType: 'host', protocol: 'udp', relayProtocol: null });
   });
 
+  it("the SFU's probation stream (padding, no frames) is not counted as video or its loss", () => {
+    // As Chromium reports mediasoup-client's probator: gaps in the padding count as lost packets.
+    const probation = (t: number, recv: number, lost: number): StatsEntry => ({ id: 'P1234', type: 'inbound-rtp', kind: 'video', mid: 'probator', ssrc: 1234, timestamp: t, framesDecoded: 0, packetsReceived: recv, packetsLost: lost, pliCount: recv / 10 });
+    const q = new QualityTracker({ startAt: 0 });
+    for (let t = 250; t <= 4000; t += 250) {
+      const step = t / 250;
+      q.add(qualitySample([[...report(t, { recv: step * 12, total: step * 12000, concealed: 0 }, { frames: step * 5, h: 720 }), probation(t, step * 40, step * 40)]]));
+    }
+    const s = q.summary();
+    expect(s.videoLossPct).toBe(0);
+    expect(s.videoHeight?.median).toBe(720);
+    expect(qualitySample([[probation(1000, 100, 50)]]).video).toBeNull();
+  });
+
   it('concealment %, fps, stalls, time to first frame and media back after an outage', () => {
     const q = new QualityTracker({ startAt: 0 });
     // 0.25 s steps: frames at 30 fps, 10 % of audio concealed; no frames and no audio 2 s..4 s (outage).

@@ -8,7 +8,7 @@
 // vs_livekit ratios (Duet / raw, Duet / LiveKit; < 1 is better for concealment, freezes, media back).
 // NETBENCH_CONTENDERS=raw,duet_p2p,duet_sfu,livekit (default); duet_sfu_rec adds a recorded SFU
 // lesson (one camera stream). NETBENCH_TRACE=1 adds each page's per-second send trace to the
-// rounds (what the sender's estimate allows and what it sends). NETBENCH_ROUNDS=n repeats every profile n times (one entry per round
+// rounds (what the sender's estimate allows and what it sends, and what the page received). NETBENCH_ROUNDS=n repeats every profile n times (one entry per round
 // in `rounds`; metrics keep the median round by student freeze time).
 //
 //   flock /tmp/duet-heavy.lock bash scripts/in-lo-netns.sh node deploy/bench/network/run.ts [profile ...]
@@ -54,7 +54,7 @@ interface Run {
   student: QualitySummary;
   mode: string | null;
   error?: string;
-  /** NETBENCH_TRACE=1: what each side sent, per second, from its first sample (send-trace.ts). */
+  /** NETBENCH_TRACE=1: what each side sent and received, per second, from its first sample (send-trace.ts). */
   trace?: { tutor: SendTracePoint[]; student: SendTracePoint[] };
   /** The sides that received no media at all in the measured window (receivedNothing). */
   noMedia?: Array<'student' | 'tutor'>;

@@ -1,3 +1,3 @@
 // Quality of a lesson's media from getStats (docs/network-lab.md, "Quality numbers").
-export { qualitySample, type QualitySample, type StatsEntry } from './sample.ts';
+export { isProbation, qualitySample, type QualitySample, type StatsEntry } from './sample.ts';
 export { QualityTracker, type QualitySummary, type TrackerOptions } from './tracker.ts';

@@ -46,6 +46,16 @@ function entriesOf(source: Source): StatsEntry[] {
   return out;
 }
 
+/**
+ * mediasoup-client's RTP probation stream (mid 'probator', ssrc 1234) on an SFU receive
+ * transport: the media node's bandwidth probes, padding only. It never has a frame, so the
+ * browser counts gaps in it as lost packets and keeps sending picture loss requests for it; it is
+ * not media anyone sees, and counting it put "50 % video loss" on a clean link.
+ */
+export function isProbation(e: StatsEntry): boolean {
+  return e.type === 'inbound-rtp' && (e.mid === 'probator' || e.ssrc === 1234);
+}
+
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const optNum = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -68,6 +78,7 @@ export function qualitySample(sources: Source[], now?: number): QualitySample {
     const byId = new Map(entries.map((e) => [e.id, e]));
     for (const e of entries) {
       latest = Math.max(latest, num(e.timestamp));
+      if (isProbation(e)) continue;
       if (e.type === 'inbound-rtp' && e.kind === 'audio') {
         const a = (s.audio ??= { packetsReceived: 0, packetsLost: 0, totalSamplesReceived: 0, concealedSamples: 0, silentConcealedSamples: 0 });
         a.packetsReceived += num(e.packetsReceived);
