@@ -1,5 +1,7 @@
 // A compact summary of WebRTC stats: what a person would call "I see and hear the other side",
 // plus the ICE path actually in use (also what the end-to-end tests assert on).
+import { selectedPair } from '../quality/selected-pair.ts';
+
 export interface CandidateInfo {
   address: string;
   port: number;
@@ -43,19 +45,9 @@ export function summarize(reports: RTCStatsReport[]): MediaStatsSummary {
         out.audioPacketsReceived += Number(s.packetsReceived ?? 0);
         out.audioLevel = Math.max(out.audioLevel, Number(s.audioLevel ?? 0));
       }
-      if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string' && !out.selectedPair) {
-        const pair = byId.get(s.selectedCandidatePairId);
-        if (pair) out.selectedPair = { local: candidate(byId.get(String(pair.localCandidateId))), remote: candidate(byId.get(String(pair.remoteCandidateId))) };
-      }
     }
-    if (!out.selectedPair) {
-      for (const s of byId.values()) {
-        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated) {
-          out.selectedPair = { local: candidate(byId.get(String(s.localCandidateId))), remote: candidate(byId.get(String(s.remoteCandidateId))) };
-          break;
-        }
-      }
-    }
+    const pair = out.selectedPair ? undefined : selectedPair(byId.values());
+    if (pair) out.selectedPair = { local: candidate(byId.get(String(pair.localCandidateId))), remote: candidate(byId.get(String(pair.remoteCandidateId))) };
   }
   return out;
 }

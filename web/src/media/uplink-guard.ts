@@ -17,6 +17,7 @@
 // One sample a second: decrease to 70 % of what the camera sent after two congested samples
 // (then wait 3 s for the queue to drain), increase by 15 % after five clear ones, remove the cap
 // once it is above what the camera may send anyway.
+import { selectedPair } from '../quality/selected-pair.ts';
 
 export interface UplinkSample {
   /** The selected candidate pair's current round trip, ms. */
@@ -175,12 +176,11 @@ export function uplinkSample(report: RTCStatsReport, previous: { at: number; byt
   let rtt: number | null = null;
   let loss: number | null = null;
   let bytes = 0;
-  let pairId: string | undefined;
-  report.forEach((s: Record<string, unknown>) => {
-    if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pairId = s.selectedCandidatePairId;
-  });
-  report.forEach((s: Record<string, unknown>) => {
-    if (s.type === 'candidate-pair' && (pairId ? s.id === pairId : s.nominated === true && s.state === 'succeeded') && typeof s.currentRoundTripTime === 'number') rtt = s.currentRoundTripTime * 1000;
+  const entries: Record<string, unknown>[] = [];
+  report.forEach((s: Record<string, unknown>) => entries.push(s));
+  const pair = selectedPair(entries);
+  if (typeof pair?.currentRoundTripTime === 'number') rtt = pair.currentRoundTripTime * 1000;
+  entries.forEach((s) => {
     if (s.type === 'remote-inbound-rtp' && s.kind === 'video' && typeof s.fractionLost === 'number') loss = Math.max(loss ?? 0, s.fractionLost * 100);
     if (s.type === 'outbound-rtp' && s.kind === 'video') bytes += Number(s.bytesSent ?? 0) - Number(s.retransmittedBytesSent ?? 0);
   });

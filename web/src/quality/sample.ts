@@ -3,6 +3,8 @@
 // Plain data in, plain data out: the room (in the browser), the lab tests and deploy/bench/network
 // (in Node, from stats copied out of a page) share it. tracker.ts turns samples into a summary.
 
+import { selectedPair } from './selected-pair.ts';
+
 /** One getStats() entry (an RTCStats dictionary). */
 export type StatsEntry = Record<string, unknown> & { id: string; type: string; timestamp?: number };
 
@@ -106,15 +108,9 @@ export function qualitySample(sources: Source[], now?: number): QualitySample {
           s.sent.videoFps = optNum(e.framesPerSecond);
           s.sent.limitation = typeof e.qualityLimitationReason === 'string' ? e.qualityLimitationReason : null;
         }
-      } else if (e.type === 'transport' && typeof e.selectedCandidatePairId === 'string') {
-        pair(s, byId, byId.get(e.selectedCandidatePairId));
       }
     }
-    if (!s.path) {
-      // Firefox has no transport entry: the nominated, succeeded pair is the selected one.
-      const chosen = entries.find((e) => e.type === 'candidate-pair' && e.state === 'succeeded' && (e.nominated || e.selected));
-      pair(s, byId, chosen);
-    }
+    pair(s, byId, selectedPair(entries));
   }
   if (now === undefined) s.at = latest;
   return s;
