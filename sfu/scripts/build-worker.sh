@@ -17,12 +17,6 @@
 #   0. worker-patches/audio-red.patch: Opus RED (RFC 2198) forwarded as a media
 #      codec, its blocks' payload types mapped like the packet's, and stripped to
 #      the primary Opus block for a receiver without RED (versatica/mediasoup#481).
-#   0. worker-patches/nack-retry.patch: the node's NACKs toward a sender repeat
-#      every max(round trip, 20 ms), checked every 20 ms. Stock: a round trip
-#      under 1 ms reads 0 and falls back to 100 ms, checked every 40 ms, so on a
-#      short lossy uplink a lost packet whose first NACK or retransmission was
-#      also lost came ~120 ms late per retry and froze the other side's picture
-#      (docs/network-lab.md, "NACK retries at the node").
 #   1. meson.build: meson_version '>= 1.1.0' -> '>= 1.0.0' (bookworm: 1.0.1)
 #   2. src/RTC/DtlsTransport.cpp: the BIO callback must pass `ret` through for
 #      every BIO_CB_RETURN-flagged call. Debian's OpenSSL has KTLS enabled;

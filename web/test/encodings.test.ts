@@ -25,7 +25,7 @@ describe('encodings', () => {
 
   it('the bench switch turns choices off', () => {
     (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = { simulcast: false, dtx: false, uplinkGuard: false };
-    expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false, videoRestart: true, startBitrate: true, uplinkGuard: false });
+    expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false, videoRestart: true, startBitrate: true, uplinkGuard: false, temporalLayers: true });
     expect(cameraSimulcast(track(720))).toBeUndefined();
     expect(withOpusDtx(SDP)).toBe(SDP);
   });

@@ -26,11 +26,13 @@ export interface MediaTuning {
   startBitrate: boolean;
   /** SFU: cap the camera when this side's uplink is overfilled (uplink-guard.ts). */
   uplinkGuard: boolean;
+  /** SFU: each simulcast layer in 3 temporal layers (L1T3), so the node can lower a receiver's frame rate. */
+  temporalLayers: boolean;
 }
 
 export function mediaTuning(): MediaTuning {
   const t = (globalThis as { __duetMediaTuning?: Partial<MediaTuning> }).__duetMediaTuning ?? {};
-  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true, startBitrate: t.startBitrate ?? true, uplinkGuard: t.uplinkGuard ?? true };
+  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true, startBitrate: t.startBitrate ?? true, uplinkGuard: t.uplinkGuard ?? true, temporalLayers: t.temporalLayers ?? true };
 }
 
 export const AUDIO_ENCODING: RTCRtpEncodingParameters = { priority: 'high', networkPriority: 'high' };
@@ -48,6 +50,7 @@ export function cameraSimulcast(track: MediaStreamTrack, temporalLayers = true):
   ];
   // 360p-540p: half and full size only (a quarter of 480p is too small to be worth a layer).
   if (!temporalLayers) for (const l of layers) delete l.scalabilityMode;
+  else if (!mediaTuning().temporalLayers) for (const l of layers) l.scalabilityMode = 'L1T1';
   return height >= 540 ? layers : layers.slice(1);
 }
 
