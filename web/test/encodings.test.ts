@@ -28,6 +28,12 @@ describe('encodings', () => {
     expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false, videoRestart: true, startBitrate: true, uplinkGuard: false, temporalLayers: true });
     expect(cameraSimulcast(track(720))).toBeUndefined();
     expect(withOpusDtx(SDP)).toBe(SDP);
+    // Temporal layers: three per simulcast layer by default, one with the switch off, the browser's own for Firefox.
+    (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = {};
+    expect(cameraSimulcast(track(720))!.map((e) => (e as { scalabilityMode?: string }).scalabilityMode)).toEqual(['L1T3', 'L1T3', 'L1T3']);
+    expect(cameraSimulcast(track(720), false)!.every((e) => !('scalabilityMode' in e))).toBe(true);
+    (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = { temporalLayers: false };
+    expect(cameraSimulcast(track(720))!.map((e) => (e as { scalabilityMode?: string }).scalabilityMode)).toEqual(['L1T1', 'L1T1', 'L1T1']);
   });
 
   it('P2P senders: the screen share keeps its resolution, the microphone is left as the browser made it', async () => {
