@@ -9,7 +9,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLesson, eventually } from '../../api/test/support/harness.ts';
-import { isColour, probe, regionColour } from './support/media-checks.ts';
+import { isColour, probe, regionColour, runsWithMedia } from './support/media-checks.ts';
 import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
 import { recorderEnv, sleep, startRecorderProcess, useRecorderTestBed, type RecorderHandle } from './support/recorder-harness.ts';
 
@@ -109,20 +109,20 @@ describe('recording across media nodes', () => {
       const p = await probe(file);
       expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
       // The file spans A's first media to B's last, the gap included (placed by wall-clock time).
-      const withMedia = [...aRuns, ...bRuns].filter((r: any) => r.startMs && r.segments.length > 0);
+      const withMedia = runsWithMedia([...aTracks, ...bTracks]);
       const t0 = Math.min(...withMedia.map((r: any) => r.startMs));
       const end = Math.max(...withMedia.map((r: any) => (r.startMs - t0) / 1000 + r.segments.at(-1).endS));
       expect(Math.abs(p.duration - end)).toBeLessThanOrEqual(1);
       const bStart = (Math.min(...bRuns.filter((r: any) => r.startMs).map((r: any) => r.startMs)) - t0) / 1000;
       expect(bStart).toBeGreaterThan((killedAt - t0) / 1000 - 1);
       // Node A's picture first (1.5 s into A's camera, which may start after its audio), node B's at the end.
-      const aCamStart = (Math.min(...aTracks.filter((t: any) => t.trackId === 'cam-a').flatMap((t: any) => t.runs).filter((r: any) => r.startMs && r.segments.length > 0).map((r: any) => r.startMs)) - t0) / 1000;
+      const aCamStart = (Math.min(...runsWithMedia(aTracks.filter((t: any) => t.trackId === 'cam-a')).map((r: any) => r.startMs)) - t0) / 1000;
       const first = await regionColour(file, aCamStart + 1.5, LEFT);
       expect(isColour(first, 'red'), `node A's camera at ${(aCamStart + 1.5).toFixed(1)} s: ${first}`).toBe(true);
       const last = await regionColour(file, p.duration - 1, LEFT);
       expect(isColour(last, 'green'), `node B's camera at ${(p.duration - 1).toFixed(1)} s: ${last}`).toBe(true);
       // The gap (after A's last stored segment, before B) is black, not a frozen picture.
-      const aEnd = Math.max(...aRuns.filter((r: any) => r.startMs && r.segments.length > 0).map((r: any) => (r.startMs - t0) / 1000 + r.segments.at(-1).endS));
+      const aEnd = Math.max(...runsWithMedia(aTracks).map((r: any) => (r.startMs - t0) / 1000 + r.segments.at(-1).endS));
       if (bStart - aEnd > 1.5) expect(isColour(await regionColour(file, (aEnd + bStart) / 2, LEFT), 'black')).toBe(true);
     } finally {
       await a.close();

@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLesson, eventually, startApiOn, type TestApi } from '../../api/test/support/harness.ts';
-import { audioLevel, isColour, probe, regionColour } from './support/media-checks.ts';
+import { audioLevel, isColour, probe, regionColour, runsWithMedia } from './support/media-checks.ts';
 import { OPUS, sendAudio, sendVideo, VP8, type RtpSender } from './support/rtp-sender.ts';
 import { createLocalStore, recorderEnv, sleep, startRecorderInProcess, tempDir } from './support/recorder-harness.ts';
 
@@ -89,11 +89,13 @@ describe('recorder pipeline (synthetic RTP)', () => {
     const p = await probe(file);
     expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
     // One FFmpeg per lesson: every track change starts a new run; runs stopped before media flowed hold no segments.
-    const runs = ready.tracks.flatMap((t: any) => t.runs.filter((r: any) => r.startMs && r.segments.length > 0).map((r: any) => ({ ...r, trackId: t.trackId })));
+    const runs = runsWithMedia(ready.tracks);
     const t0 = Math.min(...runs.map((r: any) => r.startMs));
     const mediaSeconds = Math.max(...runs.map((r: any) => (r.startMs - t0) / 1000 + r.segments.at(-1).endS));
     expect(new Set(runs.map((r: any) => r.index)).size).toBeGreaterThanOrEqual(2);
-    expect(Math.abs(p.duration - mediaSeconds)).toBeLessThanOrEqual(1);
+    // On failure: each run's start (s after the first) and its segments' span, to tell a gap from a drift.
+    const timeline = runs.map((r: any) => `${r.trackId}#${r.index} at ${((r.startMs - t0) / 1000).toFixed(2)} s: ${r.segments.length} segments with media to ${r.segments.at(-1).endS} s`).join('; ');
+    expect(Math.abs(p.duration - mediaSeconds), `file ${p.duration} s, media ${mediaSeconds.toFixed(2)} s; ${timeline}`).toBeLessThanOrEqual(1);
     expect(p.duration).toBeGreaterThan(8);
     expect(Math.abs(p.duration - ready.finalize.durationSeconds)).toBeLessThan(0.01);
     // Tutor's red on the left, student's blue on the right.

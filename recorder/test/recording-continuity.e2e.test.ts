@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { startStack, type Stack } from '../../web/test/e2e/stack.ts';
 import { waitFor } from '../../web/test/e2e/browser.ts';
-import { isColour, probe, regionColour } from './support/media-checks.ts';
+import { isColour, probe, regionColour, runsWithMedia } from './support/media-checks.ts';
 import { joinLesson, twoParticipants } from './support/fake-media.ts';
 import { sleep, tempDir } from './support/recorder-harness.ts';
 
@@ -32,7 +32,7 @@ function allIn(runs: any[], t0: number): number {
 
 /** Runs that hold media, flattened with their track. */
 function mediaRuns(m: any): any[] {
-  return m.tracks.flatMap((t: any) => t.runs.filter((r: any) => r.startMs && r.segments.length > 0).map((r: any) => ({ ...r, track: t })));
+  return runsWithMedia(m.tracks);
 }
 
 async function apiGet(stack: Stack, path: string): Promise<any> {

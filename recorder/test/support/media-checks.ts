@@ -47,3 +47,17 @@ export function isColour(rgb: [number, number, number], colour: 'red' | 'blue' |
       return r < 40 && g < 40 && b < 40;
   }
 }
+
+/**
+ * A manifest's runs that hold media, each with only its segments that hold media, flattened with
+ * their track: what the composed file is built from (compose.ts leaves out segments FFmpeg closed
+ * without media and unreadable ones; under load a run can get its first packet and be replaced
+ * by the next track's run before a frame is written, and the file starts at the first media).
+ */
+export function runsWithMedia(tracks: any[]): any[] {
+  return tracks.flatMap((t: any) =>
+    t.runs
+      .map((r: any) => ({ ...r, track: t, trackId: t.trackId, segments: r.segments.filter((g: any) => !g.invalid && g.endS > g.startS) }))
+      .filter((r: any) => r.startMs && r.segments.length > 0),
+  );
+}
