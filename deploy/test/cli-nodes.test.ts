@@ -11,8 +11,11 @@ let api: ApiServer;
 let apiUrl: string;
 
 beforeAll(async () => {
+  // The nodes heartbeat once, at registration; the API's sweep declares a node lost 6 s after its
+  // last heartbeat by default, and under load the CLI's runs take longer than that (a hunt run saw
+  // "active (lost)" after an undrain). These tests are about the CLI, so the timeout is long.
   api = createApiServer(
-    loadApiConfig({ DATABASE_URL: 'pglite:memory', API_PORT: '0', DUET_API_KEY: API_KEY, JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'), INTERNAL_HOOK_SECRET: HOOK_SECRET, LOG_LEVEL: 'silent' }),
+    loadApiConfig({ DATABASE_URL: 'pglite:memory', API_PORT: '0', DUET_API_KEY: API_KEY, JOIN_TOKEN_SECRET: randomBytes(32).toString('hex'), INTERNAL_HOOK_SECRET: HOOK_SECRET, LOG_LEVEL: 'silent', NODE_HEARTBEAT_TIMEOUT_MS: '600000' }),
   );
   apiUrl = (await api.start()).url;
 });
