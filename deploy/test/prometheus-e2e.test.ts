@@ -75,7 +75,12 @@ beforeAll(async () => {
       DUET_API_KEY: `duet_${randomBytes(16).toString('hex')}`,
       JOIN_TOKEN_SECRET: JOIN_SECRET,
       INTERNAL_HOOK_SECRET: HOOK_SECRET,
-      NODE_HEARTBEAT_TIMEOUT_MS: '2000',
+      // The node beats every 500 ms; the API counts it healthy while its last beat is younger than
+      // this. 10 s, not less: under load (the flake hunt, load ~12 on 2 cores) a beat came more
+      // than 2 s late, DuetNoHealthyMediaNode went pending before the kill (with 300 ms the
+      // healthy count read 0 in 5 of 8 scrapes and the test failed the same way). After the kill it only delays that alert, which the
+      // test waits for alongside DuetMediaNodeNotHeartbeating (> 30 s) anyway.
+      NODE_HEARTBEAT_TIMEOUT_MS: '10000',
       LOG_LEVEL: 'silent',
     }),
   );

@@ -1,6 +1,6 @@
 // Debian's Chromium driven by playwright-core, with a fake camera and microphone, for WebRTC
 // on loopback (see shared notes: webrtc-on-loopback.md).
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export const CHROMIUM_ARGS = [
@@ -96,16 +96,38 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 /** The pre-join screen is up and its Join button enabled (devices opened, the grant read). */
-export async function readyToJoin(page: Page): Promise<void> {
+export async function readyToJoin(page: Page | Frame): Promise<void> {
   await page.getByTestId('prejoin').waitFor({ timeout: 20_000 });
   await waitFor('Join enabled', async () => page.getByTestId('join').isEnabled());
 }
 
-/** Clicks Join on a pre-join screen and waits for the room. */
-export async function clickJoin(page: Page): Promise<void> {
-  await readyToJoin(page);
-  await page.getByTestId('join').click();
-  await page.getByTestId('room').waitFor({ timeout: 20_000 });
+/**
+ * Where a join stands, for a failure message: the room's phase, mode, error and reconnecting
+ * flag, the join's performance marks (how far it got: ws open, join sent, hello, media ready),
+ * and the page's last warnings.
+ */
+export async function joinDiagnosis(target: Page | Frame): Promise<string> {
+  const page = 'page' in target ? target.page() : target;
+  const state = await target
+    .evaluate(() => {
+      const d = (window as unknown as { __duet?: { state(): { phase: string; mode: string | null; error: unknown; reconnecting: boolean } } }).__duet;
+      const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('duet:')).map((m) => `${m.name.slice(5)}@${Math.round(m.startTime)}`);
+      const s = d?.state();
+      return { phase: s?.phase, mode: s?.mode, error: s?.error, reconnecting: s?.reconnecting, marks, now: Math.round(performance.now()) };
+    })
+    .catch((err: unknown) => `(no state: ${err instanceof Error ? err.message : String(err)})`);
+  return `join state ${JSON.stringify(state)} warnings ${JSON.stringify(warnings.get(page) ?? [])}`;
+}
+
+/** Clicks Join on a pre-join screen (a page, or a room in a frame) and waits for the room. */
+export async function clickJoin(target: Page | Frame, context: () => string = () => ''): Promise<void> {
+  await readyToJoin(target);
+  await target.getByTestId('join').click();
+  try {
+    await target.getByTestId('room').waitFor({ timeout: 20_000 });
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await joinDiagnosis(target)}${context()}`);
+  }
 }
 
 /** A participant on a desktop-sized page, joined into the room. */

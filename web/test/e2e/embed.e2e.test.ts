@@ -12,7 +12,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { createDemoLesson } from '@duet/deploy';
 import { embedJs } from '../../../embed/scripts/build.ts';
 import { assertLoopbackOnly, startStack, type Stack } from './stack.ts';
-import { launchBrowser, openParticipant, waitFor } from './browser.ts';
+import { clickJoin, launchBrowser, openParticipant, waitFor } from './browser.ts';
 
 const EXAMPLE = readFileSync(resolve(import.meta.dirname, '../../../embed/example/index.html'), 'utf8');
 let stack: Stack;
@@ -69,11 +69,8 @@ describe('@duet/embed in Chromium', () => {
     const [tutor, student] = [roomFrame(page, 0), roomFrame(page, 1)];
     // The room announces the origins the API allows, and nothing else.
     expect(await tutor.evaluate(() => document.querySelector('meta[name="duet-embed-origins"]')?.getAttribute('content'))).toBe(hostOrigin);
-    for (const f of [tutor, student]) {
-      await waitFor('Join enabled', async () => f.getByTestId('join').isEnabled());
-      await f.getByTestId('join').click();
-      await f.getByTestId('room').waitFor({ timeout: 20_000 });
-    }
+    // A join that does not reach the room says how far it got, with the node's last log lines.
+    for (const f of [tutor, student]) await clickJoin(f, () => `\nstack log (tail):\n${stack.logs().split('\n').slice(-40).join('\n')}`);
     await waitFor('joined events from both frames', async () => new Set((await events(page)).filter((e) => e.type === 'joined').map((e) => e.frame)).size === 2);
 
     // The third origin's frame floods the room with commands and the host with a forged event.
