@@ -25,7 +25,7 @@ describe('encodings', () => {
 
   it('the bench switch turns choices off', () => {
     (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = { simulcast: false, dtx: false, uplinkGuard: false };
-    expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false, videoRestart: true, startBitrate: true, uplinkGuard: false, temporalLayers: true });
+    expect(mediaTuning()).toEqual({ simulcast: false, audioFirst: true, red: true, dtx: false, videoRestart: true, startBitrate: true, uplinkGuard: false, temporalLayers: true, lowLayerBps: 150_000 });
     expect(cameraSimulcast(track(720))).toBeUndefined();
     expect(withOpusDtx(SDP)).toBe(SDP);
     // Temporal layers: three per simulcast layer by default, one with the switch off, the browser's own for Firefox.
@@ -34,6 +34,10 @@ describe('encodings', () => {
     expect(cameraSimulcast(track(720), false)!.every((e) => !('scalabilityMode' in e))).toBe(true);
     (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = { temporalLayers: false };
     expect(cameraSimulcast(track(720))!.map((e) => (e as { scalabilityMode?: string }).scalabilityMode)).toEqual(['L1T1', 'L1T1', 'L1T1']);
+    // The lowest layer's ceiling: 150 kbit/s unless the bench sets another.
+    expect(cameraSimulcast(track(720))!.map((e) => e.maxBitrate)).toEqual([150_000, 500_000, 1_500_000]);
+    (globalThis as { __duetMediaTuning?: unknown }).__duetMediaTuning = { lowLayerBps: 60_000 };
+    expect(cameraSimulcast(track(720))!.map((e) => e.maxBitrate)).toEqual([60_000, 500_000, 1_500_000]);
   });
 
   it('P2P senders: the screen share keeps its resolution, the microphone is left as the browser made it', async () => {

@@ -43,7 +43,7 @@ const ROUNDS = Math.max(1, Math.min(5, Number(process.env.NETBENCH_ROUNDS ?? 1))
  * A/B of the adaptation choices (web/src/media/encodings.ts): NETBENCH_TUNING='{"simulcast":false}'
  * turns choices off in the Duet pages; such runs go to NETBENCH_OUT, not network.json.
  */
-const TUNING = process.env.NETBENCH_TUNING ? (JSON.parse(process.env.NETBENCH_TUNING) as Record<string, boolean>) : null;
+const TUNING = process.env.NETBENCH_TUNING ? (JSON.parse(process.env.NETBENCH_TUNING) as Record<string, boolean | number>) : null;
 const INIT = TUNING ? `globalThis.__duetMediaTuning = ${JSON.stringify(TUNING)};` : undefined;
 /** NETBENCH_TRACE=1 keeps a per-second send trace of both pages in each round (see Run.trace). */
 const TRACE = process.env.NETBENCH_TRACE === '1';

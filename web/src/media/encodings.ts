@@ -28,12 +28,17 @@ export interface MediaTuning {
   uplinkGuard: boolean;
   /** SFU: each simulcast layer in 3 temporal layers (L1T3), so the node can lower a receiver's frame rate. */
   temporalLayers: boolean;
+  /** SFU: the lowest simulcast layer's ceiling, bits/s (the product's: LOW_LAYER_BPS). */
+  lowLayerBps: number;
 }
 
 export function mediaTuning(): MediaTuning {
   const t = (globalThis as { __duetMediaTuning?: Partial<MediaTuning> }).__duetMediaTuning ?? {};
-  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true, startBitrate: t.startBitrate ?? true, uplinkGuard: t.uplinkGuard ?? true, temporalLayers: t.temporalLayers ?? true };
+  return { simulcast: t.simulcast ?? true, audioFirst: t.audioFirst ?? true, red: t.red ?? true, dtx: t.dtx ?? true, videoRestart: t.videoRestart ?? true, startBitrate: t.startBitrate ?? true, uplinkGuard: t.uplinkGuard ?? true, temporalLayers: t.temporalLayers ?? true, lowLayerBps: t.lowLayerBps ?? LOW_LAYER_BPS };
 }
+
+/** The lowest simulcast layer's ceiling (a quarter of 720p, 180p). */
+export const LOW_LAYER_BPS = 150_000;
 
 export const AUDIO_ENCODING: RTCRtpEncodingParameters = { priority: 'high', networkPriority: 'high' };
 
@@ -44,7 +49,7 @@ export function cameraSimulcast(track: MediaStreamTrack, temporalLayers = true):
   // Below 360p two layers are not worth their cost: one stream, as before.
   if (height < 360) return undefined;
   const layers: (RTCRtpEncodingParameters & { scalabilityMode?: string })[] = [
-    { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
+    { scaleResolutionDownBy: 4, maxBitrate: mediaTuning().lowLayerBps, scalabilityMode: 'L1T3' },
     { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
     { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' },
   ];
