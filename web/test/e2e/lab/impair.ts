@@ -9,6 +9,7 @@
 //     loss/UDP block: nftables prerouting; delay: NFQUEUE 0 -> nfq-delay; rate: tbf on lab<i> egress.
 // Both ends of the veth are ours, so both rate caps are egress qdiscs (no IFB needed).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { aheadOfLoad } from './lab-priority.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Direction, Profile } from './profiles.ts';
@@ -61,6 +62,7 @@ async function setRate(ns: Namespace, dev: string, kbit: number | undefined): Pr
 async function startDelayer(state: LinkImpairState, ns: Namespace, queue: number, d: Direction): Promise<ChildProcess> {
   const proc = spawn(ns.enter[0]!, [...ns.enter.slice(1), nfqDelayPath(), String(queue), String(d.delayMs ?? 0), String(d.jitterMs ?? 0)], { stdio: ['pipe', 'pipe', 'pipe'] });
   state.delayers.push(proc);
+  aheadOfLoad(proc.pid);
   let out = '';
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise<void>((ok, fail) => {

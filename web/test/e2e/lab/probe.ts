@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { NetLab, NetLink } from './netlab.ts';
+import { aheadOfLoad } from './lab-priority.ts';
 
 const PROBE = join(import.meta.dirname, 'udp-probe.ts');
 
@@ -26,6 +27,7 @@ export interface Prober {
 function runJson<T>(enter: string[], args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const p = spawn(enter[0]!, [...enter.slice(1), process.execPath, PROBE, ...args]);
+    aheadOfLoad(p.pid);
     let out = '';
     let err = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -36,6 +38,7 @@ function runJson<T>(enter: string[], args: string[]): Promise<T> {
 
 export async function startProber(lab: NetLab, port = 9000): Promise<Prober> {
   const server: ChildProcess = spawn(lab.servers.enter[0]!, [...lab.servers.enter.slice(1), process.execPath, PROBE, 'server', lab.serverAddress, String(port)]);
+  aheadOfLoad(server.pid);
   await new Promise<void>((ok, fail) => {
     const t = setTimeout(() => fail(new Error('udp-probe server not ready')), 10_000);
     server.stdout!.once('data', () => (clearTimeout(t), ok()));
