@@ -216,7 +216,7 @@ describe('recorded lesson', () => {
       await sleep(2_000);
       recorder = await startRecorderProcess(recorderEnv, recorderPort);
       // The media node notices and re-plumbs every track into the same recording.
-      const m = await tracksFlowing(work.path, lesson.id, 2);
+      const m = await tracksFlowing(work.path, lesson.id, 2).catch(withLines(() => [...recorder!.logs, ...stack!.logs().split('\n')]));
       await sleep(5_000);
       await leave(pages);
       await Promise.all(pages.map((p) => p.context().close()));

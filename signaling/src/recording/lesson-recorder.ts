@@ -23,6 +23,8 @@ export class LessonRecorder {
   private readonly taps = new Map<string, TapState>();
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** A tick's reconcile is in the queue and has not started yet. */
+  private tickQueued = false;
   private ended = false;
   private readonly listeners: { added: (p: ProducerSummary) => void; closed: (p: ProducerSummary) => void };
 
@@ -99,7 +101,17 @@ export class LessonRecorder {
     this.recordingId = rec.recordingId;
     this.client.log('info', 'recording: started', { session_id: this.lessonId, recordingId: rec.recordingId });
     if (!this.timer) {
-      this.timer = setInterval(() => this.enqueue(() => this.reconcile()), RECONCILE_MS);
+      // One tick's reconcile waits in the queue at most: a recorder that answers slower than a
+      // tick (15 s before a call times out) would otherwise pile up one more reconcile a second,
+      // and each would call it again when it came back.
+      this.timer = setInterval(() => {
+        if (this.tickQueued) return;
+        this.tickQueued = true;
+        this.enqueue(() => {
+          this.tickQueued = false;
+          return this.reconcile();
+        });
+      }, RECONCILE_MS);
       this.timer.unref();
     }
     return rec.recordingId;
