@@ -12,6 +12,15 @@ import { findContinuable } from './parts.ts';
 import { Recording, type RecordingDeps } from './recording.ts';
 import type { ObjectStore } from './store.ts';
 
+/**
+ * How long a recording interrupted by a restart waits for its media node at least. Not the
+ * emptied room's RECORDER_IDLE_STOP_MS (which may be 0): here the room is most likely still full,
+ * and its node re-attaches at its next check (once a second) once this process answers again. In
+ * a test with a 1.5-s idle stop, under load, the recovered recording finalized before the node
+ * came back and the lesson's recording was split in two.
+ */
+export const RESTART_REATTACH_MS = 30_000;
+
 export class Recorder {
   private readonly byId = new Map<string, Recording>();
   private readonly deps: RecordingDeps;
@@ -65,7 +74,7 @@ export class Recorder {
       rec.deliverHooks();
       if (rec.state === 'recording') {
         this.deps.log('warn', 'recording interrupted by a recorder restart; waiting for its media node', { recordingId: rec.id, session_id: rec.lessonId });
-        rec.detach();
+        rec.detach(Math.max(this.deps.config.idleStopMs, RESTART_REATTACH_MS));
       } else if (rec.state === 'finalizing') {
         this.deps.log('info', 'resuming finalize', { session_id: rec.lessonId, recordingId: rec.id, step: manifest.finalize?.step ?? 'compose' });
         void rec.finalize();

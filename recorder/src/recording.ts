@@ -280,10 +280,10 @@ export class Recording {
   }
 
   /** The media node's room emptied: its tracks end now; finalize unless it comes back within the idle window. */
-  detach(): void {
+  detach(windowMs = this.deps.config.idleStopMs): void {
     if (this.idleTimer || this.state !== 'recording') return;
     void this.removeTracks([...this.live.keys()]);
-    this.idleTimer = setTimeout(() => void this.stop('idle'), this.deps.config.idleStopMs);
+    this.idleTimer = setTimeout(() => void this.stop('idle'), windowMs);
     this.idleTimer.unref();
   }
 

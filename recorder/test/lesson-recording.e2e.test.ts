@@ -201,7 +201,10 @@ describe('recorded lesson', () => {
         API_INTERNAL_URL: `http://127.0.0.1:${apiPort}`,
         RECORDER_WORK_DIR: work.path,
         RECORDER_SEGMENT_SECONDS: '2',
-        RECORDER_IDLE_STOP_MS: '1500',
+        // Short on purpose: the recording the restart interrupted must still wait for its node
+        // (recorder.ts RESTART_REATTACH_MS); with 100 ms and no such wait it was finalized before the
+        // node came back, and the lesson got a second recording.
+        RECORDER_IDLE_STOP_MS: '100',
         RECORDER_KEEP_LOCAL: process.env.KEEP_TEST_DIRS ? '1' : '0',
         // This test checks every segment of both parts reached the bucket (the default removes them after ready).
         RECORDING_KEEP_SEGMENTS: '1',
