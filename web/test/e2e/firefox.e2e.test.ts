@@ -185,7 +185,9 @@ describe('Firefox ESR', () => {
       }, 30_000);
       await waitFor('Firefox resumed', async () => {
         const s = await room(ff);
-        return !s.reconnecting && s.phase === 'room' && s.mediaKind === mode;
+        if (!s.reconnecting && s.phase === 'room' && s.mediaKind === mode) return true;
+        // Kept as the wait's last value: which part had not come back.
+        throw new Error(`phase ${s.phase}, reconnecting ${s.reconnecting}, media ${s.mediaKind} (want ${mode})`);
       }, 30_000);
       for (const p of [tutor, student]) await seesAndHears(p);
 
