@@ -28,10 +28,17 @@ export function spawnApi(env: Record<string, string>, log?: { text: string }): A
 /** Spawns the API and resolves once `url`/healthz answers (fails with its output if it exits first). */
 export async function startApi(env: Record<string, string>, url: string, log?: { text: string }): Promise<ApiProcess> {
   const api = spawnApi(env, log);
-  await eventually(async () => {
-    if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
-    return (await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined;
-  }, 60_000);
+  try {
+    await eventually(async () => {
+      if (api.child.exitCode !== null) throw new Error(`api exited: ${api.output()}`);
+      return (await fetch(`${url}/healthz`).catch(() => null))?.ok ? true : undefined;
+    }, 60_000);
+  } catch (err) {
+    // Not handed to the caller, so nobody else would stop it: an API that never came up kept
+    // running after its test (webhook-crash under the hunt's load, found 10 minutes later).
+    api.child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; the API's output:\n${api.output().slice(-2000)}`);
+  }
   return api;
 }
 
