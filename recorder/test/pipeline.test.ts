@@ -99,8 +99,9 @@ describe('recorder pipeline (synthetic RTP)', () => {
     expect(p.duration).toBeGreaterThan(8);
     expect(Math.abs(p.duration - ready.finalize.durationSeconds)).toBeLessThan(0.01);
     // Tutor's red on the left, student's blue on the right.
-    expect(isColour(await regionColour(file, p.duration / 2, { x: 160, y: 120, w: 320, h: 240 }), 'red')).toBe(true);
-    expect(isColour(await regionColour(file, p.duration / 2, { x: 800, y: 120, w: 320, h: 240 }), 'blue')).toBe(true);
+    const [left, right] = [await regionColour(file, p.duration / 2, { x: 160, y: 120, w: 320, h: 240 }), await regionColour(file, p.duration / 2, { x: 800, y: 120, w: 320, h: 240 })];
+    expect(isColour(left, 'red'), `tutor tile at ${p.duration / 2} s: ${left}; ${timeline}`).toBe(true);
+    expect(isColour(right, 'blue'), `student tile at ${p.duration / 2} s: ${right}; ${timeline}`).toBe(true);
     expect(await audioLevel(file, 1, p.duration - 1)).toBeGreaterThan(-30);
     // The screen share sits below the cameras while it lasted, black before and after.
     expect(p.streams.find((s) => s.codec_type === 'video'), JSON.stringify(ready.tracks.at(-1))).toMatchObject({ width: 1280, height: 1200 });
