@@ -67,7 +67,9 @@ export async function seatKept(room: LabRoom, lesson: LabLesson, opts: { sawReco
   const attendance = (await res.json()) as { participants: { role: string; intervals: { joined_at: string; left_at: string | null }[] }[] };
   expect(attendance.participants.map((p) => p.role).sort()).toEqual(['student', 'tutor']);
   for (const p of attendance.participants) {
-    expect(p.intervals, `${p.role} attendance`).toHaveLength(1);
+    // On failure: the intervals, and what the media node logged about seats (grace, resume, replace).
+    const seatLines = () => room.stack.logs().split('\n').filter((l) => /grace|resum|replaced|seat|participant/i.test(l)).slice(-15).join('\n');
+    expect(p.intervals, `${p.role} attendance ${JSON.stringify(p.intervals)}\n${p.intervals.length === 1 ? '' : seatLines()}`).toHaveLength(1);
     expect(p.intervals[0]!.left_at, `${p.role} left_at`).toBeNull();
   }
   return seen;
