@@ -9,6 +9,7 @@ import { createLesson, eventually } from '../../api/test/support/harness.ts';
 import { HOOK_SECRET } from '../../api/test/support/harness.ts';
 import { LessonRecorder } from '../../signaling/src/recording/lesson-recorder.ts';
 import { RecorderClient } from '../../signaling/src/recording/recorder-client.ts';
+import { FAKE_DTLS, opusParameters } from '../../sfu/test/support/fake-peer.ts';
 import { recorderEnv, sleep, startRecorderProcess, useRecorderTestBed } from './support/recorder-harness.ts';
 
 let pool: WorkerPool;
@@ -17,14 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => pool?.close());
 
-const dtls = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
-const opus = {
-  mid: '0',
-  codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
-  headerExtensions: [],
-  encodings: [{ ssrc: 2001 }],
-  rtcp: { cname: 'pacing' },
-};
+const dtls = FAKE_DTLS;
+const opus = opusParameters(2001, 'pacing');
 
 describe('LessonRecorder against a recorder that stops answering', () => {
   const bed = useRecorderTestBed();

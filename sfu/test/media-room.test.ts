@@ -2,6 +2,7 @@
 // by id, ownership checks, cleanup, and a worker killed with SIGKILL being replaced.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMediaConfig, MediaError, MediaRoom, WorkerPool } from '../src/index.ts';
+import { FAKE_DTLS, opusParameters } from './support/fake-peer.ts';
 
 let pool: WorkerPool;
 
@@ -10,14 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => pool?.close());
 
-const dtls = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
-const opusParams = {
-  mid: '0',
-  codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
-  headerExtensions: [],
-  encodings: [{ ssrc: 11111111 }],
-  rtcp: { cname: 'test' },
-};
+const dtls = FAKE_DTLS;
+const opusParams = opusParameters(11111111);
 const vp8Params = {
   mid: '1',
   codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: [{ type: 'nack' }] }],

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { types } from 'mediasoup';
 import { loadMediaConfig, MediaRoom, WorkerPool } from '../src/index.ts';
 import { SENDER_CAP } from '../src/sender-cap.ts';
+import { FAKE_DTLS } from './support/fake-peer.ts';
 
 let pool: WorkerPool;
 const saved = { ...SENDER_CAP };
@@ -20,7 +21,7 @@ afterAll(() => {
   pool?.close();
 });
 
-const dtls = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
+const dtls = FAKE_DTLS;
 const vp8 = (encodings: object[]) => ({
   mid: '1',
   codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],

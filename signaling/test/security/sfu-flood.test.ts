@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { types } from 'mediasoup';
 import { startNodeStack, type NodeStack } from '../support/stack.ts';
 import { TestClient } from '../support/ws-client.ts';
+import { FAKE_DTLS } from '../../../sfu/test/support/fake-peer.ts';
 
 const N = 200;
 let stack: NodeStack;
@@ -45,7 +46,7 @@ function watchWorker(worker: types.Worker): void {
   });
 }
 
-const dtls = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
+const dtls = FAKE_DTLS;
 const rtp = (kind: 'audio' | 'video', i: number) => ({
   mid: String(i),
   codecs: kind === 'audio'
